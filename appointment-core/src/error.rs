@@ -1,0 +1,148 @@
+//! The one error type of the engine.
+
+use std::fmt;
+
+use crate::domain::BookingStatus;
+
+/// A `Result` whose error defaults to the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a caller can get wrong or run into. Every variant is something a caller can act on; the
+/// server maps each one to one HTTP status, the bindings to one exception class.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The thing named does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(Entity),
+
+    /// The slot (or the party) has fewer seats left than were asked for.
+    #[error("not enough seats left: {requested} requested, {available} available")]
+    SlotFull {
+        /// Seats the booking asked for.
+        requested: u32,
+        /// Seats that were left when the store looked.
+        available: u32,
+    },
+
+    /// A unique rule was broken: a second active booking under anti-scalping, a second account
+    /// with the same email or phone, the same email banned twice.
+    #[error("duplicate {0}")]
+    Duplicate(Duplicate),
+
+    /// The appointment's owner has banned this email.
+    #[error("this email is banned from the owner's appointments")]
+    Banned,
+
+    /// The caller may not do this (e.g. rejecting a booking of someone else's appointment).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+
+    /// An input is not acceptable; nothing was changed.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The input's name, as the caller knows it (e.g. `"email"`, `"start_time"`).
+        field: &'static str,
+        /// Why it was refused, in words a user can read.
+        reason: String,
+    },
+
+    /// The booking's status does not allow this (cancelling twice, rejecting a cancelled booking).
+    #[error("cannot {action} a booking that is {from}")]
+    InvalidTransition {
+        /// The status the booking has.
+        from: BookingStatus,
+        /// What was attempted (`"cancel"`, `"reject"`, `"reschedule"`).
+        action: &'static str,
+    },
+
+    /// The store failed for a reason of its own (connection lost, disk full). Not the caller's
+    /// fault; its details are for logs, not for clients.
+    #[error("storage failure")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps a backend's own error as [`Error::Storage`].
+    pub fn storage(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Storage(Box::new(err))
+    }
+
+    /// A stable, machine-readable name of the variant (`"not_found"`, `"slot_full"`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::SlotFull { .. } => "slot_full",
+            Error::Duplicate(_) => "duplicate",
+            Error::Banned => "banned",
+            Error::Forbidden(_) => "forbidden",
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::InvalidTransition { .. } => "invalid_transition",
+            Error::Storage(_) => "storage",
+        }
+    }
+}
+
+/// The kinds of things that can be [`Error::NotFound`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Entity {
+    /// An appointment (by code or id).
+    Appointment,
+    /// A booking (by code or id).
+    Booking,
+    /// A user account.
+    User,
+    /// A ban-list entry.
+    Ban,
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Entity::Appointment => "appointment",
+            Entity::Booking => "booking",
+            Entity::User => "user",
+            Entity::Ban => "ban",
+        })
+    }
+}
+
+/// Which unique rule an [`Error::Duplicate`] broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Duplicate {
+    /// An active booking with this email already exists on the appointment (anti-scalping).
+    BookingEmail,
+    /// An active booking from this device already exists on the appointment (strict anti-scalping).
+    BookingDevice,
+    /// A user with this email exists.
+    UserEmail,
+    /// A user with this phone number exists.
+    UserPhone,
+    /// The owner has already banned this email.
+    Ban,
+    /// A generated code collided with an existing one (astronomically unlikely; retried by the rules).
+    Code,
+}
+
+impl fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Duplicate::BookingEmail => "active booking for this email",
+            Duplicate::BookingDevice => "active booking for this device",
+            Duplicate::UserEmail => "user email",
+            Duplicate::UserPhone => "user phone number",
+            Duplicate::Ban => "ban",
+            Duplicate::Code => "code",
+        })
+    }
+}

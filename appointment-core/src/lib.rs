@@ -1,0 +1,42 @@
+//! # appointment-core
+//!
+//! The booking engine of Appointment Master, with no I/O of its own: domain types that cannot be
+//! invalid, a lazy slot engine that honours time zones and daylight-saving time, every booking rule
+//! once (capacity, anti-scalping, bans, reschedule, cancel, reject, analytics), and the [`Store`]
+//! trait that storage backends implement.
+//!
+//! * [`Schedule`] is the rule an appointment's slots come from; [`Schedule::slots`] generates them.
+//! * [`Scheduler`] holds the rules over any [`Store`].
+//! * [`Error`] is the one error type; every variant is something a caller can act on.
+//!
+//! Backends live in the `appointment-store` crate (memory, SQLite, Postgres). With the `testing`
+//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod clock;
+mod domain;
+mod error;
+mod schedule;
+mod scheduler;
+pub mod store;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use domain::{
+    AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
+    AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
+    Name, Page, Paged, Phone, User, UserId,
+};
+pub use error::{Duplicate, Entity, Error, Result};
+pub use schedule::{Schedule, ScheduleBuilder, Slot, Slots, TimeZoneName, Weekdays};
+pub use scheduler::{
+    Analytics, AvailableSlot, Booker, MAX_CAPACITY, NewAppointment, NewBooking, NewUser,
+    Reschedule, Scheduler, SlotQuery,
+};
+pub use store::{BookingStats, SeatClaim, SlotSeats, Store};
+
+/// Re-exported so that callers name the same `chrono` and `chrono-tz` types as the engine.
+pub use chrono;
+pub use chrono_tz;

@@ -1,0 +1,702 @@
+//! The booking rules, once, over any [`Store`].
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+
+use crate::clock::{Clock, SystemClock};
+use crate::domain::{
+    AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
+    AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
+    Name, Page, Paged, Phone, User, UserId,
+};
+use crate::error::{Duplicate, Entity, Error, Result};
+use crate::schedule::{Schedule, Slot};
+use crate::store::{BookingStats, SeatClaim, Store};
+
+/// The most seats an appointment may have.
+pub const MAX_CAPACITY: u32 = 1_000_000;
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 2000;
+/// How often a freshly generated code is retried if it collides (it practically never does).
+const CODE_ATTEMPTS: usize = 3;
+
+/// A new user account. The credential is opaque to the engine.
+#[derive(Clone)]
+pub struct NewUser {
+    /// Display name.
+    pub name: Name,
+    /// Email, unique among users.
+    pub email: Email,
+    /// Phone, unique among users when given.
+    pub phone: Option<Phone>,
+    /// An opaque credential such as a password hash.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("phone", &self.phone)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new appointment.
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    /// Title, 1 to 200 characters.
+    pub title: String,
+    /// Free text, up to 2000 characters.
+    pub description: String,
+    /// Single, group or party.
+    pub kind: AppointmentKind,
+    /// Seats per slot (party: of the one event). Single appointments have 1; `None` means 1.
+    pub capacity: Option<u32>,
+    /// Anti-scalping policy.
+    pub anti_scalping: AntiScalping,
+    /// When the slots are. For a party the schedule is turned into its one event.
+    pub schedule: Schedule,
+}
+
+/// Who books.
+#[derive(Debug, Clone)]
+pub enum Booker {
+    /// A guest, who gives their details.
+    Guest {
+        /// Name.
+        name: Name,
+        /// Email; compared case-insensitively with ban lists and anti-scalping.
+        email: Email,
+        /// Phone.
+        phone: Option<Phone>,
+    },
+    /// A registered user: name, email and phone come from the profile.
+    User(UserId),
+}
+
+/// A booking request.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    /// The appointment.
+    pub app_code: AppCode,
+    /// The start of the slot wanted (must be one of the schedule's slots).
+    pub slot_start: DateTime<Utc>,
+    /// Seats wanted.
+    pub attendee_count: AttendeeCount,
+    /// Who books.
+    pub booker: Booker,
+    /// Free text, up to 2000 characters.
+    pub description: String,
+    /// The verified device the request comes from (required under strict anti-scalping).
+    pub device_id: Option<DeviceId>,
+}
+
+/// A change to a booking: a new slot, and optionally a new number of seats.
+#[derive(Debug, Clone, Copy)]
+pub struct Reschedule {
+    /// The start of the new slot (may be the same slot to change only the seats).
+    pub slot_start: DateTime<Utc>,
+    /// The new number of seats; `None` keeps the current one.
+    pub attendee_count: Option<AttendeeCount>,
+}
+
+/// Which slots to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlotQuery {
+    /// Only the slots of this local date (in the appointment's zone); `None` for all.
+    pub day: Option<NaiveDate>,
+    /// The page.
+    pub page: Page,
+}
+
+/// A slot with its seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvailableSlot {
+    /// The slot's instants.
+    pub slot: Slot,
+    /// The local date of its start, in the appointment's zone.
+    pub local_date: NaiveDate,
+    /// Seats in all.
+    pub capacity: u32,
+    /// Seats held by active bookings.
+    pub seats_taken: u32,
+    /// Seats still free.
+    pub seats_left: u32,
+}
+
+/// Analytics of one owner over a date range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Analytics {
+    /// First date (inclusive, UTC).
+    pub start_date: NaiveDate,
+    /// Last date (inclusive, UTC).
+    pub end_date: NaiveDate,
+    /// The owner's appointments created in the range.
+    pub appointments_created: u64,
+    /// The owner's bookings whose slot starts in the range, by status.
+    pub bookings: BookingStats,
+    /// Seats of all the owner's appointments' slots that start in the range.
+    pub seats_offered: u64,
+}
+
+impl Analytics {
+    /// All bookings in the range, whatever their status.
+    pub fn total_bookings(&self) -> u64 {
+        self.bookings.active + self.bookings.cancelled + self.bookings.rejected
+    }
+}
+
+/// The booking engine: every rule of the product, over a [`Store`].
+///
+/// Cloning is cheap (two `Arc`s), so one scheduler can be shared by many tasks.
+///
+/// ```
+/// # use appointment_core::*;
+/// # use chrono::{NaiveDate, NaiveTime, TimeZone, Utc, TimeDelta};
+/// # use std::sync::Arc;
+/// # async fn demo<S: Store>(store: S) -> Result<()> {
+/// let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()));
+/// let scheduler = Scheduler::new(store).with_clock(clock);
+/// let owner = scheduler.register_user(NewUser {
+///     name: Name::parse("Ada")?, email: Email::parse("ada@example.com")?,
+///     phone: None, password_hash: "opaque".into(),
+/// }).await?;
+/// let day = NaiveDate::from_ymd_opt(2030, 1, 7).unwrap();
+/// let schedule = Schedule::builder(day, day, NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+///     NaiveTime::from_hms_opt(12, 0, 0).unwrap(), 60).build()?;
+/// let app = scheduler.create_appointment(owner.id, NewAppointment {
+///     title: "Haircut".into(), description: String::new(), kind: AppointmentKind::Single,
+///     capacity: None, anti_scalping: AntiScalping::Standard, schedule,
+/// }).await?;
+/// let slots = scheduler.available_slots(&app.code, SlotQuery::default()).await?;
+/// assert_eq!(slots.total, 3);
+/// let booking = scheduler.book(NewBooking {
+///     app_code: app.code.clone(), slot_start: slots.items[0].slot.start,
+///     attendee_count: AttendeeCount::ONE, description: String::new(), device_id: None,
+///     booker: Booker::Guest { name: Name::parse("Bo")?, email: Email::parse("bo@example.com")?, phone: None },
+/// }).await?;
+/// assert_eq!(booking.status, BookingStatus::Active);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Scheduler<S: ?Sized> {
+    store: Arc<S>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: ?Sized> Clone for Scheduler<S> {
+    fn clone(&self) -> Self {
+        Scheduler {
+            store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<S: Store> Scheduler<S> {
+    /// A scheduler over `store`, on the system clock.
+    pub fn new(store: S) -> Self {
+        Self::from_arc(Arc::new(store))
+    }
+}
+
+fn check_description(s: &str) -> Result<()> {
+    if s.chars().count() > MAX_DESCRIPTION {
+        return Err(Error::invalid(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// UTC instants of `[start 00:00, end + 1 day 00:00)`.
+fn date_range(start: NaiveDate, end: NaiveDate) -> Result<std::ops::Range<DateTime<Utc>>> {
+    if end < start {
+        return Err(Error::invalid("end_date", "must not be before start_date"));
+    }
+    let from = start.and_time(NaiveTime::MIN).and_utc();
+    let to = end
+        .succ_opt()
+        .ok_or_else(|| Error::invalid("end_date", "is out of range"))?
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    Ok(from..to)
+}
+
+impl<S: Store + ?Sized> Scheduler<S> {
+    /// A scheduler over a shared store (e.g. `Arc<dyn Store>`), on the system clock.
+    pub fn from_arc(store: Arc<S>) -> Self {
+        Scheduler {
+            store,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same scheduler reading time from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The current instant, as the scheduler sees it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    // ------------------------------------------------------------------ users
+
+    /// Registers a user. `Duplicate(UserEmail | UserPhone)` if taken.
+    pub async fn register_user(&self, new: NewUser) -> Result<User> {
+        let user = User {
+            id: UserId::new(),
+            name: new.name,
+            email: new.email,
+            phone: new.phone,
+            password_hash: new.password_hash,
+            created_at: self.now(),
+        };
+        self.store.insert_user(&user).await?;
+        Ok(user)
+    }
+
+    /// A user by id; `NotFound(User)` if there is none.
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        self.store
+            .user_by_id(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+
+    /// A user by email, if any (for logging in).
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        self.store.user_by_email(email).await
+    }
+
+    // ----------------------------------------------------------- appointments
+
+    /// Creates an appointment owned by `owner` (who must exist). One row is written, whatever the
+    /// schedule's length.
+    pub async fn create_appointment(
+        &self,
+        owner: UserId,
+        new: NewAppointment,
+    ) -> Result<Appointment> {
+        let title = new.title.trim().to_owned();
+        if title.is_empty() || title.chars().count() > MAX_TITLE {
+            return Err(Error::invalid("title", "must be 1 to 200 characters"));
+        }
+        check_description(&new.description)?;
+        let capacity = match (new.kind, new.capacity) {
+            (AppointmentKind::Single, None | Some(1)) => 1,
+            (AppointmentKind::Single, Some(_)) => {
+                return Err(Error::invalid(
+                    "max_attendees",
+                    "a single appointment has exactly one seat per slot",
+                ));
+            }
+            (_, None) => {
+                return Err(Error::invalid(
+                    "max_attendees",
+                    "is required for group and party appointments",
+                ));
+            }
+            (_, Some(n)) if n == 0 || n > MAX_CAPACITY => {
+                return Err(Error::invalid(
+                    "max_attendees",
+                    format!("must be from 1 to {MAX_CAPACITY}"),
+                ));
+            }
+            (_, Some(n)) => n,
+        };
+        let schedule = new
+            .schedule
+            .to_builder()
+            .single_event(new.kind == AppointmentKind::Party)
+            .build()?;
+        self.user(owner).await?;
+        let mut appointment = Appointment {
+            id: AppointmentId::new(),
+            code: AppCode::generate(),
+            owner,
+            title,
+            description: new.description,
+            kind: new.kind,
+            capacity,
+            anti_scalping: new.anti_scalping,
+            status: AppointmentStatus::Active,
+            schedule,
+            created_at: self.now(),
+        };
+        let mut attempt = 1;
+        loop {
+            match self.store.insert_appointment(&appointment).await {
+                Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
+                    attempt += 1;
+                    appointment.code = AppCode::generate();
+                }
+                other => return other.map(|()| appointment),
+            }
+        }
+    }
+
+    /// An appointment by code; `NotFound(Appointment)` if there is none.
+    pub async fn appointment(&self, code: &AppCode) -> Result<Appointment> {
+        self.store
+            .appointment_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::Appointment))
+    }
+
+    async fn appointment_by_id(&self, id: AppointmentId) -> Result<Appointment> {
+        self.store
+            .appointment_by_id(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::Appointment))
+    }
+
+    /// The appointments `owner` created, newest first.
+    pub async fn my_appointments(&self, owner: UserId, page: Page) -> Result<Paged<Appointment>> {
+        self.store.appointments_by_owner(owner, page).await
+    }
+
+    /// The window in which slots can be booked now: `[now + minimum notice, now + horizon)`.
+    fn bookable_range(&self, schedule: &Schedule) -> std::ops::Range<DateTime<Utc>> {
+        let now = self.now();
+        let from = now + TimeDelta::minutes(i64::from(schedule.min_notice_minutes()));
+        let to = schedule
+            .horizon_days()
+            .map_or(DateTime::<Utc>::MAX_UTC, |d| now + TimeDelta::days(i64::from(d)));
+        from..to
+    }
+
+    /// The slots of an appointment that can be booked now: in the future, after the minimum
+    /// notice, within the horizon, and with at least one seat left. Paginated, in time order.
+    pub async fn available_slots(
+        &self,
+        code: &AppCode,
+        query: SlotQuery,
+    ) -> Result<Paged<AvailableSlot>> {
+        let app = self.appointment(code).await?;
+        let schedule = &app.schedule;
+        let bookable = self.bookable_range(schedule);
+        if app.status != AppointmentStatus::Active || bookable.start >= bookable.end {
+            return Ok(Paged::new(Vec::new(), query.page, 0));
+        }
+        let taken = self
+            .store
+            .seats_taken(app.id, bookable.clone())
+            .await?
+            .into_iter()
+            .map(|s| (s.slot_start, s.seats_taken))
+            .collect::<std::collections::HashMap<_, _>>();
+        let slots: Box<dyn Iterator<Item = Slot> + '_> = match query.day {
+            Some(day) => Box::new(
+                schedule
+                    .slots_on(day)
+                    .filter(|s| bookable.contains(&s.start)),
+            ),
+            None => Box::new(schedule.slots(bookable.start, bookable.end)),
+        };
+        let skip = query.page.offset();
+        let mut total = 0u64;
+        let mut items = Vec::with_capacity(query.page.per_page() as usize);
+        for slot in slots {
+            let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
+            if seats_taken >= app.capacity {
+                continue;
+            }
+            if total >= skip && items.len() < query.page.per_page() as usize {
+                items.push(AvailableSlot {
+                    slot,
+                    local_date: schedule.local_date(slot.start),
+                    capacity: app.capacity,
+                    seats_taken,
+                    seats_left: app.capacity - seats_taken,
+                });
+            }
+            total += 1;
+        }
+        Ok(Paged::new(items, query.page, total))
+    }
+
+    /// The seats of one slot, booked or not, bookable or not: `InvalidInput(start_time)` if the
+    /// appointment has no slot starting then.
+    pub async fn slot_seats(&self, code: &AppCode, start: DateTime<Utc>) -> Result<AvailableSlot> {
+        let app = self.appointment(code).await?;
+        let slot = app
+            .schedule
+            .slot_at(start)
+            .ok_or_else(|| Error::invalid("start_time", "is not a slot of this appointment"))?;
+        let end = start + TimeDelta::seconds(1);
+        let seats_taken = self
+            .store
+            .seats_taken(app.id, start..end)
+            .await?
+            .first()
+            .map_or(0, |s| s.seats_taken);
+        Ok(AvailableSlot {
+            slot,
+            local_date: app.schedule.local_date(start),
+            capacity: app.capacity,
+            seats_taken,
+            seats_left: app.capacity.saturating_sub(seats_taken),
+        })
+    }
+
+    /// Checks that `start` is a slot of `app` that can be booked now, and `count` fits its kind.
+    fn bookable_slot(
+        &self,
+        app: &Appointment,
+        start: DateTime<Utc>,
+        count: AttendeeCount,
+    ) -> Result<Slot> {
+        if app.status != AppointmentStatus::Active {
+            return Err(Error::invalid("app_code", "the appointment is closed"));
+        }
+        let slot = app
+            .schedule
+            .slot_at(start)
+            .ok_or_else(|| Error::invalid("start_time", "is not a slot of this appointment"))?;
+        let range = self.bookable_range(&app.schedule);
+        if slot.start < range.start {
+            return Err(Error::invalid(
+                "start_time",
+                if slot.start <= self.now() {
+                    "the slot has already started".to_owned()
+                } else {
+                    format!(
+                        "the slot must be booked at least {} minutes ahead",
+                        app.schedule.min_notice_minutes()
+                    )
+                },
+            ));
+        }
+        if slot.start >= range.end {
+            return Err(Error::invalid(
+                "start_time",
+                "the slot is beyond the booking horizon",
+            ));
+        }
+        if app.kind == AppointmentKind::Single && count.get() != 1 {
+            return Err(Error::invalid(
+                "attendee_count",
+                "a single appointment takes one attendee per slot",
+            ));
+        }
+        if count.get() > app.capacity {
+            return Err(Error::SlotFull {
+                requested: count.get(),
+                available: app.capacity,
+            });
+        }
+        Ok(slot)
+    }
+
+    /// Books seats on a slot, as a guest or as a registered user. Enforces, in this order: the
+    /// appointment exists and is open, the slot is one of its slots and bookable now, the count
+    /// fits the kind, the booker is not banned by the owner, strict anti-scalping has a device;
+    /// then the store takes the seats atomically (`SlotFull`) and enforces anti-scalping
+    /// uniqueness (`Duplicate`).
+    pub async fn book(&self, req: NewBooking) -> Result<Booking> {
+        check_description(&req.description)?;
+        let app = self.appointment(&req.app_code).await?;
+        let slot = self.bookable_slot(&app, req.slot_start, req.attendee_count)?;
+        let (user_id, name, email, phone) = match req.booker {
+            Booker::Guest { name, email, phone } => (None, name, email, phone),
+            Booker::User(id) => {
+                let u = self.user(id).await?;
+                (Some(u.id), u.name, u.email, u.phone)
+            }
+        };
+        if app.anti_scalping == AntiScalping::Strict && req.device_id.is_none() {
+            return Err(Error::invalid(
+                "device_token",
+                "this appointment requires a verified device",
+            ));
+        }
+        if self.store.is_banned(app.owner, &email).await? {
+            return Err(Error::Banned);
+        }
+        let now = self.now();
+        let mut booking = Booking {
+            id: BookingId::new(),
+            code: BookingCode::generate(),
+            appointment_id: app.id,
+            app_code: app.code.clone(),
+            user_id,
+            name,
+            email,
+            phone,
+            slot_start: slot.start,
+            slot_end: slot.end,
+            attendee_count: req.attendee_count,
+            status: BookingStatus::Active,
+            description: req.description,
+            device_id: req.device_id,
+            created_at: now,
+            updated_at: now,
+        };
+        let claim = SeatClaim {
+            capacity: app.capacity,
+            unique_email: app.anti_scalping != AntiScalping::None,
+            unique_device: app.anti_scalping == AntiScalping::Strict,
+        };
+        let mut attempt = 1;
+        loop {
+            match self.store.insert_booking(&booking, claim).await {
+                Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
+                    attempt += 1;
+                    booking.code = BookingCode::generate();
+                }
+                other => return other.map(|()| booking),
+            }
+        }
+    }
+
+    /// A booking by code; `NotFound(Booking)` if there is none.
+    pub async fn booking(&self, code: &BookingCode) -> Result<Booking> {
+        self.store
+            .booking_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::Booking))
+    }
+
+    /// Moves an active booking to another slot of its appointment and/or changes its seats, as one
+    /// atomic step: if the new seats do not fit, the booking keeps its old slot (`SlotFull`).
+    pub async fn reschedule(&self, code: &BookingCode, change: Reschedule) -> Result<Booking> {
+        let booking = self.booking(code).await?;
+        if booking.status != BookingStatus::Active {
+            return Err(Error::InvalidTransition {
+                from: booking.status,
+                action: "reschedule",
+            });
+        }
+        let app = self.appointment_by_id(booking.appointment_id).await?;
+        let count = change.attendee_count.unwrap_or(booking.attendee_count);
+        let slot = self.bookable_slot(&app, change.slot_start, count)?;
+        self.store
+            .move_booking(booking.id, slot.start, slot.end, count.get(), app.capacity)
+            .await
+    }
+
+    /// Cancels an active booking (whoever holds its code may) and frees its seats.
+    pub async fn cancel(&self, code: &BookingCode) -> Result<Booking> {
+        let booking = self.booking(code).await?;
+        self.store
+            .end_booking(booking.id, BookingStatus::Cancelled)
+            .await
+    }
+
+    /// The owner of the booking's appointment rejects it, freeing its seats. `Forbidden` for
+    /// anyone else.
+    pub async fn reject(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
+        let booking = self.booking(code).await?;
+        let app = self.appointment_by_id(booking.appointment_id).await?;
+        if app.owner != owner {
+            return Err(Error::Forbidden(
+                "only the appointment's owner can reject its bookings",
+            ));
+        }
+        self.store
+            .end_booking(booking.id, BookingStatus::Rejected)
+            .await
+    }
+
+    /// The bookings of an appointment, for its owner only (`Forbidden` for anyone else).
+    pub async fn appointment_bookings(
+        &self,
+        owner: UserId,
+        code: &AppCode,
+        page: Page,
+    ) -> Result<Paged<Booking>> {
+        let app = self.appointment(code).await?;
+        if app.owner != owner {
+            return Err(Error::Forbidden(
+                "only the appointment's owner can list its bookings",
+            ));
+        }
+        self.store.bookings_for_appointment(app.id, page).await
+    }
+
+    /// The bookings a registered user made.
+    pub async fn user_bookings(&self, user: UserId, page: Page) -> Result<Paged<Booking>> {
+        self.store.bookings_for_user(user, page).await
+    }
+
+    // ------------------------------------------------------------------- bans
+
+    /// Bans an email from all of `owner`'s appointments. `Duplicate(Ban)` if already banned.
+    pub async fn ban(&self, owner: UserId, email: Email) -> Result<Ban> {
+        let ban = Ban {
+            id: BanId::new(),
+            owner,
+            email,
+            created_at: self.now(),
+        };
+        self.store.insert_ban(&ban).await?;
+        Ok(ban)
+    }
+
+    /// Lifts a ban. `NotFound(Ban)` if there was none.
+    pub async fn unban(&self, owner: UserId, email: &Email) -> Result<()> {
+        if self.store.delete_ban(owner, email).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(Entity::Ban))
+        }
+    }
+
+    /// The owner's ban list, oldest first.
+    pub async fn bans(&self, owner: UserId) -> Result<Vec<Ban>> {
+        self.store.bans(owner).await
+    }
+
+    // -------------------------------------------------------------- analytics
+
+    /// An owner's figures over the UTC dates `[start, end]`: appointments created in the range;
+    /// bookings whose slot starts in the range, by status; seats booked versus seats offered by
+    /// the slots (or party events) that start in the range.
+    pub async fn analytics(
+        &self,
+        owner: UserId,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Analytics> {
+        let range = date_range(start, end)?;
+        let created = self
+            .store
+            .appointments_created(owner, range.clone())
+            .await?
+            .len() as u64;
+        let bookings = self.store.booking_stats(owner, range.clone()).await?;
+        let mut seats_offered = 0u64;
+        let mut page = Page::new(1, Page::MAX_PER_PAGE)?;
+        loop {
+            let apps = self.store.appointments_by_owner(owner, page).await?;
+            for app in &apps.items {
+                seats_offered += u64::from(app.capacity)
+                    * app.schedule.count_slots(range.start, range.end);
+            }
+            if u64::from(page.page()) >= apps.total_pages {
+                break;
+            }
+            page = Page::new(page.page() + 1, Page::MAX_PER_PAGE)?;
+        }
+        Ok(Analytics {
+            start_date: start,
+            end_date: end,
+            appointments_created: created,
+            bookings,
+            seats_offered,
+        })
+    }
+}

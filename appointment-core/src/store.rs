@@ -1,0 +1,166 @@
+//! The storage contract.
+//!
+//! # Contract
+//!
+//! A [`Store`] keeps users, appointments, bookings, per-slot seat counters and ban lists. It knows
+//! no business rule beyond what each method states; the rules live in [`crate::Scheduler`]. Every
+//! method that changes seats is **one atomic operation**: it either does all it says or nothing,
+//! whatever runs concurrently on the same store, in this process or another one on the same
+//! database. That is what makes overbooking impossible: no implementation may check availability
+//! in one step and write in another without a lock or a conditional write that covers both.
+//!
+//! Seats are counted per slot, keyed by `(appointment, slot start)`. A counter exists only for slots
+//! that were ever booked (slots themselves are computed, never stored). A party appointment has
+//! exactly one slot, so its shared capacity is that slot's counter. At every commit, a slot's
+//! seats taken equal the sum of `attendee_count` over its active bookings.
+//!
+//! Errors: violations of the rules a method enforces are reported with the matching typed variant
+//! ([`Error::SlotFull`], [`Error::Duplicate`], [`Error::InvalidTransition`], [`Error::NotFound`]),
+//! never as [`Error::Storage`], which is kept for failures of the backend itself.
+//!
+//! [`Error::SlotFull`]: crate::Error::SlotFull
+//! [`Error::Duplicate`]: crate::Error::Duplicate
+//! [`Error::InvalidTransition`]: crate::Error::InvalidTransition
+//! [`Error::NotFound`]: crate::Error::NotFound
+//! [`Error::Storage`]: crate::Error::Storage
+
+use std::ops::Range;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
+    Email, Page, Paged, User, UserId,
+};
+use crate::error::Result;
+
+/// What a new booking claims, besides the booking row itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatClaim {
+    /// Seats the slot has in all.
+    pub capacity: u32,
+    /// Refuse with [`crate::Duplicate::BookingEmail`] if the appointment has an active booking
+    /// with the same email.
+    pub unique_email: bool,
+    /// Refuse with [`crate::Duplicate::BookingDevice`] if the appointment has an active booking
+    /// from the same device.
+    pub unique_device: bool,
+}
+
+/// The seats taken on one slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SlotSeats {
+    /// The slot's start.
+    pub slot_start: DateTime<Utc>,
+    /// Seats held by active bookings.
+    pub seats_taken: u32,
+}
+
+/// Counts of an owner's bookings, for analytics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BookingStats {
+    /// Bookings that hold seats.
+    pub active: u64,
+    /// Bookings cancelled by their holders.
+    pub cancelled: u64,
+    /// Bookings rejected by the owner.
+    pub rejected: u64,
+    /// Seats held by active bookings.
+    pub seats_booked: u64,
+}
+
+/// Where bookings, appointments, users and bans live. See the [module documentation](self) for the
+/// contract every implementation keeps.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- users ----
+
+    /// Inserts a user. Fails with `Duplicate(UserEmail)` or `Duplicate(UserPhone)` if another
+    /// user has the same email or phone.
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    /// A user by id.
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
+    /// A user by (normalised) email.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
+
+    // ---- appointments ----
+
+    /// Inserts an appointment (one row: its slots are computed, not stored). Fails with
+    /// `Duplicate(Code)` if its code is taken.
+    async fn insert_appointment(&self, appointment: &Appointment) -> Result<()>;
+    /// An appointment by code.
+    async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>>;
+    /// An appointment by id.
+    async fn appointment_by_id(&self, id: AppointmentId) -> Result<Option<Appointment>>;
+    /// An owner's appointments, newest first.
+    async fn appointments_by_owner(&self, owner: UserId, page: Page) -> Result<Paged<Appointment>>;
+    /// All of an owner's appointments created in `[range.start, range.end)`.
+    async fn appointments_created(
+        &self,
+        owner: UserId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<Vec<Appointment>>;
+
+    // ---- seats and bookings ----
+
+    /// The seat counters of an appointment's slots that start in `[range.start, range.end)` and
+    /// hold at least one seat.
+    async fn seats_taken(
+        &self,
+        appointment: AppointmentId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<Vec<SlotSeats>>;
+
+    /// Atomically: takes `booking.attendee_count` seats on the slot
+    /// `(booking.appointment_id, booking.slot_start)` if they fit in `claim.capacity`, and inserts
+    /// the booking (status active). Fails with `SlotFull` (nothing written) if they do not fit, and
+    /// with `Duplicate(BookingEmail | BookingDevice)` when a uniqueness asked for by `claim` is
+    /// broken, or `Duplicate(Code)` if the booking code is taken.
+    async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()>;
+
+    /// Atomically moves an active booking to `new_start`/`new_end` with `new_count` seats:
+    /// releases its seats on the old slot and takes `new_count` on the new one (which may be the
+    /// same slot) if they fit in `capacity`. Fails with `NotFound(Booking)`, with
+    /// `InvalidTransition` if the booking is no longer active, or with `SlotFull` (nothing
+    /// written). Returns the updated booking.
+    async fn move_booking(
+        &self,
+        id: BookingId,
+        new_start: DateTime<Utc>,
+        new_end: DateTime<Utc>,
+        new_count: u32,
+        capacity: u32,
+    ) -> Result<Booking>;
+
+    /// Atomically ends an active booking: sets `status` (cancelled or rejected) and releases its
+    /// seats. Fails with `NotFound(Booking)`, or with `InvalidTransition` if it is not active
+    /// (nothing written). Returns the updated booking.
+    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking>;
+
+    /// A booking by code.
+    async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>>;
+    /// An appointment's bookings (any status), oldest first.
+    async fn bookings_for_appointment(
+        &self,
+        appointment: AppointmentId,
+        page: Page,
+    ) -> Result<Paged<Booking>>;
+    /// A user's bookings (any status), newest slot first.
+    async fn bookings_for_user(&self, user: UserId, page: Page) -> Result<Paged<Booking>>;
+    /// Counts of the bookings on an owner's appointments whose slot starts in `[range.start,
+    /// range.end)`.
+    async fn booking_stats(&self, owner: UserId, range: Range<DateTime<Utc>>)
+    -> Result<BookingStats>;
+
+    // ---- ban lists ----
+
+    /// Adds a ban. Fails with `Duplicate(Ban)` if the owner already banned that email.
+    async fn insert_ban(&self, ban: &Ban) -> Result<()>;
+    /// Removes a ban; `false` if there was none.
+    async fn delete_ban(&self, owner: UserId, email: &Email) -> Result<bool>;
+    /// An owner's bans, oldest first.
+    async fn bans(&self, owner: UserId) -> Result<Vec<Ban>>;
+    /// Whether the owner banned the email.
+    async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool>;
+}

@@ -1,0 +1,411 @@
+//! The in-memory store: for tests, examples and embedding where nothing needs to survive a restart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use appointment_core::store::{BookingStats, SeatClaim, SlotSeats, Store};
+use appointment_core::{
+    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
+    DeviceId, Duplicate, Email, Entity, Error, Page, Paged, Phone, Result, User, UserId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+
+/// A [`Store`] in process memory. Every operation runs under one lock, so each is atomic and the
+/// store is linearizable; nothing is kept after it is dropped.
+///
+/// ```
+/// use appointment_store::MemoryStore;
+/// use appointment_core::Scheduler;
+/// let scheduler = Scheduler::new(MemoryStore::new());
+/// # let _ = scheduler;
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    users: HashMap<UserId, User>,
+    user_emails: HashMap<Email, UserId>,
+    user_phones: HashMap<Phone, UserId>,
+    appointments: HashMap<AppointmentId, Appointment>,
+    app_codes: HashMap<AppCode, AppointmentId>,
+    /// Insertion order of appointments (for stable listings).
+    app_order: Vec<AppointmentId>,
+    bookings: HashMap<BookingId, Booking>,
+    booking_codes: HashMap<BookingCode, BookingId>,
+    /// Insertion order of bookings.
+    booking_order: Vec<BookingId>,
+    /// Seats taken per appointment and slot start.
+    seats: HashMap<AppointmentId, BTreeMap<DateTime<Utc>, u32>>,
+    /// Active bookings per appointment and email, for anti-scalping.
+    active_emails: HashMap<(AppointmentId, Email), BookingId>,
+    /// Active bookings per appointment and device, for strict anti-scalping.
+    active_devices: HashMap<(AppointmentId, DeviceId), BookingId>,
+    bans: BTreeMap<(UserId, Email), Ban>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn page_of<T: Clone>(all: Vec<&T>, page: Page) -> Paged<T> {
+    let total = all.len() as u64;
+    let items = all
+        .into_iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(page.per_page() as usize)
+        .cloned()
+        .collect();
+    Paged::new(items, page, total)
+}
+
+impl Inner {
+    fn taken(&self, app: AppointmentId, start: DateTime<Utc>) -> u32 {
+        self.seats
+            .get(&app)
+            .and_then(|m| m.get(&start))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn add_seats(&mut self, app: AppointmentId, start: DateTime<Utc>, delta: i64) {
+        let m = self.seats.entry(app).or_default();
+        let v = m.entry(start).or_insert(0);
+        *v = u32::try_from(i64::from(*v) + delta).unwrap_or(0);
+        if *v == 0 {
+            m.remove(&start);
+        }
+    }
+
+    /// Drops the anti-scalping claims of a booking that stops being active.
+    fn release_claims(&mut self, b: &Booking) {
+        let key = (b.appointment_id, b.email.clone());
+        if self.active_emails.get(&key) == Some(&b.id) {
+            self.active_emails.remove(&key);
+        }
+        if let Some(d) = &b.device_id {
+            let key = (b.appointment_id, d.clone());
+            if self.active_devices.get(&key) == Some(&b.id) {
+                self.active_devices.remove(&key);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn insert_user(&self, user: &User) -> Result<()> {
+        let mut g = self.inner.lock();
+        if g.user_emails.contains_key(&user.email) {
+            return Err(Error::Duplicate(Duplicate::UserEmail));
+        }
+        if let Some(p) = &user.phone
+            && g.user_phones.contains_key(p)
+        {
+            return Err(Error::Duplicate(Duplicate::UserPhone));
+        }
+        g.user_emails.insert(user.email.clone(), user.id);
+        if let Some(p) = &user.phone {
+            g.user_phones.insert(p.clone(), user.id);
+        }
+        g.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.inner.lock().users.get(&id).cloned())
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        let g = self.inner.lock();
+        Ok(g.user_emails.get(email).and_then(|id| g.users.get(id)).cloned())
+    }
+
+    async fn insert_appointment(&self, appointment: &Appointment) -> Result<()> {
+        let mut g = self.inner.lock();
+        if g.app_codes.contains_key(&appointment.code) {
+            return Err(Error::Duplicate(Duplicate::Code));
+        }
+        g.app_codes.insert(appointment.code.clone(), appointment.id);
+        g.app_order.push(appointment.id);
+        g.appointments.insert(appointment.id, appointment.clone());
+        Ok(())
+    }
+
+    async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>> {
+        let g = self.inner.lock();
+        Ok(g.app_codes.get(code).and_then(|id| g.appointments.get(id)).cloned())
+    }
+
+    async fn appointment_by_id(&self, id: AppointmentId) -> Result<Option<Appointment>> {
+        Ok(self.inner.lock().appointments.get(&id).cloned())
+    }
+
+    async fn appointments_by_owner(&self, owner: UserId, page: Page) -> Result<Paged<Appointment>> {
+        let g = self.inner.lock();
+        let all = g
+            .app_order
+            .iter()
+            .rev()
+            .filter_map(|id| g.appointments.get(id))
+            .filter(|a| a.owner == owner)
+            .collect();
+        Ok(page_of(all, page))
+    }
+
+    async fn appointments_created(
+        &self,
+        owner: UserId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<Vec<Appointment>> {
+        let g = self.inner.lock();
+        Ok(g.app_order
+            .iter()
+            .filter_map(|id| g.appointments.get(id))
+            .filter(|a| a.owner == owner && range.contains(&a.created_at))
+            .cloned()
+            .collect())
+    }
+
+    async fn seats_taken(
+        &self,
+        appointment: AppointmentId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<Vec<SlotSeats>> {
+        let g = self.inner.lock();
+        Ok(g.seats
+            .get(&appointment)
+            .map(|m| {
+                m.range(range)
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(s, n)| SlotSeats {
+                        slot_start: *s,
+                        seats_taken: *n,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()> {
+        let mut g = self.inner.lock();
+        let app = booking.appointment_id;
+        if g.booking_codes.contains_key(&booking.code) {
+            return Err(Error::Duplicate(Duplicate::Code));
+        }
+        let email_key = (app, booking.email.clone());
+        if claim.unique_email && g.active_emails.contains_key(&email_key) {
+            return Err(Error::Duplicate(Duplicate::BookingEmail));
+        }
+        let device_key = booking.device_id.clone().map(|d| (app, d));
+        if claim.unique_device
+            && let Some(k) = &device_key
+            && g.active_devices.contains_key(k)
+        {
+            return Err(Error::Duplicate(Duplicate::BookingDevice));
+        }
+        let n = booking.attendee_count.get();
+        let taken = g.taken(app, booking.slot_start);
+        if u64::from(taken) + u64::from(n) > u64::from(claim.capacity) {
+            return Err(Error::SlotFull {
+                requested: n,
+                available: claim.capacity.saturating_sub(taken),
+            });
+        }
+        g.add_seats(app, booking.slot_start, i64::from(n));
+        if claim.unique_email {
+            g.active_emails.insert(email_key, booking.id);
+        }
+        if claim.unique_device
+            && let Some(k) = device_key
+        {
+            g.active_devices.insert(k, booking.id);
+        }
+        let mut stored = booking.clone();
+        stored.status = BookingStatus::Active;
+        g.booking_codes.insert(booking.code.clone(), booking.id);
+        g.booking_order.push(booking.id);
+        g.bookings.insert(booking.id, stored);
+        Ok(())
+    }
+
+    async fn move_booking(
+        &self,
+        id: BookingId,
+        new_start: DateTime<Utc>,
+        new_end: DateTime<Utc>,
+        new_count: u32,
+        capacity: u32,
+    ) -> Result<Booking> {
+        let mut g = self.inner.lock();
+        let b = g
+            .bookings
+            .get(&id)
+            .cloned()
+            .ok_or(Error::NotFound(Entity::Booking))?;
+        if b.status != BookingStatus::Active {
+            return Err(Error::InvalidTransition {
+                from: b.status,
+                action: "reschedule",
+            });
+        }
+        let old = b.attendee_count.get();
+        let app = b.appointment_id;
+        let taken_after_release = if b.slot_start == new_start {
+            g.taken(app, new_start) - old
+        } else {
+            g.taken(app, new_start)
+        };
+        if u64::from(taken_after_release) + u64::from(new_count) > u64::from(capacity) {
+            return Err(Error::SlotFull {
+                requested: new_count,
+                available: capacity.saturating_sub(taken_after_release),
+            });
+        }
+        let count = appointment_core::AttendeeCount::new(new_count)?;
+        g.add_seats(app, b.slot_start, -i64::from(old));
+        g.add_seats(app, new_start, i64::from(new_count));
+        let now = Utc::now();
+        let stored = g
+            .bookings
+            .get_mut(&id)
+            .ok_or(Error::NotFound(Entity::Booking))?;
+        stored.slot_start = new_start;
+        stored.slot_end = new_end;
+        stored.attendee_count = count;
+        stored.updated_at = now;
+        Ok(stored.clone())
+    }
+
+    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking> {
+        let mut g = self.inner.lock();
+        let b = g
+            .bookings
+            .get(&id)
+            .cloned()
+            .ok_or(Error::NotFound(Entity::Booking))?;
+        if b.status != BookingStatus::Active {
+            return Err(Error::InvalidTransition {
+                from: b.status,
+                action: if status == BookingStatus::Rejected {
+                    "reject"
+                } else {
+                    "cancel"
+                },
+            });
+        }
+        if status == BookingStatus::Active {
+            return Err(Error::invalid("status", "a booking can only end as cancelled or rejected"));
+        }
+        g.add_seats(b.appointment_id, b.slot_start, -i64::from(b.attendee_count.get()));
+        g.release_claims(&b);
+        let stored = g
+            .bookings
+            .get_mut(&id)
+            .ok_or(Error::NotFound(Entity::Booking))?;
+        stored.status = status;
+        stored.updated_at = Utc::now();
+        Ok(stored.clone())
+    }
+
+    async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>> {
+        let g = self.inner.lock();
+        Ok(g.booking_codes.get(code).and_then(|id| g.bookings.get(id)).cloned())
+    }
+
+    async fn bookings_for_appointment(
+        &self,
+        appointment: AppointmentId,
+        page: Page,
+    ) -> Result<Paged<Booking>> {
+        let g = self.inner.lock();
+        let all = g
+            .booking_order
+            .iter()
+            .filter_map(|id| g.bookings.get(id))
+            .filter(|b| b.appointment_id == appointment)
+            .collect();
+        Ok(page_of(all, page))
+    }
+
+    async fn bookings_for_user(&self, user: UserId, page: Page) -> Result<Paged<Booking>> {
+        let g = self.inner.lock();
+        let mut all: Vec<&Booking> = g
+            .booking_order
+            .iter()
+            .filter_map(|id| g.bookings.get(id))
+            .filter(|b| b.user_id == Some(user))
+            .collect();
+        all.sort_by(|a, b| b.slot_start.cmp(&a.slot_start));
+        Ok(page_of(all, page))
+    }
+
+    async fn booking_stats(
+        &self,
+        owner: UserId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<BookingStats> {
+        let g = self.inner.lock();
+        let mut stats = BookingStats::default();
+        for b in g.bookings.values() {
+            let owned = g
+                .appointments
+                .get(&b.appointment_id)
+                .is_some_and(|a| a.owner == owner);
+            if !owned || !range.contains(&b.slot_start) {
+                continue;
+            }
+            match b.status {
+                BookingStatus::Active => {
+                    stats.active += 1;
+                    stats.seats_booked += u64::from(b.attendee_count.get());
+                }
+                BookingStatus::Cancelled => stats.cancelled += 1,
+                BookingStatus::Rejected => stats.rejected += 1,
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn insert_ban(&self, ban: &Ban) -> Result<()> {
+        let mut g = self.inner.lock();
+        let key = (ban.owner, ban.email.clone());
+        if g.bans.contains_key(&key) {
+            return Err(Error::Duplicate(Duplicate::Ban));
+        }
+        g.bans.insert(key, ban.clone());
+        Ok(())
+    }
+
+    async fn delete_ban(&self, owner: UserId, email: &Email) -> Result<bool> {
+        Ok(self
+            .inner
+            .lock()
+            .bans
+            .remove(&(owner, email.clone()))
+            .is_some())
+    }
+
+    async fn bans(&self, owner: UserId) -> Result<Vec<Ban>> {
+        let g = self.inner.lock();
+        let mut v: Vec<Ban> = g
+            .bans
+            .values()
+            .filter(|b| b.owner == owner)
+            .cloned()
+            .collect();
+        v.sort_by_key(|b| b.created_at);
+        Ok(v)
+    }
+
+    async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool> {
+        Ok(self.inner.lock().bans.contains_key(&(owner, email.clone())))
+    }
+}
