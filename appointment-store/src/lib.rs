@@ -4,8 +4,12 @@
 //!
 //! * [`MemoryStore`]: in process memory, always built; for tests, examples and embedding.
 //!
-//! Every backend passes the same conformance suite (`appointment_core::store_conformance_suite!`).
+//! Each also implements [`ServiceStore`], the extra state a REST service keeps (revoked tokens,
+//! idempotency records). Every backend passes the same conformance suite
+//! (`appointment_core::store_conformance_suite!`).
 
 mod memory;
+mod service;
 
 pub use memory::MemoryStore;
+pub use service::{IdempotencyClaim, ServiceStore};

@@ -12,6 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
+use crate::service::{IdempotencyClaim, ServiceStore};
+
 /// A [`Store`] in process memory. Every operation runs under one lock, so each is atomic and the
 /// store is linearizable; nothing is kept after it is dropped.
 ///
@@ -46,6 +48,15 @@ struct Inner {
     /// Active bookings per appointment and device, for strict anti-scalping.
     active_devices: HashMap<(AppointmentId, DeviceId), BookingId>,
     bans: BTreeMap<(UserId, Email), Ban>,
+    revoked_tokens: HashMap<String, DateTime<Utc>>,
+    idempotency: HashMap<String, IdempotencyRecord>,
+}
+
+#[derive(Debug, Clone)]
+struct IdempotencyRecord {
+    request_hash: String,
+    created_at: DateTime<Utc>,
+    answer: Option<(u16, String)>,
 }
 
 impl MemoryStore {
@@ -407,5 +418,71 @@ impl Store for MemoryStore {
 
     async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool> {
         Ok(self.inner.lock().bans.contains_key(&(owner, email.clone())))
+    }
+}
+
+#[async_trait]
+impl ServiceStore for MemoryStore {
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        let mut g = self.inner.lock();
+        let now = Utc::now();
+        g.revoked_tokens.retain(|_, exp| *exp > now);
+        g.revoked_tokens.insert(jti.to_owned(), expires_at);
+        Ok(())
+    }
+
+    async fn is_token_revoked(&self, jti: &str) -> Result<bool> {
+        Ok(self.inner.lock().revoked_tokens.contains_key(jti))
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        expire_before: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim> {
+        let mut g = self.inner.lock();
+        g.idempotency.retain(|_, r| r.created_at >= expire_before);
+        if let Some(r) = g.idempotency.get(key) {
+            return Ok(match &r.answer {
+                None => IdempotencyClaim::InProgress {
+                    request_hash: r.request_hash.clone(),
+                },
+                Some((status, body)) => IdempotencyClaim::Completed {
+                    request_hash: r.request_hash.clone(),
+                    status: *status,
+                    body: body.clone(),
+                },
+            });
+        }
+        g.idempotency.insert(
+            key.to_owned(),
+            IdempotencyRecord {
+                request_hash: request_hash.to_owned(),
+                created_at: now,
+                answer: None,
+            },
+        );
+        Ok(IdempotencyClaim::Claimed)
+    }
+
+    async fn complete_idempotency_key(&self, key: &str, status: u16, body: &str) -> Result<()> {
+        if let Some(r) = self.inner.lock().idempotency.get_mut(key) {
+            r.answer = Some((status, body.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn release_idempotency_key(&self, key: &str) -> Result<()> {
+        let mut g = self.inner.lock();
+        if g.idempotency.get(key).is_some_and(|r| r.answer.is_none()) {
+            g.idempotency.remove(key);
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,56 @@
+//! What a service built on the engine stores besides bookings: revoked tokens and idempotency
+//! records. The engine's rules do not use these; the REST server does.
+
+use appointment_core::Result;
+use appointment_core::store::Store;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// The state of an idempotency key after [`ServiceStore::claim_idempotency_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key was free and is now held by the caller, who must later complete or release it.
+    Claimed,
+    /// Another request with this key is being processed right now.
+    InProgress {
+        /// The fingerprint that request gave.
+        request_hash: String,
+    },
+    /// A request with this key already finished; here is its answer.
+    Completed {
+        /// The fingerprint that request gave (a different one means the key is being reused for
+        /// another request).
+        request_hash: String,
+        /// The answer's status code.
+        status: u16,
+        /// The answer's body.
+        body: String,
+    },
+}
+
+/// A [`Store`] that also keeps what the REST service needs. Each method is atomic.
+#[async_trait]
+pub trait ServiceStore: Store {
+    /// Checks that the backend answers (for health checks).
+    async fn ping(&self) -> Result<()>;
+
+    /// Records that the token with id `jti` is revoked until `expires_at` (idempotent).
+    async fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()>;
+    /// Whether the token with id `jti` was revoked.
+    async fn is_token_revoked(&self, jti: &str) -> Result<bool>;
+
+    /// Claims `key` for a request with the given fingerprint, atomically: exactly one of any
+    /// number of concurrent callers gets [`IdempotencyClaim::Claimed`]. Records older than
+    /// `expire_before` count as absent.
+    async fn claim_idempotency_key(
+        &self,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        expire_before: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim>;
+    /// Stores the answer of a claimed key.
+    async fn complete_idempotency_key(&self, key: &str, status: u16, body: &str) -> Result<()>;
+    /// Gives a claimed key up without an answer (the request failed in a way worth retrying).
+    async fn release_idempotency_key(&self, key: &str) -> Result<()>;
+}
