@@ -67,8 +67,7 @@ impl Email {
         let plain = s
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'));
-        if !plain || !email_address::EmailAddress::is_valid(&s) || s.contains(char::is_whitespace)
-        {
+        if !plain || !email_address::EmailAddress::is_valid(&s) || s.contains(char::is_whitespace) {
             return Err(Error::invalid("email", "is not a valid email address"));
         }
         Ok(Email(s))
@@ -124,7 +123,9 @@ fn random_code(prefix: &str) -> String {
     let mut s = String::with_capacity(prefix.len() + CODE_LEN);
     s.push_str(prefix);
     for _ in 0..CODE_LEN {
-        s.push(char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]));
+        s.push(char::from(
+            CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())],
+        ));
     }
     s
 }
@@ -134,7 +135,9 @@ fn parse_code(raw: &str, prefix: &str, field: &'static str) -> Result<String> {
     let rest = s
         .strip_prefix(prefix)
         .ok_or_else(|| Error::invalid(field, format!("must start with {prefix}")))?;
-    if rest.len() < CODE_MIN_LEN || rest.len() > 32 || !rest.bytes().all(|b| CODE_ALPHABET.contains(&b))
+    if rest.len() < CODE_MIN_LEN
+        || rest.len() > 32
+        || !rest.bytes().all(|b| CODE_ALPHABET.contains(&b))
     {
         return Err(Error::invalid(
             field,
@@ -201,7 +204,10 @@ impl DeviceId {
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if s.is_empty() || s.len() > 128 || s.chars().any(char::is_control) {
-            return Err(Error::invalid("device_id", "must be 1 to 128 printable characters"));
+            return Err(Error::invalid(
+                "device_id",
+                "must be 1 to 128 printable characters",
+            ));
         }
         Ok(DeviceId(s.to_owned()))
     }
@@ -244,7 +250,10 @@ impl Name {
         let s = raw.trim();
         let n = s.chars().count();
         if n == 0 || n > 200 || s.chars().any(char::is_control) {
-            return Err(Error::invalid("name", "must be 1 to 200 printable characters"));
+            return Err(Error::invalid(
+                "name",
+                "must be 1 to 200 printable characters",
+            ));
         }
         Ok(Name(s.to_owned()))
     }

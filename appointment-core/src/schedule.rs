@@ -29,7 +29,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::offset::LocalResult;
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
@@ -260,7 +262,10 @@ impl ScheduleBuilder {
             return Err(Error::invalid("end_date", "must not be before start_date"));
         }
         if (s.end_date - s.start_date).num_days() >= MAX_SPAN_DAYS {
-            return Err(Error::invalid("end_date", "a schedule may span at most ten years"));
+            return Err(Error::invalid(
+                "end_date",
+                "a schedule may span at most ten years",
+            ));
         }
         if s.window_end <= s.window_start {
             return Err(Error::invalid(
@@ -269,7 +274,10 @@ impl ScheduleBuilder {
             ));
         }
         if s.slot_minutes == 0 || s.slot_minutes > MAX_MINUTES_PARAM {
-            return Err(Error::invalid("booking_duration", "must be from 1 to 1440 minutes"));
+            return Err(Error::invalid(
+                "booking_duration",
+                "must be from 1 to 1440 minutes",
+            ));
         }
         if !s.single_event && i64::from(s.slot_minutes) * 60 > s.window_seconds() {
             return Err(Error::invalid(
@@ -278,15 +286,24 @@ impl ScheduleBuilder {
             ));
         }
         if s.buffer_minutes > MAX_MINUTES_PARAM {
-            return Err(Error::invalid("buffer_minutes", "must be at most 1440 minutes"));
+            return Err(Error::invalid(
+                "buffer_minutes",
+                "must be at most 1440 minutes",
+            ));
         }
         if s.min_notice_minutes > 366 * 24 * 60 {
-            return Err(Error::invalid("min_notice_minutes", "must be at most one year"));
+            return Err(Error::invalid(
+                "min_notice_minutes",
+                "must be at most one year",
+            ));
         }
         if let Some(h) = s.horizon_days
             && (h == 0 || h > 3660)
         {
-            return Err(Error::invalid("horizon_days", "must be from 1 to 3660 days"));
+            return Err(Error::invalid(
+                "horizon_days",
+                "must be from 1 to 3660 days",
+            ));
         }
         if !s
             .start_date
@@ -295,7 +312,10 @@ impl ScheduleBuilder {
             .take(7)
             .any(|d| s.weekdays.contains(d.weekday()))
         {
-            return Err(Error::invalid("weekdays", "no date in the range falls on these weekdays"));
+            return Err(Error::invalid(
+                "weekdays",
+                "no date in the range falls on these weekdays",
+            ));
         }
         Ok(s)
     }
@@ -416,7 +436,12 @@ impl Schedule {
 
     /// The slots whose wall-clock start falls on `date` in the schedule's zone.
     pub fn slots_on(&self, date: NaiveDate) -> Slots<'_> {
-        let in_range = date >= self.start_date && date <= self.end_date;
+        let last = if self.single_event {
+            self.start_date
+        } else {
+            self.end_date
+        };
+        let in_range = date >= self.start_date && date <= last;
         Slots {
             schedule: self,
             from: DateTime::<Utc>::MIN_UTC,
@@ -470,7 +495,11 @@ impl Schedule {
         ) && a == b
         {
             let base = local_start.and_utc().timestamp() - i64::from(offset_seconds(&a));
-            let count = if window >= len { (window - len) / step + 1 } else { 0 };
+            let count = if window >= len {
+                (window - len) / step + 1
+            } else {
+                0
+            };
             return DayState::Uniform {
                 base,
                 step,

@@ -374,7 +374,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let from = now + TimeDelta::minutes(i64::from(schedule.min_notice_minutes()));
         let to = schedule
             .horizon_days()
-            .map_or(DateTime::<Utc>::MAX_UTC, |d| now + TimeDelta::days(i64::from(d)));
+            .map_or(DateTime::<Utc>::MAX_UTC, |d| {
+                now + TimeDelta::days(i64::from(d))
+            });
         from..to
     }
 
@@ -683,8 +685,8 @@ impl<S: Store + ?Sized> Scheduler<S> {
         loop {
             let apps = self.store.appointments_by_owner(owner, page).await?;
             for app in &apps.items {
-                seats_offered += u64::from(app.capacity)
-                    * app.schedule.count_slots(range.start, range.end);
+                seats_offered +=
+                    u64::from(app.capacity) * app.schedule.count_slots(range.start, range.end);
             }
             if u64::from(page.page()) >= apps.total_pages {
                 break;

@@ -150,8 +150,11 @@ pub trait Store: Send + Sync + 'static {
     async fn bookings_for_user(&self, user: UserId, page: Page) -> Result<Paged<Booking>>;
     /// Counts of the bookings on an owner's appointments whose slot starts in `[range.start,
     /// range.end)`.
-    async fn booking_stats(&self, owner: UserId, range: Range<DateTime<Utc>>)
-    -> Result<BookingStats>;
+    async fn booking_stats(
+        &self,
+        owner: UserId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<BookingStats>;
 
     // ---- ban lists ----
 
