@@ -431,6 +431,7 @@ impl Schedule {
                 last
             },
             day: DayState::Empty,
+            offset_hint: None,
         }
     }
 
@@ -449,6 +450,7 @@ impl Schedule {
             next_date: in_range.then_some(date),
             last_date: date,
             day: DayState::Empty,
+            offset_hint: None,
         }
     }
 
@@ -468,52 +470,68 @@ impl Schedule {
         self.slots(from, to).map(|_| 1u64).sum()
     }
 
-    /// Computes one date's slots into the iterator's day state.
-    fn plan_day(&self, date: NaiveDate) -> DayState {
+    /// Computes one date's slots into the iterator's day state. `hint` carries the UTC offset of
+    /// the previous planned day's window, which is almost always today's too.
+    fn plan_day(&self, date: NaiveDate, hint: &mut Option<i32>) -> DayState {
         if !self.weekdays.contains(date.weekday()) {
             return DayState::Empty;
         }
         let tz = self.time_zone.tz();
         let local_start = date.and_time(self.window_start);
         let local_end = date.and_time(self.window_end);
-        let window_end = resolve_compatible(tz, local_end);
         if self.single_event {
-            let start = resolve_compatible(tz, local_start);
             return DayState::Event(Slot {
-                start,
-                end: window_end,
+                start: resolve_compatible(tz, local_start),
+                end: resolve_compatible(tz, local_end),
             });
         }
         let len = i64::from(self.slot_minutes) * 60;
         let step = len + i64::from(self.buffer_minutes) * 60;
         let window = self.window_seconds();
+        let uniform = |offset: i32| {
+            let base = local_start.and_utc().timestamp() - i64::from(offset);
+            DayState::Uniform {
+                base,
+                step,
+                len,
+                next: 0,
+                count: if window >= len {
+                    (window - len) / step + 1
+                } else {
+                    0
+                },
+                days: UtcDays::around(base),
+            }
+        };
         // Fast path: no clock change between the window's start and end, so every slot is a fixed
-        // offset from the first.
+        // offset from the first. First try yesterday's offset, checked with two cheap UTC look-ups
+        // at the window's ends (with yesterday's offset, a repeated wall-clock start resolves to
+        // its first occurrence, as the slow path does).
+        if let Some(off) = *hint {
+            let start = local_start - TimeDelta::seconds(i64::from(off));
+            let end = local_end - TimeDelta::seconds(i64::from(off));
+            if offset_seconds(&tz.offset_from_utc_datetime(&start)) == off
+                && offset_seconds(&tz.offset_from_utc_datetime(&end)) == off
+            {
+                return uniform(off);
+            }
+        }
         if let (LocalResult::Single(a), LocalResult::Single(b)) = (
             tz.offset_from_local_datetime(&local_start),
             tz.offset_from_local_datetime(&local_end),
         ) && a == b
         {
-            let base = local_start.and_utc().timestamp() - i64::from(offset_seconds(&a));
-            let count = if window >= len {
-                (window - len) / step + 1
-            } else {
-                0
-            };
-            return DayState::Uniform {
-                base,
-                step,
-                len,
-                next: 0,
-                count,
-            };
+            let off = offset_seconds(&a);
+            *hint = Some(off);
+            return uniform(off);
         }
+        *hint = None;
         DayState::Shifted {
             local_start,
             step,
             len,
             next: 0,
-            window_end,
+            window_end: resolve_compatible(tz, local_end),
             prev_end: None,
         }
     }
@@ -553,6 +571,50 @@ fn from_ts(secs: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, 0)
 }
 
+const DAY: i64 = 86_400;
+
+/// Turns Unix seconds into `DateTime<Utc>` cheaply for instants on two known UTC days (the ones a
+/// day's window can touch), falling back to the general conversion elsewhere.
+#[derive(Debug, Clone, Copy)]
+struct UtcDays {
+    /// Unix seconds of the first day's midnight.
+    midnight: i64,
+    first: NaiveDate,
+    second: Option<NaiveDate>,
+}
+
+impl UtcDays {
+    fn around(ts: i64) -> Option<Self> {
+        let midnight = ts.div_euclid(DAY) * DAY;
+        let first = from_ts(midnight)?.date_naive();
+        Some(UtcDays {
+            midnight,
+            first,
+            second: first.succ_opt(),
+        })
+    }
+
+    fn at(days: Option<Self>, ts: i64) -> Option<DateTime<Utc>> {
+        if let Some(d) = days {
+            let rel = ts - d.midnight;
+            let date = if (0..DAY).contains(&rel) {
+                Some(d.first)
+            } else if (DAY..2 * DAY).contains(&rel) {
+                d.second
+            } else {
+                None
+            };
+            if let Some(date) = date {
+                // `rel % DAY` is in 0..86_400, which always fits a time of day.
+                let secs = u32::try_from(rel % DAY).ok()?;
+                let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)?;
+                return Some(date.and_time(time).and_utc());
+            }
+        }
+        from_ts(ts)
+    }
+}
+
 #[derive(Debug, Clone)]
 enum DayState {
     Empty,
@@ -563,6 +625,7 @@ enum DayState {
         len: i64,
         next: i64,
         count: i64,
+        days: Option<UtcDays>,
     },
     Shifted {
         local_start: NaiveDateTime,
@@ -583,6 +646,7 @@ pub struct Slots<'a> {
     next_date: Option<NaiveDate>,
     last_date: NaiveDate,
     day: DayState,
+    offset_hint: Option<i32>,
 }
 
 impl Slots<'_> {
@@ -601,6 +665,7 @@ impl Slots<'_> {
                 len,
                 next,
                 count,
+                days,
             } => {
                 if *next >= *count {
                     return None;
@@ -608,8 +673,8 @@ impl Slots<'_> {
                 let start = *base + *next * *step;
                 *next += 1;
                 Some(Slot {
-                    start: from_ts(start)?,
-                    end: from_ts(start + *len)?,
+                    start: UtcDays::at(*days, start)?,
+                    end: UtcDays::at(*days, start + *len)?,
                 })
             }
             DayState::Shifted {
@@ -674,7 +739,7 @@ impl Iterator for Slots<'_> {
                 return None;
             }
             self.next_date = date.succ_opt();
-            self.day = self.schedule.plan_day(date);
+            self.day = self.schedule.plan_day(date, &mut self.offset_hint);
         }
     }
 }

@@ -136,7 +136,10 @@ impl Store for MemoryStore {
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         let g = self.inner.lock();
-        Ok(g.user_emails.get(email).and_then(|id| g.users.get(id)).cloned())
+        Ok(g.user_emails
+            .get(email)
+            .and_then(|id| g.users.get(id))
+            .cloned())
     }
 
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<()> {
@@ -152,7 +155,10 @@ impl Store for MemoryStore {
 
     async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>> {
         let g = self.inner.lock();
-        Ok(g.app_codes.get(code).and_then(|id| g.appointments.get(id)).cloned())
+        Ok(g.app_codes
+            .get(code)
+            .and_then(|id| g.appointments.get(id))
+            .cloned())
     }
 
     async fn appointment_by_id(&self, id: AppointmentId) -> Result<Option<Appointment>> {
@@ -313,9 +319,16 @@ impl Store for MemoryStore {
             });
         }
         if status == BookingStatus::Active {
-            return Err(Error::invalid("status", "a booking can only end as cancelled or rejected"));
+            return Err(Error::invalid(
+                "status",
+                "a booking can only end as cancelled or rejected",
+            ));
         }
-        g.add_seats(b.appointment_id, b.slot_start, -i64::from(b.attendee_count.get()));
+        g.add_seats(
+            b.appointment_id,
+            b.slot_start,
+            -i64::from(b.attendee_count.get()),
+        );
         g.release_claims(&b);
         let stored = g
             .bookings
@@ -328,7 +341,10 @@ impl Store for MemoryStore {
 
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>> {
         let g = self.inner.lock();
-        Ok(g.booking_codes.get(code).and_then(|id| g.bookings.get(id)).cloned())
+        Ok(g.booking_codes
+            .get(code)
+            .and_then(|id| g.bookings.get(id))
+            .cloned())
     }
 
     async fn bookings_for_appointment(
