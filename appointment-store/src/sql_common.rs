@@ -1,0 +1,393 @@
+//! What the SQL backends share: turning rows into domain types, and database errors into the
+//! engine's typed errors.
+
+use std::fmt;
+
+use appointment_core::{
+    AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
+    AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Duplicate,
+    Email, Entity, Error, Name, Page, Phone, Result, Schedule, TimeZoneName, User, UserId,
+    Weekdays,
+};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use sqlx::error::ErrorKind;
+use uuid::Uuid;
+
+use crate::service::IdempotencyClaim;
+
+/// A row that does not hold a valid value (written by something else, or by an older version).
+#[derive(Debug)]
+pub(crate) struct CorruptRow(pub(crate) String);
+
+impl fmt::Display for CorruptRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stored row is not valid: {}", self.0)
+    }
+}
+
+impl std::error::Error for CorruptRow {}
+
+/// An [`Error::Storage`] for a row whose column `what` cannot be read back.
+pub(crate) fn corrupt(what: &str, detail: impl fmt::Display) -> Error {
+    Error::storage(CorruptRow(format!("{what}: {detail}")))
+}
+
+/// Re-reads a value through its validating constructor; a failure means the row is corrupt.
+fn valid<T>(what: &str, r: Result<T>) -> Result<T> {
+    r.map_err(|e| corrupt(what, e))
+}
+
+/// A stored integer that must fit in a `u32`.
+pub(crate) fn to_u32(what: &str, v: i64) -> Result<u32> {
+    u32::try_from(v).map_err(|_| corrupt(what, format!("{v} is out of range")))
+}
+
+/// The `LIMIT` and `OFFSET` of a page.
+pub(crate) fn limit_offset(page: Page) -> (i64, i64) {
+    (
+        i64::from(page.per_page()),
+        i64::try_from(page.offset()).unwrap_or(i64::MAX),
+    )
+}
+
+/// A count that SQL returned as a signed integer.
+pub(crate) fn to_count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Maps a database error to the engine's error: unique violations become the matching
+/// [`Duplicate`], everything else [`Error::Storage`].
+pub(crate) fn db_error(err: sqlx::Error) -> Error {
+    classify(err, None)
+}
+
+/// Like [`db_error`], and a foreign-key violation means that `missing` does not exist.
+pub(crate) fn db_error_fk(err: sqlx::Error, missing: Entity) -> Error {
+    classify(err, Some(missing))
+}
+
+fn classify(err: sqlx::Error, missing: Option<Entity>) -> Error {
+    if let sqlx::Error::Database(db) = &err {
+        match db.kind() {
+            ErrorKind::UniqueViolation => {
+                return Error::Duplicate(duplicate_kind(db.constraint(), db.message()));
+            }
+            ErrorKind::ForeignKeyViolation => {
+                if let Some(entity) = missing {
+                    return Error::NotFound(entity);
+                }
+            }
+            _ => {}
+        }
+    }
+    Error::storage(err)
+}
+
+/// Which unique rule a violation broke, from the constraint (index) name that Postgres reports or
+/// the `table.column` list in SQLite's message. Any other unique key (codes, generated ids) is a
+/// collision of a generated identifier.
+pub(crate) fn duplicate_kind(constraint: Option<&str>, message: &str) -> Duplicate {
+    const RULES: &[(&str, &str, Duplicate)] = &[
+        (
+            "bookings_guard_email_key",
+            "bookings.guard_email",
+            Duplicate::BookingEmail,
+        ),
+        (
+            "bookings_guard_device_key",
+            "bookings.guard_device",
+            Duplicate::BookingDevice,
+        ),
+        ("users_email_key", "users.email", Duplicate::UserEmail),
+        ("users_phone_key", "users.phone", Duplicate::UserPhone),
+        ("bans_owner_email_key", "bans.email", Duplicate::Ban),
+    ];
+    for (name, columns, kind) in RULES {
+        if constraint == Some(*name) || message.contains(columns) || message.contains(name) {
+            return *kind;
+        }
+    }
+    Duplicate::Code
+}
+
+/// A user row, with values already decoded from the backend's column types.
+#[derive(Debug)]
+pub(crate) struct UserRow {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    pub fn into_domain(self) -> Result<User> {
+        Ok(User {
+            id: UserId(self.id),
+            name: valid("users.name", Name::parse(&self.name))?,
+            email: valid("users.email", Email::parse(&self.email))?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(|p| valid("users.phone", Phone::parse(p)))
+                .transpose()?,
+            password_hash: self.password_hash,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// An appointment row, with values already decoded from the backend's column types.
+#[derive(Debug)]
+pub(crate) struct AppointmentRow {
+    pub id: Uuid,
+    pub code: String,
+    pub owner: Uuid,
+    pub title: String,
+    pub description: String,
+    pub kind: String,
+    pub capacity: i64,
+    pub anti_scalping: String,
+    pub status: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub window_start: NaiveTime,
+    pub window_end: NaiveTime,
+    pub slot_minutes: i64,
+    pub buffer_minutes: i64,
+    pub time_zone: String,
+    pub weekdays: i64,
+    pub min_notice_minutes: i64,
+    pub horizon_days: Option<i64>,
+    pub single_event: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AppointmentRow {
+    pub fn into_domain(self) -> Result<Appointment> {
+        let weekdays = u8::try_from(self.weekdays)
+            .map_err(|_| corrupt("appointments.weekdays", self.weekdays))?;
+        let schedule = Schedule::builder(
+            self.start_date,
+            self.end_date,
+            self.window_start,
+            self.window_end,
+            to_u32("appointments.slot_minutes", self.slot_minutes)?,
+        )
+        .buffer_minutes(to_u32("appointments.buffer_minutes", self.buffer_minutes)?)
+        .time_zone(valid(
+            "appointments.time_zone",
+            TimeZoneName::parse(&self.time_zone),
+        )?)
+        .weekdays(valid(
+            "appointments.weekdays",
+            Weekdays::from_bits(weekdays),
+        )?)
+        .min_notice_minutes(to_u32(
+            "appointments.min_notice_minutes",
+            self.min_notice_minutes,
+        )?)
+        .horizon_days(
+            self.horizon_days
+                .map(|h| to_u32("appointments.horizon_days", h))
+                .transpose()?,
+        )
+        .single_event(self.single_event)
+        .build();
+        Ok(Appointment {
+            id: AppointmentId(self.id),
+            code: valid("appointments.code", AppCode::parse(&self.code))?,
+            owner: UserId(self.owner),
+            title: self.title,
+            description: self.description,
+            kind: valid("appointments.kind", self.kind.parse::<AppointmentKind>())?,
+            capacity: to_u32("appointments.capacity", self.capacity)?,
+            anti_scalping: valid(
+                "appointments.anti_scalping",
+                self.anti_scalping.parse::<AntiScalping>(),
+            )?,
+            status: valid(
+                "appointments.status",
+                self.status.parse::<AppointmentStatus>(),
+            )?,
+            schedule: valid("appointments schedule", schedule)?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// A booking row, with values already decoded from the backend's column types.
+#[derive(Debug)]
+pub(crate) struct BookingRow {
+    pub id: Uuid,
+    pub code: String,
+    pub appointment_id: Uuid,
+    pub app_code: String,
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub slot_start: DateTime<Utc>,
+    pub slot_end: DateTime<Utc>,
+    pub attendee_count: i64,
+    pub status: String,
+    pub description: String,
+    pub device_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl BookingRow {
+    pub fn into_domain(self) -> Result<Booking> {
+        Ok(Booking {
+            id: BookingId(self.id),
+            code: valid("bookings.code", BookingCode::parse(&self.code))?,
+            appointment_id: AppointmentId(self.appointment_id),
+            app_code: valid("bookings.app_code", AppCode::parse(&self.app_code))?,
+            user_id: self.user_id.map(UserId),
+            name: valid("bookings.name", Name::parse(&self.name))?,
+            email: valid("bookings.email", Email::parse(&self.email))?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(|p| valid("bookings.phone", Phone::parse(p)))
+                .transpose()?,
+            slot_start: self.slot_start,
+            slot_end: self.slot_end,
+            attendee_count: valid(
+                "bookings.attendee_count",
+                AttendeeCount::new(to_u32("bookings.attendee_count", self.attendee_count)?),
+            )?,
+            status: valid("bookings.status", self.status.parse::<BookingStatus>())?,
+            description: self.description,
+            device_id: self
+                .device_id
+                .as_deref()
+                .map(|d| valid("bookings.device_id", DeviceId::parse(d)))
+                .transpose()?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A ban row, with values already decoded from the backend's column types.
+#[derive(Debug)]
+pub(crate) struct BanRow {
+    pub id: Uuid,
+    pub owner: Uuid,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl BanRow {
+    pub fn into_domain(self) -> Result<Ban> {
+        Ok(Ban {
+            id: BanId(self.id),
+            owner: UserId(self.owner),
+            email: valid("bans.email", Email::parse(&self.email))?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// The action named in [`Error::InvalidTransition`] when ending a booking with `status`.
+pub(crate) fn end_action(status: BookingStatus) -> &'static str {
+    if status == BookingStatus::Rejected {
+        "reject"
+    } else {
+        "cancel"
+    }
+}
+
+/// The stored value of the anti-scalping guard columns for a new booking.
+pub(crate) fn guards(
+    booking: &Booking,
+    claim: appointment_core::SeatClaim,
+) -> (Option<String>, Option<String>) {
+    let email = claim
+        .unique_email
+        .then(|| booking.email.as_str().to_owned());
+    let device = if claim.unique_device {
+        booking.device_id.as_ref().map(|d| d.as_str().to_owned())
+    } else {
+        None
+    };
+    (email, device)
+}
+
+/// The error of a seat claim that did not fit: `taken` seats were held when the store looked.
+pub(crate) fn slot_full(requested: u32, capacity: u32, taken: i64) -> Error {
+    let taken = u32::try_from(taken.max(0)).unwrap_or(u32::MAX);
+    Error::SlotFull {
+        requested,
+        available: capacity.saturating_sub(taken),
+    }
+}
+
+/// The status of a booking that could not be moved or ended, for [`Error::InvalidTransition`].
+pub(crate) fn stored_status(raw: &str) -> Result<BookingStatus> {
+    valid("bookings.status", raw.parse::<BookingStatus>())
+}
+
+/// `NotFound(Booking)`.
+pub(crate) fn booking_not_found() -> Error {
+    Error::NotFound(Entity::Booking)
+}
+
+/// The claim that a stored idempotency record stands for.
+pub(crate) fn idempotency_state(
+    request_hash: String,
+    status: Option<i64>,
+    body: Option<String>,
+) -> Result<IdempotencyClaim> {
+    Ok(match status {
+        None => IdempotencyClaim::InProgress { request_hash },
+        Some(s) => IdempotencyClaim::Completed {
+            request_hash,
+            status: u16::try_from(s).map_err(|_| corrupt("idempotency_keys.status", s))?,
+            body: body.unwrap_or_default(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violations_map_to_their_rule() {
+        assert_eq!(
+            duplicate_kind(
+                None,
+                "UNIQUE constraint failed: bookings.appointment_id, bookings.guard_email"
+            ),
+            Duplicate::BookingEmail
+        );
+        assert_eq!(
+            duplicate_kind(Some("bookings_guard_device_key"), "duplicate key value"),
+            Duplicate::BookingDevice
+        );
+        assert_eq!(
+            duplicate_kind(None, "UNIQUE constraint failed: users.email"),
+            Duplicate::UserEmail
+        );
+        assert_eq!(
+            duplicate_kind(Some("users_phone_key"), ""),
+            Duplicate::UserPhone
+        );
+        assert_eq!(
+            duplicate_kind(None, "UNIQUE constraint failed: bans.owner_id, bans.email"),
+            Duplicate::Ban
+        );
+        assert_eq!(
+            duplicate_kind(Some("bookings_code_key"), ""),
+            Duplicate::Code
+        );
+        assert_eq!(
+            duplicate_kind(None, "UNIQUE constraint failed: appointments.code"),
+            Duplicate::Code
+        );
+    }
+}

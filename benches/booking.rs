@@ -1,0 +1,2 @@
+//! Booking throughput.
+fn main() {}
