@@ -2,7 +2,7 @@
 //!
 //! A backend runs it with one macro call in a test file:
 //!
-//! ```ignore
+//! ```text
 //! async fn new_store() -> Option<MyStore> {
 //!     Some(MyStore::open_fresh().await)
 //! }

@@ -1,4 +1,5 @@
 //! The slot engine: examples across DST switches, and properties over random schedules.
+#![allow(clippy::unwrap_used)]
 
 use appointment_core::{Schedule, Slot, TimeZoneName, Weekdays};
 use chrono::offset::LocalResult;

@@ -370,7 +370,7 @@ impl Store for MemoryStore {
             .filter_map(|id| g.bookings.get(id))
             .filter(|b| b.user_id == Some(user))
             .collect();
-        all.sort_by(|a, b| b.slot_start.cmp(&a.slot_start));
+        all.sort_by_key(|b| std::cmp::Reverse(b.slot_start));
         Ok(page_of(all, page))
     }
 
