@@ -1,1 +1,223 @@
-//! Work in progress.
+//! The SQL stores' migrations: up, down to zero, up again, and to a given version; after `up` the
+//! schema is what the code expects (the tables and unique indexes are there, and conformance
+//! flows pass on a database that went down and up again).
+
+mod sql_support;
+
+use appointment_core::testing::cases;
+use appointment_master::store::SqliteStore;
+use sqlx::Connection;
+
+/// Tables of the full schema (besides the migrator's own).
+const ALL_TABLES: &[&str] = &[
+    "appointments",
+    "bans",
+    "bookings",
+    "idempotency_keys",
+    "revoked_tokens",
+    "slot_seats",
+    "users",
+];
+
+/// Tables present after migration 3.
+const TABLES_AT_3: &[&str] = &["appointments", "bookings", "slot_seats", "users"];
+
+/// Unique indexes that carry rules of the Store contract.
+const RULE_INDEXES: &[&str] = &[
+    "bookings_guard_email_key",
+    "bookings_guard_device_key",
+    "users_phone_key",
+];
+
+async fn sqlite_tables(url: &str) -> Vec<String> {
+    let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name <> '_sqlx_migrations' ORDER BY name",
+    )
+    .fetch_all(&mut c)
+    .await
+    .expect("list tables")
+}
+
+async fn sqlite_indexes(url: &str) -> Vec<String> {
+    let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .fetch_all(&mut c)
+        .await
+        .expect("list indexes")
+}
+
+fn names(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_up_down_up() {
+    let url = sql_support::fresh_sqlite_url();
+    let known = SqliteStore::known_migrations();
+    assert_eq!(known, vec![1, 2, 3, 4, 5]);
+    let latest = *known.last().expect("migrations");
+
+    let store = SqliteStore::connect_without_migrating(&url)
+        .await
+        .expect("open");
+    assert_eq!(store.applied_version().await.expect("version"), 0);
+    assert!(sqlite_tables(&url).await.is_empty());
+
+    store.migrate_up().await.expect("up");
+    assert_eq!(store.applied_version().await.expect("version"), latest);
+    assert_eq!(sqlite_tables(&url).await, names(ALL_TABLES));
+    let indexes = sqlite_indexes(&url).await;
+    for ix in RULE_INDEXES {
+        assert!(indexes.iter().any(|i| i == ix), "index {ix} in {indexes:?}");
+    }
+
+    store.migrate_down_to(0).await.expect("down");
+    assert_eq!(store.applied_version().await.expect("version"), 0);
+    assert!(sqlite_tables(&url).await.is_empty());
+
+    store.migrate_to(3).await.expect("to 3");
+    assert_eq!(store.applied_version().await.expect("version"), 3);
+    assert_eq!(sqlite_tables(&url).await, names(TABLES_AT_3));
+    store.migrate_to(latest).await.expect("to latest");
+    store.migrate_to(1).await.expect("to 1");
+    assert_eq!(sqlite_tables(&url).await, names(&["users"]));
+
+    store.migrate_up().await.expect("up again");
+    assert_eq!(store.applied_version().await.expect("version"), latest);
+    assert_eq!(sqlite_tables(&url).await, names(ALL_TABLES));
+    store.close().await;
+
+    // The schema that went down and up again is the one the code expects.
+    let store = || async { SqliteStore::connect(&url).await.expect("reopen") };
+    cases::guest_books_and_finds_by_code(store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_flows_after_down_and_up() {
+    for case in 0..4 {
+        let url = sql_support::fresh_sqlite_url();
+        let store = SqliteStore::connect(&url).await.expect("open");
+        store.migrate_down_to(0).await.expect("down");
+        store.migrate_up().await.expect("up");
+        match case {
+            0 => cases::reschedule_moves_seats_atomically(store).await,
+            1 => cases::anti_scalping_strict_needs_device_one_per_device(store).await,
+            2 => cases::race_party_500_tasks_100_seats(store).await,
+            _ => cases::analytics_counts_bookings_and_seats(store).await,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use appointment_master::store::PostgresStore;
+
+    async fn tables(url: &str) -> Vec<String> {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' \
+             ORDER BY table_name",
+        )
+        .fetch_all(&mut c)
+        .await
+        .expect("list tables")
+    }
+
+    async fn indexes(url: &str) -> Vec<String> {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+        )
+        .fetch_all(&mut c)
+        .await
+        .expect("list indexes")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_up_down_up() {
+        let Some(url) = sql_support::fresh_postgres_url().await else {
+            return;
+        };
+        let known = PostgresStore::known_migrations();
+        assert_eq!(known, vec![1, 2, 3, 4, 5]);
+        let latest = *known.last().expect("migrations");
+
+        let store = PostgresStore::connect_without_migrating(&url)
+            .await
+            .expect("open");
+        assert_eq!(store.applied_version().await.expect("version"), 0);
+        assert!(tables(&url).await.is_empty());
+
+        store.migrate_up().await.expect("up");
+        assert_eq!(store.applied_version().await.expect("version"), latest);
+        assert_eq!(tables(&url).await, names(ALL_TABLES));
+        let ix = indexes(&url).await;
+        for name in RULE_INDEXES {
+            assert!(ix.iter().any(|i| i == name), "index {name} in {ix:?}");
+        }
+
+        store.migrate_down_to(0).await.expect("down");
+        assert_eq!(store.applied_version().await.expect("version"), 0);
+        assert!(tables(&url).await.is_empty());
+
+        store.migrate_to(3).await.expect("to 3");
+        assert_eq!(store.applied_version().await.expect("version"), 3);
+        assert_eq!(tables(&url).await, names(TABLES_AT_3));
+        store.migrate_to(1).await.expect("to 1");
+        assert_eq!(tables(&url).await, names(&["users"]));
+
+        store.migrate_up().await.expect("up again");
+        assert_eq!(store.applied_version().await.expect("version"), latest);
+        assert_eq!(tables(&url).await, names(ALL_TABLES));
+        store.close().await;
+
+        // Connecting to an up-to-date database applies nothing and keeps working.
+        let store = PostgresStore::connect(&url).await.expect("reopen");
+        cases::reschedule_moves_seats_atomically(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_flows_after_down_and_up() {
+        for case in 0..3 {
+            let Some(url) = sql_support::fresh_postgres_url().await else {
+                return;
+            };
+            let store = PostgresStore::connect(&url).await.expect("open");
+            store.migrate_down_to(0).await.expect("down");
+            store.migrate_up().await.expect("up");
+            match case {
+                0 => cases::guest_books_and_finds_by_code(store).await,
+                1 => cases::race_standard_same_email(store).await,
+                _ => cases::race_reschedule_cancel_and_book(store).await,
+            }
+        }
+    }
+
+    /// Replicas starting at the same moment each apply pending migrations; the migrator's lock
+    /// makes them take turns, and all of them end up on the latest version.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_concurrent_connects_migrate_once() {
+        let Some(url) = sql_support::fresh_postgres_url().await else {
+            return;
+        };
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let url = url.clone();
+            tasks.push(tokio::spawn(async move {
+                PostgresStore::connect(&url).await.map(|_| ())
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task").expect("connect and migrate");
+        }
+        let store = PostgresStore::connect_without_migrating(&url)
+            .await
+            .expect("open");
+        assert_eq!(store.applied_version().await.expect("version"), 5);
+        assert_eq!(tables(&url).await, names(ALL_TABLES));
+    }
+}
