@@ -1,0 +1,284 @@
+//! Configuration from the environment, with the original service's variable names.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `PORT` | `8888` | TCP port to listen on |
+//! | `HOST` | `0.0.0.0` | address to listen on |
+//! | `ENV` | `development` | `production` refuses to start without a strong `JWT_SECRET_KEY` |
+//! | `DATABASE_URL` | | `sqlite://…`, `postgres://…` or `memory:`; wins over `DB_*` |
+//! | `DB_HOST`, `DB_PORT`, `DB_USER`, `DB_PASSWORD`, `DB_NAME`, `DB_SSLMODE` | | a Postgres database, when `DATABASE_URL` is unset and `DB_HOST` is set |
+//! | `JWT_SECRET_KEY` | generated in development | HS256 signing key, at least 32 bytes in production |
+//! | `CORS_ORIGINS` | any origin | comma-separated allowed origins, or `*` |
+//! | `BCRYPT_COST` | `12` | bcrypt work factor (4 to 31) |
+//! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per client IP and per email |
+//! | `LOG_FORMAT` | `json` | `json` or `pretty` |
+//!
+//! With no database configured the service uses the SQLite file `appointments.db` in the working
+//! directory.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Where the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Local development: a missing secret is generated and kept beside the database.
+    Development,
+    /// Production: a missing or short secret is a startup error.
+    Production,
+}
+
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on (`0` picks a free one).
+    pub port: u16,
+    /// Development or production.
+    pub environment: Environment,
+    /// The database (`sqlite://…`, `postgres://…`, `memory:`).
+    pub database_url: String,
+    /// The JWT signing key, if configured.
+    pub jwt_secret: Option<Secret>,
+    /// Allowed CORS origins; empty means any origin.
+    pub cors_origins: Vec<String>,
+    /// bcrypt work factor.
+    pub bcrypt_cost: u32,
+    /// Login attempts per minute, per client IP and per email.
+    pub login_rate_per_minute: u32,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+/// The default SQLite database file.
+pub const DEFAULT_SQLITE_FILE: &str = "appointments.db";
+/// The least number of bytes of a production JWT secret.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A configuration value that cannot be used.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 8888,
+            environment: Environment::Development,
+            database_url: format!("sqlite://{DEFAULT_SQLITE_FILE}"),
+            jwt_secret: None,
+            cors_origins: Vec::new(),
+            bcrypt_cost: 12,
+            login_rate_per_minute: 10,
+            log_format: LogFormat::Json,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the configuration through `get` (a variable's value, if set and not empty).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut c = Config::default();
+        if let Some(p) = get("PORT") {
+            c.port = p
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError(format!("PORT must be a port number, not {p:?}")))?;
+        }
+        if let Some(h) = get("HOST") {
+            c.host = h
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError(format!("HOST must be an IP address, not {h:?}")))?;
+        }
+        if let Some(e) = get("ENV") {
+            c.environment = match e.trim().to_ascii_lowercase().as_str() {
+                "production" | "prod" => Environment::Production,
+                _ => Environment::Development,
+            };
+        }
+        if let Some(url) = get("DATABASE_URL") {
+            c.database_url = url.trim().to_owned();
+        } else if let Some(host) = get("DB_HOST") {
+            let user = get("DB_USER").unwrap_or_else(|| "postgres".into());
+            let password = get("DB_PASSWORD");
+            let port = get("DB_PORT").unwrap_or_else(|| "5432".into());
+            let name = get("DB_NAME").unwrap_or_else(|| "appointmentdb".into());
+            let sslmode = get("DB_SSLMODE").unwrap_or_else(|| "disable".into());
+            let auth = match password {
+                Some(pw) => format!("{}:{}", url_escape(&user), url_escape(&pw)),
+                None => url_escape(&user),
+            };
+            c.database_url = format!(
+                "postgres://{auth}@{}:{}/{}?sslmode={}",
+                host.trim(),
+                port.trim(),
+                url_escape(&name),
+                url_escape(&sslmode)
+            );
+        }
+        c.jwt_secret = get("JWT_SECRET_KEY").map(Secret::new);
+        if let Some(o) = get("CORS_ORIGINS") {
+            c.cors_origins = o
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && *s != "*")
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(b) = get("BCRYPT_COST") {
+            c.bcrypt_cost = b
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (4..=31).contains(n))
+                .ok_or_else(|| ConfigError(format!("BCRYPT_COST must be 4 to 31, not {b:?}")))?;
+        }
+        if let Some(r) = get("LOGIN_RATE_PER_MINUTE") {
+            c.login_rate_per_minute =
+                r.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ConfigError(format!(
+                        "LOGIN_RATE_PER_MINUTE must be a positive number, not {r:?}"
+                    ))
+                })?;
+        }
+        if let Some(f) = get("LOG_FORMAT") {
+            c.log_format = match f.trim().to_ascii_lowercase().as_str() {
+                "pretty" | "text" => LogFormat::Pretty,
+                _ => LogFormat::Json,
+            };
+        }
+        Ok(c)
+    }
+
+    /// The file a generated development secret is kept in: beside the SQLite database, or in
+    /// the working directory for other databases.
+    pub fn secret_file(&self) -> Option<PathBuf> {
+        let url = self.database_url.as_str();
+        if url.starts_with("memory:") {
+            return None;
+        }
+        let db_file = sqlite_path(url).unwrap_or_else(|| DEFAULT_SQLITE_FILE.to_owned());
+        Some(PathBuf::from(format!("{db_file}.jwt-secret")))
+    }
+}
+
+/// The file path of a `sqlite:` URL, without its query string.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_originals() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.port, 8888);
+        assert_eq!(c.database_url, "sqlite://appointments.db");
+        assert_eq!(c.environment, Environment::Development);
+        assert_eq!(
+            c.secret_file().unwrap(),
+            PathBuf::from("appointments.db.jwt-secret")
+        );
+    }
+
+    #[test]
+    fn db_variables_build_a_postgres_url_and_database_url_wins() {
+        let c = cfg(&[
+            ("DB_HOST", "db"),
+            ("DB_USER", "app"),
+            ("DB_PASSWORD", "p@ss word"),
+            ("DB_NAME", "appointmentdb"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url,
+            "postgres://app:p%40ss%20word@db:5432/appointmentdb?sslmode=disable"
+        );
+        let c = cfg(&[("DB_HOST", "db"), ("DATABASE_URL", "memory:")]).unwrap();
+        assert_eq!(c.database_url, "memory:");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(cfg(&[("PORT", "eighty")]).is_err());
+        assert!(cfg(&[("BCRYPT_COST", "2")]).is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = cfg(&[("JWT_SECRET_KEY", "super-secret-value")]).unwrap();
+        assert!(!format!("{c:?}").contains("super-secret-value"));
+    }
+}

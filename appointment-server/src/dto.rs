@@ -1,0 +1,739 @@
+//! The JSON shapes of the API, with the original service's field names, and their conversions
+//! from and to the engine's types. Instants are RFC 3339 in UTC.
+
+use appointment_core::chrono_tz::Tz;
+use appointment_core::{
+    Appointment, AvailableSlot, Ban, Booking, Page, Paged, TimeZoneName, User, Weekdays,
+};
+use chrono::{
+    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+/// An instant as RFC 3339 in UTC with seconds (`2025-01-15T09:00:00Z`).
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A date as the original service wrote dates: midnight UTC of that date.
+pub fn date_string(d: NaiveDate) -> String {
+    rfc3339(d.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// Parses an RFC 3339 instant.
+pub fn parse_instant(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 date-time"))
+}
+
+/// Parses a date: `YYYY-MM-DD`, or an RFC 3339 date-time whose date (as written) is taken.
+pub fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+    let raw = raw.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.naive_local().date());
+    }
+    if let Ok(t) = raw.parse::<NaiveDateTime>() {
+        return Ok(t.date());
+    }
+    Err(ApiError::invalid(
+        field,
+        "must be a date (YYYY-MM-DD) or an RFC 3339 date-time",
+    ))
+}
+
+/// Parses a wall-clock time of day: the time as written in an RFC 3339 date-time (its offset is
+/// ignored: the appointment's `timezone` says how to read it), a date-time without offset, or
+/// `HH:MM[:SS]`.
+pub fn parse_wall_time(field: &str, raw: &str) -> Result<NaiveTime, ApiError> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(raw) {
+        return Ok(t.naive_local().time());
+    }
+    if let Ok(t) = raw.parse::<NaiveDateTime>() {
+        return Ok(t.time());
+    }
+    if let Ok(t) = NaiveTime::parse_from_str(raw, "%H:%M:%S") {
+        return Ok(t);
+    }
+    if let Ok(t) = NaiveTime::parse_from_str(raw, "%H:%M") {
+        return Ok(t);
+    }
+    Err(ApiError::invalid(
+        field,
+        "must be an RFC 3339 date-time or a time of day (HH:MM)",
+    ))
+}
+
+/// The instant of a wall-clock time on a date in a zone (the first occurrence when it repeats;
+/// the time read as UTC offset-free when it falls in a gap).
+fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let naive = date.and_time(time);
+    match tz.from_local_datetime(&naive).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        None => tz
+            .from_local_datetime(&(naive + chrono::TimeDelta::hours(1)))
+            .earliest()
+            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
+    }
+}
+
+// ------------------------------------------------------------------------------------ users
+
+/// `POST /users`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UserRequest {
+    /// Display name (at least 2 characters).
+    pub name: String,
+    /// Email, unique among users.
+    pub email: String,
+    /// 8 to 64 characters.
+    pub password: String,
+    /// Phone number (optional).
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// Accepted as a synonym of `phone_number`.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A user as shown to clients (never the password hash).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserResponse {
+    /// The user's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Phone number, empty if none.
+    pub phone_number: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last update.
+    pub updated_at: String,
+}
+
+impl From<&User> for UserResponse {
+    fn from(u: &User) -> Self {
+        UserResponse {
+            id: u.id.to_string(),
+            name: u.name.to_string(),
+            email: u.email.to_string(),
+            phone_number: u
+                .phone
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            created_at: rfc3339(u.created_at),
+            updated_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+/// `POST /login`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A session token and its user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// A bearer token, valid 24 hours.
+    pub token: String,
+    /// The user.
+    pub user: UserResponse,
+}
+
+/// `POST /auth/device-token`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DeviceTokenRequest {
+    /// A stable identifier of the device (1 to 128 characters).
+    pub device_id: String,
+}
+
+/// A device token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceTokenResponse {
+    /// Send it as `X-Device-Token` (or `device_token` in a booking body); valid 10 minutes.
+    pub device_token: String,
+    /// When it expires.
+    pub expires_at: String,
+}
+
+/// A message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageResponse {
+    /// What happened.
+    pub message: String,
+}
+
+impl MessageResponse {
+    /// A message.
+    pub fn new(m: impl Into<String>) -> Self {
+        MessageResponse { message: m.into() }
+    }
+}
+
+// ----------------------------------------------------------------------------- appointments
+
+/// `POST /appointments`. The daily window is the time of day of `start_time` and `end_time`, read
+/// as wall-clock time in `timezone`; slots run on every date from `start_date` to `end_date`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AppointmentRequest {
+    /// Title.
+    pub title: String,
+    /// Start of the daily window (its time of day is used).
+    #[schema(example = "2025-01-15T09:00:00Z")]
+    pub start_time: String,
+    /// End of the daily window (its time of day is used).
+    #[schema(example = "2025-01-15T17:00:00Z")]
+    pub end_time: String,
+    /// First date.
+    #[schema(example = "2025-01-15T00:00:00Z")]
+    pub start_date: String,
+    /// Last date (inclusive).
+    #[schema(example = "2025-01-20T00:00:00Z")]
+    pub end_date: String,
+    /// Slot length in minutes.
+    pub booking_duration: u32,
+    /// `single`, `group` or `party`.
+    #[serde(rename = "type")]
+    #[schema(example = "single")]
+    pub kind: String,
+    /// Seats per slot (group) or of the event (party); single appointments have 1.
+    #[serde(default)]
+    pub max_attendees: Option<u32>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `none` (default), `standard` (one active booking per email) or `strict` (and per device,
+    /// which must be verified).
+    #[serde(default)]
+    pub anti_scalping_level: Option<String>,
+    /// IANA time zone of the window (default `UTC`).
+    #[serde(default)]
+    #[schema(example = "Europe/Berlin")]
+    pub timezone: Option<String>,
+    /// Days with slots (default all), e.g. `["mon","tue","wed","thu","fri"]`.
+    #[serde(default)]
+    pub weekdays: Option<Vec<String>>,
+    /// Minutes between slots (default 0).
+    #[serde(default)]
+    pub buffer_minutes: Option<u32>,
+    /// A slot can be booked only this many minutes ahead (default 0).
+    #[serde(default)]
+    pub min_notice_minutes: Option<u32>,
+    /// Slots more than this many days ahead cannot be booked yet (default: no limit).
+    #[serde(default)]
+    pub horizon_days: Option<u32>,
+}
+
+impl AppointmentRequest {
+    /// The engine's request.
+    pub fn into_new(self) -> Result<appointment_core::NewAppointment, ApiError> {
+        let window_start = parse_wall_time("start_time", &self.start_time)?;
+        let window_end = parse_wall_time("end_time", &self.end_time)?;
+        let start_date = parse_date("start_date", &self.start_date)?;
+        let end_date = parse_date("end_date", &self.end_date)?;
+        let kind = self.kind.parse()?;
+        let anti_scalping = match self.anti_scalping_level.as_deref() {
+            None | Some("") => appointment_core::AntiScalping::None,
+            Some(s) => s.parse()?,
+        };
+        let mut b = appointment_core::Schedule::builder(
+            start_date,
+            end_date,
+            window_start,
+            window_end,
+            self.booking_duration,
+        );
+        if let Some(tz) = self.timezone.as_deref().filter(|s| !s.trim().is_empty()) {
+            b = b.time_zone(TimeZoneName::parse(tz)?);
+        }
+        if let Some(days) = &self.weekdays {
+            b = b.weekdays(days.join(",").parse::<Weekdays>()?);
+        }
+        if let Some(m) = self.buffer_minutes {
+            b = b.buffer_minutes(m);
+        }
+        if let Some(m) = self.min_notice_minutes {
+            b = b.min_notice_minutes(m);
+        }
+        b = b.horizon_days(self.horizon_days);
+        Ok(appointment_core::NewAppointment {
+            title: self.title,
+            description: self.description.unwrap_or_default(),
+            kind,
+            capacity: self.max_attendees,
+            anti_scalping,
+            schedule: b.build()?,
+        })
+    }
+}
+
+/// An appointment (the original's `responses.AppointmentResponse`, plus the schedule's extras).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppointmentResponse {
+    /// Id.
+    pub id: String,
+    /// Public code (`AP-…`).
+    pub app_code: String,
+    /// Title.
+    pub title: String,
+    /// Free text.
+    pub description: String,
+    /// `single`, `group` or `party`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Seats per slot (party: of the event).
+    pub max_attendees: u32,
+    /// `none`, `standard` or `strict`.
+    pub anti_scalping_level: String,
+    /// Slot length in minutes.
+    pub booking_duration: u32,
+    /// First date.
+    pub start_date: String,
+    /// Last date.
+    pub end_date: String,
+    /// The window's start on the first date (UTC instant).
+    pub start_time: String,
+    /// The window's end on the first date (UTC instant).
+    pub end_time: String,
+    /// IANA zone of the window.
+    pub timezone: String,
+    /// Days with slots.
+    pub weekdays: Vec<String>,
+    /// Minutes between slots.
+    pub buffer_minutes: u32,
+    /// Minimum notice in minutes.
+    pub min_notice_minutes: u32,
+    /// Booking horizon in days, if any.
+    pub horizon_days: Option<u32>,
+    /// Owner's user id.
+    pub owner_id: String,
+    /// `active` or `closed`.
+    pub status: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last update.
+    pub updated_at: String,
+}
+
+impl From<&Appointment> for AppointmentResponse {
+    fn from(a: &Appointment) -> Self {
+        let s = &a.schedule;
+        let tz = s.time_zone().tz();
+        AppointmentResponse {
+            id: a.id.to_string(),
+            app_code: a.code.to_string(),
+            title: a.title.clone(),
+            description: a.description.clone(),
+            kind: a.kind.to_string(),
+            max_attendees: a.capacity,
+            anti_scalping_level: a.anti_scalping.to_string(),
+            booking_duration: s.slot_minutes(),
+            start_date: date_string(s.start_date()),
+            end_date: date_string(s.end_date()),
+            start_time: rfc3339(local_instant(tz, s.start_date(), s.window_start())),
+            end_time: rfc3339(local_instant(tz, s.start_date(), s.window_end())),
+            timezone: s.time_zone().name().to_owned(),
+            weekdays: s
+                .weekdays()
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            buffer_minutes: s.buffer_minutes(),
+            min_notice_minutes: s.min_notice_minutes(),
+            horizon_days: s.horizon_days(),
+            owner_id: a.owner.to_string(),
+            status: a.status.to_string(),
+            created_at: rfc3339(a.created_at),
+            updated_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+// --------------------------------------------------------------------------------- bookings
+
+/// `POST /appointments/book` and `POST /appointments/book/registered`. The slot is named by
+/// `start_time`; `date` and `end_time` may be sent as the original did and must then agree with
+/// the slot. A registered booking takes name, email and phone from the profile.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct BookingRequest {
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot (RFC 3339).
+    #[schema(example = "2025-01-15T10:00:00Z")]
+    pub start_time: String,
+    /// End of the slot (optional; must agree with the slot).
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// Date of the slot (optional; must agree with the slot).
+    #[serde(default)]
+    pub date: Option<String>,
+    /// Booker's name (guests).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Booker's email (guests).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Booker's phone (guests, optional).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Seats (default 1).
+    #[serde(default)]
+    pub attendee_count: Option<u32>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A device token from `POST /auth/device-token` (or send it as `X-Device-Token`).
+    #[serde(default)]
+    pub device_token: Option<String>,
+}
+
+/// `PUT /bookings/{booking_code}`: move to another slot and/or change the seats.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct BookingUpdateRequest {
+    /// The appointment's code (optional; must be the booking's).
+    #[serde(default)]
+    pub app_code: Option<String>,
+    /// Start of the new slot (RFC 3339).
+    pub start_time: String,
+    /// End of the new slot (optional; must agree with the slot).
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// Date of the new slot (optional; must agree with the slot).
+    #[serde(default)]
+    pub date: Option<String>,
+    /// New number of seats (default: unchanged).
+    #[serde(default)]
+    pub attendee_count: Option<u32>,
+}
+
+/// A booking (the original's `entities.Booking`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BookingResponse {
+    /// Id.
+    pub id: String,
+    /// The appointment's id.
+    pub appointment_id: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Code (`BK-…`); whoever holds it can view, reschedule and cancel.
+    pub booking_code: String,
+    /// The registered user who booked, or null for a guest.
+    pub user_id: Option<String>,
+    /// Booker's name.
+    pub name: String,
+    /// Booker's email.
+    pub email: String,
+    /// Booker's phone, empty if none.
+    pub phone: String,
+    /// Date of the slot.
+    pub date: String,
+    /// Start of the slot.
+    pub start_time: String,
+    /// End of the slot.
+    pub end_time: String,
+    /// Seats held.
+    pub attendee_count: u32,
+    /// `active`, `cancelled` or `rejected`.
+    pub status: String,
+    /// Free text.
+    pub description: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last update.
+    pub updated_at: String,
+}
+
+impl From<&Booking> for BookingResponse {
+    fn from(b: &Booking) -> Self {
+        BookingResponse {
+            id: b.id.to_string(),
+            appointment_id: b.appointment_id.to_string(),
+            app_code: b.app_code.to_string(),
+            booking_code: b.code.to_string(),
+            user_id: b.user_id.map(|u| u.to_string()),
+            name: b.name.to_string(),
+            email: b.email.to_string(),
+            phone: b
+                .phone
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            date: date_string(b.slot_start.date_naive()),
+            start_time: rfc3339(b.slot_start),
+            end_time: rfc3339(b.slot_end),
+            attendee_count: b.attendee_count.get(),
+            status: b.status.to_string(),
+            description: b.description.clone(),
+            created_at: rfc3339(b.created_at),
+            updated_at: rfc3339(b.updated_at),
+        }
+    }
+}
+
+/// A slot with seats left.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SlotResponse {
+    /// The appointment's code.
+    pub app_code: String,
+    /// Local date of the slot, in the appointment's zone.
+    pub date: String,
+    /// Start (UTC instant); book with this value.
+    pub start_time: String,
+    /// End (UTC instant).
+    pub end_time: String,
+    /// Whether seats are left (always true in listings).
+    pub available: bool,
+    /// Seats in all.
+    pub capacity: u32,
+    /// Seats taken.
+    pub attendee_count: u32,
+    /// Seats left.
+    pub seats_left: u32,
+}
+
+impl SlotResponse {
+    /// A slot of appointment `app_code`.
+    pub fn new(app_code: &str, s: &AvailableSlot) -> Self {
+        SlotResponse {
+            app_code: app_code.to_owned(),
+            date: date_string(s.local_date),
+            start_time: rfc3339(s.slot.start),
+            end_time: rfc3339(s.slot.end),
+            available: s.seats_left > 0,
+            capacity: s.capacity,
+            attendee_count: s.seats_taken,
+            seats_left: s.seats_left,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------- pagination
+
+/// `page` (from 1) and `per_page` (default 20, at most 100).
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+impl PageQuery {
+    /// The engine's page.
+    pub fn page(self) -> Result<Page, ApiError> {
+        Ok(Page::new(
+            self.page.unwrap_or(1),
+            self.per_page.unwrap_or(Page::DEFAULT_PER_PAGE),
+        )?)
+    }
+}
+
+/// `GET /appointments/slots/{app_code}/by-day`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DayQuery {
+    /// The local date (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+macro_rules! paged {
+    ($(#[$m:meta])* $name:ident, $item:ty) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+        pub struct $name {
+            /// The items of this page.
+            pub items: Vec<$item>,
+            /// Page number, from 1.
+            pub page: u32,
+            /// Page size.
+            pub per_page: u32,
+            /// Items in all.
+            pub total: u64,
+            /// Pages in all.
+            pub total_pages: u64,
+        }
+        impl $name {
+            /// Wraps a page of the engine's.
+            pub fn from_paged<T>(p: Paged<T>, f: impl FnMut(T) -> $item) -> Self {
+                let p = p.map(f);
+                $name {
+                    items: p.items,
+                    page: p.page,
+                    per_page: p.per_page,
+                    total: p.total,
+                    total_pages: p.total_pages,
+                }
+            }
+        }
+    };
+}
+
+paged!(
+    /// A page of slots.
+    SlotPage,
+    SlotResponse
+);
+paged!(
+    /// A page of appointments.
+    AppointmentPage,
+    AppointmentResponse
+);
+paged!(
+    /// A page of bookings.
+    BookingPage,
+    BookingResponse
+);
+
+// ------------------------------------------------------------------------ bans, analytics
+
+/// `POST /ban-list` and `DELETE /ban-list`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct BanRequest {
+    /// The email to ban or unban.
+    pub email: String,
+}
+
+/// An entry of the caller's ban list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BanEntry {
+    /// Id.
+    pub id: String,
+    /// The owner.
+    pub user_id: String,
+    /// The banned email.
+    pub banned_email: String,
+    /// When it was added.
+    pub created_at: String,
+}
+
+impl From<&Ban> for BanEntry {
+    fn from(b: &Ban) -> Self {
+        BanEntry {
+            id: b.id.to_string(),
+            user_id: b.owner.to_string(),
+            banned_email: b.email.to_string(),
+            created_at: rfc3339(b.created_at),
+        }
+    }
+}
+
+/// `GET /analytics`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnalyticsQuery {
+    /// First date (YYYY-MM-DD, UTC).
+    pub start_date: Option<String>,
+    /// Last date (YYYY-MM-DD, UTC, inclusive).
+    pub end_date: Option<String>,
+}
+
+/// The caller's figures over a date range.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AnalyticsResponse {
+    /// First date.
+    pub start_date: String,
+    /// Last date.
+    pub end_date: String,
+    /// Appointments created in the range.
+    pub total_appointments: u64,
+    /// Bookings whose slot starts in the range, any status.
+    pub total_bookings: u64,
+    /// Of which active.
+    pub active_bookings: u64,
+    /// Of which cancelled.
+    pub cancelled_bookings: u64,
+    /// Of which rejected.
+    pub rejected_bookings: u64,
+    /// Seats held by active bookings.
+    pub seats_booked: u64,
+    /// Seats offered by the slots that start in the range.
+    pub seats_offered: u64,
+}
+
+impl From<&appointment_core::Analytics> for AnalyticsResponse {
+    fn from(a: &appointment_core::Analytics) -> Self {
+        AnalyticsResponse {
+            start_date: a.start_date.to_string(),
+            end_date: a.end_date.to_string(),
+            total_appointments: a.appointments_created,
+            total_bookings: a.total_bookings(),
+            active_bookings: a.bookings.active,
+            cancelled_bookings: a.bookings.cancelled,
+            rejected_bookings: a.bookings.rejected,
+            seats_booked: a.bookings.seats_booked,
+            seats_offered: a.seats_offered,
+        }
+    }
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// `healthy` or `unhealthy`.
+    pub status: String,
+}
+
+/// `GET /`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RootResponse {
+    /// The service's name.
+    pub message: String,
+    /// Its version.
+    pub version: String,
+    /// Where the interactive documentation is.
+    pub docs: String,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_time_ignores_the_written_offset() {
+        let t = parse_wall_time("start_time", "2025-01-15T09:30:00+05:00").unwrap();
+        assert_eq!(t, NaiveTime::from_hms_opt(9, 30, 0).unwrap());
+        assert_eq!(
+            parse_wall_time("start_time", "17:00").unwrap(),
+            NaiveTime::from_hms_opt(17, 0, 0).unwrap()
+        );
+        assert!(parse_wall_time("start_time", "noon").is_err());
+    }
+
+    #[test]
+    fn dates_accept_both_forms() {
+        let d = NaiveDate::from_ymd_opt(2025, 1, 15).unwrap();
+        assert_eq!(parse_date("date", "2025-01-15").unwrap(), d);
+        assert_eq!(parse_date("date", "2025-01-15T00:00:00Z").unwrap(), d);
+        assert_eq!(date_string(d), "2025-01-15T00:00:00Z");
+    }
+
+    #[test]
+    fn window_instants_follow_the_zone() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let d = NaiveDate::from_ymd_opt(2030, 1, 7).unwrap();
+        let t = local_instant(tz, d, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(rfc3339(t), "2030-01-07T08:00:00Z");
+    }
+}

@@ -1,0 +1,149 @@
+//! `Idempotency-Key` on the booking POSTs: a retry with the same key gets the first answer and
+//! books nothing more.
+//!
+//! Keys are scoped by endpoint and caller (the user of a valid bearer token, else the device of a
+//! valid device token, else "guest"), and bound to a fingerprint of the request body: the same key
+//! with another body is a 422; a key whose first request is still running is a 409. Answers are
+//! kept for 24 hours; server errors are not kept, so such a request can be retried.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{TimeDelta, Utc};
+use sha2::{Digest, Sha256};
+
+use appointment_store::IdempotencyClaim;
+
+use crate::auth::DEVICE_TOKEN_HEADER;
+use crate::error::ApiError;
+use crate::extract::BODY_LIMIT;
+use crate::state::AppState;
+
+/// The request header.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Set on an answer replayed from an earlier request.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// How long an answer is kept.
+pub const RETENTION: TimeDelta = TimeDelta::hours(24);
+
+fn hex_sha256(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p);
+    }
+    format!("{:x}", h.finalize())
+}
+
+fn caller(state: &AppState, headers: &HeaderMap) -> String {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|(_, t)| state.keys.verify_user_token(t.trim()));
+    if let Some((user, _)) = bearer {
+        return format!("user:{user}");
+    }
+    let device = headers
+        .get(DEVICE_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| state.keys.verify_device_token(t.trim()));
+    match device {
+        Some(d) => format!("device:{d}"),
+        None => "guest".to_owned(),
+    }
+}
+
+/// The middleware.
+pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(raw) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return next.run(req).await;
+    };
+    let key = match raw.to_str() {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            k.to_owned()
+        }
+        _ => {
+            return ApiError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )
+            .into_response();
+        }
+    };
+    let scope = format!("{} {}", req.method(), req.uri().path());
+    let who = caller(&state, req.headers());
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+        return ApiError::payload_too_large(BODY_LIMIT).into_response();
+    };
+    let scoped_key = hex_sha256(&[scope.as_bytes(), who.as_bytes(), key.as_bytes()]);
+    let request_hash = hex_sha256(&[&bytes]);
+    let now = Utc::now();
+    let claim = state
+        .store
+        .claim_idempotency_key(&scoped_key, &request_hash, now, now - RETENTION)
+        .await;
+    match claim {
+        Err(e) => return ApiError::from(e).into_response(),
+        Ok(IdempotencyClaim::Claimed) => {}
+        Ok(IdempotencyClaim::InProgress { .. }) => {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "a request with this Idempotency-Key is still being processed",
+            )
+            .into_response();
+        }
+        Ok(IdempotencyClaim::Completed {
+            request_hash: first,
+            status,
+            body,
+        }) => {
+            if first != request_hash {
+                return ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different request",
+                )
+                .into_response();
+            }
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut resp = (status, body).into_response();
+            let headers = resp.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(REPLAYED, HeaderValue::from_static("true"));
+            return resp;
+        }
+    }
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let (rparts, rbody) = resp.into_parts();
+    let rbytes = match to_bytes(rbody, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = state.store.release_idempotency_key(&scoped_key).await;
+            return ApiError::internal(&e).into_response();
+        }
+    };
+    let kept = if rparts.status.is_server_error() {
+        state.store.release_idempotency_key(&scoped_key).await
+    } else {
+        let text = String::from_utf8_lossy(&rbytes);
+        state
+            .store
+            .complete_idempotency_key(&scoped_key, rparts.status.as_u16(), &text)
+            .await
+    };
+    if let Err(e) = kept {
+        tracing::error!(error = %e, "could not record an idempotent answer");
+    }
+    Response::from_parts(rparts, Body::from(rbytes))
+}

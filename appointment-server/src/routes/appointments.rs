@@ -1,0 +1,152 @@
+//! Appointments and their slots.
+
+use appointment_core::{AppCode, SlotQuery};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::auth::AuthUser;
+use crate::dto::{
+    AppointmentPage, AppointmentRequest, AppointmentResponse, BookingPage, BookingResponse,
+    DayQuery, PageQuery, SlotPage, SlotResponse, parse_date,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// Creates an appointment owned by the caller.
+#[utoipa::path(post, path = "/appointments", tag = "Appointments",
+    request_body = AppointmentRequest,
+    responses(
+        (status = 201, description = "Created", body = AppointmentResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_appointment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<AppointmentRequest>,
+) -> ApiResult<(StatusCode, Json<AppointmentResponse>)> {
+    let new = req.into_new()?;
+    let app = state.scheduler.create_appointment(user.id, new).await?;
+    Ok((StatusCode::CREATED, Json(AppointmentResponse::from(&app))))
+}
+
+/// The appointments the caller created, newest first.
+#[utoipa::path(get, path = "/appointments/my", tag = "Appointments", params(PageQuery),
+    responses(
+        (status = 200, description = "OK", body = AppointmentPage),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn my_appointments(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<AppointmentPage>> {
+    let page = state.scheduler.my_appointments(user.id, q.page()?).await?;
+    Ok(Json(AppointmentPage::from_paged(page, |a| {
+        AppointmentResponse::from(&a)
+    })))
+}
+
+/// The bookings the caller made as a registered user.
+#[utoipa::path(get, path = "/appointments/registered", tag = "Bookings", params(PageQuery),
+    responses(
+        (status = 200, description = "OK", body = BookingPage),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn registered_bookings(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<BookingPage>> {
+    let page = state.scheduler.user_bookings(user.id, q.page()?).await?;
+    Ok(Json(BookingPage::from_paged(page, |b| {
+        BookingResponse::from(&b)
+    })))
+}
+
+/// The bookings of one of the caller's appointments (owner only).
+#[utoipa::path(get, path = "/appointments/users/{app_code}", tag = "Appointments",
+    params(("app_code" = String, Path, description = "Appointment code"), PageQuery),
+    responses(
+        (status = 200, description = "OK", body = BookingPage),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn appointment_bookings(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<BookingPage>> {
+    let code = AppCode::parse(&code)?;
+    let page = state
+        .scheduler
+        .appointment_bookings(user.id, &code, q.page()?)
+        .await?;
+    Ok(Json(BookingPage::from_paged(page, |b| {
+        BookingResponse::from(&b)
+    })))
+}
+
+/// The bookable slots of an appointment (future, with seats left), in time order.
+#[utoipa::path(get, path = "/appointments/slots/{app_code}", tag = "Bookings",
+    params(("app_code" = String, Path, description = "Appointment code"), PageQuery),
+    responses(
+        (status = 200, description = "OK", body = SlotPage),
+        (status = 400, description = "Malformed code or page", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ))]
+pub async fn slots(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<SlotPage>> {
+    let code = AppCode::parse(&code)?;
+    let query = SlotQuery {
+        day: None,
+        page: q.page()?,
+    };
+    let page = state.scheduler.available_slots(&code, query).await?;
+    Ok(Json(SlotPage::from_paged(page, |s| {
+        SlotResponse::new(code.as_str(), &s)
+    })))
+}
+
+/// The bookable slots of an appointment on one local date.
+#[utoipa::path(get, path = "/appointments/slots/{app_code}/by-day", tag = "Bookings",
+    params(("app_code" = String, Path, description = "Appointment code"), DayQuery),
+    responses(
+        (status = 200, description = "OK", body = SlotPage),
+        (status = 400, description = "Missing or malformed date", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ))]
+pub async fn slots_by_day(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DayQuery>,
+) -> ApiResult<Json<SlotPage>> {
+    let code = AppCode::parse(&code)?;
+    let date = q
+        .date
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("date", "is required (YYYY-MM-DD)"))?;
+    let query = SlotQuery {
+        day: Some(parse_date("date", date)?),
+        page: PageQuery {
+            page: q.page,
+            per_page: q.per_page,
+        }
+        .page()?,
+    };
+    let page = state.scheduler.available_slots(&code, query).await?;
+    Ok(Json(SlotPage::from_paged(page, |s| {
+        SlotResponse::new(code.as_str(), &s)
+    })))
+}

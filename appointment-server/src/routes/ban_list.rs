@@ -1,0 +1,103 @@
+//! The caller's ban list and analytics.
+
+use appointment_core::Email;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::auth::AuthUser;
+use crate::dto::{
+    AnalyticsQuery, AnalyticsResponse, BanEntry, BanRequest, MessageResponse, parse_date,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+/// Bans an email from all of the caller's appointments.
+#[utoipa::path(post, path = "/ban-list", tag = "Ban list", request_body = BanRequest,
+    responses(
+        (status = 201, description = "Created", body = BanEntry),
+        (status = 400, description = "Invalid email", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 409, description = "Already banned", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn add_ban(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<BanRequest>,
+) -> ApiResult<(StatusCode, Json<BanEntry>)> {
+    let ban = state
+        .scheduler
+        .ban(user.id, Email::parse(&req.email)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(BanEntry::from(&ban))))
+}
+
+/// Lifts a ban.
+#[utoipa::path(delete, path = "/ban-list", tag = "Ban list", request_body = BanRequest,
+    responses(
+        (status = 200, description = "OK", body = MessageResponse),
+        (status = 400, description = "Invalid email", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 404, description = "Not banned", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn remove_ban(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<BanRequest>,
+) -> ApiResult<Json<MessageResponse>> {
+    let email = Email::parse(&req.email)?;
+    state.scheduler.unban(user.id, &email).await?;
+    Ok(Json(MessageResponse::new(format!(
+        "{email} removed from the ban list"
+    ))))
+}
+
+/// The caller's ban list, oldest first.
+#[utoipa::path(get, path = "/ban-list", tag = "Ban list",
+    responses(
+        (status = 200, description = "OK", body = Vec<BanEntry>),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_bans(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<Vec<BanEntry>>> {
+    let bans = state.scheduler.bans(user.id).await?;
+    Ok(Json(bans.iter().map(BanEntry::from).collect()))
+}
+
+/// The caller's figures over a range of UTC dates (inclusive).
+#[utoipa::path(get, path = "/analytics", tag = "Analytics", params(AnalyticsQuery),
+    responses(
+        (status = 200, description = "OK", body = AnalyticsResponse),
+        (status = 400, description = "Missing or malformed dates", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn analytics(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<AnalyticsQuery>,
+) -> ApiResult<Json<AnalyticsResponse>> {
+    let start = q
+        .start_date
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("start_date", "is required (YYYY-MM-DD)"))?;
+    let end = q
+        .end_date
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("end_date", "is required (YYYY-MM-DD)"))?;
+    let a = state
+        .scheduler
+        .analytics(
+            user.id,
+            parse_date("start_date", start)?,
+            parse_date("end_date", end)?,
+        )
+        .await?;
+    Ok(Json(AnalyticsResponse::from(&a)))
+}

@@ -1,0 +1,271 @@
+//! Booking, viewing, rescheduling, cancelling and rejecting.
+
+use appointment_core::{
+    AppCode, AttendeeCount, Booker, BookingCode, DeviceId, Email, Name, NewBooking, Phone,
+    Reschedule,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+
+use crate::auth::{self, AuthUser, HeaderDevice};
+use crate::dto::{
+    BookingRequest, BookingResponse, BookingUpdateRequest, parse_date, parse_instant,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// Checks that `end_time` and `date`, when sent, agree with the slot that starts at `start`.
+async fn check_slot_agrees(
+    state: &AppState,
+    app: &AppCode,
+    start: DateTime<Utc>,
+    end_time: Option<&str>,
+    date: Option<&str>,
+) -> ApiResult<()> {
+    let end_time = end_time.filter(|s| !s.trim().is_empty());
+    let date = date.filter(|s| !s.trim().is_empty());
+    if end_time.is_none() && date.is_none() {
+        return Ok(());
+    }
+    let seats = state.scheduler.slot_seats(app, start).await?;
+    if let Some(end) = end_time
+        && parse_instant("end_time", end)? != seats.slot.end
+    {
+        return Err(ApiError::invalid(
+            "end_time",
+            "does not match the end of the slot that starts at start_time",
+        ));
+    }
+    if let Some(date) = date {
+        let date = parse_date("date", date)?;
+        if date != seats.local_date && date != start.date_naive() {
+            return Err(ApiError::invalid(
+                "date",
+                "does not match the date of the slot that starts at start_time",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn attendees(n: Option<u32>) -> ApiResult<AttendeeCount> {
+    Ok(AttendeeCount::new(n.unwrap_or(1))?)
+}
+
+/// The verified device of a booking request: the body's `device_token`, else the header's.
+fn device(
+    state: &AppState,
+    body: Option<&str>,
+    header: Option<DeviceId>,
+) -> ApiResult<Option<DeviceId>> {
+    match body.filter(|s| !s.trim().is_empty()) {
+        Some(token) => auth::verify_device(state, token).map(Some),
+        None => Ok(header),
+    }
+}
+
+async fn book(
+    state: &AppState,
+    req: BookingRequest,
+    booker: Booker,
+    header_device: Option<DeviceId>,
+) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    let app_code = AppCode::parse(&req.app_code)?;
+    let slot_start = parse_instant("start_time", &req.start_time)?;
+    let device_id = device(state, req.device_token.as_deref(), header_device)?;
+    check_slot_agrees(
+        state,
+        &app_code,
+        slot_start,
+        req.end_time.as_deref(),
+        req.date.as_deref(),
+    )
+    .await?;
+    let booking = state
+        .scheduler
+        .book(NewBooking {
+            app_code,
+            slot_start,
+            attendee_count: attendees(req.attendee_count)?,
+            booker,
+            description: req.description.unwrap_or_default(),
+            device_id,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(BookingResponse::from(&booking))))
+}
+
+/// Books a slot as a guest (name and email required). Send an `Idempotency-Key` header to make
+/// retries safe.
+#[utoipa::path(post, path = "/appointments/book", tag = "Bookings",
+    request_body = BookingRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("X-Device-Token" = Option<String>, Header, description = "A device token"),
+    ),
+    responses(
+        (status = 201, description = "Created", body = BookingResponse),
+        (status = 400, description = "Invalid input (e.g. a start that is not a slot)", body = ErrorBody),
+        (status = 401, description = "Invalid device token", body = ErrorBody),
+        (status = 403, description = "Banned by the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+        (status = 409, description = "Slot full, duplicate booking, or idempotency key in use", body = ErrorBody),
+        (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),
+    ))]
+pub async fn book_guest(
+    State(state): State<AppState>,
+    HeaderDevice(header_device): HeaderDevice,
+    ApiJson(req): ApiJson<BookingRequest>,
+) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    let name = Name::parse(
+        req.name
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid("name", "is required"))?,
+    )?;
+    let email = Email::parse(
+        req.email
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid("email", "is required"))?,
+    )?;
+    let phone = req
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(Phone::parse)
+        .transpose()?;
+    let booker = Booker::Guest { name, email, phone };
+    book(&state, req, booker, header_device).await
+}
+
+/// Books a slot as the caller; name, email and phone come from the profile.
+#[utoipa::path(post, path = "/appointments/book/registered", tag = "Bookings",
+    request_body = BookingRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("X-Device-Token" = Option<String>, Header, description = "A device token"),
+    ),
+    responses(
+        (status = 201, description = "Created", body = BookingResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Banned by the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+        (status = 409, description = "Slot full, duplicate booking, or idempotency key in use", body = ErrorBody),
+        (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn book_registered(
+    State(state): State<AppState>,
+    user: AuthUser,
+    HeaderDevice(header_device): HeaderDevice,
+    ApiJson(req): ApiJson<BookingRequest>,
+) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    book(&state, req, Booker::User(user.id), header_device).await
+}
+
+/// A booking by its code.
+#[utoipa::path(get, path = "/bookings/{booking_code}", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+    ))]
+pub async fn get_booking(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    let code = BookingCode::parse(&code)?;
+    let booking = state.scheduler.booking(&code).await?;
+    Ok(Json(BookingResponse::from(&booking)))
+}
+
+/// Moves a booking to another slot and/or changes its seats, atomically.
+#[utoipa::path(put, path = "/bookings/{booking_code}", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    request_body = BookingUpdateRequest,
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "Slot full, or the booking is no longer active", body = ErrorBody),
+    ))]
+pub async fn update_booking(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(req): ApiJson<BookingUpdateRequest>,
+) -> ApiResult<Json<BookingResponse>> {
+    let code = BookingCode::parse(&code)?;
+    let slot_start = parse_instant("start_time", &req.start_time)?;
+    let attendee_count = req.attendee_count.map(AttendeeCount::new).transpose()?;
+    let current = state.scheduler.booking(&code).await?;
+    if let Some(app) = req.app_code.as_deref().filter(|s| !s.trim().is_empty())
+        && AppCode::parse(app)? != current.app_code
+    {
+        return Err(ApiError::invalid(
+            "app_code",
+            "is not the appointment of this booking",
+        ));
+    }
+    check_slot_agrees(
+        &state,
+        &current.app_code,
+        slot_start,
+        req.end_time.as_deref(),
+        req.date.as_deref(),
+    )
+    .await?;
+    let booking = state
+        .scheduler
+        .reschedule(
+            &code,
+            Reschedule {
+                slot_start,
+                attendee_count,
+            },
+        )
+        .await?;
+    Ok(Json(BookingResponse::from(&booking)))
+}
+
+/// Cancels a booking (whoever holds its code may) and frees its seats.
+#[utoipa::path(delete, path = "/bookings/{booking_code}", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "Already cancelled or rejected", body = ErrorBody),
+    ))]
+pub async fn cancel_booking(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    let code = BookingCode::parse(&code)?;
+    let booking = state.scheduler.cancel(&code).await?;
+    Ok(Json(BookingResponse::from(&booking)))
+}
+
+/// Rejects a booking of one of the caller's appointments (owner only).
+#[utoipa::path(post, path = "/bookings/{booking_code}/reject", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the appointment's owner", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "Already cancelled or rejected", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn reject_booking(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    let code = BookingCode::parse(&code)?;
+    let booking = state.scheduler.reject(user.id, &code).await?;
+    Ok(Json(BookingResponse::from(&booking)))
+}

@@ -1,0 +1,142 @@
+//! Accounts and tokens: `POST /users`, `POST /login`, `POST /logout`, `POST /auth/device-token`.
+
+use appointment_core::{DeviceId, Email, Name, NewUser, Phone};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::auth::{self, MaybeAuthUser};
+use crate::dto::{
+    DeviceTokenRequest, DeviceTokenResponse, LoginRequest, LoginResponse, MessageResponse,
+    UserRequest, UserResponse, rfc3339,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ClientIp};
+use crate::state::AppState;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 8;
+/// Longest password accepted (bcrypt reads at most 72 bytes).
+pub const MAX_PASSWORD: usize = 64;
+
+/// Registers a user.
+#[utoipa::path(post, path = "/users", tag = "Users", request_body = UserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 409, description = "Email or phone already registered", body = ErrorBody),
+    ))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<UserRequest>,
+) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+    let name = Name::parse(&req.name)?;
+    if req.name.trim().chars().count() < 2 {
+        return Err(ApiError::invalid("name", "must be at least 2 characters"));
+    }
+    let email = Email::parse(&req.email)?;
+    let phone = req
+        .phone_number
+        .or(req.phone)
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            Phone::parse(&p)
+                .map_err(|_| ApiError::invalid("phone_number", "is not a valid phone number"))
+        })
+        .transpose()?;
+    let len = req.password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&len) {
+        return Err(ApiError::invalid(
+            "password",
+            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
+        ));
+    }
+    let password_hash = auth::hash_password(req.password, state.bcrypt_cost).await?;
+    let user = state
+        .scheduler
+        .register_user(NewUser {
+            name,
+            email,
+            phone,
+            password_hash,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserResponse::from(&user))))
+}
+
+/// Logs in: a 24-hour bearer token. The same 401 for an unknown email and a wrong password.
+#[utoipa::path(post, path = "/login", tag = "Authentication", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "OK", body = LoginResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Invalid email or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let email = Email::parse(&req.email)?;
+    let ip_ok = state.login_limiter.check_key(&format!("ip:{ip}")).is_ok();
+    let email_ok = state
+        .login_limiter
+        .check_key(&format!("email:{email}"))
+        .is_ok();
+    if !ip_ok || !email_ok {
+        return Err(ApiError::rate_limited());
+    }
+    let user = state.scheduler.user_by_email(&email).await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| state.dummy_hash.to_string(), |u| u.password_hash.clone());
+    let matches = auth::verify_password(req.password, hash).await?;
+    let user = match user {
+        Some(u) if matches => u,
+        _ => return Err(ApiError::unauthorized("invalid email or password")),
+    };
+    let (token, _) = state.keys.issue_user_token(user.id)?;
+    Ok(Json(LoginResponse {
+        token,
+        user: UserResponse::from(&user),
+    }))
+}
+
+/// Logs out: the bearer token, if any, is revoked until it expires.
+#[utoipa::path(post, path = "/logout", tag = "Authentication",
+    responses(
+        (status = 200, description = "OK", body = MessageResponse),
+        (status = 401, description = "The token sent is not valid", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])))]
+pub async fn logout(
+    State(state): State<AppState>,
+    MaybeAuthUser(user): MaybeAuthUser,
+) -> ApiResult<Json<MessageResponse>> {
+    if let Some(user) = user {
+        state
+            .store
+            .revoke_token(&user.claims.jti, user.claims.expires_at())
+            .await?;
+    }
+    Ok(Json(MessageResponse::new("logged out")))
+}
+
+/// A device token (valid 10 minutes) for anti-scalping: send it as `X-Device-Token` when booking.
+#[utoipa::path(post, path = "/auth/device-token", tag = "Authentication",
+    request_body = DeviceTokenRequest,
+    responses(
+        (status = 200, description = "OK", body = DeviceTokenResponse),
+        (status = 400, description = "Invalid device id", body = ErrorBody),
+    ))]
+pub async fn device_token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<DeviceTokenRequest>,
+) -> ApiResult<Json<DeviceTokenResponse>> {
+    let device = DeviceId::parse(&req.device_id)?;
+    let (device_token, claims) = state.keys.issue_device_token(&device)?;
+    Ok(Json(DeviceTokenResponse {
+        device_token,
+        expires_at: rfc3339(claims.expires_at()),
+    }))
+}

@@ -1,0 +1,208 @@
+//! Building and running the service.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::Router;
+use rand::RngCore;
+use tokio::net::TcpListener;
+
+use crate::auth::TokenKeys;
+use crate::config::{Config, Environment, MIN_SECRET_BYTES, Secret};
+use crate::routes::app;
+use crate::state::AppState;
+use crate::storage;
+
+/// Any startup failure, with a message for the operator.
+pub type StartupError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A service that is bound to its port and ready to run.
+#[derive(Debug)]
+pub struct Application {
+    port: u16,
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the store, resolves the JWT secret and binds the listener (port 0 picks a free
+    /// port). Once this returns, the port accepts connections.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let secret = resolve_jwt_secret(&config)?;
+        let store = storage::connect(&config.database_url).await?;
+        let state = AppState::new(
+            store,
+            TokenKeys::new(secret.expose().as_bytes()),
+            config.bcrypt_cost,
+            config.login_rate_per_minute,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let router = app(state.clone(), &config.cors_origins);
+        let listener = TcpListener::bind((config.host, config.port)).await?;
+        let port = listener.local_addr()?.port();
+        Ok(Application {
+            port,
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (the engine and its store).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(port = self.port, "listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
+    }
+}
+
+/// Resolves when the process gets SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The JWT secret: the configured one (at least 32 bytes in production); in development without
+/// one, a random secret kept in a file beside the database (mode 0600) so that tokens survive
+/// restarts.
+pub fn resolve_jwt_secret(config: &Config) -> Result<Secret, StartupError> {
+    if let Some(s) = &config.jwt_secret {
+        if s.expose().len() < MIN_SECRET_BYTES {
+            if config.environment == Environment::Production {
+                return Err(format!(
+                    "JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production"
+                )
+                .into());
+            }
+            tracing::warn!(
+                "JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; this is refused in production"
+            );
+        }
+        return Ok(s.clone());
+    }
+    if config.environment == Environment::Production {
+        return Err("JWT_SECRET_KEY is required in production (at least 32 bytes)".into());
+    }
+    match config.secret_file() {
+        None => {
+            tracing::warn!("no JWT_SECRET_KEY: using a random secret for this process only");
+            Ok(random_secret())
+        }
+        Some(path) => load_or_create_secret(&path),
+    }
+}
+
+fn random_secret() -> Secret {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Secret, StartupError> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if existing.len() >= MIN_SECRET_BYTES {
+            tracing::warn!(file = %path.display(), "no JWT_SECRET_KEY: using the development secret kept in this file");
+            return Ok(Secret::new(existing));
+        }
+    }
+    let secret = random_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot write the JWT secret file {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, secret.expose().as_bytes())?;
+    tracing::warn!(file = %path.display(), "no JWT_SECRET_KEY: generated a development secret and kept it in this file; set JWT_SECRET_KEY in production");
+    Ok(secret)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_missing_or_short_secrets() {
+        let mut c = Config {
+            environment: Environment::Production,
+            database_url: "memory:".into(),
+            ..Config::default()
+        };
+        assert!(resolve_jwt_secret(&c).is_err());
+        c.jwt_secret = Some(Secret::new("short"));
+        assert!(resolve_jwt_secret(&c).is_err());
+        c.jwt_secret = Some(Secret::new("x".repeat(32)));
+        assert!(resolve_jwt_secret(&c).is_ok());
+    }
+
+    #[test]
+    fn development_secret_is_kept_beside_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        let c = Config {
+            database_url: format!("sqlite://{}", db.display()),
+            ..Config::default()
+        };
+        let first = resolve_jwt_secret(&c).unwrap();
+        let second = resolve_jwt_secret(&c).unwrap();
+        assert_eq!(first, second);
+        let file = dir.path().join("app.db.jwt-secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,392 @@
+use appointment_core::chrono_tz::Tz;
+use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{expect_error, expect_json, spawn_app, tomorrow};
+
+#[tokio::test]
+async fn create_appointment_returns_201_with_the_originals_fields() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app.appointment(&owner, 3, json!({})).await;
+    assert!(a["app_code"].as_str().unwrap().starts_with("AP-"));
+    assert_eq!(a["type"], "single");
+    assert_eq!(a["max_attendees"], 1);
+    assert_eq!(a["booking_duration"], 60);
+    assert_eq!(a["timezone"], "UTC");
+    assert_eq!(a["anti_scalping_level"], "none");
+    assert_eq!(a["owner_id"], owner.id.as_str());
+    assert_eq!(a["start_time"], format!("{}T09:00:00Z", tomorrow()));
+    assert_eq!(a["start_date"], format!("{}T00:00:00Z", tomorrow()));
+}
+
+#[tokio::test]
+async fn invalid_appointments_are_400_with_the_field() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let d = tomorrow();
+    let base = json!({
+        "title": "X", "start_time": format!("{d}T09:00:00Z"), "end_time": format!("{d}T12:00:00Z"),
+        "start_date": d.to_string(), "end_date": d.to_string(), "booking_duration": 60, "type": "single"
+    });
+    for (patch, field) in [
+        (json!({"timezone": "Mars/Olympus"}), "timezone"),
+        (json!({"type": "rave"}), "type"),
+        (json!({"end_time": format!("{d}T08:00:00Z")}), "end_time"),
+        (json!({"start_date": "yesterday-ish"}), "start_date"),
+        (json!({"weekdays": ["funday"]}), "weekdays"),
+        (json!({"type": "group"}), "max_attendees"),
+        (
+            json!({"anti_scalping_level": "paranoid"}),
+            "anti_scalping_level",
+        ),
+        (json!({"booking_duration": 0}), "booking_duration"),
+    ] {
+        let mut body = base.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let e = expect_error(
+            app.post_json("/appointments", &body)
+                .bearer_auth(&owner.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(e["details"], field, "{e}");
+    }
+}
+
+#[tokio::test]
+async fn the_window_is_wall_clock_time_in_the_appointments_zone() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app
+        .appointment(&owner, 1, json!({"timezone": "Europe/Berlin"}))
+        .await;
+    let slots = app.slots(a["app_code"].as_str().unwrap(), "").await;
+    let tz: Tz = "Europe/Berlin".parse().unwrap();
+    let expected = tz
+        .from_local_datetime(&tomorrow().and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap()))
+        .unwrap()
+        .with_timezone(&Utc);
+    assert_eq!(
+        slots["items"][0]["start_time"],
+        expected.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(slots["total"], 3);
+}
+
+#[tokio::test]
+async fn weekdays_limit_the_dates_with_slots() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app
+        .appointment(&owner, 14, json!({"weekdays": ["mon"]}))
+        .await;
+    let slots = app
+        .slots(a["app_code"].as_str().unwrap(), "?per_page=100")
+        .await;
+    assert_eq!(slots["total"], 6, "two Mondays in 14 days, 3 slots each");
+    for s in slots["items"].as_array().unwrap() {
+        let start =
+            chrono::DateTime::parse_from_rfc3339(s["start_time"].as_str().unwrap()).unwrap();
+        assert_eq!(start.weekday(), Weekday::Mon);
+    }
+}
+
+#[tokio::test]
+async fn buffer_and_notice_shape_the_slots() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    // 09:00-12:00, 50-minute slots with a 10-minute buffer: 09:00, 10:00, 11:00.
+    let a = app
+        .appointment(
+            &owner,
+            1,
+            json!({"booking_duration": 50, "buffer_minutes": 10}),
+        )
+        .await;
+    let slots = app.slots(a["app_code"].as_str().unwrap(), "").await;
+    assert_eq!(slots["total"], 3);
+    assert_eq!(
+        slots["items"][1]["start_time"],
+        format!("{}T10:00:00Z", tomorrow())
+    );
+    assert_eq!(
+        slots["items"][0]["end_time"],
+        format!("{}T09:50:00Z", tomorrow())
+    );
+    // A notice longer than the time to the last slot leaves nothing bookable.
+    let b = app
+        .appointment(&owner, 1, json!({"min_notice_minutes": 3 * 24 * 60}))
+        .await;
+    assert_eq!(
+        app.slots(b["app_code"].as_str().unwrap(), "").await["total"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn my_appointments_are_paginated() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let other = app.user("other").await;
+    for _ in 0..3 {
+        app.appointment(&owner, 1, json!({})).await;
+    }
+    app.appointment(&other, 1, json!({})).await;
+    let p1 = expect_json(
+        app.get("/appointments/my?page=1&per_page=2")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (p1["page"].clone(), p1["per_page"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(
+        (p1["total"].clone(), p1["total_pages"].clone()),
+        (json!(3), json!(2))
+    );
+    let p2 = expect_json(
+        app.get("/appointments/my?page=2&per_page=2")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(p2["items"].as_array().unwrap().len(), 1);
+    for q in ["?per_page=101", "?page=0", "?page=abc"] {
+        expect_error(
+            app.get(&format!("/appointments/my{q}"))
+                .bearer_auth(&owner.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let d = expect_json(
+        app.get("/appointments/my")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(d["per_page"], 20);
+}
+
+#[tokio::test]
+async fn slots_are_paginated_and_listed_by_day() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app
+        .appointment(&owner, 3, json!({"type": "group", "max_attendees": 5}))
+        .await;
+    let code = a["app_code"].as_str().unwrap();
+    let p = app.slots(code, "?per_page=4&page=3").await;
+    assert_eq!(p["total"], 9);
+    assert_eq!(p["total_pages"], 3);
+    assert_eq!(p["items"].as_array().unwrap().len(), 1);
+    let item = &p["items"][0];
+    for f in [
+        "date",
+        "start_time",
+        "end_time",
+        "available",
+        "capacity",
+        "seats_left",
+    ] {
+        assert!(!item[f].is_null(), "slot item lacks {f}: {item}");
+    }
+    assert_eq!(item["capacity"], 5);
+    assert_eq!(item["seats_left"], 5);
+    assert_eq!(item["available"], true);
+    let day = tomorrow() + Duration::days(1);
+    let by_day = app.slots(code, &format!("/by-day?date={day}")).await;
+    assert_eq!(by_day["total"], 3);
+    for s in by_day["items"].as_array().unwrap() {
+        assert!(
+            s["start_time"]
+                .as_str()
+                .unwrap()
+                .starts_with(&day.to_string())
+        );
+    }
+    expect_error(
+        app.get(&format!("/appointments/slots/{code}/by-day"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        app.get(&format!(
+            "/appointments/slots/{code}/by-day?date=31-12-2025"
+        ))
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_codes_are_404_and_malformed_ones_400() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    expect_error(
+        app.get("/appointments/slots/AP-ZZZZZZZZZZZZ")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let e = expect_error(
+        app.get("/appointments/slots/not-a-code")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "app_code");
+}
+
+#[tokio::test]
+async fn only_the_owner_lists_an_appointments_bookings() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let other = app.user("other").await;
+    let a = app.appointment(&owner, 1, json!({})).await;
+    let code = a["app_code"].as_str().unwrap();
+    let slot = app.slots(code, "").await["items"][0]["start_time"].clone();
+    let res = app
+        .book_guest(code, slot.as_str().unwrap(), "jane@example.com")
+        .await;
+    expect_json(res, StatusCode::CREATED).await;
+    let e = expect_error(
+        app.get(&format!("/appointments/users/{code}"))
+            .bearer_auth(&other.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(e["code"], "forbidden");
+    let list: Value = expect_json(
+        app.get(&format!("/appointments/users/{code}"))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["email"], "jane@example.com");
+    expect_error(
+        app.get("/appointments/users/AP-ZZZZZZZZZZZZ")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn analytics_counts_the_owners_figures() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app.appointment(&owner, 1, json!({})).await;
+    let code = a["app_code"].as_str().unwrap();
+    let slots = app.slots(code, "").await;
+    for (i, s) in slots["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .enumerate()
+    {
+        let res = app
+            .book_guest(
+                code,
+                s["start_time"].as_str().unwrap(),
+                &format!("g{i}@example.com"),
+            )
+            .await;
+        expect_json(res, StatusCode::CREATED).await;
+    }
+    let today = Utc::now().date_naive();
+    let end = today + Duration::days(7);
+    let body = expect_json(
+        app.get(&format!("/analytics?start_date={today}&end_date={end}"))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["total_appointments"], 1);
+    assert_eq!(body["total_bookings"], 2);
+    assert_eq!(body["seats_offered"], 3);
+    assert_eq!(body["start_date"], today.to_string());
+    expect_error(
+        app.get("/analytics?start_date=2025-01-01")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        app.get("/analytics?start_date=2025-02-01&end_date=2025-01-01")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}

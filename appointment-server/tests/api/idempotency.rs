@@ -1,0 +1,181 @@
+//! `Idempotency-Key` on the booking POSTs.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect_error, expect_json, spawn_app};
+
+async fn group_slot(app: &TestApp) -> (crate::helpers::TestUser, String, String) {
+    let owner = app.user("owner").await;
+    let a = app
+        .appointment(&owner, 1, json!({"type": "group", "max_attendees": 20}))
+        .await;
+    let code = a["app_code"].as_str().unwrap().to_owned();
+    let start = app.slots(&code, "").await["items"][0]["start_time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (owner, code, start)
+}
+
+fn guest(code: &str, start: &str, email: &str) -> Value {
+    json!({"app_code": code, "start_time": start, "name": "Jane", "email": email})
+}
+
+#[tokio::test]
+async fn a_retry_gets_the_first_answer_and_books_nothing_more() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (owner, code, start) = group_slot(&app).await;
+    let body = guest(&code, &start, "jane@example.com");
+    let send = || {
+        app.post_json("/appointments/book", &body)
+            .header("idempotency-key", "retry-1")
+            .send()
+    };
+    let first = expect_json(send().await.unwrap(), StatusCode::CREATED).await;
+    let res = send().await.unwrap();
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    let second = expect_json(res, StatusCode::CREATED).await;
+    assert_eq!(first, second);
+    let list = expect_json(
+        app.get(&format!("/appointments/users/{code}"))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["total"], 1);
+    // Without a key, the same body books again.
+    expect_json(
+        app.post_json("/appointments/book", &body)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_422() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_, code, start) = group_slot(&app).await;
+    let first = app
+        .post_json("/appointments/book", &guest(&code, &start, "a@example.com"))
+        .header("idempotency-key", "k")
+        .send()
+        .await
+        .unwrap();
+    expect_json(first, StatusCode::CREATED).await;
+    let other = app
+        .post_json("/appointments/book", &guest(&code, &start, "b@example.com"))
+        .header("idempotency-key", "k")
+        .send()
+        .await
+        .unwrap();
+    let e = expect_error(other, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(e["code"], "idempotency_key_reused");
+}
+
+#[tokio::test]
+async fn keys_are_scoped_by_caller_and_endpoint() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_, code, start) = group_slot(&app).await;
+    let u1 = app.user("one").await;
+    let u2 = app.user("two").await;
+    let body = json!({"app_code": code, "start_time": start});
+    let mut codes = Vec::new();
+    for u in [&u1, &u2] {
+        let b = expect_json(
+            app.post_json("/appointments/book/registered", &body)
+                .bearer_auth(&u.token)
+                .header("idempotency-key", "same-key")
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::CREATED,
+        )
+        .await;
+        codes.push(b["booking_code"].clone());
+    }
+    assert_ne!(codes[0], codes[1], "two callers' keys must not collide");
+}
+
+#[tokio::test]
+async fn concurrent_retries_book_once() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (owner, code, start) = group_slot(&app).await;
+    let body = guest(&code, &start, "jane@example.com");
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            app.post_json("/appointments/book", &body)
+                .header("idempotency-key", "burst")
+                .send()
+        })
+        .collect();
+    let mut codes = std::collections::HashSet::new();
+    for res in futures_join(tasks).await {
+        let res = res.unwrap();
+        match res.status() {
+            StatusCode::CREATED => {
+                let b: Value = res.json().await.unwrap();
+                codes.insert(b["booking_code"].as_str().unwrap().to_owned());
+            }
+            StatusCode::CONFLICT => {
+                let e: Value = res.json().await.unwrap();
+                assert_eq!(e["code"], "idempotency_in_progress");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(codes.len() <= 1);
+    let list = expect_json(
+        app.get(&format!("/appointments/users/{code}"))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["total"], 1);
+}
+
+#[tokio::test]
+async fn a_malformed_key_is_400() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_, code, start) = group_slot(&app).await;
+    let res = app
+        .post_json("/appointments/book", &guest(&code, &start, "a@example.com"))
+        .header("idempotency-key", "x".repeat(300))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::BAD_REQUEST).await;
+}
+
+/// Runs futures concurrently on the test's runtime.
+pub async fn futures_join<F, T>(futs: Vec<F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}

@@ -1,0 +1,17 @@
+//! End-to-end tests: the real server on port 0 with a fresh database per test, driven by a real
+//! HTTP client.
+//!
+//! Test code: a failed `unwrap` is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod appointments;
+mod auth;
+mod bookings;
+mod concurrency;
+mod errors;
+mod health;
+mod idempotency;
+mod openapi;
+mod users;

@@ -1,0 +1,186 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{expect_error, expect_json, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn register_returns_201_without_the_password() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let res = app
+        .post_json(
+            "/users",
+            &json!({"name": "John Doe", "email": "John@Example.com",
+                    "password": "securepass123", "phone_number": "+1234567890"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(res, StatusCode::CREATED).await;
+    assert_eq!(body["email"], "john@example.com");
+    assert_eq!(body["phone_number"], "+1234567890");
+    assert!(body["id"].is_string());
+    let text = body.to_string();
+    assert!(!text.contains("securepass123") && !text.contains("$2"));
+}
+
+#[tokio::test]
+async fn duplicate_email_is_409() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let u = json!({"name": "John", "email": "john@example.com", "password": "securepass123"});
+    expect_json(
+        app.post_json("/users", &u).send().await.unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let e = expect_error(
+        app.post_json("/users", &u).send().await.unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(e["details"], "email");
+}
+
+#[tokio::test]
+async fn invalid_registrations_are_400_with_the_field() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    for (body, field) in [
+        (
+            json!({"name": "John", "email": "nope", "password": "securepass123"}),
+            "email",
+        ),
+        (
+            json!({"name": "John", "email": "j@example.com", "password": "short"}),
+            "password",
+        ),
+        (
+            json!({"name": "J", "email": "j@example.com", "password": "securepass123"}),
+            "name",
+        ),
+        (
+            json!({"name": "John", "email": "j@example.com", "password": "securepass123", "phone_number": "call me"}),
+            "phone_number",
+        ),
+    ] {
+        let e = expect_error(
+            app.post_json("/users", &body).send().await.unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(e["details"], field, "{e}");
+    }
+}
+
+#[tokio::test]
+async fn login_returns_a_token_and_the_user() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let u = app.user("ada").await;
+    assert_eq!(u.token.split('.').count(), 3);
+    let body = expect_json(
+        app.get("/appointments/my")
+            .bearer_auth(&u.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["total"], 0);
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_401() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let u = app.user("ada").await;
+    let wrong = expect_error(
+        app.post_json(
+            "/login",
+            &json!({"email": u.email, "password": "wrong-password"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let unknown = expect_error(
+        app.post_json(
+            "/login",
+            &json!({"email": "ghost@example.com", "password": "wrong-password"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(wrong, unknown);
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited() {
+    let Some(app) = spawn_app_with(|c| c.login_rate_per_minute = 3).await else {
+        return;
+    };
+    let body = json!({"email": "victim@example.com", "password": "guess-guess"});
+    for _ in 0..3 {
+        let res = app.post_json("/login", &body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let e = expect_error(
+        app.post_json("/login", &body).send().await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    assert_eq!(e["code"], "rate_limited");
+}
+
+#[tokio::test]
+async fn device_tokens_are_issued_for_valid_device_ids() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let body = expect_json(
+        app.post_json(
+            "/auth/device-token",
+            &json!({"device_id": "unique-device-identifier"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(body["device_token"].as_str().unwrap().split('.').count() == 3);
+    let e = expect_error(
+        app.post_json("/auth/device-token", &json!({"device_id": "  "}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "device_id");
+}
+
+#[tokio::test]
+async fn logout_without_a_token_is_fine() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let body = expect_json(
+        app.client.post(app.url("/logout")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(body["message"].is_string());
+}
