@@ -1,0 +1,60 @@
+"""Appointment Master's booking engine, embedded in Python.
+
+The same engine as the REST server, with the same rules, stores and errors::
+
+    from datetime import date, time, datetime, timezone
+    from appointment_master import Scheduler, SlotFullError
+
+    scheduler = Scheduler("memory:")          # or "sqlite:///path/to/file.db", "postgres://…"
+    owner = scheduler.register_user("Ada", "ada@example.com")
+    app = scheduler.create_appointment(
+        owner.id, title="Haircut", start_date=date(2030, 1, 7), end_date=date(2030, 1, 7),
+        start_time=time(9), end_time=time(12), slot_minutes=30, time_zone="Europe/Berlin",
+    )
+    slot = scheduler.slots(app.code).items[0]
+    booking = scheduler.book(app.code, slot.start, name="Bo", email="bo@example.com")
+
+Times are timezone-aware ``datetime`` objects (returned in UTC). Every error the engine reports is
+an :class:`AppointmentError`, with one subclass per kind. Calls release the GIL while the engine
+works, so one :class:`Scheduler` can be shared by many threads.
+"""
+
+from appointment_master._native import (
+    Analytics,
+    Appointment,
+    AppointmentError,
+    Ban,
+    BannedError,
+    Booking,
+    DuplicateError,
+    ForbiddenError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    Page,
+    Scheduler,
+    Slot,
+    SlotFullError,
+    StorageError,
+    User,
+)
+
+__all__ = [
+    "Analytics",
+    "Appointment",
+    "AppointmentError",
+    "Ban",
+    "BannedError",
+    "Booking",
+    "DuplicateError",
+    "ForbiddenError",
+    "InvalidInputError",
+    "InvalidTransitionError",
+    "NotFoundError",
+    "Page",
+    "Scheduler",
+    "Slot",
+    "SlotFullError",
+    "StorageError",
+    "User",
+]

@@ -1,0 +1,494 @@
+//! Python bindings of Appointment Master: the engine embedded in a Python process.
+//!
+//! This crate builds the private extension module `appointment_master._native`; the public API is
+//! the Python package `appointment_master` around it. It only translates: Python values into the
+//! engine's types, the engine's values into read-only Python objects, and every engine error into
+//! an exception class. The rules are the engine's.
+//!
+//! The engine is async; one multi-thread tokio runtime per process runs it, and every call
+//! releases the GIL while the engine works, so Python threads book concurrently.
+
+use std::sync::{Arc, OnceLock};
+
+use appointment_core::chrono::{NaiveDate, NaiveTime};
+use appointment_core::{
+    AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode, DeviceId, Email,
+    Error, Name, NewAppointment, NewBooking, NewUser, Page as CorePage, Phone, Reschedule,
+    Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
+};
+use appointment_store::{MemoryStore, ServiceStore};
+use pyo3::prelude::*;
+use tokio::runtime::Runtime;
+
+mod errors;
+mod types;
+
+use errors::OrRaise;
+use types::{Analytics, Appointment, Ban, Booking, Instant, Page, Slot, User};
+
+/// The process's runtime for the engine.
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("appointment-master")
+            .build()
+            .expect("the engine's tokio runtime could not start")
+    })
+}
+
+/// Opens the store a URL names: `memory:` (in process, nothing kept).
+async fn open_store(url: &str) -> appointment_core::Result<Arc<dyn ServiceStore>> {
+    match url.trim() {
+        "memory:" | "memory" => Ok(Arc::new(MemoryStore::new())),
+        other => Err(Error::invalid(
+            "url",
+            format!("unsupported store URL {other:?} (expected memory:)"),
+        )),
+    }
+}
+
+fn user_id(raw: &str) -> PyResult<UserId> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map(UserId)
+        .map_err(|_| Error::invalid("user_id", "is not a valid user id"))
+        .or_raise()
+}
+
+fn page(page: u32, per_page: u32) -> PyResult<CorePage> {
+    CorePage::new(page, per_page).or_raise()
+}
+
+fn weekdays(days: Option<Vec<String>>) -> PyResult<Weekdays> {
+    match days {
+        None => Ok(Weekdays::ALL),
+        Some(days) => days.join(",").parse::<Weekdays>().or_raise(),
+    }
+}
+
+fn opt_phone(phone: Option<&str>) -> PyResult<Option<Phone>> {
+    phone.map(Phone::parse).transpose().or_raise()
+}
+
+fn opt_device(device: Option<&str>) -> PyResult<Option<DeviceId>> {
+    device.map(DeviceId::parse).transpose().or_raise()
+}
+
+/// The booking engine over one store. Safe to share between threads.
+#[pyclass(frozen, module = "appointment_master")]
+pub struct Scheduler {
+    inner: CoreScheduler<dyn ServiceStore>,
+    url: String,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scheduler {
+    /// Runs an engine call with the GIL released.
+    fn run<T, F>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(CoreScheduler<dyn ServiceStore>) -> F,
+    ) -> PyResult<T>
+    where
+        F: std::future::Future<Output = appointment_core::Result<T>> + Send,
+        T: Send,
+    {
+        let scheduler = self.inner.clone();
+        let fut = f(scheduler);
+        py.detach(move || runtime().block_on(fut)).or_raise()
+    }
+}
+
+#[pymethods]
+impl Scheduler {
+    /// Opens a scheduler on the store `url` names.
+    #[new]
+    #[pyo3(signature = (url = "memory:"))]
+    fn new(py: Python<'_>, url: &str) -> PyResult<Self> {
+        let owned = url.to_owned();
+        let store = py
+            .detach(move || runtime().block_on(open_store(&owned)))
+            .or_raise()?;
+        Ok(Scheduler {
+            inner: CoreScheduler::from_arc(store),
+            url: url.to_owned(),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Scheduler({:?})", self.url)
+    }
+
+    /// Registers a user account.
+    #[pyo3(signature = (name, email, *, phone = None, password_hash = ""))]
+    fn register_user(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        email: &str,
+        phone: Option<&str>,
+        password_hash: &str,
+    ) -> PyResult<User> {
+        let new = NewUser {
+            name: Name::parse(name).or_raise()?,
+            email: Email::parse(email).or_raise()?,
+            phone: opt_phone(phone)?,
+            password_hash: password_hash.to_owned(),
+        };
+        self.run(py, |s| async move { s.register_user(new).await })
+            .map(User::from)
+    }
+
+    /// A user by id.
+    fn user(&self, py: Python<'_>, user_id: &str) -> PyResult<User> {
+        let id = self::user_id(user_id)?;
+        self.run(py, |s| async move { s.user(id).await })
+            .map(User::from)
+    }
+
+    /// Creates an appointment owned by `owner_id`.
+    #[pyo3(signature = (
+        owner_id, *, title, start_date, end_date, start_time, end_time, slot_minutes,
+        kind = "single", capacity = None, description = "", anti_scalping = "standard",
+        time_zone = "UTC", weekdays = None, buffer_minutes = 0, min_notice_minutes = 0,
+        horizon_days = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        title: String,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+        start_time: NaiveTime,
+        end_time: NaiveTime,
+        slot_minutes: u32,
+        kind: &str,
+        capacity: Option<u32>,
+        description: &str,
+        anti_scalping: &str,
+        time_zone: &str,
+        weekdays: Option<Vec<String>>,
+        buffer_minutes: u32,
+        min_notice_minutes: u32,
+        horizon_days: Option<u32>,
+    ) -> PyResult<Appointment> {
+        let owner = user_id(owner_id)?;
+        let schedule = Schedule::builder(start_date, end_date, start_time, end_time, slot_minutes)
+            .time_zone(TimeZoneName::parse(time_zone).or_raise()?)
+            .weekdays(self::weekdays(weekdays)?)
+            .buffer_minutes(buffer_minutes)
+            .min_notice_minutes(min_notice_minutes)
+            .horizon_days(horizon_days)
+            .build()
+            .or_raise()?;
+        let new = NewAppointment {
+            title,
+            description: description.to_owned(),
+            kind: kind.parse::<AppointmentKind>().or_raise()?,
+            capacity,
+            anti_scalping: anti_scalping.parse::<AntiScalping>().or_raise()?,
+            schedule,
+        };
+        self.run(
+            py,
+            |s| async move { s.create_appointment(owner, new).await },
+        )
+        .map(Appointment::from)
+    }
+
+    /// An appointment by code.
+    fn appointment(&self, py: Python<'_>, code: &str) -> PyResult<Appointment> {
+        let code = AppCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.appointment(&code).await })
+            .map(Appointment::from)
+    }
+
+    /// The appointments `owner_id` created, newest first.
+    #[pyo3(signature = (owner_id, *, page = 1, per_page = 20))]
+    fn my_appointments(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<Page> {
+        let owner = user_id(owner_id)?;
+        let p = self::page(page, per_page)?;
+        let paged = self.run(py, |s| async move { s.my_appointments(owner, p).await })?;
+        Page::new::<_, Appointment>(py, paged)
+    }
+
+    /// One page of the slots that can be booked now (optionally of one local date).
+    #[pyo3(signature = (code, *, day = None, page = 1, per_page = 20))]
+    fn slots(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        day: Option<NaiveDate>,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<Page> {
+        let code = AppCode::parse(code).or_raise()?;
+        let query = SlotQuery {
+            day,
+            page: self::page(page, per_page)?,
+        };
+        let paged = self.run(py, |s| async move { s.available_slots(&code, query).await })?;
+        Page::new::<_, Slot>(py, paged)
+    }
+
+    /// Every slot that can be booked now (optionally of one local date), in time order.
+    #[pyo3(signature = (code, *, day = None))]
+    fn all_slots(&self, py: Python<'_>, code: &str, day: Option<NaiveDate>) -> PyResult<Vec<Slot>> {
+        let code = AppCode::parse(code).or_raise()?;
+        let slots = self.run(py, |s| async move {
+            let mut out = Vec::new();
+            let mut page = 1;
+            loop {
+                let query = SlotQuery {
+                    day,
+                    page: CorePage::new(page, CorePage::MAX_PER_PAGE)?,
+                };
+                let paged = s.available_slots(&code, query).await?;
+                out.extend(paged.items);
+                if u64::from(page) >= paged.total_pages {
+                    return Ok(out);
+                }
+                page += 1;
+            }
+        })?;
+        Ok(slots.into_iter().map(Slot::from).collect())
+    }
+
+    /// The seats of the slot starting at `start`, bookable or not.
+    fn slot(&self, py: Python<'_>, code: &str, start: Instant) -> PyResult<Slot> {
+        let code = AppCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.slot_seats(&code, start.0).await })
+            .map(Slot::from)
+    }
+
+    /// Books seats on the slot starting at `start`, as a guest.
+    #[pyo3(signature = (
+        code, start, *, name, email, phone = None, attendee_count = 1,
+        description = "", device_id = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn book(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        start: Instant,
+        name: &str,
+        email: &str,
+        phone: Option<&str>,
+        attendee_count: u32,
+        description: &str,
+        device_id: Option<&str>,
+    ) -> PyResult<Booking> {
+        let booker = Booker::Guest {
+            name: Name::parse(name).or_raise()?,
+            email: Email::parse(email).or_raise()?,
+            phone: opt_phone(phone)?,
+        };
+        self.book_as(
+            py,
+            code,
+            start,
+            booker,
+            attendee_count,
+            description,
+            device_id,
+        )
+    }
+
+    /// Books seats on the slot starting at `start`, as the registered user `user_id`.
+    #[pyo3(signature = (
+        code, start, user_id, *, attendee_count = 1, description = "", device_id = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn book_as_user(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        start: Instant,
+        user_id: &str,
+        attendee_count: u32,
+        description: &str,
+        device_id: Option<&str>,
+    ) -> PyResult<Booking> {
+        let booker = Booker::User(self::user_id(user_id)?);
+        self.book_as(
+            py,
+            code,
+            start,
+            booker,
+            attendee_count,
+            description,
+            device_id,
+        )
+    }
+
+    /// A booking by code.
+    fn booking(&self, py: Python<'_>, code: &str) -> PyResult<Booking> {
+        let code = BookingCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.booking(&code).await })
+            .map(Booking::from)
+    }
+
+    /// Moves a booking to the slot starting at `start`, optionally with a new number of seats.
+    #[pyo3(signature = (code, start, *, attendee_count = None))]
+    fn reschedule(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        start: Instant,
+        attendee_count: Option<u32>,
+    ) -> PyResult<Booking> {
+        let code = BookingCode::parse(code).or_raise()?;
+        let change = Reschedule {
+            slot_start: start.0,
+            attendee_count: attendee_count
+                .map(AttendeeCount::new)
+                .transpose()
+                .or_raise()?,
+        };
+        self.run(py, |s| async move { s.reschedule(&code, change).await })
+            .map(Booking::from)
+    }
+
+    /// Cancels a booking, freeing its seats.
+    fn cancel(&self, py: Python<'_>, code: &str) -> PyResult<Booking> {
+        let code = BookingCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.cancel(&code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner `owner_id` rejects a booking, freeing its seats.
+    fn reject(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
+        let owner = user_id(owner_id)?;
+        let code = BookingCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.reject(owner, &code).await })
+            .map(Booking::from)
+    }
+
+    /// The bookings of an appointment, for its owner.
+    #[pyo3(signature = (owner_id, code, *, page = 1, per_page = 20))]
+    fn appointment_bookings(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<Page> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        let p = self::page(page, per_page)?;
+        let paged = self.run(py, |s| async move {
+            s.appointment_bookings(owner, &code, p).await
+        })?;
+        Page::new::<_, Booking>(py, paged)
+    }
+
+    /// The bookings a registered user made.
+    #[pyo3(signature = (user_id, *, page = 1, per_page = 20))]
+    fn user_bookings(
+        &self,
+        py: Python<'_>,
+        user_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<Page> {
+        let user = self::user_id(user_id)?;
+        let p = self::page(page, per_page)?;
+        let paged = self.run(py, |s| async move { s.user_bookings(user, p).await })?;
+        Page::new::<_, Booking>(py, paged)
+    }
+
+    /// Bans an email from all of `owner_id`'s appointments.
+    fn ban(&self, py: Python<'_>, owner_id: &str, email: &str) -> PyResult<Ban> {
+        let owner = user_id(owner_id)?;
+        let email = Email::parse(email).or_raise()?;
+        self.run(py, |s| async move { s.ban(owner, email).await })
+            .map(Ban::from)
+    }
+
+    /// Lifts a ban.
+    fn unban(&self, py: Python<'_>, owner_id: &str, email: &str) -> PyResult<()> {
+        let owner = user_id(owner_id)?;
+        let email = Email::parse(email).or_raise()?;
+        self.run(py, |s| async move { s.unban(owner, &email).await })
+    }
+
+    /// The owner's ban list, oldest first.
+    fn bans(&self, py: Python<'_>, owner_id: &str) -> PyResult<Vec<Ban>> {
+        let owner = user_id(owner_id)?;
+        let bans = self.run(py, |s| async move { s.bans(owner).await })?;
+        Ok(bans.into_iter().map(Ban::from).collect())
+    }
+
+    /// An owner's figures over the UTC dates `[start_date, end_date]`.
+    fn analytics(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+    ) -> PyResult<Analytics> {
+        let owner = user_id(owner_id)?;
+        self.run(py, |s| async move {
+            s.analytics(owner, start_date, end_date).await
+        })
+        .map(Analytics::from)
+    }
+}
+
+impl Scheduler {
+    #[allow(clippy::too_many_arguments)]
+    fn book_as(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        start: Instant,
+        booker: Booker,
+        attendee_count: u32,
+        description: &str,
+        device_id: Option<&str>,
+    ) -> PyResult<Booking> {
+        let req = NewBooking {
+            app_code: AppCode::parse(code).or_raise()?,
+            slot_start: start.0,
+            attendee_count: AttendeeCount::new(attendee_count).or_raise()?,
+            booker,
+            description: description.to_owned(),
+            device_id: opt_device(device_id)?,
+        };
+        self.run(py, |s| async move { s.book(req).await })
+            .map(Booking::from)
+    }
+}
+
+/// The compiled module, `appointment_master._native`.
+#[pymodule(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Scheduler>()?;
+    m.add_class::<User>()?;
+    m.add_class::<Appointment>()?;
+    m.add_class::<Slot>()?;
+    m.add_class::<Booking>()?;
+    m.add_class::<Ban>()?;
+    m.add_class::<Analytics>()?;
+    m.add_class::<Page>()?;
+    errors::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! The engine's values as Python classes: read-only snapshots, times as aware `datetime`s in UTC.
+
+use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use appointment_core::{self as core, Error};
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyList, PyTzInfo};
+
+use crate::errors::to_py_err;
+
+/// An instant given by Python: a timezone-aware `datetime` (any zone), converted to UTC.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Instant(pub(crate) DateTime<Utc>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = ob.py();
+        let dt = ob.cast::<PyDateTime>()?;
+        if dt.call_method0("utcoffset")?.is_none() {
+            return Err(to_py_err(Error::invalid(
+                "start_time",
+                "must be a timezone-aware datetime",
+            )));
+        }
+        let utc = dt.call_method1("astimezone", (PyTzInfo::utc(py)?,))?;
+        Ok(Instant(utc.extract()?))
+    }
+}
+
+/// A registered user.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email, lower-cased.
+    pub email: String,
+    /// Phone, normalised, if given.
+    pub phone: Option<String>,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<core::User> for User {
+    fn from(u: core::User) -> Self {
+        User {
+            id: u.id.to_string(),
+            name: u.name.to_string(),
+            email: u.email.to_string(),
+            phone: u.phone.map(|p| p.to_string()),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[pymethods]
+impl User {
+    fn __repr__(&self) -> String {
+        format!("User(id={:?}, email={:?})", self.id, self.email)
+    }
+}
+
+/// An appointment: the rule its slots come from, its capacity and its policies.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Appointment {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// Public code, `AP-…`.
+    pub code: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// Title.
+    pub title: String,
+    /// Free text.
+    pub description: String,
+    /// `"single"`, `"group"` or `"party"`.
+    pub kind: String,
+    /// Seats per slot (party: of the one event).
+    pub capacity: u32,
+    /// `"none"`, `"standard"` or `"strict"`.
+    pub anti_scalping: String,
+    /// `"active"` or `"closed"`.
+    pub status: String,
+    /// First date (inclusive).
+    pub start_date: NaiveDate,
+    /// Last date (inclusive).
+    pub end_date: NaiveDate,
+    /// Start of the daily window, wall-clock time in `time_zone`.
+    pub start_time: NaiveTime,
+    /// End of the daily window, wall-clock time in `time_zone`.
+    pub end_time: NaiveTime,
+    /// Slot length in minutes.
+    pub slot_minutes: u32,
+    /// Minutes between slots.
+    pub buffer_minutes: u32,
+    /// IANA time zone of the window.
+    pub time_zone: String,
+    /// Weekdays with slots (`"mon"` … `"sun"`).
+    pub weekdays: Vec<String>,
+    /// Minimum notice in minutes.
+    pub min_notice_minutes: u32,
+    /// Booking horizon in days, if any.
+    pub horizon_days: Option<u32>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<core::Appointment> for Appointment {
+    fn from(a: core::Appointment) -> Self {
+        let s = &a.schedule;
+        Appointment {
+            id: a.id.to_string(),
+            code: a.code.to_string(),
+            owner_id: a.owner.to_string(),
+            title: a.title.clone(),
+            description: a.description.clone(),
+            kind: a.kind.as_str().to_owned(),
+            capacity: a.capacity,
+            anti_scalping: a.anti_scalping.as_str().to_owned(),
+            status: a.status.as_str().to_owned(),
+            start_date: s.start_date(),
+            end_date: s.end_date(),
+            start_time: s.window_start(),
+            end_time: s.window_end(),
+            slot_minutes: s.slot_minutes(),
+            buffer_minutes: s.buffer_minutes(),
+            time_zone: s.time_zone().name().to_owned(),
+            weekdays: s
+                .weekdays()
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            min_notice_minutes: s.min_notice_minutes(),
+            horizon_days: s.horizon_days(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[pymethods]
+impl Appointment {
+    fn __repr__(&self) -> String {
+        format!(
+            "Appointment(code={:?}, title={:?}, kind={:?})",
+            self.code, self.title, self.kind
+        )
+    }
+}
+
+/// A slot with its seats.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Slot {
+    /// First instant of the slot (UTC).
+    pub start: DateTime<Utc>,
+    /// First instant after the slot (UTC).
+    pub end: DateTime<Utc>,
+    /// The local date of its start, in the appointment's zone.
+    pub local_date: NaiveDate,
+    /// Seats in all.
+    pub capacity: u32,
+    /// Seats held by active bookings.
+    pub seats_taken: u32,
+    /// Seats still free.
+    pub seats_left: u32,
+}
+
+impl From<core::AvailableSlot> for Slot {
+    fn from(s: core::AvailableSlot) -> Self {
+        Slot {
+            start: s.slot.start,
+            end: s.slot.end,
+            local_date: s.local_date,
+            capacity: s.capacity,
+            seats_taken: s.seats_taken,
+            seats_left: s.seats_left,
+        }
+    }
+}
+
+#[pymethods]
+impl Slot {
+    fn __repr__(&self) -> String {
+        format!(
+            "Slot(start={:?}, seats_left={})",
+            self.start.to_rfc3339(),
+            self.seats_left
+        )
+    }
+}
+
+/// A booking of some seats on one slot.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// Public code, `BK-…`; whoever holds it can view, reschedule and cancel.
+    pub code: String,
+    /// The appointment's id.
+    pub appointment_id: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// The registered user who booked, or `None` for a guest.
+    pub user_id: Option<String>,
+    /// Booker's name.
+    pub name: String,
+    /// Booker's email.
+    pub email: String,
+    /// Booker's phone.
+    pub phone: Option<String>,
+    /// Start of the booked slot (UTC).
+    pub slot_start: DateTime<Utc>,
+    /// End of the booked slot (UTC).
+    pub slot_end: DateTime<Utc>,
+    /// Seats held.
+    pub attendee_count: u32,
+    /// `"active"`, `"cancelled"` or `"rejected"`.
+    pub status: String,
+    /// Free text from the booker.
+    pub description: String,
+    /// The verified device it came from, if any.
+    pub device_id: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<core::Booking> for Booking {
+    fn from(b: core::Booking) -> Self {
+        Booking {
+            id: b.id.to_string(),
+            code: b.code.to_string(),
+            appointment_id: b.appointment_id.to_string(),
+            app_code: b.app_code.to_string(),
+            user_id: b.user_id.map(|u| u.to_string()),
+            name: b.name.to_string(),
+            email: b.email.to_string(),
+            phone: b.phone.map(|p| p.to_string()),
+            slot_start: b.slot_start,
+            slot_end: b.slot_end,
+            attendee_count: b.attendee_count.get(),
+            status: b.status.as_str().to_owned(),
+            description: b.description,
+            device_id: b.device_id.map(|d| d.to_string()),
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+        }
+    }
+}
+
+#[pymethods]
+impl Booking {
+    fn __repr__(&self) -> String {
+        format!(
+            "Booking(code={:?}, status={:?}, slot_start={:?})",
+            self.code,
+            self.status,
+            self.slot_start.to_rfc3339()
+        )
+    }
+}
+
+/// An entry of an owner's ban list.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Ban {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// The banned email.
+    pub email: String,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<core::Ban> for Ban {
+    fn from(b: core::Ban) -> Self {
+        Ban {
+            id: b.id.to_string(),
+            owner_id: b.owner.to_string(),
+            email: b.email.to_string(),
+            created_at: b.created_at,
+        }
+    }
+}
+
+/// An owner's figures over a date range.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Analytics {
+    /// First date (inclusive, UTC).
+    pub start_date: NaiveDate,
+    /// Last date (inclusive, UTC).
+    pub end_date: NaiveDate,
+    /// Appointments created in the range.
+    pub appointments_created: u64,
+    /// Bookings (slot in the range) that hold seats.
+    pub active_bookings: u64,
+    /// Bookings cancelled by their holders.
+    pub cancelled_bookings: u64,
+    /// Bookings rejected by the owner.
+    pub rejected_bookings: u64,
+    /// All bookings, whatever their status.
+    pub total_bookings: u64,
+    /// Seats held by active bookings.
+    pub seats_booked: u64,
+    /// Seats offered by the slots that start in the range.
+    pub seats_offered: u64,
+}
+
+impl From<core::Analytics> for Analytics {
+    fn from(a: core::Analytics) -> Self {
+        Analytics {
+            start_date: a.start_date,
+            end_date: a.end_date,
+            appointments_created: a.appointments_created,
+            active_bookings: a.bookings.active,
+            cancelled_bookings: a.bookings.cancelled,
+            rejected_bookings: a.bookings.rejected,
+            total_bookings: a.total_bookings(),
+            seats_booked: a.bookings.seats_booked,
+            seats_offered: a.seats_offered,
+        }
+    }
+}
+
+/// One page of a longer list.
+#[pyclass(frozen, module = "appointment_master")]
+#[derive(Debug)]
+pub struct Page {
+    items: Py<PyList>,
+    /// The page number (from 1).
+    #[pyo3(get)]
+    pub page: u32,
+    /// The page size asked for.
+    #[pyo3(get)]
+    pub per_page: u32,
+    /// Items in the whole list.
+    #[pyo3(get)]
+    pub total: u64,
+    /// Pages in the whole list.
+    #[pyo3(get)]
+    pub total_pages: u64,
+}
+
+impl Page {
+    /// Converts a page of engine values into a page of Python objects.
+    pub(crate) fn new<T, P>(py: Python<'_>, paged: core::Paged<T>) -> PyResult<Self>
+    where
+        P: From<T> + pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>,
+    {
+        let items = paged
+            .items
+            .into_iter()
+            .map(|t| Py::new(py, P::from(t)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(Page {
+            items: PyList::new(py, items)?.unbind(),
+            page: paged.page,
+            per_page: paged.per_page,
+            total: paged.total,
+            total_pages: paged.total_pages,
+        })
+    }
+}
+
+#[pymethods]
+impl Page {
+    /// The items on this page (a new list each time).
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self.items.bind(py);
+        PyList::new(py, items.iter())
+    }
+
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.items.bind(py).len()
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.items.bind(py).try_iter()?.into_any().unbind())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Page(page={}, per_page={}, total={}, total_pages={})",
+            self.page, self.per_page, self.total, self.total_pages
+        )
+    }
+}

@@ -1,0 +1,62 @@
+"""Fixtures: a scheduler on each store the build supports, and a user who owns appointments."""
+
+import os
+from datetime import date, time
+from pathlib import Path
+from typing import Callable, Iterator, List
+
+import pytest
+
+from appointment_master import Appointment, Scheduler, User
+
+# A Monday far enough ahead that every slot of it is in the future.
+DAY = date(2031, 3, 3)
+
+
+def _store_urls() -> List[str]:
+    urls = ["memory:"]
+    return urls
+
+
+@pytest.fixture(params=_store_urls())
+def scheduler(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scheduler]:
+    """A fresh scheduler on each backend: memory, a SQLite temp file, Postgres when configured."""
+    kind = request.param
+    if kind == "sqlite":
+        yield Scheduler(f"sqlite://{tmp_path / 'appointments.db'}")
+    elif kind == "postgres":
+        yield Scheduler(os.environ["TEST_POSTGRES_URL"])
+    else:
+        yield Scheduler(kind)
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def unique_email(prefix: str = "user") -> str:
+    """An email no other test used (Postgres keeps data between tests)."""
+    return f"{prefix}{next(_counter)}.{os.getpid()}.{id(_counter)}@example.com"
+
+
+@pytest.fixture
+def owner(scheduler: Scheduler) -> User:
+    return scheduler.register_user("Owner", unique_email("owner"))
+
+
+@pytest.fixture
+def make_appointment(scheduler: Scheduler, owner: User) -> Callable[..., Appointment]:
+    """Creates an appointment on DAY, 09:00-12:00 UTC, 60-minute slots, unless told otherwise."""
+
+    def make(**kwargs: object) -> Appointment:
+        args: dict = dict(
+            title="Consultation",
+            start_date=DAY,
+            end_date=DAY,
+            start_time=time(9),
+            end_time=time(12),
+            slot_minutes=60,
+        )
+        args.update(kwargs)
+        return scheduler.create_appointment(owner.id, **args)
+
+    return make

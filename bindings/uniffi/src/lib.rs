@@ -1,0 +1,839 @@
+//! Kotlin and Swift bindings of Appointment Master (uniffi proc-macros, library mode).
+//!
+//! The engine embedded in an app: [`Scheduler`] opens a store from a URL and exposes the booking
+//! flow as blocking calls (run them off the UI thread). Values cross as records: instants as
+//! timestamps (`java.time.Instant`, `Date`), dates as `YYYY-MM-DD` and wall-clock times as `HH:MM`
+//! strings. Every engine error becomes one case of [`AppointmentError`]
+//! (`AppointmentException.SlotFull`, … in Kotlin). The crate only translates; the rules are the
+//! engine's.
+
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use appointment_core::{
+    self as core, AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode,
+    DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page, Phone, Schedule, SlotQuery,
+    TimeZoneName, UserId, Weekdays,
+};
+use appointment_store::{MemoryStore, ServiceStore};
+use tokio::runtime::Runtime;
+
+uniffi::setup_scaffolding!();
+
+/// Every error the engine reports, one case per kind.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[non_exhaustive]
+pub enum AppointmentError {
+    /// The slot (or party) has fewer seats left than were asked for.
+    #[error("{detail}")]
+    SlotFull {
+        /// Seats asked for.
+        requested: u32,
+        /// Seats left.
+        available: u32,
+        /// The engine's message.
+        detail: String,
+    },
+    /// The thing named does not exist.
+    #[error("{detail}")]
+    NotFound {
+        /// `appointment`, `booking`, `user` or `ban`.
+        entity: String,
+        /// The engine's message.
+        detail: String,
+    },
+    /// A unique rule was broken (e.g. a second active booking for one email).
+    #[error("{detail}")]
+    Duplicate {
+        /// Which rule.
+        what: String,
+        /// The engine's message.
+        detail: String,
+    },
+    /// The appointment's owner has banned this email.
+    #[error("{detail}")]
+    Banned {
+        /// The engine's message.
+        detail: String,
+    },
+    /// The caller may not do this.
+    #[error("{detail}")]
+    Forbidden {
+        /// The engine's message.
+        detail: String,
+    },
+    /// An input is not acceptable; nothing was changed.
+    #[error("{detail}")]
+    InvalidInput {
+        /// The input's name.
+        field: String,
+        /// Why it was refused.
+        reason: String,
+        /// The engine's message.
+        detail: String,
+    },
+    /// The booking's status does not allow this.
+    #[error("{detail}")]
+    InvalidTransition {
+        /// The booking's status.
+        status: String,
+        /// What was attempted.
+        action: String,
+        /// The engine's message.
+        detail: String,
+    },
+    /// The store failed for a reason of its own.
+    #[error("{detail}")]
+    Storage {
+        /// The engine's message with the store's cause.
+        detail: String,
+    },
+}
+
+impl From<core::Error> for AppointmentError {
+    fn from(err: core::Error) -> Self {
+        let detail = err.to_string();
+        match err {
+            core::Error::SlotFull {
+                requested,
+                available,
+            } => AppointmentError::SlotFull {
+                requested,
+                available,
+                detail,
+            },
+            core::Error::NotFound(entity) => AppointmentError::NotFound {
+                entity: entity.to_string(),
+                detail,
+            },
+            core::Error::Duplicate(what) => AppointmentError::Duplicate {
+                what: what.to_string(),
+                detail,
+            },
+            core::Error::Banned => AppointmentError::Banned { detail },
+            core::Error::Forbidden(_) => AppointmentError::Forbidden { detail },
+            core::Error::InvalidInput { field, reason } => AppointmentError::InvalidInput {
+                field: field.to_owned(),
+                reason,
+                detail,
+            },
+            core::Error::InvalidTransition { from, action } => {
+                AppointmentError::InvalidTransition {
+                    status: from.as_str().to_owned(),
+                    action: action.to_owned(),
+                    detail,
+                }
+            }
+            core::Error::Storage(source) => AppointmentError::Storage {
+                detail: format!("{detail}: {source}"),
+            },
+            other => AppointmentError::Storage {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+type Result<T, E = AppointmentError> = std::result::Result<T, E>;
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> AppointmentError {
+    core::Error::invalid(field, reason).into()
+}
+
+/// The process's runtime for the engine.
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("appointment-master")
+            .build()
+            .expect("the engine's tokio runtime could not start")
+    })
+}
+
+/// Opens the store a URL names: `memory:` (in process, nothing kept).
+async fn open_store(url: &str) -> core::Result<Arc<dyn ServiceStore>> {
+    match url.trim() {
+        "memory:" | "memory" => Ok(Arc::new(MemoryStore::new())),
+        other => Err(core::Error::invalid(
+            "url",
+            format!("unsupported store URL {other:?} (expected memory:)"),
+        )),
+    }
+}
+
+fn to_utc(t: SystemTime) -> DateTime<Utc> {
+    DateTime::<Utc>::from(t)
+}
+
+fn date(field: &'static str, raw: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid(field, "must be a date YYYY-MM-DD"))
+}
+
+fn time(field: &'static str, raw: &str) -> Result<NaiveTime> {
+    let raw = raw.trim();
+    NaiveTime::parse_from_str(raw, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
+        .map_err(|_| invalid(field, "must be a time HH:MM"))
+}
+
+fn user_id(raw: &str) -> Result<UserId> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map(UserId)
+        .map_err(|_| invalid("user_id", "is not a valid user id"))
+}
+
+/// A registered user.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct User {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email, lower-cased.
+    pub email: String,
+    /// Phone, normalised.
+    pub phone: Option<String>,
+    /// When the account was created.
+    pub created_at: SystemTime,
+}
+
+impl From<core::User> for User {
+    fn from(u: core::User) -> Self {
+        User {
+            id: u.id.to_string(),
+            name: u.name.to_string(),
+            email: u.email.to_string(),
+            phone: u.phone.map(|p| p.to_string()),
+            created_at: u.created_at.into(),
+        }
+    }
+}
+
+/// What a new appointment is: its schedule, capacity and policies.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppointmentInput {
+    /// Title, 1 to 200 characters.
+    pub title: String,
+    /// First date, `YYYY-MM-DD`.
+    pub start_date: String,
+    /// Last date (inclusive), `YYYY-MM-DD`.
+    pub end_date: String,
+    /// Start of the daily window, `HH:MM` wall-clock time in `time_zone`.
+    pub start_time: String,
+    /// End of the daily window, `HH:MM`.
+    pub end_time: String,
+    /// Slot length in minutes.
+    pub slot_minutes: u32,
+    /// `single`, `group` or `party`.
+    #[uniffi(default = "single")]
+    pub kind: String,
+    /// Seats per slot (required for group and party).
+    #[uniffi(default = None)]
+    pub capacity: Option<u32>,
+    /// Free text.
+    #[uniffi(default = "")]
+    pub description: String,
+    /// `none`, `standard` or `strict`.
+    #[uniffi(default = "standard")]
+    pub anti_scalping: String,
+    /// IANA time zone of the window.
+    #[uniffi(default = "UTC")]
+    pub time_zone: String,
+    /// Weekdays with slots (`mon` … `sun`); empty means every day.
+    #[uniffi(default = [])]
+    pub weekdays: Vec<String>,
+    /// Minutes between slots.
+    #[uniffi(default = 0)]
+    pub buffer_minutes: u32,
+    /// Minimum notice before a slot, in minutes.
+    #[uniffi(default = 0)]
+    pub min_notice_minutes: u32,
+    /// How many days ahead slots can be booked, if limited.
+    #[uniffi(default = None)]
+    pub horizon_days: Option<u32>,
+}
+
+/// An appointment.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Appointment {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// Public code, `AP-…`.
+    pub code: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// Title.
+    pub title: String,
+    /// Free text.
+    pub description: String,
+    /// `single`, `group` or `party`.
+    pub kind: String,
+    /// Seats per slot.
+    pub capacity: u32,
+    /// `none`, `standard` or `strict`.
+    pub anti_scalping: String,
+    /// `active` or `closed`.
+    pub status: String,
+    /// First date, `YYYY-MM-DD`.
+    pub start_date: String,
+    /// Last date, `YYYY-MM-DD`.
+    pub end_date: String,
+    /// Start of the daily window, `HH:MM`.
+    pub start_time: String,
+    /// End of the daily window, `HH:MM`.
+    pub end_time: String,
+    /// Slot length in minutes.
+    pub slot_minutes: u32,
+    /// Minutes between slots.
+    pub buffer_minutes: u32,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// Weekdays with slots.
+    pub weekdays: Vec<String>,
+    /// Minimum notice in minutes.
+    pub min_notice_minutes: u32,
+    /// Booking horizon in days, if any.
+    pub horizon_days: Option<u32>,
+    /// When it was created.
+    pub created_at: SystemTime,
+}
+
+impl From<core::Appointment> for Appointment {
+    fn from(a: core::Appointment) -> Self {
+        let s = &a.schedule;
+        Appointment {
+            id: a.id.to_string(),
+            code: a.code.to_string(),
+            owner_id: a.owner.to_string(),
+            title: a.title.clone(),
+            description: a.description.clone(),
+            kind: a.kind.as_str().to_owned(),
+            capacity: a.capacity,
+            anti_scalping: a.anti_scalping.as_str().to_owned(),
+            status: a.status.as_str().to_owned(),
+            start_date: s.start_date().to_string(),
+            end_date: s.end_date().to_string(),
+            start_time: s.window_start().format("%H:%M").to_string(),
+            end_time: s.window_end().format("%H:%M").to_string(),
+            slot_minutes: s.slot_minutes(),
+            buffer_minutes: s.buffer_minutes(),
+            time_zone: s.time_zone().name().to_owned(),
+            weekdays: s
+                .weekdays()
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            min_notice_minutes: s.min_notice_minutes(),
+            horizon_days: s.horizon_days(),
+            created_at: a.created_at.into(),
+        }
+    }
+}
+
+/// A slot with its seats.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Slot {
+    /// First instant of the slot.
+    pub start: SystemTime,
+    /// First instant after the slot.
+    pub end: SystemTime,
+    /// Local date of the start in the appointment's zone, `YYYY-MM-DD`.
+    pub local_date: String,
+    /// Seats in all.
+    pub capacity: u32,
+    /// Seats held by active bookings.
+    pub seats_taken: u32,
+    /// Seats still free.
+    pub seats_left: u32,
+}
+
+impl From<core::AvailableSlot> for Slot {
+    fn from(s: core::AvailableSlot) -> Self {
+        Slot {
+            start: s.slot.start.into(),
+            end: s.slot.end.into(),
+            local_date: s.local_date.to_string(),
+            capacity: s.capacity,
+            seats_taken: s.seats_taken,
+            seats_left: s.seats_left,
+        }
+    }
+}
+
+/// One page of slots.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SlotPage {
+    /// The slots on this page.
+    pub items: Vec<Slot>,
+    /// The page number (from 1).
+    pub page: u32,
+    /// The page size.
+    pub per_page: u32,
+    /// Slots in all.
+    pub total: u64,
+    /// Pages in all.
+    pub total_pages: u64,
+}
+
+/// A booking.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Booking {
+    /// Primary key (a UUID string).
+    pub id: String,
+    /// Public code, `BK-…`.
+    pub code: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// The registered user who booked, if any.
+    pub user_id: Option<String>,
+    /// Booker's name.
+    pub name: String,
+    /// Booker's email.
+    pub email: String,
+    /// Booker's phone.
+    pub phone: Option<String>,
+    /// Start of the booked slot.
+    pub slot_start: SystemTime,
+    /// End of the booked slot.
+    pub slot_end: SystemTime,
+    /// Seats held.
+    pub attendee_count: u32,
+    /// `active`, `cancelled` or `rejected`.
+    pub status: String,
+    /// Free text from the booker.
+    pub description: String,
+    /// The verified device, if any.
+    pub device_id: Option<String>,
+    /// When it was made.
+    pub created_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
+}
+
+impl From<core::Booking> for Booking {
+    fn from(b: core::Booking) -> Self {
+        Booking {
+            id: b.id.to_string(),
+            code: b.code.to_string(),
+            app_code: b.app_code.to_string(),
+            user_id: b.user_id.map(|u| u.to_string()),
+            name: b.name.to_string(),
+            email: b.email.to_string(),
+            phone: b.phone.map(|p| p.to_string()),
+            slot_start: b.slot_start.into(),
+            slot_end: b.slot_end.into(),
+            attendee_count: b.attendee_count.get(),
+            status: b.status.as_str().to_owned(),
+            description: b.description,
+            device_id: b.device_id.map(|d| d.to_string()),
+            created_at: b.created_at.into(),
+            updated_at: b.updated_at.into(),
+        }
+    }
+}
+
+/// Who books and what they give.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum BookerInput {
+    /// A guest, with their details.
+    Guest {
+        /// Name.
+        name: String,
+        /// Email.
+        email: String,
+        /// Phone.
+        phone: Option<String>,
+    },
+    /// A registered user (details from the profile).
+    User {
+        /// The user's id.
+        user_id: String,
+    },
+}
+
+/// An entry of an owner's ban list.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Ban {
+    /// Primary key.
+    pub id: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// The banned email.
+    pub email: String,
+    /// When it was added.
+    pub created_at: SystemTime,
+}
+
+impl From<core::Ban> for Ban {
+    fn from(b: core::Ban) -> Self {
+        Ban {
+            id: b.id.to_string(),
+            owner_id: b.owner.to_string(),
+            email: b.email.to_string(),
+            created_at: b.created_at.into(),
+        }
+    }
+}
+
+/// An owner's figures over a date range.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Analytics {
+    /// First date, `YYYY-MM-DD`.
+    pub start_date: String,
+    /// Last date, `YYYY-MM-DD`.
+    pub end_date: String,
+    /// Appointments created in the range.
+    pub appointments_created: u64,
+    /// Bookings that hold seats.
+    pub active_bookings: u64,
+    /// Bookings cancelled by their holders.
+    pub cancelled_bookings: u64,
+    /// Bookings rejected by the owner.
+    pub rejected_bookings: u64,
+    /// All bookings.
+    pub total_bookings: u64,
+    /// Seats held by active bookings.
+    pub seats_booked: u64,
+    /// Seats offered by the slots in the range.
+    pub seats_offered: u64,
+}
+
+impl From<core::Analytics> for Analytics {
+    fn from(a: core::Analytics) -> Self {
+        Analytics {
+            start_date: a.start_date.to_string(),
+            end_date: a.end_date.to_string(),
+            appointments_created: a.appointments_created,
+            active_bookings: a.bookings.active,
+            cancelled_bookings: a.bookings.cancelled,
+            rejected_bookings: a.bookings.rejected,
+            total_bookings: a.total_bookings(),
+            seats_booked: a.bookings.seats_booked,
+            seats_offered: a.seats_offered,
+        }
+    }
+}
+
+/// The booking engine over one store. Thread-safe; every call blocks until the engine answers.
+#[derive(uniffi::Object)]
+pub struct Scheduler {
+    inner: core::Scheduler<dyn ServiceStore>,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler").finish_non_exhaustive()
+    }
+}
+
+impl Scheduler {
+    fn run<T, F>(&self, f: impl FnOnce(core::Scheduler<dyn ServiceStore>) -> F) -> Result<T>
+    where
+        F: std::future::Future<Output = core::Result<T>>,
+    {
+        runtime()
+            .block_on(f(self.inner.clone()))
+            .map_err(AppointmentError::from)
+    }
+}
+
+#[uniffi::export]
+impl Scheduler {
+    /// Opens a scheduler on the store `url` names (`memory:`).
+    #[uniffi::constructor]
+    pub fn open(url: String) -> Result<Arc<Self>> {
+        let store = runtime().block_on(open_store(&url))?;
+        Ok(Arc::new(Scheduler {
+            inner: core::Scheduler::from_arc(store),
+        }))
+    }
+
+    /// Registers a user account.
+    pub fn register_user(
+        &self,
+        name: String,
+        email: String,
+        phone: Option<String>,
+        password_hash: String,
+    ) -> Result<User> {
+        let new = NewUser {
+            name: Name::parse(&name)?,
+            email: Email::parse(&email)?,
+            phone: phone.as_deref().map(Phone::parse).transpose()?,
+            password_hash,
+        };
+        self.run(|s| async move { s.register_user(new).await })
+            .map(User::from)
+    }
+
+    /// A user by id.
+    pub fn user(&self, user_id: String) -> Result<User> {
+        let id = self::user_id(&user_id)?;
+        self.run(|s| async move { s.user(id).await })
+            .map(User::from)
+    }
+
+    /// Creates an appointment owned by `owner_id`.
+    pub fn create_appointment(
+        &self,
+        owner_id: String,
+        input: AppointmentInput,
+    ) -> Result<Appointment> {
+        let owner = user_id(&owner_id)?;
+        let weekdays = if input.weekdays.is_empty() {
+            Weekdays::ALL
+        } else {
+            input.weekdays.join(",").parse()?
+        };
+        let schedule = Schedule::builder(
+            date("start_date", &input.start_date)?,
+            date("end_date", &input.end_date)?,
+            time("start_time", &input.start_time)?,
+            time("end_time", &input.end_time)?,
+            input.slot_minutes,
+        )
+        .time_zone(TimeZoneName::parse(&input.time_zone)?)
+        .weekdays(weekdays)
+        .buffer_minutes(input.buffer_minutes)
+        .min_notice_minutes(input.min_notice_minutes)
+        .horizon_days(input.horizon_days)
+        .build()?;
+        let new = NewAppointment {
+            title: input.title,
+            description: input.description,
+            kind: input.kind.parse::<AppointmentKind>()?,
+            capacity: input.capacity,
+            anti_scalping: input.anti_scalping.parse::<AntiScalping>()?,
+            schedule,
+        };
+        self.run(|s| async move { s.create_appointment(owner, new).await })
+            .map(Appointment::from)
+    }
+
+    /// An appointment by code.
+    pub fn appointment(&self, code: String) -> Result<Appointment> {
+        let code = AppCode::parse(&code)?;
+        self.run(|s| async move { s.appointment(&code).await })
+            .map(Appointment::from)
+    }
+
+    /// One page of the slots that can be booked now, optionally of one local date
+    /// (`YYYY-MM-DD`).
+    pub fn slots(
+        &self,
+        code: String,
+        day: Option<String>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<SlotPage> {
+        let code = AppCode::parse(&code)?;
+        let query = SlotQuery {
+            day: day.as_deref().map(|d| date("day", d)).transpose()?,
+            page: Page::new(page, per_page)?,
+        };
+        let paged = self.run(|s| async move { s.available_slots(&code, query).await })?;
+        Ok(SlotPage {
+            page: paged.page,
+            per_page: paged.per_page,
+            total: paged.total,
+            total_pages: paged.total_pages,
+            items: paged.items.into_iter().map(Slot::from).collect(),
+        })
+    }
+
+    /// The seats of the slot starting at `start`, bookable or not.
+    pub fn slot(&self, code: String, start: SystemTime) -> Result<Slot> {
+        let code = AppCode::parse(&code)?;
+        self.run(|s| async move { s.slot_seats(&code, to_utc(start)).await })
+            .map(Slot::from)
+    }
+
+    /// Books seats on the slot starting at `start`.
+    pub fn book(
+        &self,
+        code: String,
+        start: SystemTime,
+        booker: BookerInput,
+        attendee_count: u32,
+        description: String,
+        device_id: Option<String>,
+    ) -> Result<Booking> {
+        let booker = match booker {
+            BookerInput::Guest { name, email, phone } => Booker::Guest {
+                name: Name::parse(&name)?,
+                email: Email::parse(&email)?,
+                phone: phone.as_deref().map(Phone::parse).transpose()?,
+            },
+            BookerInput::User { user_id } => Booker::User(self::user_id(&user_id)?),
+        };
+        let req = NewBooking {
+            app_code: AppCode::parse(&code)?,
+            slot_start: to_utc(start),
+            attendee_count: AttendeeCount::new(attendee_count)?,
+            booker,
+            description,
+            device_id: device_id.as_deref().map(DeviceId::parse).transpose()?,
+        };
+        self.run(|s| async move { s.book(req).await })
+            .map(Booking::from)
+    }
+
+    /// A booking by code.
+    pub fn booking(&self, code: String) -> Result<Booking> {
+        let code = BookingCode::parse(&code)?;
+        self.run(|s| async move { s.booking(&code).await })
+            .map(Booking::from)
+    }
+
+    /// Moves a booking to the slot starting at `start`, optionally with a new number of seats.
+    pub fn reschedule(
+        &self,
+        code: String,
+        start: SystemTime,
+        attendee_count: Option<u32>,
+    ) -> Result<Booking> {
+        let code = BookingCode::parse(&code)?;
+        let change = core::Reschedule {
+            slot_start: to_utc(start),
+            attendee_count: attendee_count.map(AttendeeCount::new).transpose()?,
+        };
+        self.run(|s| async move { s.reschedule(&code, change).await })
+            .map(Booking::from)
+    }
+
+    /// Cancels a booking, freeing its seats.
+    pub fn cancel(&self, code: String) -> Result<Booking> {
+        let code = BookingCode::parse(&code)?;
+        self.run(|s| async move { s.cancel(&code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner rejects a booking, freeing its seats.
+    pub fn reject(&self, owner_id: String, code: String) -> Result<Booking> {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        self.run(|s| async move { s.reject(owner, &code).await })
+            .map(Booking::from)
+    }
+
+    /// Bans an email from all of the owner's appointments.
+    pub fn ban(&self, owner_id: String, email: String) -> Result<Ban> {
+        let owner = user_id(&owner_id)?;
+        let email = Email::parse(&email)?;
+        self.run(|s| async move { s.ban(owner, email).await })
+            .map(Ban::from)
+    }
+
+    /// Lifts a ban.
+    pub fn unban(&self, owner_id: String, email: String) -> Result<()> {
+        let owner = user_id(&owner_id)?;
+        let email = Email::parse(&email)?;
+        self.run(|s| async move { s.unban(owner, &email).await })
+    }
+
+    /// The owner's ban list, oldest first.
+    pub fn bans(&self, owner_id: String) -> Result<Vec<Ban>> {
+        let owner = user_id(&owner_id)?;
+        let bans = self.run(|s| async move { s.bans(owner).await })?;
+        Ok(bans.into_iter().map(Ban::from).collect())
+    }
+
+    /// An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
+    pub fn analytics(
+        &self,
+        owner_id: String,
+        start_date: String,
+        end_date: String,
+    ) -> Result<Analytics> {
+        let owner = user_id(&owner_id)?;
+        let (start, end) = (
+            date("start_date", &start_date)?,
+            date("end_date", &end_date)?,
+        );
+        self.run(|s| async move { s.analytics(owner, start, end).await })
+            .map(Analytics::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_and_maps_a_full_slot_to_its_error_case() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id,
+            AppointmentInput {
+                title: "Haircut".into(),
+                start_date: "2031-03-03".into(),
+                end_date: "2031-03-03".into(),
+                start_time: "09:00".into(),
+                end_time: "12:00".into(),
+                slot_minutes: 60,
+                kind: "single".into(),
+                capacity: None,
+                description: String::new(),
+                anti_scalping: "standard".into(),
+                time_zone: "Europe/Berlin".into(),
+                weekdays: Vec::new(),
+                buffer_minutes: 0,
+                min_notice_minutes: 0,
+                horizon_days: None,
+            },
+        )?;
+        let slots = s.slots(app.code.clone(), None, 1, 20)?;
+        assert_eq!(slots.total, 3);
+        let start = slots.items[0].start;
+        assert_eq!(to_utc(start).to_rfc3339(), "2031-03-03T08:00:00+00:00");
+        let guest = |email: &str| BookerInput::Guest {
+            name: "Bo".into(),
+            email: email.into(),
+            phone: None,
+        };
+        let booking = s.book(
+            app.code.clone(),
+            start,
+            guest("bo@example.com"),
+            1,
+            String::new(),
+            None,
+        )?;
+        assert_eq!(booking.status, "active");
+        let full = s.book(
+            app.code,
+            start,
+            guest("cy@example.com"),
+            1,
+            String::new(),
+            None,
+        );
+        assert!(matches!(
+            full,
+            Err(AppointmentError::SlotFull {
+                requested: 1,
+                available: 0,
+                ..
+            })
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_input_is_invalid_input() {
+        let err = Scheduler::open("ftp://nowhere".into()).err();
+        assert!(
+            matches!(err, Some(AppointmentError::InvalidInput { field, .. }) if field == "url")
+        );
+        assert!(matches!(
+            date("day", "03/03/2031"),
+            Err(AppointmentError::InvalidInput { .. })
+        ));
+    }
+}

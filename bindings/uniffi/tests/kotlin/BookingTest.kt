@@ -1,0 +1,160 @@
+// The Kotlin bindings against the embedded engine: each check prints PASS or FAIL, and the
+// program ends with "kotlin: N passed, M failed" and a non-zero exit status on any failure.
+import com.appointmentmaster.AppointmentException
+import com.appointmentmaster.AppointmentInput
+import com.appointmentmaster.BookerInput
+import com.appointmentmaster.Scheduler
+import java.time.Instant
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import kotlin.system.exitProcess
+
+var passed = 0
+var failed = 0
+
+fun check(name: String, body: () -> Unit) {
+    try {
+        body()
+        passed++
+        println("PASS $name")
+    } catch (e: Throwable) {
+        failed++
+        println("FAIL $name: $e")
+    }
+}
+
+fun expect(cond: Boolean, what: String) {
+    if (!cond) throw AssertionError(what)
+}
+
+fun guest(email: String) = BookerInput.Guest(name = "Guest", email = email, phone = null)
+
+fun haircut(s: Scheduler, ownerId: String, kind: String = "single", capacity: UInt? = null) =
+    s.createAppointment(
+        ownerId,
+        AppointmentInput(
+            title = "Haircut",
+            startDate = "2031-03-03",
+            endDate = "2031-03-03",
+            startTime = "09:00",
+            endTime = "12:00",
+            slotMinutes = 60u,
+            kind = kind,
+            capacity = capacity,
+            timeZone = "Europe/Berlin",
+        ),
+    )
+
+fun main() {
+    val s = Scheduler.open("memory:")
+    val owner = s.registerUser("Ada", "ada@example.com", null, "")
+
+    check("slots are computed in the appointment's time zone") {
+        val app = haircut(s, owner.id)
+        val page = s.slots(app.code, null, 1u, 20u)
+        expect(page.total == 3uL, "3 slots, got ${page.total}")
+        expect(page.items[0].start == Instant.parse("2031-03-03T08:00:00Z"), "09:00 Berlin is 08:00Z")
+        expect(page.items[0].localDate == "2031-03-03", "local date")
+    }
+
+    check("a guest books and the booking can be read back") {
+        val app = haircut(s, owner.id)
+        val start = s.slots(app.code, null, 1u, 20u).items[0].start
+        val booking = s.book(app.code, start, guest("bo@example.com"), 1u, "", null)
+        expect(booking.status == "active", "active")
+        expect(booking.slotStart == start, "same slot")
+        expect(s.booking(booking.code).id == booking.id, "read back")
+        expect(s.slot(app.code, start).seatsLeft == 0u, "seat taken")
+    }
+
+    check("a full slot throws AppointmentException.SlotFull") {
+        val app = haircut(s, owner.id)
+        val start = s.slots(app.code, null, 1u, 20u).items[0].start
+        s.book(app.code, start, guest("first@example.com"), 1u, "", null)
+        try {
+            s.book(app.code, start, guest("second@example.com"), 1u, "", null)
+            throw AssertionError("the second booking must fail")
+        } catch (e: AppointmentException.SlotFull) {
+            expect(e.requested == 1u && e.available == 0u, "requested 1, available 0: $e")
+        }
+    }
+
+    check("cancel twice throws InvalidTransition; unknown code throws NotFound") {
+        val app = haircut(s, owner.id)
+        val start = s.slots(app.code, null, 1u, 20u).items[1].start
+        val booking = s.book(app.code, start, guest("cy@example.com"), 1u, "", null)
+        expect(s.cancel(booking.code).status == "cancelled", "cancelled")
+        try {
+            s.cancel(booking.code)
+            throw AssertionError("cancelling twice must fail")
+        } catch (e: AppointmentException.InvalidTransition) {
+            expect(e.status == "cancelled" && e.action == "cancel", "$e")
+        }
+        try {
+            s.booking("BK-AAAAAAAAAAAA")
+            throw AssertionError("unknown booking must fail")
+        } catch (e: AppointmentException.NotFound) {
+            expect(e.entity == "booking", "$e")
+        }
+    }
+
+    check("bad input throws InvalidInput with the field") {
+        try {
+            s.createAppointment(
+                owner.id,
+                AppointmentInput(
+                    title = "X", startDate = "2031-03-03", endDate = "2031-03-03",
+                    startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+                    timeZone = "Mars/Olympus",
+                ),
+            )
+            throw AssertionError("an unknown zone must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "timezone", "$e")
+        }
+    }
+
+    check("threads racing for one group seat: capacity holds") {
+        val app = haircut(s, owner.id, kind = "group", capacity = 3u)
+        val start = s.slots(app.code, null, 1u, 20u).items[2].start
+        val threads = 12
+        val pool = Executors.newFixedThreadPool(threads)
+        val go = CountDownLatch(1)
+        val results = (1..threads).map { i ->
+            pool.submit<String> {
+                go.await()
+                try {
+                    s.book(app.code, start, guest("racer$i@example.com"), 1u, "", null)
+                    "won"
+                } catch (e: AppointmentException.SlotFull) {
+                    "full"
+                }
+            }
+        }
+        go.countDown()
+        val outcomes = results.map { it.get(60, TimeUnit.SECONDS) }
+        pool.shutdown()
+        expect(outcomes.count { it == "won" } == 3, "exactly 3 win: $outcomes")
+        expect(outcomes.count { it == "full" } == threads - 3, "the rest see SlotFull: $outcomes")
+        expect(s.slot(app.code, start).seatsTaken == 3u, "3 seats taken")
+    }
+
+    check("bans and analytics") {
+        val app = haircut(s, owner.id, kind = "group", capacity = 2u)
+        val start = s.slots(app.code, null, 1u, 20u).items[0].start
+        s.ban(owner.id, "troll@example.com")
+        try {
+            s.book(app.code, start, guest("troll@example.com"), 1u, "", null)
+            throw AssertionError("a banned email must fail")
+        } catch (e: AppointmentException.Banned) {
+        }
+        expect(s.bans(owner.id).map { it.email } == listOf("troll@example.com"), "ban listed")
+        val stats = s.analytics(owner.id, "2031-03-03", "2031-03-03")
+        expect(stats.totalBookings >= 1uL, "bookings counted: $stats")
+    }
+
+    s.close()
+    println("kotlin: $passed passed, $failed failed")
+    if (failed > 0) exitProcess(1)
+}
