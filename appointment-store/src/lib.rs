@@ -76,3 +76,60 @@ fn not_built(feature: &str) -> appointment_core::Error {
         format!("this build has no {feature} backend (cargo feature `{feature}`)"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use appointment_core::{Email, Error, Name, User, UserId};
+
+    use super::connect;
+
+    fn user() -> User {
+        User {
+            id: UserId::new(),
+            name: Name::parse("Ada").expect("name"),
+            email: Email::parse("ada@example.com").expect("email"),
+            phone: None,
+            password_hash: "opaque".into(),
+            created_at: chrono::DateTime::from_timestamp(1_900_000_000, 0).expect("instant"),
+        }
+    }
+
+    /// Inserts a user through a store opened by URL and reads it back.
+    async fn round_trip(url: &str) {
+        let store = connect(url).await.expect("connect");
+        store.ping().await.expect("ping");
+        let u = user();
+        store.insert_user(&u).await.expect("insert");
+        assert_eq!(store.user_by_email(&u.email).await.expect("read"), Some(u));
+    }
+
+    #[tokio::test]
+    async fn memory_url() {
+        round_trip("memory:").await;
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_urls() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        round_trip(&format!("sqlite://{}", dir.path().join("a.db").display())).await;
+        round_trip("sqlite::memory:").await;
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_refused() {
+        for url in ["mysql://localhost/db", "appointments.db", ""] {
+            let err = connect(url).await.err();
+            assert!(
+                matches!(
+                    err,
+                    Some(Error::InvalidInput {
+                        field: "database_url",
+                        ..
+                    })
+                ),
+                "{url}: {err:?}"
+            );
+        }
+    }
+}

@@ -246,13 +246,22 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
+        let in_memory = is_in_memory(url);
+        let mut writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(WRITE_QUEUE_TIMEOUT)
+            .acquire_timeout(WRITE_QUEUE_TIMEOUT);
+        if in_memory {
+            // The database lives as long as its one connection: never let the pool close it.
+            writer = writer
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let writer = writer
             .connect_with(options.clone())
             .await
             .map_err(db_error)?;
-        let reader = if is_in_memory(url) {
+        let reader = if in_memory {
             writer.clone()
         } else {
             SqlitePoolOptions::new()

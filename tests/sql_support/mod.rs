@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// The environment variable naming the Postgres server (an admin URL, e.g.
 /// `postgres://postgres@127.0.0.1:5432/postgres`) on which tests create their databases.
@@ -76,6 +76,7 @@ pub fn with_database(url: &str, db: &str) -> String {
 /// Creates a new, empty database `am_test_<seconds>_<random>` on the test server and returns its
 /// URL; `None` when no server is configured. Test databases of earlier runs that nobody is
 /// connected to any more are dropped first.
+#[cfg(feature = "postgres")]
 pub async fn fresh_postgres_url() -> Option<String> {
     use sqlx::Connection;
 
@@ -84,7 +85,7 @@ pub async fn fresh_postgres_url() -> Option<String> {
         .await
         .expect("connect to the test Postgres server");
     let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+        .duration_since(std::time::UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs();
     let stale: Vec<String> = sqlx::query_scalar(
