@@ -50,7 +50,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    telemetry::init(config.log_format, "info", std::io::stdout);
+    telemetry::init(config.log_format, "info,sqlx=warn", std::io::stdout);
     let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = async {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {

@@ -96,6 +96,21 @@ async fn limit_declared_length(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// The path for logs, with booking codes hidden: a booking code lets its holder cancel the
+/// booking, so it is a credential and stays out of the logs.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.len() > 3 && seg.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("bk-")) {
+                "BK-***"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal(&"a handler panicked").into_response()
 }
@@ -203,7 +218,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             tracing::info_span!(
                 "request",
                 method = %req.method(),
-                path = %req.uri().path(),
+                path = %redact_path(req.uri().path()),
                 request_id = %request_id,
             )
         })
@@ -229,4 +244,124 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             .layer(middleware::from_fn(limit_declared_length))
             .layer(DefaultBodyLimit::max(BODY_LIMIT)),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use appointment_store::{MemoryStore, ServiceStore};
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::auth::TokenKeys;
+
+    async fn state(store: Arc<dyn ServiceStore>) -> AppState {
+        AppState::new(store, TokenKeys::new(&[7; 32]), 4, 100)
+            .await
+            .unwrap()
+    }
+
+    #[test]
+    fn booking_codes_are_redacted_from_logged_paths() {
+        assert_eq!(
+            redact_path("/bookings/BK-ABCDEFGHIJKL/reject"),
+            "/bookings/BK-***/reject"
+        );
+        assert_eq!(
+            redact_path("/appointments/slots/AP-ABCDEFGHIJKL"),
+            "/appointments/slots/AP-ABCDEFGHIJKL"
+        );
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn health_is_503_when_the_database_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let store = Arc::new(appointment_store::SqliteStore::connect(&url).await.unwrap());
+        let router = app(state(store.clone()).await, &[]);
+        let req = || Request::get("/health").body(Body::empty()).unwrap();
+        let res = router.clone().oneshot(req()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        store.close().await;
+        let res = router.oneshot(req()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["status"], "unhealthy");
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn request_logs_carry_method_path_status_latency_and_id_but_no_secrets() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(captured.clone())
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let router = app(state(Arc::new(MemoryStore::new())).await, &[]);
+        let body = r#"{"name":"Ada","email":"ada@example.com","password":"hunter2-secret"}"#;
+        let res = router
+            .clone()
+            .oneshot(
+                Request::post("/users")
+                    .header("content-type", "application/json")
+                    .header("x-request-id", "req-123")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = router
+            .oneshot(
+                Request::get("/appointments/my")
+                    .header("authorization", "Bearer super.secret.token")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("req-123"))
+            .expect("a log line with the request id");
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(json["status"], 201);
+        assert!(json["latency_ms"].is_u64());
+        let span = &json["span"];
+        assert_eq!(span["method"], "POST");
+        assert_eq!(span["path"], "/users");
+        assert!(!logs.contains("hunter2-secret"), "a password was logged");
+        assert!(!logs.contains("super.secret.token"), "a token was logged");
+    }
 }

@@ -9,6 +9,7 @@ mod helpers;
 mod appointments;
 mod auth;
 mod bookings;
+mod cli;
 mod concurrency;
 mod errors;
 mod health;
