@@ -16,7 +16,7 @@ use appointment_core::{
     Error, Name, NewAppointment, NewBooking, NewUser, Page as CorePage, Phone, Reschedule,
     Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
 };
-use appointment_store::{MemoryStore, ServiceStore};
+use appointment_store::ServiceStore;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
@@ -38,15 +38,10 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-/// Opens the store a URL names: `memory:` (in process, nothing kept).
+/// Opens the store a URL names, applying pending migrations: `memory:`, `sqlite:…` (e.g.
+/// `sqlite://path/to/file.db`) or `postgres://…`.
 async fn open_store(url: &str) -> appointment_core::Result<Arc<dyn ServiceStore>> {
-    match url.trim() {
-        "memory:" | "memory" => Ok(Arc::new(MemoryStore::new())),
-        other => Err(Error::invalid(
-            "url",
-            format!("unsupported store URL {other:?} (expected memory:)"),
-        )),
-    }
+    appointment_store::connect(url).await
 }
 
 fn user_id(raw: &str) -> PyResult<UserId> {

@@ -1,6 +1,7 @@
 """Fixtures: a scheduler on each store the build supports, and a user who owns appointments."""
 
 import os
+import uuid
 from datetime import date, time
 from pathlib import Path
 from typing import Callable, Iterator, List
@@ -14,7 +15,9 @@ DAY = date(2031, 3, 3)
 
 
 def _store_urls() -> List[str]:
-    urls = ["memory:"]
+    urls = ["memory:", "sqlite"]
+    if os.environ.get("TEST_POSTGRES_URL"):
+        urls.append("postgres")
     return urls
 
 
@@ -30,12 +33,9 @@ def scheduler(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Schedu
         yield Scheduler(kind)
 
 
-_counter = iter(range(1, 1_000_000))
-
-
 def unique_email(prefix: str = "user") -> str:
-    """An email no other test used (Postgres keeps data between tests)."""
-    return f"{prefix}{next(_counter)}.{os.getpid()}.{id(_counter)}@example.com"
+    """An email no other test used (a Postgres database keeps data between runs)."""
+    return f"{prefix}.{uuid.uuid4().hex}@example.com"
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The booking flow through the Python API: the engine's rules, translated."""
 
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+import uuid
 from typing import Callable
 
 import pytest
@@ -16,6 +18,7 @@ from appointment_master import (
     NotFoundError,
     Scheduler,
     SlotFullError,
+    StorageError,
     User,
 )
 
@@ -137,7 +140,9 @@ def test_anti_scalping_duplicate(scheduler: Scheduler, make_appointment: MakeApp
 def test_book_as_user(scheduler: Scheduler, make_appointment: MakeApp) -> None:
     app = make_appointment()
     email = unique_email("member")
-    user = scheduler.register_user("Member", email, phone="+44 20 7946 0000")
+    phone = "+44 " + str(uuid.uuid4().int)[:10]
+    user = scheduler.register_user("Member", email, phone=phone)
+    assert user.phone == phone.replace(" ", "")
     assert scheduler.user(user.id).email == email
     start = scheduler.slots(app.code).items[1].start
     booking = scheduler.book_as_user(app.code, start, user.id)
@@ -286,7 +291,31 @@ def test_invalid_inputs_change_nothing(scheduler: Scheduler, owner: User) -> Non
 def test_unknown_store_url() -> None:
     with pytest.raises(InvalidInputError) as err:
         Scheduler("mongodb://nowhere")
-    assert err.value.field == "url"
+    assert err.value.field == "database_url"
+
+
+def test_sqlite_file_keeps_bookings_across_reopen(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'kept.db'}"
+    first = Scheduler(url)
+    owner = first.register_user("Owner", unique_email("owner"))
+    app = first.create_appointment(
+        owner.id, title="Kept", start_date=DAY, end_date=DAY, start_time=time(9),
+        end_time=time(10), slot_minutes=60,
+    )
+    start = first.slots(app.code).items[0].start
+    booking = first.book(app.code, start, name="Bo", email="bo@example.com")
+    del first
+    again = Scheduler(url)
+    assert again.booking(booking.code).slot_start == start
+    assert again.slot(app.code, start).seats_left == 0
+    with pytest.raises(SlotFullError):
+        again.book(app.code, start, name="Cy", email="cy@example.com")
+
+
+def test_unopenable_database_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError) as err:
+        Scheduler(f"sqlite://{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}")
+    assert err.value.code == "storage"
 
 
 def test_exception_hierarchy() -> None:

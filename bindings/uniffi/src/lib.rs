@@ -16,7 +16,7 @@ use appointment_core::{
     DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page, Phone, Schedule, SlotQuery,
     TimeZoneName, UserId, Weekdays,
 };
-use appointment_store::{MemoryStore, ServiceStore};
+use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
 
 uniffi::setup_scaffolding!();
@@ -153,15 +153,10 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-/// Opens the store a URL names: `memory:` (in process, nothing kept).
+/// Opens the store a URL names, applying pending migrations: `memory:`, `sqlite:…` (e.g.
+/// `sqlite://path/to/file.db`) or `postgres://…`.
 async fn open_store(url: &str) -> core::Result<Arc<dyn ServiceStore>> {
-    match url.trim() {
-        "memory:" | "memory" => Ok(Arc::new(MemoryStore::new())),
-        other => Err(core::Error::invalid(
-            "url",
-            format!("unsupported store URL {other:?} (expected memory:)"),
-        )),
-    }
+    appointment_store::connect(url).await
 }
 
 fn to_utc(t: SystemTime) -> DateTime<Utc> {
@@ -544,7 +539,8 @@ impl Scheduler {
 
 #[uniffi::export]
 impl Scheduler {
-    /// Opens a scheduler on the store `url` names (`memory:`).
+    /// Opens a scheduler on the store `url` names: `memory:`, `sqlite://path/to/file.db` or
+    /// `postgres://…` (pending migrations are applied).
     #[uniffi::constructor]
     pub fn open(url: String) -> Result<Arc<Self>> {
         let store = runtime().block_on(open_store(&url))?;
@@ -829,7 +825,7 @@ mod tests {
     fn bad_input_is_invalid_input() {
         let err = Scheduler::open("ftp://nowhere".into()).err();
         assert!(
-            matches!(err, Some(AppointmentError::InvalidInput { field, .. }) if field == "url")
+            matches!(err, Some(AppointmentError::InvalidInput { field, .. }) if field == "database_url")
         );
         assert!(matches!(
             date("day", "03/03/2031"),

@@ -723,7 +723,8 @@ open class Scheduler: SchedulerProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens a scheduler on the store `url` names (`memory:`).
+     * Opens a scheduler on the store `url` names: `memory:`, `sqlite://path/to/file.db` or
+     * `postgres://…` (pending migrations are applied).
      */
 public static func `open`(url: String)throws  -> Scheduler  {
     return try  FfiConverterTypeScheduler_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -2694,7 +2695,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user() != 13820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_constructor_scheduler_open() != 54523) {
+    if (uniffi_appointment_uniffi_checksum_constructor_scheduler_open() != 19085) {
         return InitializationResult.apiChecksumMismatch
     }
 

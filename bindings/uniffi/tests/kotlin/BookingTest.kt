@@ -154,6 +154,34 @@ fun main() {
         expect(stats.totalBookings >= 1uL, "bookings counted: $stats")
     }
 
+    check("a SQLite file keeps bookings across a reopen") {
+        val dir = java.nio.file.Files.createTempDirectory("appointment-master")
+        val url = "sqlite://" + dir.resolve("kotlin.db")
+        val first = Scheduler.open(url)
+        val o = first.registerUser("Kim", "kim@example.com", null, "")
+        val app = haircut(first, o.id)
+        val start = first.slots(app.code, null, 1u, 20u).items[0].start
+        val booking = first.book(app.code, start, guest("lee@example.com"), 1u, "", null)
+        first.close()
+        val again = Scheduler.open(url)
+        expect(again.booking(booking.code).slotStart == start, "booking kept")
+        try {
+            again.book(app.code, start, guest("max@example.com"), 1u, "", null)
+            throw AssertionError("the kept booking still holds the seat")
+        } catch (e: AppointmentException.SlotFull) {
+        }
+        again.close()
+    }
+
+    check("an unknown store URL throws InvalidInput") {
+        try {
+            Scheduler.open("ftp://nowhere")
+            throw AssertionError("must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "database_url", "$e")
+        }
+    }
+
     s.close()
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0) exitProcess(1)
