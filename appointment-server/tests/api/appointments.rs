@@ -390,3 +390,75 @@ async fn analytics_counts_the_owners_figures() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_party_is_one_event_with_a_shared_capacity() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app
+        .appointment(&owner, 3, json!({"type": "party", "max_attendees": 100}))
+        .await;
+    assert_eq!(a["type"], "party");
+    let code = a["app_code"].as_str().unwrap();
+    let slots = app.slots(code, "").await;
+    assert_eq!(slots["total"], 1, "a party has one event: {slots}");
+    let event = &slots["items"][0];
+    assert_eq!(event["start_time"], format!("{}T09:00:00Z", tomorrow()));
+    assert_eq!(event["end_time"], format!("{}T12:00:00Z", tomorrow()));
+    let res = app
+        .post_json(
+            "/appointments/book",
+            &json!({"app_code": code, "start_time": event["start_time"], "name": "Crew",
+                    "email": "crew@example.com", "attendee_count": 3}),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::CREATED).await;
+    let slots = app.slots(code, "").await;
+    assert_eq!(slots["items"][0]["seats_left"], 97);
+}
+
+#[tokio::test]
+async fn slots_in_the_past_are_never_listed() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let yesterday = Utc::now().date_naive() - Duration::days(1);
+    let tomorrow = Utc::now().date_naive() + Duration::days(1);
+    let res = app
+        .post_json(
+            "/appointments",
+            &json!({"title": "All day", "start_time": "00:00", "end_time": "23:00",
+                    "start_date": yesterday.to_string(), "end_date": tomorrow.to_string(),
+                    "booking_duration": 60, "type": "single"}),
+        )
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    let a = expect_json(res, StatusCode::CREATED).await;
+    let slots = app
+        .slots(a["app_code"].as_str().unwrap(), "?per_page=100")
+        .await;
+    let now = Utc::now();
+    let items = slots["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for s in items {
+        let start =
+            chrono::DateTime::parse_from_rfc3339(s["start_time"].as_str().unwrap()).unwrap();
+        assert!(start > now, "a past slot was listed: {s}");
+    }
+    // Booking a past slot is refused.
+    let past = format!("{yesterday}T10:00:00Z");
+    let e = expect_error(
+        app.book_guest(a["app_code"].as_str().unwrap(), &past, "late@example.com")
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "start_time");
+}
