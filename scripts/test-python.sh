@@ -19,7 +19,14 @@ step() { printf '\n--> %s\n' "$*"; }
 
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating the virtualenv $VENV"
-  "$PYTHON" -m venv "$VENV"
+  if ! "$PYTHON" -m venv "$VENV"; then
+    # Debian's python3 needs python3-venv for `python3 -m venv`.
+    rm -rf "$VENV"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    "$PYTHON" -m venv "$VENV"
+  fi
 fi
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
@@ -29,8 +36,7 @@ if ! python -c 'import maturin, pytest, mypy' >/dev/null 2>&1; then
 fi
 
 step "building appointment_master (maturin develop)"
-(cd "$ROOT/bindings/python" && maturin develop --quiet 2>&1 | grep -v '^📦\|^✏️\|^🛠' || true)
-python -c 'import appointment_master._native' # fails loudly if the build did not install
+(cd "$ROOT/bindings/python" && maturin develop --quiet)
 
 step "checking the type stub (mypy.stubtest)"
 (cd "$ROOT/bindings/python" && python -m mypy.stubtest appointment_master --ignore-missing-stub)

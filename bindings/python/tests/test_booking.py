@@ -331,3 +331,12 @@ def test_exception_hierarchy() -> None:
     assert len(set(kinds)) == 8
     assert set(am.__all__) >= {k.__name__ for k in kinds} | {"AppointmentError", "Scheduler"}
     assert AppointmentError.__module__ == "appointment_master"
+
+
+def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The usage shown in bindings/python/README.md works as written."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    code = code.replace("sqlite:///tmp/appointments.db", f"sqlite://{tmp_path / 'readme.db'}")
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == "slot_full 1 0"
