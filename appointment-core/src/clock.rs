@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 use std::sync::Mutex;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 
 /// A source of the current instant. The engine asks it whenever a rule depends on the time
 /// (bookable slots, creation dates), so tests can pin it.
@@ -12,13 +12,14 @@ pub trait Clock: Send + Sync + Debug + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The system's wall clock.
+/// The system's wall clock, to the microsecond (the precision every store keeps, so an instant
+/// the engine hands out reads back equal from any backend).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 

@@ -9,7 +9,7 @@ use appointment_core::{
     DeviceId, Duplicate, Email, Entity, Error, Page, Paged, Phone, Result, User, UserId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use parking_lot::Mutex;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
@@ -289,7 +289,7 @@ impl Store for MemoryStore {
         let count = appointment_core::AttendeeCount::new(new_count)?;
         g.add_seats(app, b.slot_start, -i64::from(old));
         g.add_seats(app, new_start, i64::from(new_count));
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(6);
         let stored = g
             .bookings
             .get_mut(&id)
@@ -335,7 +335,7 @@ impl Store for MemoryStore {
             .get_mut(&id)
             .ok_or(Error::NotFound(Entity::Booking))?;
         stored.status = status;
-        stored.updated_at = Utc::now();
+        stored.updated_at = Utc::now().trunc_subsecs(6);
         Ok(stored.clone())
     }
 
@@ -445,7 +445,7 @@ impl ServiceStore for MemoryStore {
 
     async fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
         let mut g = self.inner.lock();
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(6);
         g.revoked_tokens.retain(|_, exp| *exp > now);
         g.revoked_tokens.insert(jti.to_owned(), expires_at);
         Ok(())
