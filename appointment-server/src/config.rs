@@ -10,7 +10,8 @@
 //! | `JWT_SECRET_KEY` | generated in development | HS256 signing key, at least 32 bytes in production |
 //! | `CORS_ORIGINS` | any origin | comma-separated allowed origins, or `*` |
 //! | `BCRYPT_COST` | `12` | bcrypt work factor (4 to 31) |
-//! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per client IP and per email |
+//! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per email (per client IP: five times as many) |
+//! | `TRUST_X_FORWARDED_FOR` | `false` | take the client IP from the last `X-Forwarded-For` entry (behind one reverse proxy) |
 //! | `LOG_FORMAT` | `json` | `json` or `pretty` |
 //!
 //! With no database configured the service uses the SQLite file `appointments.db` in the working
@@ -75,8 +76,11 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// bcrypt work factor.
     pub bcrypt_cost: u32,
-    /// Login attempts per minute, per client IP and per email.
+    /// Login attempts per minute per email (per client IP: five times as many).
     pub login_rate_per_minute: u32,
+    /// Whether the client IP is the last entry of `X-Forwarded-For` (set only behind a proxy
+    /// that appends it; otherwise clients could choose their IP).
+    pub trust_forwarded_for: bool,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -109,6 +113,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             bcrypt_cost: 12,
             login_rate_per_minute: 10,
+            trust_forwarded_for: false,
             log_format: LogFormat::Json,
         }
     }
@@ -185,6 +190,12 @@ impl Config {
                         "LOGIN_RATE_PER_MINUTE must be a positive number, not {r:?}"
                     ))
                 })?;
+        }
+        if let Some(t) = get("TRUST_X_FORWARDED_FOR") {
+            c.trust_forwarded_for = matches!(
+                t.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            );
         }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
@@ -274,6 +285,12 @@ mod tests {
     fn bad_values_are_refused() {
         assert!(cfg(&[("PORT", "eighty")]).is_err());
         assert!(cfg(&[("BCRYPT_COST", "2")]).is_err());
+        assert!(!cfg(&[]).unwrap().trust_forwarded_for);
+        assert!(
+            cfg(&[("TRUST_X_FORWARDED_FOR", "true")])
+                .unwrap()
+                .trust_forwarded_for
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The most bytes a request body may have (1 MiB).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -95,15 +96,32 @@ where
     }
 }
 
-/// The address of the peer (the TCP connection's remote address; unspecified when the service
-/// runs without connection info, as in router unit tests).
+/// The client's address: the TCP peer, or, when the service is configured to trust it (behind
+/// one reverse proxy), the last entry of `X-Forwarded-For`. Unspecified when the service runs
+/// without connection info, as in router unit tests.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+                .next_back();
+            if let Some(ip) = forwarded {
+                return Ok(ClientIp(ip));
+            }
+        }
         Ok(ClientIp(
             parts
                 .extensions

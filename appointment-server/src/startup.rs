@@ -40,6 +40,10 @@ impl Application {
         )
         .await
         .map_err(|e| e.to_string())?;
+        let state = AppState {
+            trust_forwarded_for: config.trust_forwarded_for,
+            ..state
+        };
         let router = app(state.clone(), &config.cors_origins);
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let port = listener.local_addr()?.port();

@@ -21,8 +21,12 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// bcrypt work factor for new passwords.
     pub bcrypt_cost: u32,
-    /// Login attempts, keyed by `ip:…` and `email:…`.
+    /// Login attempts per email.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Login attempts per client IP (five times the per-email rate).
+    pub ip_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Whether the client IP comes from the last `X-Forwarded-For` entry.
+    pub trust_forwarded_for: bool,
     /// A bcrypt hash of a random password, verified against for unknown emails so that a login
     /// takes as long whether or not the account exists.
     pub dummy_hash: Arc<str>,
@@ -47,12 +51,15 @@ impl AppState {
         let dummy_password = uuid::Uuid::new_v4().to_string();
         let dummy_hash = crate::auth::hash_password(dummy_password, bcrypt_cost).await?;
         let rate = NonZeroU32::new(login_rate_per_minute).unwrap_or(NonZeroU32::MIN);
+        let ip_rate = rate.saturating_mul(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
         Ok(AppState {
             scheduler: Scheduler::from_arc(Arc::clone(&store)),
             store,
             keys: Arc::new(keys),
             bcrypt_cost,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(rate))),
+            ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_rate))),
+            trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),
         })
     }

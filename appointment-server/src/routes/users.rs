@@ -78,11 +78,8 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = Email::parse(&req.email)?;
-    let ip_ok = state.login_limiter.check_key(&format!("ip:{ip}")).is_ok();
-    let email_ok = state
-        .login_limiter
-        .check_key(&format!("email:{email}"))
-        .is_ok();
+    let ip_ok = state.ip_limiter.check_key(&ip).is_ok();
+    let email_ok = state.login_limiter.check_key(&email.to_string()).is_ok();
     if !ip_ok || !email_ok {
         return Err(ApiError::rate_limited());
     }

@@ -184,3 +184,36 @@ async fn logout_without_a_token_is_fine() {
     .await;
     assert!(body["message"].is_string());
 }
+
+#[tokio::test]
+async fn the_client_ip_limit_spans_emails_and_follows_a_trusted_proxy_header() {
+    let Some(app) = spawn_app_with(|c| {
+        c.login_rate_per_minute = 1;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let attempt = |i: usize, ip: &'static str| {
+        app.post_json(
+            "/login",
+            &json!({"email": format!("user{i}@example.com"), "password": "guess-guess"}),
+        )
+        .header("x-forwarded-for", format!("198.51.100.7, {ip}"))
+        .send()
+    };
+    // Five times the per-email rate per IP: five different emails pass, the sixth is limited.
+    for i in 0..5 {
+        let res = attempt(i, "203.0.113.9").await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    expect_error(
+        attempt(5, "203.0.113.9").await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    // Another client (as the proxy reports it) is not affected.
+    let res = attempt(6, "203.0.113.10").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
