@@ -175,6 +175,16 @@ fn time(field: &'static str, raw: &str) -> Result<NaiveTime> {
         .map_err(|_| invalid(field, "must be a time HH:MM"))
 }
 
+fn booking_page(paged: core::Paged<core::Booking>) -> BookingPage {
+    BookingPage {
+        page: paged.page,
+        per_page: paged.per_page,
+        total: paged.total,
+        total_pages: paged.total_pages,
+        items: paged.items.into_iter().map(Booking::from).collect(),
+    }
+}
+
 fn user_id(raw: &str) -> Result<UserId> {
     uuid::Uuid::parse_str(raw.trim())
         .map(UserId)
@@ -370,6 +380,36 @@ pub struct SlotPage {
     /// The page size.
     pub per_page: u32,
     /// Slots in all.
+    pub total: u64,
+    /// Pages in all.
+    pub total_pages: u64,
+}
+
+/// One page of appointments.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppointmentPage {
+    /// The appointments on this page.
+    pub items: Vec<Appointment>,
+    /// The page number (from 1).
+    pub page: u32,
+    /// The page size.
+    pub per_page: u32,
+    /// Appointments in all.
+    pub total: u64,
+    /// Pages in all.
+    pub total_pages: u64,
+}
+
+/// One page of bookings.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct BookingPage {
+    /// The bookings on this page.
+    pub items: Vec<Booking>,
+    /// The page number (from 1).
+    pub page: u32,
+    /// The page size.
+    pub per_page: u32,
+    /// Bookings in all.
     pub total: u64,
     /// Pages in all.
     pub total_pages: u64,
@@ -618,6 +658,25 @@ impl Scheduler {
             .map(Appointment::from)
     }
 
+    /// The appointments `owner_id` created, newest first.
+    pub fn my_appointments(
+        &self,
+        owner_id: String,
+        page: u32,
+        per_page: u32,
+    ) -> Result<AppointmentPage> {
+        let owner = user_id(&owner_id)?;
+        let p = Page::new(page, per_page)?;
+        let paged = self.run(|s| async move { s.my_appointments(owner, p).await })?;
+        Ok(AppointmentPage {
+            page: paged.page,
+            per_page: paged.per_page,
+            total: paged.total,
+            total_pages: paged.total_pages,
+            items: paged.items.into_iter().map(Appointment::from).collect(),
+        })
+    }
+
     /// One page of the slots that can be booked now, optionally of one local date
     /// (`YYYY-MM-DD`).
     pub fn slots(
@@ -640,6 +699,30 @@ impl Scheduler {
             total_pages: paged.total_pages,
             items: paged.items.into_iter().map(Slot::from).collect(),
         })
+    }
+
+    /// Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
+    /// order.
+    pub fn all_slots(&self, code: String, day: Option<String>) -> Result<Vec<Slot>> {
+        let code = AppCode::parse(&code)?;
+        let day = day.as_deref().map(|d| date("day", d)).transpose()?;
+        let slots = self.run(|s| async move {
+            let mut out = Vec::new();
+            let mut page = 1;
+            loop {
+                let query = SlotQuery {
+                    day,
+                    page: Page::new(page, Page::MAX_PER_PAGE)?,
+                };
+                let paged = s.available_slots(&code, query).await?;
+                out.extend(paged.items);
+                if u64::from(page) >= paged.total_pages {
+                    return Ok(out);
+                }
+                page += 1;
+            }
+        })?;
+        Ok(slots.into_iter().map(Slot::from).collect())
     }
 
     /// The seats of the slot starting at `start`, bookable or not.
@@ -715,6 +798,29 @@ impl Scheduler {
         let code = BookingCode::parse(&code)?;
         self.run(|s| async move { s.reject(owner, &code).await })
             .map(Booking::from)
+    }
+
+    /// The bookings of an appointment, for its owner.
+    pub fn appointment_bookings(
+        &self,
+        owner_id: String,
+        code: String,
+        page: u32,
+        per_page: u32,
+    ) -> Result<BookingPage> {
+        let owner = user_id(&owner_id)?;
+        let code = AppCode::parse(&code)?;
+        let p = Page::new(page, per_page)?;
+        let paged = self.run(|s| async move { s.appointment_bookings(owner, &code, p).await })?;
+        Ok(booking_page(paged))
+    }
+
+    /// The bookings a registered user made.
+    pub fn user_bookings(&self, user_id: String, page: u32, per_page: u32) -> Result<BookingPage> {
+        let user = self::user_id(&user_id)?;
+        let p = Page::new(page, per_page)?;
+        let paged = self.run(|s| async move { s.user_bookings(user, p).await })?;
+        Ok(booking_page(paged))
     }
 
     /// Bans an email from all of the owner's appointments.

@@ -592,6 +592,12 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 public protocol SchedulerProtocol: AnyObject, Sendable {
     
     /**
+     * Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
+     * order.
+     */
+    func allSlots(code: String, day: String?) throws  -> [Slot]
+    
+    /**
      * An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
      */
     func analytics(ownerId: String, startDate: String, endDate: String) throws  -> Analytics
@@ -600,6 +606,11 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * An appointment by code.
      */
     func appointment(code: String) throws  -> Appointment
+    
+    /**
+     * The bookings of an appointment, for its owner.
+     */
+    func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32) throws  -> BookingPage
     
     /**
      * Bans an email from all of the owner's appointments.
@@ -630,6 +641,11 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * Creates an appointment owned by `owner_id`.
      */
     func createAppointment(ownerId: String, input: AppointmentInput) throws  -> Appointment
+    
+    /**
+     * The appointments `owner_id` created, newest first.
+     */
+    func myAppointments(ownerId: String, page: UInt32, perPage: UInt32) throws  -> AppointmentPage
     
     /**
      * Registers a user account.
@@ -666,6 +682,11 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * A user by id.
      */
     func user(userId: String) throws  -> User
+    
+    /**
+     * The bookings a registered user made.
+     */
+    func userBookings(userId: String, page: UInt32, perPage: UInt32) throws  -> BookingPage
     
 }
 /**
@@ -738,6 +759,21 @@ public static func `open`(url: String)throws  -> Scheduler  {
 
     
     /**
+     * Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
+     * order.
+     */
+open func allSlots(code: String, day: String?)throws  -> [Slot]  {
+    return try  FfiConverterSequenceTypeSlot.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_all_slots(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),
+        FfiConverterOptionString.lower(day),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
      */
 open func analytics(ownerId: String, startDate: String, endDate: String)throws  -> Analytics  {
@@ -761,6 +797,22 @@ open func appointment(code: String)throws  -> Appointment  {
     uniffi_appointment_uniffi_fn_method_scheduler_appointment(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The bookings of an appointment, for its owner.
+     */
+open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32)throws  -> BookingPage  {
+    return try  FfiConverterTypeBookingPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_appointment_bookings(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),
+        FfiConverterUInt32.lower(page),
+        FfiConverterUInt32.lower(perPage),uniffiCallStatus
     )
 })
 }
@@ -846,6 +898,21 @@ open func createAppointment(ownerId: String, input: AppointmentInput)throws  -> 
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ownerId),
         FfiConverterTypeAppointmentInput_lower(input),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The appointments `owner_id` created, newest first.
+     */
+open func myAppointments(ownerId: String, page: UInt32, perPage: UInt32)throws  -> AppointmentPage  {
+    return try  FfiConverterTypeAppointmentPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_my_appointments(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterUInt32.lower(page),
+        FfiConverterUInt32.lower(perPage),uniffiCallStatus
     )
 })
 }
@@ -948,6 +1015,21 @@ open func user(userId: String)throws  -> User  {
     uniffi_appointment_uniffi_fn_method_scheduler_user(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The bookings a registered user made.
+     */
+open func userBookings(userId: String, page: UInt32, perPage: UInt32)throws  -> BookingPage  {
+    return try  FfiConverterTypeBookingPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_user_bookings(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),
+        FfiConverterUInt32.lower(page),
+        FfiConverterUInt32.lower(perPage),uniffiCallStatus
     )
 })
 }
@@ -1588,6 +1670,105 @@ public func FfiConverterTypeAppointmentInput_lower(_ value: AppointmentInput) ->
 
 
 /**
+ * One page of appointments.
+ */
+public struct AppointmentPage: Equatable, Hashable {
+    /**
+     * The appointments on this page.
+     */
+    public var items: [Appointment]
+    /**
+     * The page number (from 1).
+     */
+    public var page: UInt32
+    /**
+     * The page size.
+     */
+    public var perPage: UInt32
+    /**
+     * Appointments in all.
+     */
+    public var total: UInt64
+    /**
+     * Pages in all.
+     */
+    public var totalPages: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The appointments on this page.
+         */items: [Appointment], 
+        /**
+         * The page number (from 1).
+         */page: UInt32, 
+        /**
+         * The page size.
+         */perPage: UInt32, 
+        /**
+         * Appointments in all.
+         */total: UInt64, 
+        /**
+         * Pages in all.
+         */totalPages: UInt64) {
+        self.items = items
+        self.page = page
+        self.perPage = perPage
+        self.total = total
+        self.totalPages = totalPages
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AppointmentPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAppointmentPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AppointmentPage {
+        return
+            try AppointmentPage(
+                items: FfiConverterSequenceTypeAppointment.read(from: &buf), 
+                page: FfiConverterUInt32.read(from: &buf), 
+                perPage: FfiConverterUInt32.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf), 
+                totalPages: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AppointmentPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeAppointment.write(value.items, into: &buf)
+        FfiConverterUInt32.write(value.page, into: &buf)
+        FfiConverterUInt32.write(value.perPage, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.totalPages, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppointmentPage_lift(_ buf: RustBuffer) throws -> AppointmentPage {
+    return try FfiConverterTypeAppointmentPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppointmentPage_lower(_ value: AppointmentPage) -> RustBuffer {
+    return FfiConverterTypeAppointmentPage.lower(value)
+}
+
+
+/**
  * An entry of an owner's ban list.
  */
 public struct Ban: Equatable, Hashable {
@@ -1872,6 +2053,105 @@ public func FfiConverterTypeBooking_lift(_ buf: RustBuffer) throws -> Booking {
 #endif
 public func FfiConverterTypeBooking_lower(_ value: Booking) -> RustBuffer {
     return FfiConverterTypeBooking.lower(value)
+}
+
+
+/**
+ * One page of bookings.
+ */
+public struct BookingPage: Equatable, Hashable {
+    /**
+     * The bookings on this page.
+     */
+    public var items: [Booking]
+    /**
+     * The page number (from 1).
+     */
+    public var page: UInt32
+    /**
+     * The page size.
+     */
+    public var perPage: UInt32
+    /**
+     * Bookings in all.
+     */
+    public var total: UInt64
+    /**
+     * Pages in all.
+     */
+    public var totalPages: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The bookings on this page.
+         */items: [Booking], 
+        /**
+         * The page number (from 1).
+         */page: UInt32, 
+        /**
+         * The page size.
+         */perPage: UInt32, 
+        /**
+         * Bookings in all.
+         */total: UInt64, 
+        /**
+         * Pages in all.
+         */totalPages: UInt64) {
+        self.items = items
+        self.page = page
+        self.perPage = perPage
+        self.total = total
+        self.totalPages = totalPages
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BookingPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBookingPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BookingPage {
+        return
+            try BookingPage(
+                items: FfiConverterSequenceTypeBooking.read(from: &buf), 
+                page: FfiConverterUInt32.read(from: &buf), 
+                perPage: FfiConverterUInt32.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf), 
+                totalPages: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BookingPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeBooking.write(value.items, into: &buf)
+        FfiConverterUInt32.write(value.page, into: &buf)
+        FfiConverterUInt32.write(value.perPage, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.totalPages, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBookingPage_lift(_ buf: RustBuffer) throws -> BookingPage {
+    return try FfiConverterTypeBookingPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBookingPage_lower(_ value: BookingPage) -> RustBuffer {
+    return FfiConverterTypeBookingPage.lower(value)
 }
 
 
@@ -2588,6 +2868,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeAppointment: FfiConverterRustBuffer {
+    typealias SwiftType = [Appointment]
+
+    public static func write(_ value: [Appointment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAppointment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Appointment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Appointment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAppointment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeBan: FfiConverterRustBuffer {
     typealias SwiftType = [Ban]
 
@@ -2605,6 +2910,31 @@ fileprivate struct FfiConverterSequenceTypeBan: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeBan.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeBooking: FfiConverterRustBuffer {
+    typealias SwiftType = [Booking]
+
+    public static func write(_ value: [Booking], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBooking.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Booking] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Booking]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBooking.read(from: &buf))
         }
         return seq
     }
@@ -2650,10 +2980,16 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_all_slots() != 30908) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_analytics() != 6717) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment() != 57732) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment_bookings() != 2169) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_ban() != 56891) {
@@ -2672,6 +3008,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_create_appointment() != 55285) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_my_appointments() != 19007) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_register_user() != 65464) {
@@ -2693,6 +3032,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user() != 13820) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings() != 48176) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_constructor_scheduler_open() != 19085) {

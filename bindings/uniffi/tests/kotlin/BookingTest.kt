@@ -77,6 +77,7 @@ fun main() {
             throw AssertionError("the second booking must fail")
         } catch (e: AppointmentException.SlotFull) {
             expect(e.requested == 1u && e.available == 0u, "requested 1, available 0: $e")
+            expect(e.detail.startsWith("not enough seats left"), "the engine's message: $e")
         }
     }
 
@@ -140,7 +141,7 @@ fun main() {
         expect(s.slot(app.code, start).seatsTaken == 3u, "3 seats taken")
     }
 
-    check("bans and analytics") {
+    check("bans, bookings as a user, owner listings, reject, analytics") {
         val app = haircut(s, owner.id, kind = "group", capacity = 2u)
         val start = s.slots(app.code, null, 1u, 20u).items[0].start
         s.ban(owner.id, "troll@example.com")
@@ -150,7 +151,21 @@ fun main() {
         } catch (e: AppointmentException.Banned) {
         }
         expect(s.bans(owner.id).map { it.email } == listOf("troll@example.com"), "ban listed")
+        val member = s.registerUser("Mo", "mo@example.com", null, "")
+        val mine = s.book(app.code, start, BookerInput.User(member.id), 1u, "", null)
+        expect(mine.userId == member.id && mine.email == "mo@example.com", "booked as user")
+        expect(s.userBookings(member.id, 1u, 20u).items.map { it.code } == listOf(mine.code), "user bookings")
+        expect(s.appointmentBookings(owner.id, app.code, 1u, 20u).total == 1uL, "appointment bookings")
+        expect(s.reject(owner.id, mine.code).status == "rejected", "rejected")
+        try {
+            s.appointmentBookings(member.id, app.code, 1u, 20u)
+            throw AssertionError("only the owner lists bookings")
+        } catch (e: AppointmentException.Forbidden) {
+        }
+        expect(s.allSlots(app.code, "2031-03-03").size == 3, "all slots of the day")
+        expect(s.myAppointments(owner.id, 1u, 100u).items.any { it.code == app.code }, "my appointments")
         val stats = s.analytics(owner.id, "2031-03-03", "2031-03-03")
+        expect(stats.rejectedBookings == 1uL, "rejected counted: $stats")
         expect(stats.totalBookings >= 1uL, "bookings counted: $stats")
     }
 
