@@ -296,6 +296,26 @@ mod tests {
         assert_eq!(json["status"], "unhealthy");
     }
 
+    #[tokio::test]
+    async fn a_large_body_without_content_length_is_413_json() {
+        let router = app(state(Arc::new(MemoryStore::new())).await, &[]);
+        let mut big = b"{\"name\":\"".to_vec();
+        big.resize(2 * BODY_LIMIT, b'a');
+        big.extend_from_slice(b"\"}");
+        let req = Request::post("/users")
+            .header("content-type", "application/json")
+            .body(Body::new(http_body_util::Full::new(
+                axum::body::Bytes::from(big),
+            )))
+            .unwrap();
+        assert!(req.headers().get("content-length").is_none());
+        let res = router.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "payload_too_large");
+    }
+
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -325,7 +345,9 @@ mod tests {
             .with_writer(captured.clone())
             .with_max_level(tracing::Level::INFO)
             .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        // The process-wide subscriber of this test binary (no other test installs one): a scoped
+        // one can miss events that other tests' threads cached as uninteresting.
+        tracing::subscriber::set_global_default(subscriber).unwrap();
         let router = app(state(Arc::new(MemoryStore::new())).await, &[]);
         let body = r#"{"name":"Ada","email":"ada@example.com","password":"hunter2-secret"}"#;
         let res = router
