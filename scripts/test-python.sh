@@ -38,8 +38,10 @@ fi
 step "building appointment_master (maturin develop)"
 (cd "$ROOT/bindings/python" && maturin develop --quiet)
 
-step "checking the type stub (mypy.stubtest)"
-(cd "$ROOT/bindings/python" && python -m mypy.stubtest appointment_master --ignore-missing-stub)
+step "checking the type stub (mypy.stubtest) and the tests against it (mypy)"
+(cd "$ROOT/bindings/python" \
+  && python -m mypy.stubtest appointment_master --ignore-missing-stub \
+  && python -m mypy --cache-dir "$CACHE/mypy" tests)
 
 step "pytest bindings/python/tests"
 cd "$ROOT/bindings/python"

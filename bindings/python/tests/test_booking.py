@@ -1,9 +1,9 @@
 """The booking flow through the Python API: the engine's rules, translated."""
 
+import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-import uuid
-from typing import Callable
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
@@ -54,7 +54,9 @@ def test_guest_books_and_gets_booking(scheduler: Scheduler, make_appointment: Ma
     assert scheduler.slot(app.code, slot.start).seats_left == 0
 
 
-def test_time_zone_window_and_aware_datetimes(scheduler: Scheduler, make_appointment: MakeApp) -> None:
+def test_time_zone_window_and_aware_datetimes(
+    scheduler: Scheduler, make_appointment: MakeApp
+) -> None:
     app = make_appointment(time_zone="Europe/Berlin", slot_minutes=50, buffer_minutes=10)
     assert app.time_zone == "Europe/Berlin"
     assert app.buffer_minutes == 10
@@ -257,11 +259,11 @@ def test_party_shares_one_capacity(scheduler: Scheduler, make_appointment: MakeA
 
 
 def test_invalid_inputs_change_nothing(scheduler: Scheduler, owner: User) -> None:
-    base = dict(
+    base: Dict[str, Any] = dict(
         title="X", start_date=DAY, end_date=DAY, start_time=time(9), end_time=time(12),
         slot_minutes=60,
     )
-    cases = [
+    cases: List[Tuple[Dict[str, Any], str]] = [
         ({"time_zone": "Mars/Olympus"}, "timezone"),
         ({"kind": "banquet"}, "type"),
         ({"anti_scalping": "maybe"}, "anti_scalping_level"),
@@ -271,8 +273,7 @@ def test_invalid_inputs_change_nothing(scheduler: Scheduler, owner: User) -> Non
         ({"title": "   "}, "title"),
     ]
     for override, field in cases:
-        args: dict = dict(base)
-        args.update(override)
+        args = {**base, **override}
         with pytest.raises(InvalidInputError) as err:
             scheduler.create_appointment(owner.id, **args)
         assert err.value.field == field, override
@@ -333,7 +334,7 @@ def test_exception_hierarchy() -> None:
     assert AppointmentError.__module__ == "appointment_master"
 
 
-def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The usage shown in bindings/python/README.md works as written."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     code = readme.split("```python\n", 1)[1].split("```", 1)[0]

@@ -12,7 +12,9 @@ from conftest import unique_email
 THREADS = 16
 
 
-def _race(scheduler: Scheduler, app: Appointment, count: int) -> Tuple[List[Booking], List[Exception]]:
+def _race(
+    scheduler: Scheduler, app: Appointment, count: int
+) -> Tuple[List[Booking], List[Exception]]:
     start = scheduler.slots(app.code).items[0].start
     barrier = threading.Barrier(count)
     emails = [unique_email("racer") for _ in range(count)]
