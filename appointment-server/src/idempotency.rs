@@ -37,6 +37,12 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
     format!("{:x}", h.finalize())
 }
 
+/// The key under which a request's answer is stored: the client's key scoped by endpoint
+/// (`"POST /appointments/book"`) and caller (`"user:<id>"`, `"device:<id>"` or `"guest"`).
+pub fn scoped_key(endpoint: &str, caller: &str, key: &str) -> String {
+    hex_sha256(&[endpoint.as_bytes(), caller.as_bytes(), key.as_bytes()])
+}
+
 fn caller(state: &AppState, headers: &HeaderMap) -> String {
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -80,7 +86,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return ApiError::payload_too_large(BODY_LIMIT).into_response();
     };
-    let scoped_key = hex_sha256(&[scope.as_bytes(), who.as_bytes(), key.as_bytes()]);
+    let scoped_key = scoped_key(&scope, &who, &key);
     let request_hash = hex_sha256(&[&bytes]);
     let now = Utc::now();
     let claim = state

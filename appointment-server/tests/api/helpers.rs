@@ -31,6 +31,8 @@ pub struct TestApp {
     pub address: String,
     /// The client.
     pub client: Client,
+    /// The server's state (its engine and store), for tests that set up what no endpoint can.
+    pub state: appointment_server::state::AppState,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -136,6 +138,7 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Config)) -> Option<TestApp> {
     f(&mut config);
     let app = Application::build(config).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -143,6 +146,7 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Config)) -> Option<TestApp> {
     Some(TestApp {
         address,
         client: Client::new(),
+        state,
         _dir: dir,
         _stop: stop,
     })

@@ -179,3 +179,44 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn a_key_whose_first_request_is_still_running_is_409() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_, code, start) = group_slot(&app).await;
+    // Another request with this key holds it (claimed, not yet answered).
+    let key =
+        appointment_server::idempotency::scoped_key("POST /appointments/book", "guest", "busy");
+    let now = chrono::Utc::now();
+    let claim = app
+        .state
+        .store
+        .claim_idempotency_key(
+            &key,
+            "another-request",
+            now,
+            now - chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claim, appointment_store::IdempotencyClaim::Claimed);
+    let res = app
+        .post_json("/appointments/book", &guest(&code, &start, "a@example.com"))
+        .header("idempotency-key", "busy")
+        .send()
+        .await
+        .unwrap();
+    let e = expect_error(res, StatusCode::CONFLICT).await;
+    assert_eq!(e["code"], "idempotency_in_progress");
+    // Once released, the key can be used.
+    app.state.store.release_idempotency_key(&key).await.unwrap();
+    let res = app
+        .post_json("/appointments/book", &guest(&code, &start, "a@example.com"))
+        .header("idempotency-key", "busy")
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::CREATED).await;
+}
