@@ -74,8 +74,15 @@ async fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "appointment-server failed");
-            eprintln!("error: {e}");
+            let mut message = e.to_string();
+            let mut source = e.source();
+            while let Some(s) = source {
+                message.push_str(": ");
+                message.push_str(&s.to_string());
+                source = s.source();
+            }
+            tracing::error!(error = %message, "appointment-server failed");
+            eprintln!("error: {message}");
             std::process::ExitCode::FAILURE
         }
     }
