@@ -459,8 +459,10 @@ pub struct BookingResponse {
     pub updated_at: String,
 }
 
-impl From<&Booking> for BookingResponse {
-    fn from(b: &Booking) -> Self {
+impl BookingResponse {
+    /// A booking whose slot falls on `local_date` in its appointment's zone (`None`: the UTC
+    /// date of its start).
+    pub fn new(b: &Booking, local_date: Option<NaiveDate>) -> Self {
         BookingResponse {
             id: b.id.to_string(),
             appointment_id: b.appointment_id.to_string(),
@@ -474,7 +476,7 @@ impl From<&Booking> for BookingResponse {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            date: date_string(b.slot_start.date_naive()),
+            date: date_string(local_date.unwrap_or_else(|| b.slot_start.date_naive())),
             start_time: rfc3339(b.slot_start),
             end_time: rfc3339(b.slot_end),
             attendee_count: b.attendee_count.get(),

@@ -13,6 +13,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod present;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 
 use crate::auth::AuthUser;
 use crate::dto::{
-    AppointmentPage, AppointmentRequest, AppointmentResponse, BookingPage, BookingResponse,
-    DayQuery, PageQuery, SlotPage, SlotResponse, parse_date,
+    AppointmentPage, AppointmentRequest, AppointmentResponse, BookingPage, DayQuery, PageQuery,
+    SlotPage, SlotResponse, parse_date,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::present;
 use crate::state::AppState;
 
 /// Creates an appointment owned by the caller.
@@ -64,9 +65,7 @@ pub async fn registered_bookings(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<BookingPage>> {
     let page = state.scheduler.user_bookings(user.id, q.page()?).await?;
-    Ok(Json(BookingPage::from_paged(page, |b| {
-        BookingResponse::from(&b)
-    })))
+    Ok(Json(present::booking_page(&state, page).await?))
 }
 
 /// The bookings of one of the caller's appointments (owner only).
@@ -90,9 +89,7 @@ pub async fn appointment_bookings(
         .scheduler
         .appointment_bookings(user.id, &code, q.page()?)
         .await?;
-    Ok(Json(BookingPage::from_paged(page, |b| {
-        BookingResponse::from(&b)
-    })))
+    Ok(Json(present::booking_page(&state, page).await?))
 }
 
 /// The bookable slots of an appointment (future, with seats left), in time order.

@@ -15,6 +15,7 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
+use crate::present;
 use crate::state::AppState;
 
 /// Checks that `end_time` and `date`, when sent, agree with the slot that starts at `start`.
@@ -95,7 +96,10 @@ async fn book(
             device_id,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(BookingResponse::from(&booking))))
+    Ok((
+        StatusCode::CREATED,
+        Json(present::booking(state, &booking).await?),
+    ))
 }
 
 /// Books a slot as a guest (name and email required). Send an `Idempotency-Key` header to make
@@ -180,7 +184,7 @@ pub async fn get_booking(
 ) -> ApiResult<Json<BookingResponse>> {
     let code = BookingCode::parse(&code)?;
     let booking = state.scheduler.booking(&code).await?;
-    Ok(Json(BookingResponse::from(&booking)))
+    Ok(Json(present::booking(&state, &booking).await?))
 }
 
 /// Moves a booking to another slot and/or changes its seats, atomically.
@@ -228,7 +232,7 @@ pub async fn update_booking(
             },
         )
         .await?;
-    Ok(Json(BookingResponse::from(&booking)))
+    Ok(Json(present::booking(&state, &booking).await?))
 }
 
 /// Cancels a booking (whoever holds its code may) and frees its seats.
@@ -246,7 +250,7 @@ pub async fn cancel_booking(
 ) -> ApiResult<Json<BookingResponse>> {
     let code = BookingCode::parse(&code)?;
     let booking = state.scheduler.cancel(&code).await?;
-    Ok(Json(BookingResponse::from(&booking)))
+    Ok(Json(present::booking(&state, &booking).await?))
 }
 
 /// Rejects a booking of one of the caller's appointments (owner only).
@@ -267,5 +271,5 @@ pub async fn reject_booking(
 ) -> ApiResult<Json<BookingResponse>> {
     let code = BookingCode::parse(&code)?;
     let booking = state.scheduler.reject(user.id, &code).await?;
-    Ok(Json(BookingResponse::from(&booking)))
+    Ok(Json(present::booking(&state, &booking).await?))
 }

@@ -544,3 +544,52 @@ async fn ban_list_round_trip_and_banned_guests_are_403() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_bookings_date_is_the_slots_date_in_the_appointments_zone() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    // 09:00 in Auckland is the evening before in UTC (UTC+12 or +13).
+    let (owner, code, starts) = setup(&app, json!({"timezone": "Pacific/Auckland"})).await;
+    let slots = app.slots(&code, "").await;
+    let slot_date = slots["items"][0]["date"].clone();
+    assert_eq!(slot_date, format!("{}T00:00:00Z", tomorrow()));
+    assert!(
+        !starts[0].starts_with(&tomorrow().to_string()),
+        "the UTC start is the day before"
+    );
+    let b = expect_json(
+        app.book_guest(&code, &starts[0], "a@example.com").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(b["date"], slot_date);
+    let bk = b["booking_code"].as_str().unwrap();
+    let got = expect_json(
+        app.get(&format!("/bookings/{bk}")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(got["date"], slot_date);
+    let list = expect_json(
+        app.get(&format!("/appointments/users/{code}"))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["items"][0]["date"], slot_date);
+    // The original's request shape with the local date is accepted.
+    let res = app
+        .post_json(
+            "/appointments/book",
+            &json!({"app_code": code, "start_time": starts[1], "date": slot_date, "name": "B", "email": "b@example.com"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::CREATED).await;
+}
