@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{TimeDelta, Utc};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use appointment_store::IdempotencyClaim;
 
@@ -128,9 +129,27 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             return resp;
         }
     }
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    // The request runs in a task of its own, so that its answer is recorded (and the key not
+    // left "in progress") even if the client goes away before it is sent.
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let task_state = state.clone();
+    let task_key = scoped_key.clone();
+    let task = tokio::spawn(
+        run_and_record(task_state, task_key, next, req).instrument(tracing::Span::current()),
+    );
+    match task.await {
+        Ok(resp) => resp,
+        Err(e) => {
+            let _ = state.store.release_idempotency_key(&scoped_key).await;
+            ApiError::internal(&e).into_response()
+        }
+    }
+}
+
+/// Runs the request and records its answer under `scoped_key` (server errors release the key
+/// instead, so that the request can be retried).
+async fn run_and_record(state: AppState, scoped_key: String, next: Next, req: Request) -> Response {
+    let resp = next.run(req).await;
     let (rparts, rbody) = resp.into_parts();
     let rbytes = match to_bytes(rbody, usize::MAX).await {
         Ok(b) => b,
