@@ -180,7 +180,7 @@ impl ServerProcess {
                 self.base,
                 self.log()
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 

@@ -33,9 +33,9 @@ async fn kill_9_under_load(url: &str, dir: &std::path::Path) {
     let mut server = ServerProcess::start(&opts).await;
     let client = api::client();
     let owner = api::user(&client, &server.base, "owner").await;
-    // Group slots of 5 seats and a party of 300, booked with 1 to 3 seats at a time.
+    // Group slots of 5 seats and a party of 1,000, booked with 1 to 3 seats at a time.
     let group = api::appointment(&client, &server.base, &owner, "group", 5, 2).await;
-    let party = api::appointment(&client, &server.base, &owner, "party", 300, 1).await;
+    let party = api::appointment(&client, &server.base, &owner, "party", 1_000, 1).await;
     let group_starts = api::slot_starts(&client, &server.base, &group, 16).await;
     let party_start = api::slot_starts(&client, &server.base, &party, 1)
         .await
