@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The load benchmark of the REST service on Postgres; writes BENCHMARKS.md and benchmarks.png.
 #
-#   ./scripts/bench-load.sh
+#   ./scripts/bench-load.sh           # run it (a few minutes)
+#   ./scripts/bench-load.sh report    # rewrite the report and chart from the last run's results
 #
 # Booking through HTTP against pgbench running the same transaction on the same database, a party
 # drop (5,000 seats, 20,000 attempts, 256 clients), the read path (a week of slots) against a
@@ -40,11 +41,11 @@ cargo build -q --release -p reliability --bin am-bench
 
 OUT="$CARGO_TARGET_DIR/bench-load"
 mkdir -p "$OUT"
-step "running the benchmark (a few minutes)"
+step "running the benchmark ${1:-(a few minutes)}"
 APPOINTMENT_SERVER_BIN="$CARGO_TARGET_DIR/release/appointment-server" \
 BENCH_OUT="$OUT" BENCH_MD="${BENCH_MD:-$ROOT/BENCHMARKS.md}" BENCH_NOTES="$ROOT/scripts/bench/notes.md" \
 BENCH_PGBENCH_SCRIPT="$ROOT/scripts/bench/book.pgbench.sql" \
-  "$CARGO_TARGET_DIR/release/am-bench"
+  "$CARGO_TARGET_DIR/release/am-bench" "$@"
 
 step "drawing benchmarks.png"
 "$VENV/bin/python" scripts/bench/chart.py "$OUT/results.json" "${BENCH_CHART:-$ROOT/benchmarks.png}"
