@@ -387,11 +387,46 @@ impl<S: Store + ?Sized> Scheduler<S> {
         code: &AppCode,
         query: SlotQuery,
     ) -> Result<Paged<AvailableSlot>> {
+        let skip = query.page.offset();
+        let per_page = query.page.per_page() as usize;
+        let mut total = 0u64;
+        let mut items = Vec::with_capacity(per_page);
+        self.each_available_slot(code, query.day, |make| {
+            if total >= skip && items.len() < per_page {
+                items.push(make());
+            }
+            total += 1;
+        })
+        .await?;
+        Ok(Paged::new(items, query.page, total))
+    }
+
+    /// Every slot of an appointment that can be booked now (optionally only those of one local
+    /// date), in time order, in one pass: what [`Scheduler::available_slots`] pages through.
+    pub async fn all_available_slots(
+        &self,
+        code: &AppCode,
+        day: Option<NaiveDate>,
+    ) -> Result<Vec<AvailableSlot>> {
+        let mut out = Vec::new();
+        self.each_available_slot(code, day, |make| out.push(make()))
+            .await?;
+        Ok(out)
+    }
+
+    /// Calls `visit` for each bookable slot with seats left, in time order; `visit` builds the
+    /// item only if it keeps it.
+    async fn each_available_slot(
+        &self,
+        code: &AppCode,
+        day: Option<NaiveDate>,
+        mut visit: impl FnMut(&dyn Fn() -> AvailableSlot),
+    ) -> Result<()> {
         let app = self.appointment(code).await?;
         let schedule = &app.schedule;
         let bookable = self.bookable_range(schedule);
         if app.status != AppointmentStatus::Active || bookable.start >= bookable.end {
-            return Ok(Paged::new(Vec::new(), query.page, 0));
+            return Ok(());
         }
         let taken = self
             .store
@@ -400,7 +435,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .into_iter()
             .map(|s| (s.slot_start, s.seats_taken))
             .collect::<std::collections::HashMap<_, _>>();
-        let slots: Box<dyn Iterator<Item = Slot> + '_> = match query.day {
+        let slots: Box<dyn Iterator<Item = Slot> + '_> = match day {
             Some(day) => Box::new(
                 schedule
                     .slots_on(day)
@@ -408,26 +443,20 @@ impl<S: Store + ?Sized> Scheduler<S> {
             ),
             None => Box::new(schedule.slots(bookable.start, bookable.end)),
         };
-        let skip = query.page.offset();
-        let mut total = 0u64;
-        let mut items = Vec::with_capacity(query.page.per_page() as usize);
         for slot in slots {
             let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
             if seats_taken >= app.capacity {
                 continue;
             }
-            if total >= skip && items.len() < query.page.per_page() as usize {
-                items.push(AvailableSlot {
-                    slot,
-                    local_date: schedule.local_date(slot.start),
-                    capacity: app.capacity,
-                    seats_taken,
-                    seats_left: app.capacity - seats_taken,
-                });
-            }
-            total += 1;
+            visit(&|| AvailableSlot {
+                slot,
+                local_date: schedule.local_date(slot.start),
+                capacity: app.capacity,
+                seats_taken,
+                seats_left: app.capacity - seats_taken,
+            });
         }
-        Ok(Paged::new(items, query.page, total))
+        Ok(())
     }
 
     /// The seats of one slot, booked or not, bookable or not: `InvalidInput(start_time)` if the

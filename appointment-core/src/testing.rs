@@ -529,6 +529,26 @@ pub mod cases {
             .await
             .expect("slots");
         assert!(p9.items.is_empty());
+        let mut paged = p1.items.clone();
+        for page in 2..=3 {
+            let q = SlotQuery {
+                day: None,
+                page: Page::new(page, 4).expect("page"),
+            };
+            paged.extend(
+                f.sched
+                    .available_slots(&app.code, q)
+                    .await
+                    .expect("slots")
+                    .items,
+            );
+        }
+        let all = f
+            .sched
+            .all_available_slots(&app.code, None)
+            .await
+            .expect("all slots");
+        assert_eq!(all, paged, "the pages together are all the slots");
         f.guest(&app.code, at(7, 9), 3, "a@example.com")
             .await
             .expect("book");

@@ -246,22 +246,10 @@ impl Scheduler {
     #[pyo3(signature = (code, *, day = None))]
     fn all_slots(&self, py: Python<'_>, code: &str, day: Option<NaiveDate>) -> PyResult<Vec<Slot>> {
         let code = AppCode::parse(code).or_raise()?;
-        let slots = self.run(py, |s| async move {
-            let mut out = Vec::new();
-            let mut page = 1;
-            loop {
-                let query = SlotQuery {
-                    day,
-                    page: CorePage::new(page, CorePage::MAX_PER_PAGE)?,
-                };
-                let paged = s.available_slots(&code, query).await?;
-                out.extend(paged.items);
-                if u64::from(page) >= paged.total_pages {
-                    return Ok(out);
-                }
-                page += 1;
-            }
-        })?;
+        let slots = self.run(
+            py,
+            |s| async move { s.all_available_slots(&code, day).await },
+        )?;
         Ok(slots.into_iter().map(Slot::from).collect())
     }
 

@@ -706,22 +706,7 @@ impl Scheduler {
     pub fn all_slots(&self, code: String, day: Option<String>) -> Result<Vec<Slot>> {
         let code = AppCode::parse(&code)?;
         let day = day.as_deref().map(|d| date("day", d)).transpose()?;
-        let slots = self.run(|s| async move {
-            let mut out = Vec::new();
-            let mut page = 1;
-            loop {
-                let query = SlotQuery {
-                    day,
-                    page: Page::new(page, Page::MAX_PER_PAGE)?,
-                };
-                let paged = s.available_slots(&code, query).await?;
-                out.extend(paged.items);
-                if u64::from(page) >= paged.total_pages {
-                    return Ok(out);
-                }
-                page += 1;
-            }
-        })?;
+        let slots = self.run(|s| async move { s.all_available_slots(&code, day).await })?;
         Ok(slots.into_iter().map(Slot::from).collect())
     }
 
