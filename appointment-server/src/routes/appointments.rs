@@ -21,6 +21,7 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "Created", body = AppointmentResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -38,6 +39,7 @@ pub async fn create_appointment(
 #[utoipa::path(get, path = "/appointments/my", tag = "Appointments", params(PageQuery),
     responses(
         (status = 200, description = "OK", body = AppointmentPage),
+        (status = 400, description = "Malformed page", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -56,6 +58,7 @@ pub async fn my_appointments(
 #[utoipa::path(get, path = "/appointments/registered", tag = "Bookings", params(PageQuery),
     responses(
         (status = 200, description = "OK", body = BookingPage),
+        (status = 400, description = "Malformed page", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -73,6 +76,7 @@ pub async fn registered_bookings(
     params(("app_code" = String, Path, description = "Appointment code"), PageQuery),
     responses(
         (status = 200, description = "OK", body = BookingPage),
+        (status = 400, description = "Malformed code or page", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),

@@ -18,6 +18,7 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "Created", body = BanEntry),
         (status = 400, description = "Invalid email", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 409, description = "Already banned", body = ErrorBody),
     ),
@@ -39,6 +40,7 @@ pub async fn add_ban(
     responses(
         (status = 200, description = "OK", body = MessageResponse),
         (status = 400, description = "Invalid email", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 404, description = "Not banned", body = ErrorBody),
     ),

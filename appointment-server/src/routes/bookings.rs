@@ -113,6 +113,7 @@ async fn book(
     responses(
         (status = 201, description = "Created", body = BookingResponse),
         (status = 400, description = "Invalid input (e.g. a start that is not a slot)", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Invalid device token", body = ErrorBody),
         (status = 403, description = "Banned by the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -154,6 +155,7 @@ pub async fn book_guest(
     responses(
         (status = 201, description = "Created", body = BookingResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Banned by the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -194,6 +196,7 @@ pub async fn get_booking(
     responses(
         (status = 200, description = "OK", body = BookingResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 404, description = "Unknown booking", body = ErrorBody),
         (status = 409, description = "Slot full, or the booking is no longer active", body = ErrorBody),
     ))]
@@ -258,6 +261,7 @@ pub async fn cancel_booking(
     params(("booking_code" = String, Path, description = "Booking code")),
     responses(
         (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the appointment's owner", body = ErrorBody),
         (status = 404, description = "Unknown booking", body = ErrorBody),

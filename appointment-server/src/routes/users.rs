@@ -24,6 +24,7 @@ pub const MAX_PASSWORD: usize = 64;
     responses(
         (status = 201, description = "Created", body = UserResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 409, description = "Email or phone already registered", body = ErrorBody),
     ))]
 pub async fn create_user(
@@ -69,6 +70,7 @@ pub async fn create_user(
     responses(
         (status = 200, description = "OK", body = LoginResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Invalid email or password", body = ErrorBody),
         (status = 429, description = "Too many attempts", body = ErrorBody),
     ))]
@@ -125,6 +127,7 @@ pub async fn logout(
     responses(
         (status = 200, description = "OK", body = DeviceTokenResponse),
         (status = 400, description = "Invalid device id", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     ))]
 pub async fn device_token(
     State(state): State<AppState>,
