@@ -60,6 +60,14 @@ pub enum Error {
     /// fault; its details are for logs, not for clients.
     #[error("storage failure")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+
+    /// The store cannot be reached right now: the database is down or restarting, refuses
+    /// connections, or no connection became free within the store's wait. Transient: the same
+    /// call may succeed later. A write refused this way before it reached the database changed
+    /// nothing; one whose connection broke while committing may or may not have been applied (look
+    /// it up by its code before retrying a booking).
+    #[error("storage temporarily unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl Error {
@@ -76,6 +84,23 @@ impl Error {
         Error::Storage(Box::new(err))
     }
 
+    /// Wraps a backend's own error as [`Error::Unavailable`].
+    pub fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Unavailable(Box::new(err))
+    }
+
+    /// Whether the error is transient: the same call may succeed if it is retried later.
+    ///
+    /// ```
+    /// use appointment_core::Error;
+    /// let down = Error::unavailable(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+    /// assert!(down.is_transient());
+    /// assert!(!Error::invalid("email", "is empty").is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
+    }
+
     /// A stable, machine-readable name of the variant (`"not_found"`, `"slot_full"`, …).
     pub fn code(&self) -> &'static str {
         match self {
@@ -87,6 +112,7 @@ impl Error {
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidTransition { .. } => "invalid_transition",
             Error::Storage(_) => "storage",
+            Error::Unavailable(_) => "unavailable",
         }
     }
 }

@@ -13,6 +13,7 @@
 //! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod clock;
 mod domain;
 mod error;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 
+use crate::cache::ReadCache;
 use crate::clock::{Clock, SystemClock};
 use crate::domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
@@ -12,7 +13,7 @@ use crate::domain::{
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Schedule, Slot};
-use crate::store::{BookingStats, SeatClaim, Store};
+use crate::store::{BookingStats, SeatClaim, SlotSeats, Store};
 
 /// The most seats an appointment may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
@@ -185,6 +186,7 @@ impl Analytics {
 pub struct Scheduler<S: ?Sized> {
     store: Arc<S>,
     clock: Arc<dyn Clock>,
+    cache: Option<Arc<ReadCache>>,
 }
 
 impl<S: ?Sized> Clone for Scheduler<S> {
@@ -192,6 +194,7 @@ impl<S: ?Sized> Clone for Scheduler<S> {
         Scheduler {
             store: Arc::clone(&self.store),
             clock: Arc::clone(&self.clock),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -233,6 +236,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         Scheduler {
             store,
             clock: Arc::new(SystemClock),
+            cache: None,
         }
     }
 
@@ -240,6 +244,71 @@ impl<S: Store + ?Sized> Scheduler<S> {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The same scheduler answering reads of appointments and seat counters from memory for up to
+    /// `ttl` (on the scheduler's clock); `Duration::ZERO` turns the cache off (the default).
+    ///
+    /// Writes made through this scheduler or its clones are visible to its next read at once: a
+    /// booking, cancellation, rejection or reschedule drops the cached counters of its
+    /// appointment. Writes made by another process on the same database (another server replica)
+    /// show in slot listings after at most `ttl`. Bookings never rely on the cache for seats: the
+    /// store's atomic claim decides, so a stale listing can at worst offer a seat that a booking
+    /// then finds taken (`SlotFull`), and that refusal drops the stale counters too.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # async fn demo(store: impl appointment_core::Store) {
+    /// let scheduler = appointment_core::Scheduler::new(store)
+    ///     .with_read_cache(Duration::from_millis(500));
+    /// assert_eq!(scheduler.read_cache_ttl(), Duration::from_millis(500));
+    /// # }
+    /// ```
+    pub fn with_read_cache(mut self, ttl: std::time::Duration) -> Self {
+        self.cache = TimeDelta::from_std(ttl)
+            .ok()
+            .filter(|t| *t > TimeDelta::zero())
+            .map(|t| Arc::new(ReadCache::new(t)));
+        self
+    }
+
+    /// How long reads may be answered from memory (`Duration::ZERO`: never).
+    pub fn read_cache_ttl(&self) -> std::time::Duration {
+        self.cache
+            .as_ref()
+            .and_then(|c| c.ttl().to_std().ok())
+            .unwrap_or_default()
+    }
+
+    /// The seat counters of `app` in `range`, from the read cache when it has them.
+    async fn seats_taken(
+        &self,
+        app: AppointmentId,
+        range: std::ops::Range<DateTime<Utc>>,
+    ) -> Result<Vec<SlotSeats>> {
+        let Some(cache) = &self.cache else {
+            return self.store.seats_taken(app, range).await;
+        };
+        let now = self.now();
+        match cache.seats(app, &range, now) {
+            Ok(rows) => Ok(rows),
+            Err(ticket) => {
+                let load = cache.load_range(&range);
+                let rows = self.store.seats_taken(app, load.clone()).await?;
+                cache.put_seats(ticket, load, &rows, now);
+                Ok(rows
+                    .into_iter()
+                    .filter(|s| range.contains(&s.slot_start))
+                    .collect())
+            }
+        }
+    }
+
+    /// Tells the read cache that seats of `app` changed.
+    fn seats_changed(&self, app: AppointmentId) {
+        if let Some(cache) = &self.cache {
+            cache.seats_changed(app);
+        }
     }
 
     /// The store underneath.
@@ -350,17 +419,43 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
     /// An appointment by code; `NotFound(Appointment)` if there is none.
     pub async fn appointment(&self, code: &AppCode) -> Result<Appointment> {
-        self.store
+        let now = self.now();
+        if let Some(app) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.appointment_by_code(code, now))
+        {
+            return Ok(app);
+        }
+        let app = self
+            .store
             .appointment_by_code(code)
             .await?
-            .ok_or(Error::NotFound(Entity::Appointment))
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        if let Some(cache) = &self.cache {
+            cache.put_appointment(&app, now);
+        }
+        Ok(app)
     }
 
     async fn appointment_by_id(&self, id: AppointmentId) -> Result<Appointment> {
-        self.store
+        let now = self.now();
+        if let Some(app) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.appointment_by_id(id, now))
+        {
+            return Ok(app);
+        }
+        let app = self
+            .store
             .appointment_by_id(id)
             .await?
-            .ok_or(Error::NotFound(Entity::Appointment))
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        if let Some(cache) = &self.cache {
+            cache.put_appointment(&app, now);
+        }
+        Ok(app)
     }
 
     /// The appointments `owner` created, newest first.
@@ -429,7 +524,6 @@ impl<S: Store + ?Sized> Scheduler<S> {
             return Ok(());
         }
         let taken = self
-            .store
             .seats_taken(app.id, bookable.clone())
             .await?
             .into_iter()
@@ -469,7 +563,6 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .ok_or_else(|| Error::invalid("start_time", "is not a slot of this appointment"))?;
         let end = start + TimeDelta::seconds(1);
         let seats_taken = self
-            .store
             .seats_taken(app.id, start..end)
             .await?
             .first()
@@ -554,9 +647,6 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 "this appointment requires a verified device",
             ));
         }
-        if self.store.is_banned(app.owner, &email).await? {
-            return Err(Error::Banned);
-        }
         let now = self.now();
         let mut booking = Booking {
             id: BookingId::new(),
@@ -580,17 +670,22 @@ impl<S: Store + ?Sized> Scheduler<S> {
             capacity: app.capacity,
             unique_email: app.anti_scalping != AntiScalping::None,
             unique_device: app.anti_scalping == AntiScalping::Strict,
+            owner: app.owner,
         };
         let mut attempt = 1;
-        loop {
+        let inserted = loop {
             match self.store.insert_booking(&booking, claim).await {
                 Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
                     attempt += 1;
                     booking.code = BookingCode::generate();
                 }
-                other => return other.map(|()| booking),
+                other => break other,
             }
-        }
+        };
+        // Taken seats, or found the slot fuller than a cached listing said: either way the
+        // appointment's cached counters are out of date.
+        self.seats_changed(app.id);
+        inserted.map(|()| booking)
     }
 
     /// A booking by code; `NotFound(Booking)` if there is none.
@@ -614,17 +709,23 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let app = self.appointment_by_id(booking.appointment_id).await?;
         let count = change.attendee_count.unwrap_or(booking.attendee_count);
         let slot = self.bookable_slot(&app, change.slot_start, count)?;
-        self.store
+        let moved = self
+            .store
             .move_booking(booking.id, slot.start, slot.end, count.get(), app.capacity)
-            .await
+            .await;
+        self.seats_changed(app.id);
+        moved
     }
 
     /// Cancels an active booking (whoever holds its code may) and frees its seats.
     pub async fn cancel(&self, code: &BookingCode) -> Result<Booking> {
         let booking = self.booking(code).await?;
-        self.store
+        let ended = self
+            .store
             .end_booking(booking.id, BookingStatus::Cancelled)
-            .await
+            .await;
+        self.seats_changed(booking.appointment_id);
+        ended
     }
 
     /// The owner of the booking's appointment rejects it, freeing its seats. `Forbidden` for
@@ -637,9 +738,12 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 "only the appointment's owner can reject its bookings",
             ));
         }
-        self.store
+        let ended = self
+            .store
             .end_booking(booking.id, BookingStatus::Rejected)
-            .await
+            .await;
+        self.seats_changed(app.id);
+        ended
     }
 
     /// The bookings of an appointment, for its owner only (`Forbidden` for anyone else).

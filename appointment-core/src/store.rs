@@ -16,13 +16,16 @@
 //!
 //! Errors: violations of the rules a method enforces are reported with the matching typed variant
 //! ([`Error::SlotFull`], [`Error::Duplicate`], [`Error::InvalidTransition`], [`Error::NotFound`]),
-//! never as [`Error::Storage`], which is kept for failures of the backend itself.
+//! never as [`Error::Storage`], which is kept for failures of the backend itself. A backend that
+//! cannot be reached (database down, connections refused, no free connection within a bounded
+//! wait) answers [`Error::Unavailable`] promptly instead of waiting for it to come back.
 //!
 //! [`Error::SlotFull`]: crate::Error::SlotFull
 //! [`Error::Duplicate`]: crate::Error::Duplicate
 //! [`Error::InvalidTransition`]: crate::Error::InvalidTransition
 //! [`Error::NotFound`]: crate::Error::NotFound
 //! [`Error::Storage`]: crate::Error::Storage
+//! [`Error::Unavailable`]: crate::Error::Unavailable
 
 use std::ops::Range;
 
@@ -46,6 +49,11 @@ pub struct SeatClaim {
     /// Refuse with [`crate::Duplicate::BookingDevice`] if the appointment has an active booking
     /// from the same device.
     pub unique_device: bool,
+    /// The appointment's owner: refuse with [`crate::Error::Banned`] (before any other check) if
+    /// this owner banned the booking's email. Checked in the same atomic step as the seats, so a
+    /// ban and a booking racing each other never leave a banned email holding seats booked after
+    /// the ban.
+    pub owner: UserId,
 }
 
 /// The seats taken on one slot.
@@ -114,9 +122,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically: takes `booking.attendee_count` seats on the slot
     /// `(booking.appointment_id, booking.slot_start)` if they fit in `claim.capacity`, and inserts
-    /// the booking (status active). Fails with `SlotFull` (nothing written) if they do not fit, and
-    /// with `Duplicate(BookingEmail | BookingDevice)` when a uniqueness asked for by `claim` is
-    /// broken, or `Duplicate(Code)` if the booking code is taken.
+    /// the booking (status active). Fails with `Banned` if `claim.owner` banned the booking's
+    /// email, with `SlotFull` (nothing written) if the seats do not fit, and with
+    /// `Duplicate(BookingEmail | BookingDevice)` when a uniqueness asked for by `claim` is broken,
+    /// or `Duplicate(Code)` if the booking code is taken.
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()>;
 
     /// Atomically moves an active booking to `new_start`/`new_end` with `new_count` seats:

@@ -83,7 +83,14 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Log format.
     pub log_format: LogFormat,
+    /// How long slot listings may be answered from memory (appointment rows and seat counters);
+    /// zero turns the cache off. This server's own writes show at once; another replica's after
+    /// at most this long.
+    pub read_cache: std::time::Duration,
 }
+
+/// The default of [`Config::read_cache`].
+pub const DEFAULT_READ_CACHE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The default SQLite database file.
 pub const DEFAULT_SQLITE_FILE: &str = "appointments.db";
@@ -115,6 +122,7 @@ impl Default for Config {
             login_rate_per_minute: 10,
             trust_forwarded_for: false,
             log_format: LogFormat::Json,
+            read_cache: DEFAULT_READ_CACHE,
         }
     }
 }
@@ -196,6 +204,19 @@ impl Config {
                 t.trim().to_ascii_lowercase().as_str(),
                 "1" | "true" | "yes" | "on"
             );
+        }
+        if let Some(ms) = get("READ_CACHE_MS") {
+            c.read_cache = ms
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n <= 60_000)
+                .map(std::time::Duration::from_millis)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "READ_CACHE_MS must be 0 to 60000 milliseconds, not {ms:?}"
+                    ))
+                })?;
         }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
@@ -285,6 +306,10 @@ mod tests {
     fn bad_values_are_refused() {
         assert!(cfg(&[("PORT", "eighty")]).is_err());
         assert!(cfg(&[("BCRYPT_COST", "2")]).is_err());
+        assert!(cfg(&[("READ_CACHE_MS", "soon")]).is_err());
+        assert!(cfg(&[("READ_CACHE_MS", "3600000")]).is_err());
+        assert_eq!(cfg(&[]).unwrap().read_cache, DEFAULT_READ_CACHE);
+        assert!(cfg(&[("READ_CACHE_MS", "0")]).unwrap().read_cache.is_zero());
         assert!(!cfg(&[]).unwrap().trust_forwarded_for);
         assert!(
             cfg(&[("TRUST_X_FORWARDED_FOR", "true")])

@@ -3,7 +3,8 @@
 //! Every error the service answers with is an [`ApiError`]: a status code and a body
 //! `{"code", "message", "details"?}`. Engine errors are mapped once, in
 //! `From<appointment_core::Error>`; storage failures are logged and answered with a generic 500
-//! that tells the client nothing about the backend.
+//! that tells the client nothing about the backend, and an unreachable database with a 503 and a
+//! `Retry-After` header.
 
 use appointment_core::{Duplicate, Error as CoreError};
 use axum::Json;
@@ -29,7 +30,11 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    retry_after: Option<u32>,
 }
+
+/// Seconds a client is asked to wait before retrying when the database is unreachable.
+pub const RETRY_AFTER_SECS: u32 = 2;
 
 impl ApiError {
     /// An error with the given status, code and message.
@@ -41,6 +46,7 @@ impl ApiError {
                 message: message.into(),
                 details: None,
             },
+            retry_after: None,
         }
     }
 
@@ -103,6 +109,24 @@ impl ApiError {
         )
     }
 
+    /// 503: the database cannot be reached right now; `context` is logged, never sent. The answer
+    /// carries `Retry-After`.
+    pub fn unavailable(context: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %context, "storage unavailable");
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is temporarily unavailable, try again shortly",
+        );
+        err.retry_after = Some(RETRY_AFTER_SECS);
+        err
+    }
+
+    /// The `Retry-After` seconds sent with the answer, if any.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.retry_after
+    }
+
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -150,6 +174,7 @@ impl From<CoreError> for ApiError {
             CoreError::InvalidTransition { .. } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            e @ CoreError::Unavailable(_) => ApiError::unavailable(&DisplayChain(&e)),
             other => ApiError::internal(&DisplayChain(&other)),
         }
     }
@@ -172,7 +197,13 @@ impl std::fmt::Display for DisplayChain<'_> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -204,6 +235,10 @@ mod tests {
                 Error::storage(std::io::Error::other("disk on fire")),
                 StatusCode::INTERNAL_SERVER_ERROR,
             ),
+            (
+                Error::unavailable(std::io::Error::other("connection refused")),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
         ];
         for (err, status) in cases {
             let api = ApiError::from(err);
@@ -216,6 +251,21 @@ mod tests {
         let api = ApiError::from(Error::storage(std::io::Error::other("password=hunter2")));
         assert!(!api.body().message.contains("hunter2"));
         assert!(api.body().details.is_none());
+    }
+
+    #[test]
+    fn an_unreachable_database_asks_the_client_to_retry() {
+        let api = ApiError::from(Error::unavailable(std::io::Error::other(
+            "connect to postgres://app:hunter2@db failed",
+        )));
+        assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.body().code, "unavailable");
+        assert!(!api.body().message.contains("hunter2"));
+        let response = api.into_response();
+        assert_eq!(
+            response.headers()[axum::http::header::RETRY_AFTER],
+            RETRY_AFTER_SECS.to_string().as_str()
+        );
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl Application {
         .map_err(|e| e.to_string())?;
         let state = AppState {
             trust_forwarded_for: config.trust_forwarded_for,
+            scheduler: state.scheduler.with_read_cache(config.read_cache),
             ..state
         };
         let router = app(state.clone(), &config.cors_origins);

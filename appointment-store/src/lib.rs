@@ -116,6 +116,18 @@ mod tests {
         round_trip("sqlite::memory:").await;
     }
 
+    /// A database nobody answers for is a transient error, reported within the pool's bounded
+    /// wait (nothing listens on port 1).
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn an_unreachable_database_is_unavailable() {
+        let err = connect("postgres://postgres@127.0.0.1:1/appointments")
+            .await
+            .err();
+        assert!(matches!(err, Some(Error::Unavailable(_))), "{err:?}");
+        assert!(err.is_some_and(|e| e.is_transient()));
+    }
+
     #[tokio::test]
     async fn unknown_schemes_are_refused() {
         for url in ["mysql://localhost/db", "appointments.db", ""] {

@@ -214,6 +214,9 @@ impl Store for MemoryStore {
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()> {
         let mut g = self.inner.lock();
         let app = booking.appointment_id;
+        if g.bans.contains_key(&(claim.owner, booking.email.clone())) {
+            return Err(Error::Banned);
+        }
         if g.booking_codes.contains_key(&booking.code) {
             return Err(Error::Duplicate(Duplicate::Code));
         }

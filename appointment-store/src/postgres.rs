@@ -43,8 +43,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 16;
-/// How long an operation waits for a free connection.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an operation waits for a free connection (or, while the database is down, keeps trying
+/// to open one) before it fails with [`Error::Unavailable`].
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A [`Store`] (and [`ServiceStore`]) in a Postgres database.
 ///
@@ -94,6 +95,29 @@ const CLAIM_SEATS: &str = "INSERT INTO slot_seats (appointment_id, slot_start, s
      SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
      WHERE slot_seats.seats_taken + excluded.seats_taken <= $4::bigint \
      RETURNING seats_taken";
+
+/// A whole booking in one statement: refuses a banned email, takes the seats as [`CLAIM_SEATS`]
+/// does, and inserts the booking only if the seats were taken. A unique violation on the booking
+/// fails the whole statement, seats included. Answers whether the email is banned and whether the
+/// booking was made (neither: the seats did not fit).
+const BOOK: &str = "WITH banned AS ( \
+         SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $18 AND email = $7) AS yes \
+     ), claim AS ( \
+         INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) \
+         SELECT $3, $9, $11 FROM banned WHERE NOT banned.yes AND $11 <= $19 \
+         ON CONFLICT (appointment_id, slot_start) DO UPDATE \
+         SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
+         WHERE slot_seats.seats_taken + excluded.seats_taken <= $19 \
+         RETURNING seats_taken \
+     ), booked AS ( \
+         INSERT INTO bookings (id, code, appointment_id, app_code, user_id, name, email, phone, \
+             slot_start, slot_end, attendee_count, status, description, device_id, guard_email, \
+             guard_device, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, \
+             $17 FROM claim \
+         RETURNING id \
+     ) \
+     SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM booked) AS booked";
 
 /// Gives seats back.
 const RELEASE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $3 \
@@ -584,34 +608,34 @@ impl Store for PostgresStore {
         let n = b.attendee_count.get();
         let (guard_email, guard_device) = guards(b, claim);
         let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO bookings (id, code, appointment_id, app_code, user_id, name, email, \
-             phone, slot_start, slot_end, attendee_count, status, description, device_id, \
-             guard_email, guard_device, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, \
-             $16, $17)",
-        )
-        .bind(b.id.0)
-        .bind(b.code.as_str())
-        .bind(app)
-        .bind(b.app_code.as_str())
-        .bind(b.user_id.map(|u| u.0))
-        .bind(b.name.as_str())
-        .bind(b.email.as_str())
-        .bind(b.phone.as_ref().map(|p| p.as_str()))
-        .bind(b.slot_start)
-        .bind(b.slot_end)
-        .bind(i64::from(n))
-        .bind(&b.description)
-        .bind(b.device_id.as_ref().map(|d| d.as_str()))
-        .bind(guard_email)
-        .bind(guard_device)
-        .bind(b.created_at)
-        .bind(b.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error_fk(e, Entity::Appointment))?;
-        if !claim_in(&mut tx, app, b.slot_start, n, claim.capacity).await? {
+        let row = sqlx::query(BOOK)
+            .bind(b.id.0)
+            .bind(b.code.as_str())
+            .bind(app)
+            .bind(b.app_code.as_str())
+            .bind(b.user_id.map(|u| u.0))
+            .bind(b.name.as_str())
+            .bind(b.email.as_str())
+            .bind(b.phone.as_ref().map(|p| p.as_str()))
+            .bind(b.slot_start)
+            .bind(b.slot_end)
+            .bind(i64::from(n))
+            .bind(&b.description)
+            .bind(b.device_id.as_ref().map(|d| d.as_str()))
+            .bind(guard_email)
+            .bind(guard_device)
+            .bind(b.created_at)
+            .bind(b.updated_at)
+            .bind(claim.owner.0)
+            .bind(i64::from(claim.capacity))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error_fk(e, Entity::Appointment))?;
+        if get::<bool>(&row, "banned")? {
+            tx.rollback().await.map_err(db_error)?;
+            return Err(Error::Banned);
+        }
+        if !get::<bool>(&row, "booked")? {
             let taken = taken_in(&mut tx, app, b.slot_start).await?;
             tx.rollback().await.map_err(db_error)?;
             return Err(slot_full(n, claim.capacity, taken));

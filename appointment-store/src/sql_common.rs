@@ -67,6 +67,9 @@ pub(crate) fn db_error_fk(err: sqlx::Error, missing: Entity) -> Error {
 }
 
 fn classify(err: sqlx::Error, missing: Option<Entity>) -> Error {
+    if is_unavailable(&err) {
+        return Error::unavailable(err);
+    }
     if let sqlx::Error::Database(db) = &err {
         match db.kind() {
             ErrorKind::UniqueViolation => {
@@ -81,6 +84,32 @@ fn classify(err: sqlx::Error, missing: Option<Entity>) -> Error {
         }
     }
     Error::storage(err)
+}
+
+/// Whether the database could not be reached, as opposed to refusing or failing an operation:
+/// no connection within the pool's wait, the connection refused or broken, the server shutting
+/// down or starting up (Postgres SQLSTATE class 08, 57P01-57P03, 53300), or SQLite still busy
+/// after its busy timeout.
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => {
+            #[cfg(feature = "sqlite")]
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes (primary code in the
+                // low byte).
+                let primary = db
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .map(|c| c & 0xff);
+                return matches!(primary, Some(5 | 6));
+            }
+            db.code().is_some_and(|c| {
+                c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300")
+            })
+        }
+        _ => false,
+    }
 }
 
 /// Which unique rule a violation broke, from the constraint (index) name that Postgres reports or

@@ -620,6 +620,17 @@ impl Store for SqliteStore {
         let n = b.attendee_count.get();
         let (guard_email, guard_device) = guards(b, claim);
         let mut tx = self.write().await?;
+        let banned: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM bans WHERE owner_id = $1 AND email = $2")
+                .bind(id_text(claim.owner.0))
+                .bind(b.email.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        if banned > 0 {
+            tx.rollback().await.map_err(db_error)?;
+            return Err(Error::Banned);
+        }
         sqlx::query(
             "INSERT INTO bookings (id, seq, code, appointment_id, app_code, user_id, name, email, \
              phone, slot_start, slot_end, attendee_count, status, description, device_id, \

@@ -43,7 +43,7 @@ use crate::state::AppState;
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, ban_list::analytics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &DatabaseUnavailable),
     tags(
         (name = "Authentication", description = "Tokens for users and devices"),
         (name = "Users", description = "Accounts"),
@@ -70,6 +70,53 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the 503 (with `Retry-After`) that every operation touching the database answers
+/// while the database cannot be reached. `/` touches nothing, and `/health` documents its own 503.
+struct DatabaseUnavailable;
+
+impl Modify for DatabaseUnavailable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description(
+                "The database cannot be reached right now; retry after `Retry-After` seconds",
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                    .description(Some("Seconds to wait before retrying"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for (path, item) in &mut openapi.paths.paths {
+            if path == "/" || path == "/health" {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                op.responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| response.clone().into());
+            }
+        }
     }
 }
 

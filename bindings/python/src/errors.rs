@@ -60,13 +60,19 @@ create_exception!(
     AppointmentError,
     "The store failed for a reason of its own (connection lost, disk full)."
 );
+create_exception!(
+    appointment_master,
+    UnavailableError,
+    StorageError,
+    "The store cannot be reached right now (database down or restarting); retrying later may succeed."
+);
 
 /// Builds the Python exception for an engine error, with its details as attributes.
 pub(crate) fn to_py_err(err: Error) -> PyErr {
     Python::attach(|py| {
         let message = match &err {
             // The store's own error is worth showing to an embedding program (it is not a client).
-            Error::Storage(source) => format!("{err}: {source}"),
+            Error::Storage(source) | Error::Unavailable(source) => format!("{err}: {source}"),
             _ => err.to_string(),
         };
         let (py_err, attrs): (PyErr, Vec<(&str, Py<PyAny>)>) = match &err {
@@ -105,6 +111,7 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
                 ],
             ),
             Error::Storage(_) => (StorageError::new_err(message), Vec::new()),
+            Error::Unavailable(_) => (UnavailableError::new_err(message), Vec::new()),
             _ => (AppointmentError::new_err(message), Vec::new()),
         };
         let value = py_err.value(py);
@@ -147,5 +154,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<InvalidTransitionError>(),
     )?;
     m.add("StorageError", py.get_type::<StorageError>())?;
+    m.add("UnavailableError", py.get_type::<UnavailableError>())?;
     Ok(())
 }

@@ -19,6 +19,7 @@ from appointment_master import (
     Scheduler,
     SlotFullError,
     StorageError,
+    UnavailableError,
     User,
 )
 
@@ -319,17 +320,27 @@ def test_unopenable_database_is_a_storage_error(tmp_path: Path) -> None:
     assert err.value.code == "storage"
 
 
+def test_unreachable_database_is_an_unavailable_error() -> None:
+    # Nothing listens on port 1: the store gives up within its bounded wait.
+    with pytest.raises(UnavailableError) as err:
+        Scheduler("postgres://postgres@127.0.0.1:1/appointments")
+    assert err.value.code == "unavailable"
+    assert isinstance(err.value, StorageError)
+
+
 def test_exception_hierarchy() -> None:
     import appointment_master as am
 
     kinds = [
         am.SlotFullError, am.NotFoundError, am.DuplicateError, am.BannedError,
         am.ForbiddenError, am.InvalidInputError, am.InvalidTransitionError, am.StorageError,
+        am.UnavailableError,
     ]
     for kind in kinds:
         assert issubclass(kind, AppointmentError)
         assert issubclass(kind, Exception)
-    assert len(set(kinds)) == 8
+    assert len(set(kinds)) == 9
+    assert issubclass(am.UnavailableError, am.StorageError)
     assert set(am.__all__) >= {k.__name__ for k in kinds} | {"AppointmentError", "Scheduler"}
     assert AppointmentError.__module__ == "appointment_master"
 

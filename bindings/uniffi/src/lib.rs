@@ -89,6 +89,13 @@ pub enum AppointmentError {
         /// The engine's message with the store's cause.
         detail: String,
     },
+    /// The store cannot be reached right now (database down or restarting); retrying later may
+    /// succeed.
+    #[error("{detail}")]
+    Unavailable {
+        /// The engine's message with the store's cause.
+        detail: String,
+    },
 }
 
 impl From<core::Error> for AppointmentError {
@@ -126,6 +133,9 @@ impl From<core::Error> for AppointmentError {
                 }
             }
             core::Error::Storage(source) => AppointmentError::Storage {
+                detail: format!("{detail}: {source}"),
+            },
+            core::Error::Unavailable(source) => AppointmentError::Unavailable {
                 detail: format!("{detail}: {source}"),
             },
             other => AppointmentError::Storage {

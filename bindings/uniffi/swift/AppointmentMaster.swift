@@ -2558,6 +2558,15 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          * The engine's message with the store's cause.
          */detail: String
     )
+    /**
+     * The store cannot be reached right now (database down or restarting); retrying later may
+     * succeed.
+     */
+    case Unavailable(
+        /**
+         * The engine's message with the store's cause.
+         */detail: String
+    )
 
     
 
@@ -2619,6 +2628,9 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
         case 8: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
+        case 9: return .Unavailable(
+            detail: try FfiConverterString.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2676,6 +2688,11 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
         
         case let .Storage(detail):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Unavailable(detail):
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(detail, into: &buf)
             
         }

@@ -384,8 +384,8 @@ async fn main() {
     let week = api::slot_starts(&client, &base, &http_app, 56).await;
     assert_eq!(week.len(), 56, "a week of slots");
     let pg = sqlx::PgPool::connect(&url).await.expect("connect");
-    let sql_app_id: String =
-        sqlx::query_scalar("SELECT id::text FROM appointments WHERE code = $1")
+    let (sql_app_id, owner_id): (String, String) =
+        sqlx::query_as("SELECT id::text, owner_id::text FROM appointments WHERE code = $1")
             .bind(&sql_app)
             .fetch_one(&pg)
             .await
@@ -393,6 +393,7 @@ async fn main() {
     let day0 = api::tomorrow().to_string();
     let vars = [
         ("app", sql_app_id),
+        ("owner", owner_id),
         ("code", sql_app.clone()),
         ("day0", day0),
         ("cap", cap.to_string()),

@@ -36,6 +36,7 @@ from appointment_master._native import (
     Slot,
     SlotFullError,
     StorageError,
+    UnavailableError,
     User,
 )
 
@@ -56,5 +57,6 @@ __all__ = [
     "Slot",
     "SlotFullError",
     "StorageError",
+    "UnavailableError",
     "User",
 ]

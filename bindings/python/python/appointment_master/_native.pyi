@@ -32,6 +32,7 @@ class InvalidTransitionError(AppointmentError):
     action: str
 
 class StorageError(AppointmentError): ...
+class UnavailableError(StorageError): ...
 
 @final
 class User:
