@@ -47,6 +47,9 @@ const MAX_CONNECTIONS: u32 = 16;
 /// to open one) before it fails with [`Error::Unavailable`].
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A pooled connection idle for this long is checked with a round trip before it is used.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// A [`Store`] (and [`ServiceStore`]) in a Postgres database.
 ///
 /// ```no_run
@@ -231,6 +234,18 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection in steady use needs no check (a broken one fails its statement, the
+            // pool drops it, and the caller gets Unavailable); one that sat idle may have been
+            // closed by a database restart or a firewall, so it is checked with a round trip.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < PING_IF_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    Ok(sqlx::Connection::ping(conn).await.is_ok())
+                })
+            })
             .connect_with(options)
             .await
             .map_err(db_error)?;
