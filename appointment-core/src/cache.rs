@@ -28,7 +28,7 @@ const SEAT_APPOINTMENTS: usize = 1_024;
 /// Seat pages kept per appointment (a slot listing, a day, a single slot, …).
 const PAGES_PER_APPOINTMENT: usize = 4;
 /// Larger answers are not kept; together with the limits above this bounds the cache's memory.
-const MAX_PAGE_ROWS: usize = 2_048;
+const MAX_PAGE_ROWS: usize = 1_024;
 
 /// A value and when it was read from the store.
 #[derive(Clone)]
@@ -191,7 +191,7 @@ impl ReadCache {
             return;
         }
         let ttl = self.ttl;
-        pages.pages.retain(|p| p.at <= at && at - p.at < ttl);
+        pages.pages.retain(|p| at.signed_duration_since(p.at) < ttl);
         if pages.pages.len() >= PAGES_PER_APPOINTMENT {
             pages.pages.remove(0);
         }

@@ -206,6 +206,20 @@ impl<S: Store> Scheduler<S> {
     }
 }
 
+/// See [`Scheduler::seats_will_change`].
+struct SeatsChanged<'a> {
+    cache: Option<&'a ReadCache>,
+    app: AppointmentId,
+}
+
+impl Drop for SeatsChanged<'_> {
+    fn drop(&mut self) {
+        if let Some(cache) = self.cache {
+            cache.seats_changed(self.app);
+        }
+    }
+}
+
 fn check_description(s: &str) -> Result<()> {
     if s.chars().count() > MAX_DESCRIPTION {
         return Err(Error::invalid(
@@ -304,10 +318,13 @@ impl<S: Store + ?Sized> Scheduler<S> {
         }
     }
 
-    /// Tells the read cache that seats of `app` changed.
-    fn seats_changed(&self, app: AppointmentId) {
-        if let Some(cache) = &self.cache {
-            cache.seats_changed(app);
+    /// A guard that tells the read cache that seats of `app` changed when it is dropped: after
+    /// the write it covers returns, or if the caller drops the write's future half-way (it may
+    /// have committed).
+    fn seats_will_change(&self, app: AppointmentId) -> SeatsChanged<'_> {
+        SeatsChanged {
+            cache: self.cache.as_deref(),
+            app,
         }
     }
 
@@ -419,39 +436,35 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
     /// An appointment by code; `NotFound(Appointment)` if there is none.
     pub async fn appointment(&self, code: &AppCode) -> Result<Appointment> {
-        let now = self.now();
-        if let Some(app) = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.appointment_by_code(code, now))
-        {
-            return Ok(app);
-        }
-        let app = self
-            .store
-            .appointment_by_code(code)
-            .await?
-            .ok_or(Error::NotFound(Entity::Appointment))?;
-        if let Some(cache) = &self.cache {
-            cache.put_appointment(&app, now);
-        }
-        Ok(app)
+        self.cached_appointment(
+            |cache, now| cache.appointment_by_code(code, now),
+            || self.store.appointment_by_code(code),
+        )
+        .await
     }
 
     async fn appointment_by_id(&self, id: AppointmentId) -> Result<Appointment> {
+        self.cached_appointment(
+            |cache, now| cache.appointment_by_id(id, now),
+            || self.store.appointment_by_id(id),
+        )
+        .await
+    }
+
+    /// An appointment from the read cache if it holds it, else from `load` (and then kept).
+    async fn cached_appointment<F>(
+        &self,
+        cached: impl FnOnce(&ReadCache, DateTime<Utc>) -> Option<Appointment>,
+        load: impl FnOnce() -> F,
+    ) -> Result<Appointment>
+    where
+        F: std::future::Future<Output = Result<Option<Appointment>>>,
+    {
         let now = self.now();
-        if let Some(app) = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.appointment_by_id(id, now))
-        {
+        if let Some(app) = self.cache.as_deref().and_then(|c| cached(c, now)) {
             return Ok(app);
         }
-        let app = self
-            .store
-            .appointment_by_id(id)
-            .await?
-            .ok_or(Error::NotFound(Entity::Appointment))?;
+        let app = load().await?.ok_or(Error::NotFound(Entity::Appointment))?;
         if let Some(cache) = &self.cache {
             cache.put_appointment(&app, now);
         }
@@ -672,6 +685,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
             unique_device: app.anti_scalping == AntiScalping::Strict,
             owner: app.owner,
         };
+        // Taken seats, or found the slot fuller than a cached listing said: either way the
+        // appointment's cached counters are out of date afterwards.
+        let _seats = self.seats_will_change(app.id);
         let mut attempt = 1;
         let inserted = loop {
             match self.store.insert_booking(&booking, claim).await {
@@ -682,9 +698,6 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 other => break other,
             }
         };
-        // Taken seats, or found the slot fuller than a cached listing said: either way the
-        // appointment's cached counters are out of date.
-        self.seats_changed(app.id);
         inserted.map(|()| booking)
     }
 
@@ -709,23 +722,19 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let app = self.appointment_by_id(booking.appointment_id).await?;
         let count = change.attendee_count.unwrap_or(booking.attendee_count);
         let slot = self.bookable_slot(&app, change.slot_start, count)?;
-        let moved = self
-            .store
+        let _seats = self.seats_will_change(app.id);
+        self.store
             .move_booking(booking.id, slot.start, slot.end, count.get(), app.capacity)
-            .await;
-        self.seats_changed(app.id);
-        moved
+            .await
     }
 
     /// Cancels an active booking (whoever holds its code may) and frees its seats.
     pub async fn cancel(&self, code: &BookingCode) -> Result<Booking> {
         let booking = self.booking(code).await?;
-        let ended = self
-            .store
+        let _seats = self.seats_will_change(booking.appointment_id);
+        self.store
             .end_booking(booking.id, BookingStatus::Cancelled)
-            .await;
-        self.seats_changed(booking.appointment_id);
-        ended
+            .await
     }
 
     /// The owner of the booking's appointment rejects it, freeing its seats. `Forbidden` for
@@ -738,12 +747,10 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 "only the appointment's owner can reject its bookings",
             ));
         }
-        let ended = self
-            .store
+        let _seats = self.seats_will_change(app.id);
+        self.store
             .end_booking(booking.id, BookingStatus::Rejected)
-            .await;
-        self.seats_changed(app.id);
-        ended
+            .await
     }
 
     /// The bookings of an appointment, for its owner only (`Forbidden` for anyone else).

@@ -50,9 +50,8 @@ pub struct SeatClaim {
     /// from the same device.
     pub unique_device: bool,
     /// The appointment's owner: refuse with [`crate::Error::Banned`] (before any other check) if
-    /// this owner banned the booking's email. Checked in the same atomic step as the seats, so a
-    /// ban and a booking racing each other never leave a banned email holding seats booked after
-    /// the ban.
+    /// this owner banned the booking's email. Checked within the booking's own atomic step
+    /// rather than in a separate read before it.
     pub owner: UserId,
 }
 

@@ -72,6 +72,7 @@ macro_rules! store_conformance_suite {
             ban_blocks_guests_case_insensitively,
             ban_blocks_registered_users,
             ban_wins_over_a_full_slot,
+            duplicate_wins_over_a_full_slot,
             anti_scalping_none_allows_repeats,
             anti_scalping_standard_one_per_email,
             anti_scalping_strict_needs_device_one_per_device,
@@ -218,6 +219,14 @@ impl<S: Store> Fixture<S> {
         self.sched
             .book(guest_booking(app, start, count, mail))
             .await
+    }
+
+    /// The fixture's scheduler with a read cache of its own that keeps pages for `ttl`; the
+    /// fixture's own scheduler then stands for another process on the same store.
+    pub fn cached(&self, ttl: TimeDelta) -> Scheduler<S> {
+        self.sched
+            .clone()
+            .with_read_cache(ttl.to_std().expect("a positive time to live"))
     }
 
     /// Checks invariant 3: every slot's counter equals the seats of its active bookings.
@@ -994,6 +1003,28 @@ pub mod cases {
         f.assert_counters_equal_facts(&app).await;
     }
 
+    /// Under anti-scalping, a second booking of the same email is told it is a duplicate even
+    /// when the slot it asks for is full too, on every store.
+    pub async fn duplicate_wins_over_a_full_slot<S: Store>(store: S) {
+        let f = Fixture::new(store).await;
+        let app = f
+            .appointment(AppointmentKind::Single, None, AntiScalping::Standard)
+            .await;
+        f.guest(&app.code, at(7, 9), 1, "first@example.com")
+            .await
+            .expect("book");
+        assert_err!(
+            f.guest(&app.code, at(7, 9), 1, "first@example.com").await,
+            Error::Duplicate(Duplicate::BookingEmail)
+        );
+        assert_err!(
+            f.guest(&app.code, at(7, 9), 1, "second@example.com").await,
+            Error::SlotFull { .. }
+        );
+        assert_eq!(all_bookings(&f.sched, &app).await.len(), 1);
+        f.assert_counters_equal_facts(&app).await;
+    }
+
     /// Without anti-scalping, one email may book many times.
     pub async fn anti_scalping_none_allows_repeats<S: Store>(store: S) {
         let f = Fixture::new(store).await;
@@ -1624,10 +1655,7 @@ pub mod cases {
     /// rejections in its very next listing, however long its cache keeps pages.
     pub async fn read_cache_shows_its_own_writes_at_once<S: Store>(store: S) {
         let f = Fixture::new(store).await;
-        let cached = f
-            .sched
-            .clone()
-            .with_read_cache(std::time::Duration::from_secs(3600));
+        let cached = f.cached(TimeDelta::hours(1));
         let app = f
             .appointment(AppointmentKind::Group, Some(5), AntiScalping::None)
             .await;
@@ -1678,10 +1706,7 @@ pub mod cases {
     pub async fn read_cache_shows_other_writers_after_its_ttl<S: Store>(store: S) {
         let f = Fixture::new(store).await;
         let ttl = TimeDelta::seconds(2);
-        let cached = f
-            .sched
-            .clone()
-            .with_read_cache(ttl.to_std().expect("a positive ttl"));
+        let cached = f.cached(ttl);
         let app = f
             .appointment(AppointmentKind::Single, None, AntiScalping::None)
             .await;
@@ -1719,10 +1744,7 @@ pub mod cases {
     /// listing equals the store's counters (no page read before a booking outlives it).
     pub async fn race_read_cache_listings_and_bookings<S: Store>(store: S) {
         let f = Fixture::new(store).await;
-        let cached = f
-            .sched
-            .clone()
-            .with_read_cache(std::time::Duration::from_secs(3600));
+        let cached = f.cached(TimeDelta::hours(1));
         let app = f
             .appointment(AppointmentKind::Group, Some(1000), AntiScalping::None)
             .await;

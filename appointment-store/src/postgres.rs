@@ -99,28 +99,28 @@ const CLAIM_SEATS: &str = "INSERT INTO slot_seats (appointment_id, slot_start, s
      WHERE slot_seats.seats_taken + excluded.seats_taken <= $4::bigint \
      RETURNING seats_taken";
 
-/// A whole booking in one statement: refuses a banned email, takes the seats as [`CLAIM_SEATS`]
-/// does, and inserts the booking only if the seats were taken. A unique violation on the booking
-/// fails the whole statement, seats included. Answers whether the email is banned and whether the
-/// booking was made (neither: the seats did not fit).
+/// A whole booking in one statement: refuses a banned email, inserts the booking (a unique
+/// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Answers whether
+/// the email is banned and whether the seats were taken; when they were not, the caller rolls the
+/// transaction (and with it the booking row) back.
 const BOOK: &str = "WITH banned AS ( \
          SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $18 AND email = $7) AS yes \
-     ), claim AS ( \
-         INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) \
-         SELECT $3, $9, $11 FROM banned WHERE NOT banned.yes AND $11 <= $19 \
-         ON CONFLICT (appointment_id, slot_start) DO UPDATE \
-         SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
-         WHERE slot_seats.seats_taken + excluded.seats_taken <= $19 \
-         RETURNING seats_taken \
      ), booked AS ( \
          INSERT INTO bookings (id, code, appointment_id, app_code, user_id, name, email, phone, \
              slot_start, slot_end, attendee_count, status, description, device_id, guard_email, \
              guard_device, created_at, updated_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, \
-             $17 FROM claim \
+             $17 FROM banned WHERE NOT banned.yes \
          RETURNING id \
+     ), claim AS ( \
+         INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) \
+         SELECT $3, $9, $11 FROM booked WHERE $11 <= $19 \
+         ON CONFLICT (appointment_id, slot_start) DO UPDATE \
+         SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
+         WHERE slot_seats.seats_taken + excluded.seats_taken <= $19 \
+         RETURNING seats_taken \
      ) \
-     SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM booked) AS booked";
+     SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked";
 
 /// Gives seats back.
 const RELEASE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $3 \
@@ -243,7 +243,9 @@ impl PostgresStore {
                     if meta.idle_for < PING_IF_IDLE_FOR {
                         return Ok(true);
                     }
-                    Ok(sqlx::Connection::ping(conn).await.is_ok())
+                    // A failed check closes the connection and the pool opens another.
+                    sqlx::Connection::ping(conn).await?;
+                    Ok(true)
                 })
             })
             .connect_with(options)

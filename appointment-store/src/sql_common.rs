@@ -88,7 +88,8 @@ fn classify(err: sqlx::Error, missing: Option<Entity>) -> Error {
 
 /// Whether the database could not be reached, as opposed to refusing or failing an operation:
 /// no connection within the pool's wait, the connection refused or broken, the server shutting
-/// down or starting up (Postgres SQLSTATE class 08, 57P01-57P03, 53300), or SQLite still busy
+/// down or starting up (Postgres SQLSTATE class 08 but for 08P01, a protocol violation, which is
+/// a bug; 57P01-57P03; 53300), or SQLite still busy
 /// after its busy timeout.
 fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
@@ -105,7 +106,8 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
                 return matches!(primary, Some(5 | 6));
             }
             db.code().is_some_and(|c| {
-                c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300")
+                (c.starts_with("08") && c != "08P01")
+                    || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300")
             })
         }
         _ => false,
