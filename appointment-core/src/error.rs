@@ -63,9 +63,9 @@ pub enum Error {
 
     /// The store cannot be reached right now: the database is down or restarting, refuses
     /// connections, or no connection became free within the store's wait. Transient: the same
-    /// call may succeed later. A write refused this way before it reached the database changed
-    /// nothing; one whose connection broke while committing may or may not have been applied (look
-    /// it up by its code before retrying a booking).
+    /// call may succeed later. A booking, reschedule, cancel or reject that fails this way was not
+    /// applied; a connection lost while committing one is [`Error::Storage`] instead, since the
+    /// commit may have happened.
     #[error("storage temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }

@@ -4,7 +4,8 @@
 //! Keys are scoped by endpoint and caller (the user of a valid bearer token, else the device of a
 //! valid device token, else "guest"), and bound to a fingerprint of the request body: the same key
 //! with another body is a 422; a key whose first request is still running is a 409. Answers are
-//! kept for 24 hours; server errors are not kept, so such a request can be retried.
+//! kept for 24 hours, server errors too (a 500 may hide a booking that was made), except a 503:
+//! the database could not be reached, nothing was done, and the request can be retried.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -146,8 +147,10 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     }
 }
 
-/// Runs the request and records its answer under `scoped_key` (server errors release the key
-/// instead, so that the request can be retried).
+/// Runs the request and records its answer under `scoped_key`. A 503 releases the key instead,
+/// so that the request can be retried: it promises that nothing was applied. Any other server
+/// error is recorded like an answer, since the booking may have been made (a connection lost while
+/// committing): retrying with the same key replays it rather than risking a second booking.
 async fn run_and_record(state: AppState, scoped_key: String, next: Next, req: Request) -> Response {
     let resp = next.run(req).await;
     let (rparts, rbody) = resp.into_parts();
@@ -158,7 +161,7 @@ async fn run_and_record(state: AppState, scoped_key: String, next: Next, req: Re
             return ApiError::internal(&e).into_response();
         }
     };
-    let kept = if rparts.status.is_server_error() {
+    let kept = if rparts.status == StatusCode::SERVICE_UNAVAILABLE {
         state.store.release_idempotency_key(&scoped_key).await
     } else {
         let text = String::from_utf8_lossy(&rbytes);

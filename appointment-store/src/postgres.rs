@@ -33,9 +33,9 @@ use uuid::Uuid;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{
-    AppointmentRow, BanRow, BookingRow, UserRow, booking_not_found, corrupt, db_error, db_error_fk,
-    end_action, guards, idempotency_state, limit_offset, slot_full, stored_status, to_count,
-    to_u32,
+    AppointmentRow, BanRow, BookingRow, UserRow, booking_not_found, commit_error, corrupt,
+    db_error, db_error_fk, end_action, guards, idempotency_state, limit_offset, slot_full,
+    stored_status, to_count, to_u32,
 };
 
 /// The embedded migrations of the Postgres schema.
@@ -658,7 +658,7 @@ impl Store for PostgresStore {
             return Err(slot_full(n, claim.capacity, taken));
         }
         self.before_commit().await?;
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(commit_error)
     }
 
     async fn move_booking(
@@ -740,7 +740,7 @@ impl Store for PostgresStore {
         .ok_or_else(booking_not_found)?;
         let booking = booking_from(&row)?;
         self.before_commit().await?;
-        tx.commit().await.map_err(db_error)?;
+        tx.commit().await.map_err(commit_error)?;
         Ok(booking)
     }
 
@@ -784,7 +784,7 @@ impl Store for PostgresStore {
         )
         .await?;
         self.before_commit().await?;
-        tx.commit().await.map_err(db_error)?;
+        tx.commit().await.map_err(commit_error)?;
         Ok(booking)
     }
 

@@ -86,6 +86,40 @@ fn classify(err: sqlx::Error, missing: Option<Entity>) -> Error {
     Error::storage(err)
 }
 
+/// A commit whose answer never came back: the database may or may not have applied it.
+#[cfg(feature = "postgres")]
+#[derive(Debug)]
+pub(crate) struct CommitOutcomeUnknown(sqlx::Error);
+
+#[cfg(feature = "postgres")]
+impl fmt::Display for CommitOutcomeUnknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the connection failed while committing, so whether the commit was applied is unknown"
+        )
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl std::error::Error for CommitOutcomeUnknown {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Maps the error of a `COMMIT` sent over the network. A lost connection there is not
+/// [`Error::Unavailable`] (which promises that nothing was applied) but [`Error::Storage`]: the
+/// outcome is unknown.
+#[cfg(feature = "postgres")]
+pub(crate) fn commit_error(err: sqlx::Error) -> Error {
+    if is_unavailable(&err) {
+        Error::storage(CommitOutcomeUnknown(err))
+    } else {
+        db_error(err)
+    }
+}
+
 /// Whether the database could not be reached, as opposed to refusing or failing an operation:
 /// no connection within the pool's wait, the connection refused or broken, the server shutting
 /// down or starting up (Postgres SQLSTATE class 08 but for 08P01, a protocol violation, which is
@@ -386,6 +420,35 @@ pub(crate) fn idempotency_state(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn io(kind: std::io::ErrorKind) -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::from(kind))
+    }
+
+    #[test]
+    fn lost_connections_and_pool_timeouts_are_unavailable() {
+        for err in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            io(std::io::ErrorKind::ConnectionRefused),
+            io(std::io::ErrorKind::ConnectionReset),
+        ] {
+            let mapped = db_error(err);
+            assert!(matches!(mapped, Error::Unavailable(_)), "{mapped:?}");
+        }
+        let other = db_error(sqlx::Error::RowNotFound);
+        assert!(matches!(other, Error::Storage(_)), "{other:?}");
+    }
+
+    /// A connection lost while committing may have committed: not "unavailable" (which
+    /// promises nothing was applied, so a retry is safe) but a storage failure.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_connection_lost_while_committing_is_not_a_safe_retry() {
+        let mapped = commit_error(io(std::io::ErrorKind::ConnectionReset));
+        assert!(matches!(mapped, Error::Storage(_)), "{mapped:?}");
+        assert!(!mapped.is_transient());
+    }
 
     #[test]
     fn unique_violations_map_to_their_rule() {
