@@ -30,8 +30,17 @@ impl Application {
     /// Opens the store, resolves the JWT secret and binds the listener (port 0 picks a free
     /// port). Once this returns, the port accepts connections.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let secret = resolve_jwt_secret(&config)?;
         let store = storage::connect(&config.database_url).await?;
+        Self::build_with_store(config, store).await
+    }
+
+    /// As [`Application::build`], on a store the caller opened (its own backend, or one it keeps
+    /// a handle to); `config.database_url` only locates the development secret file.
+    pub async fn build_with_store(
+        config: Config,
+        store: std::sync::Arc<dyn appointment_store::ServiceStore>,
+    ) -> Result<Self, StartupError> {
+        let secret = resolve_jwt_secret(&config)?;
         let state = AppState::new(
             store,
             TokenKeys::new(secret.expose().as_bytes()),

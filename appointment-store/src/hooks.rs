@@ -21,6 +21,14 @@ pub enum Fault {
         /// Notified once the write has reached the point just before its commit.
         reached: Arc<Notify>,
     },
+    /// Signal `reached`, wait for `resume`, then commit as usual: holds a write in flight for as
+    /// long as the test needs (e.g. across a graceful shutdown).
+    Pause {
+        /// Notified once the write has reached the point just before its commit.
+        reached: Arc<Notify>,
+        /// The write commits once this is notified.
+        resume: Arc<Notify>,
+    },
     /// Abort the whole process, as a crash would (for tests that run the write in a child
     /// process).
     Abort,
@@ -57,6 +65,11 @@ impl Hooks {
             Some(Fault::Hang { reached }) => {
                 reached.notify_one();
                 std::future::pending::<()>().await;
+                Ok(())
+            }
+            Some(Fault::Pause { reached, resume }) => {
+                reached.notify_one();
+                resume.notified().await;
                 Ok(())
             }
             Some(Fault::Abort) => std::process::abort(),

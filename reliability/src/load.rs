@@ -24,6 +24,8 @@ pub struct Attempt {
     pub error_code: Option<String>,
     /// From sending to the full answer.
     pub latency: Duration,
+    /// When it was sent.
+    pub sent_at: Instant,
 }
 
 /// What a run of attempts gives.
@@ -161,6 +163,7 @@ pub async fn run(
                     seats,
                     error_code: None,
                     latency: Duration::ZERO,
+                    sent_at: t0,
                 };
                 if let Ok(res) = client.post(url).json(&b).send().await {
                     a.status = res.status().as_u16();

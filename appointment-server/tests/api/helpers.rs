@@ -1,6 +1,6 @@
 //! `spawn_app()` and friends.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use appointment_server::config::{Config, LogFormat, Secret};
 use appointment_server::{Application, telemetry};
@@ -113,6 +113,86 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
 
 /// Starts a server on a fresh database (a SQLite file in a temp dir, or a new Postgres database
 /// in the `api_postgres` binary), with bcrypt cost 4. `None` when the Postgres tests are skipped.
+fn test_config(database_url: String) -> Config {
+    Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        database_url,
+        jwt_secret: Some(Secret::new(SECRET)),
+        bcrypt_cost: 4,
+        login_rate_per_minute: 1000,
+        ..Config::default()
+    }
+}
+
+/// A server on a SQLite store the test keeps a handle to, run the way the binary runs it: on a
+/// runtime of its own that is dropped as soon as the server returns (as the process would exit),
+/// so that whatever the server did not finish is cut off.
+// Used by `tests/api` only: its copy in `tests/api_postgres` has no shutdown test.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub struct StoppableApp {
+    /// The server, as the other tests see it.
+    pub app: TestApp,
+    /// The store the server runs on (its fault hooks are shared with the server's).
+    pub store: appointment_store::SqliteStore,
+    /// The database file's URL.
+    pub database_url: String,
+    /// Starts the graceful shutdown.
+    pub stop: oneshot::Sender<()>,
+    /// Answers once the server has returned and its runtime is gone.
+    pub served: oneshot::Receiver<std::io::Result<()>>,
+}
+
+#[allow(dead_code)]
+pub async fn spawn_stoppable_app() -> StoppableApp {
+    init_logs();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let (ready, started) = oneshot::channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (done, served) = oneshot::channel();
+    let url = database_url.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let result = rt.block_on(async move {
+            let store = appointment_store::SqliteStore::connect(&url)
+                .await
+                .expect("open the store");
+            let app = Application::build_with_store(test_config(url), Arc::new(store.clone()))
+                .await
+                .expect("the server starts");
+            let _ = ready.send((app.port(), app.state().clone(), store));
+            app.run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        drop(rt);
+        let _ = done.send(result);
+    });
+    let (port, state, store) = started.await.expect("the server thread starts");
+    // This server stops through `stop`; the sender a `TestApp` holds is never used.
+    let (unused, _) = oneshot::channel::<()>();
+    StoppableApp {
+        app: TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: Client::new(),
+            state,
+            _dir: dir,
+            _stop: unused,
+        },
+        store,
+        database_url,
+        stop,
+        served,
+    }
+}
+
 pub async fn spawn_app() -> Option<TestApp> {
     spawn_app_with(|_| {}).await
 }
@@ -126,15 +206,7 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Config)) -> Option<TestApp> {
     } else {
         format!("sqlite://{}", dir.path().join("test.db").display())
     };
-    let mut config = Config {
-        host: [127, 0, 0, 1].into(),
-        port: 0,
-        database_url,
-        jwt_secret: Some(Secret::new(SECRET)),
-        bcrypt_cost: 4,
-        login_rate_per_minute: 1000,
-        ..Config::default()
-    };
+    let mut config = test_config(database_url);
     f(&mut config);
     let app = Application::build(config).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());

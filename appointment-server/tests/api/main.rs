@@ -15,4 +15,5 @@ mod errors;
 mod health;
 mod idempotency;
 mod openapi;
+mod shutdown;
 mod users;
