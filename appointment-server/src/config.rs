@@ -87,7 +87,12 @@ pub struct Config {
     /// zero turns the cache off. This server's own writes show at once; another replica's after
     /// at most this long.
     pub read_cache: std::time::Duration,
+    /// The longest a request may run; past it the client gets a 504 (the work is abandoned).
+    pub request_timeout: std::time::Duration,
 }
+
+/// The default of [`Config::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The default of [`Config::read_cache`].
 pub const DEFAULT_READ_CACHE: std::time::Duration = std::time::Duration::from_millis(500);
@@ -123,6 +128,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             log_format: LogFormat::Json,
             read_cache: DEFAULT_READ_CACHE,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -218,6 +224,19 @@ impl Config {
                     ))
                 })?;
         }
+        if let Some(ms) = get("REQUEST_TIMEOUT_MS") {
+            c.request_timeout = ms
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=3_600_000).contains(n))
+                .map(std::time::Duration::from_millis)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "REQUEST_TIMEOUT_MS must be 1 to 3600000 milliseconds, not {ms:?}"
+                    ))
+                })?;
+        }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
                 "pretty" | "text" => LogFormat::Pretty,
@@ -307,6 +326,13 @@ mod tests {
         assert!(cfg(&[("PORT", "eighty")]).is_err());
         assert!(cfg(&[("BCRYPT_COST", "2")]).is_err());
         assert!(cfg(&[("READ_CACHE_MS", "soon")]).is_err());
+        assert!(cfg(&[("REQUEST_TIMEOUT_MS", "0")]).is_err());
+        assert_eq!(
+            cfg(&[("REQUEST_TIMEOUT_MS", "1500")])
+                .unwrap()
+                .request_timeout,
+            std::time::Duration::from_millis(1500)
+        );
         assert!(cfg(&[("READ_CACHE_MS", "3600000")]).is_err());
         assert_eq!(cfg(&[]).unwrap().read_cache, DEFAULT_READ_CACHE);
         assert!(cfg(&[("READ_CACHE_MS", "0")]).unwrap().read_cache.is_zero());

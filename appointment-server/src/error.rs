@@ -122,6 +122,18 @@ impl ApiError {
         err
     }
 
+    /// 504: the request ran past the service's deadline (e.g. a database that stopped answering
+    /// without closing its connections) and was abandoned; whether a write in it took effect is
+    /// unknown.
+    pub fn timeout() -> Self {
+        tracing::warn!("request timed out");
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "timeout",
+            "the request did not finish in time and was abandoned; it may or may not have taken effect",
+        )
+    }
+
     /// The `Retry-After` seconds sent with the answer, if any.
     pub fn retry_after(&self) -> Option<u32> {
         self.retry_after

@@ -52,6 +52,7 @@ impl Application {
         let state = AppState {
             trust_forwarded_for: config.trust_forwarded_for,
             scheduler: state.scheduler.with_read_cache(config.read_cache),
+            request_timeout: config.request_timeout,
             ..state
         };
         let router = app(state.clone(), &config.cors_origins);

@@ -30,6 +30,8 @@ pub struct AppState {
     /// A bcrypt hash of a random password, verified against for unknown emails so that a login
     /// takes as long whether or not the account exists.
     pub dummy_hash: Arc<str>,
+    /// The longest a request may run before it is answered with a 504.
+    pub request_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,6 +63,7 @@ impl AppState {
             ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_rate))),
             trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),
+            request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
         })
     }
 }

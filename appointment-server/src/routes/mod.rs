@@ -9,7 +9,7 @@ pub mod users;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -74,7 +74,8 @@ impl Modify for BearerAuth {
 }
 
 /// Documents the 503 (with `Retry-After`) that every operation touching the database answers
-/// while the database cannot be reached. `/` touches nothing, and `/health` documents its own 503.
+/// while the database cannot be reached, and the 504 of a request that ran past the deadline.
+/// `/` touches nothing; `/health` keeps its own 503 (its body is the health report).
 struct DatabaseUnavailable;
 
 impl Modify for DatabaseUnavailable {
@@ -99,8 +100,19 @@ impl Modify for DatabaseUnavailable {
                     .build(),
             )
             .build();
+        let timeout = ResponseBuilder::new()
+            .description(
+                "The request ran past the service's deadline and was abandoned; it may or may not have taken effect",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
         for (path, item) in &mut openapi.paths.paths {
-            if path == "/" || path == "/health" {
+            if path == "/" {
                 continue;
             }
             let operations = [
@@ -115,6 +127,10 @@ impl Modify for DatabaseUnavailable {
                     .responses
                     .entry("503".to_owned())
                     .or_insert_with(|| response.clone().into());
+                op.responses
+                    .responses
+                    .entry("504".to_owned())
+                    .or_insert_with(|| timeout.clone().into());
             }
         }
     }
@@ -127,6 +143,15 @@ pub fn openapi_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
+}
+
+/// Answers 504 when a request runs past the deadline, abandoning its work (a store call waiting on a
+/// database that went silent is dropped, and its transaction with it).
+async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::timeout().into_response(),
+    }
 }
 
 /// Refuses a declared body over the limit before anything reads it.
@@ -196,6 +221,7 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// The whole service: routes, Swagger UI at `/swagger-ui`, the spec at `/openapi.json`, and the
 /// middleware (request ids, logs, CORS, body limit, panics as JSON 500s).
 pub fn app(state: AppState, cors_origins: &[String]) -> Router {
+    let deadline = middleware::from_fn_with_state(state.clone(), deadline);
     let booking_posts = Router::new()
         .route("/appointments/book", post(bookings::book_guest))
         .route(
@@ -287,6 +313,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(CatchPanicLayer::custom(panic_response))
+            .layer(deadline)
             .layer(cors(cors_origins))
             .layer(middleware::from_fn(limit_declared_length))
             .layer(DefaultBodyLimit::max(BODY_LIMIT)),

@@ -145,7 +145,7 @@ pub struct StoppableApp {
 }
 
 #[allow(dead_code)]
-pub async fn spawn_stoppable_app() -> StoppableApp {
+pub async fn spawn_stoppable_app(f: impl FnOnce(&mut Config) + Send + 'static) -> StoppableApp {
     init_logs();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
@@ -163,7 +163,9 @@ pub async fn spawn_stoppable_app() -> StoppableApp {
             let store = appointment_store::SqliteStore::connect(&url)
                 .await
                 .expect("open the store");
-            let app = Application::build_with_store(test_config(url), Arc::new(store.clone()))
+            let mut config = test_config(url);
+            f(&mut config);
+            let app = Application::build_with_store(config, Arc::new(store.clone()))
                 .await
                 .expect("the server starts");
             let _ = ready.send((app.port(), app.state().clone(), store));

@@ -12,7 +12,7 @@ use crate::helpers::{expect_json, spawn_stoppable_app};
 
 #[tokio::test]
 async fn a_booking_in_flight_at_shutdown_is_answered_and_kept() {
-    let s = spawn_stoppable_app().await;
+    let s = spawn_stoppable_app(|_| {}).await;
     let app = &s.app;
     let owner = app.user("owner").await;
     let appointment = app.appointment(&owner, 1, json!({})).await;
