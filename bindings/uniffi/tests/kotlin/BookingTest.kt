@@ -197,6 +197,16 @@ fun main() {
         }
     }
 
+    check("an unreachable database throws Unavailable") {
+        // Nothing listens on port 1: the store gives up within its bounded wait.
+        try {
+            Scheduler.open("postgres://postgres@127.0.0.1:1/appointments")
+            throw AssertionError("must fail")
+        } catch (e: AppointmentException.Unavailable) {
+            expect(e.detail.isNotEmpty(), "$e")
+        }
+    }
+
     s.close()
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0) exitProcess(1)
