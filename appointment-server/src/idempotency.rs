@@ -141,8 +141,18 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     match task.await {
         Ok(resp) => resp,
         Err(e) => {
-            let _ = state.store.release_idempotency_key(&scoped_key).await;
-            ApiError::internal(&e).into_response()
+            // The request died half way (a panic), perhaps after its commit: keep the answer
+            // like any other 500, so that a retry cannot book twice.
+            let err = ApiError::internal(&e);
+            let body = serde_json::to_string(err.body()).unwrap_or_default();
+            let kept = state
+                .store
+                .complete_idempotency_key(&scoped_key, err.status().as_u16(), &body)
+                .await;
+            if let Err(e) = kept {
+                tracing::error!(error = %e, "could not record an idempotent answer");
+            }
+            err.into_response()
         }
     }
 }

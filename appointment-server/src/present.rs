@@ -23,6 +23,11 @@ async fn schedules(
     Ok(out)
 }
 
+/// One booking as answered, with its appointment's schedule at hand (no store read).
+pub fn booking_of(b: &Booking, schedule: &Schedule) -> BookingResponse {
+    BookingResponse::new(b, Some(schedule.local_date(b.slot_start)))
+}
+
 /// One booking as answered.
 pub async fn booking(state: &AppState, b: &Booking) -> ApiResult<BookingResponse> {
     let zones = schedules(state, std::slice::from_ref(b)).await?;

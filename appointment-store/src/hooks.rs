@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 pub enum Fault {
     /// Fail the write with a storage error (the transaction is dropped without a commit).
     Error,
+    /// Fail the write as if the database could not be reached (the transaction is dropped
+    /// without a commit).
+    Unavailable,
     /// Signal `reached`, then never finish, so that the caller can drop the future half way.
     Hang {
         /// Notified once the write has reached the point just before its commit.
@@ -62,6 +65,7 @@ impl Hooks {
         match fault {
             None => Ok(()),
             Some(Fault::Error) => Err(Error::storage(InjectedFault)),
+            Some(Fault::Unavailable) => Err(Error::unavailable(InjectedFault)),
             Some(Fault::Hang { reached }) => {
                 reached.notify_one();
                 std::future::pending::<()>().await;

@@ -77,6 +77,7 @@ async fn book(
     let app_code = AppCode::parse(&req.app_code)?;
     let slot_start = parse_instant("start_time", &req.start_time)?;
     let device_id = device(state, req.device_token.as_deref(), header_device)?;
+    let attendee_count = attendees(req.attendee_count)?;
     check_slot_agrees(
         state,
         &app_code,
@@ -85,12 +86,15 @@ async fn book(
         req.date.as_deref(),
     )
     .await?;
+    // Read before booking, so that nothing after the commit needs the database: a failure there
+    // would answer an error for a booking that was made.
+    let app = state.scheduler.appointment(&app_code).await?;
     let booking = state
         .scheduler
         .book(NewBooking {
             app_code,
             slot_start,
-            attendee_count: attendees(req.attendee_count)?,
+            attendee_count,
             booker,
             description: req.description.unwrap_or_default(),
             device_id,
@@ -98,7 +102,7 @@ async fn book(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(present::booking(state, &booking).await?),
+        Json(present::booking_of(&booking, &app.schedule)),
     ))
 }
 

@@ -147,12 +147,16 @@ pub fn openapi_json() -> String {
 
 /// Answers 504 when a request runs past the deadline, abandoning its work (a store call waiting on a
 /// database that went silent is dropped, and its transaction with it).
-async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => ApiError::timeout().into_response(),
     }
 }
+
+/// How much longer than the handlers' deadline the whole request (with its `Idempotency-Key`
+/// bookkeeping) may take before the outer deadline answers 504.
+const OUTER_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Refuses a declared body over the limit before anything reads it.
 async fn limit_declared_length(req: Request, next: Next) -> Response {
@@ -221,13 +225,18 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// The whole service: routes, Swagger UI at `/swagger-ui`, the spec at `/openapi.json`, and the
 /// middleware (request ids, logs, CORS, body limit, panics as JSON 500s).
 pub fn app(state: AppState, cors_origins: &[String]) -> Router {
-    let deadline = middleware::from_fn_with_state(state.clone(), deadline);
+    // The handlers' deadline sits inside the idempotency middleware, so that a 504 is the answer
+    // it records; the outer one also bounds that bookkeeping.
+    let handler_deadline = middleware::from_fn_with_state(state.request_timeout, deadline);
+    let outer_deadline =
+        middleware::from_fn_with_state(state.request_timeout + OUTER_DEADLINE_MARGIN, deadline);
     let booking_posts = Router::new()
         .route("/appointments/book", post(bookings::book_guest))
         .route(
             "/appointments/book/registered",
             post(bookings::book_registered),
         )
+        .route_layer(handler_deadline.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency));
 
     let api = Router::new()
@@ -269,6 +278,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
                 .post(ban_list::add_ban)
                 .delete(ban_list::remove_ban),
         )
+        .route_layer(handler_deadline)
         .merge(booking_posts)
         .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
         .fallback(|| async { ApiError::route_not_found() })
@@ -313,8 +323,8 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(CatchPanicLayer::custom(panic_response))
-            .layer(deadline)
             .layer(cors(cors_origins))
+            .layer(outer_deadline)
             .layer(middleware::from_fn(limit_declared_length))
             .layer(DefaultBodyLimit::max(BODY_LIMIT)),
     )

@@ -41,6 +41,14 @@ async fn a_booking_in_flight_at_shutdown_is_answered_and_kept() {
     // Stop the server while the booking is half way. Were the server to return now, its runtime
     // would be dropped with the booking unanswered.
     s.stop.send(()).unwrap();
+    // Let the booking go only once the server has taken the stop (it refuses new connections).
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut attempts = 0;
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        attempts += 1;
+        assert!(attempts < 100_000, "the server still accepts connections");
+        tokio::task::yield_now().await;
+    }
     resume.notify_one();
 
     let res = in_flight

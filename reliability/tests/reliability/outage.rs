@@ -156,7 +156,7 @@ async fn a_database_outage_answers_in_bounded_time_and_the_server_recovers_by_it
     .await;
     assert_eq!(after.count(201), 200, "after recovery: {}", after.summary());
 
-    // The 503 released its Idempotency-Key (nothing was done): the retry books.
+    // The 503 left nothing under its Idempotency-Key (nothing was done): the retry books.
     let res = client
         .post(format!("{}/appointments/book", server.base))
         .header("Idempotency-Key", "booked-during-the-outage")
