@@ -33,9 +33,9 @@ use uuid::Uuid;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{
-    AppointmentRow, BanRow, BookingRow, UserRow, booking_not_found, commit_error, corrupt,
+    ReadRow, appointment_from, ban_from, booking_from, booking_not_found, commit_error, corrupt,
     db_error, db_error_fk, end_action, guards, idempotency_state, limit_offset, slot_full,
-    stored_status, to_count, to_u32,
+    stored_status, to_count, to_u32, user_from,
 };
 
 /// The embedded migrations of the Postgres schema.
@@ -146,75 +146,37 @@ where
     row.try_get(col).map_err(db_error)
 }
 
-fn user_from(row: &PgRow) -> Result<User> {
-    UserRow {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        email: get(row, "email")?,
-        phone: get(row, "phone")?,
-        password_hash: get(row, "password_hash")?,
-        created_at: get(row, "created_at")?,
+impl ReadRow for PgRow {
+    fn text(&self, col: &str) -> Result<String> {
+        get(self, col)
     }
-    .into_domain()
-}
-
-fn appointment_from(row: &PgRow) -> Result<Appointment> {
-    AppointmentRow {
-        id: get(row, "id")?,
-        code: get(row, "code")?,
-        owner: get(row, "owner_id")?,
-        title: get(row, "title")?,
-        description: get(row, "description")?,
-        kind: get(row, "kind")?,
-        capacity: get(row, "capacity")?,
-        anti_scalping: get(row, "anti_scalping")?,
-        status: get(row, "status")?,
-        start_date: get::<NaiveDate>(row, "start_date")?,
-        end_date: get::<NaiveDate>(row, "end_date")?,
-        window_start: get::<NaiveTime>(row, "window_start")?,
-        window_end: get::<NaiveTime>(row, "window_end")?,
-        slot_minutes: get(row, "slot_minutes")?,
-        buffer_minutes: get(row, "buffer_minutes")?,
-        time_zone: get(row, "time_zone")?,
-        weekdays: get(row, "weekdays")?,
-        min_notice_minutes: get(row, "min_notice_minutes")?,
-        horizon_days: get(row, "horizon_days")?,
-        single_event: get(row, "single_event")?,
-        created_at: get(row, "created_at")?,
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        get(self, col)
     }
-    .into_domain()
-}
-
-fn booking_from(row: &PgRow) -> Result<Booking> {
-    BookingRow {
-        id: get(row, "id")?,
-        code: get(row, "code")?,
-        appointment_id: get(row, "appointment_id")?,
-        app_code: get(row, "app_code")?,
-        user_id: get(row, "user_id")?,
-        name: get(row, "name")?,
-        email: get(row, "email")?,
-        phone: get(row, "phone")?,
-        slot_start: get(row, "slot_start")?,
-        slot_end: get(row, "slot_end")?,
-        attendee_count: get(row, "attendee_count")?,
-        status: get(row, "status")?,
-        description: get(row, "description")?,
-        device_id: get(row, "device_id")?,
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
+    fn int(&self, col: &str) -> Result<i64> {
+        get(self, col)
     }
-    .into_domain()
-}
-
-fn ban_from(row: &PgRow) -> Result<Ban> {
-    BanRow {
-        id: get(row, "id")?,
-        owner: get(row, "owner_id")?,
-        email: get(row, "email")?,
-        created_at: get(row, "created_at")?,
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        get(self, col)
     }
-    .into_domain()
+    fn flag(&self, col: &str) -> Result<bool> {
+        get(self, col)
+    }
+    fn uuid(&self, col: &str) -> Result<Uuid> {
+        get(self, col)
+    }
+    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>> {
+        get(self, col)
+    }
+    fn instant(&self, col: &str) -> Result<DateTime<Utc>> {
+        get(self, col)
+    }
+    fn date(&self, col: &str) -> Result<NaiveDate> {
+        get(self, col)
+    }
+    fn clock(&self, col: &str) -> Result<NaiveTime> {
+        get(self, col)
+    }
 }
 
 impl PostgresStore {

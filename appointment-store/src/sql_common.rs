@@ -175,6 +175,97 @@ pub(crate) fn duplicate_kind(constraint: Option<&str>, message: &str) -> Duplica
     Duplicate::Code
 }
 
+/// A result row of either SQL backend, read column by column in the types the row structs hold.
+/// Each backend decodes its own column encodings (Postgres: `uuid`, `timestamptz`, `date`, `time`,
+/// `boolean`; SQLite: text, integer microseconds, 0/1).
+pub(crate) trait ReadRow {
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+    fn flag(&self, col: &str) -> Result<bool>;
+    fn uuid(&self, col: &str) -> Result<Uuid>;
+    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>>;
+    fn instant(&self, col: &str) -> Result<DateTime<Utc>>;
+    fn date(&self, col: &str) -> Result<NaiveDate>;
+    fn clock(&self, col: &str) -> Result<NaiveTime>;
+}
+
+/// A user from a row of `users` (its columns by name).
+pub(crate) fn user_from(row: &impl ReadRow) -> Result<User> {
+    UserRow {
+        id: row.uuid("id")?,
+        name: row.text("name")?,
+        email: row.text("email")?,
+        phone: row.opt_text("phone")?,
+        password_hash: row.text("password_hash")?,
+        created_at: row.instant("created_at")?,
+    }
+    .into_domain()
+}
+
+/// An appointment from a row of `appointments`.
+pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
+    AppointmentRow {
+        id: row.uuid("id")?,
+        code: row.text("code")?,
+        owner: row.uuid("owner_id")?,
+        title: row.text("title")?,
+        description: row.text("description")?,
+        kind: row.text("kind")?,
+        capacity: row.int("capacity")?,
+        anti_scalping: row.text("anti_scalping")?,
+        status: row.text("status")?,
+        start_date: row.date("start_date")?,
+        end_date: row.date("end_date")?,
+        window_start: row.clock("window_start")?,
+        window_end: row.clock("window_end")?,
+        slot_minutes: row.int("slot_minutes")?,
+        buffer_minutes: row.int("buffer_minutes")?,
+        time_zone: row.text("time_zone")?,
+        weekdays: row.int("weekdays")?,
+        min_notice_minutes: row.int("min_notice_minutes")?,
+        horizon_days: row.opt_int("horizon_days")?,
+        single_event: row.flag("single_event")?,
+        created_at: row.instant("created_at")?,
+    }
+    .into_domain()
+}
+
+/// A booking from a row of `bookings`.
+pub(crate) fn booking_from(row: &impl ReadRow) -> Result<Booking> {
+    BookingRow {
+        id: row.uuid("id")?,
+        code: row.text("code")?,
+        appointment_id: row.uuid("appointment_id")?,
+        app_code: row.text("app_code")?,
+        user_id: row.opt_uuid("user_id")?,
+        name: row.text("name")?,
+        email: row.text("email")?,
+        phone: row.opt_text("phone")?,
+        slot_start: row.instant("slot_start")?,
+        slot_end: row.instant("slot_end")?,
+        attendee_count: row.int("attendee_count")?,
+        status: row.text("status")?,
+        description: row.text("description")?,
+        device_id: row.opt_text("device_id")?,
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+    }
+    .into_domain()
+}
+
+/// A ban from a row of `bans`.
+pub(crate) fn ban_from(row: &impl ReadRow) -> Result<Ban> {
+    BanRow {
+        id: row.uuid("id")?,
+        owner: row.uuid("owner_id")?,
+        email: row.text("email")?,
+        created_at: row.instant("created_at")?,
+    }
+    .into_domain()
+}
+
 /// A user row, with values already decoded from the backend's column types.
 #[derive(Debug)]
 pub(crate) struct UserRow {

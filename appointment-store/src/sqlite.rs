@@ -37,9 +37,9 @@ use uuid::Uuid;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{
-    AppointmentRow, BanRow, BookingRow, UserRow, booking_not_found, corrupt, db_error, db_error_fk,
-    end_action, guards, idempotency_state, limit_offset, slot_full, stored_status, to_count,
-    to_u32,
+    ReadRow, appointment_from, ban_from, booking_from, booking_not_found, corrupt, db_error,
+    db_error_fk, end_action, guards, idempotency_state, limit_offset, slot_full, stored_status,
+    to_count, to_u32, user_from,
 };
 
 /// The embedded migrations of the SQLite schema.
@@ -125,101 +125,48 @@ where
     row.try_get(col).map_err(db_error)
 }
 
-fn uuid_col(row: &SqliteRow, col: &str) -> Result<Uuid> {
-    let s: String = get(row, col)?;
-    Uuid::parse_str(&s).map_err(|e| corrupt(col, e))
-}
-
-fn opt_uuid_col(row: &SqliteRow, col: &str) -> Result<Option<Uuid>> {
-    let s: Option<String> = get(row, col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| corrupt(col, e)))
-        .transpose()
-}
-
-fn instant_col(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
-    let v: i64 = get(row, col)?;
-    DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(col, v))
-}
-
-fn date_col(row: &SqliteRow, col: &str) -> Result<NaiveDate> {
-    let s: String = get(row, col)?;
-    s.parse().map_err(|e| corrupt(col, e))
-}
-
-fn clock_col(row: &SqliteRow, col: &str) -> Result<NaiveTime> {
-    let s: String = get(row, col)?;
-    s.parse().map_err(|e| corrupt(col, e))
-}
-
-fn user_from(row: &SqliteRow) -> Result<User> {
-    UserRow {
-        id: uuid_col(row, "id")?,
-        name: get(row, "name")?,
-        email: get(row, "email")?,
-        phone: get(row, "phone")?,
-        password_hash: get(row, "password_hash")?,
-        created_at: instant_col(row, "created_at")?,
+impl ReadRow for SqliteRow {
+    fn text(&self, col: &str) -> Result<String> {
+        get(self, col)
     }
-    .into_domain()
-}
-
-fn appointment_from(row: &SqliteRow) -> Result<Appointment> {
-    AppointmentRow {
-        id: uuid_col(row, "id")?,
-        code: get(row, "code")?,
-        owner: uuid_col(row, "owner_id")?,
-        title: get(row, "title")?,
-        description: get(row, "description")?,
-        kind: get(row, "kind")?,
-        capacity: get(row, "capacity")?,
-        anti_scalping: get(row, "anti_scalping")?,
-        status: get(row, "status")?,
-        start_date: date_col(row, "start_date")?,
-        end_date: date_col(row, "end_date")?,
-        window_start: clock_col(row, "window_start")?,
-        window_end: clock_col(row, "window_end")?,
-        slot_minutes: get(row, "slot_minutes")?,
-        buffer_minutes: get(row, "buffer_minutes")?,
-        time_zone: get(row, "time_zone")?,
-        weekdays: get(row, "weekdays")?,
-        min_notice_minutes: get(row, "min_notice_minutes")?,
-        horizon_days: get(row, "horizon_days")?,
-        single_event: get::<i64>(row, "single_event")? != 0,
-        created_at: instant_col(row, "created_at")?,
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        get(self, col)
     }
-    .into_domain()
-}
-
-fn booking_from(row: &SqliteRow) -> Result<Booking> {
-    BookingRow {
-        id: uuid_col(row, "id")?,
-        code: get(row, "code")?,
-        appointment_id: uuid_col(row, "appointment_id")?,
-        app_code: get(row, "app_code")?,
-        user_id: opt_uuid_col(row, "user_id")?,
-        name: get(row, "name")?,
-        email: get(row, "email")?,
-        phone: get(row, "phone")?,
-        slot_start: instant_col(row, "slot_start")?,
-        slot_end: instant_col(row, "slot_end")?,
-        attendee_count: get(row, "attendee_count")?,
-        status: get(row, "status")?,
-        description: get(row, "description")?,
-        device_id: get(row, "device_id")?,
-        created_at: instant_col(row, "created_at")?,
-        updated_at: instant_col(row, "updated_at")?,
+    fn int(&self, col: &str) -> Result<i64> {
+        get(self, col)
     }
-    .into_domain()
-}
-
-fn ban_from(row: &SqliteRow) -> Result<Ban> {
-    BanRow {
-        id: uuid_col(row, "id")?,
-        owner: uuid_col(row, "owner_id")?,
-        email: get(row, "email")?,
-        created_at: instant_col(row, "created_at")?,
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        get(self, col)
     }
-    .into_domain()
+    /// Stored as 0 or 1.
+    fn flag(&self, col: &str) -> Result<bool> {
+        Ok(get::<i64>(self, col)? != 0)
+    }
+    /// Stored as hyphenated text.
+    fn uuid(&self, col: &str) -> Result<Uuid> {
+        let s: String = get(self, col)?;
+        Uuid::parse_str(&s).map_err(|e| corrupt(col, e))
+    }
+    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>> {
+        let s: Option<String> = get(self, col)?;
+        s.map(|s| Uuid::parse_str(&s).map_err(|e| corrupt(col, e)))
+            .transpose()
+    }
+    /// Stored as integer microseconds since the Unix epoch.
+    fn instant(&self, col: &str) -> Result<DateTime<Utc>> {
+        let v: i64 = get(self, col)?;
+        DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(col, v))
+    }
+    /// Stored as `YYYY-MM-DD` text.
+    fn date(&self, col: &str) -> Result<NaiveDate> {
+        let s: String = get(self, col)?;
+        s.parse().map_err(|e| corrupt(col, e))
+    }
+    /// Stored as `HH:MM:SS` text.
+    fn clock(&self, col: &str) -> Result<NaiveTime> {
+        let s: String = get(self, col)?;
+        s.parse().map_err(|e| corrupt(col, e))
+    }
 }
 
 /// Whether a SQLite URL names an in-memory database (one connection must then serve everything,
@@ -607,7 +554,7 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| {
                 Ok(SlotSeats {
-                    slot_start: instant_col(r, "slot_start")?,
+                    slot_start: r.instant("slot_start")?,
                     seats_taken: to_u32("slot_seats.seats_taken", get(r, "seats_taken")?)?,
                 })
             })
