@@ -172,6 +172,4 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_ban(&self, owner: UserId, email: &Email) -> Result<bool>;
     /// An owner's bans, oldest first.
     async fn bans(&self, owner: UserId) -> Result<Vec<Ban>>;
-    /// Whether the owner banned the email.
-    async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool>;
 }

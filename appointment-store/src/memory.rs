@@ -434,10 +434,6 @@ impl Store for MemoryStore {
         v.sort_by_key(|b| b.created_at);
         Ok(v)
     }
-
-    async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool> {
-        Ok(self.inner.lock().bans.contains_key(&(owner, email.clone())))
-    }
 }
 
 #[async_trait]

@@ -864,18 +864,6 @@ impl Store for PostgresStore {
         .map_err(db_error)?;
         rows.iter().map(ban_from).collect()
     }
-
-    async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool> {
-        let found: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $1 AND email = $2)",
-        )
-        .bind(owner.0)
-        .bind(email.as_str())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(found)
-    }
 }
 
 #[async_trait]

@@ -854,17 +854,6 @@ impl Store for SqliteStore {
         .map_err(db_error)?;
         rows.iter().map(ban_from).collect()
     }
-
-    async fn is_banned(&self, owner: UserId, email: &Email) -> Result<bool> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM bans WHERE owner_id = $1 AND email = $2")
-                .bind(id_text(owner.0))
-                .bind(email.as_str())
-                .fetch_one(&self.reader)
-                .await
-                .map_err(db_error)?;
-        Ok(n > 0)
-    }
 }
 
 #[async_trait]
