@@ -31,7 +31,10 @@ pub use domain::{
     Name, Page, Paged, Phone, User, UserId,
 };
 pub use error::{Duplicate, Entity, Error, Result};
-pub use schedule::{Schedule, ScheduleBuilder, Slot, Slots, TimeZoneName, Weekdays};
+pub use schedule::{
+    Closure, MAX_DATE, MIN_DATE, Schedule, ScheduleBuilder, Slot, Slots, TimeWindow, TimeZoneName,
+    Weekdays, WeeklyHours,
+};
 pub use scheduler::{
     Analytics, AvailableSlot, Booker, MAX_CAPACITY, NewAppointment, NewBooking, NewUser,
     Reschedule, Scheduler, SlotQuery,

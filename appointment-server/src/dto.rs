@@ -1,13 +1,10 @@
 //! The JSON shapes of the API, with the original service's field names, and their conversions
 //! from and to the engine's types. Instants are RFC 3339 in UTC.
 
-use appointment_core::chrono_tz::Tz;
 use appointment_core::{
     Appointment, AvailableSlot, Ban, Booking, Page, Paged, TimeZoneName, User, Weekdays,
 };
-use chrono::{
-    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc,
-};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -69,19 +66,6 @@ pub fn parse_wall_time(field: &str, raw: &str) -> Result<NaiveTime, ApiError> {
         field,
         "must be an RFC 3339 date-time or a time of day (HH:MM)",
     ))
-}
-
-/// The instant of a wall-clock time on a date in a zone (the first occurrence when it repeats;
-/// the time read as UTC offset-free when it falls in a gap).
-fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let naive = date.and_time(time);
-    match tz.from_local_datetime(&naive).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        None => tz
-            .from_local_datetime(&(naive + chrono::TimeDelta::hours(1)))
-            .earliest()
-            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
-    }
 }
 
 // ------------------------------------------------------------------------------------ users
@@ -333,7 +317,7 @@ pub struct AppointmentResponse {
 impl From<&Appointment> for AppointmentResponse {
     fn from(a: &Appointment) -> Self {
         let s = &a.schedule;
-        let tz = s.time_zone().tz();
+        let (open, close) = opening_span(s);
         AppointmentResponse {
             id: a.id.to_string(),
             app_code: a.code.to_string(),
@@ -345,8 +329,8 @@ impl From<&Appointment> for AppointmentResponse {
             booking_duration: s.slot_minutes(),
             start_date: date_string(s.start_date()),
             end_date: date_string(s.end_date()),
-            start_time: rfc3339(local_instant(tz, s.start_date(), s.window_start())),
-            end_time: rfc3339(local_instant(tz, s.start_date(), s.window_end())),
+            start_time: rfc3339(open),
+            end_time: rfc3339(close),
             timezone: s.time_zone().name().to_owned(),
             weekdays: s
                 .weekdays()
@@ -363,6 +347,20 @@ impl From<&Appointment> for AppointmentResponse {
             updated_at: rfc3339(a.created_at),
         }
     }
+}
+
+/// The original's one daily window as instants on the first date; with richer hours, the week's
+/// earliest opening and latest closing.
+fn opening_span(s: &appointment_core::Schedule) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (open, close) = s
+        .hours_span()
+        .map_or((0, 86_400), |w| (w.start_seconds(), w.end_seconds()));
+    let midnight = s.start_date().and_time(NaiveTime::MIN);
+    let at = |secs: u32| {
+        s.time_zone()
+            .resolve(midnight + chrono::TimeDelta::seconds(i64::from(secs)))
+    };
+    (at(open), at(close))
 }
 
 // --------------------------------------------------------------------------------- bookings
@@ -733,9 +731,9 @@ mod tests {
 
     #[test]
     fn window_instants_follow_the_zone() {
-        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let tz = TimeZoneName::parse("Europe/Berlin").unwrap();
         let d = NaiveDate::from_ymd_opt(2030, 1, 7).unwrap();
-        let t = local_instant(tz, d, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        let t = tz.resolve(d.and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap()));
         assert_eq!(rfc3339(t), "2030-01-07T08:00:00Z");
     }
 }

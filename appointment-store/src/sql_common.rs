@@ -508,6 +508,15 @@ pub(crate) fn idempotency_state(
     })
 }
 
+/// The original model's window columns: the span of the weekly hours (a whole day when closed
+/// every weekday), with 24:00 kept as the last second of the day.
+pub(crate) fn window_columns(s: &Schedule) -> (NaiveTime, NaiveTime) {
+    let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+    s.hours_span().map_or((NaiveTime::MIN, last_second), |w| {
+        (w.start_time(), w.end_time().unwrap_or(last_second))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
