@@ -408,6 +408,12 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .to_builder()
             .single_event(new.kind == AppointmentKind::Party)
             .build()?;
+        if schedule.end_date() < schedule.local_date(self.now()) {
+            return Err(Error::invalid(
+                "end_date",
+                "the appointment would lie wholly in the past",
+            ));
+        }
         self.user(owner).await?;
         let mut appointment = Appointment {
             id: AppointmentId::new(),

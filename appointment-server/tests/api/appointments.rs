@@ -46,6 +46,18 @@ async fn invalid_appointments_are_400_with_the_field() {
             "anti_scalping_level",
         ),
         (json!({"booking_duration": 0}), "booking_duration"),
+        // Dates a booking system has no use for, which once overflowed the slot engine or the
+        // database: refused before anything is stored.
+        (
+            json!({"start_date": "+262142-12-30", "end_date": "+262142-12-30", "timezone": "Etc/GMT+12"}),
+            "start_date",
+        ),
+        (json!({"start_date": "-4713-01-01"}), "start_date"),
+        (json!({"end_date": "2200-01-01"}), "end_date"),
+        (
+            json!({"start_date": "2020-01-01", "end_date": "2020-01-31"}),
+            "end_date",
+        ),
     ] {
         let mut body = base.clone();
         for (k, v) in patch.as_object().unwrap() {
