@@ -322,6 +322,32 @@ impl<'a> Slots<'a> {
             let (&w, rest) = self.windows.split_first()?;
             self.windows = rest;
             self.window = plan_window(self.schedule, self.date, w, &mut self.offset_hint);
+            self.seek_in_window();
+        }
+    }
+
+    /// Jumps over the slots of a uniform window that start before `from`, with arithmetic: a
+    /// listing that starts deep in a long schedule does not walk the slots before it. Only when
+    /// no earlier slot of the day can overlap the window, so that skipping decides nothing the
+    /// walk would have decided differently.
+    fn seek_in_window(&mut self) {
+        let from = self.from.timestamp();
+        if let Window::Uniform {
+            base,
+            step,
+            len,
+            next,
+            count,
+            days,
+        } = &mut self.window
+            && from > *base
+            && self.prev_end.is_none_or(|p| p.timestamp() <= *base)
+        {
+            let k = div_ceil(from - *base, *step).clamp(0, *count);
+            if k > 0 {
+                *next = k;
+                self.prev_end = UtcDays::at(*days, *base + (k - 1) * *step + *len);
+            }
         }
     }
 
