@@ -2,7 +2,8 @@
 //! from and to the engine's types. Instants are RFC 3339 in UTC.
 
 use appointment_core::{
-    Appointment, AvailableSlot, Ban, Booking, Page, Paged, TimeZoneName, User, Weekdays,
+    Appointment, AvailableSlot, Ban, Booking, Closure, Page, Paged, TimeWindow, TimeZoneName, User,
+    WeeklyHours, Weekdays,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -171,18 +172,139 @@ impl MessageResponse {
 
 // ----------------------------------------------------------------------------- appointments
 
-/// `POST /appointments`. The daily window is the time of day of `start_time` and `end_time`, read
-/// as wall-clock time in `timezone`; slots run on every date from `start_date` to `end_date`.
+/// The hours of a typical week: for each day, its windows of wall-clock time (`HH:MM-HH:MM`, in
+/// order, not overlapping; `24:00` may end a window). A day left out or empty is closed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHoursDto {
+    /// Monday.
+    #[serde(default)]
+    #[schema(example = json!(["09:00-12:00", "13:00-17:30"]))]
+    pub mon: Vec<String>,
+    /// Tuesday.
+    #[serde(default)]
+    pub tue: Vec<String>,
+    /// Wednesday.
+    #[serde(default)]
+    pub wed: Vec<String>,
+    /// Thursday.
+    #[serde(default)]
+    pub thu: Vec<String>,
+    /// Friday.
+    #[serde(default)]
+    pub fri: Vec<String>,
+    /// Saturday.
+    #[serde(default)]
+    #[schema(example = json!(["10:00-14:00"]))]
+    pub sat: Vec<String>,
+    /// Sunday.
+    #[serde(default)]
+    pub sun: Vec<String>,
+}
+
+impl WeeklyHoursDto {
+    fn days(&self) -> [(chrono::Weekday, &Vec<String>); 7] {
+        use chrono::Weekday::*;
+        [
+            (Mon, &self.mon),
+            (Tue, &self.tue),
+            (Wed, &self.wed),
+            (Thu, &self.thu),
+            (Fri, &self.fri),
+            (Sat, &self.sat),
+            (Sun, &self.sun),
+        ]
+    }
+
+    fn to_core(&self) -> Result<WeeklyHours, ApiError> {
+        let mut week = WeeklyHours::closed();
+        for (day, windows) in self.days() {
+            week = week.with_day(day, windows_of("weekly_hours", windows)?)?;
+        }
+        Ok(week)
+    }
+
+    fn of(week: &WeeklyHours) -> Self {
+        let list = |d| week.day(d).iter().map(ToString::to_string).collect();
+        use chrono::Weekday::*;
+        WeeklyHoursDto {
+            mon: list(Mon),
+            tue: list(Tue),
+            wed: list(Wed),
+            thu: list(Thu),
+            fri: list(Fri),
+            sat: list(Sat),
+            sun: list(Sun),
+        }
+    }
+}
+
+fn windows_of(field: &'static str, raw: &[String]) -> Result<Vec<TimeWindow>, ApiError> {
+    raw.iter()
+        .map(|w| {
+            w.parse::<TimeWindow>().map_err(|_| {
+                ApiError::invalid(
+                    field,
+                    format!("{w:?} is not a window like 09:00-17:00 (24:00 may end one)"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A date whose hours differ from its weekday's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateOverrideDto {
+    /// The local date.
+    #[schema(example = "2026-12-24")]
+    pub date: String,
+    /// Its windows (`HH:MM-HH:MM`); empty closes the date.
+    #[schema(example = json!(["09:00-12:00"]))]
+    pub hours: Vec<String>,
+}
+
+/// Local dates with no slots at all: a holiday, a vacation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureDto {
+    /// First closed date.
+    #[schema(example = "2026-08-03")]
+    pub from: String,
+    /// Last closed date (inclusive).
+    #[schema(example = "2026-08-16")]
+    pub to: String,
+    /// What it is, shown to clients (optional, up to 200 characters).
+    #[serde(default)]
+    #[schema(example = "Summer holidays")]
+    pub label: Option<String>,
+}
+
+/// `POST /appointments`. Opening hours are either the original service's one daily window (the
+/// time of day of `start_time` and `end_time`) or `weekly_hours`, read as wall-clock time in
+/// `timezone`; `overrides` and `closures` change given dates. Slots run on the dates from
+/// `start_date` to `end_date` that have hours.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct AppointmentRequest {
     /// Title.
     pub title: String,
-    /// Start of the daily window (its time of day is used).
+    /// Start of the daily window (its time of day is used); required unless `weekly_hours`.
+    #[serde(default)]
     #[schema(example = "2025-01-15T09:00:00Z")]
-    pub start_time: String,
-    /// End of the daily window (its time of day is used).
+    pub start_time: Option<String>,
+    /// End of the daily window (its time of day is used); required unless `weekly_hours`.
+    #[serde(default)]
     #[schema(example = "2025-01-15T17:00:00Z")]
-    pub end_time: String,
+    pub end_time: Option<String>,
+    /// The hours of a typical week, instead of `start_time` and `end_time`.
+    #[serde(default)]
+    pub weekly_hours: Option<WeeklyHoursDto>,
+    /// Dates with hours of their own (at most 1000).
+    #[serde(default)]
+    pub overrides: Option<Vec<DateOverrideDto>>,
+    /// Closed date ranges (at most 1000).
+    #[serde(default)]
+    pub closures: Option<Vec<ClosureDto>>,
     /// First date.
     #[schema(example = "2025-01-15T00:00:00Z")]
     pub start_date: String,
@@ -226,8 +348,6 @@ pub struct AppointmentRequest {
 impl AppointmentRequest {
     /// The engine's request.
     pub fn into_new(self) -> Result<appointment_core::NewAppointment, ApiError> {
-        let window_start = parse_wall_time("start_time", &self.start_time)?;
-        let window_end = parse_wall_time("end_time", &self.end_time)?;
         let start_date = parse_date("start_date", &self.start_date)?;
         let end_date = parse_date("end_date", &self.end_date)?;
         let kind = self.kind.parse()?;
@@ -235,13 +355,50 @@ impl AppointmentRequest {
             None | Some("") => appointment_core::AntiScalping::None,
             Some(s) => s.parse()?,
         };
-        let mut b = appointment_core::Schedule::builder(
-            start_date,
-            end_date,
-            window_start,
-            window_end,
-            self.booking_duration,
-        );
+        let mut b = match (&self.weekly_hours, &self.start_time, &self.end_time) {
+            (Some(week), None, None) => appointment_core::Schedule::weekly(
+                start_date,
+                end_date,
+                week.to_core()?,
+                self.booking_duration,
+            ),
+            (Some(_), _, _) => {
+                return Err(ApiError::invalid(
+                    "weekly_hours",
+                    "give either weekly_hours or start_time and end_time, not both",
+                ));
+            }
+            (None, start, end) => {
+                let required = |field: &'static str, v: &Option<String>| {
+                    v.as_deref().map(|raw| parse_wall_time(field, raw)).unwrap_or_else(|| {
+                        Err(ApiError::invalid(
+                            field,
+                            "is required (or give weekly_hours instead)",
+                        ))
+                    })
+                };
+                appointment_core::Schedule::builder(
+                    start_date,
+                    end_date,
+                    required("start_time", start)?,
+                    required("end_time", end)?,
+                    self.booking_duration,
+                )
+            }
+        };
+        for o in self.overrides.iter().flatten() {
+            b = b.override_date(
+                parse_date("overrides", &o.date)?,
+                windows_of("overrides", &o.hours)?,
+            );
+        }
+        for c in self.closures.iter().flatten() {
+            b = b.closure(Closure::new(
+                parse_date("closures", &c.from)?,
+                parse_date("closures", &c.to)?,
+                c.label.clone(),
+            )?);
+        }
         if let Some(tz) = self.timezone.as_deref().filter(|s| !s.trim().is_empty()) {
             b = b.time_zone(TimeZoneName::parse(tz)?);
         }
@@ -298,6 +455,12 @@ pub struct AppointmentResponse {
     pub timezone: String,
     /// Days with slots.
     pub weekdays: Vec<String>,
+    /// The hours of a typical week.
+    pub weekly_hours: WeeklyHoursDto,
+    /// Dates with hours of their own, in date order.
+    pub overrides: Vec<DateOverrideDto>,
+    /// Closed date ranges, in date order.
+    pub closures: Vec<ClosureDto>,
     /// Minutes between slots.
     pub buffer_minutes: u32,
     /// Minimum notice in minutes.
@@ -337,6 +500,23 @@ impl From<&Appointment> for AppointmentResponse {
                 .names()
                 .into_iter()
                 .map(str::to_owned)
+                .collect(),
+            weekly_hours: WeeklyHoursDto::of(s.weekly_hours()),
+            overrides: s
+                .overrides()
+                .map(|(date, windows)| DateOverrideDto {
+                    date: date.to_string(),
+                    hours: windows.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            closures: s
+                .closures()
+                .iter()
+                .map(|c| ClosureDto {
+                    from: c.first().to_string(),
+                    to: c.last().to_string(),
+                    label: c.label().map(str::to_owned),
+                })
                 .collect(),
             buffer_minutes: s.buffer_minutes(),
             min_notice_minutes: s.min_notice_minutes(),
