@@ -503,15 +503,73 @@ impl<S: Store + ?Sized> Scheduler<S> {
     ) -> Result<Paged<AvailableSlot>> {
         let skip = query.page.offset();
         let per_page = query.page.per_page() as usize;
-        let mut total = 0u64;
-        let mut items = Vec::with_capacity(per_page);
-        self.each_available_slot(code, query.day, |make| {
-            if total >= skip && items.len() < per_page {
-                items.push(make());
+        if query.day.is_some() {
+            // One date: walking it is as cheap as anything.
+            let mut total = 0u64;
+            let mut items = Vec::with_capacity(per_page);
+            self.each_available_slot(code, query.day, |make| {
+                if total >= skip && items.len() < per_page {
+                    items.push(make());
+                }
+                total += 1;
+            })
+            .await?;
+            return Ok(Paged::new(items, query.page, total));
+        }
+        // The whole schedule: the total is counted with arithmetic (slots in the bookable range,
+        // less the full ones), and the page is found by counting whole days, so the cost follows
+        // the page and the bookings, not the length of the schedule.
+        let app = self.appointment(code).await?;
+        let schedule = &app.schedule;
+        let bookable = self.bookable_range(schedule);
+        if app.status != AppointmentStatus::Active || bookable.start >= bookable.end {
+            return Ok(Paged::new(Vec::new(), query.page, 0));
+        }
+        let taken = self
+            .seats_taken(app.id, bookable.clone())
+            .await?
+            .into_iter()
+            .map(|s| (s.slot_start, s.seats_taken))
+            .collect::<std::collections::HashMap<_, _>>();
+        let mut full: Vec<DateTime<Utc>> = taken
+            .iter()
+            .filter(|(start, seats)| {
+                **seats >= app.capacity
+                    && bookable.contains(start)
+                    && schedule.slot_at(**start).is_some()
+            })
+            .map(|(start, _)| *start)
+            .collect();
+        full.sort_unstable();
+        let total = schedule
+            .count_slots(bookable.start, bookable.end)
+            .saturating_sub(full.len() as u64);
+        // The page's first slot is the `skip`-th that is not full: every full slot at or before
+        // that position pushes it one further.
+        let mut position = skip;
+        let (mut counted_to, mut index_of_prev) = (bookable.start, 0u64);
+        for f in &full {
+            let index = index_of_prev + schedule.count_slots(counted_to, *f);
+            if index > position {
+                break;
             }
-            total += 1;
-        })
-        .await?;
+            position += 1;
+            (counted_to, index_of_prev) = (*f, index);
+        }
+        let items = schedule
+            .slots_from_index(bookable.start, bookable.end, position)
+            .filter_map(|slot| {
+                let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
+                (seats_taken < app.capacity).then(|| AvailableSlot {
+                    slot,
+                    local_date: schedule.local_date(slot.start),
+                    capacity: app.capacity,
+                    seats_taken,
+                    seats_left: app.capacity - seats_taken,
+                })
+            })
+            .take(per_page)
+            .collect();
         Ok(Paged::new(items, query.page, total))
     }
 

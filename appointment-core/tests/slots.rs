@@ -514,6 +514,12 @@ proptest! {
         let expected: Vec<Slot> = s.all_slots().filter(|x| x.start >= from && x.start < to).collect();
         prop_assert_eq!(s.slots(from, to).collect::<Vec<_>>(), expected.clone());
         prop_assert_eq!(s.count_slots(from, to), expected.len() as u64);
+        for index in [0, 1, expected.len() / 2, expected.len().saturating_sub(1), expected.len()] {
+            prop_assert_eq!(
+                s.slots_from_index(from, to, index as u64).collect::<Vec<_>>(),
+                expected.get(index..).unwrap_or_default().to_vec()
+            );
+        }
     }
 
     #[test]

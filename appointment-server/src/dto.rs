@@ -3,7 +3,7 @@
 
 use appointment_core::{
     Appointment, AvailableSlot, Ban, Booking, Closure, Page, Paged, TimeWindow, TimeZoneName, User,
-    WeeklyHours, Weekdays,
+    Weekdays, WeeklyHours,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -370,12 +370,14 @@ impl AppointmentRequest {
             }
             (None, start, end) => {
                 let required = |field: &'static str, v: &Option<String>| {
-                    v.as_deref().map(|raw| parse_wall_time(field, raw)).unwrap_or_else(|| {
-                        Err(ApiError::invalid(
-                            field,
-                            "is required (or give weekly_hours instead)",
-                        ))
-                    })
+                    v.as_deref()
+                        .map(|raw| parse_wall_time(field, raw))
+                        .unwrap_or_else(|| {
+                            Err(ApiError::invalid(
+                                field,
+                                "is required (or give weekly_hours instead)",
+                            ))
+                        })
                 };
                 appointment_core::Schedule::builder(
                     start_date,

@@ -94,6 +94,7 @@ pub(crate) fn parse_closures(raw: &str) -> Result<Vec<Closure>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -103,7 +104,9 @@ mod tests {
         let s = Schedule::weekly(
             d(1, 1),
             d(12, 31),
-            "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00".parse().unwrap(),
+            "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"
+                .parse()
+                .unwrap(),
             30,
         )
         .override_date(d(12, 24), vec!["09:00-12:00".parse().unwrap()])
@@ -123,7 +126,10 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(back, s);
-        assert_eq!(overrides_text(&s), "2026-12-24 09:00-12:00\n2026-12-31 closed");
+        assert_eq!(
+            overrides_text(&s),
+            "2026-12-24 09:00-12:00\n2026-12-31 closed"
+        );
         assert!(parse_overrides("2026-12-24 9-12").is_err());
         assert!(parse_closures("2026-12-24").is_err());
     }

@@ -79,7 +79,8 @@ macro_rules! appointment_cols {
     () => {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
-         weekdays, min_notice_minutes, horizon_days, single_event, created_at"
+         weekdays, min_notice_minutes, horizon_days, single_event, created_at, weekly_hours, \
+         date_overrides, closures"
     };
 }
 
@@ -453,9 +454,9 @@ impl Store for PostgresStore {
             "INSERT INTO appointments (id, code, owner_id, title, description, kind, capacity, \
              anti_scalping, status, start_date, end_date, window_start, window_end, slot_minutes, \
              buffer_minutes, time_zone, weekdays, min_notice_minutes, horizon_days, single_event, \
-             created_at, updated_at) \
+             created_at, updated_at, weekly_hours, date_overrides, closures) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $21)",
+             $18, $19, $20, $21, $21, $22, $23, $24)",
         )
         .bind(a.id.0)
         .bind(a.code.as_str())
@@ -478,6 +479,9 @@ impl Store for PostgresStore {
         .bind(s.horizon_days().map(i64::from))
         .bind(s.is_single_event())
         .bind(a.created_at)
+        .bind(crate::hours_codec::weekly_hours_text(s))
+        .bind(crate::hours_codec::overrides_text(s))
+        .bind(crate::hours_codec::closures_text(s))
         .execute(&self.pool)
         .await
         .map_err(|e| db_error_fk(e, Entity::User))?;

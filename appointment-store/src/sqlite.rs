@@ -82,7 +82,8 @@ macro_rules! appointment_cols {
     () => {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
-         weekdays, min_notice_minutes, horizon_days, single_event, created_at"
+         weekdays, min_notice_minutes, horizon_days, single_event, created_at, weekly_hours, \
+         date_overrides, closures"
     };
 }
 
@@ -433,9 +434,10 @@ impl Store for SqliteStore {
             "INSERT INTO appointments (id, seq, code, owner_id, title, description, kind, \
              capacity, anti_scalping, status, start_date, end_date, window_start, window_end, \
              slot_minutes, buffer_minutes, time_zone, weekdays, min_notice_minutes, horizon_days, \
-             single_event, created_at, updated_at) \
+             single_event, created_at, updated_at, weekly_hours, date_overrides, closures) \
              VALUES ($1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM appointments), $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, \
+             $23, $24)",
         )
         .bind(id_text(a.id.0))
         .bind(a.code.as_str())
@@ -458,6 +460,9 @@ impl Store for SqliteStore {
         .bind(s.horizon_days().map(i64::from))
         .bind(i64::from(s.is_single_event()))
         .bind(at)
+        .bind(crate::hours_codec::weekly_hours_text(s))
+        .bind(crate::hours_codec::overrides_text(s))
+        .bind(crate::hours_codec::closures_text(s))
         .execute(&self.writer)
         .await
         .map_err(|e| db_error_fk(e, Entity::User))?;

@@ -557,6 +557,46 @@ impl Schedule {
         Slots::new(self, from, to, first, last)
     }
 
+    /// The slots that start in `[from, to)`, from the `index`-th on (0 is the first): whole days
+    /// before it are counted with arithmetic, not walked, so a page deep into a long schedule
+    /// costs what its days cost, not what its slots cost.
+    ///
+    /// ```
+    /// use appointment_core::Schedule;
+    /// use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+    /// let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    /// let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    /// let s = Schedule::builder(d(2026, 1, 1), d(2035, 12, 31), t(8), t(20), 1).build().unwrap();
+    /// let (from, to) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    /// let deep = s.slots_from_index(from, to, 2_000_000).next().unwrap();
+    /// assert_eq!(Some(deep), s.all_slots().nth(2_000_000));
+    /// ```
+    pub fn slots_from_index(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        index: u64,
+    ) -> Slots<'_> {
+        if from >= to {
+            return Slots::empty(self);
+        }
+        let (first, last) = self.date_range(from, to);
+        let mut hint = None;
+        let mut remaining = index;
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            let here = engine::count_day(self, date, from, to, &mut hint);
+            if here > remaining {
+                let mut slots = Slots::new(self, from, to, date, last);
+                for _ in 0..remaining {
+                    slots.next();
+                }
+                return slots;
+            }
+            remaining -= here;
+        }
+        Slots::empty(self)
+    }
+
     /// The slots whose wall-clock start falls on `date` in the schedule's zone.
     pub fn slots_on(&self, date: NaiveDate) -> Slots<'_> {
         let last = if self.single_event {
