@@ -23,6 +23,8 @@ pub mod store;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_extra;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
@@ -36,7 +38,7 @@ pub use scheduler::{
     Analytics, AvailableSlot, Booker, MAX_CAPACITY, NewAppointment, NewBooking, NewUser,
     Reschedule, Scheduler, SlotQuery,
 };
-pub use store::{BookingStats, SeatClaim, SlotSeats, Store};
+pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 
 /// Re-exported so that callers name the same `chrono` and `chrono-tz` types as the engine.
 pub use chrono;

@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Schedule, Slot};
-use crate::store::{BookingStats, SeatClaim, SlotSeats, Store};
+use crate::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 
 /// The most seats an appointment may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
@@ -723,9 +723,14 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let count = change.attendee_count.unwrap_or(booking.attendee_count);
         let slot = self.bookable_slot(&app, change.slot_start, count)?;
         let _seats = self.seats_will_change(app.id);
-        self.store
-            .move_booking(booking.id, slot.start, slot.end, count.get(), app.capacity)
-            .await
+        let to = BookingMove {
+            slot_start: slot.start,
+            slot_end: slot.end,
+            attendee_count: count,
+            capacity: app.capacity,
+            now: self.now(),
+        };
+        self.store.move_booking(booking.id, &to).await
     }
 
     /// Cancels an active booking (whoever holds its code may) and frees its seats.
@@ -733,7 +738,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let booking = self.booking(code).await?;
         let _seats = self.seats_will_change(booking.appointment_id);
         self.store
-            .end_booking(booking.id, BookingStatus::Cancelled)
+            .end_booking(booking.id, BookingStatus::Cancelled, self.now())
             .await
     }
 
@@ -749,7 +754,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         }
         let _seats = self.seats_will_change(app.id);
         self.store
-            .end_booking(booking.id, BookingStatus::Rejected)
+            .end_booking(booking.id, BookingStatus::Rejected, self.now())
             .await
     }
 

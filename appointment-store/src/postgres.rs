@@ -20,9 +20,9 @@ use std::ops::Range;
 use std::str::FromStr;
 use std::time::Duration;
 
-use appointment_core::store::{BookingStats, SeatClaim, SlotSeats, Store};
+use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 use appointment_core::{
-    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
+    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId,
     BookingStatus, Email, Entity, Error, Page, Paged, Result, User, UserId,
 };
 use async_trait::async_trait;
@@ -623,15 +623,10 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(commit_error)
     }
 
-    async fn move_booking(
-        &self,
-        id: BookingId,
-        new_start: DateTime<Utc>,
-        new_end: DateTime<Utc>,
-        new_count: u32,
-        capacity: u32,
-    ) -> Result<Booking> {
-        let count = AttendeeCount::new(new_count)?;
+    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking> {
+        let (new_start, new_end, count, capacity) =
+            (to.slot_start, to.slot_end, to.attendee_count, to.capacity);
+        let new_count = count.get();
         let mut tx = self.write().await?;
         let row = sqlx::query(
             "SELECT appointment_id, slot_start, attendee_count, status FROM bookings \
@@ -695,7 +690,7 @@ impl Store for PostgresStore {
         .bind(new_start)
         .bind(new_end)
         .bind(i64::from(count.get()))
-        .bind(Utc::now())
+        .bind(to.now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?
@@ -706,7 +701,12 @@ impl Store for PostgresStore {
         Ok(booking)
     }
 
-    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking> {
+    async fn end_booking(
+        &self,
+        id: BookingId,
+        status: BookingStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Booking> {
         let mut tx = self.write().await?;
         if status == BookingStatus::Active {
             return Err(
@@ -730,7 +730,7 @@ impl Store for PostgresStore {
         ))
         .bind(id.0)
         .bind(status.as_str())
-        .bind(Utc::now())
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -21,9 +21,9 @@ use std::ops::Range;
 use std::str::FromStr;
 use std::time::Duration;
 
-use appointment_core::store::{BookingStats, SeatClaim, SlotSeats, Store};
+use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 use appointment_core::{
-    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
+    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId,
     BookingStatus, Email, Entity, Error, Page, Paged, Result, User, UserId,
 };
 use async_trait::async_trait;
@@ -614,15 +614,10 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db_error)
     }
 
-    async fn move_booking(
-        &self,
-        id: BookingId,
-        new_start: DateTime<Utc>,
-        new_end: DateTime<Utc>,
-        new_count: u32,
-        capacity: u32,
-    ) -> Result<Booking> {
-        let count = AttendeeCount::new(new_count)?;
+    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking> {
+        let (new_start, new_end, count, capacity) =
+            (to.slot_start, to.slot_end, to.attendee_count, to.capacity);
+        let new_count = count.get();
         let id = id_text(id.0);
         let mut tx = self.write().await?;
         let row = sqlx::query(
@@ -684,7 +679,7 @@ impl Store for SqliteStore {
         .bind(new_start_us)
         .bind(micros(new_end))
         .bind(i64::from(count.get()))
-        .bind(micros(Utc::now()))
+        .bind(micros(to.now))
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?
@@ -695,7 +690,12 @@ impl Store for SqliteStore {
         Ok(booking)
     }
 
-    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking> {
+    async fn end_booking(
+        &self,
+        id: BookingId,
+        status: BookingStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Booking> {
         let id = id_text(id.0);
         let mut tx = self.write().await?;
         let current: Option<String> =
@@ -724,7 +724,7 @@ impl Store for SqliteStore {
         ))
         .bind(&id)
         .bind(status.as_str())
-        .bind(micros(Utc::now()))
+        .bind(micros(now))
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?

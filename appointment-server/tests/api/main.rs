@@ -15,6 +15,7 @@ mod deadline;
 mod errors;
 mod health;
 mod idempotency;
+mod reschedule;
 mod openapi;
 mod shutdown;
 mod users;
