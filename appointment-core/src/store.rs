@@ -33,8 +33,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    Email, Page, Paged, User, UserId,
+    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
+    BookingStatus, Email, Page, Paged, User, UserId,
 };
 use crate::error::Result;
 

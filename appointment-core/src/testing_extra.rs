@@ -86,7 +86,11 @@ pub mod cases {
             .await
             .expect("book");
         f.clock.advance(TimeDelta::minutes(30));
-        let rejected = f.sched.reject(f.owner.id, &other.code).await.expect("reject");
+        let rejected = f
+            .sched
+            .reject(f.owner.id, &other.code)
+            .await
+            .expect("reject");
         assert_eq!(
             (rejected.created_at, rejected.updated_at),
             (

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 use appointment_core::{
-    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId,
-    BookingStatus, Email, Entity, Error, Page, Paged, Result, User, UserId,
+    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
+    Email, Entity, Error, Page, Paged, Result, User, UserId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};

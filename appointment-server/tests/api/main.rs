@@ -15,7 +15,7 @@ mod deadline;
 mod errors;
 mod health;
 mod idempotency;
-mod reschedule;
 mod openapi;
+mod reschedule;
 mod shutdown;
 mod users;

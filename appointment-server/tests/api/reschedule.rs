@@ -62,9 +62,7 @@ async fn a_reschedule_answers_its_own_updated_at() {
     )
     .await;
     assert_eq!(moved["created_at"], b["created_at"]);
-    let instant = |v: &Value| {
-        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap()
-    };
+    let instant = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     assert!(
         instant(&moved["updated_at"]) > instant(&b["created_at"]),
         "{moved}"
