@@ -230,6 +230,16 @@ fn check_description(s: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a booking of `app` claims, for a new booking and a reschedule alike.
+fn seat_claim(app: &Appointment) -> SeatClaim {
+    SeatClaim {
+        capacity: app.capacity,
+        unique_email: app.anti_scalping != AntiScalping::None,
+        unique_device: app.anti_scalping == AntiScalping::Strict,
+        owner: app.owner,
+    }
+}
+
 /// UTC instants of `[start 00:00, end + 1 day 00:00)`.
 fn date_range(start: NaiveDate, end: NaiveDate) -> Result<std::ops::Range<DateTime<Utc>>> {
     if end < start {
@@ -679,12 +689,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             created_at: now,
             updated_at: now,
         };
-        let claim = SeatClaim {
-            capacity: app.capacity,
-            unique_email: app.anti_scalping != AntiScalping::None,
-            unique_device: app.anti_scalping == AntiScalping::Strict,
-            owner: app.owner,
-        };
+        let claim = seat_claim(&app);
         // Taken seats, or found the slot fuller than a cached listing said: either way the
         // appointment's cached counters are out of date afterwards.
         let _seats = self.seats_will_change(app.id);
@@ -710,7 +715,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
     }
 
     /// Moves an active booking to another slot of its appointment and/or changes its seats, as one
-    /// atomic step: if the new seats do not fit, the booking keeps its old slot (`SlotFull`).
+    /// atomic step checked as a new booking is: the slot must be bookable now, the booker must
+    /// not be banned by the owner (`Banned`), anti-scalping holds, and the seats must fit
+    /// (`SlotFull`); whatever fails, the booking keeps its slot and seats.
     pub async fn reschedule(&self, code: &BookingCode, change: Reschedule) -> Result<Booking> {
         let booking = self.booking(code).await?;
         if booking.status != BookingStatus::Active {
@@ -727,7 +734,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             slot_start: slot.start,
             slot_end: slot.end,
             attendee_count: count,
-            capacity: app.capacity,
+            claim: seat_claim(&app),
             now: self.now(),
         };
         self.store.move_booking(booking.id, &to).await

@@ -64,8 +64,9 @@ pub struct BookingMove {
     pub slot_end: DateTime<Utc>,
     /// The seats the booking holds afterwards.
     pub attendee_count: AttendeeCount,
-    /// Seats the new slot has in all.
-    pub capacity: u32,
+    /// What the booking claims on its new slot, checked as for a new booking: the capacity, the
+    /// anti-scalping uniqueness, and the owner whose ban list applies.
+    pub claim: SeatClaim,
     /// The instant of the change, on the engine's clock: the booking's new `updated_at`.
     pub now: DateTime<Utc>,
 }
@@ -144,10 +145,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically moves an active booking to `to.slot_start`/`to.slot_end` with
     /// `to.attendee_count` seats: releases its seats on the old slot and takes the new count on
-    /// the new one (which may be the same slot) if they fit in `to.capacity`, and sets its
-    /// `updated_at` to `to.now`. Fails with `NotFound(Booking)`, with `InvalidTransition` if the
-    /// booking is no longer active, or with `SlotFull` (nothing written). Returns the updated
-    /// booking.
+    /// the new one (which may be the same slot) if they fit in `to.claim.capacity`, and sets its
+    /// `updated_at` to `to.now`. The move is checked as a new booking is, in the same atomic
+    /// step: fails with `NotFound(Booking)`, with `InvalidTransition` if the booking is no longer
+    /// active, with `Banned` if `to.claim.owner` banned the booking's email, with
+    /// `Duplicate(BookingEmail | BookingDevice)` if another active booking holds the uniqueness
+    /// `to.claim` asks for, or with `SlotFull`; nothing is written when it fails. Returns the
+    /// updated booking.
     async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking>;
 
     /// Atomically ends an active booking: sets `status` (cancelled or rejected) and `updated_at`

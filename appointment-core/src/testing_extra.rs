@@ -8,8 +8,10 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use crate::testing::{Fixture, epoch};
-use crate::{AntiScalping, AppointmentKind, BookingStatus, Reschedule, Store};
+use crate::testing::{Fixture, assert_counters_equal_facts, epoch};
+use crate::{
+    AntiScalping, AppointmentKind, AttendeeCount, BookingStatus, Email, Error, Reschedule, Store,
+};
 
 /// Expands into one test per case of this module for the store made by `$new_store` (as
 /// [`store_conformance_suite!`](crate::store_conformance_suite) does for the main suite).
@@ -18,6 +20,7 @@ macro_rules! store_conformance_suite_extra {
     ($new_store:path) => {
         $crate::store_conformance_suite_extra!(@cases $new_store;
             updated_at_follows_the_engine_clock,
+            ban_applies_to_reschedule,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -98,5 +101,58 @@ pub mod cases {
                 epoch() + TimeDelta::minutes(150)
             )
         );
+    }
+
+    /// A reschedule is checked like a new booking: a guest the owner banned after booking can
+    /// neither move nor grow their booking (1 to 50 seats), whatever the slot, and nothing
+    /// changes; once the ban is lifted, the same change goes through.
+    pub async fn ban_applies_to_reschedule<S: Store>(store: S) {
+        let f = Fixture::new(store).await;
+        let app = f
+            .appointment(AppointmentKind::Group, Some(50), AntiScalping::Standard)
+            .await;
+        let b = f
+            .guest(&app.code, at(7, 9), 1, "late@example.com")
+            .await
+            .expect("book");
+        let email = Email::parse("LATE@example.com").expect("an email");
+        f.sched.ban(f.owner.id, email.clone()).await.expect("ban");
+        let fifty = Some(AttendeeCount::new(50).expect("50"));
+        for (slot_start, attendee_count) in
+            [(at(7, 9), fifty), (at(7, 10), None), (at(8, 10), fifty)]
+        {
+            let change = Reschedule {
+                slot_start,
+                attendee_count,
+            };
+            match f.sched.reschedule(&b.code, change).await {
+                Err(Error::Banned) => {}
+                other => panic!("expected Banned for {change:?}, got {other:?}"),
+            }
+        }
+        assert_eq!(f.sched.booking(&b.code).await.expect("read"), b);
+        let counters = assert_counters_equal_facts(&f.sched, &app).await;
+        assert_eq!(counters.get(&at(7, 9)), Some(&1));
+        assert_eq!(counters.len(), 1);
+
+        f.sched.unban(f.owner.id, &email).await.expect("unban");
+        let grown = f
+            .sched
+            .reschedule(
+                &b.code,
+                Reschedule {
+                    slot_start: at(7, 10),
+                    attendee_count: fifty,
+                },
+            )
+            .await
+            .expect("move once unbanned");
+        assert_eq!(
+            (grown.slot_start, grown.attendee_count.get()),
+            (at(7, 10), 50)
+        );
+        let counters = assert_counters_equal_facts(&f.sched, &app).await;
+        assert_eq!(counters.get(&at(7, 10)), Some(&50));
+        assert_eq!(counters.len(), 1);
     }
 }

@@ -258,7 +258,7 @@ impl Store for MemoryStore {
 
     async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking> {
         let (new_start, new_count, capacity) =
-            (to.slot_start, to.attendee_count.get(), to.capacity);
+            (to.slot_start, to.attendee_count.get(), to.claim.capacity);
         let mut g = self.inner.lock();
         let b = g
             .bookings
@@ -271,8 +271,26 @@ impl Store for MemoryStore {
                 action: "reschedule",
             });
         }
-        let old = b.attendee_count.get();
         let app = b.appointment_id;
+        if g.bans.contains_key(&(to.claim.owner, b.email.clone())) {
+            return Err(Error::Banned);
+        }
+        let email_key = (app, b.email.clone());
+        if to.claim.unique_email
+            && g.active_emails
+                .get(&email_key)
+                .is_some_and(|other| *other != id)
+        {
+            return Err(Error::Duplicate(Duplicate::BookingEmail));
+        }
+        let device_key = b.device_id.clone().map(|d| (app, d));
+        if to.claim.unique_device
+            && let Some(k) = &device_key
+            && g.active_devices.get(k).is_some_and(|other| *other != id)
+        {
+            return Err(Error::Duplicate(Duplicate::BookingDevice));
+        }
+        let old = b.attendee_count.get();
         let taken_after_release = if b.slot_start == new_start {
             g.taken(app, new_start) - old
         } else {
@@ -286,6 +304,15 @@ impl Store for MemoryStore {
         }
         g.add_seats(app, b.slot_start, -i64::from(old));
         g.add_seats(app, new_start, i64::from(new_count));
+        g.release_claims(&b);
+        if to.claim.unique_email {
+            g.active_emails.insert(email_key, id);
+        }
+        if to.claim.unique_device
+            && let Some(k) = device_key
+        {
+            g.active_devices.insert(k, id);
+        }
         let stored = g
             .bookings
             .get_mut(&id)

@@ -34,8 +34,8 @@ use uuid::Uuid;
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, commit_error, corrupt,
-    db_error, db_error_fk, end_action, guards, idempotency_state, limit_offset, slot_full,
-    stored_status, to_count, to_u32, user_from,
+    db_error, db_error_fk, end_action, guard_values, guards, idempotency_state, limit_offset,
+    slot_full, stored_status, to_count, to_u32, user_from,
 };
 
 /// The embedded migrations of the Postgres schema.
@@ -624,13 +624,17 @@ impl Store for PostgresStore {
     }
 
     async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking> {
-        let (new_start, new_end, count, capacity) =
-            (to.slot_start, to.slot_end, to.attendee_count, to.capacity);
+        let (new_start, new_end, count, capacity) = (
+            to.slot_start,
+            to.slot_end,
+            to.attendee_count,
+            to.claim.capacity,
+        );
         let new_count = count.get();
         let mut tx = self.write().await?;
         let row = sqlx::query(
-            "SELECT appointment_id, slot_start, attendee_count, status FROM bookings \
-             WHERE id = $1 FOR UPDATE",
+            "SELECT appointment_id, slot_start, attendee_count, status, email, device_id \
+             FROM bookings WHERE id = $1 FOR UPDATE",
         )
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -644,6 +648,19 @@ impl Store for PostgresStore {
                 action: "reschedule",
             });
         }
+        let email: String = get(&row, "email")?;
+        let device: Option<String> = get(&row, "device_id")?;
+        let banned: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM bans WHERE owner_id = $1 AND email = $2")
+                .bind(to.claim.owner.0)
+                .bind(&email)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        if banned > 0 {
+            return Err(Error::Banned);
+        }
+        let (guard_email, guard_device) = guard_values(&email, device.as_deref(), to.claim);
         let app: Uuid = get(&row, "appointment_id")?;
         let old_start: DateTime<Utc> = get(&row, "slot_start")?;
         let old = to_u32("bookings.attendee_count", get(&row, "attendee_count")?)?;
@@ -683,7 +700,8 @@ impl Store for PostgresStore {
         }
         let row = sqlx::query(concat!(
             "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, \
-             updated_at = $5 WHERE id = $1 AND status = 'active' RETURNING ",
+             updated_at = $5, guard_email = $6, guard_device = $7 \
+             WHERE id = $1 AND status = 'active' RETURNING ",
             booking_cols!()
         ))
         .bind(id.0)
@@ -691,6 +709,8 @@ impl Store for PostgresStore {
         .bind(new_end)
         .bind(i64::from(count.get()))
         .bind(to.now)
+        .bind(guard_email)
+        .bind(guard_device)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?

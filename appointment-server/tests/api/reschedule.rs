@@ -69,3 +69,65 @@ async fn a_reschedule_answers_its_own_updated_at() {
     );
     assert_eq!(get(&app, bk).await, moved);
 }
+
+/// A guest whom the owner banned after they booked can neither move their booking nor raise its
+/// seats (1 to 50): 403 `banned`, and the booking and the slot's seats stay as they were.
+#[tokio::test]
+async fn a_banned_guest_cannot_reschedule_or_grow_their_booking() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (owner, code, starts) = group_of_50(&app).await;
+    let b = expect_json(
+        app.book_guest(&code, &starts[0], "late@example.com").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let bk = b["booking_code"].as_str().unwrap();
+    expect_json(
+        app.post_json("/ban-list", &json!({"email": "Late@Example.com"}))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    for body in [
+        json!({"start_time": starts[0], "attendee_count": 50}),
+        json!({"start_time": starts[1]}),
+        json!({"start_time": starts[1], "attendee_count": 50}),
+    ] {
+        let e = expect_error(put(&app, bk, &body).await, StatusCode::FORBIDDEN).await;
+        assert_eq!(e["code"], "banned", "{body}");
+    }
+    let now = get(&app, bk).await;
+    assert_eq!(now, b, "the booking must not change");
+    let slots = app.slots(&code, "").await;
+    let first = &slots["items"][0];
+    assert_eq!(first["start_time"], starts[0].as_str());
+    assert_eq!(first["seats_left"], 49, "{first}");
+    // Once the ban is lifted, the same change goes through.
+    expect_json(
+        app.client
+            .delete(app.url("/ban-list"))
+            .json(&json!({"email": "late@example.com"}))
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let grown = expect_json(
+        put(
+            &app,
+            bk,
+            &json!({"start_time": starts[0], "attendee_count": 50}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(grown["attendee_count"], 50);
+}
