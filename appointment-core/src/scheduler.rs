@@ -104,6 +104,28 @@ pub struct Reschedule {
     pub attendee_count: Option<AttendeeCount>,
 }
 
+/// A change to a booking as a whole: a [`Reschedule`], and optionally new free text. Every
+/// [`Reschedule`] converts into one that keeps the text.
+#[derive(Debug, Clone)]
+pub struct BookingUpdate {
+    /// The start of the new slot (may be the same slot).
+    pub slot_start: DateTime<Utc>,
+    /// The new number of seats; `None` keeps the current one.
+    pub attendee_count: Option<AttendeeCount>,
+    /// The new free text, up to 2000 characters; `None` keeps the current one.
+    pub description: Option<String>,
+}
+
+impl From<Reschedule> for BookingUpdate {
+    fn from(r: Reschedule) -> Self {
+        BookingUpdate {
+            slot_start: r.slot_start,
+            attendee_count: r.attendee_count,
+            description: None,
+        }
+    }
+}
+
 /// Which slots to list.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SlotQuery {
@@ -718,7 +740,18 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// atomic step checked as a new booking is: the slot must be bookable now, the booker must
     /// not be banned by the owner (`Banned`), anti-scalping holds, and the seats must fit
     /// (`SlotFull`); whatever fails, the booking keeps its slot and seats.
-    pub async fn reschedule(&self, code: &BookingCode, change: Reschedule) -> Result<Booking> {
+    ///
+    /// `change` is a [`Reschedule`] or a [`BookingUpdate`], which may also replace the booking's
+    /// free text (checked as for a new booking).
+    pub async fn reschedule(
+        &self,
+        code: &BookingCode,
+        change: impl Into<BookingUpdate>,
+    ) -> Result<Booking> {
+        let change = change.into();
+        if let Some(d) = &change.description {
+            check_description(d)?;
+        }
         let booking = self.booking(code).await?;
         if booking.status != BookingStatus::Active {
             return Err(Error::InvalidTransition {
@@ -735,6 +768,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             slot_end: slot.end,
             attendee_count: count,
             claim: seat_claim(&app),
+            description: change.description,
             now: self.now(),
         };
         self.store.move_booking(booking.id, &to).await

@@ -56,7 +56,7 @@ pub struct SeatClaim {
 }
 
 /// Where [`Store::move_booking`] moves an active booking, and the instant of the change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingMove {
     /// The start of the new slot (may be the booking's current slot).
     pub slot_start: DateTime<Utc>,
@@ -67,6 +67,8 @@ pub struct BookingMove {
     /// What the booking claims on its new slot, checked as for a new booking: the capacity, the
     /// anti-scalping uniqueness, and the owner whose ban list applies.
     pub claim: SeatClaim,
+    /// The booking's new free text; `None` keeps it.
+    pub description: Option<String>,
     /// The instant of the change, on the engine's clock: the booking's new `updated_at`.
     pub now: DateTime<Utc>,
 }
@@ -144,7 +146,7 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()>;
 
     /// Atomically moves an active booking to `to.slot_start`/`to.slot_end` with
-    /// `to.attendee_count` seats: releases its seats on the old slot and takes the new count on
+    /// `to.attendee_count` seats (and `to.description`, when given): releases its seats on the old slot and takes the new count on
     /// the new one (which may be the same slot) if they fit in `to.claim.capacity`, and sets its
     /// `updated_at` to `to.now`. The move is checked as a new booking is, in the same atomic
     /// step: fails with `NotFound(Booking)`, with `InvalidTransition` if the booking is no longer

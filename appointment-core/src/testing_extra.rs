@@ -10,7 +10,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use crate::testing::{Fixture, assert_counters_equal_facts, epoch};
 use crate::{
-    AntiScalping, AppointmentKind, AttendeeCount, BookingStatus, Email, Error, Reschedule, Store,
+    AntiScalping, AppointmentKind, AttendeeCount, BookingStatus, BookingUpdate, Email, Error,
+    Reschedule, Store,
 };
 
 /// Expands into one test per case of this module for the store made by `$new_store` (as
@@ -21,6 +22,7 @@ macro_rules! store_conformance_suite_extra {
         $crate::store_conformance_suite_extra!(@cases $new_store;
             updated_at_follows_the_engine_clock,
             ban_applies_to_reschedule,
+            reschedule_can_replace_the_description,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -154,5 +156,58 @@ pub mod cases {
         let counters = assert_counters_equal_facts(&f.sched, &app).await;
         assert_eq!(counters.get(&at(7, 10)), Some(&50));
         assert_eq!(counters.len(), 1);
+    }
+
+    /// A [`BookingUpdate`] with a description replaces the booking's free text in the same step
+    /// as the move; without one the text stays; one too long is refused and changes nothing.
+    pub async fn reschedule_can_replace_the_description<S: Store>(store: S) {
+        let f = Fixture::new(store).await;
+        let app = f
+            .appointment(AppointmentKind::Group, Some(5), AntiScalping::None)
+            .await;
+        let b = f
+            .guest(&app.code, at(7, 9), 1, "a@example.com")
+            .await
+            .expect("book");
+        let moved = f
+            .sched
+            .reschedule(
+                &b.code,
+                BookingUpdate {
+                    slot_start: at(7, 10),
+                    attendee_count: None,
+                    description: Some("Bring the X-rays".into()),
+                },
+            )
+            .await
+            .expect("move");
+        assert_eq!(moved.description, "Bring the X-rays");
+        assert_eq!(moved.slot_start, at(7, 10));
+        let kept = f
+            .sched
+            .reschedule(
+                &b.code,
+                Reschedule {
+                    slot_start: at(7, 11),
+                    attendee_count: None,
+                },
+            )
+            .await
+            .expect("move again");
+        assert_eq!(kept.description, "Bring the X-rays");
+        assert_eq!(f.sched.booking(&b.code).await.expect("read"), kept);
+        let too_long = BookingUpdate {
+            slot_start: at(7, 9),
+            attendee_count: None,
+            description: Some("x".repeat(2001)),
+        };
+        match f.sched.reschedule(&b.code, too_long).await {
+            Err(Error::InvalidInput {
+                field: "description",
+                ..
+            }) => {}
+            other => panic!("expected InvalidInput(description), got {other:?}"),
+        }
+        assert_eq!(f.sched.booking(&b.code).await.expect("read"), kept);
     }
 }

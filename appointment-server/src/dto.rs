@@ -427,6 +427,9 @@ pub struct BookingUpdateRequest {
     /// New number of seats (default: unchanged).
     #[serde(default)]
     pub attendee_count: Option<u32>,
+    /// New free text, up to 2000 characters (default: unchanged).
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A booking (the original's `entities.Booking`).

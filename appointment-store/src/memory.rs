@@ -320,6 +320,9 @@ impl Store for MemoryStore {
         stored.slot_start = new_start;
         stored.slot_end = to.slot_end;
         stored.attendee_count = to.attendee_count;
+        if let Some(d) = &to.description {
+            stored.description.clone_from(d);
+        }
         stored.updated_at = to.now;
         Ok(stored.clone())
     }

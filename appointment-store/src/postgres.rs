@@ -700,7 +700,8 @@ impl Store for PostgresStore {
         }
         let row = sqlx::query(concat!(
             "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, \
-             updated_at = $5, guard_email = $6, guard_device = $7 \
+             updated_at = $5, guard_email = $6, guard_device = $7, \
+             description = COALESCE($8, description) \
              WHERE id = $1 AND status = 'active' RETURNING ",
             booking_cols!()
         ))
@@ -711,6 +712,7 @@ impl Store for PostgresStore {
         .bind(to.now)
         .bind(guard_email)
         .bind(guard_device)
+        .bind(to.description.as_deref())
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?

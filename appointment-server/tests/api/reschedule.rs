@@ -131,3 +131,50 @@ async fn a_banned_guest_cannot_reschedule_or_grow_their_booking() {
     .await;
     assert_eq!(grown["attendee_count"], 50);
 }
+
+/// `PUT /bookings/{code}` updates the description, as the original does; without one it keeps
+/// it; one longer than 2000 characters is a 400 that changes nothing.
+#[tokio::test]
+async fn a_reschedule_updates_the_description() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_, code, starts) = group_of_50(&app).await;
+    let b = expect_json(
+        app.book_guest(&code, &starts[0], "a@example.com").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(b["description"], "");
+    let bk = b["booking_code"].as_str().unwrap();
+    let moved = expect_json(
+        put(
+            &app,
+            bk,
+            &json!({"start_time": starts[1], "description": "Bring the X-rays"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved["description"], "Bring the X-rays");
+    assert_eq!(get(&app, bk).await["description"], "Bring the X-rays");
+    let kept = expect_json(
+        put(&app, bk, &json!({"start_time": starts[2]})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(kept["description"], "Bring the X-rays");
+    let e = expect_error(
+        put(
+            &app,
+            bk,
+            &json!({"start_time": starts[0], "description": "x".repeat(2001)}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "description", "{e}");
+    assert_eq!(get(&app, bk).await, kept);
+}
