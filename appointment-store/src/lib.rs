@@ -28,6 +28,8 @@ mod postgres;
 mod service;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_common;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_store;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
