@@ -32,7 +32,7 @@ use crate::sql_common::{
 };
 use crate::sql_store::{
     Arg, Conn, SqlBackend, booking_args, impl_conn, impl_store, insert_appointment_sql,
-    insert_booking_sql, taken_in,
+    insert_booking_sql, migration_methods, taken_in,
 };
 #[cfg(doc)]
 use crate::sql_store::{CLAIM_SEATS, book_in_steps};
@@ -190,71 +190,15 @@ impl PostgresStore {
         &self.pool
     }
 
-    /// Applies every pending migration.
-    pub async fn migrate_up(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(Error::storage)
-    }
-
-    /// Reverts migrations down to `version` (`0` reverts everything).
-    pub async fn migrate_down_to(&self, version: i64) -> Result<()> {
-        MIGRATOR
-            .undo(&self.pool, version)
-            .await
-            .map_err(Error::storage)
-    }
-
-    /// Applies or reverts migrations until `version` is the latest applied one.
-    pub async fn migrate_to(&self, version: i64) -> Result<()> {
-        if version >= self.applied_version().await? {
-            MIGRATOR
-                .run_to(version, &self.pool)
-                .await
-                .map_err(Error::storage)
-        } else {
-            self.migrate_down_to(version).await
-        }
-    }
-
-    /// The latest applied migration (`0` for none).
-    pub async fn applied_version(&self) -> Result<i64> {
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error)?;
-        if !exists {
-            return Ok(0);
-        }
-        let v: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_error)?;
-        Ok(v.unwrap_or(0))
-    }
-
-    /// The versions of the migrations built into this store, oldest first.
-    pub fn known_migrations() -> Vec<i64> {
-        let mut v: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-        v.dedup();
-        v
-    }
+    migration_methods!(
+        pool,
+        MIGRATOR,
+        "SELECT CAST(CASE WHEN to_regclass('_sqlx_migrations') IS NULL THEN 0 ELSE 1 END AS BIGINT)"
+    );
 
     /// Closes every connection (waiting for running operations to finish).
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Arms a fault that fires in the next seat-changing write (tests only).
-    #[cfg(feature = "test-hooks")]
-    #[doc(hidden)]
-    pub fn arm_fault(&self, fault: crate::hooks::Fault) {
-        self.hooks.arm(fault);
-    }
-
-    async fn before_commit(&self) -> Result<()> {
-        #[cfg(feature = "test-hooks")]
-        self.hooks.before_commit().await?;
-        Ok(())
     }
 }
 

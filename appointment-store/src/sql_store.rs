@@ -1032,3 +1032,78 @@ macro_rules! impl_conn {
     };
 }
 pub(crate) use impl_conn;
+
+/// The inherent methods every SQL store has for its schema, written once: `$pool` is the field
+/// holding the pool migrations run on, `$migrator` the backend's embedded migrations, and
+/// `$table_exists` a query answering 1 (as a `BIGINT`) if the migrations table exists, else 0.
+macro_rules! migration_methods {
+    ($pool:ident, $migrator:path, $table_exists:literal) => {
+        /// Applies every pending migration.
+        pub async fn migrate_up(&self) -> appointment_core::Result<()> {
+            $migrator
+                .run(&self.$pool)
+                .await
+                .map_err(appointment_core::Error::storage)
+        }
+
+        /// Reverts migrations down to `version` (`0` reverts everything).
+        pub async fn migrate_down_to(&self, version: i64) -> appointment_core::Result<()> {
+            $migrator
+                .undo(&self.$pool, version)
+                .await
+                .map_err(appointment_core::Error::storage)
+        }
+
+        /// Applies or reverts migrations until `version` is the latest applied one.
+        pub async fn migrate_to(&self, version: i64) -> appointment_core::Result<()> {
+            if version >= self.applied_version().await? {
+                $migrator
+                    .run_to(version, &self.$pool)
+                    .await
+                    .map_err(appointment_core::Error::storage)
+            } else {
+                self.migrate_down_to(version).await
+            }
+        }
+
+        /// The latest applied migration (`0` for none).
+        pub async fn applied_version(&self) -> appointment_core::Result<i64> {
+            let exists: i64 = sqlx::query_scalar($table_exists)
+                .fetch_one(&self.$pool)
+                .await
+                .map_err($crate::sql_common::db_error)?;
+            if exists == 0 {
+                return Ok(0);
+            }
+            let v: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err($crate::sql_common::db_error)?;
+            Ok(v.unwrap_or(0))
+        }
+
+        /// The versions of the migrations built into this store, oldest first.
+        pub fn known_migrations() -> Vec<i64> {
+            let mut v: Vec<i64> = $migrator.iter().map(|m| m.version).collect();
+            v.dedup();
+            v
+        }
+
+        /// Arms a fault that fires in the next seat-changing write (tests only).
+        #[cfg(feature = "test-hooks")]
+        #[doc(hidden)]
+        pub fn arm_fault(&self, fault: $crate::hooks::Fault) {
+            self.hooks.arm(fault);
+        }
+
+        /// Runs the armed fault, if any (tests only): the last step before every commit of a
+        /// seat-changing write.
+        async fn before_commit(&self) -> appointment_core::Result<()> {
+            #[cfg(feature = "test-hooks")]
+            self.hooks.before_commit().await?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use migration_methods;

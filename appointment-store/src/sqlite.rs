@@ -34,6 +34,7 @@ use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{ReadRow, corrupt, db_error, idempotency_state};
 use crate::sql_store::{
     Arg, SqlBackend, impl_conn, impl_store, insert_appointment_sql, insert_booking_sql,
+    migration_methods,
 };
 
 /// The embedded migrations of the SQLite schema.
@@ -179,74 +180,16 @@ impl SqliteStore {
         })
     }
 
-    /// Applies every pending migration.
-    pub async fn migrate_up(&self) -> Result<()> {
-        MIGRATOR.run(&self.writer).await.map_err(Error::storage)
-    }
-
-    /// Reverts migrations down to `version` (`0` reverts everything).
-    pub async fn migrate_down_to(&self, version: i64) -> Result<()> {
-        MIGRATOR
-            .undo(&self.writer, version)
-            .await
-            .map_err(Error::storage)
-    }
-
-    /// Applies or reverts migrations until `version` is the latest applied one.
-    pub async fn migrate_to(&self, version: i64) -> Result<()> {
-        if version >= self.applied_version().await? {
-            MIGRATOR
-                .run_to(version, &self.writer)
-                .await
-                .map_err(Error::storage)
-        } else {
-            self.migrate_down_to(version).await
-        }
-    }
-
-    /// The latest applied migration (`0` for none).
-    pub async fn applied_version(&self) -> Result<i64> {
-        let exists: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-        )
-        .fetch_one(&self.reader)
-        .await
-        .map_err(db_error)?;
-        if exists == 0 {
-            return Ok(0);
-        }
-        let v: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.reader)
-                .await
-                .map_err(db_error)?;
-        Ok(v.unwrap_or(0))
-    }
-
-    /// The versions of the migrations built into this store, oldest first.
-    pub fn known_migrations() -> Vec<i64> {
-        let mut v: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-        v.dedup();
-        v
-    }
+    migration_methods!(
+        writer,
+        MIGRATOR,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+    );
 
     /// Closes every connection (waiting for running operations to finish).
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
-    }
-
-    /// Arms a fault that fires in the next seat-changing write (tests only).
-    #[cfg(feature = "test-hooks")]
-    #[doc(hidden)]
-    pub fn arm_fault(&self, fault: crate::hooks::Fault) {
-        self.hooks.arm(fault);
-    }
-
-    async fn before_commit(&self) -> Result<()> {
-        #[cfg(feature = "test-hooks")]
-        self.hooks.before_commit().await?;
-        Ok(())
     }
 
     /// Opens a write transaction holding the write lock from its first statement.
