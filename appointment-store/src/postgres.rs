@@ -15,6 +15,10 @@
 //!   so concurrent moves cannot deadlock.
 //!
 //! Instants are `timestamptz` (microsecond precision; sub-microsecond parts are dropped).
+//!
+//! The statements and flows are the ones SQLite runs too (`sql_store`); this file holds only what
+//! Postgres does differently: native column types, row locks, `bigserial` insertion order, the
+//! mapping of a lost connection during `COMMIT`, and a booking in one statement.
 
 use std::str::FromStr;
 use std::time::Duration;

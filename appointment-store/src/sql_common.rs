@@ -1,5 +1,5 @@
-//! What the SQL backends share: turning rows into domain types, and database errors into the
-//! engine's typed errors.
+//! What the SQL backends share besides their statements (`sql_store`): turning rows into domain
+//! types, and database errors into the engine's typed errors.
 
 use std::fmt;
 

@@ -16,6 +16,10 @@
 //!
 //! Instants are stored as INTEGER microseconds since the Unix epoch (UTC), which sort and compare
 //! as instants; sub-microsecond parts are dropped.
+//!
+//! The statements and flows are the ones Postgres runs too (`sql_store`); this file holds only
+//! what SQLite does differently: column encodings (text ids and dates, integer instants and
+//! flags), `BEGIN IMMEDIATE` instead of row locks, and the insertion-order column.
 
 use std::str::FromStr;
 use std::time::Duration;
