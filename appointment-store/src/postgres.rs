@@ -35,8 +35,8 @@ use crate::sql_common::{
     ReadRow, commit_error, corrupt, db_error, db_error_fk, idempotency_state, slot_full,
 };
 use crate::sql_store::{
-    Arg, Conn, SqlBackend, booking_args, impl_conn, impl_store, insert_appointment_sql,
-    insert_booking_sql, migration_methods, taken_in,
+    Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_seats_sql, impl_conn, impl_store,
+    insert_appointment_sql, insert_booking_sql, migration_methods, taken_in,
 };
 #[cfg(doc)]
 use crate::sql_store::{CLAIM_SEATS, book_in_steps};
@@ -75,24 +75,15 @@ pub struct PostgresStore {
 /// are [`booking_args`], then the owner and the capacity. Answers whether
 /// the email is banned and whether the seats were taken; when they were not, the caller rolls the
 /// transaction (and with it the booking row) back.
-const BOOK: &str = "WITH banned AS ( \
-         SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $18 AND email = $7) AS yes \
-     ), booked AS ( \
-         INSERT INTO bookings (id, code, appointment_id, app_code, user_id, name, email, phone, \
-             slot_start, slot_end, attendee_count, status, description, device_id, guard_email, \
-             guard_device, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, \
-             $17 FROM banned WHERE NOT banned.yes \
-         RETURNING id \
-     ), claim AS ( \
-         INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) \
-         SELECT $3, $9, $11 FROM booked WHERE $11 <= $19 \
-         ON CONFLICT (appointment_id, slot_start) DO UPDATE \
-         SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
-         WHERE slot_seats.seats_taken + excluded.seats_taken <= $19 \
-         RETURNING seats_taken \
-     ) \
-     SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked";
+const BOOK: &str = concat!(
+    "WITH banned AS (SELECT EXISTS (SELECT 1 FROM ",
+    ban_of_sql!("$18", "$7"),
+    ") AS yes), booked AS (",
+    insert_booking_sql!("", "", select " FROM banned WHERE NOT banned.yes"),
+    " RETURNING id), claim AS (",
+    claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $19", "$19"),
+    ") SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked"
+);
 
 /// The earliest instant `timestamptz` holds is in 4714 BC; bounds of a query range are clamped to
 /// it (nothing stored can be earlier).

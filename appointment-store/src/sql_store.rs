@@ -139,17 +139,27 @@ macro_rules! insert_appointment_sql {
 pub(crate) use insert_appointment_sql;
 
 /// `INSERT INTO bookings …` with `$1` … `$17` in [`booking_args`] order; `$seq_col` and
-/// `$seq_val` as for [`insert_appointment_sql!`].
+/// `$seq_val` as for [`insert_appointment_sql!`]. The values come from `VALUES (…)`, or, with a
+/// trailing `select … $from`, from `SELECT … $from` (for a booking inside a larger statement).
 macro_rules! insert_booking_sql {
     ($seq_col:literal, $seq_val:literal) => {
+        $crate::sql_store::insert_booking_sql!(@ $seq_col, $seq_val, "VALUES (", ")")
+    };
+    ($seq_col:literal, $seq_val:literal, select $from:literal) => {
+        $crate::sql_store::insert_booking_sql!(@ $seq_col, $seq_val, "SELECT ", $from)
+    };
+    (@ $seq_col:literal, $seq_val:literal, $open:literal, $close:literal) => {
         concat!(
             "INSERT INTO bookings (id, ",
             $seq_col,
             "code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
              attendee_count, status, description, device_id, guard_email, guard_device, \
-             created_at, updated_at) VALUES ($1, ",
+             created_at, updated_at) ",
+            $open,
+            "$1, ",
             $seq_val,
-            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17)"
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17",
+            $close
         )
     };
 }
@@ -229,15 +239,38 @@ const SEATS_TAKEN: &str = "SELECT slot_start, seats_taken FROM slot_seats \
      WHERE appointment_id = $1 AND slot_start >= $2 AND slot_start < $3 AND seats_taken > 0 \
      ORDER BY slot_start";
 
-/// Takes seats if they fit: creates the counter, or adds to it while the sum stays within the
-/// capacity. Returns the new count, or no row when the seats do not fit. The one conditional
-/// write that makes overbooking impossible.
-pub(crate) const CLAIM_SEATS: &str = "INSERT INTO slot_seats (appointment_id, slot_start, \
-     seats_taken) SELECT $1, $2, $3 WHERE CAST($3 AS BIGINT) <= CAST($4 AS BIGINT) \
-     ON CONFLICT (appointment_id, slot_start) DO UPDATE \
-     SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
-     WHERE slot_seats.seats_taken + excluded.seats_taken <= $4 \
-     RETURNING seats_taken";
+/// `INSERT INTO slot_seats …` taking the seats of the row `$select` answers (appointment, slot
+/// start, seats) if they fit in `$capacity`: creates the counter, or adds to it while the sum
+/// stays within the capacity. Returns the new count, or no row when the seats do not fit. The
+/// one conditional write that makes overbooking impossible.
+macro_rules! claim_seats_sql {
+    ($select:literal, $capacity:literal) => {
+        concat!(
+            "INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) ",
+            $select,
+            " ON CONFLICT (appointment_id, slot_start) DO UPDATE \
+             SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
+             WHERE slot_seats.seats_taken + excluded.seats_taken <= ",
+            $capacity,
+            " RETURNING seats_taken"
+        )
+    };
+}
+pub(crate) use claim_seats_sql;
+
+/// `bans WHERE …`: the ban of the email `$email` by the owner `$owner`, if any.
+macro_rules! ban_of_sql {
+    ($owner:literal, $email:literal) => {
+        concat!("bans WHERE owner_id = ", $owner, " AND email = ", $email)
+    };
+}
+pub(crate) use ban_of_sql;
+
+/// Takes `$3` seats of the slot (`$1`, `$2`) if they fit in `$4` (see [`claim_seats_sql!`]).
+pub(crate) const CLAIM_SEATS: &str = claim_seats_sql!(
+    "SELECT $1, $2, $3 WHERE CAST($3 AS BIGINT) <= CAST($4 AS BIGINT)",
+    "$4"
+);
 
 /// Changes the seats of a booking that stays on its slot, if the new count fits.
 const RESIZE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $3 + $4 \
@@ -253,7 +286,7 @@ pub(crate) const TAKEN: &str =
     "SELECT seats_taken FROM slot_seats WHERE appointment_id = $1 AND slot_start = $2";
 
 /// Whether an owner banned an email: one row with `n` > 0.
-const BANNED: &str = "SELECT COUNT(*) AS n FROM bans WHERE owner_id = $1 AND email = $2";
+const BANNED: &str = concat!("SELECT COUNT(*) AS n FROM ", ban_of_sql!("$1", "$2"));
 
 const BOOKING_TO_MOVE: &str = booking_to_move!();
 const BOOKING_TO_MOVE_LOCKED: &str = concat!(booking_to_move!(), " FOR UPDATE");
