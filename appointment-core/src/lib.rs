@@ -10,7 +10,9 @@
 //! * [`Error`] is the one error type; every variant is something a caller can act on.
 //!
 //! Backends live in the `appointment-store` crate (memory, SQLite, Postgres). With the `testing`
-//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
+//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass,
+//! and `store_conformance_suite_extra!` into further ones (the booking lifecycle's timestamps,
+//! reschedule checks).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
