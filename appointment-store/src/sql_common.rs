@@ -1,5 +1,5 @@
-//! What the SQL backends share: turning rows into domain types, and database errors into the
-//! engine's typed errors.
+//! What the SQL backends share besides their statements (`sql_store`): turning rows into domain
+//! types, and database errors into the engine's typed errors.
 
 use std::fmt;
 
@@ -490,14 +490,22 @@ pub(crate) fn guards(
     booking: &Booking,
     claim: appointment_core::SeatClaim,
 ) -> (Option<String>, Option<String>) {
-    let email = claim
-        .unique_email
-        .then(|| booking.email.as_str().to_owned());
-    let device = if claim.unique_device {
-        booking.device_id.as_ref().map(|d| d.as_str().to_owned())
-    } else {
-        None
-    };
+    guard_values(
+        booking.email.as_str(),
+        booking.device_id.as_ref().map(|d| d.as_str()),
+        claim,
+    )
+}
+
+/// The guard columns of a booking with this email and device under `claim`: each holds its value
+/// only when the claim asks for that uniqueness.
+pub(crate) fn guard_values(
+    email: &str,
+    device: Option<&str>,
+    claim: appointment_core::SeatClaim,
+) -> (Option<String>, Option<String>) {
+    let email = claim.unique_email.then(|| email.to_owned());
+    let device = device.filter(|_| claim.unique_device).map(str::to_owned);
     (email, device)
 }
 

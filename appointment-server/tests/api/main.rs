@@ -16,5 +16,6 @@ mod errors;
 mod health;
 mod idempotency;
 mod openapi;
+mod reschedule;
 mod shutdown;
 mod users;

@@ -23,5 +23,7 @@ mod helpers;
 mod idempotency;
 #[path = "../api/openapi.rs"]
 mod openapi;
+#[path = "../api/reschedule.rs"]
+mod reschedule;
 #[path = "../api/users.rs"]
 mod users;
