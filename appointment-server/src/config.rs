@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | `PORT` | `8888` | TCP port to listen on |
 //! | `HOST` | `0.0.0.0` | address to listen on |
-//! | `ENV` | `development` | `production` refuses to start without a strong `JWT_SECRET_KEY` |
+//! | `ENV` | `development` | `production` (or `prod`) refuses to start without a strong `JWT_SECRET_KEY`; `development` (or `dev`); any other value refuses to start |
 //! | `DATABASE_URL` | | `sqlite://…`, `postgres://…` or `memory:`; wins over `DB_*` |
 //! | `DB_HOST`, `DB_PORT`, `DB_USER`, `DB_PASSWORD`, `DB_NAME`, `DB_SSLMODE` | | a Postgres database, when `DATABASE_URL` is unset and `DB_HOST` is set |
 //! | `JWT_SECRET_KEY` | generated in development | HS256 signing key, at least 32 bytes in production |
@@ -157,7 +157,12 @@ impl Config {
         if let Some(e) = get("ENV") {
             c.environment = match e.trim().to_ascii_lowercase().as_str() {
                 "production" | "prod" => Environment::Production,
-                _ => Environment::Development,
+                "development" | "dev" => Environment::Development,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "ENV must be one of production, prod, development, dev, not {e:?}"
+                    )));
+                }
             };
         }
         if let Some(url) = get("DATABASE_URL") {
@@ -341,6 +346,26 @@ mod tests {
             cfg(&[("TRUST_X_FORWARDED_FOR", "true")])
                 .unwrap()
                 .trust_forwarded_for
+        );
+    }
+
+    #[test]
+    fn an_unknown_environment_is_refused_not_taken_for_development() {
+        for bad in ["staging", "prodution", "test"] {
+            let err = cfg(&[("ENV", bad)]).unwrap_err().to_string();
+            assert!(err.contains("ENV"), "{err}");
+            assert!(
+                err.contains("production") && err.contains("development"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            cfg(&[("ENV", "Production")]).unwrap().environment,
+            Environment::Production
+        );
+        assert_eq!(
+            cfg(&[("ENV", "dev")]).unwrap().environment,
+            Environment::Development
         );
     }
 
