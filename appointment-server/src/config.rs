@@ -12,6 +12,9 @@
 //! | `BCRYPT_COST` | `12` | bcrypt work factor (4 to 31) |
 //! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per email (per client IP: five times as many) |
 //! | `TRUST_X_FORWARDED_FOR` | `false` | take the client IP from the last `X-Forwarded-For` entry (behind one reverse proxy) |
+//! | `HEADER_READ_TIMEOUT_MS` | `10000` | the longest a request's header may take to arrive |
+//! | `IDLE_TIMEOUT_MS` | `75000` | an idle keep-alive connection is closed after this long |
+//! | `MAX_CONNECTIONS` | `4096` | connections served at once; past it a new one is answered 503 `too_many_connections` and closed |
 //! | `LOG_FORMAT` | `json` | `json` or `pretty` |
 //!
 //! With no database configured the service uses the SQLite file `appointments.db` in the working
@@ -19,6 +22,9 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::connections::ConnectionLimits;
 
 /// Where the service runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +95,8 @@ pub struct Config {
     pub read_cache: std::time::Duration,
     /// The longest a request may run; past it the client gets a 504 (the work is abandoned).
     pub request_timeout: std::time::Duration,
+    /// Header-read and idle timeouts, and the cap on concurrent connections.
+    pub connections: ConnectionLimits,
 }
 
 /// The default of [`Config::request_timeout`].
@@ -129,6 +137,7 @@ impl Default for Config {
             log_format: LogFormat::Json,
             read_cache: DEFAULT_READ_CACHE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -242,6 +251,18 @@ impl Config {
                     ))
                 })?;
         }
+        if let Some(ms) = get("HEADER_READ_TIMEOUT_MS") {
+            c.connections.header_read_timeout =
+                Duration::from_millis(number(&ms, "HEADER_READ_TIMEOUT_MS", 1, 600_000)?);
+        }
+        if let Some(ms) = get("IDLE_TIMEOUT_MS") {
+            c.connections.idle_timeout =
+                Duration::from_millis(number(&ms, "IDLE_TIMEOUT_MS", 1, 3_600_000)?);
+        }
+        if let Some(n) = get("MAX_CONNECTIONS") {
+            c.connections.max_connections =
+                usize::try_from(number(&n, "MAX_CONNECTIONS", 1, 1_000_000)?).unwrap_or(1);
+        }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
                 "pretty" | "text" => LogFormat::Pretty,
@@ -269,6 +290,16 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+/// `value` as a whole number from `min` to `max`, or an error naming `name`.
+fn number(value: &str, name: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| ConfigError(format!("{name} must be {min} to {max}, not {value:?}")))
 }
 
 fn url_escape(s: &str) -> String {
@@ -367,6 +398,35 @@ mod tests {
             cfg(&[("ENV", "dev")]).unwrap().environment,
             Environment::Development
         );
+    }
+
+    #[test]
+    fn connection_limits_are_read_and_checked() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.connections, ConnectionLimits::default());
+        assert_eq!(c.connections.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.connections.idle_timeout, Duration::from_secs(75));
+        assert_eq!(c.connections.max_connections, 4096);
+        let c = cfg(&[
+            ("HEADER_READ_TIMEOUT_MS", "250"),
+            ("IDLE_TIMEOUT_MS", "1000"),
+            ("MAX_CONNECTIONS", "10"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.connections.header_read_timeout,
+            Duration::from_millis(250)
+        );
+        assert_eq!(c.connections.idle_timeout, Duration::from_secs(1));
+        assert_eq!(c.connections.max_connections, 10);
+        for (k, v) in [
+            ("HEADER_READ_TIMEOUT_MS", "0"),
+            ("IDLE_TIMEOUT_MS", "forever"),
+            ("MAX_CONNECTIONS", "0"),
+        ] {
+            let err = cfg(&[(k, v)]).unwrap_err().to_string();
+            assert!(err.contains(k), "{err}");
+        }
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Building and running the service.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use axum::Router;
@@ -10,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::TokenKeys;
 use crate::config::{Config, Environment, MIN_SECRET_BYTES, Secret};
+use crate::connections::{self, ConnectionLimits};
 use crate::routes::app;
 use crate::state::AppState;
 use crate::storage;
@@ -24,6 +24,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    limits: ConnectionLimits,
 }
 
 impl Application {
@@ -63,6 +64,7 @@ impl Application {
             listener,
             router,
             state,
+            limits: config.connections,
         })
     }
 
@@ -90,13 +92,7 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(port = self.port, "listening");
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await
+        connections::serve(self.listener, self.router, self.limits, signal).await
     }
 }
 

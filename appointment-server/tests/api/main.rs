@@ -11,6 +11,7 @@ mod auth;
 mod bookings;
 mod cli;
 mod concurrency;
+mod connections;
 mod deadline;
 mod errors;
 mod health;
