@@ -107,6 +107,7 @@ async fn past_the_connection_cap_a_new_connection_gets_503_json_and_is_closed() 
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(json["code"], "too_many_connections");
     assert!(json["message"].is_string());
+    assert_eq!(json["error"], json["message"]);
 
     // Once a holder leaves, a place frees.
     drop(holders.pop());
@@ -144,4 +145,22 @@ async fn headers_too_large_are_431_with_the_json_error_body() {
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(json["code"], "headers_too_large");
     assert!(json["message"].is_string());
+    assert_eq!(json["error"], json["message"]);
+}
+
+#[tokio::test]
+async fn a_request_the_parser_cannot_read_is_400_with_the_json_error_body() {
+    let Some(app) = spawn_app_with(|_| {}).await else {
+        return;
+    };
+    let mut conn = connect(&app).await;
+    conn.write_all(b"GET /\x01 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let sent = read_to_close(&mut conn).await;
+    let (head, body) = sent.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 400 "), "{sent}");
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(json["code"], "bad_request");
+    assert_eq!(json["error"], json["message"]);
 }
