@@ -17,5 +17,6 @@ mod errors;
 mod health;
 mod idempotency;
 mod openapi;
+mod request_id;
 mod shutdown;
 mod users;
