@@ -104,6 +104,12 @@ impl ApiError {
         )
     }
 
+    /// Asks the client to wait `secs` seconds before retrying (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// 500 for a failure that is not the client's; `context` is logged, never sent.
     pub fn internal(context: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %context, "internal error");

@@ -20,6 +20,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod throttle;
 
 pub use config::Config;
 pub use routes::{ApiDoc, app, openapi_json};

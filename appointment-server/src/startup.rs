@@ -55,7 +55,9 @@ impl Application {
             scheduler: state.scheduler.with_read_cache(config.read_cache),
             request_timeout: config.request_timeout,
             ..state
-        };
+        }
+        .with_limits(config.login_rate_per_minute, config.limits);
+        spawn_pruner(&state);
         let router = app(state.clone(), &config.cors_origins);
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let port = listener.local_addr()?.port();
@@ -94,6 +96,23 @@ impl Application {
         tracing::info!(port = self.port, "listening");
         connections::serve(self.listener, self.router, self.limits, signal).await
     }
+}
+
+/// How often the rate limiters forget the keys whose limits have recovered.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Prunes the rate limiters every [`PRUNE_EVERY`] while the state lives.
+fn spawn_pruner(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PRUNE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            state.prune_limiters();
+        }
+    });
 }
 
 /// Installs the SIGTERM and Ctrl-C handlers now; the future resolves when either arrives.

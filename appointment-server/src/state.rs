@@ -1,13 +1,13 @@
 //! What every handler shares.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use appointment_core::Scheduler;
 use appointment_store::ServiceStore;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::TokenKeys;
+use crate::config::Limits;
+use crate::throttle::LoginThrottle;
 
 /// The state of the service: the engine, its store, the token keys and the login limiter.
 #[derive(Clone)]
@@ -21,10 +21,10 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// bcrypt work factor for new passwords.
     pub bcrypt_cost: u32,
-    /// Login attempts per email.
-    pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    /// Login attempts per client IP (five times the per-email rate).
-    pub ip_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Login attempts per (email, client address) and per client address.
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Rate limits and bounds on work.
+    pub limits: Limits,
     /// Whether the client IP comes from the last `X-Forwarded-For` entry.
     pub trust_forwarded_for: bool,
     /// A bcrypt hash of a random password, verified against for unknown emails so that a login
@@ -52,18 +52,36 @@ impl AppState {
     ) -> Result<Self, crate::error::ApiError> {
         let dummy_password = uuid::Uuid::new_v4().to_string();
         let dummy_hash = crate::auth::hash_password(dummy_password, bcrypt_cost).await?;
-        let rate = NonZeroU32::new(login_rate_per_minute).unwrap_or(NonZeroU32::MIN);
-        let ip_rate = rate.saturating_mul(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
         Ok(AppState {
             scheduler: Scheduler::from_arc(Arc::clone(&store)),
             store,
             keys: Arc::new(keys),
             bcrypt_cost,
-            login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(rate))),
-            ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_rate))),
+            login_throttle: Arc::new(LoginThrottle::new(
+                login_rate_per_minute,
+                Limits::default().rate_limit_max_keys,
+            )),
+            limits: Limits::default(),
             trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),
             request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
         })
+    }
+
+    /// The state with `limits` and a login rate of `login_rate_per_minute` (fresh limiters).
+    pub fn with_limits(self, login_rate_per_minute: u32, limits: Limits) -> Self {
+        AppState {
+            login_throttle: Arc::new(LoginThrottle::new(
+                login_rate_per_minute,
+                limits.rate_limit_max_keys,
+            )),
+            limits,
+            ..self
+        }
+    }
+
+    /// Forgets the rate limiters' keys whose limits have recovered (run periodically).
+    pub fn prune_limiters(&self) {
+        self.login_throttle.prune();
     }
 }

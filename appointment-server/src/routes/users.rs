@@ -80,11 +80,7 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = Email::parse(&req.email)?;
-    let ip_ok = state.ip_limiter.check_key(&ip).is_ok();
-    let email_ok = state.login_limiter.check_key(&email.to_string()).is_ok();
-    if !ip_ok || !email_ok {
-        return Err(ApiError::rate_limited());
-    }
+    state.login_throttle.check(email.as_str(), ip)?;
     let user = state.scheduler.user_by_email(&email).await?;
     let hash = user
         .as_ref()

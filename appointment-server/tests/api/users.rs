@@ -217,3 +217,61 @@ async fn the_client_ip_limit_spans_emails_and_follows_a_trusted_proxy_header() {
     let res = attempt(6, "203.0.113.10").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn wrong_passwords_from_one_address_do_not_lock_the_user_out_from_another() {
+    let Some(app) = spawn_app_with(|c| {
+        c.login_rate_per_minute = 3;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let email = format!("victim-{}@example.com", uuid::Uuid::new_v4().simple());
+    let res = app
+        .post_json(
+            "/users",
+            &json!({"name": "Victim", "email": email, "password": "securepass123"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let login = |password: &'static str, ip: &'static str| {
+        app.post_json("/login", &json!({"email": email, "password": password}))
+            .header("x-forwarded-for", ip)
+            .send()
+    };
+    // The attacker at A tries ten wrong passwords: the first three are refused, the rest slowed
+    // down with a 429 and Retry-After.
+    for i in 0..10 {
+        let res = login("wrong-password", "203.0.113.66").await.unwrap();
+        if i < 3 {
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        } else {
+            let retry: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            let e = expect_error(res, StatusCode::TOO_MANY_REQUESTS).await;
+            assert_eq!(e["code"], "rate_limited");
+        }
+    }
+    // The user at B logs in at once, with the email written differently.
+    let res = login("securepass123", "198.51.100.20").await.unwrap();
+    let body = expect_json(res, StatusCode::OK).await;
+    assert!(body["token"].is_string());
+    let res = app
+        .post_json(
+            "/login",
+            &json!({"email": email.to_uppercase(), "password": "securepass123"}),
+        )
+        .header("x-forwarded-for", "198.51.100.21")
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::OK).await;
+}
