@@ -7,7 +7,7 @@ use appointment_store::ServiceStore;
 
 use crate::auth::TokenKeys;
 use crate::config::Limits;
-use crate::throttle::LoginThrottle;
+use crate::throttle::{BcryptPermits, KeyedThrottle, LoginThrottle, address_key};
 
 /// The state of the service: the engine, its store, the token keys and the login limiter.
 #[derive(Clone)]
@@ -23,6 +23,10 @@ pub struct AppState {
     pub bcrypt_cost: u32,
     /// Login attempts per (email, client address) and per client address.
     pub login_throttle: Arc<LoginThrottle>,
+    /// Registrations per client address.
+    pub registration_throttle: Arc<KeyedThrottle<std::net::IpAddr>>,
+    /// The bound on concurrent bcrypt jobs.
+    pub bcrypt_permits: Arc<BcryptPermits>,
     /// Rate limits and bounds on work.
     pub limits: Limits,
     /// Whether the client IP comes from the last `X-Forwarded-For` entry.
@@ -61,6 +65,11 @@ impl AppState {
                 login_rate_per_minute,
                 Limits::default().rate_limit_max_keys,
             )),
+            registration_throttle: Arc::new(KeyedThrottle::per_hour(
+                Limits::default().registration_rate_per_hour,
+                Limits::default().rate_limit_max_keys,
+            )),
+            bcrypt_permits: Arc::new(BcryptPermits::new(Limits::default().bcrypt_threads)),
             limits: Limits::default(),
             trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),
@@ -75,6 +84,11 @@ impl AppState {
                 login_rate_per_minute,
                 limits.rate_limit_max_keys,
             )),
+            registration_throttle: Arc::new(KeyedThrottle::per_hour(
+                limits.registration_rate_per_hour,
+                limits.rate_limit_max_keys,
+            )),
+            bcrypt_permits: Arc::new(BcryptPermits::new(limits.bcrypt_threads)),
             limits,
             ..self
         }
@@ -83,5 +97,13 @@ impl AppState {
     /// Forgets the rate limiters' keys whose limits have recovered (run periodically).
     pub fn prune_limiters(&self) {
         self.login_throttle.prune();
+        self.registration_throttle.prune();
+    }
+
+    /// Counts a registration from `ip`: 429 with `Retry-After` past the hourly rate.
+    pub fn check_registration(&self, ip: std::net::IpAddr) -> Result<(), crate::error::ApiError> {
+        self.registration_throttle
+            .check(&address_key(ip))
+            .map_err(crate::throttle::too_many)
     }
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use parking_lot::RwLock;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 
@@ -177,9 +178,81 @@ impl LoginThrottle {
     }
 }
 
+/// The bound on concurrent bcrypt jobs (`BCRYPT_THREADS`). A login takes one permit; a
+/// registration first takes one of the registrations' permits (half of all, at least one), then
+/// one of all, so that registrations never hold more than half and logins keep a share. Waiters
+/// are served in order, and the request deadline bounds the wait.
+#[derive(Debug)]
+pub struct BcryptPermits {
+    all: Arc<Semaphore>,
+    registrations: Arc<Semaphore>,
+}
+
+/// Permission to run one bcrypt job; dropping it frees the place.
+#[derive(Debug)]
+pub struct BcryptPermit {
+    _permits: Vec<OwnedSemaphorePermit>,
+}
+
+impl BcryptPermits {
+    /// `threads` jobs at once (at least 1); registrations at most half of them (at least 1).
+    pub fn new(threads: usize) -> Self {
+        let threads = threads.max(1);
+        BcryptPermits {
+            all: Arc::new(Semaphore::new(threads)),
+            registrations: Arc::new(Semaphore::new((threads / 2).max(1))),
+        }
+    }
+
+    /// Waits for a place for a login's bcrypt job.
+    pub async fn for_login(&self) -> Result<BcryptPermit, ApiError> {
+        let p = Arc::clone(&self.all)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(BcryptPermit { _permits: vec![p] })
+    }
+
+    /// Waits for a place for a registration's bcrypt job.
+    pub async fn for_registration(&self) -> Result<BcryptPermit, ApiError> {
+        let r = Arc::clone(&self.registrations)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let p = Arc::clone(&self.all)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(BcryptPermit {
+            _permits: vec![p, r],
+        })
+    }
+
+    /// Places free for any bcrypt job.
+    pub fn available(&self) -> usize {
+        self.all.available_permits()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[tokio::test]
+    async fn registrations_hold_at_most_half_of_the_bcrypt_places() {
+        let permits = BcryptPermits::new(4);
+        let r1 = permits.for_registration().await.unwrap();
+        let r2 = permits.for_registration().await.unwrap();
+        assert_eq!(permits.available(), 2);
+        assert_eq!(permits.registrations.available_permits(), 0);
+        // Logins still find a place at once.
+        let l1 = permits.for_login().await.unwrap();
+        let l2 = permits.for_login().await.unwrap();
+        assert_eq!(permits.available(), 0);
+        drop((r1, r2, l1, l2));
+        assert_eq!(permits.available(), 4);
+        assert_eq!(BcryptPermits::new(1).registrations.available_permits(), 1);
+    }
+
     use super::*;
 
     #[test]

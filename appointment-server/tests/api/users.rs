@@ -275,3 +275,87 @@ async fn wrong_passwords_from_one_address_do_not_lock_the_user_out_from_another(
         .unwrap();
     expect_json(res, StatusCode::OK).await;
 }
+
+#[tokio::test]
+async fn registrations_are_limited_per_address() {
+    let Some(app) = spawn_app_with(|c| {
+        c.limits.registration_rate_per_hour = 3;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let register = |i: usize, ip: &'static str| {
+        app.post_json(
+            "/users",
+            &json!({"name": "Flood", "email": format!("flood{i}-{}@example.com", uuid::Uuid::new_v4().simple()),
+                    "password": "securepass123"}),
+        )
+        .header("x-forwarded-for", ip)
+        .send()
+    };
+    for i in 0..3 {
+        let res = register(i, "203.0.113.50").await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = register(3, "203.0.113.50").await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    let e = expect_error(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(e["code"], "rate_limited");
+    // Another address registers.
+    let res = register(4, "198.51.100.50").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_registration_flood_leaves_logins_a_share_of_bcrypt() {
+    // Two bcrypt places: registrations get one, so a login never waits behind the flood.
+    let Some(app) = spawn_app_with(|c| {
+        c.bcrypt_cost = 10;
+        c.limits.bcrypt_threads = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.user("steady").await;
+    let flood = 8;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..flood {
+        let (client, url, done) = (app.client.clone(), app.url("/users"), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .json(&json!({"name": "Flood", "email": format!("flood{i}-{}@example.com", uuid::Uuid::new_v4().simple()),
+                              "password": "securepass123"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+    }
+    // Wait until the flood holds the registrations' place.
+    while app.state.bcrypt_permits.available() == 2 {
+        tokio::task::yield_now().await;
+    }
+    let res = app
+        .post_json(
+            "/login",
+            &json!({"email": user.email, "password": "securepass123"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        finished < flood,
+        "the login waited for the whole registration flood"
+    );
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
