@@ -25,6 +25,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Registrations per client address.
     pub registration_throttle: Arc<KeyedThrottle<std::net::IpAddr>>,
+    /// Owner writes per user.
+    pub owner_writes: Arc<KeyedThrottle<appointment_core::UserId>>,
     /// The bound on concurrent bcrypt jobs.
     pub bcrypt_permits: Arc<BcryptPermits>,
     /// Rate limits and bounds on work.
@@ -69,6 +71,10 @@ impl AppState {
                 Limits::default().registration_rate_per_hour,
                 Limits::default().rate_limit_max_keys,
             )),
+            owner_writes: Arc::new(KeyedThrottle::per_minute(
+                Limits::default().owner_write_rate_per_minute,
+                Limits::default().rate_limit_max_keys,
+            )),
             bcrypt_permits: Arc::new(BcryptPermits::new(Limits::default().bcrypt_threads)),
             limits: Limits::default(),
             trust_forwarded_for: false,
@@ -88,6 +94,10 @@ impl AppState {
                 limits.registration_rate_per_hour,
                 limits.rate_limit_max_keys,
             )),
+            owner_writes: Arc::new(KeyedThrottle::per_minute(
+                limits.owner_write_rate_per_minute,
+                limits.rate_limit_max_keys,
+            )),
             bcrypt_permits: Arc::new(BcryptPermits::new(limits.bcrypt_threads)),
             limits,
             ..self
@@ -98,6 +108,18 @@ impl AppState {
     pub fn prune_limiters(&self) {
         self.login_throttle.prune();
         self.registration_throttle.prune();
+        self.owner_writes.prune();
+    }
+
+    /// Counts a write of an owner (an appointment created, a ban added or lifted, a booking
+    /// rejected): 429 with `Retry-After` past the per-minute rate.
+    pub fn check_owner_write(
+        &self,
+        user: appointment_core::UserId,
+    ) -> Result<(), crate::error::ApiError> {
+        self.owner_writes
+            .check(&user)
+            .map_err(crate::throttle::too_many)
     }
 
     /// Counts a registration from `ip`: 429 with `Retry-After` past the hourly rate.

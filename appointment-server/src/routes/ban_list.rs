@@ -21,6 +21,7 @@ use crate::state::AppState;
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 409, description = "Already banned", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn add_ban(
@@ -28,6 +29,7 @@ pub async fn add_ban(
     user: AuthUser,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<(StatusCode, Json<BanEntry>)> {
+    state.check_owner_write(user.id)?;
     let ban = state
         .scheduler
         .ban(user.id, Email::parse(&req.email)?)
@@ -43,6 +45,7 @@ pub async fn add_ban(
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 404, description = "Not banned", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn remove_ban(
@@ -50,6 +53,7 @@ pub async fn remove_ban(
     user: AuthUser,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<Json<MessageResponse>> {
+    state.check_owner_write(user.id)?;
     let email = Email::parse(&req.email)?;
     state.scheduler.unban(user.id, &email).await?;
     Ok(Json(MessageResponse::new(format!(

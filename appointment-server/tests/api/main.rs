@@ -16,6 +16,7 @@ mod deadline;
 mod errors;
 mod health;
 mod idempotency;
+mod limits;
 mod openapi;
 mod request_id;
 mod shutdown;
