@@ -156,7 +156,7 @@ async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Re
 
 /// How much longer than the handlers' deadline the whole request (with its `Idempotency-Key`
 /// bookkeeping) may take before the outer deadline answers 504.
-const OUTER_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+pub const OUTER_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Refuses a declared body over the limit before anything reads it.
 async fn limit_declared_length(req: Request, next: Next) -> Response {
