@@ -33,8 +33,8 @@ pub use domain::{
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{Schedule, ScheduleBuilder, Slot, Slots, TimeZoneName, Weekdays};
 pub use scheduler::{
-    Analytics, AvailableSlot, Booker, MAX_CAPACITY, NewAppointment, NewBooking, NewUser,
-    Reschedule, Scheduler, SlotQuery,
+    Analytics, AnalyticsInputs, AvailableSlot, Booker, MAX_CAPACITY, NewAppointment, NewBooking,
+    NewUser, Reschedule, Scheduler, SlotQuery, Stopped,
 };
 pub use store::{BookingStats, SeatClaim, SlotSeats, Store};
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub registration_throttle: Arc<KeyedThrottle<std::net::IpAddr>>,
     /// Owner writes per user.
     pub owner_writes: Arc<KeyedThrottle<appointment_core::UserId>>,
+    /// The bound on concurrent analytics computations.
+    pub analytics_work: Arc<crate::routes::analytics::AnalyticsWork>,
     /// The bound on concurrent bcrypt jobs.
     pub bcrypt_permits: Arc<BcryptPermits>,
     /// Rate limits and bounds on work.
@@ -76,6 +78,7 @@ impl AppState {
                 Limits::default().rate_limit_max_keys,
             )),
             bcrypt_permits: Arc::new(BcryptPermits::new(Limits::default().bcrypt_threads)),
+            analytics_work: Arc::new(crate::routes::analytics::AnalyticsWork::for_this_machine()),
             limits: Limits::default(),
             trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),

@@ -1,4 +1,4 @@
-//! The caller's ban list and analytics.
+//! The caller's ban list.
 
 use appointment_core::Email;
 use axum::Json;
@@ -6,11 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::auth::AuthUser;
-use crate::dto::{
-    AnalyticsQuery, AnalyticsResponse, BanEntry, BanRequest, MessageResponse, parse_date,
-};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::dto::{BanEntry, BanRequest, MessageResponse};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Bans an email from all of the caller's appointments.
@@ -74,36 +72,4 @@ pub async fn list_bans(
 ) -> ApiResult<Json<Vec<BanEntry>>> {
     let bans = state.scheduler.bans(user.id).await?;
     Ok(Json(bans.iter().map(BanEntry::from).collect()))
-}
-
-/// The caller's figures over a range of UTC dates (inclusive).
-#[utoipa::path(get, path = "/analytics", tag = "Analytics", params(AnalyticsQuery),
-    responses(
-        (status = 200, description = "OK", body = AnalyticsResponse),
-        (status = 400, description = "Missing or malformed dates", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody),
-    ),
-    security(("bearer" = [])))]
-pub async fn analytics(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiQuery(q): ApiQuery<AnalyticsQuery>,
-) -> ApiResult<Json<AnalyticsResponse>> {
-    let start = q
-        .start_date
-        .as_deref()
-        .ok_or_else(|| ApiError::invalid("start_date", "is required (YYYY-MM-DD)"))?;
-    let end = q
-        .end_date
-        .as_deref()
-        .ok_or_else(|| ApiError::invalid("end_date", "is required (YYYY-MM-DD)"))?;
-    let a = state
-        .scheduler
-        .analytics(
-            user.id,
-            parse_date("start_date", start)?,
-            parse_date("end_date", end)?,
-        )
-        .await?;
-    Ok(Json(AnalyticsResponse::from(&a)))
 }

@@ -1,5 +1,6 @@
 //! The router: every route, the middleware stack, and the OpenAPI document.
 
+pub mod analytics;
 pub mod appointments;
 pub mod ban_list;
 pub mod bookings;
@@ -41,7 +42,7 @@ use crate::state::AppState;
         appointments::slots, appointments::slots_by_day,
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
-        ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, ban_list::analytics,
+        ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
     tags(
@@ -302,7 +303,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             "/bookings/{booking_code}/reject",
             post(bookings::reject_booking),
         )
-        .route("/analytics", get(ban_list::analytics))
+        .route("/analytics", get(analytics::analytics))
         .route(
             "/ban-list",
             get(ban_list::list_bans)

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod analytics_work;
 mod appointments;
 mod auth;
 mod bookings;
