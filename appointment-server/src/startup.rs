@@ -93,8 +93,32 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        warn_if_few_file_descriptors(self.limits.max_connections);
         tracing::info!(port = self.port, "listening");
         connections::serve(self.listener, self.router, self.limits, signal).await
+    }
+}
+
+/// Warns when the process may open fewer files than `MAX_CONNECTIONS` needs (Linux: the soft
+/// "Max open files" of `/proc/self/limits`), since past it accepting fails for everyone.
+fn warn_if_few_file_descriptors(max_connections: usize) {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<usize>().ok());
+    // Room for the database pool, the listener and the log files.
+    if let Some(soft) = soft
+        && soft < max_connections.saturating_add(128)
+    {
+        tracing::warn!(
+            open_files = soft,
+            max_connections,
+            "the open-file limit is below MAX_CONNECTIONS plus 128; raise `ulimit -n` or lower MAX_CONNECTIONS"
+        );
     }
 }
 
