@@ -359,3 +359,32 @@ async fn a_registration_flood_leaves_logins_a_share_of_bcrypt() {
         t.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn the_login_limiters_state_stays_bounded_under_many_distinct_emails() {
+    let Some(app) = spawn_app_with(|c| {
+        c.limits.rate_limit_max_keys = 100;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    for i in 0..300u32 {
+        let res = app
+            .post_json(
+                "/login",
+                &json!({"email": format!("nobody{i}@example.com"), "password": "guess-guess"}),
+            )
+            .header(
+                "x-forwarded-for",
+                format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // Two tables (per email and address, per address) of at most 100 keys each.
+        assert!(app.state.login_throttle.len() <= 200);
+    }
+}
