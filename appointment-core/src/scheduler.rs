@@ -166,25 +166,20 @@ pub struct AnalyticsInputs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
-/// How many slots are counted between two calls of the `stop` of [`AnalyticsInputs::compute`].
-const SLOTS_BETWEEN_STOP_CHECKS: u64 = 4096;
-
 impl AnalyticsInputs {
-    /// Counts the seats offered and returns the figures, asking `stop` before each appointment
-    /// and every few thousand slots; as soon as it answers `true`, gives up with [`Stopped`].
+    /// Counts the seats offered (a day at a time, see [`crate::Slots::count_days`]) and returns
+    /// the figures, asking `stop` before each appointment and each day; as soon as it answers
+    /// `true`, gives up with [`Stopped`].
     pub fn compute(&self, stop: &dyn Fn() -> bool) -> std::result::Result<Analytics, Stopped> {
         let mut seats_offered = 0u64;
         for (capacity, schedule) in &self.offered {
             if stop() {
                 return Err(Stopped);
             }
-            let mut slots = 0u64;
-            for _ in schedule.slots(self.range.start, self.range.end) {
-                slots += 1;
-                if slots.is_multiple_of(SLOTS_BETWEEN_STOP_CHECKS) && stop() {
-                    return Err(Stopped);
-                }
-            }
+            let slots = schedule
+                .slots(self.range.start, self.range.end)
+                .count_days(stop)
+                .ok_or(Stopped)?;
             seats_offered = seats_offered.saturating_add(u64::from(*capacity) * slots);
         }
         Ok(Analytics {
