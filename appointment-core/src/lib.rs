@@ -37,8 +37,8 @@ pub use domain::{
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{Schedule, ScheduleBuilder, Slot, Slots, TimeZoneName, Weekdays};
 pub use scheduler::{
-    Analytics, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking,
-    NewUser, Reschedule, Scheduler, SlotQuery,
+    Analytics, AnalyticsInputs, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment,
+    NewBooking, NewUser, Reschedule, Scheduler, SlotQuery, Stopped,
 };
 pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 

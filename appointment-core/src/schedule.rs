@@ -465,9 +465,10 @@ impl Schedule {
         at.with_timezone(&self.time_zone.tz()).date_naive()
     }
 
-    /// The number of slots that start in `[from, to)`.
+    /// The number of slots that start in `[from, to)`, counted a day at a time (see
+    /// [`Slots::count_days`]).
     pub fn count_slots(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
-        self.slots(from, to).map(|_| 1u64).sum()
+        self.slots(from, to).count_days(&|| false).unwrap_or(0)
     }
 
     /// Computes one date's slots into the iterator's day state. `hint` carries the UTC offset of
@@ -650,6 +651,64 @@ pub struct Slots<'a> {
 }
 
 impl Slots<'_> {
+    /// Counts the slots left, a whole day at once where the day's slots are evenly spaced and
+    /// all inside the range (one at a time otherwise, e.g. on a day with a clock change), so that
+    /// the work grows with the days rather than the slots. `stop` is asked before each day; as
+    /// soon as it answers `true`, the count gives up with `None`.
+    pub fn count_days(mut self, stop: &dyn Fn() -> bool) -> Option<u64> {
+        let mut total = 0u64;
+        loop {
+            if let DayState::Uniform {
+                base,
+                step,
+                len,
+                next: 0,
+                count,
+                days,
+            } = &self.day
+                && *count > 0
+            {
+                let last = (*count - 1)
+                    .checked_mul(*step)
+                    .and_then(|d| base.checked_add(d));
+                let bounds = last.and_then(|last| {
+                    Some((
+                        UtcDays::at(*days, *base)?,
+                        UtcDays::at(*days, last)?,
+                        UtcDays::at(*days, last.checked_add(*len)?)?,
+                    ))
+                });
+                if let Some((first, last, _)) = bounds
+                    && first >= self.from
+                    && last < self.to
+                {
+                    total = total.saturating_add(u64::try_from(*count).unwrap_or(0));
+                    self.day = DayState::Empty;
+                }
+            }
+            while let Some(slot) = self.next_in_day() {
+                if slot.start < self.from {
+                    continue;
+                }
+                if slot.start >= self.to {
+                    return Some(total);
+                }
+                total = total.saturating_add(1);
+            }
+            let Some(date) = self.next_date else {
+                return Some(total);
+            };
+            if date > self.last_date {
+                return Some(total);
+            }
+            if stop() {
+                return None;
+            }
+            self.next_date = date.succ_opt();
+            self.day = self.schedule.plan_day(date, &mut self.offset_hint);
+        }
+    }
+
     /// The next slot of the current day, if any (without the `[from, to)` filter).
     fn next_in_day(&mut self) -> Option<Slot> {
         match &mut self.day {
