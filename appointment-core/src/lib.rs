@@ -40,8 +40,8 @@ pub use schedule::{
     Weekdays, WeeklyHours,
 };
 pub use scheduler::{
-    Analytics, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking,
-    NewUser, Reschedule, Scheduler, SlotQuery,
+    Analytics, AnalyticsInputs, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment,
+    NewBooking, NewUser, Reschedule, Scheduler, SlotQuery, Stopped,
 };
 pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 

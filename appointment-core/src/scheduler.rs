@@ -172,6 +172,48 @@ impl Analytics {
     }
 }
 
+/// The store's part of an owner's [`Analytics`], read by [`Scheduler::analytics_inputs`].
+#[derive(Debug, Clone)]
+pub struct AnalyticsInputs {
+    start: NaiveDate,
+    end: NaiveDate,
+    range: std::ops::Range<DateTime<Utc>>,
+    created: u64,
+    bookings: BookingStats,
+    /// Each appointment's capacity and schedule.
+    offered: Vec<(u32, Schedule)>,
+}
+
+/// [`AnalyticsInputs::compute`] was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+impl AnalyticsInputs {
+    /// Counts the seats offered (a day at a time, see [`crate::Slots::count_days`]) and returns
+    /// the figures, asking `stop` before each appointment and each day; as soon as it answers
+    /// `true`, gives up with [`Stopped`].
+    pub fn compute(&self, stop: &dyn Fn() -> bool) -> std::result::Result<Analytics, Stopped> {
+        let mut seats_offered = 0u64;
+        for (capacity, schedule) in &self.offered {
+            if stop() {
+                return Err(Stopped);
+            }
+            let slots = schedule
+                .slots(self.range.start, self.range.end)
+                .count_days(stop)
+                .ok_or(Stopped)?;
+            seats_offered = seats_offered.saturating_add(u64::from(*capacity) * slots);
+        }
+        Ok(Analytics {
+            start_date: self.start,
+            end_date: self.end,
+            appointments_created: self.created,
+            bookings: self.bookings,
+            seats_offered,
+        })
+    }
+}
+
 /// The booking engine: every rule of the product, over a [`Store`].
 ///
 /// Cloning is cheap (two `Arc`s), so one scheduler can be shared by many tasks.
@@ -923,6 +965,25 @@ impl<S: Store + ?Sized> Scheduler<S> {
         start: NaiveDate,
         end: NaiveDate,
     ) -> Result<Analytics> {
+        match self
+            .analytics_inputs(owner, start, end)
+            .await?
+            .compute(&|| false)
+        {
+            Ok(a) => Ok(a),
+            Err(Stopped) => unreachable!("never asked to stop"),
+        }
+    }
+
+    /// What [`Scheduler::analytics`] reads from the store. Counting the seats offered from it
+    /// ([`AnalyticsInputs::compute`]) is CPU work that grows with the schedules' length, so a
+    /// service can run it off its async workers and stop it at a deadline.
+    pub async fn analytics_inputs(
+        &self,
+        owner: UserId,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<AnalyticsInputs> {
         let range = date_range(start, end)?;
         let created = self
             .store
@@ -930,25 +991,27 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .await?
             .len() as u64;
         let bookings = self.store.booking_stats(owner, range.clone()).await?;
-        let mut seats_offered = 0u64;
+        let mut offered = Vec::new();
         let mut page = Page::new(1, Page::MAX_PER_PAGE)?;
         loop {
             let apps = self.store.appointments_by_owner(owner, page).await?;
-            for app in &apps.items {
-                seats_offered +=
-                    u64::from(app.capacity) * app.schedule.count_slots(range.start, range.end);
-            }
+            offered.extend(
+                apps.items
+                    .into_iter()
+                    .map(|app| (app.capacity, app.schedule)),
+            );
             if u64::from(page.page()) >= apps.total_pages {
                 break;
             }
             page = Page::new(page.page() + 1, Page::MAX_PER_PAGE)?;
         }
-        Ok(Analytics {
-            start_date: start,
-            end_date: end,
-            appointments_created: created,
+        Ok(AnalyticsInputs {
+            start,
+            end,
+            range,
+            created,
             bookings,
-            seats_offered,
+            offered,
         })
     }
 }

@@ -502,6 +502,29 @@ proptest! {
     }
 
     #[test]
+    fn counting_by_days_equals_counting_every_slot(
+        s in schedules(ZONES),
+        from_offset in -3i64 * 86_400..40 * 86_400,
+        span in 0i64..30 * 86_400,
+    ) {
+        let Some(s) = s else { return Ok(()) };
+        let origin = s.start_date().and_time(NaiveTime::MIN).and_utc();
+        let from = origin + TimeDelta::seconds(from_offset) + TimeDelta::milliseconds(250);
+        let to = from + TimeDelta::seconds(span);
+        let every = s.slots(from, to).count() as u64;
+        prop_assert_eq!(s.slots(from, to).count_days(&|| false), Some(every));
+        prop_assert_eq!(s.count_slots(from, to), every);
+        let all = s.all_slots().count() as u64;
+        prop_assert_eq!(s.all_slots().count_days(&|| false), Some(all));
+        // Asked to stop, it gives up before the first day.
+        prop_assert_eq!(s.all_slots().count_days(&|| true), None);
+        // Partly consumed, it counts what is left.
+        let mut some = s.slots(from, to);
+        let taken = some.by_ref().take(3).count() as u64;
+        prop_assert_eq!(some.count_days(&|| false), Some(every - taken));
+    }
+
+    #[test]
     fn a_range_is_the_matching_part_of_all_slots(
         s in schedules(ZONES),
         a in 0i64..(50 * 24 * 60),

@@ -309,6 +309,36 @@ impl<'a> Slots<'a> {
         s
     }
 
+    /// Counts the slots left, a whole day at once with arithmetic (see
+    /// [`Schedule::count_slots`]), so that the work grows with the days rather than the slots.
+    /// `stop` is asked before each day; as soon as it answers `true`, the count gives up with
+    /// `None` (how a deadline ends a long count).
+    pub fn count_days(mut self, stop: &dyn Fn() -> bool) -> Option<u64> {
+        let mut total = 0u64;
+        // The rest of the day in progress, slot by slot.
+        while let Some(slot) = self.next_in_day() {
+            if slot.start < self.from {
+                continue;
+            }
+            if slot.start >= self.to {
+                return Some(total);
+            }
+            total += 1;
+        }
+        let mut hint = self.offset_hint;
+        while let Some(date) = self.next_date {
+            if date > self.last_date {
+                break;
+            }
+            if stop() {
+                return None;
+            }
+            total += count_day(self.schedule, date, self.from, self.to, &mut hint);
+            self.next_date = date.succ_opt();
+        }
+        Some(total)
+    }
+
     /// The next slot of the current day, if any (without the `[from, to)` filter).
     fn next_in_day(&mut self) -> Option<Slot> {
         loop {

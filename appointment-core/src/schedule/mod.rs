@@ -644,13 +644,7 @@ impl Schedule {
         if from >= to {
             return 0;
         }
-        let (first, last) = self.date_range(from, to);
-        let mut hint = None;
-        let mut total = 0u64;
-        for date in first.iter_days().take_while(|d| *d <= last) {
-            total += engine::count_day(self, date, from, to, &mut hint);
-        }
-        total
+        self.slots(from, to).count_days(&|| false).unwrap_or(0)
     }
 }
 

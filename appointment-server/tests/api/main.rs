@@ -6,16 +6,20 @@
 
 mod helpers;
 
+mod analytics_work;
 mod appointments;
 mod auth;
 mod bookings;
 mod cli;
 mod concurrency;
+mod connections;
 mod deadline;
 mod errors;
 mod health;
 mod idempotency;
+mod limits;
 mod openapi;
+mod request_id;
 mod reschedule;
 mod shutdown;
 mod users;
