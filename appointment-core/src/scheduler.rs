@@ -551,6 +551,23 @@ impl<S: Store + ?Sized> Scheduler<S> {
         Ok(app)
     }
 
+    /// Seats held by active bookings across all of an appointment's slots (what the original
+    /// service answers as `attendees_booked`). Reads the seat counters of booked slots only, so
+    /// the cost follows the bookings, not the schedule.
+    pub async fn attendees_booked(&self, app: &Appointment) -> Result<u64> {
+        let s = &app.schedule;
+        let day = TimeDelta::days(2);
+        let span = s.start_date().and_time(NaiveTime::MIN).and_utc() - day
+            ..s.end_date().and_time(NaiveTime::MIN).and_utc() + day + day;
+        Ok(self
+            .store
+            .seats_taken(app.id, span)
+            .await?
+            .iter()
+            .map(|seats| u64::from(seats.seats_taken))
+            .sum())
+    }
+
     /// The appointments `owner` created, newest first.
     pub async fn my_appointments(&self, owner: UserId, page: Page) -> Result<Paged<Appointment>> {
         self.store.appointments_by_owner(owner, page).await

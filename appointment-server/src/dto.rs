@@ -448,6 +448,8 @@ pub struct AppointmentResponse {
     pub kind: String,
     /// Seats per slot (party: of the event).
     pub max_attendees: u32,
+    /// Seats held by active bookings, across all slots (the original's field).
+    pub attendees_booked: u64,
     /// `none`, `standard` or `strict`.
     pub anti_scalping_level: String,
     /// Slot length in minutes.
@@ -486,6 +488,16 @@ pub struct AppointmentResponse {
     pub updated_at: String,
 }
 
+impl AppointmentResponse {
+    /// The answer for `a` with `booked` seats held by active bookings.
+    pub fn with_attendees_booked(a: &Appointment, booked: u64) -> Self {
+        AppointmentResponse {
+            attendees_booked: booked,
+            ..AppointmentResponse::from(a)
+        }
+    }
+}
+
 impl From<&Appointment> for AppointmentResponse {
     fn from(a: &Appointment) -> Self {
         let s = &a.schedule;
@@ -497,6 +509,7 @@ impl From<&Appointment> for AppointmentResponse {
             description: a.description.clone(),
             kind: a.kind.to_string(),
             max_attendees: a.capacity,
+            attendees_booked: 0,
             anti_scalping_level: a.anti_scalping.to_string(),
             booking_duration: s.slot_minutes(),
             start_date: date_string(s.start_date()),

@@ -69,8 +69,13 @@ pub async fn my_appointments(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<AppointmentPage>> {
     let page = state.scheduler.my_appointments(user.id, q.page()?).await?;
+    let mut booked = Vec::with_capacity(page.items.len());
+    for a in &page.items {
+        booked.push(state.scheduler.attendees_booked(a).await?);
+    }
+    let mut booked = booked.into_iter();
     Ok(Json(AppointmentPage::from_paged(page, |a| {
-        AppointmentResponse::from(&a)
+        AppointmentResponse::with_attendees_booked(&a, booked.next().unwrap_or(0))
     })))
 }
 

@@ -622,3 +622,58 @@ async fn weekly_hours_overrides_and_closures_shape_the_slots() {
         assert_eq!(e["details"], field, "{e}");
     }
 }
+
+#[tokio::test]
+async fn appointments_carry_attendees_booked_like_the_original() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app
+        .appointment(&owner, 2, json!({"type": "group", "max_attendees": 5}))
+        .await;
+    assert_eq!(a["attendees_booked"], 0);
+    let code = a["app_code"].as_str().unwrap();
+    let slots = app.slots(code, "").await;
+    let (first, second) = (
+        slots["items"][0]["start_time"].as_str().unwrap().to_owned(),
+        slots["items"][4]["start_time"].as_str().unwrap().to_owned(),
+    );
+    for (start, mail) in [
+        (&first, "a@example.com"),
+        (&first, "b@example.com"),
+        (&second, "c@example.com"),
+    ] {
+        expect_json(app.book_guest(code, start, mail).await, StatusCode::CREATED).await;
+    }
+    let cancelled = expect_json(
+        app.book_guest(code, &second, "d@example.com").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_json(
+        app.client
+            .delete(app.url(&format!(
+                "/bookings/{}",
+                cancelled["booking_code"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let mine = expect_json(
+        app.get("/appointments/my")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        mine["items"][0]["attendees_booked"], 3,
+        "a cancelled booking holds no seat"
+    );
+}
