@@ -10,9 +10,7 @@
 //! * [`Error`] is the one error type; every variant is something a caller can act on.
 //!
 //! Backends live in the `appointment-store` crate (memory, SQLite, Postgres). With the `testing`
-//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass,
-//! and `store_conformance_suite_extra!` into further ones (the booking lifecycle's timestamps,
-//! reschedule checks).
+//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
@@ -25,8 +23,6 @@ pub mod store;
 
 #[cfg(feature = "testing")]
 pub mod testing;
-#[cfg(feature = "testing")]
-pub mod testing_extra;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{

@@ -94,6 +94,9 @@ macro_rules! store_conformance_suite {
             read_cache_shows_its_own_writes_at_once,
             read_cache_shows_other_writers_after_its_ttl,
             race_read_cache_listings_and_bookings,
+            updated_at_follows_the_engine_clock,
+            ban_applies_to_reschedule,
+            reschedule_can_replace_the_description,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -349,6 +352,7 @@ mod cache;
 mod capacity;
 mod lifecycle;
 mod races;
+mod reschedule;
 mod slots;
 mod users;
 
@@ -364,6 +368,7 @@ pub mod cases {
     pub use super::capacity::*;
     pub use super::lifecycle::*;
     pub use super::races::*;
+    pub use super::reschedule::*;
     pub use super::slots::*;
     pub use super::users::*;
 }
