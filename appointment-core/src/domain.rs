@@ -434,6 +434,8 @@ pub struct Appointment {
     pub schedule: Schedule,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last edited, closed or reopened (its creation time until then).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A booking of some seats on one slot of an appointment.

@@ -12,7 +12,7 @@ use crate::domain::{
     Name, Page, Paged, Phone, User, UserId,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
-use crate::schedule::{Schedule, Slot};
+use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
 use crate::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 
 /// The most seats an appointment may have.
@@ -93,6 +93,41 @@ pub struct NewBooking {
     pub description: String,
     /// The verified device the request comes from (required under strict anti-scalping).
     pub device_id: Option<DeviceId>,
+}
+
+/// An owner's changes to an appointment; `None` leaves a field as it is. Kind, capacity and
+/// anti-scalping policy are fixed once bookings can exist, and the date range and slot length
+/// with them (a new range or length is a new appointment).
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentChanges {
+    /// New title (1 to 200 characters).
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New weekly hours.
+    pub weekly_hours: Option<WeeklyHours>,
+    /// New date overrides, replacing all of them.
+    pub overrides: Option<Vec<(NaiveDate, Vec<TimeWindow>)>>,
+    /// New closures, replacing all of them.
+    pub closures: Option<Vec<Closure>>,
+    /// New buffer between slots, in minutes.
+    pub buffer_minutes: Option<u32>,
+    /// New minimum notice, in minutes.
+    pub min_notice_minutes: Option<u32>,
+    /// New horizon (`Some(None)` removes it).
+    pub horizon_days: Option<Option<u32>>,
+    /// Close (no slots listed, no bookings taken; existing bookings stay) or reopen.
+    pub status: Option<AppointmentStatus>,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentEdit {
+    /// The appointment as it now is.
+    pub appointment: Appointment,
+    /// Active bookings of slots still to come that the new hours no longer offer. An edit never
+    /// cancels or moves a booking; these are for the owner to act on.
+    pub bookings_outside_hours: u64,
 }
 
 /// A change to a booking: a new slot, and optionally a new number of seats.
@@ -489,6 +524,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             ));
         }
         self.user(owner).await?;
+        let now = self.now();
         let mut appointment = Appointment {
             id: AppointmentId::new(),
             code: AppCode::generate(),
@@ -500,7 +536,8 @@ impl<S: Store + ?Sized> Scheduler<S> {
             anti_scalping: new.anti_scalping,
             status: AppointmentStatus::Active,
             schedule,
-            created_at: self.now(),
+            created_at: now,
+            updated_at: now,
         };
         let mut attempt = 1;
         loop {
@@ -566,6 +603,136 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .iter()
             .map(|seats| u64::from(seats.seats_taken))
             .sum())
+    }
+
+    /// Applies an owner's changes to their appointment (see [`AppointmentChanges`]): checked like
+    /// a new appointment, written at once, never touching a booking. `Forbidden` for anyone but
+    /// the owner.
+    ///
+    /// ```
+    /// # use appointment_core::*;
+    /// # use appointment_core::chrono::{NaiveDate, NaiveTime};
+    /// # use std::sync::Arc;
+    /// # async fn demo(scheduler: Scheduler<dyn Store>, owner: UserId, code: AppCode) -> Result<()> {
+    /// let edit = scheduler
+    ///     .update_appointment(owner, &code, AppointmentChanges {
+    ///         weekly_hours: Some("mon-fri 09:00-12:00,13:00-17:00".parse()?),
+    ///         status: Some(AppointmentStatus::Closed),
+    ///         ..AppointmentChanges::default()
+    ///     })
+    ///     .await?;
+    /// println!("{} bookings are now outside the hours", edit.bookings_outside_hours);
+    /// # Ok(()) }
+    /// ```
+    pub async fn update_appointment(
+        &self,
+        owner: UserId,
+        code: &AppCode,
+        changes: AppointmentChanges,
+    ) -> Result<AppointmentEdit> {
+        let mut app = self
+            .store
+            .appointment_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        if app.owner != owner {
+            return Err(Error::Forbidden(
+                "only the appointment's owner can change it",
+            ));
+        }
+        if let Some(title) = changes.title {
+            let title = title.trim().to_owned();
+            if title.is_empty() || title.chars().count() > MAX_TITLE {
+                return Err(Error::invalid("title", "must be 1 to 200 characters"));
+            }
+            app.title = title;
+        }
+        if let Some(description) = changes.description {
+            check_description(&description)?;
+            app.description = description;
+        }
+        let mut b = app.schedule.to_builder();
+        if let Some(hours) = changes.weekly_hours {
+            b = b.weekly_hours(hours);
+        }
+        if let Some(overrides) = changes.overrides {
+            b = b.overrides(overrides);
+        }
+        if let Some(closures) = changes.closures {
+            b = b.closures(closures);
+        }
+        if let Some(m) = changes.buffer_minutes {
+            b = b.buffer_minutes(m);
+        }
+        if let Some(m) = changes.min_notice_minutes {
+            b = b.min_notice_minutes(m);
+        }
+        if let Some(h) = changes.horizon_days {
+            b = b.horizon_days(h);
+        }
+        app.schedule = b.build()?;
+        if let Some(status) = changes.status {
+            app.status = status;
+        }
+        app.updated_at = self.now();
+        self.store.update_appointment(&app).await?;
+        if let Some(cache) = &self.cache {
+            cache.put_appointment(&app, app.updated_at);
+        }
+        let bookings_outside_hours = self.bookings_outside_hours(&app).await?;
+        Ok(AppointmentEdit {
+            appointment: app,
+            bookings_outside_hours,
+        })
+    }
+
+    /// Active bookings of slots still to come that `app`'s schedule no longer has.
+    async fn bookings_outside_hours(&self, app: &Appointment) -> Result<u64> {
+        let now = self.now();
+        let mut outside = 0u64;
+        let mut page = 1;
+        loop {
+            let bookings = self
+                .store
+                .bookings_for_appointment(app.id, Page::new(page, Page::MAX_PER_PAGE)?)
+                .await?;
+            outside += bookings
+                .items
+                .iter()
+                .filter(|b| {
+                    b.status == BookingStatus::Active
+                        && b.slot_start >= now
+                        && app
+                            .schedule
+                            .slot_at(b.slot_start)
+                            .is_none_or(|s| s.end != b.slot_end)
+                })
+                .count() as u64;
+            if u64::from(page) >= bookings.total_pages {
+                return Ok(outside);
+            }
+            page += 1;
+        }
+    }
+
+    /// Deletes an owner's appointment (a soft delete: gone from every lookup and listing; its
+    /// bookings stay readable by their codes). `Forbidden` for anyone but the owner.
+    pub async fn delete_appointment(&self, owner: UserId, code: &AppCode) -> Result<()> {
+        let app = self
+            .store
+            .appointment_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        if app.owner != owner {
+            return Err(Error::Forbidden(
+                "only the appointment's owner can delete it",
+            ));
+        }
+        self.store.delete_appointment(app.id, self.now()).await?;
+        if let Some(cache) = &self.cache {
+            cache.forget_appointment(&app);
+        }
+        Ok(())
     }
 
     /// The appointments `owner` created, newest first.

@@ -114,6 +114,14 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an appointment (one row: its slots are computed, not stored). Fails with
     /// `Duplicate(Code)` if its code is taken.
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<()>;
+    /// Writes an appointment's editable fields (title, description, status, schedule and
+    /// `updated_at`) as `appointment` holds them; its id, code, owner, kind, capacity, policy and
+    /// creation time never change. `NotFound(Appointment)` if there is no such appointment (or it
+    /// was deleted).
+    async fn update_appointment(&self, appointment: &Appointment) -> Result<()>;
+    /// Soft-deletes an appointment at `at`: it is gone from every lookup and listing, while its
+    /// bookings stay readable by their codes. `NotFound(Appointment)` if there is none.
+    async fn delete_appointment(&self, id: AppointmentId, at: DateTime<Utc>) -> Result<()>;
     /// An appointment by code.
     async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>>;
     /// An appointment by id.

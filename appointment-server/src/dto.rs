@@ -432,6 +432,101 @@ impl AppointmentRequest {
     }
 }
 
+/// `PATCH /appointments/{app_code}`: the fields to change, all optional; a field left out stays
+/// as it is. Lists (`overrides`, `closures`) replace the whole list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentPatch {
+    /// New title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New weekly hours.
+    #[serde(default)]
+    pub weekly_hours: Option<WeeklyHoursDto>,
+    /// New date overrides (all of them).
+    #[serde(default)]
+    pub overrides: Option<Vec<DateOverrideDto>>,
+    /// New closures (all of them).
+    #[serde(default)]
+    pub closures: Option<Vec<ClosureDto>>,
+    /// New buffer between slots, in minutes.
+    #[serde(default)]
+    pub buffer_minutes: Option<u32>,
+    /// New minimum notice, in minutes.
+    #[serde(default)]
+    pub min_notice_minutes: Option<u32>,
+    /// New horizon in days; `null` removes it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<u32>, nullable)]
+    pub horizon_days: Option<Option<u32>>,
+}
+
+/// A field that is absent (`None`), `null` (`Some(None)`) or a value.
+fn present_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
+}
+
+impl AppointmentPatch {
+    /// The engine's changes.
+    pub fn into_changes(self) -> Result<appointment_core::AppointmentChanges, ApiError> {
+        Ok(appointment_core::AppointmentChanges {
+            title: self.title,
+            description: self.description,
+            weekly_hours: self
+                .weekly_hours
+                .as_ref()
+                .map(WeeklyHoursDto::to_core)
+                .transpose()?,
+            overrides: self
+                .overrides
+                .map(|list| {
+                    list.iter()
+                        .map(|o| {
+                            Ok((
+                                parse_date("overrides", &o.date)?,
+                                windows_of("overrides", &o.hours)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()
+                })
+                .transpose()?,
+            closures: self
+                .closures
+                .map(|list| {
+                    list.iter()
+                        .map(|c| {
+                            Ok(Closure::new(
+                                parse_date("closures", &c.from)?,
+                                parse_date("closures", &c.to)?,
+                                c.label.clone(),
+                            )?)
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()
+                })
+                .transpose()?,
+            buffer_minutes: self.buffer_minutes,
+            min_notice_minutes: self.min_notice_minutes,
+            horizon_days: self.horizon_days,
+            status: None,
+        })
+    }
+}
+
+/// The answer to an edit, close or reopen: the appointment as it now is, and how many active
+/// bookings of slots still to come fall outside its hours (an edit never cancels or moves one).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppointmentEditResponse {
+    /// The appointment.
+    pub appointment: AppointmentResponse,
+    /// Active bookings still to come that the hours no longer offer.
+    pub bookings_outside_hours: u64,
+}
+
 /// An appointment (the original's `responses.AppointmentResponse`, plus the schedule's extras).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AppointmentResponse {
@@ -546,7 +641,7 @@ impl From<&Appointment> for AppointmentResponse {
             owner_id: a.owner.to_string(),
             status: a.status.to_string(),
             created_at: timestamp(a.created_at),
-            updated_at: timestamp(a.created_at),
+            updated_at: timestamp(a.updated_at),
         }
     }
 }

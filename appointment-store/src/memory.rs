@@ -153,6 +153,31 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn update_appointment(&self, appointment: &Appointment) -> Result<()> {
+        let mut g = self.inner.lock();
+        let stored = g
+            .appointments
+            .get_mut(&appointment.id)
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        stored.title.clone_from(&appointment.title);
+        stored.description.clone_from(&appointment.description);
+        stored.status = appointment.status;
+        stored.schedule = appointment.schedule.clone();
+        stored.updated_at = appointment.updated_at;
+        Ok(())
+    }
+
+    async fn delete_appointment(&self, id: AppointmentId, _at: DateTime<Utc>) -> Result<()> {
+        let mut g = self.inner.lock();
+        let app = g
+            .appointments
+            .remove(&id)
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        g.app_codes.remove(&app.code);
+        g.app_order.retain(|a| *a != id);
+        Ok(())
+    }
+
     async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>> {
         let g = self.inner.lock();
         Ok(g.app_codes

@@ -228,6 +228,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         horizon_days: row.opt_int("horizon_days")?,
         single_event: row.flag("single_event")?,
         created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
         weekly_hours: row.opt_text("weekly_hours")?,
         date_overrides: row.opt_text("date_overrides")?,
         closures: row.opt_text("closures")?,
@@ -321,6 +322,7 @@ pub(crate) struct AppointmentRow {
     pub horizon_days: Option<i64>,
     pub single_event: bool,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub weekly_hours: Option<String>,
     pub date_overrides: Option<String>,
     pub closures: Option<String>,
@@ -397,6 +399,7 @@ impl AppointmentRow {
             )?,
             schedule: valid("appointments schedule", schedule)?,
             created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }

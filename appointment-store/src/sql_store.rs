@@ -178,8 +178,8 @@ macro_rules! appointment_cols {
     () => {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
-         weekdays, min_notice_minutes, horizon_days, single_event, created_at, weekly_hours, \
-         date_overrides, closures"
+         weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
+         weekly_hours, date_overrides, closures"
     };
 }
 
@@ -572,6 +572,67 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
     Ok(())
 }
 
+/// The editable columns of `appointments`, `$2` … `$14` in [`appointment_update_args`] order.
+const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
+     status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
+     min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
+     closures = $13, updated_at = $14 WHERE id = $1 AND deleted_at IS NULL";
+
+const DELETE_APPOINTMENT: &str =
+    "UPDATE appointments SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL";
+
+fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
+    let s = &a.schedule;
+    let (window_start, window_end) = crate::sql_common::window_columns(s);
+    vec![
+        Arg::Id(a.id.0),
+        text(&a.title),
+        text(&a.description),
+        text(a.status.as_str()),
+        Arg::Clock(window_start),
+        Arg::Clock(window_end),
+        Arg::Int(i64::from(s.buffer_minutes())),
+        Arg::Int(i64::from(s.weekdays().bits())),
+        Arg::Int(i64::from(s.min_notice_minutes())),
+        Arg::OptInt(s.horizon_days().map(i64::from)),
+        text(&crate::hours_codec::weekly_hours_text(s)),
+        text(&crate::hours_codec::overrides_text(s)),
+        text(&crate::hours_codec::closures_text(s)),
+        Arg::Instant(a.updated_at),
+    ]
+}
+
+pub(crate) async fn update_appointment<B: SqlBackend + ?Sized>(
+    backend: &B,
+    a: &Appointment,
+) -> Result<()> {
+    let n = backend
+        .writes()
+        .execute(UPDATE_APPOINTMENT, appointment_update_args(a))
+        .await
+        .map_err(db_error)?;
+    if n == 0 {
+        return Err(Error::NotFound(Entity::Appointment));
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete_appointment<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: AppointmentId,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let n = backend
+        .writes()
+        .execute(DELETE_APPOINTMENT, vec![Arg::Id(id.0), Arg::Instant(at)])
+        .await
+        .map_err(db_error)?;
+    if n == 0 {
+        return Err(Error::NotFound(Entity::Appointment));
+    }
+    Ok(())
+}
+
 pub(crate) async fn appointment_by_code<B: SqlBackend + ?Sized>(
     backend: &B,
     code: &AppCode,
@@ -920,6 +981,19 @@ macro_rules! impl_store {
                 a: &appointment_core::Appointment,
             ) -> appointment_core::Result<()> {
                 $crate::sql_store::insert_appointment(self, a).await
+            }
+            async fn update_appointment(
+                &self,
+                a: &appointment_core::Appointment,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::update_appointment(self, a).await
+            }
+            async fn delete_appointment(
+                &self,
+                id: appointment_core::AppointmentId,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::delete_appointment(self, id, at).await
             }
             async fn appointment_by_code(
                 &self,

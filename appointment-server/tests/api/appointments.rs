@@ -677,3 +677,112 @@ async fn appointments_carry_attendees_booked_like_the_original() {
         "a cancelled booking holds no seat"
     );
 }
+
+#[tokio::test]
+async fn the_owner_edits_closes_reopens_and_deletes() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let other = app.user("other").await;
+    // Tomorrow and the day after, 09:00-12:00 UTC, three slots a day.
+    let a = app.appointment(&owner, 2, json!({})).await;
+    let code = a["app_code"].as_str().unwrap().to_owned();
+    let d = tomorrow();
+    let eleven = format!("{d}T11:00:00Z");
+    expect_json(
+        app.book_guest(&code, &eleven, "late@example.com").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let patch = |who: &crate::helpers::TestUser, body: Value| {
+        app.client
+            .patch(app.url(&format!("/appointments/{code}")))
+            .bearer_auth(&who.token)
+            .json(&body)
+            .send()
+    };
+    let mornings = json!({"title": "Mornings", "weekly_hours": {
+        "mon": ["09:00-11:00"], "tue": ["09:00-11:00"], "wed": ["09:00-11:00"], "thu": ["09:00-11:00"],
+        "fri": ["09:00-11:00"], "sat": ["09:00-11:00"], "sun": ["09:00-11:00"]}});
+    expect_error(
+        patch(&other, mornings.clone()).await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let edited = expect_json(patch(&owner, mornings).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(edited["bookings_outside_hours"], 1, "{edited}");
+    assert_eq!(edited["appointment"]["title"], "Mornings");
+    assert_eq!(edited["appointment"]["attendees_booked"], 1);
+    assert_ne!(
+        edited["appointment"]["updated_at"],
+        edited["appointment"]["created_at"]
+    );
+    assert_eq!(app.slots(&code, "").await["total"], 4);
+    for (body, field) in [
+        (
+            json!({"weekly_hours": {"mon": ["11:00-10:00"]}}),
+            "weekly_hours",
+        ),
+        (
+            json!({"overrides": [{"date": "2199-01-01", "hours": []}]}),
+            "overrides",
+        ),
+        (json!({"title": ""}), "title"),
+    ] {
+        let e = expect_error(patch(&owner, body).await.unwrap(), StatusCode::BAD_REQUEST).await;
+        assert_eq!(e["details"], field, "{e}");
+    }
+    expect_error(
+        patch(&owner, json!({"capacity": 3})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let post = |path: &str| {
+        app.client
+            .post(app.url(&format!("/appointments/{code}/{path}")))
+            .bearer_auth(&owner.token)
+            .send()
+    };
+    let closed = expect_json(post("close").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(closed["appointment"]["status"], "closed");
+    assert_eq!(app.slots(&code, "").await["total"], 0);
+    expect_error(
+        app.book_guest(&code, &format!("{d}T09:00:00Z"), "x@example.com")
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_json(post("reopen").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(app.slots(&code, "").await["total"], 4);
+    let delete = |who: &crate::helpers::TestUser| {
+        app.client
+            .delete(app.url(&format!("/appointments/{code}")))
+            .bearer_auth(&who.token)
+            .send()
+    };
+    expect_error(delete(&other).await.unwrap(), StatusCode::FORBIDDEN).await;
+    assert_eq!(
+        delete(&owner).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    expect_error(delete(&owner).await.unwrap(), StatusCode::NOT_FOUND).await;
+    expect_error(
+        app.get(&format!("/appointments/slots/{code}"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let mine = expect_json(
+        app.get("/appointments/my")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["total"], 0);
+}
