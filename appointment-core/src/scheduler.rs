@@ -759,32 +759,69 @@ impl<S: Store + ?Sized> Scheduler<S> {
         code: &AppCode,
         query: SlotQuery,
     ) -> Result<Paged<AvailableSlot>> {
-        let skip = query.page.offset();
-        let per_page = query.page.per_page() as usize;
-        if query.day.is_some() {
-            // One date: walking it is as cheap as anything.
-            let mut total = 0u64;
-            let mut items = Vec::with_capacity(per_page);
-            self.each_available_slot(code, query.day, |make| {
-                if total >= skip && items.len() < per_page {
-                    items.push(make());
-                }
-                total += 1;
-            })
-            .await?;
-            return Ok(Paged::new(items, query.page, total));
-        }
-        // The whole schedule: the total is counted with arithmetic (slots in the bookable range,
-        // less the full ones), and the page is found by counting whole days, so the cost follows
-        // the page and the bookings, not the length of the schedule.
         let app = self.appointment(code).await?;
-        let schedule = &app.schedule;
-        let bookable = self.bookable_range(schedule);
-        if app.status != AppointmentStatus::Active || bookable.start >= bookable.end {
-            return Ok(Paged::new(Vec::new(), query.page, 0));
+        let bookable = self.bookable_range(&app.schedule);
+        let range = match query.day {
+            // One local date: the instants from its midnight to the next, whose slots are
+            // exactly the date's (see `Schedule::slots_on`).
+            Some(day) => {
+                let tz = app.schedule.time_zone();
+                let (Some(next), start) = (day.succ_opt(), day.and_time(NaiveTime::MIN)) else {
+                    return Ok(Paged::new(Vec::new(), query.page, 0));
+                };
+                let end = next.and_time(NaiveTime::MIN);
+                tz.resolve(start).max(bookable.start)..tz.resolve(end).min(bookable.end)
+            }
+            None => bookable,
+        };
+        self.page_in_range(&app, range, query.page).await
+    }
+
+    /// The longest window [`Scheduler::slots_between`] answers, in days.
+    pub const MAX_WINDOW_DAYS: i64 = 92;
+
+    /// The bookable slots with seats left that start in `[from, to)` (at most
+    /// [`Scheduler::MAX_WINDOW_DAYS`] long), paginated: only the seat counters of that window are
+    /// read, and the engine seeks straight to `from`.
+    pub async fn slots_between(
+        &self,
+        code: &AppCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        page: Page,
+    ) -> Result<Paged<AvailableSlot>> {
+        if to <= from {
+            return Err(Error::invalid("to", "must be after from"));
         }
+        if to - from > TimeDelta::days(Self::MAX_WINDOW_DAYS) {
+            return Err(Error::invalid(
+                "to",
+                format!("a window spans at most {} days", Self::MAX_WINDOW_DAYS),
+            ));
+        }
+        let app = self.appointment(code).await?;
+        let bookable = self.bookable_range(&app.schedule);
+        let range = from.max(bookable.start)..to.min(bookable.end);
+        self.page_in_range(&app, range, page).await
+    }
+
+    /// One page of the bookable slots of `app` in `range`: the total is counted with arithmetic
+    /// (slots in the range, less the full ones), and the page is found by counting whole days, so
+    /// the cost follows the page and the bookings, not the length of the schedule.
+    async fn page_in_range(
+        &self,
+        app: &Appointment,
+        range: std::ops::Range<DateTime<Utc>>,
+        page: Page,
+    ) -> Result<Paged<AvailableSlot>> {
+        let schedule = &app.schedule;
+        if app.status != AppointmentStatus::Active || range.start >= range.end {
+            return Ok(Paged::new(Vec::new(), page, 0));
+        }
+        let skip = page.offset();
+        let per_page = page.per_page() as usize;
         let taken = self
-            .seats_taken(app.id, bookable.clone())
+            .seats_taken(app.id, range.clone())
             .await?
             .into_iter()
             .map(|s| (s.slot_start, s.seats_taken))
@@ -793,19 +830,19 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .iter()
             .filter(|(start, seats)| {
                 **seats >= app.capacity
-                    && bookable.contains(start)
+                    && range.contains(start)
                     && schedule.slot_at(**start).is_some()
             })
             .map(|(start, _)| *start)
             .collect();
         full.sort_unstable();
         let total = schedule
-            .count_slots(bookable.start, bookable.end)
+            .count_slots(range.start, range.end)
             .saturating_sub(full.len() as u64);
         // The page's first slot is the `skip`-th that is not full: every full slot at or before
         // that position pushes it one further.
         let mut position = skip;
-        let (mut counted_to, mut index_of_prev) = (bookable.start, 0u64);
+        let (mut counted_to, mut index_of_prev) = (range.start, 0u64);
         for f in &full {
             let index = index_of_prev + schedule.count_slots(counted_to, *f);
             if index > position {
@@ -815,7 +852,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             (counted_to, index_of_prev) = (*f, index);
         }
         let items = schedule
-            .slots_from_index(bookable.start, bookable.end, position)
+            .slots_from_index(range.start, range.end, position)
             .filter_map(|slot| {
                 let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
                 (seats_taken < app.capacity).then(|| AvailableSlot {
@@ -828,7 +865,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             })
             .take(per_page)
             .collect();
-        Ok(Paged::new(items, query.page, total))
+        Ok(Paged::new(items, page, total))
     }
 
     /// Every slot of an appointment that can be booked now (optionally only those of one local

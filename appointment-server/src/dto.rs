@@ -845,6 +845,51 @@ impl PageQuery {
     }
 }
 
+/// `GET /appointments/slots/{app_code}`: a page of the bookable slots, optionally only those that
+/// start in the window `[from, to)` (both RFC 3339 instants, or dates meaning midnight UTC; at
+/// most 92 days apart).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotsQuery {
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+    /// Only slots that start at or after this instant (requires `to`).
+    #[param(example = "2030-01-15T00:00:00Z")]
+    pub from: Option<String>,
+    /// Only slots that start before this instant (requires `from`).
+    #[param(example = "2030-01-22T00:00:00Z")]
+    pub to: Option<String>,
+}
+
+impl SlotsQuery {
+    /// The engine's page.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        PageQuery {
+            page: self.page,
+            per_page: self.per_page,
+        }
+        .page()
+    }
+
+    /// The window asked for, if any.
+    pub fn window(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ApiError> {
+        let instant = |field: &'static str, raw: &str| -> Result<DateTime<Utc>, ApiError> {
+            if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
+                return Ok(t.with_timezone(&Utc));
+            }
+            parse_date(field, raw).map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        };
+        match (&self.from, &self.to) {
+            (None, None) => Ok(None),
+            (Some(from), Some(to)) => Ok(Some((instant("from", from)?, instant("to", to)?))),
+            (None, Some(_)) => Err(ApiError::invalid("from", "is required with to")),
+            (Some(_), None) => Err(ApiError::invalid("to", "is required with from")),
+        }
+    }
+}
+
 /// `GET /appointments/slots/{app_code}/by-day`.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

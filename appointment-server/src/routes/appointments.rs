@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use crate::auth::AuthUser;
 use crate::dto::{
     AppointmentEditResponse, AppointmentPage, AppointmentPatch, AppointmentRequest,
-    AppointmentResponse, BookingPage, DayQuery, PageQuery, SlotPage, SlotResponse, parse_date,
+    AppointmentResponse, BookingPage, DayQuery, PageQuery, SlotPage, SlotResponse, SlotsQuery,
+    parse_date,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -241,23 +242,33 @@ pub async fn appointment_bookings(
 
 /// The bookable slots of an appointment (future, with seats left), in time order.
 #[utoipa::path(get, path = "/appointments/slots/{app_code}", tag = "Bookings",
-    params(("app_code" = String, Path, description = "Appointment code"), PageQuery),
+    params(("app_code" = String, Path, description = "Appointment code"), SlotsQuery),
     responses(
         (status = 200, description = "OK", body = SlotPage),
-        (status = 400, description = "Malformed code or page", body = ErrorBody),
+        (status = 400, description = "Malformed code, page or window (named in `details`)", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
     ))]
 pub async fn slots(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<SlotsQuery>,
 ) -> ApiResult<Json<SlotPage>> {
     let code = AppCode::parse(&code)?;
-    let query = SlotQuery {
-        day: None,
-        page: q.page()?,
+    let page = match q.window()? {
+        Some((from, to)) => {
+            state
+                .scheduler
+                .slots_between(&code, from, to, q.page()?)
+                .await?
+        }
+        None => {
+            let query = SlotQuery {
+                day: None,
+                page: q.page()?,
+            };
+            state.scheduler.available_slots(&code, query).await?
+        }
     };
-    let page = state.scheduler.available_slots(&code, query).await?;
     Ok(Json(SlotPage::from_paged(page, |s| {
         SlotResponse::new(code.as_str(), &s)
     })))
