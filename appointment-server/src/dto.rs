@@ -874,7 +874,7 @@ impl SlotsQuery {
     }
 
     /// The window asked for, if any.
-    pub fn window(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ApiError> {
+    pub fn window(&self) -> Result<Option<std::ops::Range<DateTime<Utc>>>, ApiError> {
         let instant = |field: &'static str, raw: &str| -> Result<DateTime<Utc>, ApiError> {
             if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
                 return Ok(t.with_timezone(&Utc));
@@ -883,7 +883,7 @@ impl SlotsQuery {
         };
         match (&self.from, &self.to) {
             (None, None) => Ok(None),
-            (Some(from), Some(to)) => Ok(Some((instant("from", from)?, instant("to", to)?))),
+            (Some(from), Some(to)) => Ok(Some(instant("from", from)?..instant("to", to)?)),
             (None, Some(_)) => Err(ApiError::invalid("from", "is required with to")),
             (Some(_), None) => Err(ApiError::invalid("to", "is required with from")),
         }

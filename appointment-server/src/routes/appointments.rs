@@ -255,10 +255,10 @@ pub async fn slots(
 ) -> ApiResult<Json<SlotPage>> {
     let code = AppCode::parse(&code)?;
     let page = match q.window()? {
-        Some((from, to)) => {
+        Some(window) => {
             state
                 .scheduler
-                .slots_between(&code, from, to, q.page()?)
+                .slots_between(&code, window.start, window.end, q.page()?)
                 .await?
         }
         None => {
