@@ -99,12 +99,12 @@ const CLAIM_SEATS: &str = "INSERT INTO slot_seats (appointment_id, slot_start, s
      WHERE slot_seats.seats_taken + excluded.seats_taken <= $4::bigint \
      RETURNING seats_taken";
 
-/// A whole booking in one statement: refuses a banned email, inserts the booking (a unique
+/// A whole booking in one statement: refuses a banned email (`$20`, the canonical form), inserts the booking (a unique
 /// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Answers whether
 /// the email is banned and whether the seats were taken; when they were not, the caller rolls the
 /// transaction (and with it the booking row) back.
 const BOOK: &str = "WITH banned AS ( \
-         SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $18 AND email = $7) AS yes \
+         SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $18 AND email = $20) AS yes \
      ), booked AS ( \
          INSERT INTO bookings (id, code, appointment_id, app_code, user_id, name, email, phone, \
              slot_start, slot_end, attendee_count, status, description, device_id, guard_email, \
@@ -607,6 +607,7 @@ impl Store for PostgresStore {
             .bind(b.updated_at)
             .bind(claim.owner.0)
             .bind(i64::from(claim.capacity))
+            .bind(b.email.canonical().into_owned())
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| db_error_fk(e, Entity::Appointment))?;

@@ -282,7 +282,7 @@ impl UserRow {
         Ok(User {
             id: UserId(self.id),
             name: valid("users.name", Name::parse(&self.name))?,
-            email: valid("users.email", Email::parse(&self.email))?,
+            email: valid("users.email", Email::from_stored(&self.email))?,
             phone: self
                 .phone
                 .as_deref()
@@ -403,7 +403,7 @@ impl BookingRow {
             app_code: valid("bookings.app_code", AppCode::parse(&self.app_code))?,
             user_id: self.user_id.map(UserId),
             name: valid("bookings.name", Name::parse(&self.name))?,
-            email: valid("bookings.email", Email::parse(&self.email))?,
+            email: valid("bookings.email", Email::from_stored(&self.email))?,
             phone: self
                 .phone
                 .as_deref()
@@ -420,7 +420,7 @@ impl BookingRow {
             device_id: self
                 .device_id
                 .as_deref()
-                .map(|d| valid("bookings.device_id", DeviceId::parse(d)))
+                .map(|d| valid("bookings.device_id", DeviceId::from_stored(d)))
                 .transpose()?,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -442,7 +442,7 @@ impl BanRow {
         Ok(Ban {
             id: BanId(self.id),
             owner: UserId(self.owner),
-            email: valid("bans.email", Email::parse(&self.email))?,
+            email: valid("bans.email", Email::from_stored(&self.email))?,
             created_at: self.created_at,
         })
     }
@@ -464,7 +464,7 @@ pub(crate) fn guards(
 ) -> (Option<String>, Option<String>) {
     let email = claim
         .unique_email
-        .then(|| booking.email.as_str().to_owned());
+        .then(|| booking.email.canonical().into_owned());
     let device = if claim.unique_device {
         booking.device_id.as_ref().map(|d| d.as_str().to_owned())
     } else {

@@ -570,7 +570,7 @@ impl Store for SqliteStore {
         let banned: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM bans WHERE owner_id = $1 AND email = $2")
                 .bind(id_text(claim.owner.0))
-                .bind(b.email.as_str())
+                .bind(b.email.canonical().into_owned())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_error)?;
