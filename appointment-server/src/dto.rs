@@ -623,7 +623,7 @@ pub struct BanEntry {
     pub id: String,
     /// The owner.
     pub user_id: String,
-    /// The banned email.
+    /// The banned mailbox: the normalised address without its `+tag` (the ban covers every alias).
     pub banned_email: String,
     /// When it was added.
     pub created_at: String,

@@ -60,7 +60,7 @@ fn caller(state: &AppState, headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .and_then(|t| state.keys.verify_device_token(t.trim()));
     match device {
-        Some(d) => format!("device:{d}"),
+        Some(d) => format!("device:{}", d.device),
         None => "guest".to_owned(),
     }
 }

@@ -15,6 +15,7 @@ mod deadline;
 mod errors;
 mod health;
 mod idempotency;
+mod identities;
 mod openapi;
 mod shutdown;
 mod users;

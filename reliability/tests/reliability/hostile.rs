@@ -163,9 +163,10 @@ async fn every_protected_endpoint_refuses_hostile_tokens_and_other_owners() {
     let booking: Value = res.json().await.unwrap();
     let booking_code = booking["booking_code"].as_str().unwrap().to_owned();
 
-    // A device token, and a session that logged out.
+    // A device token (minted for a logged-in user), and a session that logged out.
     let res = client
         .post(format!("{base}/auth/device-token"))
+        .bearer_auth(&mallory.token)
         .json(&json!({"device_id": "device-1234567890"}))
         .send()
         .await
