@@ -119,7 +119,12 @@ impl Email {
                 "must not contain spaces, control characters or invisible characters",
             ));
         }
-        let folded: String = raw.nfkc().collect::<String>().to_lowercase().nfkc().collect();
+        let folded: String = raw
+            .nfkc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfkc()
+            .collect();
         if folded.chars().any(is_hidden_or_control) {
             return Err(invalid_email(
                 "must not contain spaces, control characters or invisible characters",
@@ -143,9 +148,7 @@ impl Email {
             return Err(invalid_email("is not a valid email address"));
         }
         if local.len() > EMAIL_MAX_LOCAL {
-            return Err(invalid_email(
-                "must have at most 64 bytes before the @",
-            ));
+            return Err(invalid_email("must have at most 64 bytes before the @"));
         }
         if !email_address::EmailAddress::is_valid_local_part(local)
             || local
@@ -161,9 +164,7 @@ impl Email {
             .last()
             .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
         if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) || numeric_tld {
-            return Err(invalid_email(
-                "must have a domain name such as example.com",
-            ));
+            return Err(invalid_email("must have a domain name such as example.com"));
         }
         let address = format!("{local}@{domain}");
         if address.len() > EMAIL_MAX_LEN {
@@ -424,7 +425,10 @@ impl DeviceId {
     /// A device id read back from storage, where an earlier version may have kept one that
     /// [`DeviceId::parse`] now refuses: kept as stored if it is 1 to 128 printable characters.
     pub fn from_stored(stored: &str) -> Result<Self> {
-        if stored.is_empty() || stored.len() > 4 * Self::MAX_LEN || stored.chars().any(char::is_control) {
+        if stored.is_empty()
+            || stored.len() > 4 * Self::MAX_LEN
+            || stored.chars().any(char::is_control)
+        {
             return Err(Error::invalid(
                 "device_id",
                 "must be 1 to 128 printable characters",
@@ -945,13 +949,24 @@ mod tests {
             DeviceId::parse("  Phone-1 ").unwrap(),
             DeviceId::parse("phone-1").unwrap()
         );
-        for raw in ["", "   ", "ph one", "phone\u{200B}1", "ｐhone", "phone\n1", "é"] {
+        for raw in [
+            "",
+            "   ",
+            "ph one",
+            "phone\u{200B}1",
+            "ｐhone",
+            "phone\n1",
+            "é",
+        ] {
             assert!(DeviceId::parse(raw).is_err(), "{raw:?}");
         }
         assert!(DeviceId::parse(&"a".repeat(128)).is_ok());
         assert!(DeviceId::parse(&"a".repeat(129)).is_err());
         assert!(DeviceId::parse("AbC+/=_.:-9").is_ok());
-        assert_eq!(DeviceId::from_stored("Old Device").unwrap().as_str(), "Old Device");
+        assert_eq!(
+            DeviceId::from_stored("Old Device").unwrap().as_str(),
+            "Old Device"
+        );
     }
 
     #[test]

@@ -11,11 +11,11 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use appointment_core::{DeviceId, UserId};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{DateTime, TimeDelta, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -221,14 +221,9 @@ impl Config {
             ),
         ] {
             if let Some(n) = get(var) {
-                *field = n
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| {
-                        ConfigError(format!("{var} must be a positive number, not {n:?}"))
-                    })?;
+                *field = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ConfigError(format!("{var} must be a positive number, not {n:?}"))
+                })?;
             }
         }
         if let Some(t) = get("TRUST_X_FORWARDED_FOR") {

@@ -46,8 +46,7 @@ async fn email_variants_do_not_pass_a_ban() {
     let Some(app) = spawn_app().await else {
         return;
     };
-    let (owner, code, starts) =
-        setup(&app, json!({"type": "group", "max_attendees": 50})).await;
+    let (owner, code, starts) = setup(&app, json!({"type": "group", "max_attendees": 50})).await;
     // Banned through an alias: the ban is kept on the mailbox.
     let ban = expect_json(
         app.post_json("/ban-list", &json!({"email": "Victim+Spam@example.com"}))
@@ -117,7 +116,8 @@ async fn email_variants_do_not_pass_standard_anti_scalping() {
     )
     .await;
     let first = expect_json(
-        app.book_guest(&code, &starts[0], "victim@example.com").await,
+        app.book_guest(&code, &starts[0], "victim@example.com")
+            .await,
         StatusCode::CREATED,
     )
     .await;
@@ -165,7 +165,10 @@ async fn the_strict_anti_scalping_attack_books_one_seat_per_registered_user() {
     // Fresh device tokens without a login: none is minted.
     for n in 0..20 {
         let res = app
-            .post_json("/auth/device-token", &json!({"device_id": format!("dev-{n}")}))
+            .post_json(
+                "/auth/device-token",
+                &json!({"device_id": format!("dev-{n}")}),
+            )
             .send()
             .await
             .unwrap();
@@ -209,11 +212,14 @@ async fn the_strict_anti_scalping_attack_books_one_seat_per_registered_user() {
         .await;
         let token = login["token"].as_str().unwrap().to_owned();
         let device = expect_json(
-            app.post_json("/auth/device-token", &json!({"device_id": format!("dev-{n}")}))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap(),
+            app.post_json(
+                "/auth/device-token",
+                &json!({"device_id": format!("dev-{n}")}),
+            )
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
             StatusCode::OK,
         )
         .await;
@@ -260,11 +266,19 @@ async fn device_tokens_are_limited_per_user_and_per_address() {
     let bo = app.user("bo").await;
     expect_json(mint(&ann, "a-1").await.unwrap(), StatusCode::OK).await;
     expect_json(mint(&ann, "a-2").await.unwrap(), StatusCode::OK).await;
-    let e = expect_error(mint(&ann, "a-3").await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
+    let e = expect_error(
+        mint(&ann, "a-3").await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
     assert_eq!(e["code"], "rate_limited");
     // Another user from the same address: the address has one token left.
     expect_json(mint(&bo, "b-1").await.unwrap(), StatusCode::OK).await;
-    expect_error(mint(&bo, "b-2").await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
+    expect_error(
+        mint(&bo, "b-2").await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -315,10 +329,7 @@ async fn passwords_are_limited_by_the_bytes_bcrypt_reads() {
         )
         .await;
         assert_eq!(e["details"], "password");
-        assert!(
-            e["message"].as_str().unwrap().contains("72 bytes"),
-            "{e}"
-        );
+        assert!(e["message"].as_str().unwrap().contains("72 bytes"), "{e}");
     }
     // At exactly 72 bytes, every byte counts.
     let exact = format!("{}ab", "é".repeat(35));
@@ -329,7 +340,11 @@ async fn passwords_are_limited_by_the_bytes_bcrypt_reads() {
         StatusCode::CREATED,
     )
     .await;
-    expect_json(login("eve@example.com", &exact).await.unwrap(), StatusCode::OK).await;
+    expect_json(
+        login("eve@example.com", &exact).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
     expect_error(
         login("eve@example.com", &other).await.unwrap(),
         StatusCode::UNAUTHORIZED,
