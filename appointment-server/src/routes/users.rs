@@ -90,7 +90,9 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let email = Email::parse(&req.email)?;
+    // An account registered before the email rules became stricter keeps its address as it was
+    // stored (lower-cased); it can still log in with it.
+    let email = Email::parse(&req.email).or_else(|e| legacy_login_email(&req.email).ok_or(e))?;
     let ip_ok = state.ip_limiter.check_key(&ip).is_ok();
     let email_ok = state.login_limiter.check_key(&email.to_string()).is_ok();
     if !ip_ok || !email_ok {
@@ -110,6 +112,17 @@ pub async fn login(
         token,
         user: UserResponse::from(&user),
     }))
+}
+
+/// The address a login names when it is not one [`Email::parse`] accepts any more: trimmed and
+/// lower-cased as earlier versions stored it, for looking up accounts registered under their
+/// rules. `None` if it is not even that.
+fn legacy_login_email(raw: &str) -> Option<Email> {
+    let s = raw.trim().to_lowercase();
+    if s.chars().any(char::is_control) {
+        return None;
+    }
+    Email::from_stored(&s).ok()
 }
 
 /// Logs out: the bearer token, if any, is revoked until it expires.

@@ -351,3 +351,47 @@ async fn passwords_are_limited_by_the_bytes_bcrypt_reads() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_account_registered_under_laxer_email_rules_can_still_log_in() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let hash = appointment_server::auth::hash_password("securepass123".into(), 4)
+        .await
+        .unwrap();
+    // As an earlier version stored it.
+    app.state
+        .scheduler
+        .register_user(appointment_core::NewUser {
+            name: appointment_core::Name::parse("Old").unwrap(),
+            email: appointment_core::Email::from_stored("\"old\"@example.com").unwrap(),
+            phone: None,
+            password_hash: hash,
+        })
+        .await
+        .unwrap();
+    let res = app
+        .post_json(
+            "/login",
+            &json!({"email": " \"OLD\"@example.com", "password": "securepass123"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(res, StatusCode::OK).await;
+    assert_eq!(body["user"]["email"], "\"old\"@example.com");
+    // Nobody can register that address now.
+    let e = expect_error(
+        app.post_json(
+            "/users",
+            &json!({"name": "New", "email": "\"old\"@example.com", "password": "securepass123"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "email");
+}
