@@ -7,3 +7,4 @@ async fn new_store() -> Option<MemoryStore> {
 }
 
 appointment_core::store_conformance_suite!(new_store);
+appointment_core::store_conformance_suite_extra!(new_store);

@@ -17,3 +17,4 @@ async fn new_store() -> Option<PostgresStore> {
 }
 
 appointment_core::store_conformance_suite!(new_store);
+appointment_core::store_conformance_suite_extra!(new_store);

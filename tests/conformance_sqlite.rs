@@ -13,6 +13,7 @@ async fn new_store() -> Option<SqliteStore> {
 }
 
 appointment_core::store_conformance_suite!(new_store);
+appointment_core::store_conformance_suite_extra!(new_store);
 
 /// Two stores on one file (as two processes would be) race for one party's seats: SQLite's write
 /// lock is waited for, never reported ("database is locked"), and exactly the capacity is sold.

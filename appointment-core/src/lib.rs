@@ -10,7 +10,9 @@
 //! * [`Error`] is the one error type; every variant is something a caller can act on.
 //!
 //! Backends live in the `appointment-store` crate (memory, SQLite, Postgres). With the `testing`
-//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
+//! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass,
+//! and `store_conformance_suite_extra!` into further ones (the booking lifecycle's timestamps,
+//! reschedule checks).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
@@ -23,6 +25,8 @@ pub mod store;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_extra;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
@@ -33,10 +37,10 @@ pub use domain::{
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{Schedule, ScheduleBuilder, Slot, Slots, TimeZoneName, Weekdays};
 pub use scheduler::{
-    Analytics, AvailableSlot, Booker, MAX_CAPACITY, NewAppointment, NewBooking, NewUser,
-    Reschedule, Scheduler, SlotQuery,
+    Analytics, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking,
+    NewUser, Reschedule, Scheduler, SlotQuery,
 };
-pub use store::{BookingStats, SeatClaim, SlotSeats, Store};
+pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 
 /// Re-exported so that callers name the same `chrono` and `chrono-tz` types as the engine.
 pub use chrono;

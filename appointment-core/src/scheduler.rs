@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Schedule, Slot};
-use crate::store::{BookingStats, SeatClaim, SlotSeats, Store};
+use crate::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 
 /// The most seats an appointment may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
@@ -104,6 +104,28 @@ pub struct Reschedule {
     pub slot_start: DateTime<Utc>,
     /// The new number of seats; `None` keeps the current one.
     pub attendee_count: Option<AttendeeCount>,
+}
+
+/// A change to a booking as a whole: a [`Reschedule`], and optionally new free text. Every
+/// [`Reschedule`] converts into one that keeps the text.
+#[derive(Debug, Clone)]
+pub struct BookingUpdate {
+    /// The start of the new slot (may be the same slot).
+    pub slot_start: DateTime<Utc>,
+    /// The new number of seats; `None` keeps the current one.
+    pub attendee_count: Option<AttendeeCount>,
+    /// The new free text, up to 2000 characters; `None` keeps the current one.
+    pub description: Option<String>,
+}
+
+impl From<Reschedule> for BookingUpdate {
+    fn from(r: Reschedule) -> Self {
+        BookingUpdate {
+            slot_start: r.slot_start,
+            attendee_count: r.attendee_count,
+            description: None,
+        }
+    }
 }
 
 /// Which slots to list.
@@ -230,6 +252,16 @@ fn check_description(s: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What a booking of `app` claims, for a new booking and a reschedule alike.
+fn seat_claim(app: &Appointment) -> SeatClaim {
+    SeatClaim {
+        capacity: app.capacity,
+        unique_email: app.anti_scalping != AntiScalping::None,
+        unique_device: app.anti_scalping == AntiScalping::Strict,
+        owner: app.owner,
+    }
 }
 
 /// UTC instants of `[start 00:00, end + 1 day 00:00)`.
@@ -690,12 +722,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             created_at: now,
             updated_at: now,
         };
-        let claim = SeatClaim {
-            capacity: app.capacity,
-            unique_email: app.anti_scalping != AntiScalping::None,
-            unique_device: app.anti_scalping == AntiScalping::Strict,
-            owner: app.owner,
-        };
+        let claim = seat_claim(&app);
         // Taken seats, or found the slot fuller than a cached listing said: either way the
         // appointment's cached counters are out of date afterwards.
         let _seats = self.seats_will_change(app.id);
@@ -721,8 +748,21 @@ impl<S: Store + ?Sized> Scheduler<S> {
     }
 
     /// Moves an active booking to another slot of its appointment and/or changes its seats, as one
-    /// atomic step: if the new seats do not fit, the booking keeps its old slot (`SlotFull`).
-    pub async fn reschedule(&self, code: &BookingCode, change: Reschedule) -> Result<Booking> {
+    /// atomic step checked as a new booking is: the slot must be bookable now, the booker must
+    /// not be banned by the owner (`Banned`), anti-scalping holds, and the seats must fit
+    /// (`SlotFull`); whatever fails, the booking keeps its slot and seats.
+    ///
+    /// `change` is a [`Reschedule`] or a [`BookingUpdate`], which may also replace the booking's
+    /// free text (checked as for a new booking).
+    pub async fn reschedule(
+        &self,
+        code: &BookingCode,
+        change: impl Into<BookingUpdate>,
+    ) -> Result<Booking> {
+        let change = change.into();
+        if let Some(d) = &change.description {
+            check_description(d)?;
+        }
         let booking = self.booking(code).await?;
         if booking.status != BookingStatus::Active {
             return Err(Error::InvalidTransition {
@@ -734,9 +774,15 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let count = change.attendee_count.unwrap_or(booking.attendee_count);
         let slot = self.bookable_slot(&app, change.slot_start, count)?;
         let _seats = self.seats_will_change(app.id);
-        self.store
-            .move_booking(booking.id, slot.start, slot.end, count.get(), app.capacity)
-            .await
+        let to = BookingMove {
+            slot_start: slot.start,
+            slot_end: slot.end,
+            attendee_count: count,
+            claim: seat_claim(&app),
+            description: change.description,
+            now: self.now(),
+        };
+        self.store.move_booking(booking.id, &to).await
     }
 
     /// Cancels an active booking (whoever holds its code may) and frees its seats.
@@ -744,7 +790,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let booking = self.booking(code).await?;
         let _seats = self.seats_will_change(booking.appointment_id);
         self.store
-            .end_booking(booking.id, BookingStatus::Cancelled)
+            .end_booking(booking.id, BookingStatus::Cancelled, self.now())
             .await
     }
 
@@ -760,7 +806,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         }
         let _seats = self.seats_will_change(app.id);
         self.store
-            .end_booking(booking.id, BookingStatus::Rejected)
+            .end_booking(booking.id, BookingStatus::Rejected, self.now())
             .await
     }
 

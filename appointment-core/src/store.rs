@@ -33,8 +33,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    Email, Page, Paged, User, UserId,
+    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
+    BookingStatus, Email, Page, Paged, User, UserId,
 };
 use crate::error::Result;
 
@@ -54,6 +54,24 @@ pub struct SeatClaim {
     /// form). Checked within the booking's own atomic step
     /// rather than in a separate read before it.
     pub owner: UserId,
+}
+
+/// Where [`Store::move_booking`] moves an active booking, and the instant of the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingMove {
+    /// The start of the new slot (may be the booking's current slot).
+    pub slot_start: DateTime<Utc>,
+    /// The end of the new slot.
+    pub slot_end: DateTime<Utc>,
+    /// The seats the booking holds afterwards.
+    pub attendee_count: AttendeeCount,
+    /// What the booking claims on its new slot, checked as for a new booking: the capacity, the
+    /// anti-scalping uniqueness, and the owner whose ban list applies.
+    pub claim: SeatClaim,
+    /// The booking's new free text; `None` keeps it.
+    pub description: Option<String>,
+    /// The instant of the change, on the engine's clock: the booking's new `updated_at`.
+    pub now: DateTime<Utc>,
 }
 
 /// The seats taken on one slot.
@@ -128,24 +146,27 @@ pub trait Store: Send + Sync + 'static {
     /// or `Duplicate(Code)` if the booking code is taken.
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()>;
 
-    /// Atomically moves an active booking to `new_start`/`new_end` with `new_count` seats:
-    /// releases its seats on the old slot and takes `new_count` on the new one (which may be the
-    /// same slot) if they fit in `capacity`. Fails with `NotFound(Booking)`, with
-    /// `InvalidTransition` if the booking is no longer active, or with `SlotFull` (nothing
-    /// written). Returns the updated booking.
-    async fn move_booking(
+    /// Atomically moves an active booking to `to.slot_start`/`to.slot_end` with
+    /// `to.attendee_count` seats (and `to.description`, when given): releases its seats on the old slot and takes the new count on
+    /// the new one (which may be the same slot) if they fit in `to.claim.capacity`, and sets its
+    /// `updated_at` to `to.now`. The move is checked as a new booking is, in the same atomic
+    /// step: fails with `NotFound(Booking)`, with `InvalidTransition` if the booking is no longer
+    /// active, with `Banned` if `to.claim.owner` banned the booking's email, with
+    /// `Duplicate(BookingEmail | BookingDevice)` if another active booking holds the uniqueness
+    /// `to.claim` asks for, or with `SlotFull`; nothing is written when it fails. Returns the
+    /// updated booking.
+    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking>;
+
+    /// Atomically ends an active booking: sets `status` (cancelled or rejected) and `updated_at`
+    /// (`now`, on the engine's clock) and releases its seats. Fails with `NotFound(Booking)`, or
+    /// with `InvalidTransition` if it is not active (nothing written). Returns the updated
+    /// booking.
+    async fn end_booking(
         &self,
         id: BookingId,
-        new_start: DateTime<Utc>,
-        new_end: DateTime<Utc>,
-        new_count: u32,
-        capacity: u32,
+        status: BookingStatus,
+        now: DateTime<Utc>,
     ) -> Result<Booking>;
-
-    /// Atomically ends an active booking: sets `status` (cancelled or rejected) and releases its
-    /// seats. Fails with `NotFound(Booking)`, or with `InvalidTransition` if it is not active
-    /// (nothing written). Returns the updated booking.
-    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking>;
 
     /// A booking by code.
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>>;

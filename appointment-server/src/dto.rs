@@ -18,6 +18,13 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// When a record was created or last changed, to the microsecond the stores keep (fractional
+/// digits only when there are any, as the original's Go timestamps): two changes within one
+/// second stay apart.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
 /// A date as the original service wrote dates: midnight UTC of that date.
 pub fn date_string(d: NaiveDate) -> String {
     rfc3339(d.and_time(NaiveTime::MIN).and_utc())
@@ -132,8 +139,8 @@ impl From<&User> for UserResponse {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            created_at: rfc3339(u.created_at),
-            updated_at: rfc3339(u.created_at),
+            created_at: timestamp(u.created_at),
+            updated_at: timestamp(u.created_at),
         }
     }
 }
@@ -363,8 +370,8 @@ impl From<&Appointment> for AppointmentResponse {
             horizon_days: s.horizon_days(),
             owner_id: a.owner.to_string(),
             status: a.status.to_string(),
-            created_at: rfc3339(a.created_at),
-            updated_at: rfc3339(a.created_at),
+            created_at: timestamp(a.created_at),
+            updated_at: timestamp(a.created_at),
         }
     }
 }
@@ -425,6 +432,9 @@ pub struct BookingUpdateRequest {
     /// New number of seats (default: unchanged).
     #[serde(default)]
     pub attendee_count: Option<u32>,
+    /// New free text, up to 2000 characters (default: unchanged).
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A booking (the original's `entities.Booking`).
@@ -487,8 +497,8 @@ impl BookingResponse {
             attendee_count: b.attendee_count.get(),
             status: b.status.to_string(),
             description: b.description.clone(),
-            created_at: rfc3339(b.created_at),
-            updated_at: rfc3339(b.updated_at),
+            created_at: timestamp(b.created_at),
+            updated_at: timestamp(b.updated_at),
         }
     }
 }
@@ -640,7 +650,7 @@ impl From<&Ban> for BanEntry {
             id: b.id.to_string(),
             user_id: b.owner.to_string(),
             banned_email: b.email.to_string(),
-            created_at: rfc3339(b.created_at),
+            created_at: timestamp(b.created_at),
         }
     }
 }

@@ -28,6 +28,8 @@ mod postgres;
 mod service;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_common;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_store;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -38,7 +40,50 @@ pub use service::{IdempotencyClaim, ServiceStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
-/// Opens the store that `url` names, applying pending migrations:
+/// The kind of store a database URL names, by its scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// `memory:`
+    Memory,
+    /// `sqlite:…` (e.g. `sqlite://data/app.db`, `sqlite::memory:`)
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`
+    Postgres,
+}
+
+impl Backend {
+    /// The backend `url` names. Fails with [`appointment_core::Error::InvalidInput`] (field
+    /// `database_url`) for another scheme, or one whose backend was not built in.
+    pub fn of_url(url: &str) -> appointment_core::Result<Self> {
+        let scheme = url
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let backend = match scheme.as_str() {
+            "memory" => Backend::Memory,
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" => Backend::Postgres,
+            _ => {
+                return Err(appointment_core::Error::invalid(
+                    "database_url",
+                    "must start with memory:, sqlite:, postgres: or postgresql:",
+                ));
+            }
+        };
+        #[cfg(not(feature = "sqlite"))]
+        if backend == Backend::Sqlite {
+            return Err(not_built("sqlite"));
+        }
+        #[cfg(not(feature = "postgres"))]
+        if backend == Backend::Postgres {
+            return Err(not_built("postgres"));
+        }
+        Ok(backend)
+    }
+}
+
+/// Opens the store that `url` names (see [`Backend::of_url`]), applying pending migrations:
 ///
 /// * `memory:` — a fresh [`MemoryStore`];
 /// * `sqlite:…` (e.g. `sqlite://data/app.db`) — a [`SqliteStore`] (feature `sqlite`);
@@ -48,28 +93,70 @@ pub use sqlite::SqliteStore;
 /// or one whose backend was not built in, and with [`appointment_core::Error::Storage`] when the
 /// database cannot be opened or migrated.
 pub async fn connect(url: &str) -> appointment_core::Result<Arc<dyn ServiceStore>> {
-    let scheme = url
-        .split_once(':')
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .unwrap_or_default();
-    match scheme.as_str() {
-        "memory" => Ok(Arc::new(MemoryStore::new())),
+    match Backend::of_url(url)? {
+        Backend::Memory => Ok(Arc::new(MemoryStore::new())),
         #[cfg(feature = "sqlite")]
-        "sqlite" => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        Backend::Sqlite => Ok(Arc::new(SqliteStore::connect(url).await?)),
         #[cfg(feature = "postgres")]
-        "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::connect(url).await?)),
-        #[cfg(not(feature = "sqlite"))]
-        "sqlite" => Err(not_built("sqlite")),
-        #[cfg(not(feature = "postgres"))]
-        "postgres" | "postgresql" => Err(not_built("postgres")),
+        Backend::Postgres => Ok(Arc::new(PostgresStore::connect(url).await?)),
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(&format!("{other:?}").to_ascii_lowercase())),
+    }
+}
+
+/// What [`migrate`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migration {
+    /// Applies every pending migration.
+    Up,
+    /// Reverts every migration.
+    Down,
+    /// Migrates up or down to this version.
+    To(i64),
+}
+
+/// Runs `$migration` on a SQL store; evaluates to the version it is at afterwards.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! run_migration {
+    ($store:expr, $migration:expr) => {{
+        match $migration {
+            Migration::Up => $store.migrate_up().await?,
+            Migration::Down => $store.migrate_down_to(0).await?,
+            Migration::To(v) => $store.migrate_to(v).await?,
+        }
+        $store.applied_version().await?
+    }};
+}
+
+/// Runs migrations on the SQL database `url` names (without applying the others first) and
+/// answers the version it is at afterwards. Fails with
+/// [`appointment_core::Error::InvalidInput`] (field `database_url`) for a URL that [`connect`]
+/// refuses, and for `memory:`, which has no schema.
+pub async fn migrate(url: &str, migration: Migration) -> appointment_core::Result<i64> {
+    #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+    let _ = migration;
+    match Backend::of_url(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => {
+            let store = SqliteStore::connect_without_migrating(url).await?;
+            let version = run_migration!(store, migration);
+            store.close().await;
+            Ok(version)
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            let store = PostgresStore::connect_without_migrating(url).await?;
+            let version = run_migration!(store, migration);
+            store.close().await;
+            Ok(version)
+        }
         _ => Err(appointment_core::Error::invalid(
             "database_url",
-            "must start with memory:, sqlite:, postgres: or postgresql:",
+            "only a SQL database (sqlite: or postgres:) has migrations",
         )),
     }
 }
 
-#[cfg(not(all(feature = "sqlite", feature = "postgres")))]
 fn not_built(feature: &str) -> appointment_core::Error {
     appointment_core::Error::invalid(
         "database_url",
@@ -81,7 +168,7 @@ fn not_built(feature: &str) -> appointment_core::Error {
 mod tests {
     use appointment_core::{Email, Error, Name, User, UserId};
 
-    use super::connect;
+    use super::{Backend, Migration, connect, migrate};
 
     fn user() -> User {
         User {
@@ -126,6 +213,34 @@ mod tests {
             .err();
         assert!(matches!(err, Some(Error::Unavailable(_))), "{err:?}");
         assert!(err.is_some_and(|e| e.is_transient()));
+    }
+
+    #[test]
+    fn urls_name_their_backend() {
+        assert_eq!(Backend::of_url("memory:").ok(), Some(Backend::Memory));
+        assert_eq!(Backend::of_url("MEMORY:").ok(), Some(Backend::Memory));
+        #[cfg(feature = "sqlite")]
+        assert_eq!(Backend::of_url("sqlite://a.db").ok(), Some(Backend::Sqlite));
+        #[cfg(feature = "postgres")]
+        for url in ["postgres://h/db", "postgresql://h/db"] {
+            assert_eq!(Backend::of_url(url).ok(), Some(Backend::Postgres));
+        }
+    }
+
+    /// `memory:` has no schema to migrate: a typed refusal, not a panic.
+    #[tokio::test]
+    async fn memory_has_no_migrations() {
+        let err = migrate("memory:", Migration::Up).await.err();
+        assert!(
+            matches!(
+                err,
+                Some(Error::InvalidInput {
+                    field: "database_url",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

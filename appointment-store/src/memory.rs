@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use appointment_core::store::{BookingStats, SeatClaim, SlotSeats, Store};
+use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
     DeviceId, Duplicate, Email, Entity, Error, Page, Paged, Phone, Result, User, UserId,
@@ -256,14 +256,9 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn move_booking(
-        &self,
-        id: BookingId,
-        new_start: DateTime<Utc>,
-        new_end: DateTime<Utc>,
-        new_count: u32,
-        capacity: u32,
-    ) -> Result<Booking> {
+    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking> {
+        let (new_start, new_count, capacity) =
+            (to.slot_start, to.attendee_count.get(), to.claim.capacity);
         let mut g = self.inner.lock();
         let b = g
             .bookings
@@ -276,8 +271,26 @@ impl Store for MemoryStore {
                 action: "reschedule",
             });
         }
-        let old = b.attendee_count.get();
         let app = b.appointment_id;
+        if g.bans.contains_key(&(to.claim.owner, b.email.mailbox())) {
+            return Err(Error::Banned);
+        }
+        let email_key = (app, b.email.mailbox());
+        if to.claim.unique_email
+            && g.active_emails
+                .get(&email_key)
+                .is_some_and(|other| *other != id)
+        {
+            return Err(Error::Duplicate(Duplicate::BookingEmail));
+        }
+        let device_key = b.device_id.clone().map(|d| (app, d));
+        if to.claim.unique_device
+            && let Some(k) = &device_key
+            && g.active_devices.get(k).is_some_and(|other| *other != id)
+        {
+            return Err(Error::Duplicate(Duplicate::BookingDevice));
+        }
+        let old = b.attendee_count.get();
         let taken_after_release = if b.slot_start == new_start {
             g.taken(app, new_start) - old
         } else {
@@ -289,22 +302,37 @@ impl Store for MemoryStore {
                 available: capacity.saturating_sub(taken_after_release),
             });
         }
-        let count = appointment_core::AttendeeCount::new(new_count)?;
         g.add_seats(app, b.slot_start, -i64::from(old));
         g.add_seats(app, new_start, i64::from(new_count));
-        let now = Utc::now().trunc_subsecs(6);
+        g.release_claims(&b);
+        if to.claim.unique_email {
+            g.active_emails.insert(email_key, id);
+        }
+        if to.claim.unique_device
+            && let Some(k) = device_key
+        {
+            g.active_devices.insert(k, id);
+        }
         let stored = g
             .bookings
             .get_mut(&id)
             .ok_or(Error::NotFound(Entity::Booking))?;
         stored.slot_start = new_start;
-        stored.slot_end = new_end;
-        stored.attendee_count = count;
-        stored.updated_at = now;
+        stored.slot_end = to.slot_end;
+        stored.attendee_count = to.attendee_count;
+        if let Some(d) = &to.description {
+            stored.description.clone_from(d);
+        }
+        stored.updated_at = to.now;
         Ok(stored.clone())
     }
 
-    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking> {
+    async fn end_booking(
+        &self,
+        id: BookingId,
+        status: BookingStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Booking> {
         let mut g = self.inner.lock();
         let b = g
             .bookings
@@ -338,7 +366,7 @@ impl Store for MemoryStore {
             .get_mut(&id)
             .ok_or(Error::NotFound(Entity::Booking))?;
         stored.status = status;
-        stored.updated_at = Utc::now().trunc_subsecs(6);
+        stored.updated_at = now;
         Ok(stored.clone())
     }
 

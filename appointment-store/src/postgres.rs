@@ -15,28 +15,31 @@
 //!   so concurrent moves cannot deadlock.
 //!
 //! Instants are `timestamptz` (microsecond precision; sub-microsecond parts are dropped).
+//!
+//! The statements and flows are the ones SQLite runs too (`sql_store`); this file holds only what
+//! Postgres does differently: native column types, row locks, `bigserial` insertion order, the
+//! mapping of a lost connection during `COMMIT`, and a booking in one statement.
 
-use std::ops::Range;
 use std::str::FromStr;
 use std::time::Duration;
 
-use appointment_core::store::{BookingStats, SeatClaim, SlotSeats, Store};
-use appointment_core::{
-    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
-    BookingStatus, Email, Entity, Error, Page, Paged, Result, User, UserId,
-};
+use appointment_core::{Booking, Entity, Error, Result, SeatClaim};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{
-    ReadRow, appointment_from, ban_from, booking_from, booking_not_found, commit_error, corrupt,
-    db_error, db_error_fk, end_action, guards, idempotency_state, limit_offset, slot_full,
-    stored_status, to_count, to_u32, user_from,
+    ReadRow, commit_error, corrupt, db_error, db_error_fk, idempotency_state, slot_full,
 };
+use crate::sql_store::{
+    Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_seats_sql, impl_conn, impl_store,
+    insert_appointment_sql, insert_booking_sql, migration_methods, taken_in,
+};
+#[cfg(doc)]
+use crate::sql_store::{CLAIM_SEATS, book_in_steps};
 
 /// The embedded migrations of the Postgres schema.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -50,7 +53,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A pooled connection idle for this long is checked with a round trip before it is used.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-/// A [`Store`] (and [`ServiceStore`]) in a Postgres database.
+/// A [`Store`](appointment_core::Store) (and [`ServiceStore`]) in a Postgres database.
 ///
 /// ```no_run
 /// # async fn demo() -> appointment_core::Result<()> {
@@ -66,77 +69,30 @@ pub struct PostgresStore {
     hooks: std::sync::Arc<crate::hooks::Hooks>,
 }
 
-/// Columns of `bookings`, in the order [`booking_from`] reads them.
-macro_rules! booking_cols {
-    () => {
-        "id, code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
-         attendee_count, status, description, device_id, created_at, updated_at"
-    };
-}
-
-/// Columns of `appointments`, in the order [`appointment_from`] reads them.
-macro_rules! appointment_cols {
-    () => {
-        "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
-         start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
-         weekdays, min_notice_minutes, horizon_days, single_event, created_at"
-    };
-}
-
-/// Columns of `users`, in the order [`user_from`] reads them.
-macro_rules! user_cols {
-    () => {
-        "id, name, email, phone, password_hash, created_at"
-    };
-}
-
-/// Takes seats if they fit: creates the counter, or adds to it while the sum stays within the
-/// capacity. Returns the new count, or no row when the seats do not fit.
-const CLAIM_SEATS: &str = "INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) \
-     SELECT $1::uuid, $2::timestamptz, $3::bigint WHERE $3::bigint <= $4::bigint \
-     ON CONFLICT (appointment_id, slot_start) DO UPDATE \
-     SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
-     WHERE slot_seats.seats_taken + excluded.seats_taken <= $4::bigint \
-     RETURNING seats_taken";
-
-/// A whole booking in one statement: refuses a banned email (`$20`, the canonical form), inserts the booking (a unique
-/// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Answers whether
+/// A whole booking in one statement (SQLite, which has no data-modifying `WITH`, runs the same
+/// steps one by one: [`book_in_steps`]): refuses a banned email, inserts the booking (a unique
+/// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Its arguments
+/// are [`booking_args`], then the owner, the capacity and the canonical email (what bans are
+/// kept as). Answers whether
 /// the email is banned and whether the seats were taken; when they were not, the caller rolls the
 /// transaction (and with it the booking row) back.
-const BOOK: &str = "WITH banned AS ( \
-         SELECT EXISTS (SELECT 1 FROM bans WHERE owner_id = $18 AND email = $20) AS yes \
-     ), booked AS ( \
-         INSERT INTO bookings (id, code, appointment_id, app_code, user_id, name, email, phone, \
-             slot_start, slot_end, attendee_count, status, description, device_id, guard_email, \
-             guard_device, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, \
-             $17 FROM banned WHERE NOT banned.yes \
-         RETURNING id \
-     ), claim AS ( \
-         INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) \
-         SELECT $3, $9, $11 FROM booked WHERE $11 <= $19 \
-         ON CONFLICT (appointment_id, slot_start) DO UPDATE \
-         SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
-         WHERE slot_seats.seats_taken + excluded.seats_taken <= $19 \
-         RETURNING seats_taken \
-     ) \
-     SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked";
-
-/// Gives seats back.
-const RELEASE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $3 \
-     WHERE appointment_id = $1 AND slot_start = $2";
-
-/// Seats taken on one slot.
-const TAKEN: &str =
-    "SELECT seats_taken FROM slot_seats WHERE appointment_id = $1 AND slot_start = $2";
+const BOOK: &str = concat!(
+    "WITH banned AS (SELECT EXISTS (SELECT 1 FROM ",
+    ban_of_sql!("$18", "$20"),
+    ") AS yes), booked AS (",
+    insert_booking_sql!("", "", select " FROM banned WHERE NOT banned.yes"),
+    " RETURNING id), claim AS (",
+    claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $19", "$19"),
+    ") SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked"
+);
 
 /// The earliest instant `timestamptz` holds is in 4714 BC; bounds of a query range are clamped to
 /// it (nothing stored can be earlier).
-fn clamp_range(range: Range<DateTime<Utc>>) -> (DateTime<Utc>, DateTime<Utc>) {
+fn clamp(bound: DateTime<Utc>) -> DateTime<Utc> {
     let earliest = NaiveDate::from_ymd_opt(-4712, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc());
-    (range.start.max(earliest), range.end.max(earliest))
+    bound.max(earliest)
 }
 
 fn get<'r, T>(row: &'r PgRow, col: &str) -> Result<T>
@@ -230,642 +186,101 @@ impl PostgresStore {
         &self.pool
     }
 
-    /// Applies every pending migration.
-    pub async fn migrate_up(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(Error::storage)
-    }
-
-    /// Reverts migrations down to `version` (`0` reverts everything).
-    pub async fn migrate_down_to(&self, version: i64) -> Result<()> {
-        MIGRATOR
-            .undo(&self.pool, version)
-            .await
-            .map_err(Error::storage)
-    }
-
-    /// Applies or reverts migrations until `version` is the latest applied one.
-    pub async fn migrate_to(&self, version: i64) -> Result<()> {
-        if version >= self.applied_version().await? {
-            MIGRATOR
-                .run_to(version, &self.pool)
-                .await
-                .map_err(Error::storage)
-        } else {
-            self.migrate_down_to(version).await
-        }
-    }
-
-    /// The latest applied migration (`0` for none).
-    pub async fn applied_version(&self) -> Result<i64> {
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error)?;
-        if !exists {
-            return Ok(0);
-        }
-        let v: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_error)?;
-        Ok(v.unwrap_or(0))
-    }
-
-    /// The versions of the migrations built into this store, oldest first.
-    pub fn known_migrations() -> Vec<i64> {
-        let mut v: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-        v.dedup();
-        v
-    }
+    migration_methods!(
+        pool,
+        MIGRATOR,
+        "SELECT CAST(CASE WHEN to_regclass('_sqlx_migrations') IS NULL THEN 0 ELSE 1 END AS BIGINT)"
+    );
 
     /// Closes every connection (waiting for running operations to finish).
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
 
-    /// Arms a fault that fires in the next seat-changing write (tests only).
-    #[cfg(feature = "test-hooks")]
-    #[doc(hidden)]
-    pub fn arm_fault(&self, fault: crate::hooks::Fault) {
-        self.hooks.arm(fault);
+/// Binds one value in Postgres' encoding of it.
+fn bind(q: PgQuery, arg: Arg) -> PgQuery {
+    match arg {
+        Arg::Id(u) => q.bind(u),
+        Arg::OptId(u) => q.bind(u),
+        Arg::Text(s) => q.bind(s),
+        Arg::OptText(s) => q.bind(s),
+        Arg::Int(i) => q.bind(i),
+        Arg::OptInt(i) => q.bind(i),
+        Arg::Instant(t) => q.bind(t),
+        Arg::Bound(t) => q.bind(clamp(t)),
+        Arg::Date(d) => q.bind(d),
+        Arg::Clock(t) => q.bind(t),
+        Arg::Flag(b) => q.bind(b),
+    }
+}
+
+type PgQuery = sqlx::query::Query<'static, Postgres, PgArguments>;
+
+fn query(sql: &'static str, args: Vec<Arg>) -> PgQuery {
+    args.into_iter().fold(sqlx::query(sql), bind)
+}
+
+impl_conn!(PgPool, PgRow, query, |c| &*c);
+impl_conn!(@lifetime 'c; Transaction<'c, Postgres>, PgRow, query, |c| &mut **c);
+
+#[async_trait]
+impl SqlBackend for PostgresStore {
+    type Row = PgRow;
+    type Tx = Transaction<'static, Postgres>;
+    type Pool = PgPool;
+
+    /// Transactions run concurrently at READ COMMITTED: a booking is locked before it changes.
+    const LOCKS_ROWS: bool = true;
+    /// `seq` is a `bigserial`.
+    const INSERT_APPOINTMENT: &'static str = insert_appointment_sql!("", "");
+    const INSERT_BOOKING: &'static str = insert_booking_sql!("", "");
+
+    fn reads(&self) -> PgPool {
+        self.pool.clone()
     }
 
-    async fn before_commit(&self) -> Result<()> {
-        #[cfg(feature = "test-hooks")]
-        self.hooks.before_commit().await?;
-        Ok(())
+    fn writes(&self) -> PgPool {
+        self.pool.clone()
     }
 
-    async fn write(&self) -> Result<Transaction<'static, Postgres>> {
+    async fn begin(&self) -> Result<Self::Tx> {
         self.pool.begin().await.map_err(db_error)
     }
 
-    async fn paged_bookings(
-        &self,
-        count_sql: &'static str,
-        list_sql: &'static str,
-        key: Uuid,
-        page: Page,
-    ) -> Result<Paged<Booking>> {
-        let total: i64 = sqlx::query_scalar(count_sql)
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error)?;
-        let (limit, offset) = limit_offset(page);
-        let rows = sqlx::query(list_sql)
-            .bind(key)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        let items = rows.iter().map(booking_from).collect::<Result<_>>()?;
-        Ok(Paged::new(items, page, to_count(total)))
-    }
-}
-
-async fn taken_in(
-    tx: &mut Transaction<'static, Postgres>,
-    app: Uuid,
-    start: DateTime<Utc>,
-) -> Result<i64> {
-    let v: Option<i64> = sqlx::query_scalar(TAKEN)
-        .bind(app)
-        .bind(start)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_error)?;
-    Ok(v.unwrap_or(0))
-}
-
-/// Claims `n` seats; `Ok(false)` when they do not fit.
-async fn claim_in(
-    tx: &mut Transaction<'static, Postgres>,
-    app: Uuid,
-    start: DateTime<Utc>,
-    n: u32,
-    capacity: u32,
-) -> Result<bool> {
-    let row: Option<i64> = sqlx::query_scalar(CLAIM_SEATS)
-        .bind(app)
-        .bind(start)
-        .bind(i64::from(n))
-        .bind(i64::from(capacity))
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_error)?;
-    Ok(row.is_some())
-}
-
-async fn release_in(
-    tx: &mut Transaction<'static, Postgres>,
-    app: Uuid,
-    start: DateTime<Utc>,
-    n: u32,
-) -> Result<()> {
-    let done = sqlx::query(RELEASE_SEATS)
-        .bind(app)
-        .bind(start)
-        .bind(i64::from(n))
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
-    if done.rows_affected() != 1 {
-        return Err(corrupt(
-            "slot_seats",
-            "an active booking has no seat counter",
-        ));
-    }
-    Ok(())
-}
-
-/// Why a booking could not be changed: it does not exist, or it is no longer active.
-async fn not_changeable(
-    tx: &mut Transaction<'static, Postgres>,
-    id: Uuid,
-    action: &'static str,
-) -> Error {
-    let current: std::result::Result<Option<String>, sqlx::Error> =
-        sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await;
-    match current {
-        Err(e) => db_error(e),
-        Ok(None) => booking_not_found(),
-        Ok(Some(s)) => match stored_status(&s) {
-            Ok(from) => Error::InvalidTransition { from, action },
-            Err(e) => e,
-        },
-    }
-}
-
-#[async_trait]
-impl Store for PostgresStore {
-    async fn insert_user(&self, user: &User) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO users (id, name, email, phone, password_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(user.id.0)
-        .bind(user.name.as_str())
-        .bind(user.email.as_str())
-        .bind(user.phone.as_ref().map(|p| p.as_str()))
-        .bind(&user.password_hash)
-        .bind(user.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
-    }
-
-    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE id = $1 AND deleted_at IS NULL"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(user_from).transpose()
-    }
-
-    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE email = $1 AND deleted_at IS NULL"
-        ))
-        .bind(email.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(user_from).transpose()
-    }
-
-    async fn insert_appointment(&self, a: &Appointment) -> Result<()> {
-        let s = &a.schedule;
-        sqlx::query(
-            "INSERT INTO appointments (id, code, owner_id, title, description, kind, capacity, \
-             anti_scalping, status, start_date, end_date, window_start, window_end, slot_minutes, \
-             buffer_minutes, time_zone, weekdays, min_notice_minutes, horizon_days, single_event, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $21)",
-        )
-        .bind(a.id.0)
-        .bind(a.code.as_str())
-        .bind(a.owner.0)
-        .bind(&a.title)
-        .bind(&a.description)
-        .bind(a.kind.as_str())
-        .bind(i64::from(a.capacity))
-        .bind(a.anti_scalping.as_str())
-        .bind(a.status.as_str())
-        .bind(s.start_date())
-        .bind(s.end_date())
-        .bind(s.window_start())
-        .bind(s.window_end())
-        .bind(i64::from(s.slot_minutes()))
-        .bind(i64::from(s.buffer_minutes()))
-        .bind(s.time_zone().name())
-        .bind(i64::from(s.weekdays().bits()))
-        .bind(i64::from(s.min_notice_minutes()))
-        .bind(s.horizon_days().map(i64::from))
-        .bind(s.is_single_event())
-        .bind(a.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_error_fk(e, Entity::User))?;
-        Ok(())
-    }
-
-    async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            appointment_cols!(),
-            " FROM appointments WHERE code = $1 AND deleted_at IS NULL"
-        ))
-        .bind(code.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(appointment_from).transpose()
-    }
-
-    async fn appointment_by_id(&self, id: AppointmentId) -> Result<Option<Appointment>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            appointment_cols!(),
-            " FROM appointments WHERE id = $1 AND deleted_at IS NULL"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(appointment_from).transpose()
-    }
-
-    async fn appointments_by_owner(&self, owner: UserId, page: Page) -> Result<Paged<Appointment>> {
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM appointments WHERE owner_id = $1 AND deleted_at IS NULL",
-        )
-        .bind(owner.0)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let (limit, offset) = limit_offset(page);
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            appointment_cols!(),
-            " FROM appointments WHERE owner_id = $1 AND deleted_at IS NULL \
-             ORDER BY seq DESC LIMIT $2 OFFSET $3"
-        ))
-        .bind(owner.0)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let items = rows.iter().map(appointment_from).collect::<Result<_>>()?;
-        Ok(Paged::new(items, page, to_count(total)))
-    }
-
-    async fn appointments_created(
-        &self,
-        owner: UserId,
-        range: Range<DateTime<Utc>>,
-    ) -> Result<Vec<Appointment>> {
-        let (from, to) = clamp_range(range);
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            appointment_cols!(),
-            " FROM appointments WHERE owner_id = $1 AND created_at >= $2 AND created_at < $3 \
-             AND deleted_at IS NULL ORDER BY seq"
-        ))
-        .bind(owner.0)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter().map(appointment_from).collect()
-    }
-
-    async fn seats_taken(
-        &self,
-        appointment: AppointmentId,
-        range: Range<DateTime<Utc>>,
-    ) -> Result<Vec<SlotSeats>> {
-        let (from, to) = clamp_range(range);
-        let rows = sqlx::query(
-            "SELECT slot_start, seats_taken FROM slot_seats WHERE appointment_id = $1 \
-             AND slot_start >= $2 AND slot_start < $3 AND seats_taken > 0 ORDER BY slot_start",
-        )
-        .bind(appointment.0)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SlotSeats {
-                    slot_start: get(r, "slot_start")?,
-                    seats_taken: to_u32("slot_seats.seats_taken", get(r, "seats_taken")?)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn insert_booking(&self, b: &Booking, claim: SeatClaim) -> Result<()> {
-        let app = b.appointment_id.0;
-        let n = b.attendee_count.get();
-        let (guard_email, guard_device) = guards(b, claim);
-        let mut tx = self.write().await?;
-        let row = sqlx::query(BOOK)
-            .bind(b.id.0)
-            .bind(b.code.as_str())
-            .bind(app)
-            .bind(b.app_code.as_str())
-            .bind(b.user_id.map(|u| u.0))
-            .bind(b.name.as_str())
-            .bind(b.email.as_str())
-            .bind(b.phone.as_ref().map(|p| p.as_str()))
-            .bind(b.slot_start)
-            .bind(b.slot_end)
-            .bind(i64::from(n))
-            .bind(&b.description)
-            .bind(b.device_id.as_ref().map(|d| d.as_str()))
-            .bind(guard_email)
-            .bind(guard_device)
-            .bind(b.created_at)
-            .bind(b.updated_at)
-            .bind(claim.owner.0)
-            .bind(i64::from(claim.capacity))
-            .bind(b.email.canonical().into_owned())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| db_error_fk(e, Entity::Appointment))?;
-        if get::<bool>(&row, "banned")? {
-            tx.rollback().await.map_err(db_error)?;
-            return Err(Error::Banned);
-        }
-        if !get::<bool>(&row, "booked")? {
-            let taken = taken_in(&mut tx, app, b.slot_start).await?;
-            tx.rollback().await.map_err(db_error)?;
-            return Err(slot_full(n, claim.capacity, taken));
-        }
+    /// A lost connection while committing leaves the outcome unknown ([`commit_error`]).
+    async fn commit(&self, tx: Self::Tx) -> Result<()> {
         self.before_commit().await?;
         tx.commit().await.map_err(commit_error)
     }
 
-    async fn move_booking(
-        &self,
-        id: BookingId,
-        new_start: DateTime<Utc>,
-        new_end: DateTime<Utc>,
-        new_count: u32,
-        capacity: u32,
-    ) -> Result<Booking> {
-        let count = AttendeeCount::new(new_count)?;
-        let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "SELECT appointment_id, slot_start, attendee_count, status FROM bookings \
-             WHERE id = $1 FOR UPDATE",
-        )
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(booking_not_found)?;
-        let status = stored_status(&get::<String>(&row, "status")?)?;
-        if status != BookingStatus::Active {
-            return Err(Error::InvalidTransition {
-                from: status,
-                action: "reschedule",
-            });
-        }
-        let app: Uuid = get(&row, "appointment_id")?;
-        let old_start: DateTime<Utc> = get(&row, "slot_start")?;
-        let old = to_u32("bookings.attendee_count", get(&row, "attendee_count")?)?;
-        // Compare at the stored precision, as the counters are keyed.
-        let same_slot = old_start.timestamp_micros() == new_start.timestamp_micros();
-        if same_slot {
-            let done: Option<i64> = sqlx::query_scalar(
-                "UPDATE slot_seats SET seats_taken = seats_taken - $3 + $4 \
-                 WHERE appointment_id = $1 AND slot_start = $2 \
-                 AND seats_taken - $3 + $4 <= $5 RETURNING seats_taken",
-            )
-            .bind(app)
-            .bind(old_start)
-            .bind(i64::from(old))
-            .bind(i64::from(new_count))
-            .bind(i64::from(capacity))
-            .fetch_optional(&mut *tx)
+    /// One round trip: [`BOOK`].
+    async fn insert_booking(&self, b: &Booking, claim: SeatClaim) -> Result<()> {
+        let n = b.attendee_count.get();
+        let mut args = booking_args(b, claim);
+        args.extend([
+            Arg::Id(claim.owner.0),
+            Arg::Int(i64::from(claim.capacity)),
+            Arg::Text(b.email.canonical().into_owned()),
+        ]);
+        let mut tx = self.begin().await?;
+        let row = tx
+            .optional(BOOK, args)
             .await
-            .map_err(db_error)?;
-            if done.is_none() {
-                let taken = taken_in(&mut tx, app, old_start).await? - i64::from(old);
-                return Err(slot_full(new_count, capacity, taken));
-            }
-        } else {
-            // Counter rows are locked in slot order, so that two moves in opposite directions
-            // cannot deadlock.
-            if new_start > old_start {
-                release_in(&mut tx, app, old_start, old).await?;
-            }
-            if !claim_in(&mut tx, app, new_start, new_count, capacity).await? {
-                let taken = taken_in(&mut tx, app, new_start).await?;
-                return Err(slot_full(new_count, capacity, taken));
-            }
-            if new_start < old_start {
-                release_in(&mut tx, app, old_start, old).await?;
-            }
+            .map_err(|e| db_error_fk(e, Entity::Appointment))?
+            .ok_or_else(|| corrupt("bookings", "the booking statement answered no row"))?;
+        if row.flag("banned")? {
+            return Err(Error::Banned);
         }
-        let row = sqlx::query(concat!(
-            "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, \
-             updated_at = $5 WHERE id = $1 AND status = 'active' RETURNING ",
-            booking_cols!()
-        ))
-        .bind(id.0)
-        .bind(new_start)
-        .bind(new_end)
-        .bind(i64::from(count.get()))
-        .bind(Utc::now())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(booking_not_found)?;
-        let booking = booking_from(&row)?;
-        self.before_commit().await?;
-        tx.commit().await.map_err(commit_error)?;
-        Ok(booking)
-    }
-
-    async fn end_booking(&self, id: BookingId, status: BookingStatus) -> Result<Booking> {
-        let mut tx = self.write().await?;
-        if status == BookingStatus::Active {
-            return Err(
-                match not_changeable(&mut tx, id.0, end_action(status)).await {
-                    Error::InvalidTransition {
-                        from: BookingStatus::Active,
-                        ..
-                    } => {
-                        Error::invalid("status", "a booking can only end as cancelled or rejected")
-                    }
-                    other => other,
-                },
-            );
+        if !row.flag("booked")? {
+            let taken = taken_in(&mut tx, b.appointment_id.0, b.slot_start).await?;
+            return Err(slot_full(n, claim.capacity, taken));
         }
-        // The conditional update both checks and locks: of two concurrent ends, one finds the
-        // booking no longer active.
-        let row = sqlx::query(concat!(
-            "UPDATE bookings SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'active' \
-             RETURNING ",
-            booking_cols!()
-        ))
-        .bind(id.0)
-        .bind(status.as_str())
-        .bind(Utc::now())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let Some(row) = row else {
-            return Err(not_changeable(&mut tx, id.0, end_action(status)).await);
-        };
-        let booking = booking_from(&row)?;
-        release_in(
-            &mut tx,
-            booking.appointment_id.0,
-            booking.slot_start,
-            booking.attendee_count.get(),
-        )
-        .await?;
-        self.before_commit().await?;
-        tx.commit().await.map_err(commit_error)?;
-        Ok(booking)
-    }
-
-    async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            booking_cols!(),
-            " FROM bookings WHERE code = $1 AND deleted_at IS NULL"
-        ))
-        .bind(code.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(booking_from).transpose()
-    }
-
-    async fn bookings_for_appointment(
-        &self,
-        appointment: AppointmentId,
-        page: Page,
-    ) -> Result<Paged<Booking>> {
-        self.paged_bookings(
-            "SELECT COUNT(*) FROM bookings WHERE appointment_id = $1 AND deleted_at IS NULL",
-            concat!(
-                "SELECT ",
-                booking_cols!(),
-                " FROM bookings WHERE appointment_id = $1 AND deleted_at IS NULL \
-                 ORDER BY seq LIMIT $2 OFFSET $3"
-            ),
-            appointment.0,
-            page,
-        )
-        .await
-    }
-
-    async fn bookings_for_user(&self, user: UserId, page: Page) -> Result<Paged<Booking>> {
-        self.paged_bookings(
-            "SELECT COUNT(*) FROM bookings WHERE user_id = $1 AND deleted_at IS NULL",
-            concat!(
-                "SELECT ",
-                booking_cols!(),
-                " FROM bookings WHERE user_id = $1 AND deleted_at IS NULL \
-                 ORDER BY slot_start DESC, seq LIMIT $2 OFFSET $3"
-            ),
-            user.0,
-            page,
-        )
-        .await
-    }
-
-    async fn booking_stats(
-        &self,
-        owner: UserId,
-        range: Range<DateTime<Utc>>,
-    ) -> Result<BookingStats> {
-        let (from, to) = clamp_range(range);
-        let rows = sqlx::query(
-            "SELECT b.status AS status, COUNT(*) AS n, \
-             COALESCE(SUM(b.attendee_count), 0)::bigint AS seats \
-             FROM bookings b JOIN appointments a ON a.id = b.appointment_id \
-             WHERE a.owner_id = $1 AND b.slot_start >= $2 AND b.slot_start < $3 \
-             AND b.deleted_at IS NULL GROUP BY b.status",
-        )
-        .bind(owner.0)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let mut stats = BookingStats::default();
-        for r in &rows {
-            let n = to_count(get(r, "n")?);
-            match stored_status(&get::<String>(r, "status")?)? {
-                BookingStatus::Active => {
-                    stats.active = n;
-                    stats.seats_booked = to_count(get(r, "seats")?);
-                }
-                BookingStatus::Cancelled => stats.cancelled = n,
-                BookingStatus::Rejected => stats.rejected = n,
-            }
-        }
-        Ok(stats)
-    }
-
-    async fn insert_ban(&self, ban: &Ban) -> Result<()> {
-        sqlx::query("INSERT INTO bans (id, owner_id, email, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(ban.id.0)
-            .bind(ban.owner.0)
-            .bind(ban.email.as_str())
-            .bind(ban.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
-    }
-
-    async fn delete_ban(&self, owner: UserId, email: &Email) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM bans WHERE owner_id = $1 AND email = $2")
-            .bind(owner.0)
-            .bind(email.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    async fn bans(&self, owner: UserId) -> Result<Vec<Ban>> {
-        let rows = sqlx::query(
-            "SELECT id, owner_id, email, created_at FROM bans WHERE owner_id = $1 \
-             ORDER BY created_at, email",
-        )
-        .bind(owner.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter().map(ban_from).collect()
+        self.commit(tx).await
     }
 }
+
+impl_store!(PostgresStore);
 
 #[async_trait]
 impl ServiceStore for PostgresStore {

@@ -1,5 +1,5 @@
-//! What the SQL backends share: turning rows into domain types, and database errors into the
-//! engine's typed errors.
+//! What the SQL backends share besides their statements (`sql_store`): turning rows into domain
+//! types, and database errors into the engine's typed errors.
 
 use std::fmt;
 
@@ -33,7 +33,7 @@ pub(crate) fn corrupt(what: &str, detail: impl fmt::Display) -> Error {
 }
 
 /// Re-reads a value through its validating constructor; a failure means the row is corrupt.
-fn valid<T>(what: &str, r: Result<T>) -> Result<T> {
+pub(crate) fn valid<T>(what: &str, r: Result<T>) -> Result<T> {
     r.map_err(|e| corrupt(what, e))
 }
 
@@ -462,14 +462,23 @@ pub(crate) fn guards(
     booking: &Booking,
     claim: appointment_core::SeatClaim,
 ) -> (Option<String>, Option<String>) {
-    let email = claim
-        .unique_email
-        .then(|| booking.email.canonical().into_owned());
-    let device = if claim.unique_device {
-        booking.device_id.as_ref().map(|d| d.as_str().to_owned())
-    } else {
-        None
-    };
+    guard_values(
+        &booking.email,
+        booking.device_id.as_ref().map(|d| d.as_str()),
+        claim,
+    )
+}
+
+/// The guard columns of a booking with this email and device under `claim`: each holds its value
+/// only when the claim asks for that uniqueness; the email guard holds the canonical address
+/// ([`Email::canonical`]), so `+tag` aliases of one mailbox collide.
+pub(crate) fn guard_values(
+    email: &Email,
+    device: Option<&str>,
+    claim: appointment_core::SeatClaim,
+) -> (Option<String>, Option<String>) {
+    let email = claim.unique_email.then(|| email.canonical().into_owned());
+    let device = device.filter(|_| claim.unique_device).map(str::to_owned);
     (email, device)
 }
 

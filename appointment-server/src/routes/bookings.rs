@@ -1,8 +1,8 @@
 //! Booking, viewing, rescheduling, cancelling and rejecting.
 
 use appointment_core::{
-    AppCode, AttendeeCount, Booker, BookingCode, DeviceId, Email, Name, NewBooking, Phone,
-    Reschedule,
+    AppCode, AttendeeCount, Booker, BookingCode, BookingUpdate, DeviceId, Email, Name, NewBooking,
+    Phone,
 };
 use axum::Json;
 use axum::extract::State;
@@ -200,7 +200,8 @@ pub async fn get_booking(
     Ok(Json(present::booking(&state, &booking).await?))
 }
 
-/// Moves a booking to another slot and/or changes its seats, atomically.
+/// Moves a booking to another slot and/or changes its seats (and, when given, its description),
+/// atomically, checked as a new booking is.
 #[utoipa::path(put, path = "/bookings/{booking_code}", tag = "Bookings",
     params(("booking_code" = String, Path, description = "Booking code")),
     request_body = BookingUpdateRequest,
@@ -240,9 +241,10 @@ pub async fn update_booking(
         .scheduler
         .reschedule(
             &code,
-            Reschedule {
+            BookingUpdate {
                 slot_start,
                 attendee_count,
+                description: req.description,
             },
         )
         .await?;

@@ -17,5 +17,6 @@ mod health;
 mod idempotency;
 mod identities;
 mod openapi;
+mod reschedule;
 mod shutdown;
 mod users;

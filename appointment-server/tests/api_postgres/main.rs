@@ -25,5 +25,7 @@ mod idempotency;
 mod identities;
 #[path = "../api/openapi.rs"]
 mod openapi;
+#[path = "../api/reschedule.rs"]
+mod reschedule;
 #[path = "../api/users.rs"]
 mod users;

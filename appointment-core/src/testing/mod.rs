@@ -1,0 +1,367 @@
+//! The store conformance suite: the behaviour every [`Store`] must show, written once.
+//!
+//! A backend runs it with one macro call in a test file:
+//!
+//! ```text
+//! async fn new_store() -> Option<MyStore> {
+//!     Some(MyStore::open_fresh().await)
+//! }
+//! appointment_core::store_conformance_suite!(new_store);
+//! ```
+//!
+//! The macro expands into one `#[test]` per case, so the first failure does not hide the others.
+//! Each case runs on its own multi-thread runtime with a fresh store from `new_store()`; `None`
+//! skips the case (the caller says why). The concurrency cases race real tasks and check exact
+//! outcomes, then check that every slot's seat counter equals the seats of its active bookings.
+//!
+//! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
+//! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
+//! capacity, bans, anti-scalping, lifecycle, analytics, races, read cache) and are all
+//! reachable as [`cases`]`::<name>`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+
+use crate::{
+    AntiScalping, AppCode, Appointment, AppointmentKind, AttendeeCount, Booker, Booking,
+    BookingStatus, Email, ManualClock, Name, NewAppointment, NewBooking, NewUser, Page, Schedule,
+    Scheduler, Store, User,
+};
+
+/// Runs one case: builds a multi-thread runtime, makes a store and hands it to the case.
+pub fn run_case<S, F, Fut, C, CFut>(new_store: F, case: C)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Option<S>>,
+    C: FnOnce(S) -> CFut,
+    CFut: Future<Output = ()>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    rt.block_on(async {
+        if let Some(store) = new_store().await {
+            case(store).await;
+        }
+    });
+}
+
+/// Expands into one test per conformance case for the store made by `$new_store`, an
+/// `async fn() -> Option<S>` where `S: Store`.
+#[macro_export]
+macro_rules! store_conformance_suite {
+    ($new_store:path) => {
+        $crate::store_conformance_suite!(@cases $new_store;
+            users_are_unique_by_email_and_phone,
+            appointment_is_one_row_with_computed_slots,
+            appointment_input_is_validated,
+            slots_are_listed_and_paginated,
+            slots_by_local_day,
+            slots_respect_notice_horizon_and_past,
+            full_slots_are_hidden,
+            guest_books_and_finds_by_code,
+            registered_user_books_with_profile,
+            booking_needs_a_real_bookable_slot,
+            single_takes_one_attendee_per_slot,
+            group_capacity_spans_bookings,
+            party_has_one_shared_capacity,
+            ban_list_add_remove_list,
+            ban_blocks_guests_case_insensitively,
+            ban_blocks_registered_users,
+            ban_wins_over_a_full_slot,
+            duplicate_wins_over_a_full_slot,
+            anti_scalping_none_allows_repeats,
+            anti_scalping_standard_one_per_email,
+            anti_scalping_strict_needs_device_one_per_device,
+            cancel_frees_seats_once,
+            reject_is_owner_only_and_frees_seats,
+            reschedule_moves_seats_atomically,
+            appointment_bookings_are_owner_only,
+            analytics_counts_bookings_and_seats,
+            slots_follow_the_time_zone,
+            race_single_slot_64_tasks,
+            race_group_slot_random_sizes,
+            race_party_500_tasks_100_seats,
+            race_standard_same_email,
+            race_reschedule_cancel_and_book,
+            read_cache_shows_its_own_writes_at_once,
+            read_cache_shows_other_writers_after_its_ttl,
+            race_read_cache_listings_and_bookings,
+        );
+    };
+    (@cases $new_store:path; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::testing::run_case($new_store, $crate::testing::cases::$case);
+            }
+        )*
+    };
+}
+
+/// The instant the suite's clock shows: 2030-01-01 00:00 UTC (a Tuesday).
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
+}
+
+fn time(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).expect("a valid time")
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).expect("a valid email")
+}
+
+/// A scheduler on a pinned clock, with one registered owner.
+pub struct Fixture<S: Store> {
+    /// The scheduler under test.
+    pub sched: Scheduler<S>,
+    /// Its clock, at [`epoch`] to begin with.
+    pub clock: Arc<ManualClock>,
+    /// A registered user who owns the appointments made by [`Fixture::appointment`].
+    pub owner: User,
+}
+
+impl<S: Store> std::fmt::Debug for Fixture<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("owner", &self.owner)
+            .finish()
+    }
+}
+
+impl<S: Store> Fixture<S> {
+    /// Wraps a fresh store.
+    pub async fn new(store: S) -> Self {
+        let clock = Arc::new(ManualClock::new(epoch()));
+        let sched = Scheduler::new(store).with_clock(clock.clone());
+        let owner = sched
+            .register_user(new_user("Owner", "owner@example.com", None))
+            .await
+            .expect("register the owner");
+        Fixture {
+            sched,
+            clock,
+            owner,
+        }
+    }
+
+    /// Registers another user.
+    pub async fn user(&self, name: &str, mail: &str) -> User {
+        self.sched
+            .register_user(new_user(name, mail, None))
+            .await
+            .expect("register a user")
+    }
+
+    /// Creates an appointment of the owner: 2030-01-07 (a Monday) to `days` days later,
+    /// 09:00–12:00 UTC, 60-minute slots.
+    pub async fn appointment(
+        &self,
+        kind: AppointmentKind,
+        capacity: Option<u32>,
+        anti_scalping: AntiScalping,
+    ) -> Appointment {
+        let schedule = Schedule::builder(
+            date(2030, 1, 7),
+            date(2030, 1, 9),
+            time(9, 0),
+            time(12, 0),
+            60,
+        )
+        .build()
+        .expect("a valid schedule");
+        self.appointment_with(kind, capacity, anti_scalping, schedule)
+            .await
+    }
+
+    /// Creates an appointment of the owner with the given schedule.
+    pub async fn appointment_with(
+        &self,
+        kind: AppointmentKind,
+        capacity: Option<u32>,
+        anti_scalping: AntiScalping,
+        schedule: Schedule,
+    ) -> Appointment {
+        self.sched
+            .create_appointment(
+                self.owner.id,
+                NewAppointment {
+                    title: "Consultation".into(),
+                    description: "Conformance".into(),
+                    kind,
+                    capacity,
+                    anti_scalping,
+                    schedule,
+                },
+            )
+            .await
+            .expect("create an appointment")
+    }
+
+    /// Books as a guest.
+    pub async fn guest(
+        &self,
+        app: &AppCode,
+        start: DateTime<Utc>,
+        count: u32,
+        mail: &str,
+    ) -> crate::Result<Booking> {
+        self.sched
+            .book(guest_booking(app, start, count, mail))
+            .await
+    }
+
+    /// The fixture's scheduler with a read cache of its own that keeps pages for `ttl`; the
+    /// fixture's own scheduler then stands for another process on the same store.
+    pub fn cached(&self, ttl: TimeDelta) -> Scheduler<S> {
+        self.sched
+            .clone()
+            .with_read_cache(ttl.to_std().expect("a positive time to live"))
+    }
+
+    /// Checks invariant 3: every slot's counter equals the seats of its active bookings.
+    pub async fn assert_counters_equal_facts(&self, app: &Appointment) {
+        assert_counters_equal_facts(&self.sched, app).await;
+    }
+}
+
+/// A new user with a placeholder credential.
+pub fn new_user(name: &str, mail: &str, phone: Option<&str>) -> NewUser {
+    NewUser {
+        name: Name::parse(name).expect("a valid name"),
+        email: email(mail),
+        phone: phone.map(|p| crate::Phone::parse(p).expect("a valid phone")),
+        password_hash: "opaque".into(),
+    }
+}
+
+/// A guest booking request.
+pub fn guest_booking(app: &AppCode, start: DateTime<Utc>, count: u32, mail: &str) -> NewBooking {
+    NewBooking {
+        app_code: app.clone(),
+        slot_start: start,
+        attendee_count: AttendeeCount::new(count).expect("count >= 1"),
+        booker: Booker::Guest {
+            name: Name::parse("Guest").expect("a valid name"),
+            email: email(mail),
+            phone: None,
+        },
+        description: String::new(),
+        device_id: None,
+    }
+}
+
+/// Every booking of an appointment, across pages.
+pub async fn all_bookings<S: Store + ?Sized>(
+    sched: &Scheduler<S>,
+    app: &Appointment,
+) -> Vec<Booking> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = sched
+            .store()
+            .bookings_for_appointment(app.id, Page::new(page, 100).expect("a page"))
+            .await
+            .expect("list bookings");
+        let last = u64::from(page) >= p.total_pages;
+        out.extend(p.items);
+        if last {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+/// Checks invariant 3 for one appointment: every slot's counter equals the seats of its active
+/// bookings, and no slot holds more than the capacity. Returns the seats taken per slot.
+pub async fn assert_counters_equal_facts<S: Store + ?Sized>(
+    sched: &Scheduler<S>,
+    app: &Appointment,
+) -> HashMap<DateTime<Utc>, u32> {
+    let mut facts: HashMap<DateTime<Utc>, u32> = HashMap::new();
+    for b in all_bookings(sched, app).await {
+        if b.status == BookingStatus::Active {
+            *facts.entry(b.slot_start).or_default() += b.attendee_count.get();
+        }
+    }
+    let counters: HashMap<DateTime<Utc>, u32> = sched
+        .store()
+        .seats_taken(app.id, DateTime::<Utc>::MIN_UTC..DateTime::<Utc>::MAX_UTC)
+        .await
+        .expect("read counters")
+        .into_iter()
+        .filter(|s| s.seats_taken > 0)
+        .map(|s| (s.slot_start, s.seats_taken))
+        .collect();
+    assert_eq!(
+        counters, facts,
+        "seat counters must equal the active bookings"
+    );
+    for (slot, n) in &counters {
+        assert!(
+            *n <= app.capacity,
+            "slot {slot} holds {n} > capacity {}",
+            app.capacity
+        );
+    }
+    counters
+}
+
+/// 2030-01-`d` at `h`:00 UTC.
+fn at(d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, d, h, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+/// Asserts that a result is an error matching the pattern.
+macro_rules! assert_err {
+    ($e:expr, $p:pat) => {
+        match $e {
+            Err($p) => {}
+            other => panic!("expected {}, got {:?}", stringify!($p), other),
+        }
+    };
+}
+
+// The cases by topic; `assert_err!` above is in scope in each.
+mod analytics;
+mod anti_scalping;
+mod appointments;
+mod bans;
+mod bookings;
+mod cache;
+mod capacity;
+mod lifecycle;
+mod races;
+mod slots;
+mod users;
+
+/// The conformance cases, each an `async fn(store)`. Run them through
+/// [`store_conformance_suite!`](crate::store_conformance_suite).
+pub mod cases {
+    pub use super::analytics::*;
+    pub use super::anti_scalping::*;
+    pub use super::appointments::*;
+    pub use super::bans::*;
+    pub use super::bookings::*;
+    pub use super::cache::*;
+    pub use super::capacity::*;
+    pub use super::lifecycle::*;
+    pub use super::races::*;
+    pub use super::slots::*;
+    pub use super::users::*;
+}

@@ -1,0 +1,1142 @@
+//! The SQL store, once: every statement and every flow of the [`Store`] contract, over
+//! [`SqlBackend`], which says only what differs between SQLite and Postgres (how values are
+//! encoded, how a write transaction begins and commits, whether rows are locked, how the next
+//! insertion number is taken).
+//!
+//! Both backends read the same SQL text: `$n` placeholders are understood by both, and every
+//! expression used here (`COALESCE`, `CAST(… AS BIGINT)`, `ON CONFLICT … DO UPDATE … WHERE`,
+//! `RETURNING`) means the same in both.
+//!
+//! [`Store`]: appointment_core::Store
+
+use std::ops::Range;
+
+use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats};
+use appointment_core::{
+    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
+    Email, Entity, Error, Page, Paged, Result, User, UserId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use uuid::Uuid;
+
+use crate::sql_common::{
+    ReadRow, appointment_from, ban_from, booking_from, booking_not_found, corrupt, db_error,
+    db_error_fk, end_action, guard_values, guards, limit_offset, slot_full, stored_status,
+    to_count, to_u32, user_from, valid,
+};
+
+/// A value bound to a placeholder; each backend encodes it in its own column type.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    /// An identifier (Postgres `uuid`, SQLite hyphenated text).
+    Id(Uuid),
+    /// An optional identifier.
+    OptId(Option<Uuid>),
+    /// Text.
+    Text(String),
+    /// Optional text.
+    OptText(Option<String>),
+    /// An integer.
+    Int(i64),
+    /// An optional integer.
+    OptInt(Option<i64>),
+    /// A stored instant (Postgres `timestamptz`, SQLite integer microseconds).
+    Instant(DateTime<Utc>),
+    /// The bound of a query range, which may lie beyond what a column can hold (Postgres clamps
+    /// it to the earliest instant it stores).
+    Bound(DateTime<Utc>),
+    /// A date (Postgres `date`, SQLite `YYYY-MM-DD`).
+    Date(NaiveDate),
+    /// A time of day (Postgres `time`, SQLite `HH:MM:SS`).
+    Clock(NaiveTime),
+    /// A flag (Postgres `boolean`, SQLite 0 or 1).
+    Flag(bool),
+}
+
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_owned())
+}
+
+/// A connection or pool that runs one statement with its arguments.
+#[async_trait]
+pub(crate) trait Conn: Send {
+    /// The backend's row.
+    type Row: ReadRow + Send;
+    /// Runs a statement that answers at most one row.
+    async fn optional(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> std::result::Result<Option<Self::Row>, sqlx::Error>;
+    /// Runs a statement and collects its rows.
+    async fn all(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> std::result::Result<Vec<Self::Row>, sqlx::Error>;
+    /// Runs a statement; answers the number of rows it changed.
+    async fn execute(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> std::result::Result<u64, sqlx::Error>;
+}
+
+/// What differs between the SQL backends. Everything else is written once in this module.
+#[async_trait]
+pub(crate) trait SqlBackend: Send + Sync + 'static {
+    /// The backend's row.
+    type Row: ReadRow + Send;
+    /// A write transaction.
+    type Tx: Conn<Row = Self::Row>;
+    /// A pool that runs single statements.
+    type Pool: Conn<Row = Self::Row>;
+
+    /// Whether a transaction must lock the booking row it is about to change
+    /// (`SELECT … FOR UPDATE`): true where writers run concurrently (Postgres), false where a
+    /// write transaction already holds the whole database (SQLite's `BEGIN IMMEDIATE`).
+    const LOCKS_ROWS: bool;
+    /// `INSERT INTO appointments …` (see [`insert_appointment_sql!`]).
+    const INSERT_APPOINTMENT: &'static str;
+    /// `INSERT INTO bookings …` (see [`insert_booking_sql!`]).
+    const INSERT_BOOKING: &'static str;
+
+    /// The pool that serves reads.
+    fn reads(&self) -> Self::Pool;
+    /// The pool that serves single-statement writes.
+    fn writes(&self) -> Self::Pool;
+    /// Opens a write transaction.
+    async fn begin(&self) -> Result<Self::Tx>;
+    /// Commits a write transaction (after the test fault hooks, if armed).
+    async fn commit(&self, tx: Self::Tx) -> Result<()>;
+
+    /// Inserts a booking and takes its seats, atomically (see `Store::insert_booking`). The
+    /// default runs [`book_in_steps`]; a backend may do the same in fewer round trips.
+    async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()> {
+        book_in_steps(self, booking, claim).await
+    }
+}
+
+/// `INSERT INTO appointments …` with `$1` … `$21` in [`appointment_args`] order. `$seq_col` and
+/// `$seq_val` name the insertion-order column and its value where the backend does not fill it
+/// itself (both empty otherwise).
+macro_rules! insert_appointment_sql {
+    ($seq_col:literal, $seq_val:literal) => {
+        concat!(
+            "INSERT INTO appointments (id, ",
+            $seq_col,
+            "code, owner_id, title, description, kind, capacity, anti_scalping, status, \
+             start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
+             time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
+             updated_at) VALUES ($1, ",
+            $seq_val,
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $21)"
+        )
+    };
+}
+pub(crate) use insert_appointment_sql;
+
+/// `INSERT INTO bookings …` with `$1` … `$17` in [`booking_args`] order; `$seq_col` and
+/// `$seq_val` as for [`insert_appointment_sql!`]. The values come from `VALUES (…)`, or, with a
+/// trailing `select … $from`, from `SELECT … $from` (for a booking inside a larger statement).
+macro_rules! insert_booking_sql {
+    ($seq_col:literal, $seq_val:literal) => {
+        $crate::sql_store::insert_booking_sql!(@ $seq_col, $seq_val, "VALUES (", ")")
+    };
+    ($seq_col:literal, $seq_val:literal, select $from:literal) => {
+        $crate::sql_store::insert_booking_sql!(@ $seq_col, $seq_val, "SELECT ", $from)
+    };
+    (@ $seq_col:literal, $seq_val:literal, $open:literal, $close:literal) => {
+        concat!(
+            "INSERT INTO bookings (id, ",
+            $seq_col,
+            "code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
+             attendee_count, status, description, device_id, guard_email, guard_device, \
+             created_at, updated_at) ",
+            $open,
+            "$1, ",
+            $seq_val,
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17",
+            $close
+        )
+    };
+}
+pub(crate) use insert_booking_sql;
+
+/// Columns of `bookings`, in the order [`booking_from`] reads them.
+macro_rules! booking_cols {
+    () => {
+        "id, code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
+         attendee_count, status, description, device_id, created_at, updated_at"
+    };
+}
+
+/// Columns of `appointments`, in the order [`appointment_from`] reads them.
+macro_rules! appointment_cols {
+    () => {
+        "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
+         start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
+         weekdays, min_notice_minutes, horizon_days, single_event, created_at"
+    };
+}
+
+/// Columns of `users`, in the order [`user_from`] reads them.
+macro_rules! user_cols {
+    () => {
+        "id, name, email, phone, password_hash, created_at"
+    };
+}
+
+/// The booking a move reads first (and, where rows are locked, locks).
+macro_rules! booking_to_move {
+    () => {
+        "SELECT appointment_id, slot_start, attendee_count, status, email, device_id \
+         FROM bookings WHERE id = $1"
+    };
+}
+
+const INSERT_USER: &str = "INSERT INTO users (id, name, email, phone, password_hash, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)";
+const USER_BY_ID: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM users WHERE id = $1 AND deleted_at IS NULL"
+);
+const USER_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM users WHERE email = $1 AND deleted_at IS NULL"
+);
+
+const APPOINTMENT_BY_CODE: &str = concat!(
+    "SELECT ",
+    appointment_cols!(),
+    " FROM appointments WHERE code = $1 AND deleted_at IS NULL"
+);
+const APPOINTMENT_BY_ID: &str = concat!(
+    "SELECT ",
+    appointment_cols!(),
+    " FROM appointments WHERE id = $1 AND deleted_at IS NULL"
+);
+const COUNT_OWNER_APPOINTMENTS: &str =
+    "SELECT COUNT(*) AS n FROM appointments WHERE owner_id = $1 AND deleted_at IS NULL";
+const OWNER_APPOINTMENTS: &str = concat!(
+    "SELECT ",
+    appointment_cols!(),
+    " FROM appointments WHERE owner_id = $1 AND deleted_at IS NULL \
+     ORDER BY seq DESC LIMIT $2 OFFSET $3"
+);
+const APPOINTMENTS_CREATED: &str = concat!(
+    "SELECT ",
+    appointment_cols!(),
+    " FROM appointments WHERE owner_id = $1 AND created_at >= $2 AND created_at < $3 \
+     AND deleted_at IS NULL ORDER BY seq"
+);
+
+const SEATS_TAKEN: &str = "SELECT slot_start, seats_taken FROM slot_seats \
+     WHERE appointment_id = $1 AND slot_start >= $2 AND slot_start < $3 AND seats_taken > 0 \
+     ORDER BY slot_start";
+
+/// `INSERT INTO slot_seats …` taking the seats of the row `$select` answers (appointment, slot
+/// start, seats) if they fit in `$capacity`: creates the counter, or adds to it while the sum
+/// stays within the capacity. Returns the new count, or no row when the seats do not fit. The
+/// one conditional write that makes overbooking impossible.
+macro_rules! claim_seats_sql {
+    ($select:literal, $capacity:literal) => {
+        concat!(
+            "INSERT INTO slot_seats (appointment_id, slot_start, seats_taken) ",
+            $select,
+            " ON CONFLICT (appointment_id, slot_start) DO UPDATE \
+             SET seats_taken = slot_seats.seats_taken + excluded.seats_taken \
+             WHERE slot_seats.seats_taken + excluded.seats_taken <= ",
+            $capacity,
+            " RETURNING seats_taken"
+        )
+    };
+}
+pub(crate) use claim_seats_sql;
+
+/// `bans WHERE …`: the ban of the email `$email` by the owner `$owner`, if any.
+macro_rules! ban_of_sql {
+    ($owner:literal, $email:literal) => {
+        concat!("bans WHERE owner_id = ", $owner, " AND email = ", $email)
+    };
+}
+pub(crate) use ban_of_sql;
+
+/// Takes `$3` seats of the slot (`$1`, `$2`) if they fit in `$4` (see [`claim_seats_sql!`]).
+pub(crate) const CLAIM_SEATS: &str = claim_seats_sql!(
+    "SELECT $1, $2, $3 WHERE CAST($3 AS BIGINT) <= CAST($4 AS BIGINT)",
+    "$4"
+);
+
+/// Changes the seats of a booking that stays on its slot, if the new count fits.
+const RESIZE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $3 + $4 \
+     WHERE appointment_id = $1 AND slot_start = $2 AND seats_taken - $3 + $4 <= $5 \
+     RETURNING seats_taken";
+
+/// Gives seats back.
+const RELEASE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $3 \
+     WHERE appointment_id = $1 AND slot_start = $2";
+
+/// Seats taken on one slot.
+pub(crate) const TAKEN: &str =
+    "SELECT seats_taken FROM slot_seats WHERE appointment_id = $1 AND slot_start = $2";
+
+/// Whether an owner banned an email (its canonical form, as bans are kept): one row with `n` > 0.
+const BANNED: &str = concat!("SELECT COUNT(*) AS n FROM ", ban_of_sql!("$1", "$2"));
+
+const BOOKING_TO_MOVE: &str = booking_to_move!();
+const BOOKING_TO_MOVE_LOCKED: &str = concat!(booking_to_move!(), " FOR UPDATE");
+
+/// Moves a booking (its seats were moved in the same transaction), re-stamps its anti-scalping
+/// guards as a new booking would claim them, and replaces its description when one is given.
+const MOVE_BOOKING: &str = concat!(
+    "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, updated_at = $5, \
+     guard_email = $6, guard_device = $7, description = COALESCE($8, description) \
+     WHERE id = $1 AND status = 'active' RETURNING ",
+    booking_cols!()
+);
+
+/// Ends an active booking; no row if it is not active (which also locks it where rows lock).
+const END_BOOKING: &str = concat!(
+    "UPDATE bookings SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'active' \
+     RETURNING ",
+    booking_cols!()
+);
+const BOOKING_STATUS: &str = "SELECT status FROM bookings WHERE id = $1";
+
+const BOOKING_BY_CODE: &str = concat!(
+    "SELECT ",
+    booking_cols!(),
+    " FROM bookings WHERE code = $1 AND deleted_at IS NULL"
+);
+const COUNT_APPOINTMENT_BOOKINGS: &str = "SELECT COUNT(*) AS n FROM bookings \
+     WHERE appointment_id = $1 AND deleted_at IS NULL";
+const APPOINTMENT_BOOKINGS: &str = concat!(
+    "SELECT ",
+    booking_cols!(),
+    " FROM bookings WHERE appointment_id = $1 AND deleted_at IS NULL \
+     ORDER BY seq LIMIT $2 OFFSET $3"
+);
+const COUNT_USER_BOOKINGS: &str =
+    "SELECT COUNT(*) AS n FROM bookings WHERE user_id = $1 AND deleted_at IS NULL";
+const USER_BOOKINGS: &str = concat!(
+    "SELECT ",
+    booking_cols!(),
+    " FROM bookings WHERE user_id = $1 AND deleted_at IS NULL \
+     ORDER BY slot_start DESC, seq LIMIT $2 OFFSET $3"
+);
+const BOOKING_STATS: &str = "SELECT b.status AS status, COUNT(*) AS n, \
+     CAST(COALESCE(SUM(b.attendee_count), 0) AS BIGINT) AS seats \
+     FROM bookings b JOIN appointments a ON a.id = b.appointment_id \
+     WHERE a.owner_id = $1 AND b.slot_start >= $2 AND b.slot_start < $3 \
+     AND b.deleted_at IS NULL GROUP BY b.status";
+
+const INSERT_BAN: &str =
+    "INSERT INTO bans (id, owner_id, email, created_at) VALUES ($1, $2, $3, $4)";
+const DELETE_BAN: &str = "DELETE FROM bans WHERE owner_id = $1 AND email = $2";
+const BANS: &str = "SELECT id, owner_id, email, created_at FROM bans WHERE owner_id = $1 \
+     ORDER BY created_at, email";
+
+/// The arguments of [`insert_appointment_sql!`].
+fn appointment_args(a: &Appointment) -> Vec<Arg> {
+    let s = &a.schedule;
+    vec![
+        Arg::Id(a.id.0),
+        text(a.code.as_str()),
+        Arg::Id(a.owner.0),
+        text(&a.title),
+        text(&a.description),
+        text(a.kind.as_str()),
+        Arg::Int(i64::from(a.capacity)),
+        text(a.anti_scalping.as_str()),
+        text(a.status.as_str()),
+        Arg::Date(s.start_date()),
+        Arg::Date(s.end_date()),
+        Arg::Clock(s.window_start()),
+        Arg::Clock(s.window_end()),
+        Arg::Int(i64::from(s.slot_minutes())),
+        Arg::Int(i64::from(s.buffer_minutes())),
+        text(s.time_zone().name()),
+        Arg::Int(i64::from(s.weekdays().bits())),
+        Arg::Int(i64::from(s.min_notice_minutes())),
+        Arg::OptInt(s.horizon_days().map(i64::from)),
+        Arg::Flag(s.is_single_event()),
+        Arg::Instant(a.created_at),
+    ]
+}
+
+/// The arguments of [`insert_booking_sql!`].
+pub(crate) fn booking_args(b: &Booking, claim: SeatClaim) -> Vec<Arg> {
+    let (guard_email, guard_device) = guards(b, claim);
+    vec![
+        Arg::Id(b.id.0),
+        text(b.code.as_str()),
+        Arg::Id(b.appointment_id.0),
+        text(b.app_code.as_str()),
+        Arg::OptId(b.user_id.map(|u| u.0)),
+        text(b.name.as_str()),
+        text(b.email.as_str()),
+        Arg::OptText(b.phone.as_ref().map(|p| p.as_str().to_owned())),
+        Arg::Instant(b.slot_start),
+        Arg::Instant(b.slot_end),
+        Arg::Int(i64::from(b.attendee_count.get())),
+        text(&b.description),
+        Arg::OptText(b.device_id.as_ref().map(|d| d.as_str().to_owned())),
+        Arg::OptText(guard_email),
+        Arg::OptText(guard_device),
+        Arg::Instant(b.created_at),
+        Arg::Instant(b.updated_at),
+    ]
+}
+
+fn seat_args(app: Uuid, start: DateTime<Utc>) -> Vec<Arg> {
+    vec![Arg::Id(app), Arg::Instant(start)]
+}
+
+/// Seats taken on one slot (0 without a counter).
+pub(crate) async fn taken_in<C: Conn>(c: &mut C, app: Uuid, start: DateTime<Utc>) -> Result<i64> {
+    let row = c
+        .optional(TAKEN, seat_args(app, start))
+        .await
+        .map_err(db_error)?;
+    row.map_or(Ok(0), |r| r.int("seats_taken"))
+}
+
+/// Claims `n` seats; `Ok(false)` when they do not fit.
+async fn claim_in<C: Conn>(
+    c: &mut C,
+    app: Uuid,
+    start: DateTime<Utc>,
+    n: u32,
+    capacity: u32,
+) -> Result<bool> {
+    let mut args = seat_args(app, start);
+    args.extend([Arg::Int(i64::from(n)), Arg::Int(i64::from(capacity))]);
+    let row = c.optional(CLAIM_SEATS, args).await.map_err(db_error)?;
+    Ok(row.is_some())
+}
+
+async fn release_in<C: Conn>(c: &mut C, app: Uuid, start: DateTime<Utc>, n: u32) -> Result<()> {
+    let mut args = seat_args(app, start);
+    args.push(Arg::Int(i64::from(n)));
+    if c.execute(RELEASE_SEATS, args).await.map_err(db_error)? != 1 {
+        return Err(corrupt(
+            "slot_seats",
+            "an active booking has no seat counter",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `owner` banned `email`.
+async fn banned_in<C: Conn>(c: &mut C, owner: UserId, email: &str) -> Result<bool> {
+    let row = c
+        .optional(BANNED, vec![Arg::Id(owner.0), text(email)])
+        .await
+        .map_err(db_error)?;
+    Ok(row.map_or(Ok(0), |r| r.int("n"))? > 0)
+}
+
+/// Why a booking could not be changed: it does not exist, or it is no longer active.
+async fn not_changeable<C: Conn>(c: &mut C, id: Uuid, action: &'static str) -> Error {
+    match c.optional(BOOKING_STATUS, vec![Arg::Id(id)]).await {
+        Err(e) => db_error(e),
+        Ok(None) => booking_not_found(),
+        Ok(Some(row)) => match row.text("status").and_then(|s| stored_status(&s)) {
+            Ok(from) => Error::InvalidTransition { from, action },
+            Err(e) => e,
+        },
+    }
+}
+
+/// A booking in separate statements of one transaction: the ban check, the row (a unique
+/// violation fails it), then the seats.
+pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
+    backend: &B,
+    b: &Booking,
+    claim: SeatClaim,
+) -> Result<()> {
+    let app = b.appointment_id.0;
+    let n = b.attendee_count.get();
+    let mut tx = backend.begin().await?;
+    if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
+        return Err(Error::Banned);
+    }
+    tx.execute(B::INSERT_BOOKING, booking_args(b, claim))
+        .await
+        .map_err(|e| db_error_fk(e, Entity::Appointment))?;
+    if !claim_in(&mut tx, app, b.slot_start, n, claim.capacity).await? {
+        let taken = taken_in(&mut tx, app, b.slot_start).await?;
+        return Err(slot_full(n, claim.capacity, taken));
+    }
+    backend.commit(tx).await
+}
+
+fn rows_to<R, T>(rows: &[R], f: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+async fn count<C: Conn>(c: &mut C, sql: &'static str, key: Uuid) -> Result<u64> {
+    let row = c
+        .optional(sql, vec![Arg::Id(key)])
+        .await
+        .map_err(db_error)?;
+    Ok(to_count(row.map_or(Ok(0), |r| r.int("n"))?))
+}
+
+async fn paged<B: SqlBackend + ?Sized, T>(
+    backend: &B,
+    count_sql: &'static str,
+    list_sql: &'static str,
+    key: Uuid,
+    page: Page,
+    from: impl Fn(&B::Row) -> Result<T>,
+) -> Result<Paged<T>> {
+    let mut pool = backend.reads();
+    let total = count(&mut pool, count_sql, key).await?;
+    let (limit, offset) = limit_offset(page);
+    let rows = pool
+        .all(
+            list_sql,
+            vec![Arg::Id(key), Arg::Int(limit), Arg::Int(offset)],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(Paged::new(rows_to(&rows, from)?, page, total))
+}
+
+// ---- the Store methods, once ----
+
+pub(crate) async fn insert_user<B: SqlBackend + ?Sized>(backend: &B, user: &User) -> Result<()> {
+    let args = vec![
+        Arg::Id(user.id.0),
+        text(user.name.as_str()),
+        text(user.email.as_str()),
+        Arg::OptText(user.phone.as_ref().map(|p| p.as_str().to_owned())),
+        text(&user.password_hash),
+        Arg::Instant(user.created_at),
+    ];
+    backend
+        .writes()
+        .execute(INSERT_USER, args)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn one<B: SqlBackend + ?Sized, T>(
+    backend: &B,
+    sql: &'static str,
+    arg: Arg,
+    from: impl Fn(&B::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    let row = backend
+        .reads()
+        .optional(sql, vec![arg])
+        .await
+        .map_err(db_error)?;
+    row.as_ref().map(from).transpose()
+}
+
+pub(crate) async fn user_by_id<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: UserId,
+) -> Result<Option<User>> {
+    one(backend, USER_BY_ID, Arg::Id(id.0), user_from).await
+}
+
+pub(crate) async fn user_by_email<B: SqlBackend + ?Sized>(
+    backend: &B,
+    email: &Email,
+) -> Result<Option<User>> {
+    one(backend, USER_BY_EMAIL, text(email.as_str()), user_from).await
+}
+
+pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
+    backend: &B,
+    a: &Appointment,
+) -> Result<()> {
+    backend
+        .writes()
+        .execute(B::INSERT_APPOINTMENT, appointment_args(a))
+        .await
+        .map_err(|e| db_error_fk(e, Entity::User))?;
+    Ok(())
+}
+
+pub(crate) async fn appointment_by_code<B: SqlBackend + ?Sized>(
+    backend: &B,
+    code: &AppCode,
+) -> Result<Option<Appointment>> {
+    one(
+        backend,
+        APPOINTMENT_BY_CODE,
+        text(code.as_str()),
+        appointment_from,
+    )
+    .await
+}
+
+pub(crate) async fn appointment_by_id<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: AppointmentId,
+) -> Result<Option<Appointment>> {
+    one(backend, APPOINTMENT_BY_ID, Arg::Id(id.0), appointment_from).await
+}
+
+pub(crate) async fn appointments_by_owner<B: SqlBackend + ?Sized>(
+    backend: &B,
+    owner: UserId,
+    page: Page,
+) -> Result<Paged<Appointment>> {
+    paged(
+        backend,
+        COUNT_OWNER_APPOINTMENTS,
+        OWNER_APPOINTMENTS,
+        owner.0,
+        page,
+        appointment_from,
+    )
+    .await
+}
+
+pub(crate) async fn appointments_created<B: SqlBackend + ?Sized>(
+    backend: &B,
+    owner: UserId,
+    range: Range<DateTime<Utc>>,
+) -> Result<Vec<Appointment>> {
+    let rows = backend
+        .reads()
+        .all(
+            APPOINTMENTS_CREATED,
+            vec![
+                Arg::Id(owner.0),
+                Arg::Bound(range.start),
+                Arg::Bound(range.end),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    rows_to(&rows, appointment_from)
+}
+
+pub(crate) async fn seats_taken<B: SqlBackend + ?Sized>(
+    backend: &B,
+    appointment: AppointmentId,
+    range: Range<DateTime<Utc>>,
+) -> Result<Vec<SlotSeats>> {
+    let rows = backend
+        .reads()
+        .all(
+            SEATS_TAKEN,
+            vec![
+                Arg::Id(appointment.0),
+                Arg::Bound(range.start),
+                Arg::Bound(range.end),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    rows_to(&rows, |r| {
+        Ok(SlotSeats {
+            slot_start: r.instant("slot_start")?,
+            seats_taken: to_u32("slot_seats.seats_taken", r.int("seats_taken")?)?,
+        })
+    })
+}
+
+/// See `Store::move_booking`. The booking is read (and locked, where rows lock) first; then the
+/// checks a new booking gets (ban, anti-scalping guards through the unique indexes, seats), all
+/// in one transaction. Counters are touched in slot order, so that two moves in opposite
+/// directions cannot deadlock.
+pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: BookingId,
+    to: &BookingMove,
+) -> Result<Booking> {
+    let new_count = to.attendee_count.get();
+    let capacity = to.claim.capacity;
+    let mut tx = backend.begin().await?;
+    let select = if B::LOCKS_ROWS {
+        BOOKING_TO_MOVE_LOCKED
+    } else {
+        BOOKING_TO_MOVE
+    };
+    let row = tx
+        .optional(select, vec![Arg::Id(id.0)])
+        .await
+        .map_err(db_error)?
+        .ok_or_else(booking_not_found)?;
+    let status = stored_status(&row.text("status")?)?;
+    if status != BookingStatus::Active {
+        return Err(Error::InvalidTransition {
+            from: status,
+            action: "reschedule",
+        });
+    }
+    let email = valid("bookings.email", Email::from_stored(&row.text("email")?))?;
+    if banned_in(&mut tx, to.claim.owner, &email.canonical()).await? {
+        return Err(Error::Banned);
+    }
+    let (guard_email, guard_device) =
+        guard_values(&email, row.opt_text("device_id")?.as_deref(), to.claim);
+    let app = row.uuid("appointment_id")?;
+    let old_start = row.instant("slot_start")?;
+    let old = to_u32("bookings.attendee_count", row.int("attendee_count")?)?;
+    // Compare at the stored precision, as the counters are keyed.
+    if old_start.timestamp_micros() == to.slot_start.timestamp_micros() {
+        let mut args = seat_args(app, old_start);
+        args.extend([
+            Arg::Int(i64::from(old)),
+            Arg::Int(i64::from(new_count)),
+            Arg::Int(i64::from(capacity)),
+        ]);
+        if tx
+            .optional(RESIZE_SEATS, args)
+            .await
+            .map_err(db_error)?
+            .is_none()
+        {
+            let taken = taken_in(&mut tx, app, old_start).await? - i64::from(old);
+            return Err(slot_full(new_count, capacity, taken));
+        }
+    } else {
+        if to.slot_start > old_start {
+            release_in(&mut tx, app, old_start, old).await?;
+        }
+        if !claim_in(&mut tx, app, to.slot_start, new_count, capacity).await? {
+            let taken = taken_in(&mut tx, app, to.slot_start).await?;
+            return Err(slot_full(new_count, capacity, taken));
+        }
+        if to.slot_start < old_start {
+            release_in(&mut tx, app, old_start, old).await?;
+        }
+    }
+    let row = tx
+        .optional(
+            MOVE_BOOKING,
+            vec![
+                Arg::Id(id.0),
+                Arg::Instant(to.slot_start),
+                Arg::Instant(to.slot_end),
+                Arg::Int(i64::from(new_count)),
+                Arg::Instant(to.now),
+                Arg::OptText(guard_email),
+                Arg::OptText(guard_device),
+                Arg::OptText(to.description.clone()),
+            ],
+        )
+        .await
+        .map_err(db_error)?
+        .ok_or_else(booking_not_found)?;
+    let booking = booking_from(&row)?;
+    backend.commit(tx).await?;
+    Ok(booking)
+}
+
+/// See `Store::end_booking`. The conditional update both checks and locks: of two concurrent
+/// ends, one finds the booking no longer active.
+pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: BookingId,
+    status: BookingStatus,
+    now: DateTime<Utc>,
+) -> Result<Booking> {
+    let mut tx = backend.begin().await?;
+    if status == BookingStatus::Active {
+        return Err(
+            match not_changeable(&mut tx, id.0, end_action(status)).await {
+                Error::InvalidTransition {
+                    from: BookingStatus::Active,
+                    ..
+                } => Error::invalid("status", "a booking can only end as cancelled or rejected"),
+                other => other,
+            },
+        );
+    }
+    let row = tx
+        .optional(
+            END_BOOKING,
+            vec![Arg::Id(id.0), text(status.as_str()), Arg::Instant(now)],
+        )
+        .await
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        return Err(not_changeable(&mut tx, id.0, end_action(status)).await);
+    };
+    let booking = booking_from(&row)?;
+    release_in(
+        &mut tx,
+        booking.appointment_id.0,
+        booking.slot_start,
+        booking.attendee_count.get(),
+    )
+    .await?;
+    backend.commit(tx).await?;
+    Ok(booking)
+}
+
+pub(crate) async fn booking_by_code<B: SqlBackend + ?Sized>(
+    backend: &B,
+    code: &BookingCode,
+) -> Result<Option<Booking>> {
+    one(backend, BOOKING_BY_CODE, text(code.as_str()), booking_from).await
+}
+
+pub(crate) async fn bookings_for_appointment<B: SqlBackend + ?Sized>(
+    backend: &B,
+    appointment: AppointmentId,
+    page: Page,
+) -> Result<Paged<Booking>> {
+    paged(
+        backend,
+        COUNT_APPOINTMENT_BOOKINGS,
+        APPOINTMENT_BOOKINGS,
+        appointment.0,
+        page,
+        booking_from,
+    )
+    .await
+}
+
+pub(crate) async fn bookings_for_user<B: SqlBackend + ?Sized>(
+    backend: &B,
+    user: UserId,
+    page: Page,
+) -> Result<Paged<Booking>> {
+    paged(
+        backend,
+        COUNT_USER_BOOKINGS,
+        USER_BOOKINGS,
+        user.0,
+        page,
+        booking_from,
+    )
+    .await
+}
+
+pub(crate) async fn booking_stats<B: SqlBackend + ?Sized>(
+    backend: &B,
+    owner: UserId,
+    range: Range<DateTime<Utc>>,
+) -> Result<BookingStats> {
+    let rows = backend
+        .reads()
+        .all(
+            BOOKING_STATS,
+            vec![
+                Arg::Id(owner.0),
+                Arg::Bound(range.start),
+                Arg::Bound(range.end),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut stats = BookingStats::default();
+    for r in &rows {
+        let n = to_count(r.int("n")?);
+        match stored_status(&r.text("status")?)? {
+            BookingStatus::Active => {
+                stats.active = n;
+                stats.seats_booked = to_count(r.int("seats")?);
+            }
+            BookingStatus::Cancelled => stats.cancelled = n,
+            BookingStatus::Rejected => stats.rejected = n,
+        }
+    }
+    Ok(stats)
+}
+
+pub(crate) async fn insert_ban<B: SqlBackend + ?Sized>(backend: &B, ban: &Ban) -> Result<()> {
+    let args = vec![
+        Arg::Id(ban.id.0),
+        Arg::Id(ban.owner.0),
+        text(ban.email.as_str()),
+        Arg::Instant(ban.created_at),
+    ];
+    backend
+        .writes()
+        .execute(INSERT_BAN, args)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_ban<B: SqlBackend + ?Sized>(
+    backend: &B,
+    owner: UserId,
+    email: &Email,
+) -> Result<bool> {
+    let n = backend
+        .writes()
+        .execute(DELETE_BAN, vec![Arg::Id(owner.0), text(email.as_str())])
+        .await
+        .map_err(db_error)?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn bans<B: SqlBackend + ?Sized>(backend: &B, owner: UserId) -> Result<Vec<Ban>> {
+    let rows = backend
+        .reads()
+        .all(BANS, vec![Arg::Id(owner.0)])
+        .await
+        .map_err(db_error)?;
+    rows_to(&rows, ban_from)
+}
+
+/// Implements [`appointment_core::Store`] for a [`SqlBackend`] with the functions of this module.
+macro_rules! impl_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl appointment_core::Store for $store {
+            async fn insert_user(
+                &self,
+                user: &appointment_core::User,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::insert_user(self, user).await
+            }
+            async fn user_by_id(
+                &self,
+                id: appointment_core::UserId,
+            ) -> appointment_core::Result<Option<appointment_core::User>> {
+                $crate::sql_store::user_by_id(self, id).await
+            }
+            async fn user_by_email(
+                &self,
+                email: &appointment_core::Email,
+            ) -> appointment_core::Result<Option<appointment_core::User>> {
+                $crate::sql_store::user_by_email(self, email).await
+            }
+            async fn insert_appointment(
+                &self,
+                a: &appointment_core::Appointment,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::insert_appointment(self, a).await
+            }
+            async fn appointment_by_code(
+                &self,
+                code: &appointment_core::AppCode,
+            ) -> appointment_core::Result<Option<appointment_core::Appointment>> {
+                $crate::sql_store::appointment_by_code(self, code).await
+            }
+            async fn appointment_by_id(
+                &self,
+                id: appointment_core::AppointmentId,
+            ) -> appointment_core::Result<Option<appointment_core::Appointment>> {
+                $crate::sql_store::appointment_by_id(self, id).await
+            }
+            async fn appointments_by_owner(
+                &self,
+                owner: appointment_core::UserId,
+                page: appointment_core::Page,
+            ) -> appointment_core::Result<appointment_core::Paged<appointment_core::Appointment>>
+            {
+                $crate::sql_store::appointments_by_owner(self, owner, page).await
+            }
+            async fn appointments_created(
+                &self,
+                owner: appointment_core::UserId,
+                range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
+            ) -> appointment_core::Result<Vec<appointment_core::Appointment>> {
+                $crate::sql_store::appointments_created(self, owner, range).await
+            }
+            async fn seats_taken(
+                &self,
+                appointment: appointment_core::AppointmentId,
+                range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
+            ) -> appointment_core::Result<Vec<appointment_core::SlotSeats>> {
+                $crate::sql_store::seats_taken(self, appointment, range).await
+            }
+            async fn insert_booking(
+                &self,
+                booking: &appointment_core::Booking,
+                claim: appointment_core::SeatClaim,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::SqlBackend::insert_booking(self, booking, claim).await
+            }
+            async fn move_booking(
+                &self,
+                id: appointment_core::BookingId,
+                to: &appointment_core::BookingMove,
+            ) -> appointment_core::Result<appointment_core::Booking> {
+                $crate::sql_store::move_booking(self, id, to).await
+            }
+            async fn end_booking(
+                &self,
+                id: appointment_core::BookingId,
+                status: appointment_core::BookingStatus,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<appointment_core::Booking> {
+                $crate::sql_store::end_booking(self, id, status, now).await
+            }
+            async fn booking_by_code(
+                &self,
+                code: &appointment_core::BookingCode,
+            ) -> appointment_core::Result<Option<appointment_core::Booking>> {
+                $crate::sql_store::booking_by_code(self, code).await
+            }
+            async fn bookings_for_appointment(
+                &self,
+                appointment: appointment_core::AppointmentId,
+                page: appointment_core::Page,
+            ) -> appointment_core::Result<appointment_core::Paged<appointment_core::Booking>> {
+                $crate::sql_store::bookings_for_appointment(self, appointment, page).await
+            }
+            async fn bookings_for_user(
+                &self,
+                user: appointment_core::UserId,
+                page: appointment_core::Page,
+            ) -> appointment_core::Result<appointment_core::Paged<appointment_core::Booking>> {
+                $crate::sql_store::bookings_for_user(self, user, page).await
+            }
+            async fn booking_stats(
+                &self,
+                owner: appointment_core::UserId,
+                range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
+            ) -> appointment_core::Result<appointment_core::BookingStats> {
+                $crate::sql_store::booking_stats(self, owner, range).await
+            }
+            async fn insert_ban(
+                &self,
+                ban: &appointment_core::Ban,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::insert_ban(self, ban).await
+            }
+            async fn delete_ban(
+                &self,
+                owner: appointment_core::UserId,
+                email: &appointment_core::Email,
+            ) -> appointment_core::Result<bool> {
+                $crate::sql_store::delete_ban(self, owner, email).await
+            }
+            async fn bans(
+                &self,
+                owner: appointment_core::UserId,
+            ) -> appointment_core::Result<Vec<appointment_core::Ban>> {
+                $crate::sql_store::bans(self, owner).await
+            }
+        }
+    };
+}
+pub(crate) use impl_store;
+
+/// Implements [`Conn`] for a pool or transaction type `$ty` of rows `$row`, whose statements
+/// `$query` builds and which `|$c| $exec` turns into an executor.
+macro_rules! impl_conn {
+    ($ty:ty, $row:ty, $query:path, |$c:ident| $exec:expr) => {
+        $crate::sql_store::impl_conn!(@impl [] $ty, $row, $query, |$c| $exec);
+    };
+    (@lifetime $lt:lifetime; $ty:ty, $row:ty, $query:path, |$c:ident| $exec:expr) => {
+        $crate::sql_store::impl_conn!(@impl [$lt] $ty, $row, $query, |$c| $exec);
+    };
+    (@impl [$($lt:lifetime)?] $ty:ty, $row:ty, $query:path, |$c:ident| $exec:expr) => {
+        #[async_trait::async_trait]
+        impl<$($lt)?> $crate::sql_store::Conn for $ty {
+            type Row = $row;
+            async fn optional(
+                &mut self,
+                sql: &'static str,
+                args: Vec<$crate::sql_store::Arg>,
+            ) -> std::result::Result<Option<$row>, sqlx::Error> {
+                let $c = self;
+                $query(sql, args).fetch_optional($exec).await
+            }
+            async fn all(
+                &mut self,
+                sql: &'static str,
+                args: Vec<$crate::sql_store::Arg>,
+            ) -> std::result::Result<Vec<$row>, sqlx::Error> {
+                let $c = self;
+                $query(sql, args).fetch_all($exec).await
+            }
+            async fn execute(
+                &mut self,
+                sql: &'static str,
+                args: Vec<$crate::sql_store::Arg>,
+            ) -> std::result::Result<u64, sqlx::Error> {
+                let $c = self;
+                Ok($query(sql, args).execute($exec).await?.rows_affected())
+            }
+        }
+    };
+}
+pub(crate) use impl_conn;
+
+/// The inherent methods every SQL store has for its schema, written once: `$pool` is the field
+/// holding the pool migrations run on, `$migrator` the backend's embedded migrations, and
+/// `$table_exists` a query answering 1 (as a `BIGINT`) if the migrations table exists, else 0.
+macro_rules! migration_methods {
+    ($pool:ident, $migrator:path, $table_exists:literal) => {
+        /// Applies every pending migration.
+        pub async fn migrate_up(&self) -> appointment_core::Result<()> {
+            $migrator
+                .run(&self.$pool)
+                .await
+                .map_err(appointment_core::Error::storage)
+        }
+
+        /// Reverts migrations down to `version` (`0` reverts everything).
+        pub async fn migrate_down_to(&self, version: i64) -> appointment_core::Result<()> {
+            $migrator
+                .undo(&self.$pool, version)
+                .await
+                .map_err(appointment_core::Error::storage)
+        }
+
+        /// Applies or reverts migrations until `version` is the latest applied one.
+        pub async fn migrate_to(&self, version: i64) -> appointment_core::Result<()> {
+            if version >= self.applied_version().await? {
+                $migrator
+                    .run_to(version, &self.$pool)
+                    .await
+                    .map_err(appointment_core::Error::storage)
+            } else {
+                self.migrate_down_to(version).await
+            }
+        }
+
+        /// The latest applied migration (`0` for none).
+        pub async fn applied_version(&self) -> appointment_core::Result<i64> {
+            let exists: i64 = sqlx::query_scalar($table_exists)
+                .fetch_one(&self.$pool)
+                .await
+                .map_err($crate::sql_common::db_error)?;
+            if exists == 0 {
+                return Ok(0);
+            }
+            let v: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err($crate::sql_common::db_error)?;
+            Ok(v.unwrap_or(0))
+        }
+
+        /// The versions of the migrations built into this store, oldest first.
+        pub fn known_migrations() -> Vec<i64> {
+            let mut v: Vec<i64> = $migrator.iter().map(|m| m.version).collect();
+            v.dedup();
+            v
+        }
+
+        /// Arms a fault that fires in the next seat-changing write (tests only).
+        #[cfg(feature = "test-hooks")]
+        #[doc(hidden)]
+        pub fn arm_fault(&self, fault: $crate::hooks::Fault) {
+            self.hooks.arm(fault);
+        }
+
+        /// Runs the armed fault, if any (tests only): the last step before every commit of a
+        /// seat-changing write.
+        async fn before_commit(&self) -> appointment_core::Result<()> {
+            #[cfg(feature = "test-hooks")]
+            self.hooks.before_commit().await?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use migration_methods;
