@@ -8,7 +8,8 @@ mod sql_support;
 
 use appointment_core::testing::{Fixture, guest_booking};
 use appointment_core::{
-    AntiScalping, AppointmentKind, Booker, DeviceId, Duplicate, Email, Error, Store,
+    AntiScalping, AppointmentKind, AttendeeCount, Booker, DeviceId, Duplicate, Email, Error,
+    Reschedule, Store,
 };
 use appointment_master::MemoryStore;
 use appointment_master::store::SqliteStore;
@@ -67,6 +68,30 @@ async fn ban_covers_every_alias<S: Store>(store: S) {
     f.guest(&app.code, at(7, 9), 1, "victim+1@example.com")
         .await
         .expect("no longer banned");
+    f.assert_counters_equal_facts(&app).await;
+}
+
+async fn a_ban_on_the_mailbox_stops_an_alias_from_rescheduling<S: Store>(store: S) {
+    let f = Fixture::new(store).await;
+    let app = f
+        .appointment(AppointmentKind::Group, Some(50), AntiScalping::Standard)
+        .await;
+    let booking = f
+        .guest(&app.code, at(7, 9), 1, "victim+1@example.com")
+        .await
+        .expect("book");
+    f.sched
+        .ban(f.owner.id, email("ＶＩＣＴＩＭ@example.com"))
+        .await
+        .expect("ban");
+    let change = Reschedule {
+        slot_start: at(8, 9),
+        attendee_count: Some(AttendeeCount::new(5).expect("count")),
+    };
+    assert!(matches!(
+        f.sched.reschedule(&booking.code, change).await,
+        Err(Error::Banned)
+    ));
     f.assert_counters_equal_facts(&app).await;
 }
 
@@ -173,6 +198,7 @@ macro_rules! on_every_store {
 
 on_every_store!(
     ban_covers_every_alias,
+    a_ban_on_the_mailbox_stops_an_alias_from_rescheduling,
     standard_anti_scalping_counts_aliases_once,
     strict_takes_one_registered_booking_per_mailbox_and_device,
 );
