@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use appointment_master::{Schedule, TimeZoneName, Weekdays};
+use appointment_master::{Closure, Schedule, TimeZoneName, Weekdays, WeeklyHours};
 use chrono::{NaiveDate, NaiveTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -42,7 +42,30 @@ fn bench(c: &mut Criterion) {
                 .expect("schedule"),
         ),
     ];
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    // A barber's real week: lunch break, short Saturdays, holidays and a vacation.
+    let barber = Schedule::weekly(
+        d(2026, 1, 1),
+        d(2026, 12, 31),
+        "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"
+            .parse::<WeeklyHours>()
+            .expect("hours"),
+        30,
+    )
+    .time_zone(TimeZoneName::parse("Europe/Berlin").expect("zone"))
+    .override_date(
+        d(2026, 12, 24),
+        vec!["09:00-12:00".parse().expect("window")],
+    )
+    .closure(Closure::new(d(2026, 8, 3), d(2026, 8, 16), None).expect("closure"))
+    .closure(Closure::new(d(2026, 12, 25), d(2026, 12, 26), None).expect("closure"))
+    .build()
+    .expect("schedule");
+    let cases = cases
+        .into_iter()
+        .chain([("berlin_barber_year_30min", barber)]);
     let mut group = c.benchmark_group("slots");
+    let cases: Vec<_> = cases.collect();
     for (name, s) in &cases {
         let n = s.all_slots().count() as u64;
         group.throughput(Throughput::Elements(n));
@@ -54,6 +77,35 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+
+    // Counting: what analytics and listing totals pay. Arithmetic per day, so a ten-year schedule
+    // of one-minute slots (5 million of them) costs what its 3,650 days cost.
+    let ten_years = schedule("Europe/Berlin", 3650, (0, 0), (23, 59), 1);
+    let mut group = c.benchmark_group("count_slots");
+    for (name, s) in [
+        ("berlin_10y_1min", &ten_years),
+        ("berlin_barber_year_30min", &cases[cases.len() - 1].1),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(s).count_slots(
+                    chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                    chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                )
+            })
+        });
+    }
+    // Seeking: the first 50 slots from the middle of the ten years.
+    let mid = ten_years.all_slots().nth(2_500_000).expect("a slot").start;
+    group.bench_function("berlin_10y_1min_seek_take_50", |b| {
+        b.iter(|| {
+            black_box(&ten_years)
+                .slots(black_box(mid), chrono::DateTime::<chrono::Utc>::MAX_UTC)
+                .take(50)
+                .count()
+        })
+    });
     group.finish();
 }
 

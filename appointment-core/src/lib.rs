@@ -35,10 +35,13 @@ pub use domain::{
     Name, Page, Paged, Phone, User, UserId,
 };
 pub use error::{Duplicate, Entity, Error, Result};
-pub use schedule::{Schedule, ScheduleBuilder, Slot, Slots, TimeZoneName, Weekdays};
+pub use schedule::{
+    Closure, MAX_DATE, MIN_DATE, Schedule, ScheduleBuilder, Slot, Slots, TimeWindow, TimeZoneName,
+    Weekdays, WeeklyHours,
+};
 pub use scheduler::{
-    Analytics, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking,
-    NewUser, Reschedule, Scheduler, SlotQuery,
+    Analytics, AnalyticsInputs, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment,
+    NewBooking, NewUser, Reschedule, Scheduler, SlotQuery, Stopped,
 };
 pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 

@@ -174,6 +174,48 @@ impl Analytics {
     }
 }
 
+/// The store's part of an owner's [`Analytics`], read by [`Scheduler::analytics_inputs`].
+#[derive(Debug, Clone)]
+pub struct AnalyticsInputs {
+    start: NaiveDate,
+    end: NaiveDate,
+    range: std::ops::Range<DateTime<Utc>>,
+    created: u64,
+    bookings: BookingStats,
+    /// Each appointment's capacity and schedule.
+    offered: Vec<(u32, Schedule)>,
+}
+
+/// [`AnalyticsInputs::compute`] was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+impl AnalyticsInputs {
+    /// Counts the seats offered (a day at a time, see [`crate::Slots::count_days`]) and returns
+    /// the figures, asking `stop` before each appointment and each day; as soon as it answers
+    /// `true`, gives up with [`Stopped`].
+    pub fn compute(&self, stop: &dyn Fn() -> bool) -> std::result::Result<Analytics, Stopped> {
+        let mut seats_offered = 0u64;
+        for (capacity, schedule) in &self.offered {
+            if stop() {
+                return Err(Stopped);
+            }
+            let slots = schedule
+                .slots(self.range.start, self.range.end)
+                .count_days(stop)
+                .ok_or(Stopped)?;
+            seats_offered = seats_offered.saturating_add(u64::from(*capacity) * slots);
+        }
+        Ok(Analytics {
+            start_date: self.start,
+            end_date: self.end,
+            appointments_created: self.created,
+            bookings: self.bookings,
+            seats_offered,
+        })
+    }
+}
+
 /// The booking engine: every rule of the product, over a [`Store`].
 ///
 /// Cloning is cheap (two `Arc`s), so one scheduler can be shared by many tasks.
@@ -442,6 +484,12 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .to_builder()
             .single_event(new.kind == AppointmentKind::Party)
             .build()?;
+        if schedule.end_date() < schedule.local_date(self.now()) {
+            return Err(Error::invalid(
+                "end_date",
+                "the appointment would lie wholly in the past",
+            ));
+        }
         self.user(owner).await?;
         let mut appointment = Appointment {
             id: AppointmentId::new(),
@@ -531,15 +579,73 @@ impl<S: Store + ?Sized> Scheduler<S> {
     ) -> Result<Paged<AvailableSlot>> {
         let skip = query.page.offset();
         let per_page = query.page.per_page() as usize;
-        let mut total = 0u64;
-        let mut items = Vec::with_capacity(per_page);
-        self.each_available_slot(code, query.day, |make| {
-            if total >= skip && items.len() < per_page {
-                items.push(make());
+        if query.day.is_some() {
+            // One date: walking it is as cheap as anything.
+            let mut total = 0u64;
+            let mut items = Vec::with_capacity(per_page);
+            self.each_available_slot(code, query.day, |make| {
+                if total >= skip && items.len() < per_page {
+                    items.push(make());
+                }
+                total += 1;
+            })
+            .await?;
+            return Ok(Paged::new(items, query.page, total));
+        }
+        // The whole schedule: the total is counted with arithmetic (slots in the bookable range,
+        // less the full ones), and the page is found by counting whole days, so the cost follows
+        // the page and the bookings, not the length of the schedule.
+        let app = self.appointment(code).await?;
+        let schedule = &app.schedule;
+        let bookable = self.bookable_range(schedule);
+        if app.status != AppointmentStatus::Active || bookable.start >= bookable.end {
+            return Ok(Paged::new(Vec::new(), query.page, 0));
+        }
+        let taken = self
+            .seats_taken(app.id, bookable.clone())
+            .await?
+            .into_iter()
+            .map(|s| (s.slot_start, s.seats_taken))
+            .collect::<std::collections::HashMap<_, _>>();
+        let mut full: Vec<DateTime<Utc>> = taken
+            .iter()
+            .filter(|(start, seats)| {
+                **seats >= app.capacity
+                    && bookable.contains(start)
+                    && schedule.slot_at(**start).is_some()
+            })
+            .map(|(start, _)| *start)
+            .collect();
+        full.sort_unstable();
+        let total = schedule
+            .count_slots(bookable.start, bookable.end)
+            .saturating_sub(full.len() as u64);
+        // The page's first slot is the `skip`-th that is not full: every full slot at or before
+        // that position pushes it one further.
+        let mut position = skip;
+        let (mut counted_to, mut index_of_prev) = (bookable.start, 0u64);
+        for f in &full {
+            let index = index_of_prev + schedule.count_slots(counted_to, *f);
+            if index > position {
+                break;
             }
-            total += 1;
-        })
-        .await?;
+            position += 1;
+            (counted_to, index_of_prev) = (*f, index);
+        }
+        let items = schedule
+            .slots_from_index(bookable.start, bookable.end, position)
+            .filter_map(|slot| {
+                let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
+                (seats_taken < app.capacity).then(|| AvailableSlot {
+                    slot,
+                    local_date: schedule.local_date(slot.start),
+                    capacity: app.capacity,
+                    seats_taken,
+                    seats_left: app.capacity - seats_taken,
+                })
+            })
+            .take(per_page)
+            .collect();
         Ok(Paged::new(items, query.page, total))
     }
 
@@ -874,6 +980,25 @@ impl<S: Store + ?Sized> Scheduler<S> {
         start: NaiveDate,
         end: NaiveDate,
     ) -> Result<Analytics> {
+        match self
+            .analytics_inputs(owner, start, end)
+            .await?
+            .compute(&|| false)
+        {
+            Ok(a) => Ok(a),
+            Err(Stopped) => unreachable!("never asked to stop"),
+        }
+    }
+
+    /// What [`Scheduler::analytics`] reads from the store. Counting the seats offered from it
+    /// ([`AnalyticsInputs::compute`]) is CPU work that grows with the schedules' length, so a
+    /// service can run it off its async workers and stop it at a deadline.
+    pub async fn analytics_inputs(
+        &self,
+        owner: UserId,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<AnalyticsInputs> {
         let range = date_range(start, end)?;
         let created = self
             .store
@@ -881,25 +1006,27 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .await?
             .len() as u64;
         let bookings = self.store.booking_stats(owner, range.clone()).await?;
-        let mut seats_offered = 0u64;
+        let mut offered = Vec::new();
         let mut page = Page::new(1, Page::MAX_PER_PAGE)?;
         loop {
             let apps = self.store.appointments_by_owner(owner, page).await?;
-            for app in &apps.items {
-                seats_offered +=
-                    u64::from(app.capacity) * app.schedule.count_slots(range.start, range.end);
-            }
+            offered.extend(
+                apps.items
+                    .into_iter()
+                    .map(|app| (app.capacity, app.schedule)),
+            );
             if u64::from(page.page()) >= apps.total_pages {
                 break;
             }
             page = Page::new(page.page() + 1, Page::MAX_PER_PAGE)?;
         }
-        Ok(Analytics {
-            start_date: start,
-            end_date: end,
-            appointments_created: created,
+        Ok(AnalyticsInputs {
+            start,
+            end,
+            range,
+            created,
             bookings,
-            seats_offered,
+            offered,
         })
     }
 }

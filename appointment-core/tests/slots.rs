@@ -1,9 +1,11 @@
 //! The slot engine: examples across DST switches, and properties over random schedules.
 #![allow(clippy::unwrap_used)]
 
-use appointment_core::{Schedule, Slot, TimeZoneName, Weekdays};
+use appointment_core::{Closure, Schedule, Slot, TimeWindow, TimeZoneName, Weekdays, WeeklyHours};
 use chrono::offset::LocalResult;
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,
+};
 use proptest::prelude::*;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -186,6 +188,158 @@ fn invalid_schedules_are_refused() {
     );
 }
 
+#[test]
+fn lunch_break_is_never_booked_and_slots_align_to_each_window() {
+    // Mon 2026-03-02, Paris: 09:00-12:00 and 13:30-17:00, 45-minute slots.
+    let hours: WeeklyHours = "mon 09:00-12:00,13:30-17:00".parse().unwrap();
+    let s = Schedule::weekly(d(2026, 3, 2), d(2026, 3, 2), hours, 45)
+        .time_zone(TimeZoneName::parse("Europe/Paris").unwrap())
+        .build()
+        .unwrap();
+    let local: Vec<String> = s
+        .all_slots()
+        .map(|x| {
+            let tz = s.time_zone().tz();
+            format!(
+                "{}-{}",
+                x.start.with_timezone(&tz).format("%H:%M"),
+                x.end.with_timezone(&tz).format("%H:%M")
+            )
+        })
+        .collect();
+    assert_eq!(
+        local,
+        [
+            "09:00-09:45",
+            "09:45-10:30",
+            "10:30-11:15", // 11:15 would end 12:00: fits
+            "11:15-12:00",
+            "13:30-14:15",
+            "14:15-15:00",
+            "15:00-15:45",
+            "15:45-16:30"
+        ]
+    );
+}
+
+#[test]
+fn overrides_and_closures_replace_the_week() {
+    let hours: WeeklyHours = "mon-fri 09:00-17:00; sat 10:00-14:00".parse().unwrap();
+    let s = Schedule::weekly(d(2026, 12, 1), d(2026, 12, 31), hours, 60)
+        .time_zone(TimeZoneName::parse("Europe/Berlin").unwrap())
+        .override_date(d(2026, 12, 24), vec!["09:00-12:00".parse().unwrap()])
+        .override_date(d(2026, 12, 27), vec!["11:00-13:00".parse().unwrap()]) // a Sunday
+        .override_date(d(2026, 12, 31), vec![])
+        .closure(Closure::new(d(2026, 12, 25), d(2026, 12, 26), Some("Christmas".into())).unwrap())
+        .closure(Closure::new(d(2026, 12, 26), d(2026, 12, 28), None).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(s.slots_on(d(2026, 12, 23)).count(), 8);
+    assert_eq!(s.slots_on(d(2026, 12, 24)).count(), 3);
+    assert_eq!(s.slots_on(d(2026, 12, 25)).count(), 0);
+    // A closure wins over an override.
+    assert_eq!(s.slots_on(d(2026, 12, 27)).count(), 0);
+    assert_eq!(s.slots_on(d(2026, 12, 29)).count(), 8);
+    assert_eq!(s.slots_on(d(2026, 12, 31)).count(), 0);
+    assert_eq!(s.closures()[0].label(), Some("Christmas"));
+}
+
+#[test]
+fn windows_may_end_at_midnight() {
+    let hours: WeeklyHours = "sat 20:00-24:00".parse().unwrap();
+    // 2026-03-07 is a Saturday.
+    let s = Schedule::weekly(d(2026, 3, 7), d(2026, 3, 7), hours, 120)
+        .build()
+        .unwrap();
+    let all: Vec<Slot> = s.all_slots().collect();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].end.to_rfc3339(), "2026-03-08T00:00:00+00:00");
+}
+
+#[test]
+fn a_party_spans_its_start_dates_hours() {
+    let hours: WeeklyHours = "fri 18:00-20:00,21:00-24:00".parse().unwrap();
+    // 2026-05-01 is a Friday.
+    let s = Schedule::weekly(d(2026, 5, 1), d(2026, 5, 1), hours.clone(), 30)
+        .single_event(true)
+        .build()
+        .unwrap();
+    let all: Vec<Slot> = s.all_slots().collect();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].end - all[0].start, TimeDelta::hours(6));
+    // A party whose start date has no hours is refused.
+    assert!(
+        Schedule::weekly(d(2026, 5, 2), d(2026, 5, 2), hours, 30)
+            .single_event(true)
+            .build()
+            .is_err()
+    );
+}
+
+#[test]
+fn bad_hours_are_refused_with_the_field_named() {
+    let field = |r: Result<Schedule, appointment_core::Error>| match r {
+        Err(appointment_core::Error::InvalidInput { field, .. }) => field,
+        other => panic!("expected an invalid input, got {other:?}"),
+    };
+    assert!(
+        "mon 09:00-12:00,11:00-13:00"
+            .parse::<WeeklyHours>()
+            .is_err(),
+        "overlap"
+    );
+    assert!("mon 09:00-24:30".parse::<WeeklyHours>().is_err());
+    assert!("mon 9-12".parse::<WeeklyHours>().is_err());
+    assert!("xyz 09:00-12:00".parse::<WeeklyHours>().is_err());
+    let week: WeeklyHours = "mon-fri 09:00-09:20".parse().unwrap();
+    assert_eq!(
+        field(Schedule::weekly(d(2026, 1, 1), d(2026, 1, 31), week, 30).build()),
+        "weekly_hours"
+    );
+    let week: WeeklyHours = "mon-fri 09:00-17:00".parse().unwrap();
+    assert_eq!(
+        field(
+            Schedule::weekly(d(2026, 1, 1), d(2026, 1, 31), week.clone(), 30)
+                .override_date(d(2026, 1, 5), vec!["09:00-09:10".parse().unwrap()])
+                .build()
+        ),
+        "overrides"
+    );
+    assert_eq!(
+        field(
+            Schedule::weekly(d(2026, 1, 1), d(2026, 1, 31), week.clone(), 30)
+                .closure(Closure::new(d(2025, 12, 1), d(2026, 2, 1), None).unwrap())
+                .build()
+        ),
+        "weekly_hours",
+        "nothing left open"
+    );
+    assert_eq!(
+        field(Schedule::weekly(d(1999, 12, 31), d(2026, 1, 31), week.clone(), 30).build()),
+        "start_date"
+    );
+    assert_eq!(
+        field(Schedule::weekly(d(2026, 1, 1), d(2200, 1, 1), week, 30).build()),
+        "end_date"
+    );
+    assert!(Closure::new(d(2026, 1, 2), d(2026, 1, 1), None).is_err());
+}
+
+#[test]
+fn weekly_hours_text_round_trips() {
+    for text in [
+        "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00",
+        "mon 08:00-24:00; wed 00:00-01:00; sun 10:00:30-11:00",
+        "closed",
+    ] {
+        let hours: WeeklyHours = text.parse().unwrap();
+        assert_eq!(hours.to_string(), text);
+        assert_eq!(hours.to_string().parse::<WeeklyHours>().unwrap(), hours);
+    }
+    let wrap: WeeklyHours = "sat-mon 10:00-11:00".parse().unwrap();
+    assert_eq!(wrap.open_days().names(), ["mon", "sat", "sun"]);
+}
+
 const ZONES: &[&str] = &[
     "UTC",
     "Europe/Berlin",
@@ -195,92 +349,179 @@ const ZONES: &[&str] = &[
     "America/Sao_Paulo",
     "Pacific/Chatham",
     "America/St_Johns",
+    "America/Santiago",
+    "Asia/Beirut",
 ];
+
+prop_compose! {
+    fn windows_of_a_day(slot: u32)(
+        cuts in proptest::collection::vec(0u32..=(24 * 4), 0..6),
+    ) -> Vec<TimeWindow> {
+        // Sorted quarter-hour cut points paired into disjoint windows, each long enough.
+        let mut cuts: Vec<u32> = cuts.into_iter().map(|c| c * 900).collect();
+        cuts.sort();
+        cuts.dedup();
+        cuts.chunks_exact(2)
+            .filter(|p| p[1] - p[0] >= slot * 60)
+            .map(|p| TimeWindow::from_seconds(p[0], p[1]).unwrap())
+            .collect()
+    }
+}
+
+/// Weekly windows, overrides (day offset, windows) and closures (day offset, length).
+type Hours = (
+    Vec<Vec<TimeWindow>>,
+    Vec<(i64, Vec<TimeWindow>)>,
+    Vec<(i64, i64)>,
+);
+
+fn week_and_overrides(slot: u32) -> impl Strategy<Value = Hours> {
+    (
+        proptest::collection::vec(windows_of_a_day(slot), 7),
+        proptest::collection::vec((0i64..60, windows_of_a_day(slot)), 0..4),
+        proptest::collection::vec((0i64..60, 0i64..5), 0..3),
+    )
+}
 
 prop_compose! {
     fn schedules(zones: &'static [&'static str])(
         zone in proptest::sample::select(zones),
         start in 0i64..(365 * 15),
         span in 0i64..45,
-        win_start in 0u32..(23 * 60),
-        win_len in 1u32..(24 * 60),
-        slot in 1u32..240,
-        buffer in 0u32..90,
-        weekdays in 1u8..128,
-    ) -> Schedule {
+        slot in prop_oneof![1u32..30, 30u32..240],
+        buffer in prop_oneof![Just(0u32), 0u32..90],
+    )(
+        zone in Just(zone), start in Just(start), span in Just(span), slot in Just(slot),
+        buffer in Just(buffer), (week, overrides, closures) in week_and_overrides(slot),
+    ) -> Option<Schedule> {
         let start_date = d(2020, 1, 1) + TimeDelta::days(start);
-        let ws = win_start;
-        let we = (ws + win_len).min(24 * 60 - 1).max(ws + 1);
-        let slot = slot.min(we - ws);
-        Schedule::builder(
-            start_date,
-            start_date + TimeDelta::days(span),
-            t(ws / 60, ws % 60),
-            t(we / 60, we % 60),
-            slot,
-        )
-        .time_zone(TimeZoneName::parse(zone).unwrap())
-        .buffer_minutes(buffer)
-        // Make sure at least one date is a day of the set.
-        .weekdays(Weekdays::from_bits(weekdays | (1 << start_date.weekday().num_days_from_monday())).unwrap())
-        .build()
-        .unwrap()
+        let mut hours = WeeklyHours::closed();
+        for (i, w) in week.into_iter().enumerate() {
+            hours = hours.with_day(Weekday::try_from(i as u8).unwrap(), w).unwrap();
+        }
+        let mut b = Schedule::weekly(start_date, start_date + TimeDelta::days(span), hours, slot)
+            .time_zone(TimeZoneName::parse(zone).unwrap())
+            .buffer_minutes(buffer);
+        for (offset, w) in overrides {
+            b = b.override_date(start_date + TimeDelta::days(offset), w);
+        }
+        for (offset, len) in closures {
+            let first = start_date + TimeDelta::days(offset);
+            b = b.closure(Closure::new(first, first + TimeDelta::days(len), None).unwrap());
+        }
+        // Schedules with no open date at all are refused; the generator skips them.
+        b.build().ok()
     }
 }
 
-fn window_end_instant(s: &Schedule, date: NaiveDate) -> Option<DateTime<Utc>> {
-    match s
-        .time_zone()
-        .tz()
-        .from_local_datetime(&date.and_time(s.window_end()))
-    {
+/// The engine's rules, written the slow and obvious way: every date, every window, every step,
+/// each wall-clock start resolved by chrono on its own, gaps found by walking minute by minute.
+fn reference(s: &Schedule) -> Vec<Slot> {
+    let tz = s.time_zone().tz();
+    let first_instant = |local: NaiveDateTime| match tz.from_local_datetime(&local) {
         LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => Some(x.with_timezone(&Utc)),
         LocalResult::None => None,
+    };
+    let window_end = |local: NaiveDateTime| {
+        first_instant(local).unwrap_or_else(|| {
+            // In a gap: the offset in force just before it, found a minute at a time.
+            let mut probe = local;
+            loop {
+                probe -= TimeDelta::minutes(1);
+                if let Some(x) = first_instant(probe) {
+                    let off = x.with_timezone(&tz).offset().fix().local_minus_utc();
+                    return (local - TimeDelta::seconds(i64::from(off))).and_utc();
+                }
+            }
+        })
+    };
+    let len = TimeDelta::minutes(i64::from(s.slot_minutes()));
+    let step = len + TimeDelta::minutes(i64::from(s.buffer_minutes()));
+    let mut out = Vec::new();
+    for date in s
+        .start_date()
+        .iter_days()
+        .take_while(|x| *x <= s.end_date())
+    {
+        let closed = s.closures().iter().any(|c| c.contains(date));
+        let overridden = s
+            .overrides()
+            .find(|(o, _)| *o == date)
+            .map(|(_, w)| w.to_vec());
+        let windows = if closed {
+            vec![]
+        } else {
+            overridden.unwrap_or_else(|| s.weekly_hours().day(date.weekday()).to_vec())
+        };
+        let midnight = date.and_time(NaiveTime::MIN);
+        let mut prev_end: Option<DateTime<Utc>> = None;
+        for w in windows {
+            let start_local = midnight + TimeDelta::seconds(i64::from(w.start_seconds()));
+            let end_local = midnight + TimeDelta::seconds(i64::from(w.end_seconds()));
+            let end_instant = window_end(end_local);
+            let mut local = start_local;
+            while local < end_local {
+                if let Some(start) = first_instant(local) {
+                    let end = start + len;
+                    if end > end_instant {
+                        break;
+                    }
+                    if prev_end.is_none_or(|p| start >= p) {
+                        out.push(Slot { start, end });
+                        prev_end = Some(end);
+                    }
+                }
+                local += step;
+            }
+        }
     }
+    out
 }
 
+use chrono::Offset;
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(384))]
 
     #[test]
-    fn slots_are_sorted_aligned_disjoint_and_inside(s in schedules(ZONES)) {
-        let tz = s.time_zone().tz();
-        let step = i64::from(s.slot_minutes() + s.buffer_minutes()) * 60;
-        let mut prev: Option<Slot> = None;
-        for slot in s.all_slots() {
-            prop_assert_eq!(slot.end - slot.start, TimeDelta::minutes(i64::from(s.slot_minutes())));
-            if let Some(p) = prev {
-                prop_assert!(p.start < slot.start, "sorted");
-                prop_assert!(p.end <= slot.start, "non-overlapping");
-            }
-            let local = slot.start.with_timezone(&tz).naive_local();
-            prop_assert!(local.date() >= s.start_date() && local.date() <= s.end_date());
-            prop_assert!(s.weekdays().contains(local.date().weekday()));
-            prop_assert!(local.time() >= s.window_start() && local.time() < s.window_end());
-            prop_assert_eq!((local.time() - s.window_start()).num_seconds() % step, 0, "aligned");
-            if let Some(end) = window_end_instant(&s, local.date()) {
-                prop_assert!(slot.end <= end, "ends inside the window");
-            }
-            prop_assert_eq!(s.slot_at(slot.start), Some(slot));
-            prev = Some(slot);
+    fn slots_are_what_the_reference_computes(s in schedules(ZONES)) {
+        let Some(s) = s else { return Ok(()) };
+        let expected = reference(&s);
+        let got: Vec<Slot> = s.all_slots().collect();
+        prop_assert_eq!(&got, &expected);
+        for pair in got.windows(2) {
+            prop_assert!(pair[0].end <= pair[1].start, "sorted and disjoint");
         }
+        for slot in got.iter().take(50) {
+            prop_assert_eq!(s.slot_at(slot.start), Some(*slot));
+        }
+        prop_assert_eq!(
+            s.count_slots(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
+            got.len() as u64
+        );
     }
 
     #[test]
-    fn utc_count_is_days_times_slots_per_day(s in schedules(&["UTC"])) {
-        let window = (s.window_end() - s.window_start()).num_minutes();
-        let per_day = (window + i64::from(s.buffer_minutes()))
-            / i64::from(s.slot_minutes() + s.buffer_minutes());
-        let days = s
-            .start_date()
-            .iter_days()
-            .take_while(|x| *x <= s.end_date())
-            .filter(|x| s.weekdays().contains(x.weekday()))
-            .count() as i64;
-        prop_assert_eq!(s.all_slots().count() as i64, days * per_day);
-        if s.buffer_minutes() == 0 {
-            prop_assert_eq!(per_day, window / i64::from(s.slot_minutes()));
-        }
+    fn counting_by_days_equals_counting_every_slot(
+        s in schedules(ZONES),
+        from_offset in -3i64 * 86_400..40 * 86_400,
+        span in 0i64..30 * 86_400,
+    ) {
+        let Some(s) = s else { return Ok(()) };
+        let origin = s.start_date().and_time(NaiveTime::MIN).and_utc();
+        let from = origin + TimeDelta::seconds(from_offset) + TimeDelta::milliseconds(250);
+        let to = from + TimeDelta::seconds(span);
+        let every = s.slots(from, to).count() as u64;
+        prop_assert_eq!(s.slots(from, to).count_days(&|| false), Some(every));
+        prop_assert_eq!(s.count_slots(from, to), every);
+        let all = s.all_slots().count() as u64;
+        prop_assert_eq!(s.all_slots().count_days(&|| false), Some(all));
+        // Asked to stop, it gives up before the first day.
+        prop_assert_eq!(s.all_slots().count_days(&|| true), None);
+        // Partly consumed, it counts what is left.
+        let mut some = s.slots(from, to);
+        let taken = some.by_ref().take(3).count() as u64;
+        prop_assert_eq!(some.count_days(&|| false), Some(every - taken));
     }
 
     #[test]
@@ -289,11 +530,42 @@ proptest! {
         a in 0i64..(50 * 24 * 60),
         len in 0i64..(10 * 24 * 60),
     ) {
+        let Some(s) = s else { return Ok(()) };
         let base = s.start_date().and_time(NaiveTime::MIN).and_utc() - TimeDelta::days(2);
         let from = base + TimeDelta::minutes(a);
         let to = from + TimeDelta::minutes(len);
         let expected: Vec<Slot> = s.all_slots().filter(|x| x.start >= from && x.start < to).collect();
-        prop_assert_eq!(s.slots(from, to).collect::<Vec<_>>(), expected);
-        prop_assert_eq!(s.count_slots(from, to), s.slots(from, to).count() as u64);
+        prop_assert_eq!(s.slots(from, to).collect::<Vec<_>>(), expected.clone());
+        prop_assert_eq!(s.count_slots(from, to), expected.len() as u64);
+        for index in [0, 1, expected.len() / 2, expected.len().saturating_sub(1), expected.len()] {
+            prop_assert_eq!(
+                s.slots_from_index(from, to, index as u64).collect::<Vec<_>>(),
+                expected.get(index..).unwrap_or_default().to_vec()
+            );
+        }
+    }
+
+    #[test]
+    fn the_original_model_is_one_window_on_chosen_weekdays(
+        start in 0i64..(365 * 15),
+        ws in 0u32..(23 * 60),
+        wl in 1u32..(24 * 60),
+        slot in 1u32..240,
+        weekdays in 1u8..128,
+    ) {
+        let start_date = d(2020, 1, 1) + TimeDelta::days(start);
+        let we = (ws + wl).min(24 * 60 - 1).max(ws + 1);
+        let slot = slot.min(we - ws);
+        let days = Weekdays::from_bits(weekdays | (1 << start_date.weekday().num_days_from_monday())).unwrap();
+        let s = Schedule::builder(start_date, start_date + TimeDelta::days(20), t(ws / 60, ws % 60), t(we / 60, we % 60), slot)
+            .weekdays(days)
+            .build()
+            .unwrap();
+        let window = s.daily_window().unwrap();
+        prop_assert_eq!(window, TimeWindow::new(t(ws / 60, ws % 60), t(we / 60, we % 60)).unwrap());
+        prop_assert_eq!(s.weekdays(), days);
+        let open = s.start_date().iter_days().take_while(|x| *x <= s.end_date())
+            .filter(|x| days.contains(x.weekday())).count() as u64;
+        prop_assert_eq!(s.all_slots().count() as u64, open * u64::from((we - ws) / slot));
     }
 }

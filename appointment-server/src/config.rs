@@ -4,16 +4,24 @@
 //! | --- | --- | --- |
 //! | `PORT` | `8888` | TCP port to listen on |
 //! | `HOST` | `0.0.0.0` | address to listen on |
-//! | `ENV` | `development` | `production` refuses to start without a strong `JWT_SECRET_KEY` |
+//! | `ENV` | `development` | `production` (or `prod`) refuses to start without a strong `JWT_SECRET_KEY`; `development` (or `dev`); any other value refuses to start |
 //! | `DATABASE_URL` | | `sqlite://…`, `postgres://…` or `memory:`; wins over `DB_*` |
 //! | `DB_HOST`, `DB_PORT`, `DB_USER`, `DB_PASSWORD`, `DB_NAME`, `DB_SSLMODE` | | a Postgres database, when `DATABASE_URL` is unset and `DB_HOST` is set |
 //! | `JWT_SECRET_KEY` | generated in development | HS256 signing key, at least 32 bytes in production |
 //! | `CORS_ORIGINS` | any origin | comma-separated allowed origins, or `*` |
 //! | `BCRYPT_COST` | `12` | bcrypt work factor (4 to 31) |
-//! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per email (per client IP: five times as many) |
+//! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per (email, client address); per client address five times as many |
 //! | `DEVICE_TOKENS_PER_HOUR` | `10` | device tokens a user may mint per hour (`POST /auth/device-token`) |
 //! | `DEVICE_TOKENS_PER_HOUR_PER_IP` | `30` | device tokens per hour per client address (IPv6: per /64) |
 //! | `TRUST_X_FORWARDED_FOR` | `false` | take the client IP from the last `X-Forwarded-For` entry (behind one reverse proxy) |
+//! | `HEADER_READ_TIMEOUT_MS` | `10000` | the longest a request's header may take to arrive |
+//! | `IDLE_TIMEOUT_MS` | `75000` | an idle keep-alive connection is closed after this long |
+//! | `MAX_CONNECTIONS` | `4096` | connections served at once; past it a new one is answered 503 `too_many_connections` and closed |
+//! | `RATE_LIMIT_MAX_KEYS` | `100000` | the most keys (addresses, emails, users) each rate limiter keeps |
+//! | `REGISTRATION_RATE_PER_HOUR` | `30` | registrations per hour per client address |
+//! | `BCRYPT_THREADS` | the number of cores | bcrypt jobs at once; registrations get at most half |
+//! | `MAX_APPOINTMENTS_PER_OWNER` | `1000` | appointments one owner may have; past it `409` `limit_reached` |
+//! | `OWNER_WRITE_RATE_PER_MINUTE` | `60` | owner writes (appointments, bans, rejections) per minute per user |
 //! | `LOG_FORMAT` | `json` | `json` or `pretty` |
 //!
 //! With no database configured the service uses the SQLite file `appointments.db` in the working
@@ -21,6 +29,9 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::connections::ConnectionLimits;
 
 /// Where the service runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +89,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// bcrypt work factor.
     pub bcrypt_cost: u32,
-    /// Login attempts per minute per email (per client IP: five times as many).
+    /// Login attempts per minute per (email, client address); per client address five times as
+    /// many.
     pub login_rate_per_minute: u32,
     /// Device tokens a user may mint per hour.
     pub device_tokens_per_hour: u32,
@@ -95,6 +107,38 @@ pub struct Config {
     pub read_cache: std::time::Duration,
     /// The longest a request may run; past it the client gets a 504 (the work is abandoned).
     pub request_timeout: std::time::Duration,
+    /// Header-read and idle timeouts, and the cap on concurrent connections.
+    pub connections: ConnectionLimits,
+    /// Rate limits and bounds on work.
+    pub limits: Limits,
+}
+
+/// Rate limits and bounds on work (see the README's "Limits").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most keys each rate limiter keeps (`RATE_LIMIT_MAX_KEYS`).
+    pub rate_limit_max_keys: usize,
+    /// Registrations per hour per client address (`REGISTRATION_RATE_PER_HOUR`).
+    pub registration_rate_per_hour: u32,
+    /// The most bcrypt jobs at once (`BCRYPT_THREADS`); registrations get at most half.
+    pub bcrypt_threads: usize,
+    /// The most appointments an owner may have (`MAX_APPOINTMENTS_PER_OWNER`).
+    pub max_appointments_per_owner: u64,
+    /// Owner writes per minute per user (`OWNER_WRITE_RATE_PER_MINUTE`): creating appointments,
+    /// banning and lifting bans, rejecting bookings.
+    pub owner_write_rate_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_limit_max_keys: crate::throttle::DEFAULT_MAX_KEYS,
+            registration_rate_per_hour: 30,
+            bcrypt_threads: std::thread::available_parallelism().map_or(1, usize::from),
+            max_appointments_per_owner: 1000,
+            owner_write_rate_per_minute: 60,
+        }
+    }
 }
 
 /// The default of [`Config::request_timeout`].
@@ -137,6 +181,8 @@ impl Default for Config {
             log_format: LogFormat::Json,
             read_cache: DEFAULT_READ_CACHE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connections: ConnectionLimits::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -165,7 +211,12 @@ impl Config {
         if let Some(e) = get("ENV") {
             c.environment = match e.trim().to_ascii_lowercase().as_str() {
                 "production" | "prod" => Environment::Production,
-                _ => Environment::Development,
+                "development" | "dev" => Environment::Development,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "ENV must be one of production, prod, development, dev, not {e:?}"
+                    )));
+                }
             };
         }
         if let Some(url) = get("DATABASE_URL") {
@@ -258,6 +309,41 @@ impl Config {
                     ))
                 })?;
         }
+        if let Some(ms) = get("HEADER_READ_TIMEOUT_MS") {
+            c.connections.header_read_timeout =
+                Duration::from_millis(number(&ms, "HEADER_READ_TIMEOUT_MS", 1, 600_000)?);
+        }
+        if let Some(ms) = get("IDLE_TIMEOUT_MS") {
+            c.connections.idle_timeout =
+                Duration::from_millis(number(&ms, "IDLE_TIMEOUT_MS", 1, 3_600_000)?);
+        }
+        if let Some(n) = get("MAX_CONNECTIONS") {
+            c.connections.max_connections =
+                usize::try_from(number(&n, "MAX_CONNECTIONS", 1, 1_000_000)?).unwrap_or(1);
+        }
+        if let Some(n) = get("RATE_LIMIT_MAX_KEYS") {
+            c.limits.rate_limit_max_keys =
+                usize::try_from(number(&n, "RATE_LIMIT_MAX_KEYS", 100, 100_000_000)?)
+                    .unwrap_or(usize::MAX);
+        }
+        if let Some(n) = get("REGISTRATION_RATE_PER_HOUR") {
+            c.limits.registration_rate_per_hour =
+                u32::try_from(number(&n, "REGISTRATION_RATE_PER_HOUR", 1, 1_000_000)?)
+                    .unwrap_or(u32::MAX);
+        }
+        if let Some(n) = get("BCRYPT_THREADS") {
+            c.limits.bcrypt_threads =
+                usize::try_from(number(&n, "BCRYPT_THREADS", 1, 1024)?).unwrap_or(1);
+        }
+        if let Some(n) = get("MAX_APPOINTMENTS_PER_OWNER") {
+            c.limits.max_appointments_per_owner =
+                number(&n, "MAX_APPOINTMENTS_PER_OWNER", 1, 1_000_000_000)?;
+        }
+        if let Some(n) = get("OWNER_WRITE_RATE_PER_MINUTE") {
+            c.limits.owner_write_rate_per_minute =
+                u32::try_from(number(&n, "OWNER_WRITE_RATE_PER_MINUTE", 1, 1_000_000)?)
+                    .unwrap_or(u32::MAX);
+        }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
                 "pretty" | "text" => LogFormat::Pretty,
@@ -285,6 +371,16 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+/// `value` as a whole number from `min` to `max`, or an error naming `name`.
+fn number(value: &str, name: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| ConfigError(format!("{name} must be {min} to {max}, not {value:?}")))
 }
 
 fn url_escape(s: &str) -> String {
@@ -371,6 +467,94 @@ mod tests {
                 .unwrap()
                 .trust_forwarded_for
         );
+    }
+
+    #[test]
+    fn an_unknown_environment_is_refused_not_taken_for_development() {
+        for bad in ["staging", "prodution", "test"] {
+            let err = cfg(&[("ENV", bad)]).unwrap_err().to_string();
+            assert!(err.contains("ENV"), "{err}");
+            assert!(
+                err.contains("production") && err.contains("development"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            cfg(&[("ENV", "Production")]).unwrap().environment,
+            Environment::Production
+        );
+        assert_eq!(
+            cfg(&[("ENV", "dev")]).unwrap().environment,
+            Environment::Development
+        );
+    }
+
+    #[test]
+    fn connection_limits_are_read_and_checked() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.connections, ConnectionLimits::default());
+        assert_eq!(c.connections.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.connections.idle_timeout, Duration::from_secs(75));
+        assert_eq!(c.connections.max_connections, 4096);
+        let c = cfg(&[
+            ("HEADER_READ_TIMEOUT_MS", "250"),
+            ("IDLE_TIMEOUT_MS", "1000"),
+            ("MAX_CONNECTIONS", "10"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.connections.header_read_timeout,
+            Duration::from_millis(250)
+        );
+        assert_eq!(c.connections.idle_timeout, Duration::from_secs(1));
+        assert_eq!(c.connections.max_connections, 10);
+        for (k, v) in [
+            ("HEADER_READ_TIMEOUT_MS", "0"),
+            ("IDLE_TIMEOUT_MS", "forever"),
+            ("MAX_CONNECTIONS", "0"),
+        ] {
+            let err = cfg(&[(k, v)]).unwrap_err().to_string();
+            assert!(err.contains(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn limits_are_read_and_checked() {
+        let d = cfg(&[]).unwrap().limits;
+        assert_eq!(d.rate_limit_max_keys, 100_000);
+        assert_eq!(d.registration_rate_per_hour, 30);
+        assert!(d.bcrypt_threads >= 1);
+        assert_eq!(d.max_appointments_per_owner, 1000);
+        assert_eq!(d.owner_write_rate_per_minute, 60);
+        let l = cfg(&[
+            ("RATE_LIMIT_MAX_KEYS", "500"),
+            ("REGISTRATION_RATE_PER_HOUR", "5"),
+            ("BCRYPT_THREADS", "3"),
+            ("MAX_APPOINTMENTS_PER_OWNER", "7"),
+            ("OWNER_WRITE_RATE_PER_MINUTE", "9"),
+        ])
+        .unwrap()
+        .limits;
+        assert_eq!(
+            (
+                l.rate_limit_max_keys,
+                l.registration_rate_per_hour,
+                l.bcrypt_threads,
+                l.max_appointments_per_owner,
+                l.owner_write_rate_per_minute
+            ),
+            (500, 5, 3, 7, 9)
+        );
+        for k in [
+            "RATE_LIMIT_MAX_KEYS",
+            "REGISTRATION_RATE_PER_HOUR",
+            "BCRYPT_THREADS",
+            "MAX_APPOINTMENTS_PER_OWNER",
+            "OWNER_WRITE_RATE_PER_MINUTE",
+        ] {
+            let err = cfg(&[(k, "0")]).unwrap_err().to_string();
+            assert!(err.contains(k), "{err}");
+        }
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! The JSON shapes of the API, with the original service's field names, and their conversions
 //! from and to the engine's types. Instants are RFC 3339 in UTC.
 
-use appointment_core::chrono_tz::Tz;
 use appointment_core::{
-    Appointment, AvailableSlot, Ban, Booking, Page, Paged, TimeZoneName, User, Weekdays,
+    Appointment, AvailableSlot, Ban, Booking, Closure, Page, Paged, TimeWindow, TimeZoneName, User,
+    Weekdays, WeeklyHours,
 };
-use chrono::{
-    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc,
-};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,19 +74,6 @@ pub fn parse_wall_time(field: &str, raw: &str) -> Result<NaiveTime, ApiError> {
         field,
         "must be an RFC 3339 date-time or a time of day (HH:MM)",
     ))
-}
-
-/// The instant of a wall-clock time on a date in a zone (the first occurrence when it repeats;
-/// the time read as UTC offset-free when it falls in a gap).
-fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let naive = date.and_time(time);
-    match tz.from_local_datetime(&naive).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        None => tz
-            .from_local_datetime(&(naive + chrono::TimeDelta::hours(1)))
-            .earliest()
-            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
-    }
 }
 
 // ------------------------------------------------------------------------------------ users
@@ -197,18 +182,139 @@ impl MessageResponse {
 
 // ----------------------------------------------------------------------------- appointments
 
-/// `POST /appointments`. The daily window is the time of day of `start_time` and `end_time`, read
-/// as wall-clock time in `timezone`; slots run on every date from `start_date` to `end_date`.
+/// The hours of a typical week: for each day, its windows of wall-clock time (`HH:MM-HH:MM`, in
+/// order, not overlapping; `24:00` may end a window). A day left out or empty is closed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHoursDto {
+    /// Monday.
+    #[serde(default)]
+    #[schema(example = json!(["09:00-12:00", "13:00-17:30"]))]
+    pub mon: Vec<String>,
+    /// Tuesday.
+    #[serde(default)]
+    pub tue: Vec<String>,
+    /// Wednesday.
+    #[serde(default)]
+    pub wed: Vec<String>,
+    /// Thursday.
+    #[serde(default)]
+    pub thu: Vec<String>,
+    /// Friday.
+    #[serde(default)]
+    pub fri: Vec<String>,
+    /// Saturday.
+    #[serde(default)]
+    #[schema(example = json!(["10:00-14:00"]))]
+    pub sat: Vec<String>,
+    /// Sunday.
+    #[serde(default)]
+    pub sun: Vec<String>,
+}
+
+impl WeeklyHoursDto {
+    fn days(&self) -> [(chrono::Weekday, &Vec<String>); 7] {
+        use chrono::Weekday::*;
+        [
+            (Mon, &self.mon),
+            (Tue, &self.tue),
+            (Wed, &self.wed),
+            (Thu, &self.thu),
+            (Fri, &self.fri),
+            (Sat, &self.sat),
+            (Sun, &self.sun),
+        ]
+    }
+
+    fn to_core(&self) -> Result<WeeklyHours, ApiError> {
+        let mut week = WeeklyHours::closed();
+        for (day, windows) in self.days() {
+            week = week.with_day(day, windows_of("weekly_hours", windows)?)?;
+        }
+        Ok(week)
+    }
+
+    fn of(week: &WeeklyHours) -> Self {
+        let list = |d| week.day(d).iter().map(ToString::to_string).collect();
+        use chrono::Weekday::*;
+        WeeklyHoursDto {
+            mon: list(Mon),
+            tue: list(Tue),
+            wed: list(Wed),
+            thu: list(Thu),
+            fri: list(Fri),
+            sat: list(Sat),
+            sun: list(Sun),
+        }
+    }
+}
+
+fn windows_of(field: &'static str, raw: &[String]) -> Result<Vec<TimeWindow>, ApiError> {
+    raw.iter()
+        .map(|w| {
+            w.parse::<TimeWindow>().map_err(|_| {
+                ApiError::invalid(
+                    field,
+                    format!("{w:?} is not a window like 09:00-17:00 (24:00 may end one)"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A date whose hours differ from its weekday's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateOverrideDto {
+    /// The local date.
+    #[schema(example = "2026-12-24")]
+    pub date: String,
+    /// Its windows (`HH:MM-HH:MM`); empty closes the date.
+    #[schema(example = json!(["09:00-12:00"]))]
+    pub hours: Vec<String>,
+}
+
+/// Local dates with no slots at all: a holiday, a vacation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureDto {
+    /// First closed date.
+    #[schema(example = "2026-08-03")]
+    pub from: String,
+    /// Last closed date (inclusive).
+    #[schema(example = "2026-08-16")]
+    pub to: String,
+    /// What it is, shown to clients (optional, up to 200 characters).
+    #[serde(default)]
+    #[schema(example = "Summer holidays")]
+    pub label: Option<String>,
+}
+
+/// `POST /appointments`. Opening hours are either the original service's one daily window (the
+/// time of day of `start_time` and `end_time`) or `weekly_hours`, read as wall-clock time in
+/// `timezone`; `overrides` and `closures` change given dates. Slots run on the dates from
+/// `start_date` to `end_date` that have hours.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct AppointmentRequest {
     /// Title.
     pub title: String,
-    /// Start of the daily window (its time of day is used).
+    /// Start of the daily window (its time of day is used); required unless `weekly_hours`.
+    #[serde(default)]
     #[schema(example = "2025-01-15T09:00:00Z")]
-    pub start_time: String,
-    /// End of the daily window (its time of day is used).
+    pub start_time: Option<String>,
+    /// End of the daily window (its time of day is used); required unless `weekly_hours`.
+    #[serde(default)]
     #[schema(example = "2025-01-15T17:00:00Z")]
-    pub end_time: String,
+    pub end_time: Option<String>,
+    /// The hours of a typical week, instead of `start_time` and `end_time`.
+    #[serde(default)]
+    pub weekly_hours: Option<WeeklyHoursDto>,
+    /// Dates with hours of their own (at most 1000).
+    #[serde(default)]
+    pub overrides: Option<Vec<DateOverrideDto>>,
+    /// Closed date ranges (at most 1000).
+    #[serde(default)]
+    pub closures: Option<Vec<ClosureDto>>,
     /// First date.
     #[schema(example = "2025-01-15T00:00:00Z")]
     pub start_date: String,
@@ -253,8 +359,6 @@ pub struct AppointmentRequest {
 impl AppointmentRequest {
     /// The engine's request.
     pub fn into_new(self) -> Result<appointment_core::NewAppointment, ApiError> {
-        let window_start = parse_wall_time("start_time", &self.start_time)?;
-        let window_end = parse_wall_time("end_time", &self.end_time)?;
         let start_date = parse_date("start_date", &self.start_date)?;
         let end_date = parse_date("end_date", &self.end_date)?;
         let kind = self.kind.parse()?;
@@ -262,13 +366,52 @@ impl AppointmentRequest {
             None | Some("") => appointment_core::AntiScalping::None,
             Some(s) => s.parse()?,
         };
-        let mut b = appointment_core::Schedule::builder(
-            start_date,
-            end_date,
-            window_start,
-            window_end,
-            self.booking_duration,
-        );
+        let mut b = match (&self.weekly_hours, &self.start_time, &self.end_time) {
+            (Some(week), None, None) => appointment_core::Schedule::weekly(
+                start_date,
+                end_date,
+                week.to_core()?,
+                self.booking_duration,
+            ),
+            (Some(_), _, _) => {
+                return Err(ApiError::invalid(
+                    "weekly_hours",
+                    "give either weekly_hours or start_time and end_time, not both",
+                ));
+            }
+            (None, start, end) => {
+                let required = |field: &'static str, v: &Option<String>| {
+                    v.as_deref()
+                        .map(|raw| parse_wall_time(field, raw))
+                        .unwrap_or_else(|| {
+                            Err(ApiError::invalid(
+                                field,
+                                "is required (or give weekly_hours instead)",
+                            ))
+                        })
+                };
+                appointment_core::Schedule::builder(
+                    start_date,
+                    end_date,
+                    required("start_time", start)?,
+                    required("end_time", end)?,
+                    self.booking_duration,
+                )
+            }
+        };
+        for o in self.overrides.iter().flatten() {
+            b = b.override_date(
+                parse_date("overrides", &o.date)?,
+                windows_of("overrides", &o.hours)?,
+            );
+        }
+        for c in self.closures.iter().flatten() {
+            b = b.closure(Closure::new(
+                parse_date("closures", &c.from)?,
+                parse_date("closures", &c.to)?,
+                c.label.clone(),
+            )?);
+        }
         if let Some(tz) = self.timezone.as_deref().filter(|s| !s.trim().is_empty()) {
             b = b.time_zone(TimeZoneName::parse(tz)?);
         }
@@ -325,6 +468,12 @@ pub struct AppointmentResponse {
     pub timezone: String,
     /// Days with slots.
     pub weekdays: Vec<String>,
+    /// The hours of a typical week.
+    pub weekly_hours: WeeklyHoursDto,
+    /// Dates with hours of their own, in date order.
+    pub overrides: Vec<DateOverrideDto>,
+    /// Closed date ranges, in date order.
+    pub closures: Vec<ClosureDto>,
     /// Minutes between slots.
     pub buffer_minutes: u32,
     /// Minimum notice in minutes.
@@ -344,7 +493,7 @@ pub struct AppointmentResponse {
 impl From<&Appointment> for AppointmentResponse {
     fn from(a: &Appointment) -> Self {
         let s = &a.schedule;
-        let tz = s.time_zone().tz();
+        let (open, close) = opening_span(s);
         AppointmentResponse {
             id: a.id.to_string(),
             app_code: a.code.to_string(),
@@ -356,14 +505,31 @@ impl From<&Appointment> for AppointmentResponse {
             booking_duration: s.slot_minutes(),
             start_date: date_string(s.start_date()),
             end_date: date_string(s.end_date()),
-            start_time: rfc3339(local_instant(tz, s.start_date(), s.window_start())),
-            end_time: rfc3339(local_instant(tz, s.start_date(), s.window_end())),
+            start_time: rfc3339(open),
+            end_time: rfc3339(close),
             timezone: s.time_zone().name().to_owned(),
             weekdays: s
                 .weekdays()
                 .names()
                 .into_iter()
                 .map(str::to_owned)
+                .collect(),
+            weekly_hours: WeeklyHoursDto::of(s.weekly_hours()),
+            overrides: s
+                .overrides()
+                .map(|(date, windows)| DateOverrideDto {
+                    date: date.to_string(),
+                    hours: windows.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            closures: s
+                .closures()
+                .iter()
+                .map(|c| ClosureDto {
+                    from: c.first().to_string(),
+                    to: c.last().to_string(),
+                    label: c.label().map(str::to_owned),
+                })
                 .collect(),
             buffer_minutes: s.buffer_minutes(),
             min_notice_minutes: s.min_notice_minutes(),
@@ -374,6 +540,20 @@ impl From<&Appointment> for AppointmentResponse {
             updated_at: timestamp(a.created_at),
         }
     }
+}
+
+/// The original's one daily window as instants on the first date; with richer hours, the week's
+/// earliest opening and latest closing.
+fn opening_span(s: &appointment_core::Schedule) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (open, close) = s
+        .hours_span()
+        .map_or((0, 86_400), |w| (w.start_seconds(), w.end_seconds()));
+    let midnight = s.start_date().and_time(NaiveTime::MIN);
+    let at = |secs: u32| {
+        s.time_zone()
+            .resolve(midnight + chrono::TimeDelta::seconds(i64::from(secs)))
+    };
+    (at(open), at(close))
 }
 
 // --------------------------------------------------------------------------------- bookings
@@ -748,9 +928,9 @@ mod tests {
 
     #[test]
     fn window_instants_follow_the_zone() {
-        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let tz = TimeZoneName::parse("Europe/Berlin").unwrap();
         let d = NaiveDate::from_ymd_opt(2030, 1, 7).unwrap();
-        let t = local_instant(tz, d, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        let t = tz.resolve(d.and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap()));
         assert_eq!(rfc3339(t), "2030-01-07T08:00:00Z");
     }
 }

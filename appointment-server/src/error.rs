@@ -1,7 +1,8 @@
 //! The one error type of the HTTP layer and its JSON body.
 //!
 //! Every error the service answers with is an [`ApiError`]: a status code and a body
-//! `{"code", "message", "details"?}`. Engine errors are mapped once, in
+//! `{"code", "message", "details"?, "error"}`, where `error` repeats `message` for clients written
+//! for the original service, which answered `{"error": "..."}`. Engine errors are mapped once, in
 //! `From<appointment_core::Error>`; storage failures are logged and answered with a generic 500
 //! that tells the client nothing about the backend, and an unreachable database with a 503 and a
 //! `Retry-After` header.
@@ -23,6 +24,8 @@ pub struct ErrorBody {
     /// More about the error; for invalid input, the name of the offending field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// The same sentence as `message`, under the name the original service used.
+    pub error: String,
 }
 
 /// An error answer: a status and an [`ErrorBody`].
@@ -39,11 +42,13 @@ pub const RETRY_AFTER_SECS: u32 = 2;
 impl ApiError {
     /// An error with the given status, code and message.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
         ApiError {
             status,
             body: ErrorBody {
                 code: code.to_owned(),
-                message: message.into(),
+                error: message.clone(),
+                message,
                 details: None,
             },
             retry_after: None,
@@ -97,6 +102,12 @@ impl ApiError {
             "rate_limited",
             "too many attempts, try again later",
         )
+    }
+
+    /// Asks the client to wait `secs` seconds before retrying (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// 500 for a failure that is not the client's; `context` is logged, never sent.
@@ -279,6 +290,15 @@ mod tests {
             response.headers()[axum::http::header::RETRY_AFTER],
             RETRY_AFTER_SECS.to_string().as_str()
         );
+    }
+
+    #[test]
+    fn every_body_carries_error_equal_to_message() {
+        let api = ApiError::from(Error::invalid("start_time", "is not a slot"));
+        let json = serde_json::to_value(api.body()).unwrap();
+        assert_eq!(json["error"], json["message"]);
+        assert_eq!(json["code"], "invalid_input");
+        assert_eq!(json["details"], "start_time");
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! `Idempotency-Key` on the booking POSTs: a retry with the same key gets the first answer and
 //! books nothing more.
 //!
-//! Keys are scoped by endpoint and caller (the user of a valid bearer token, else the device of a
-//! valid device token, else "guest"), and bound to a fingerprint of the request body: the same key
-//! with another body is a 422; a key whose first request is still running is a 409. Answers are
-//! kept for 24 hours, server errors too (a 500 may hide a booking that was made), except a 503:
-//! the database could not be reached, nothing was done, and the request can be retried.
+//! Keys are scoped by endpoint and booker, so that one client's key never blocks or replays
+//! another's: a logged-in user by their id; a guest by the email of the booking, the device of a
+//! valid device token (if any) and the client address (a guest retrying from another address
+//! starts afresh). A key is bound to a fingerprint of the request body: the same key with another
+//! body is a 422; a key whose first request is still running is a 409, for at most the lease
+//! ([`lease`]: the request deadline and a margin), after which the request is taken to have died
+//! and a retry claims the key again. Answers are kept for 24 hours, server errors too (a 500 may
+//! hide a booking that was made), except a 503: the database could not be reached, nothing was
+//! done, and the request can be retried.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use std::net::IpAddr;
+
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -20,7 +26,7 @@ use appointment_store::IdempotencyClaim;
 
 use crate::auth::DEVICE_TOKEN_HEADER;
 use crate::error::ApiError;
-use crate::extract::BODY_LIMIT;
+use crate::extract::{BODY_LIMIT, ClientIp};
 use crate::state::AppState;
 
 /// The request header.
@@ -29,6 +35,17 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// How long an answer is kept.
 pub const RETENTION: TimeDelta = TimeDelta::hours(24);
+/// How much longer than the request deadline a key stays "in progress" without an answer.
+pub const LEASE_MARGIN: TimeDelta = TimeDelta::seconds(30);
+
+/// How long a claimed key stays "in progress" without an answer: longer than any request may run
+/// (the request deadline, the idempotency bookkeeping's margin and [`LEASE_MARGIN`]), so that a
+/// key is only claimed again once its first request can no longer answer.
+pub fn lease(request_timeout: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(request_timeout + crate::routes::OUTER_DEADLINE_MARGIN)
+        .unwrap_or(TimeDelta::hours(1))
+        + LEASE_MARGIN
+}
 
 fn hex_sha256(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
@@ -40,12 +57,29 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
 }
 
 /// The key under which a request's answer is stored: the client's key scoped by endpoint
-/// (`"POST /appointments/book"`) and caller (`"user:<id>"`, `"device:<id>"` or `"guest"`).
+/// (`"POST /appointments/book"`) and booker ([`user_caller`] or [`guest_caller`]).
 pub fn scoped_key(endpoint: &str, caller: &str, key: &str) -> String {
     hex_sha256(&[endpoint.as_bytes(), caller.as_bytes(), key.as_bytes()])
 }
 
-fn caller(state: &AppState, headers: &HeaderMap) -> String {
+/// The booker of a logged-in request.
+pub fn user_caller(user: &impl std::fmt::Display) -> String {
+    format!("user:{user}")
+}
+
+/// The booker of a guest request: the booking's email (trimmed, lower case), the device of a
+/// valid device token, and the client address (IPv6 by its /64).
+pub fn guest_caller(email: Option<&str>, device: Option<&str>, client: IpAddr) -> String {
+    let email = email.map(|e| e.trim().to_lowercase()).unwrap_or_default();
+    hex_sha256(&[
+        b"guest",
+        email.as_bytes(),
+        device.unwrap_or("").as_bytes(),
+        crate::throttle::address_key(client).to_string().as_bytes(),
+    ])
+}
+
+fn caller(state: &AppState, headers: &HeaderMap, body: &[u8], client: IpAddr) -> String {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -53,16 +87,27 @@ fn caller(state: &AppState, headers: &HeaderMap) -> String {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .and_then(|(_, t)| state.keys.verify_user_token(t.trim()));
     if let Some((user, _)) = bearer {
-        return format!("user:{user}");
+        return user_caller(&user);
     }
-    let device = headers
-        .get(DEVICE_TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| state.keys.verify_device_token(t.trim()));
-    match device {
-        Some(d) => format!("device:{}", d.device),
-        None => "guest".to_owned(),
-    }
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(name))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let token = field("device_token")
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| {
+            headers
+                .get(DEVICE_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    let device = token
+        .and_then(|t| state.keys.verify_device_token(t.trim()))
+        .map(|d| d.device.to_string());
+    guest_caller(field("email").as_deref(), device.as_deref(), client)
 }
 
 /// The middleware.
@@ -83,17 +128,24 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         }
     };
     let scope = format!("{} {}", req.method(), req.uri().path());
-    let who = caller(&state, req.headers());
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return ApiError::payload_too_large(BODY_LIMIT).into_response();
     };
+    let Ok(ClientIp(client)) = ClientIp::from_request_parts(&mut parts, &state).await;
+    let who = caller(&state, &parts.headers, &bytes, client);
     let scoped_key = scoped_key(&scope, &who, &key);
     let request_hash = hex_sha256(&[&bytes]);
     let now = Utc::now();
     let claim = state
         .store
-        .claim_idempotency_key(&scoped_key, &request_hash, now, now - RETENTION)
+        .claim_idempotency_key(
+            &scoped_key,
+            &request_hash,
+            now,
+            now - RETENTION,
+            now - lease(state.request_timeout),
+        )
         .await;
     match claim {
         Err(e) => return ApiError::from(e).into_response(),

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -19,6 +20,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod throttle;
 
 pub use config::Config;
 pub use routes::{ApiDoc, app, openapi_json};

@@ -1,7 +1,6 @@
 //! Building and running the service.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use axum::Router;
@@ -10,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::TokenKeys;
 use crate::config::{Config, Environment, MIN_SECRET_BYTES, Secret};
+use crate::connections::{self, ConnectionLimits};
 use crate::routes::app;
 use crate::state::AppState;
 use crate::storage;
@@ -24,6 +24,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    limits: ConnectionLimits,
 }
 
 impl Application {
@@ -58,7 +59,9 @@ impl Application {
                 config.device_tokens_per_hour_per_ip,
             )),
             ..state
-        };
+        }
+        .with_limits(config.login_rate_per_minute, config.limits);
+        spawn_pruner(&state);
         let router = app(state.clone(), &config.cors_origins);
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let port = listener.local_addr()?.port();
@@ -67,6 +70,7 @@ impl Application {
             listener,
             router,
             state,
+            limits: config.connections,
         })
     }
 
@@ -93,15 +97,50 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        warn_if_few_file_descriptors(self.limits.max_connections);
         tracing::info!(port = self.port, "listening");
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await
+        connections::serve(self.listener, self.router, self.limits, signal).await
     }
+}
+
+/// Warns when the process may open fewer files than `MAX_CONNECTIONS` needs (Linux: the soft
+/// "Max open files" of `/proc/self/limits`), since past it accepting fails for everyone.
+fn warn_if_few_file_descriptors(max_connections: usize) {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<usize>().ok());
+    // Room for the database pool, the listener and the log files.
+    if let Some(soft) = soft
+        && soft < max_connections.saturating_add(128)
+    {
+        tracing::warn!(
+            open_files = soft,
+            max_connections,
+            "the open-file limit is below MAX_CONNECTIONS plus 128; raise `ulimit -n` or lower MAX_CONNECTIONS"
+        );
+    }
+}
+
+/// How often the rate limiters forget the keys whose limits have recovered.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Prunes the rate limiters every [`PRUNE_EVERY`] while the state lives.
+fn spawn_pruner(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PRUNE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            state.prune_limiters();
+        }
+    });
 }
 
 /// Installs the SIGTERM and Ctrl-C handlers now; the future resolves when either arrives.

@@ -1,13 +1,13 @@
 //! What every handler shares.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use appointment_core::Scheduler;
 use appointment_store::ServiceStore;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::TokenKeys;
+use crate::config::Limits;
+use crate::throttle::{BcryptPermits, KeyedThrottle, LoginThrottle, address_key};
 
 /// The state of the service: the engine, its store, the token keys and the login limiter.
 #[derive(Clone)]
@@ -21,10 +21,18 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// bcrypt work factor for new passwords.
     pub bcrypt_cost: u32,
-    /// Login attempts per email.
-    pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    /// Login attempts per client IP (five times the per-email rate).
-    pub ip_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Login attempts per (email, client address) and per client address.
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Registrations per client address.
+    pub registration_throttle: Arc<KeyedThrottle<std::net::IpAddr>>,
+    /// Owner writes per user.
+    pub owner_writes: Arc<KeyedThrottle<appointment_core::UserId>>,
+    /// The bound on concurrent analytics computations.
+    pub analytics_work: Arc<crate::routes::analytics::AnalyticsWork>,
+    /// The bound on concurrent bcrypt jobs.
+    pub bcrypt_permits: Arc<BcryptPermits>,
+    /// Rate limits and bounds on work.
+    pub limits: Limits,
     /// Whether the client IP comes from the last `X-Forwarded-For` entry.
     pub trust_forwarded_for: bool,
     /// A bcrypt hash of a random password, verified against for unknown emails so that a login
@@ -54,19 +62,76 @@ impl AppState {
     ) -> Result<Self, crate::error::ApiError> {
         let dummy_password = uuid::Uuid::new_v4().to_string();
         let dummy_hash = crate::auth::hash_password(dummy_password, bcrypt_cost).await?;
-        let rate = NonZeroU32::new(login_rate_per_minute).unwrap_or(NonZeroU32::MIN);
-        let ip_rate = rate.saturating_mul(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
         Ok(AppState {
             scheduler: Scheduler::from_arc(Arc::clone(&store)),
             store,
             keys: Arc::new(keys),
             bcrypt_cost,
-            login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(rate))),
-            ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_rate))),
+            login_throttle: Arc::new(LoginThrottle::new(
+                login_rate_per_minute,
+                Limits::default().rate_limit_max_keys,
+            )),
+            registration_throttle: Arc::new(KeyedThrottle::per_hour(
+                Limits::default().registration_rate_per_hour,
+                Limits::default().rate_limit_max_keys,
+            )),
+            owner_writes: Arc::new(KeyedThrottle::per_minute(
+                Limits::default().owner_write_rate_per_minute,
+                Limits::default().rate_limit_max_keys,
+            )),
+            bcrypt_permits: Arc::new(BcryptPermits::new(Limits::default().bcrypt_threads)),
+            analytics_work: Arc::new(crate::routes::analytics::AnalyticsWork::for_this_machine()),
+            limits: Limits::default(),
             trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),
             request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
             device_token_limits: Arc::default(),
         })
+    }
+
+    /// The state with `limits` and a login rate of `login_rate_per_minute` (fresh limiters).
+    pub fn with_limits(self, login_rate_per_minute: u32, limits: Limits) -> Self {
+        AppState {
+            login_throttle: Arc::new(LoginThrottle::new(
+                login_rate_per_minute,
+                limits.rate_limit_max_keys,
+            )),
+            registration_throttle: Arc::new(KeyedThrottle::per_hour(
+                limits.registration_rate_per_hour,
+                limits.rate_limit_max_keys,
+            )),
+            owner_writes: Arc::new(KeyedThrottle::per_minute(
+                limits.owner_write_rate_per_minute,
+                limits.rate_limit_max_keys,
+            )),
+            bcrypt_permits: Arc::new(BcryptPermits::new(limits.bcrypt_threads)),
+            limits,
+            ..self
+        }
+    }
+
+    /// Forgets the rate limiters' keys whose limits have recovered (run periodically).
+    pub fn prune_limiters(&self) {
+        self.login_throttle.prune();
+        self.registration_throttle.prune();
+        self.owner_writes.prune();
+    }
+
+    /// Counts a write of an owner (an appointment created, a ban added or lifted, a booking
+    /// rejected): 429 with `Retry-After` past the per-minute rate.
+    pub fn check_owner_write(
+        &self,
+        user: appointment_core::UserId,
+    ) -> Result<(), crate::error::ApiError> {
+        self.owner_writes
+            .check(&user)
+            .map_err(crate::throttle::too_many)
+    }
+
+    /// Counts a registration from `ip`: 429 with `Retry-After` past the hourly rate.
+    pub fn check_registration(&self, ip: std::net::IpAddr) -> Result<(), crate::error::ApiError> {
+        self.registration_throttle
+            .check(&address_key(ip))
+            .map_err(crate::throttle::too_many)
     }
 }

@@ -22,6 +22,8 @@ use std::sync::Arc;
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod hooks;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod hours_codec;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

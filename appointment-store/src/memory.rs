@@ -488,9 +488,12 @@ impl ServiceStore for MemoryStore {
         request_hash: &str,
         now: DateTime<Utc>,
         expire_before: DateTime<Utc>,
+        lease_before: DateTime<Utc>,
     ) -> Result<IdempotencyClaim> {
         let mut g = self.inner.lock();
-        g.idempotency.retain(|_, r| r.created_at >= expire_before);
+        g.idempotency.retain(|_, r| {
+            r.created_at >= expire_before && (r.answer.is_some() || r.created_at >= lease_before)
+        });
         if let Some(r) = g.idempotency.get(key) {
             return Ok(match &r.answer {
                 None => IdempotencyClaim::InProgress {

@@ -330,6 +330,7 @@ impl ServiceStore for PostgresStore {
         request_hash: &str,
         now: DateTime<Utc>,
         expire_before: DateTime<Utc>,
+        lease_before: DateTime<Utc>,
     ) -> Result<IdempotencyClaim> {
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys \
@@ -347,6 +348,15 @@ impl ServiceStore for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(db_error)?;
+        // A claim whose lease ran out without an answer: its request died.
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE key = $1 AND status IS NULL AND created_at < $2",
+        )
+        .bind(key)
+        .bind(lease_before)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
         // A record can vanish between the insert and the read (released by its holder); then
         // the key is free again and the claim is retried.
         for _ in 0..8 {

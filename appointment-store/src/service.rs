@@ -41,13 +41,16 @@ pub trait ServiceStore: Store {
 
     /// Claims `key` for a request with the given fingerprint, atomically: exactly one of any
     /// number of concurrent callers gets [`IdempotencyClaim::Claimed`]. Records older than
-    /// `expire_before` count as absent.
+    /// `expire_before` count as absent, and so do records still in progress (no answer) that
+    /// were claimed before `lease_before`: their request is taken to have died (the lease ran
+    /// out), and the key may be claimed again.
     async fn claim_idempotency_key(
         &self,
         key: &str,
         request_hash: &str,
         now: DateTime<Utc>,
         expire_before: DateTime<Utc>,
+        lease_before: DateTime<Utc>,
     ) -> Result<IdempotencyClaim>;
     /// Stores the answer of a claimed key.
     async fn complete_idempotency_key(&self, key: &str, status: u16, body: &str) -> Result<()>;

@@ -228,6 +228,9 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         horizon_days: row.opt_int("horizon_days")?,
         single_event: row.flag("single_event")?,
         created_at: row.instant("created_at")?,
+        weekly_hours: row.opt_text("weekly_hours")?,
+        date_overrides: row.opt_text("date_overrides")?,
+        closures: row.opt_text("closures")?,
     }
     .into_domain()
 }
@@ -318,39 +321,64 @@ pub(crate) struct AppointmentRow {
     pub horizon_days: Option<i64>,
     pub single_event: bool,
     pub created_at: DateTime<Utc>,
+    pub weekly_hours: Option<String>,
+    pub date_overrides: Option<String>,
+    pub closures: Option<String>,
 }
 
 impl AppointmentRow {
     pub fn into_domain(self) -> Result<Appointment> {
-        let weekdays = u8::try_from(self.weekdays)
-            .map_err(|_| corrupt("appointments.weekdays", self.weekdays))?;
-        let schedule = Schedule::builder(
-            self.start_date,
-            self.end_date,
-            self.window_start,
-            self.window_end,
-            to_u32("appointments.slot_minutes", self.slot_minutes)?,
-        )
-        .buffer_minutes(to_u32("appointments.buffer_minutes", self.buffer_minutes)?)
-        .time_zone(valid(
-            "appointments.time_zone",
-            TimeZoneName::parse(&self.time_zone),
-        )?)
-        .weekdays(valid(
-            "appointments.weekdays",
-            Weekdays::from_bits(weekdays),
-        )?)
-        .min_notice_minutes(to_u32(
-            "appointments.min_notice_minutes",
-            self.min_notice_minutes,
-        )?)
-        .horizon_days(
-            self.horizon_days
-                .map(|h| to_u32("appointments.horizon_days", h))
-                .transpose()?,
-        )
-        .single_event(self.single_event)
-        .build();
+        let slot_minutes = to_u32("appointments.slot_minutes", self.slot_minutes)?;
+        let builder = match &self.weekly_hours {
+            Some(raw) => Schedule::weekly(
+                self.start_date,
+                self.end_date,
+                crate::hours_codec::parse_weekly_hours(raw)?,
+                slot_minutes,
+            ),
+            None => {
+                let weekdays = u8::try_from(self.weekdays)
+                    .map_err(|_| corrupt("appointments.weekdays", self.weekdays))?;
+                Schedule::builder(
+                    self.start_date,
+                    self.end_date,
+                    self.window_start,
+                    self.window_end,
+                    slot_minutes,
+                )
+                .weekdays(valid(
+                    "appointments.weekdays",
+                    Weekdays::from_bits(weekdays),
+                )?)
+            }
+        };
+        let overrides = match &self.date_overrides {
+            Some(raw) => crate::hours_codec::parse_overrides(raw)?,
+            None => Vec::new(),
+        };
+        let closures = match &self.closures {
+            Some(raw) => crate::hours_codec::parse_closures(raw)?,
+            None => Vec::new(),
+        };
+        let schedule = builder
+            .overrides(overrides)
+            .closures(closures)
+            .buffer_minutes(to_u32("appointments.buffer_minutes", self.buffer_minutes)?)
+            .time_zone(valid(
+                "appointments.time_zone",
+                TimeZoneName::parse(&self.time_zone),
+            )?)
+            .min_notice_minutes(to_u32(
+                "appointments.min_notice_minutes",
+                self.min_notice_minutes,
+            )?)
+            .horizon_days(
+                self.horizon_days
+                    .map(|h| to_u32("appointments.horizon_days", h))
+                    .transpose()?,
+            )
+            .single_event(self.single_event)
+            .build();
         Ok(Appointment {
             id: AppointmentId(self.id),
             code: valid("appointments.code", AppCode::parse(&self.code))?,
@@ -514,6 +542,15 @@ pub(crate) fn idempotency_state(
             status: u16::try_from(s).map_err(|_| corrupt("idempotency_keys.status", s))?,
             body: body.unwrap_or_default(),
         },
+    })
+}
+
+/// The original model's window columns: the span of the weekly hours (a whole day when closed
+/// every weekday), with 24:00 kept as the last second of the day.
+pub(crate) fn window_columns(s: &Schedule) -> (NaiveTime, NaiveTime) {
+    let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+    s.hours_span().map_or((NaiveTime::MIN, last_second), |w| {
+        (w.start_time(), w.end_time().unwrap_or(last_second))
     })
 }
 

@@ -118,7 +118,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     }
 }
 
-/// `INSERT INTO appointments …` with `$1` … `$21` in [`appointment_args`] order. `$seq_col` and
+/// `INSERT INTO appointments …` with `$1` … `$24` in [`appointment_args`] order. `$seq_col` and
 /// `$seq_val` name the insertion-order column and its value where the backend does not fill it
 /// itself (both empty otherwise).
 macro_rules! insert_appointment_sql {
@@ -129,10 +129,10 @@ macro_rules! insert_appointment_sql {
             "code, owner_id, title, description, kind, capacity, anti_scalping, status, \
              start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
              time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
-             updated_at) VALUES ($1, ",
+             updated_at, weekly_hours, date_overrides, closures) VALUES ($1, ",
             $seq_val,
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $21)"
+             $20, $21, $21, $22, $23, $24)"
         )
     };
 }
@@ -178,7 +178,8 @@ macro_rules! appointment_cols {
     () => {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
-         weekdays, min_notice_minutes, horizon_days, single_event, created_at"
+         weekdays, min_notice_minutes, horizon_days, single_event, created_at, weekly_hours, \
+         date_overrides, closures"
     };
 }
 
@@ -356,8 +357,8 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         text(a.status.as_str()),
         Arg::Date(s.start_date()),
         Arg::Date(s.end_date()),
-        Arg::Clock(s.window_start()),
-        Arg::Clock(s.window_end()),
+        Arg::Clock(crate::sql_common::window_columns(s).0),
+        Arg::Clock(crate::sql_common::window_columns(s).1),
         Arg::Int(i64::from(s.slot_minutes())),
         Arg::Int(i64::from(s.buffer_minutes())),
         text(s.time_zone().name()),
@@ -366,6 +367,9 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         Arg::OptInt(s.horizon_days().map(i64::from)),
         Arg::Flag(s.is_single_event()),
         Arg::Instant(a.created_at),
+        text(&crate::hours_codec::weekly_hours_text(s)),
+        text(&crate::hours_codec::overrides_text(s)),
+        text(&crate::hours_codec::closures_text(s)),
     ]
 }
 

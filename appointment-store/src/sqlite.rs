@@ -312,6 +312,7 @@ impl ServiceStore for SqliteStore {
         request_hash: &str,
         now: DateTime<Utc>,
         expire_before: DateTime<Utc>,
+        lease_before: DateTime<Utc>,
     ) -> Result<IdempotencyClaim> {
         let mut tx = self.write().await?;
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
@@ -319,6 +320,15 @@ impl ServiceStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
+        // A claim whose lease ran out without an answer: its request died.
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE key = $1 AND status IS NULL AND created_at < $2",
+        )
+        .bind(key)
+        .bind(micros(lease_before))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO NOTHING",

@@ -99,6 +99,8 @@ impl ServerProcess {
             .env("JWT_SECRET_KEY", crate::SECRET)
             .env("BCRYPT_COST", "4")
             .env("LOGIN_RATE_PER_MINUTE", "100000")
+            .env("REGISTRATION_RATE_PER_HOUR", "1000000")
+            .env("OWNER_WRITE_RATE_PER_MINUTE", "1000000")
             .env("LOG_FORMAT", "json")
             .env_remove("DB_HOST")
             .stdin(Stdio::null())

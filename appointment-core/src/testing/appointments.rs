@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Fixture, date, time};
 use crate::{
-    AntiScalping, AppCode, AppointmentKind, Entity, Error, NewAppointment, Page, Schedule,
-    SlotQuery, Store,
+    AntiScalping, AppCode, AppointmentKind, Closure, Entity, Error, NewAppointment, Page, Schedule,
+    SlotQuery, Store, TimeWindow, TimeZoneName, WeeklyHours,
 };
 
 /// Creating a long appointment stores it once; its slots are computed.
@@ -54,6 +54,88 @@ pub async fn appointment_is_one_row_with_computed_slots<S: Store>(store: S) {
     assert_err!(
         f.sched.appointment(&AppCode::generate()).await,
         Error::NotFound(Entity::Appointment)
+    );
+}
+
+/// Weekly hours, date overrides and closures come back from the store exactly as they were
+/// created, and so do the slots they make; a date outside the years a schedule may use, or an
+/// appointment wholly in the past, is refused before anything is written.
+pub async fn opening_hours_round_trip<S: Store>(store: S) {
+    let f = Fixture::new(store).await;
+    let d = |m, day| date(2030, m, day);
+    let window = |w: &str| w.parse::<TimeWindow>().expect("window");
+    let schedule = Schedule::weekly(
+        d(1, 1),
+        d(12, 31),
+        "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00; sun 20:00-24:00"
+            .parse::<WeeklyHours>()
+            .expect("hours"),
+        30,
+    )
+    .time_zone(TimeZoneName::parse("Europe/Berlin").expect("zone"))
+    .override_date(d(12, 24), vec![window("09:00-12:00")])
+    .override_date(d(12, 31), vec![])
+    .closure(Closure::new(d(8, 5), d(8, 18), Some("Summer; holidays".into())).expect("closure"))
+    .closure(Closure::new(d(12, 25), d(12, 26), None).expect("closure"))
+    .build()
+    .expect("schedule");
+    let app = f
+        .appointment_with(AppointmentKind::Single, None, AntiScalping::None, schedule)
+        .await;
+    let got = f.sched.appointment(&app.code).await.expect("get");
+    assert_eq!(got, app);
+    assert_eq!(got.schedule.slots_on(d(1, 8)).count(), 6 + 9, "a Tuesday");
+    assert_eq!(got.schedule.slots_on(d(8, 6)).count(), 0, "closed");
+    assert_eq!(got.schedule.slots_on(d(12, 24)).count(), 6);
+    let mine = f
+        .sched
+        .my_appointments(f.owner.id, Page::default())
+        .await
+        .expect("mine");
+    assert_eq!(mine.items[0], app);
+    // A year of hours: counted, not walked, and the same as walking.
+    let slots = f
+        .sched
+        .available_slots(&app.code, SlotQuery::default())
+        .await
+        .expect("slots");
+    assert_eq!(slots.total, got.schedule.all_slots().count() as u64);
+
+    let past = Schedule::builder(
+        date(2029, 12, 1),
+        date(2029, 12, 31),
+        time(9, 0),
+        time(10, 0),
+        30,
+    )
+    .build()
+    .expect("schedule");
+    assert_err!(
+        f.sched
+            .create_appointment(
+                f.owner.id,
+                NewAppointment {
+                    title: "Past".into(),
+                    description: String::new(),
+                    kind: AppointmentKind::Single,
+                    capacity: None,
+                    anti_scalping: AntiScalping::None,
+                    schedule: past,
+                },
+            )
+            .await,
+        Error::InvalidInput {
+            field: "end_date",
+            ..
+        }
+    );
+    assert_eq!(
+        f.sched
+            .my_appointments(f.owner.id, Page::default())
+            .await
+            .expect("mine")
+            .total,
+        1
     );
 }
 

@@ -59,11 +59,13 @@ macro_rules! store_conformance_suite {
         $crate::store_conformance_suite!(@cases $new_store;
             users_are_unique_by_email_and_phone,
             appointment_is_one_row_with_computed_slots,
+            opening_hours_round_trip,
             appointment_input_is_validated,
             slots_are_listed_and_paginated,
             slots_by_local_day,
             slots_respect_notice_horizon_and_past,
             full_slots_are_hidden,
+            pages_skip_full_slots_exactly,
             guest_books_and_finds_by_code,
             registered_user_books_with_profile,
             booking_needs_a_real_bookable_slot,

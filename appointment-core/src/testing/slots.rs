@@ -198,6 +198,50 @@ pub async fn full_slots_are_hidden<S: Store>(store: S) {
     assert_eq!((seats.seats_taken, seats.seats_left), (2, 0));
 }
 
+/// Every page size, with full slots at the start, in the middle and at the end of the schedule:
+/// the pages together are exactly the walk's slots, and the total counts the same slots.
+pub async fn pages_skip_full_slots_exactly<S: Store>(store: S) {
+    let f = Fixture::new(store).await;
+    let app = f
+        .appointment(AppointmentKind::Single, None, AntiScalping::None)
+        .await;
+    // 9 slots: 7th, 8th and 9th of January at 09:00, 10:00 and 11:00.
+    for (i, start) in [at(7, 9), at(7, 10), at(8, 11), at(9, 9), at(9, 11)]
+        .into_iter()
+        .enumerate()
+    {
+        f.guest(&app.code, start, 1, &format!("g{i}@example.com"))
+            .await
+            .expect("book");
+    }
+    let walk = f
+        .sched
+        .all_available_slots(&app.code, None)
+        .await
+        .expect("all slots");
+    let starts: Vec<_> = walk.iter().map(|s| s.slot.start).collect();
+    assert_eq!(starts, [at(7, 11), at(8, 9), at(8, 10), at(9, 10)]);
+    for per_page in 1..=5 {
+        let mut paged = Vec::new();
+        for page in 1..=5 {
+            let got = f
+                .sched
+                .available_slots(
+                    &app.code,
+                    SlotQuery {
+                        day: None,
+                        page: Page::new(page, per_page).expect("page"),
+                    },
+                )
+                .await
+                .expect("slots");
+            assert_eq!(got.total, 4, "per page {per_page}");
+            paged.extend(got.items);
+        }
+        assert_eq!(paged, walk, "per page {per_page}");
+    }
+}
+
 /// The window is wall-clock time in the appointment's zone, across a DST change.
 pub async fn slots_follow_the_time_zone<S: Store>(store: S) {
     let f = Fixture::new(store).await;

@@ -1,6 +1,6 @@
 //! Appointments and their slots.
 
-use appointment_core::{AppCode, SlotQuery};
+use appointment_core::{AppCode, Page, SlotQuery};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,6 +23,8 @@ use crate::state::AppState;
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 409, description = "The owner has as many appointments as allowed (`limit_reached`)", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn create_appointment(
@@ -30,7 +32,25 @@ pub async fn create_appointment(
     user: AuthUser,
     ApiJson(req): ApiJson<AppointmentRequest>,
 ) -> ApiResult<(StatusCode, Json<AppointmentResponse>)> {
+    state.check_owner_write(user.id)?;
     let new = req.into_new()?;
+    // A bound on what one owner keeps (checked before the write, so concurrent creations may
+    // pass it by a few).
+    let owned = state
+        .scheduler
+        .my_appointments(user.id, Page::new(1, 1)?)
+        .await?
+        .total;
+    if owned >= state.limits.max_appointments_per_owner {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "limit_reached",
+            format!(
+                "an owner may have at most {} appointments",
+                state.limits.max_appointments_per_owner
+            ),
+        ));
+    }
     let app = state.scheduler.create_appointment(user.id, new).await?;
     Ok((StatusCode::CREATED, Json(AppointmentResponse::from(&app))))
 }

@@ -1,4 +1,4 @@
-//! The caller's ban list and analytics.
+//! The caller's ban list.
 
 use appointment_core::Email;
 use axum::Json;
@@ -6,11 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::auth::AuthUser;
-use crate::dto::{
-    AnalyticsQuery, AnalyticsResponse, BanEntry, BanRequest, MessageResponse, parse_date,
-};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::dto::{BanEntry, BanRequest, MessageResponse};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Bans a mailbox from all of the caller's appointments. The ban is kept on the normalised
@@ -23,6 +21,7 @@ use crate::state::AppState;
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 409, description = "The mailbox is already banned (under this or another alias)", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn add_ban(
@@ -30,6 +29,7 @@ pub async fn add_ban(
     user: AuthUser,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<(StatusCode, Json<BanEntry>)> {
+    state.check_owner_write(user.id)?;
     let ban = state
         .scheduler
         .ban(user.id, Email::parse(&req.email)?)
@@ -45,6 +45,7 @@ pub async fn add_ban(
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 404, description = "Not banned", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn remove_ban(
@@ -52,6 +53,7 @@ pub async fn remove_ban(
     user: AuthUser,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<Json<MessageResponse>> {
+    state.check_owner_write(user.id)?;
     let email = Email::parse(&req.email)?;
     state.scheduler.unban(user.id, &email).await?;
     Ok(Json(MessageResponse::new(format!(
@@ -72,36 +74,4 @@ pub async fn list_bans(
 ) -> ApiResult<Json<Vec<BanEntry>>> {
     let bans = state.scheduler.bans(user.id).await?;
     Ok(Json(bans.iter().map(BanEntry::from).collect()))
-}
-
-/// The caller's figures over a range of UTC dates (inclusive).
-#[utoipa::path(get, path = "/analytics", tag = "Analytics", params(AnalyticsQuery),
-    responses(
-        (status = 200, description = "OK", body = AnalyticsResponse),
-        (status = 400, description = "Missing or malformed dates", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody),
-    ),
-    security(("bearer" = [])))]
-pub async fn analytics(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiQuery(q): ApiQuery<AnalyticsQuery>,
-) -> ApiResult<Json<AnalyticsResponse>> {
-    let start = q
-        .start_date
-        .as_deref()
-        .ok_or_else(|| ApiError::invalid("start_date", "is required (YYYY-MM-DD)"))?;
-    let end = q
-        .end_date
-        .as_deref()
-        .ok_or_else(|| ApiError::invalid("end_date", "is required (YYYY-MM-DD)"))?;
-    let a = state
-        .scheduler
-        .analytics(
-            user.id,
-            parse_date("start_date", start)?,
-            parse_date("end_date", end)?,
-        )
-        .await?;
-    Ok(Json(AnalyticsResponse::from(&a)))
 }

@@ -279,6 +279,7 @@ pub async fn cancel_booking(
         (status = 403, description = "Not the appointment's owner", body = ErrorBody),
         (status = 404, description = "Unknown booking", body = ErrorBody),
         (status = 409, description = "Already cancelled or rejected", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn reject_booking(
@@ -286,6 +287,7 @@ pub async fn reject_booking(
     user: AuthUser,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<BookingResponse>> {
+    state.check_owner_write(user.id)?;
     let code = BookingCode::parse(&code)?;
     let booking = state.scheduler.reject(user.id, &code).await?;
     Ok(Json(present::booking(&state, &booking).await?))

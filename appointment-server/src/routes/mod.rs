@@ -1,5 +1,6 @@
 //! The router: every route, the middleware stack, and the OpenAPI document.
 
+pub mod analytics;
 pub mod appointments;
 pub mod ban_list;
 pub mod bookings;
@@ -41,7 +42,7 @@ use crate::state::AppState;
         appointments::slots, appointments::slots_by_day,
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
-        ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, ban_list::analytics,
+        ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
     tags(
@@ -156,7 +157,7 @@ async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Re
 
 /// How much longer than the handlers' deadline the whole request (with its `Idempotency-Key`
 /// bookkeeping) may take before the outer deadline answers 504.
-const OUTER_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+pub const OUTER_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Refuses a declared body over the limit before anything reads it.
 async fn limit_declared_length(req: Request, next: Next) -> Response {
@@ -170,6 +171,37 @@ async fn limit_declared_length(req: Request, next: Next) -> Response {
         return ApiError::payload_too_large(BODY_LIMIT).into_response();
     }
     next.run(req).await
+}
+
+/// The request header carrying the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+/// The longest request id kept from a client.
+pub const MAX_REQUEST_ID: usize = 64;
+
+/// Whether a client's request id is kept: 1 to [`MAX_REQUEST_ID`] characters of
+/// `[A-Za-z0-9._-]`. Any other is replaced by a fresh one, so that what is echoed and logged is
+/// never the client's raw bytes.
+pub fn acceptable_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Drops an `X-Request-Id` that is not acceptable (or sent more than once), so that a fresh one
+/// is made for the request.
+async fn sanitize_request_id(mut req: Request) -> Request {
+    let headers = req.headers_mut();
+    let mut sent = headers.get_all(REQUEST_ID).iter();
+    let keep = match (sent.next(), sent.next()) {
+        (Some(id), None) => acceptable_request_id(id.as_bytes()),
+        (None, _) => true,
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        headers.remove(REQUEST_ID);
+    }
+    req
 }
 
 /// The path for logs, with booking codes hidden: a booking code lets its holder cancel the
@@ -271,7 +303,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             "/bookings/{booking_code}/reject",
             post(bookings::reject_booking),
         )
-        .route("/analytics", get(ban_list::analytics))
+        .route("/analytics", get(analytics::analytics))
         .route(
             "/ban-list",
             get(ban_list::list_bans)
@@ -319,6 +351,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
 
     api.layer(
         ServiceBuilder::new()
+            .layer(middleware::map_request(sanitize_request_id))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
@@ -447,6 +480,7 @@ mod tests {
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let res = router
+            .clone()
             .oneshot(
                 Request::get("/appointments/my")
                     .header("authorization", "Bearer super.secret.token")
@@ -456,6 +490,30 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // Request ids that are not 1 to 64 of [A-Za-z0-9._-] are replaced, in the answer and
+        // in the logs.
+        for hostile in [
+            format!("hostile-id {}", "z".repeat(60 * 1024)).into_bytes(),
+            b"hostile-id\xff\xfe\x80".to_vec(),
+            b"hostile-id\"}, {\"status\": 200".to_vec(),
+            b"hostile-id\tx".to_vec(),
+        ] {
+            let hostile = HeaderValue::from_bytes(&hostile).unwrap();
+            let res = router
+                .clone()
+                .oneshot(
+                    Request::get("/")
+                        .header("x-request-id", hostile)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let id = res.headers()["x-request-id"].as_bytes();
+            assert!(acceptable_request_id(id), "{id:?}");
+            assert!(!id.starts_with(b"hostile"));
+        }
         let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         let line = logs
             .lines()
@@ -468,6 +526,11 @@ mod tests {
         assert_eq!(span["method"], "POST");
         assert_eq!(span["path"], "/users");
         assert!(!logs.contains("hunter2-secret"), "a password was logged");
+        assert!(!logs.contains("hostile-id"), "a raw request id was logged");
+        assert!(
+            !logs.contains(&"z".repeat(100)),
+            "a huge request id was logged"
+        );
         assert!(!logs.contains("super.secret.token"), "a token was logged");
     }
 }

@@ -29,11 +29,14 @@ pub const MAX_PASSWORD_BYTES: usize = 72;
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 409, description = "Email or phone already registered", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = ErrorBody),
     ))]
 pub async fn create_user(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<UserRequest>,
 ) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+    state.check_registration(ip)?;
     let name = Name::parse(&req.name)?;
     if req.name.trim().chars().count() < 2 {
         return Err(ApiError::invalid("name", "must be at least 2 characters"));
@@ -63,7 +66,9 @@ pub async fn create_user(
             ),
         ));
     }
+    let permit = state.bcrypt_permits.for_registration().await?;
     let password_hash = auth::hash_password(req.password, state.bcrypt_cost).await?;
+    drop(permit);
     let user = state
         .scheduler
         .register_user(NewUser {
@@ -93,16 +98,14 @@ pub async fn login(
     // An account registered before the email rules became stricter keeps its address as it was
     // stored (lower-cased); it can still log in with it.
     let email = Email::parse(&req.email).or_else(|e| legacy_login_email(&req.email).ok_or(e))?;
-    let ip_ok = state.ip_limiter.check_key(&ip).is_ok();
-    let email_ok = state.login_limiter.check_key(&email.to_string()).is_ok();
-    if !ip_ok || !email_ok {
-        return Err(ApiError::rate_limited());
-    }
+    state.login_throttle.check(email.as_str(), ip)?;
     let user = state.scheduler.user_by_email(&email).await?;
     let hash = user
         .as_ref()
         .map_or_else(|| state.dummy_hash.to_string(), |u| u.password_hash.clone());
+    let permit = state.bcrypt_permits.for_login().await?;
     let matches = auth::verify_password(req.password, hash).await?;
+    drop(permit);
     let user = match user {
         Some(u) if matches => u,
         _ => return Err(ApiError::unauthorized("invalid email or password")),

@@ -46,6 +46,18 @@ async fn invalid_appointments_are_400_with_the_field() {
             "anti_scalping_level",
         ),
         (json!({"booking_duration": 0}), "booking_duration"),
+        // Dates a booking system has no use for, which once overflowed the slot engine or the
+        // database: refused before anything is stored.
+        (
+            json!({"start_date": "+262142-12-30", "end_date": "+262142-12-30", "timezone": "Etc/GMT+12"}),
+            "start_date",
+        ),
+        (json!({"start_date": "-4713-01-01"}), "start_date"),
+        (json!({"end_date": "2200-01-01"}), "end_date"),
+        (
+            json!({"start_date": "2020-01-01", "end_date": "2020-01-31"}),
+            "end_date",
+        ),
     ] {
         let mut body = base.clone();
         for (k, v) in patch.as_object().unwrap() {
@@ -461,4 +473,152 @@ async fn slots_in_the_past_are_never_listed() {
     )
     .await;
     assert_eq!(e["details"], "start_time");
+}
+
+#[tokio::test]
+async fn weekly_hours_overrides_and_closures_shape_the_slots() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    // Two weeks from the next Monday.
+    let mut monday = tomorrow();
+    while monday.weekday() != Weekday::Mon {
+        monday += Duration::days(1);
+    }
+    let sunday = monday + Duration::days(13);
+    let tuesday = monday + Duration::days(1);
+    let wednesday = monday + Duration::days(2);
+    let body = json!({
+        "title": "Barber", "type": "single", "booking_duration": 30,
+        "start_date": monday.to_string(), "end_date": sunday.to_string(),
+        "timezone": "Europe/Berlin",
+        "weekly_hours": {
+            "mon": ["09:00-12:00", "13:00-17:30"], "tue": ["09:00-12:00", "13:00-17:30"],
+            "wed": ["09:00-12:00", "13:00-17:30"], "thu": ["09:00-12:00", "13:00-17:30"],
+            "fri": ["09:00-12:00", "13:00-17:30"], "sat": ["10:00-14:00"]
+        },
+        "overrides": [{"date": tuesday.to_string(), "hours": ["09:00-10:00"]}],
+        "closures": [{"from": wednesday.to_string(), "to": wednesday.to_string(), "label": "Training"}]
+    });
+    let a = expect_json(
+        app.post_json("/appointments", &body)
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        a["weekly_hours"]["mon"],
+        json!(["09:00-12:00", "13:00-17:30"])
+    );
+    assert_eq!(a["weekly_hours"]["sun"], json!([]));
+    assert_eq!(a["overrides"][0]["hours"], json!(["09:00-10:00"]));
+    assert_eq!(a["closures"][0]["label"], "Training");
+    assert_eq!(
+        a["weekdays"],
+        json!(["mon", "tue", "wed", "thu", "fri", "sat"])
+    );
+    let code = a["app_code"].as_str().unwrap();
+    // Read back as stored.
+    let mine = expect_json(
+        app.get("/appointments/my")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let again = &mine["items"][0];
+    assert_eq!(again["weekly_hours"], a["weekly_hours"]);
+    assert_eq!(again["closures"], a["closures"]);
+    let app = &app;
+    let day = |d: chrono::NaiveDate| async move {
+        expect_json(
+            app.get(&format!(
+                "/appointments/slots/{code}/by-day?date={d}&per_page=100"
+            ))
+            .send()
+            .await
+            .unwrap(),
+            StatusCode::OK,
+        )
+        .await
+    };
+    let mon = day(monday).await;
+    assert_eq!(mon["total"], 6 + 9);
+    let tz: Tz = "Europe/Berlin".parse().unwrap();
+    let local = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .with_timezone(&tz)
+            .format("%H:%M")
+            .to_string()
+    };
+    let starts: Vec<String> = mon["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| local(&s["start_time"]))
+        .collect();
+    assert!(
+        !starts.contains(&"12:00".to_owned()),
+        "lunch is never booked: {starts:?}"
+    );
+    assert_eq!(starts[6], "13:00");
+    assert_eq!(day(tuesday).await["total"], 2);
+    assert_eq!(day(wednesday).await["total"], 0);
+    assert_eq!(day(sunday).await["total"], 0);
+    // Two weeks: 10 weekdays of 15 slots and 2 Saturdays of 8, less Tuesday's 13 and
+    // Wednesday's 15.
+    assert_eq!(
+        app.slots(code, "").await["total"],
+        10 * 15 + 2 * 8 - 13 - 15
+    );
+
+    // Bad hours are a 400 naming the field, and nothing is created.
+    for (patch, field) in [
+        (
+            json!({"weekly_hours": {"mon": ["12:00-09:00"]}}),
+            "weekly_hours",
+        ),
+        (
+            json!({"weekly_hours": {"mon": ["09:00-12:00", "11:00-13:00"]}}),
+            "weekly_hours",
+        ),
+        (
+            json!({"weekly_hours": {"mon": ["09:00-09:10"]}}),
+            "weekly_hours",
+        ),
+        (
+            json!({"overrides": [{"date": "soon", "hours": []}]}),
+            "overrides",
+        ),
+        (
+            json!({"closures": [{"from": sunday.to_string(), "to": monday.to_string()}]}),
+            "closures",
+        ),
+        (
+            json!({"start_time": "09:00", "end_time": "10:00"}),
+            "weekly_hours",
+        ),
+    ] {
+        let mut b = body.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let e = expect_error(
+            app.post_json("/appointments", &b)
+                .bearer_auth(&owner.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(e["details"], field, "{e}");
+    }
 }

@@ -67,6 +67,28 @@ fn production_refuses_to_start_without_a_strong_secret() {
 }
 
 #[test]
+fn an_unknown_env_refuses_to_start_and_writes_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = server(dir.path())
+        .env("ENV", "staging")
+        .env("PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "started with ENV=staging");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ENV") && err.contains("production") && err.contains("development"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("appointments.db.jwt-secret").exists(),
+        "a development secret was written"
+    );
+    assert!(!dir.path().join("appointments.db").exists());
+}
+
+#[test]
 fn openapi_subcommand_prints_the_committed_spec() {
     let dir = tempfile::tempdir().unwrap();
     let out = server(dir.path()).arg("openapi").output().unwrap();

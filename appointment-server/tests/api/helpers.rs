@@ -121,6 +121,11 @@ fn test_config(database_url: String) -> Config {
         jwt_secret: Some(Secret::new(SECRET)),
         bcrypt_cost: 4,
         login_rate_per_minute: 1000,
+        limits: appointment_server::config::Limits {
+            registration_rate_per_hour: 1_000_000,
+            owner_write_rate_per_minute: 1_000_000,
+            ..appointment_server::config::Limits::default()
+        },
         ..Config::default()
     }
 }
@@ -357,10 +362,15 @@ pub async fn expect_json(res: Response, status: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
-/// Asserts an error answer: the status, a JSON body with `code` and `message`, and returns it.
+/// Asserts an error answer: the status, a JSON body with `code`, `message` and `error` (the
+/// original service's field, equal to `message`), and returns it.
 pub async fn expect_error(res: Response, status: StatusCode) -> Value {
     let body = expect_json(res, status).await;
     assert!(body["code"].is_string(), "no code in {body}");
     assert!(body["message"].is_string(), "no message in {body}");
+    assert_eq!(
+        body["error"], body["message"],
+        "`error` (the original's field) must repeat `message`: {body}"
+    );
     body
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, expect_json, spawn_app};
+use crate::helpers::{TestApp, expect_error, expect_json, spawn_app, spawn_app_with};
 
 async fn group_slot(app: &TestApp) -> (crate::helpers::TestUser, String, String) {
     let owner = app.user("owner").await;
@@ -73,8 +73,10 @@ async fn the_same_key_with_another_body_is_422() {
         .await
         .unwrap();
     expect_json(first, StatusCode::CREATED).await;
+    let mut changed = guest(&code, &start, "a@example.com");
+    changed["name"] = json!("Janet");
     let other = app
-        .post_json("/appointments/book", &guest(&code, &start, "b@example.com"))
+        .post_json("/appointments/book", &changed)
         .header("idempotency-key", "k")
         .send()
         .await
@@ -187,8 +189,15 @@ async fn a_key_whose_first_request_is_still_running_is_409() {
     };
     let (_, code, start) = group_slot(&app).await;
     // Another request with this key holds it (claimed, not yet answered).
-    let key =
-        appointment_server::idempotency::scoped_key("POST /appointments/book", "guest", "busy");
+    let key = appointment_server::idempotency::scoped_key(
+        "POST /appointments/book",
+        &appointment_server::idempotency::guest_caller(
+            Some("a@example.com"),
+            None,
+            [127, 0, 0, 1].into(),
+        ),
+        "busy",
+    );
     let now = chrono::Utc::now();
     let claim = app
         .state
@@ -198,6 +207,7 @@ async fn a_key_whose_first_request_is_still_running_is_409() {
             "another-request",
             now,
             now - chrono::Duration::hours(1),
+            now - chrono::Duration::minutes(1),
         )
         .await
         .unwrap();
@@ -219,4 +229,92 @@ async fn a_key_whose_first_request_is_still_running_is_409() {
         .await
         .unwrap();
     expect_json(res, StatusCode::CREATED).await;
+}
+
+#[tokio::test]
+async fn a_guests_key_never_blocks_or_replays_another_guests_booking() {
+    let Some(app) = spawn_app_with(|c| c.trust_forwarded_for = true).await else {
+        return;
+    };
+    let (_, code, start) = group_slot(&app).await;
+    let send = |body: Value, ip: &'static str| {
+        app.post_json("/appointments/book", &body)
+            .header("idempotency-key", "order-1")
+            .header("x-forwarded-for", ip)
+            .send()
+    };
+    // The attacker uses the victim's key first, with another body.
+    let attacker = send(guest(&code, &start, "mallory@example.com"), "203.0.113.66")
+        .await
+        .unwrap();
+    expect_json(attacker, StatusCode::CREATED).await;
+    // The victim's booking with the same key is made, not refused with a 422.
+    let victim_body = guest(&code, &start, "victim@example.com");
+    let victim = send(victim_body.clone(), "198.51.100.7").await.unwrap();
+    assert!(victim.headers().get("idempotent-replayed").is_none());
+    let victim = expect_json(victim, StatusCode::CREATED).await;
+    // The attacker sends the victim's very body with the key from elsewhere: not replayed, so
+    // the victim's booking code does not leak.
+    let res = send(victim_body.clone(), "203.0.113.66").await.unwrap();
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    let text = res.text().await.unwrap();
+    assert!(
+        !text.contains(victim["booking_code"].as_str().unwrap()),
+        "{text}"
+    );
+    // The victim's own retry is replayed.
+    let retry = send(victim_body, "198.51.100.7").await.unwrap();
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(expect_json(retry, StatusCode::CREATED).await, victim);
+}
+
+#[tokio::test]
+async fn a_key_whose_request_died_is_claimed_again_once_its_lease_ran_out() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_, code, start) = group_slot(&app).await;
+    let body = guest(&code, &start, "a@example.com");
+    let key = appointment_server::idempotency::scoped_key(
+        "POST /appointments/book",
+        &appointment_server::idempotency::guest_caller(
+            Some("a@example.com"),
+            None,
+            [127, 0, 0, 1].into(),
+        ),
+        "died",
+    );
+    // The first request claimed the key longer ago than the lease, and never answered (its
+    // process died).
+    let lease = appointment_server::idempotency::lease(app.state.request_timeout);
+    let claimed_at = chrono::Utc::now() - lease - chrono::Duration::seconds(1);
+    let claim = app
+        .state
+        .store
+        .claim_idempotency_key(
+            &key,
+            "the-first-request",
+            claimed_at,
+            claimed_at - chrono::Duration::hours(1),
+            claimed_at - lease,
+        )
+        .await
+        .unwrap();
+    assert_eq!(claim, appointment_store::IdempotencyClaim::Claimed);
+    let res = app
+        .post_json("/appointments/book", &body)
+        .header("idempotency-key", "died")
+        .send()
+        .await
+        .unwrap();
+    let booked = expect_json(res, StatusCode::CREATED).await;
+    // And the answer is now kept for retries.
+    let res = app
+        .post_json("/appointments/book", &body)
+        .header("idempotency-key", "died")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    assert_eq!(expect_json(res, StatusCode::CREATED).await, booked);
 }

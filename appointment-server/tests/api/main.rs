@@ -6,17 +6,21 @@
 
 mod helpers;
 
+mod analytics_work;
 mod appointments;
 mod auth;
 mod bookings;
 mod cli;
 mod concurrency;
+mod connections;
 mod deadline;
 mod errors;
 mod health;
 mod idempotency;
 mod identities;
+mod limits;
 mod openapi;
+mod request_id;
 mod reschedule;
 mod shutdown;
 mod users;

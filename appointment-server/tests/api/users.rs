@@ -230,3 +230,174 @@ async fn the_client_ip_limit_spans_emails_and_follows_a_trusted_proxy_header() {
     let res = attempt(6, "203.0.113.10").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn wrong_passwords_from_one_address_do_not_lock_the_user_out_from_another() {
+    let Some(app) = spawn_app_with(|c| {
+        c.login_rate_per_minute = 3;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let email = format!("victim-{}@example.com", uuid::Uuid::new_v4().simple());
+    let res = app
+        .post_json(
+            "/users",
+            &json!({"name": "Victim", "email": email, "password": "securepass123"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let login = |password: &'static str, ip: &'static str| {
+        app.post_json("/login", &json!({"email": email, "password": password}))
+            .header("x-forwarded-for", ip)
+            .send()
+    };
+    // The attacker at A tries ten wrong passwords: the first three are refused, the rest slowed
+    // down with a 429 and Retry-After.
+    for i in 0..10 {
+        let res = login("wrong-password", "203.0.113.66").await.unwrap();
+        if i < 3 {
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        } else {
+            let retry: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            let e = expect_error(res, StatusCode::TOO_MANY_REQUESTS).await;
+            assert_eq!(e["code"], "rate_limited");
+        }
+    }
+    // The user at B logs in at once, with the email written differently.
+    let res = login("securepass123", "198.51.100.20").await.unwrap();
+    let body = expect_json(res, StatusCode::OK).await;
+    assert!(body["token"].is_string());
+    let res = app
+        .post_json(
+            "/login",
+            &json!({"email": email.to_uppercase(), "password": "securepass123"}),
+        )
+        .header("x-forwarded-for", "198.51.100.21")
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_address() {
+    let Some(app) = spawn_app_with(|c| {
+        c.limits.registration_rate_per_hour = 3;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let register = |i: usize, ip: &'static str| {
+        app.post_json(
+            "/users",
+            &json!({"name": "Flood", "email": format!("flood{i}-{}@example.com", uuid::Uuid::new_v4().simple()),
+                    "password": "securepass123"}),
+        )
+        .header("x-forwarded-for", ip)
+        .send()
+    };
+    for i in 0..3 {
+        let res = register(i, "203.0.113.50").await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = register(3, "203.0.113.50").await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    let e = expect_error(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(e["code"], "rate_limited");
+    // Another address registers.
+    let res = register(4, "198.51.100.50").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_registration_flood_leaves_logins_a_share_of_bcrypt() {
+    // Two bcrypt places: registrations get one, so a login never waits behind the flood.
+    let Some(app) = spawn_app_with(|c| {
+        c.bcrypt_cost = 10;
+        c.limits.bcrypt_threads = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.user("steady").await;
+    let flood = 8;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..flood {
+        let (client, url, done) = (app.client.clone(), app.url("/users"), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .json(&json!({"name": "Flood", "email": format!("flood{i}-{}@example.com", uuid::Uuid::new_v4().simple()),
+                              "password": "securepass123"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+    }
+    // Wait until the flood holds the registrations' place.
+    while app.state.bcrypt_permits.available() == 2 {
+        tokio::task::yield_now().await;
+    }
+    let res = app
+        .post_json(
+            "/login",
+            &json!({"email": user.email, "password": "securepass123"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        finished < flood,
+        "the login waited for the whole registration flood"
+    );
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_login_limiters_state_stays_bounded_under_many_distinct_emails() {
+    let Some(app) = spawn_app_with(|c| {
+        c.limits.rate_limit_max_keys = 100;
+        c.trust_forwarded_for = true;
+    })
+    .await
+    else {
+        return;
+    };
+    for i in 0..300u32 {
+        let res = app
+            .post_json(
+                "/login",
+                &json!({"email": format!("nobody{i}@example.com"), "password": "guess-guess"}),
+            )
+            .header(
+                "x-forwarded-for",
+                format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // Two tables (per email and address, per address) of at most 100 keys each.
+        assert!(app.state.login_throttle.len() <= 200);
+    }
+}

@@ -112,6 +112,7 @@ pub struct Appointment {
 impl From<core::Appointment> for Appointment {
     fn from(a: core::Appointment) -> Self {
         let s = &a.schedule;
+        let span = s.hours_span();
         Appointment {
             id: a.id.to_string(),
             code: a.code.to_string(),
@@ -124,8 +125,11 @@ impl From<core::Appointment> for Appointment {
             status: a.status.as_str().to_owned(),
             start_date: s.start_date(),
             end_date: s.end_date(),
-            start_time: s.window_start(),
-            end_time: s.window_end(),
+            start_time: span.map_or(NaiveTime::MIN, |w| w.start_time()),
+            // `datetime.time` has no 24:00: a window that ends at midnight shows 23:59:59.
+            end_time: span
+                .and_then(|w| w.end_time())
+                .unwrap_or(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)),
             slot_minutes: s.slot_minutes(),
             buffer_minutes: s.buffer_minutes(),
             time_zone: s.time_zone().name().to_owned(),

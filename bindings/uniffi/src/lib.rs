@@ -327,6 +327,7 @@ pub struct Appointment {
 impl From<core::Appointment> for Appointment {
     fn from(a: core::Appointment) -> Self {
         let s = &a.schedule;
+        let span = s.hours_span();
         Appointment {
             id: a.id.to_string(),
             code: a.code.to_string(),
@@ -339,8 +340,13 @@ impl From<core::Appointment> for Appointment {
             status: a.status.as_str().to_owned(),
             start_date: s.start_date().to_string(),
             end_date: s.end_date().to_string(),
-            start_time: s.window_start().format("%H:%M").to_string(),
-            end_time: s.window_end().format("%H:%M").to_string(),
+            start_time: span.map_or_else(
+                || "00:00".into(),
+                |w| w.start_time().format("%H:%M").to_string(),
+            ),
+            end_time: span
+                .and_then(|w| w.end_time())
+                .map_or_else(|| "24:00".into(), |t| t.format("%H:%M").to_string()),
             slot_minutes: s.slot_minutes(),
             buffer_minutes: s.buffer_minutes(),
             time_zone: s.time_zone().name().to_owned(),

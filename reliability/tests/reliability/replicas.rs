@@ -71,7 +71,20 @@ async fn three_replicas_never_oversell_a_single_slot_a_party_or_a_group_slot() {
     .await;
     assert_eq!(out.attempts.len(), attempts, "every party attempt was made");
     assert_eq!(out.count(201), seats, "party: {}", out.summary());
-    assert_eq!(out.count(409), attempts - seats, "party: {}", out.summary());
+    // A loser is told the party is full (409), or, when the database's connections are all busy
+    // for longer than the pool waits (a loaded machine), that the store is unavailable (503:
+    // nothing was applied, the client may retry). Shed load stays a small share.
+    assert_eq!(
+        out.count(409) + out.count(503),
+        attempts - seats,
+        "party: {}",
+        out.summary()
+    );
+    assert!(
+        out.count(503) * 20 <= attempts,
+        "party: more than 5% shed: {}",
+        out.summary()
+    );
     println!(
         "party: {seats} seats, {attempts} attempts, {CLIENTS} clients on 3 replicas: sold out in {:?} ({})",
         out.last_created.unwrap_or_default(),
