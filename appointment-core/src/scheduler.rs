@@ -69,7 +69,7 @@ pub enum Booker {
     Guest {
         /// Name.
         name: Name,
-        /// Email; compared case-insensitively with ban lists and anti-scalping.
+        /// Email; ban lists and anti-scalping compare its [canonical](Email::canonical) form.
         email: Email,
         /// Phone.
         phone: Option<Phone>,
@@ -91,7 +91,9 @@ pub struct NewBooking {
     pub booker: Booker,
     /// Free text, up to 2000 characters.
     pub description: String,
-    /// The verified device the request comes from (required under strict anti-scalping).
+    /// The verified device the request comes from (required under strict anti-scalping, where
+    /// the booker must also be a registered user). The engine only compares ids: the caller
+    /// verifies that the device belongs to the booker (the server binds device tokens to a user).
     pub device_id: Option<DeviceId>,
 }
 
@@ -999,9 +1001,15 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
     /// Books seats on a slot, as a guest or as a registered user. Enforces, in this order: the
     /// appointment exists and is open, the slot is one of its slots and bookable now, the count
-    /// fits the kind, the booker is not banned by the owner, strict anti-scalping has a device;
-    /// then the store takes the seats atomically (`SlotFull`) and enforces anti-scalping
-    /// uniqueness (`Duplicate`).
+    /// fits the kind; under strict anti-scalping, the booker is a registered user
+    /// (`RegistrationRequired`) with a verified device (`InvalidInput("device_token")`); then the
+    /// store, in one atomic step, refuses an email the owner banned (`Banned`), takes the seats
+    /// (`SlotFull`) and enforces anti-scalping uniqueness (`Duplicate`).
+    ///
+    /// Bans and anti-scalping compare the [canonical](Email::canonical) email, so `+tag`
+    /// aliases of one mailbox count as one booker. Under strict anti-scalping a registered user's
+    /// email is their account's, so each user (and each mailbox) holds at most one active
+    /// booking per appointment, and each device at most one.
     pub async fn book(&self, req: NewBooking) -> Result<Booking> {
         check_description(&req.description)?;
         let app = self.appointment(&req.app_code).await?;
@@ -1013,6 +1021,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 (Some(u.id), u.name, u.email, u.phone)
             }
         };
+        if app.anti_scalping == AntiScalping::Strict && user_id.is_none() {
+            return Err(Error::RegistrationRequired);
+        }
         if app.anti_scalping == AntiScalping::Strict && req.device_id.is_none() {
             return Err(Error::invalid(
                 "device_token",
@@ -1149,21 +1160,25 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
     // ------------------------------------------------------------------- bans
 
-    /// Bans an email from all of `owner`'s appointments. `Duplicate(Ban)` if already banned.
+    /// Bans a mailbox from all of `owner`'s appointments. The ban is kept on the
+    /// [canonical](Email::canonical) address, so it covers every `+tag` alias of it
+    /// (banning `ann+1@example.com` bans `ann@example.com` and `ann+2@example.com`).
+    /// `Duplicate(Ban)` if the mailbox is already banned.
     pub async fn ban(&self, owner: UserId, email: Email) -> Result<Ban> {
         let ban = Ban {
             id: BanId::new(),
             owner,
-            email,
+            email: email.mailbox(),
             created_at: self.now(),
         };
         self.store.insert_ban(&ban).await?;
         Ok(ban)
     }
 
-    /// Lifts a ban. `NotFound(Ban)` if there was none.
+    /// Lifts the ban of `email`'s mailbox (any `+tag` alias of it names the same ban).
+    /// `NotFound(Ban)` if there was none.
     pub async fn unban(&self, owner: UserId, email: &Email) -> Result<()> {
-        if self.store.delete_ban(owner, email).await? {
+        if self.store.delete_ban(owner, &email.mailbox()).await? {
             Ok(())
         } else {
             Err(Error::NotFound(Entity::Ban))

@@ -83,9 +83,10 @@ pub fn parse_wall_time(field: &str, raw: &str) -> Result<NaiveTime, ApiError> {
 pub struct UserRequest {
     /// Display name (at least 2 characters).
     pub name: String,
-    /// Email, unique among users.
+    /// Email, unique among users; normalised (NFKC, lower case, ASCII domain) and refused if it
+    /// holds invisible characters, a quoted local part or an address literal.
     pub email: String,
-    /// 8 to 64 characters.
+    /// At least 8 characters and at most 72 bytes of UTF-8 (what bcrypt reads).
     pub password: String,
     /// Phone number (optional).
     #[serde(default)]
@@ -150,14 +151,16 @@ pub struct LoginResponse {
 /// `POST /auth/device-token`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DeviceTokenRequest {
-    /// A stable identifier of the device (1 to 128 characters).
+    /// A stable identifier of the device: 1 to 128 ASCII letters, digits and `-_.:+/=`; trimmed
+    /// and lower-cased.
     pub device_id: String,
 }
 
 /// A device token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviceTokenResponse {
-    /// Send it as `X-Device-Token` (or `device_token` in a booking body); valid 10 minutes.
+    /// Send it as `X-Device-Token` (or `device_token` in a booking body) with a registered
+    /// booking of the user it was issued to; valid 10 minutes.
     pub device_token: String,
     /// When it expires.
     pub expires_at: String,
@@ -330,8 +333,9 @@ pub struct AppointmentRequest {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// `none` (default), `standard` (one active booking per email) or `strict` (and per device,
-    /// which must be verified).
+    /// `none` (default), `standard` (one active booking per mailbox: `+tag` aliases count as one)
+    /// or `strict` (registered users only, each with a device token: one active booking per user
+    /// and per device).
     #[serde(default)]
     pub anti_scalping_level: Option<String>,
     /// IANA time zone of the window (default `UTC`).
@@ -693,7 +697,8 @@ pub struct BookingRequest {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// A device token from `POST /auth/device-token` (or send it as `X-Device-Token`).
+    /// A device token from `POST /auth/device-token` (or send it as `X-Device-Token`), issued to
+    /// the user who books; required by strict appointments.
     #[serde(default)]
     pub device_token: Option<String>,
 }
@@ -966,7 +971,7 @@ pub struct BanEntry {
     pub id: String,
     /// The owner.
     pub user_id: String,
-    /// The banned email.
+    /// The banned mailbox: the normalised address without its `+tag` (the ban covers every alias).
     pub banned_email: String,
     /// When it was added.
     pub created_at: String,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, corrupt, db_error,
     db_error_fk, end_action, guard_values, guards, limit_offset, slot_full, stored_status,
-    to_count, to_u32, user_from,
+    to_count, to_u32, user_from, valid,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -286,7 +286,7 @@ const RELEASE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $
 pub(crate) const TAKEN: &str =
     "SELECT seats_taken FROM slot_seats WHERE appointment_id = $1 AND slot_start = $2";
 
-/// Whether an owner banned an email: one row with `n` > 0.
+/// Whether an owner banned an email (its canonical form, as bans are kept): one row with `n` > 0.
 const BANNED: &str = concat!("SELECT COUNT(*) AS n FROM ", ban_of_sql!("$1", "$2"));
 
 const BOOKING_TO_MOVE: &str = booking_to_move!();
@@ -467,7 +467,7 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     let app = b.appointment_id.0;
     let n = b.attendee_count.get();
     let mut tx = backend.begin().await?;
-    if banned_in(&mut tx, claim.owner, b.email.as_str()).await? {
+    if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
         return Err(Error::Banned);
     }
     tx.execute(B::INSERT_BOOKING, booking_args(b, claim))
@@ -743,8 +743,8 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
             action: "reschedule",
         });
     }
-    let email = row.text("email")?;
-    if banned_in(&mut tx, to.claim.owner, &email).await? {
+    let email = valid("bookings.email", Email::from_stored(&row.text("email")?))?;
+    if banned_in(&mut tx, to.claim.owner, &email.canonical()).await? {
         return Err(Error::Banned);
     }
     let (guard_email, guard_device) =
