@@ -68,6 +68,7 @@ async fn run<S: Store>(store: S, scenario: Scenario, tasks: usize, total: usize)
                 capacity: Some(capacity),
                 anti_scalping: AntiScalping::None,
                 schedule,
+                resource: None,
             },
         )
         .await

@@ -46,6 +46,7 @@ async fn main() -> Result<(), Error> {
                 capacity: Some(2),
                 anti_scalping: AntiScalping::Standard,
                 schedule,
+                resource: None,
             },
         )
         .await?;

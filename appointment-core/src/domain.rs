@@ -485,6 +485,49 @@ impl Name {
 }
 string_newtype_common!(Name);
 
+/// The name of something several appointments of one owner share: a person, a room, a chair.
+/// Trimmed, 1 to 100 printable characters. Names are compared without regard to case, and
+/// belong to their owner: two owners' "Chair 1" are two chairs.
+///
+/// ```
+/// use appointment_core::{ResourceName, UserId};
+/// let owner = UserId::new();
+/// let chair = ResourceName::parse(" Chair 1 ").unwrap();
+/// assert_eq!(chair.as_str(), "Chair 1");
+/// assert_eq!(chair.key(owner), ResourceName::parse("chair 1").unwrap().key(owner));
+/// assert_ne!(chair.key(owner), chair.key(UserId::new()));
+/// assert!(ResourceName::parse("   ").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ResourceName(String);
+
+impl ResourceName {
+    /// Validates a resource name: `InvalidInput("resource")` unless it is 1 to 100 printable
+    /// characters once trimmed.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        let n = s.chars().count();
+        if n == 0 || n > 100 || s.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "resource",
+                "must be 1 to 100 printable characters",
+            ));
+        }
+        Ok(ResourceName(s.to_owned()))
+    }
+
+    /// The key under which the stores keep this owner's claims on the resource: the same for
+    /// every spelling that differs only in case, different for every owner.
+    pub fn key(&self, owner: UserId) -> ResourceKey {
+        ResourceKey(Uuid::new_v5(&owner.0, self.0.to_lowercase().as_bytes()))
+    }
+}
+string_newtype_common!(ResourceName);
+
+/// The identity of one owner's resource in the stores (see [`ResourceName::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceKey(pub Uuid);
+
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
@@ -658,6 +701,10 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// When the slots are.
     pub schedule: Schedule,
+    /// The resource (person, room, chair) the appointment's bookings occupy, shared with the
+    /// owner's other appointments that name it: a booking here makes the overlapping slots of
+    /// those unavailable, buffer included.
+    pub resource: Option<ResourceName>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was last edited, closed or reopened (its creation time until then).

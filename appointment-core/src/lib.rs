@@ -28,7 +28,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
-    Name, Page, Paged, Phone, User, UserId,
+    Name, Page, Paged, Phone, ResourceKey, ResourceName, User, UserId,
 };
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{
@@ -40,7 +40,9 @@ pub use scheduler::{
     BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewUser, Reschedule, Scheduler,
     SlotQuery, Stopped,
 };
-pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
+pub use store::{
+    BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats, Store,
+};
 
 /// Re-exported so that callers name the same `chrono` and `chrono-tz` types as the engine.
 pub use chrono;

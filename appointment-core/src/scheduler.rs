@@ -9,11 +9,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
-    Name, Page, Paged, Phone, User, UserId,
+    Name, Page, Paged, Phone, ResourceName, User, UserId,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
-use crate::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
+use crate::store::{BookingMove, BookingStats, ResourceClaim, SeatClaim, SlotSeats, Store};
 
 /// The most seats an appointment may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
@@ -60,6 +60,9 @@ pub struct NewAppointment {
     pub anti_scalping: AntiScalping,
     /// When the slots are. For a party the schedule is turned into its one event.
     pub schedule: Schedule,
+    /// The shared resource (person, room, chair) its bookings occupy, if any: see
+    /// [`Appointment::resource`].
+    pub resource: Option<ResourceName>,
 }
 
 /// Who books.
@@ -120,6 +123,9 @@ pub struct AppointmentChanges {
     pub horizon_days: Option<Option<u32>>,
     /// Close (no slots listed, no bookings taken; existing bookings stay) or reopen.
     pub status: Option<AppointmentStatus>,
+    /// A new shared resource (`Some(None)` removes it). Bookings already made keep occupying
+    /// the resource they were made on.
+    pub resource: Option<Option<ResourceName>>,
 }
 
 /// What an edit did.
@@ -271,7 +277,7 @@ impl AnalyticsInputs {
 ///     NaiveTime::from_hms_opt(12, 0, 0).unwrap(), 60).build()?;
 /// let app = scheduler.create_appointment(owner.id, NewAppointment {
 ///     title: "Haircut".into(), description: String::new(), kind: AppointmentKind::Single,
-///     capacity: None, anti_scalping: AntiScalping::Standard, schedule,
+///     capacity: None, anti_scalping: AntiScalping::Standard, schedule, resource: None,
 /// }).await?;
 /// let slots = scheduler.available_slots(&app.code, SlotQuery::default()).await?;
 /// assert_eq!(slots.total, 3);
@@ -332,13 +338,23 @@ fn check_description(s: &str) -> Result<()> {
 }
 
 /// What a booking of `app` claims, for a new booking and a reschedule alike.
-fn seat_claim(app: &Appointment) -> SeatClaim {
+/// What a booking of `slot` claims: its seats, anti-scalping, the owner's bans, and the
+/// appointment's resource over the slot and the buffer after it.
+fn seat_claim(app: &Appointment, slot: &Slot) -> SeatClaim {
     SeatClaim {
         capacity: app.capacity,
         unique_email: app.anti_scalping != AntiScalping::None,
         unique_device: app.anti_scalping == AntiScalping::Strict,
         owner: app.owner,
+        resource: app.resource.as_ref().map(|r| ResourceClaim {
+            key: r.key(app.owner),
+            until: slot.end + buffer_of(&app.schedule),
+        }),
     }
+}
+
+fn buffer_of(schedule: &Schedule) -> TimeDelta {
+    TimeDelta::minutes(i64::from(schedule.buffer_minutes()))
 }
 
 /// UTC instants of `[start 00:00, end + 1 day 00:00)`.
@@ -538,6 +554,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             anti_scalping: new.anti_scalping,
             status: AppointmentStatus::Active,
             schedule,
+            resource: new.resource,
             created_at: now,
             updated_at: now,
         };
@@ -675,6 +692,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
         app.schedule = b.build()?;
         if let Some(status) = changes.status {
             app.status = status;
+        }
+        if let Some(resource) = changes.resource {
+            app.resource = resource;
         }
         app.updated_at = self.now();
         self.store.update_appointment(&app).await?;
@@ -828,14 +848,18 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .into_iter()
             .map(|s| (s.slot_start, s.seats_taken))
             .collect::<std::collections::HashMap<_, _>>();
+        let blocked = self.blocked_by_resource(app, range.clone()).await?;
+        // The unavailable slots of the range, in time order: full, or their resource is taken.
         let mut full: Vec<DateTime<Utc>> = taken
             .iter()
             .filter(|(start, seats)| {
                 **seats >= app.capacity
                     && range.contains(start)
+                    && !blocked.contains(start)
                     && schedule.slot_at(**start).is_some()
             })
             .map(|(start, _)| *start)
+            .chain(blocked.iter().copied())
             .collect();
         full.sort_unstable();
         let total = schedule
@@ -857,17 +881,66 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .slots_from_index(range.start, range.end, position)
             .filter_map(|slot| {
                 let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
-                (seats_taken < app.capacity).then(|| AvailableSlot {
-                    slot,
-                    local_date: schedule.local_date(slot.start),
-                    capacity: app.capacity,
-                    seats_taken,
-                    seats_left: app.capacity - seats_taken,
+                (seats_taken < app.capacity && !blocked.contains(&slot.start)).then(|| {
+                    AvailableSlot {
+                        slot,
+                        local_date: schedule.local_date(slot.start),
+                        capacity: app.capacity,
+                        seats_taken,
+                        seats_left: app.capacity - seats_taken,
+                    }
                 })
             })
             .take(per_page)
             .collect();
         Ok(Paged::new(items, page, total))
+    }
+
+    /// The starts of `app`'s slots in `range` that bookings of the owner's other appointments on
+    /// the same resource make unavailable: those whose time, buffer included, overlaps one of
+    /// their claims. Empty when the appointment names no resource.
+    async fn blocked_by_resource(
+        &self,
+        app: &Appointment,
+        range: std::ops::Range<DateTime<Utc>>,
+    ) -> Result<std::collections::BTreeSet<DateTime<Utc>>> {
+        let mut blocked = std::collections::BTreeSet::new();
+        let Some(resource) = &app.resource else {
+            return Ok(blocked);
+        };
+        if range.start >= range.end {
+            return Ok(blocked);
+        }
+        let schedule = &app.schedule;
+        let buffer = buffer_of(schedule);
+        let reach = TimeDelta::minutes(i64::from(schedule.slot_minutes())) + buffer;
+        // A slot that starts in the range occupies the resource up to `reach` past its start.
+        let until = range
+            .end
+            .checked_add_signed(reach)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let claims = self
+            .store
+            .resource_claims(resource.key(app.owner), app.id, range.start..until)
+            .await?;
+        for claim in claims {
+            let from = claim
+                .start
+                .checked_sub_signed(reach)
+                .unwrap_or(range.start)
+                .max(range.start);
+            let to = claim.end.min(range.end);
+            if from >= to {
+                continue;
+            }
+            blocked.extend(
+                schedule
+                    .slots(from, to)
+                    .filter(|slot| slot.end + buffer > claim.start)
+                    .map(|slot| slot.start),
+            );
+        }
+        Ok(blocked)
     }
 
     /// Every slot of an appointment that can be booked now (optionally only those of one local
@@ -903,6 +976,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .into_iter()
             .map(|s| (s.slot_start, s.seats_taken))
             .collect::<std::collections::HashMap<_, _>>();
+        let blocked = self.blocked_by_resource(&app, bookable.clone()).await?;
         let slots: Box<dyn Iterator<Item = Slot> + '_> = match day {
             Some(day) => Box::new(
                 schedule
@@ -913,7 +987,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         };
         for slot in slots {
             let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
-            if seats_taken >= app.capacity {
+            if seats_taken >= app.capacity || blocked.contains(&slot.start) {
                 continue;
             }
             visit(&|| AvailableSlot {
@@ -1049,7 +1123,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             created_at: now,
             updated_at: now,
         };
-        let claim = seat_claim(&app);
+        let claim = seat_claim(&app, &slot);
         // Taken seats, or found the slot fuller than a cached listing said: either way the
         // appointment's cached counters are out of date afterwards.
         let _seats = self.seats_will_change(app.id);
@@ -1105,7 +1179,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             slot_start: slot.start,
             slot_end: slot.end,
             attendee_count: count,
-            claim: seat_claim(&app),
+            claim: seat_claim(&app, &slot),
             description: change.description,
             now: self.now(),
         };

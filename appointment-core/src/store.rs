@@ -20,6 +20,12 @@
 //! cannot be reached (database down, connections refused, no free connection within a bounded
 //! wait) answers [`Error::Unavailable`] promptly instead of waiting for it to come back.
 //!
+//! Shared resources: a booking whose claim names a [`ResourceClaim`] occupies that resource over
+//! `[slot_start, claim.until)`. Two active bookings of *different* appointments never occupy one
+//! resource over overlapping times; the store enforces it in the same atomic step as the seats
+//! (Postgres: an exclusion constraint; SQLite: a trigger inside the write transaction; memory:
+//! under its lock), and reports a clash as [`Error::SlotFull`] with no seats available.
+//!
 //! [`Error::SlotFull`]: crate::Error::SlotFull
 //! [`Error::Duplicate`]: crate::Error::Duplicate
 //! [`Error::InvalidTransition`]: crate::Error::InvalidTransition
@@ -34,7 +40,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
-    BookingStatus, Email, Page, Paged, User, UserId,
+    BookingStatus, Email, Page, Paged, ResourceKey, User, UserId,
 };
 use crate::error::Result;
 
@@ -54,7 +60,23 @@ pub struct SeatClaim {
     /// form). Checked within the booking's own atomic step
     /// rather than in a separate read before it.
     pub owner: UserId,
+    /// The shared resource the booking occupies, if the appointment names one.
+    pub resource: Option<ResourceClaim>,
 }
+
+/// The time a booking occupies its appointment's shared resource: from the slot's start to
+/// `until` (the slot's end plus the appointment's buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceClaim {
+    /// The resource (see [`crate::ResourceName::key`]).
+    pub key: ResourceKey,
+    /// The end of the occupied time.
+    pub until: DateTime<Utc>,
+}
+
+/// The longest time one booking can occupy a resource: a slot of at most a day plus a buffer of
+/// at most a day. Stores use it to bound their search for overlapping claims.
+pub const MAX_RESOURCE_CLAIM: chrono::TimeDelta = chrono::TimeDelta::days(2);
 
 /// Where [`Store::move_booking`] moves an active booking, and the instant of the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,8 +137,8 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an appointment (one row: its slots are computed, not stored). Fails with
     /// `Duplicate(Code)` if its code is taken.
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<()>;
-    /// Writes an appointment's editable fields (title, description, status, schedule and
-    /// `updated_at`) as `appointment` holds them; its id, code, owner, kind, capacity, policy and
+    /// Writes an appointment's editable fields (title, description, status, schedule, resource
+    /// and `updated_at`) as `appointment` holds them; its id, code, owner, kind, capacity, policy and
     /// creation time never change. `NotFound(Appointment)` if there is no such appointment (or it
     /// was deleted).
     async fn update_appointment(&self, appointment: &Appointment) -> Result<()>;
@@ -146,12 +168,23 @@ pub trait Store: Send + Sync + 'static {
         range: Range<DateTime<Utc>>,
     ) -> Result<Vec<SlotSeats>>;
 
+    /// The times `[start, until)` over which active bookings of appointments other than
+    /// `except` occupy the resource `key` and that overlap `range`, in start order.
+    async fn resource_claims(
+        &self,
+        key: ResourceKey,
+        except: AppointmentId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<Vec<Range<DateTime<Utc>>>>;
+
     /// Atomically: takes `booking.attendee_count` seats on the slot
     /// `(booking.appointment_id, booking.slot_start)` if they fit in `claim.capacity`, and inserts
     /// the booking (status active). Fails with `Banned` if `claim.owner` banned the booking's
     /// email, with `SlotFull` (nothing written) if the seats do not fit, and with
     /// `Duplicate(BookingEmail | BookingDevice)` when a uniqueness asked for by `claim` is broken,
-    /// or `Duplicate(Code)` if the booking code is taken.
+    /// or `Duplicate(Code)` if the booking code is taken. With `claim.resource`, the booking also
+    /// occupies the resource, and fails with `SlotFull` if an active booking of another
+    /// appointment occupies it over an overlapping time.
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()>;
 
     /// Atomically moves an active booking to `to.slot_start`/`to.slot_end` with

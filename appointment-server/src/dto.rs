@@ -354,6 +354,20 @@ pub struct AppointmentRequest {
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     #[serde(default)]
     pub horizon_days: Option<u32>,
+    /// A resource (person, room, chair: 1 to 100 characters, case does not matter) that the
+    /// owner's appointments naming it share: a booking of one makes the overlapping slots of the
+    /// others unavailable, buffers included.
+    #[serde(default)]
+    #[schema(example = "Chair 1")]
+    pub resource: Option<String>,
+}
+
+/// A resource name from the wire: `None` for absent or blank.
+fn resource_of(raw: Option<&str>) -> Result<Option<appointment_core::ResourceName>, ApiError> {
+    Ok(raw
+        .filter(|r| !r.trim().is_empty())
+        .map(appointment_core::ResourceName::parse)
+        .transpose()?)
 }
 
 impl AppointmentRequest {
@@ -432,6 +446,7 @@ impl AppointmentRequest {
             capacity: self.max_attendees,
             anti_scalping,
             schedule: b.build()?,
+            resource: resource_of(self.resource.as_deref())?,
         })
     }
 }
@@ -466,13 +481,18 @@ pub struct AppointmentPatch {
     #[serde(default, deserialize_with = "present_or_null")]
     #[schema(value_type = Option<u32>, nullable)]
     pub horizon_days: Option<Option<u32>>,
+    /// New shared resource; `null` or `""` removes it. Bookings already made keep occupying the
+    /// resource they were made on.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub resource: Option<Option<String>>,
 }
 
 /// A field that is absent (`None`), `null` (`Some(None)`) or a value.
-fn present_or_null<'de, D: serde::Deserializer<'de>>(
+fn present_or_null<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
-) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(d).map(Some)
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl AppointmentPatch {
@@ -517,6 +537,10 @@ impl AppointmentPatch {
             min_notice_minutes: self.min_notice_minutes,
             horizon_days: self.horizon_days,
             status: None,
+            resource: self
+                .resource
+                .map(|r| resource_of(r.as_deref()))
+                .transpose()?,
         })
     }
 }
@@ -577,6 +601,9 @@ pub struct AppointmentResponse {
     pub min_notice_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
+    /// The shared resource its bookings occupy, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// Owner's user id.
     pub owner_id: String,
     /// `active` or `closed`.
@@ -642,6 +669,7 @@ impl From<&Appointment> for AppointmentResponse {
             buffer_minutes: s.buffer_minutes(),
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
+            resource: a.resource.as_ref().map(ToString::to_string),
             owner_id: a.owner.to_string(),
             status: a.status.to_string(),
             created_at: timestamp(a.created_at),

@@ -3,10 +3,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
+use appointment_core::store::{
+    BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats, Store,
+};
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    DeviceId, Duplicate, Email, Entity, Error, Page, Paged, Phone, Result, User, UserId,
+    DeviceId, Duplicate, Email, Entity, Error, Page, Paged, Phone, ResourceKey, Result, User,
+    UserId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -28,6 +31,9 @@ pub struct MemoryStore {
     inner: Mutex<Inner>,
 }
 
+/// One resource's claims: by (start, booking), the end and the appointment.
+type ResourceClaims = BTreeMap<(DateTime<Utc>, BookingId), (DateTime<Utc>, AppointmentId)>;
+
 #[derive(Debug, Default)]
 struct Inner {
     users: HashMap<UserId, User>,
@@ -48,6 +54,11 @@ struct Inner {
     /// Active bookings per appointment and device, for strict anti-scalping.
     active_devices: HashMap<(AppointmentId, DeviceId), BookingId>,
     bans: BTreeMap<(UserId, Email), Ban>,
+    /// The time each active booking occupies its appointment's shared resource: per resource,
+    /// by (start, booking), the end and the appointment.
+    resources: HashMap<ResourceKey, ResourceClaims>,
+    /// The resource claim of each active booking that has one: (resource, start).
+    booking_resources: HashMap<BookingId, (ResourceKey, DateTime<Utc>)>,
     revoked_tokens: HashMap<String, DateTime<Utc>>,
     idempotency: HashMap<String, IdempotencyRecord>,
 }
@@ -95,8 +106,60 @@ impl Inner {
         }
     }
 
-    /// Drops the anti-scalping claims of a booking that stops being active.
+    /// The claims on `key` that overlap `[start, until)`: (start, end, appointment, booking).
+    fn resource_overlaps(
+        &self,
+        key: ResourceKey,
+        range: Range<DateTime<Utc>>,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>, AppointmentId, BookingId)> + '_ {
+        let earliest = range
+            .start
+            .checked_sub_signed(MAX_RESOURCE_CLAIM)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let lo = (earliest, BookingId(uuid::Uuid::nil()));
+        let hi = (range.end, BookingId(uuid::Uuid::nil()));
+        self.resources
+            .get(&key)
+            .into_iter()
+            .flat_map(move |m| m.range(lo..hi))
+            .filter(move |(_, (end, _))| *end > range.start)
+            .map(|((start, id), (end, app))| (*start, *end, *app, *id))
+    }
+
+    /// Whether an active booking of an appointment other than `app` (and other than `me`)
+    /// occupies the resource over part of `[start, claim.until)`.
+    fn resource_taken(
+        &self,
+        claim: ResourceClaim,
+        app: AppointmentId,
+        start: DateTime<Utc>,
+        me: BookingId,
+    ) -> bool {
+        self.resource_overlaps(claim.key, start..claim.until)
+            .any(|(_, _, other_app, id)| other_app != app && id != me)
+    }
+
+    fn occupy(
+        &mut self,
+        claim: ResourceClaim,
+        app: AppointmentId,
+        start: DateTime<Utc>,
+        id: BookingId,
+    ) {
+        self.resources
+            .entry(claim.key)
+            .or_default()
+            .insert((start, id), (claim.until, app));
+        self.booking_resources.insert(id, (claim.key, start));
+    }
+
+    /// Drops the anti-scalping and resource claims of a booking that stops being active.
     fn release_claims(&mut self, b: &Booking) {
+        if let Some((key, start)) = self.booking_resources.remove(&b.id)
+            && let Some(m) = self.resources.get_mut(&key)
+        {
+            m.remove(&(start, b.id));
+        }
         let key = (b.appointment_id, b.email.mailbox());
         if self.active_emails.get(&key) == Some(&b.id) {
             self.active_emails.remove(&key);
@@ -163,6 +226,7 @@ impl Store for MemoryStore {
         stored.description.clone_from(&appointment.description);
         stored.status = appointment.status;
         stored.schedule = appointment.schedule.clone();
+        stored.resource.clone_from(&appointment.resource);
         stored.updated_at = appointment.updated_at;
         Ok(())
     }
@@ -216,6 +280,19 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn resource_claims(
+        &self,
+        key: ResourceKey,
+        except: AppointmentId,
+        range: Range<DateTime<Utc>>,
+    ) -> Result<Vec<Range<DateTime<Utc>>>> {
+        let g = self.inner.lock();
+        Ok(g.resource_overlaps(key, range)
+            .filter(|(_, _, app, _)| *app != except)
+            .map(|(start, end, _, _)| start..end)
+            .collect())
+    }
+
     async fn seats_taken(
         &self,
         appointment: AppointmentId,
@@ -264,7 +341,18 @@ impl Store for MemoryStore {
                 available: claim.capacity.saturating_sub(taken),
             });
         }
+        if let Some(r) = claim.resource
+            && g.resource_taken(r, app, booking.slot_start, booking.id)
+        {
+            return Err(Error::SlotFull {
+                requested: n,
+                available: 0,
+            });
+        }
         g.add_seats(app, booking.slot_start, i64::from(n));
+        if let Some(r) = claim.resource {
+            g.occupy(r, app, booking.slot_start, booking.id);
+        }
         if claim.unique_email {
             g.active_emails.insert(email_key, booking.id);
         }
@@ -327,9 +415,20 @@ impl Store for MemoryStore {
                 available: capacity.saturating_sub(taken_after_release),
             });
         }
+        if let Some(r) = to.claim.resource
+            && g.resource_taken(r, app, new_start, id)
+        {
+            return Err(Error::SlotFull {
+                requested: new_count,
+                available: 0,
+            });
+        }
         g.add_seats(app, b.slot_start, -i64::from(old));
         g.add_seats(app, new_start, i64::from(new_count));
         g.release_claims(&b);
+        if let Some(r) = to.claim.resource {
+            g.occupy(r, app, new_start, id);
+        }
         if to.claim.unique_email {
             g.active_emails.insert(email_key, id);
         }

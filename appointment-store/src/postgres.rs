@@ -23,7 +23,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use appointment_core::{Booking, Entity, Error, Result, SeatClaim};
+use appointment_core::{Booking, Error, Result, SeatClaim};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{
-    ReadRow, commit_error, corrupt, db_error, db_error_fk, idempotency_state, slot_full,
+    ReadRow, booking_write_error, commit_error, corrupt, db_error, idempotency_state, slot_full,
 };
 use crate::sql_store::{
     Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_seats_sql, impl_conn, impl_store,
@@ -78,11 +78,11 @@ pub struct PostgresStore {
 /// transaction (and with it the booking row) back.
 const BOOK: &str = concat!(
     "WITH banned AS (SELECT EXISTS (SELECT 1 FROM ",
-    ban_of_sql!("$18", "$20"),
+    ban_of_sql!("$20", "$22"),
     ") AS yes), booked AS (",
     insert_booking_sql!("", "", select " FROM banned WHERE NOT banned.yes"),
     " RETURNING id), claim AS (",
-    claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $19", "$19"),
+    claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $21", "$21"),
     ") SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked"
 );
 
@@ -208,6 +208,7 @@ fn bind(q: PgQuery, arg: Arg) -> PgQuery {
         Arg::Int(i) => q.bind(i),
         Arg::OptInt(i) => q.bind(i),
         Arg::Instant(t) => q.bind(t),
+        Arg::OptInstant(t) => q.bind(t),
         Arg::Bound(t) => q.bind(clamp(t)),
         Arg::Date(d) => q.bind(d),
         Arg::Clock(t) => q.bind(t),
@@ -267,7 +268,7 @@ impl SqlBackend for PostgresStore {
         let row = tx
             .optional(BOOK, args)
             .await
-            .map_err(|e| db_error_fk(e, Entity::Appointment))?
+            .map_err(|e| booking_write_error(e, n))?
             .ok_or_else(|| corrupt("bookings", "the booking statement answered no row"))?;
         if row.flag("banned")? {
             return Err(Error::Banned);

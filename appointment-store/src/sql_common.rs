@@ -6,8 +6,8 @@ use std::fmt;
 use appointment_core::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Duplicate,
-    Email, Entity, Error, Name, Page, Phone, Result, Schedule, TimeZoneName, User, UserId,
-    Weekdays,
+    Email, Entity, Error, Name, Page, Phone, ResourceName, Result, Schedule, TimeZoneName, User,
+    UserId, Weekdays,
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::error::ErrorKind;
@@ -59,6 +59,29 @@ pub(crate) fn to_count(v: i64) -> u64 {
 /// [`Duplicate`], everything else [`Error::Storage`].
 pub(crate) fn db_error(err: sqlx::Error) -> Error {
     classify(err, None)
+}
+
+/// The error of a write that makes a booking active or moves it: `SlotFull` (no seats
+/// available) when the database refused it because the booking's shared resource is taken at
+/// that time (the Postgres exclusion constraint `bookings_resource_excl`, the SQLite trigger's
+/// `resource_busy`); otherwise as [`db_error_fk`] with a missing appointment.
+///
+/// Postgres may also resolve two bookings that claim overlapping times of one resource at the
+/// same instant as a deadlock (each waits for the other's uncommitted claim) and abort one of
+/// them: that one lost the race for the resource, and is answered the same way. Booking writes
+/// without a resource take one row lock, so they cannot deadlock.
+pub(crate) fn booking_write_error(err: sqlx::Error, requested: u32) -> Error {
+    if let sqlx::Error::Database(db) = &err
+        && (db.constraint() == Some("bookings_resource_excl")
+            || db.code().as_deref() == Some("40P01")
+            || db.message().starts_with("resource_busy"))
+    {
+        return Error::SlotFull {
+            requested,
+            available: 0,
+        };
+    }
+    db_error_fk(err, Entity::Appointment)
 }
 
 /// Like [`db_error`], and a foreign-key violation means that `missing` does not exist.
@@ -232,6 +255,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         weekly_hours: row.opt_text("weekly_hours")?,
         date_overrides: row.opt_text("date_overrides")?,
         closures: row.opt_text("closures")?,
+        resource: row.opt_text("resource")?,
     }
     .into_domain()
 }
@@ -326,6 +350,7 @@ pub(crate) struct AppointmentRow {
     pub weekly_hours: Option<String>,
     pub date_overrides: Option<String>,
     pub closures: Option<String>,
+    pub resource: Option<String>,
 }
 
 impl AppointmentRow {
@@ -398,6 +423,11 @@ impl AppointmentRow {
                 self.status.parse::<AppointmentStatus>(),
             )?,
             schedule: valid("appointments schedule", schedule)?,
+            resource: self
+                .resource
+                .as_deref()
+                .map(|r| valid("appointments.resource", ResourceName::parse(r)))
+                .transpose()?,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

@@ -11,19 +11,21 @@
 
 use std::ops::Range;
 
-use appointment_core::store::{BookingMove, BookingStats, SeatClaim, SlotSeats};
+use appointment_core::store::{
+    BookingMove, BookingStats, MAX_RESOURCE_CLAIM, SeatClaim, SlotSeats,
+};
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    Email, Entity, Error, Page, Paged, Result, User, UserId,
+    Email, Entity, Error, Page, Paged, ResourceKey, Result, User, UserId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::sql_common::{
-    ReadRow, appointment_from, ban_from, booking_from, booking_not_found, corrupt, db_error,
-    db_error_fk, end_action, guard_values, guards, limit_offset, slot_full, stored_status,
-    to_count, to_u32, user_from, valid,
+    ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
+    corrupt, db_error, db_error_fk, end_action, guard_values, guards, limit_offset, slot_full,
+    stored_status, to_count, to_u32, user_from, valid,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -43,6 +45,8 @@ pub(crate) enum Arg {
     OptInt(Option<i64>),
     /// A stored instant (Postgres `timestamptz`, SQLite integer microseconds).
     Instant(DateTime<Utc>),
+    /// An optional stored instant.
+    OptInstant(Option<DateTime<Utc>>),
     /// The bound of a query range, which may lie beyond what a column can hold (Postgres clamps
     /// it to the earliest instant it stores).
     Bound(DateTime<Utc>),
@@ -118,7 +122,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     }
 }
 
-/// `INSERT INTO appointments …` with `$1` … `$24` in [`appointment_args`] order. `$seq_col` and
+/// `INSERT INTO appointments …` with `$1` … `$25` in [`appointment_args`] order. `$seq_col` and
 /// `$seq_val` name the insertion-order column and its value where the backend does not fill it
 /// itself (both empty otherwise).
 macro_rules! insert_appointment_sql {
@@ -129,16 +133,16 @@ macro_rules! insert_appointment_sql {
             "code, owner_id, title, description, kind, capacity, anti_scalping, status, \
              start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
              time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
-             updated_at, weekly_hours, date_overrides, closures) VALUES ($1, ",
+             updated_at, weekly_hours, date_overrides, closures, resource) VALUES ($1, ",
             $seq_val,
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $21, $22, $23, $24)"
+             $20, $21, $21, $22, $23, $24, $25)"
         )
     };
 }
 pub(crate) use insert_appointment_sql;
 
-/// `INSERT INTO bookings …` with `$1` … `$17` in [`booking_args`] order; `$seq_col` and
+/// `INSERT INTO bookings …` with `$1` … `$19` in [`booking_args`] order; `$seq_col` and
 /// `$seq_val` as for [`insert_appointment_sql!`]. The values come from `VALUES (…)`, or, with a
 /// trailing `select … $from`, from `SELECT … $from` (for a booking inside a larger statement).
 macro_rules! insert_booking_sql {
@@ -154,11 +158,12 @@ macro_rules! insert_booking_sql {
             $seq_col,
             "code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
              attendee_count, status, description, device_id, guard_email, guard_device, \
-             created_at, updated_at) ",
+             created_at, updated_at, resource_key, claim_end) ",
             $open,
             "$1, ",
             $seq_val,
-            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17",
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17, \
+             $18, $19",
             $close
         )
     };
@@ -179,7 +184,7 @@ macro_rules! appointment_cols {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
          weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
-         weekly_hours, date_overrides, closures"
+         weekly_hours, date_overrides, closures, resource"
     };
 }
 
@@ -296,8 +301,8 @@ const BOOKING_TO_MOVE_LOCKED: &str = concat!(booking_to_move!(), " FOR UPDATE");
 /// guards as a new booking would claim them, and replaces its description when one is given.
 const MOVE_BOOKING: &str = concat!(
     "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, updated_at = $5, \
-     guard_email = $6, guard_device = $7, description = COALESCE($8, description) \
-     WHERE id = $1 AND status = 'active' RETURNING ",
+     guard_email = $6, guard_device = $7, description = COALESCE($8, description), \
+     resource_key = $9, claim_end = $10 WHERE id = $1 AND status = 'active' RETURNING ",
     booking_cols!()
 );
 
@@ -370,6 +375,7 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         text(&crate::hours_codec::weekly_hours_text(s)),
         text(&crate::hours_codec::overrides_text(s)),
         text(&crate::hours_codec::closures_text(s)),
+        Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
     ]
 }
 
@@ -394,6 +400,8 @@ pub(crate) fn booking_args(b: &Booking, claim: SeatClaim) -> Vec<Arg> {
         Arg::OptText(guard_device),
         Arg::Instant(b.created_at),
         Arg::Instant(b.updated_at),
+        Arg::OptId(claim.resource.map(|r| r.key.0)),
+        Arg::OptInstant(claim.resource.map(|r| r.until)),
     ]
 }
 
@@ -472,7 +480,7 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     }
     tx.execute(B::INSERT_BOOKING, booking_args(b, claim))
         .await
-        .map_err(|e| db_error_fk(e, Entity::Appointment))?;
+        .map_err(|e| booking_write_error(e, n))?;
     if !claim_in(&mut tx, app, b.slot_start, n, claim.capacity).await? {
         let taken = taken_in(&mut tx, app, b.slot_start).await?;
         return Err(slot_full(n, claim.capacity, taken));
@@ -576,7 +584,7 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
 const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
      status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
      min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
-     closures = $13, updated_at = $14 WHERE id = $1 AND deleted_at IS NULL";
+     closures = $13, updated_at = $14, resource = $15 WHERE id = $1 AND deleted_at IS NULL";
 
 const DELETE_APPOINTMENT: &str =
     "UPDATE appointments SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL";
@@ -599,6 +607,7 @@ fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
         text(&crate::hours_codec::overrides_text(s)),
         text(&crate::hours_codec::closures_text(s)),
         Arg::Instant(a.updated_at),
+        Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
     ]
 }
 
@@ -687,6 +696,42 @@ pub(crate) async fn appointments_created<B: SqlBackend + ?Sized>(
         .await
         .map_err(db_error)?;
     rows_to(&rows, appointment_from)
+}
+
+/// Claims on a resource by active bookings of other appointments that overlap `[$4, $5)`; a
+/// claim spans at most `MAX_RESOURCE_CLAIM`, so those that start after `$3` (`$4` less that)
+/// are all that can.
+const RESOURCE_CLAIMS: &str = "SELECT slot_start, claim_end FROM bookings \
+     WHERE resource_key = $1 AND status = 'active' AND appointment_id <> $2 \
+     AND slot_start > $3 AND slot_start < $5 AND claim_end > $4 ORDER BY slot_start";
+
+pub(crate) async fn resource_claims<B: SqlBackend + ?Sized>(
+    backend: &B,
+    key: ResourceKey,
+    except: AppointmentId,
+    range: Range<DateTime<Utc>>,
+) -> Result<Vec<Range<DateTime<Utc>>>> {
+    let earliest = range
+        .start
+        .checked_sub_signed(MAX_RESOURCE_CLAIM)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let rows = backend
+        .reads()
+        .all(
+            RESOURCE_CLAIMS,
+            vec![
+                Arg::Id(key.0),
+                Arg::Id(except.0),
+                Arg::Bound(earliest),
+                Arg::Bound(range.start),
+                Arg::Bound(range.end),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    rows_to(&rows, |r| {
+        Ok(r.instant("slot_start")?..r.instant("claim_end")?)
+    })
 }
 
 pub(crate) async fn seats_taken<B: SqlBackend + ?Sized>(
@@ -793,10 +838,12 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
                 Arg::OptText(guard_email),
                 Arg::OptText(guard_device),
                 Arg::OptText(to.description.clone()),
+                Arg::OptId(to.claim.resource.map(|r| r.key.0)),
+                Arg::OptInstant(to.claim.resource.map(|r| r.until)),
             ],
         )
         .await
-        .map_err(db_error)?
+        .map_err(|e| booking_write_error(e, new_count))?
         .ok_or_else(booking_not_found)?;
     let booking = booking_from(&row)?;
     backend.commit(tx).await?;
@@ -1021,6 +1068,14 @@ macro_rules! impl_store {
                 range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
             ) -> appointment_core::Result<Vec<appointment_core::Appointment>> {
                 $crate::sql_store::appointments_created(self, owner, range).await
+            }
+            async fn resource_claims(
+                &self,
+                key: appointment_core::ResourceKey,
+                except: appointment_core::AppointmentId,
+                range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
+            ) -> appointment_core::Result<Vec<std::ops::Range<chrono::DateTime<chrono::Utc>>>> {
+                $crate::sql_store::resource_claims(self, key, except, range).await
             }
             async fn seats_taken(
                 &self,

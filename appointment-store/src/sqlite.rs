@@ -215,6 +215,7 @@ fn bind(q: SqliteQuery, arg: Arg) -> SqliteQuery {
         Arg::Int(i) => q.bind(i),
         Arg::OptInt(i) => q.bind(i),
         Arg::Instant(t) | Arg::Bound(t) => q.bind(micros(t)),
+        Arg::OptInstant(t) => q.bind(t.map(micros)),
         Arg::Date(d) => q.bind(d.to_string()),
         Arg::Clock(t) => q.bind(t.to_string()),
         Arg::Flag(b) => q.bind(i64::from(b)),

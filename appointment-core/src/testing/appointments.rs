@@ -121,6 +121,7 @@ pub async fn opening_hours_round_trip<S: Store>(store: S) {
                     capacity: None,
                     anti_scalping: AntiScalping::None,
                     schedule: past,
+                    resource: None,
                 },
             )
             .await,
@@ -303,6 +304,7 @@ pub async fn appointment_input_is_validated<S: Store>(store: S) {
         capacity,
         anti_scalping: AntiScalping::None,
         schedule: schedule.clone(),
+        resource: None,
     };
     assert_err!(
         f.sched

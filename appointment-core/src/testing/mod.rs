@@ -16,7 +16,7 @@
 //!
 //! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
 //! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
-//! capacity, bans, anti-scalping, lifecycle, analytics, races, read cache) and are all
+//! capacity, bans, anti-scalping, lifecycle, analytics, races, read cache, shared resources) and are all
 //! reachable as [`cases`]`::<name>`.
 
 use std::collections::HashMap;
@@ -98,6 +98,9 @@ macro_rules! store_conformance_suite {
             updated_at_follows_the_engine_clock,
             ban_applies_to_reschedule,
             reschedule_can_replace_the_description,
+            resource_blocks_overlapping_slots,
+            resource_buffers_and_groups,
+            race_resource_across_appointments,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -210,6 +213,7 @@ impl<S: Store> Fixture<S> {
                     capacity,
                     anti_scalping,
                     schedule,
+                    resource: None,
                 },
             )
             .await
@@ -354,6 +358,7 @@ mod capacity;
 mod lifecycle;
 mod races;
 mod reschedule;
+mod resources;
 mod slots;
 mod users;
 
@@ -370,6 +375,7 @@ pub mod cases {
     pub use super::lifecycle::*;
     pub use super::races::*;
     pub use super::reschedule::*;
+    pub use super::resources::*;
     pub use super::slots::*;
     pub use super::users::*;
 }

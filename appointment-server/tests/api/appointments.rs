@@ -874,3 +874,97 @@ async fn a_barbers_week_across_a_holiday_and_a_dst_switch_lists_right_by_window(
         assert_eq!(e["details"], field, "{q}: {e}");
     }
 }
+
+/// A barber's haircuts (60 minutes) and beard trims (30 minutes) share one chair: a haircut at
+/// 10:00 takes the trims at 10:00 and 10:30 off the listing and refuses them with 409; the
+/// answers name the resource; a bad name is a 400 naming the field; a PATCH that removes the
+/// resource frees the trims.
+#[tokio::test]
+async fn appointments_on_one_chair_never_overlap() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("barber").await;
+    let haircut = app
+        .appointment(
+            &owner,
+            1,
+            json!({"title": "Haircut", "resource": "Chair 1"}),
+        )
+        .await;
+    assert_eq!(haircut["resource"], "Chair 1");
+    let trim = app
+        .appointment(
+            &owner,
+            1,
+            json!({"title": "Beard trim", "booking_duration": 30, "resource": "chair 1"}),
+        )
+        .await;
+    let plain = app.appointment(&owner, 1, json!({})).await;
+    assert!(plain.get("resource").is_none(), "{plain}");
+    let (haircut, trim) = (
+        haircut["app_code"].as_str().unwrap().to_owned(),
+        trim["app_code"].as_str().unwrap().to_owned(),
+    );
+    let d = tomorrow();
+    expect_json(
+        app.book_guest(&haircut, &format!("{d}T10:00:00Z"), "ana@example.com")
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let starts = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["start_time"].as_str().unwrap()[11..16].to_owned())
+            .collect()
+    };
+    let listed = app.slots(&trim, "").await;
+    assert_eq!(starts(&listed), ["09:00", "09:30", "11:00", "11:30"]);
+    assert_eq!(listed["total"], 4);
+    let e = expect_error(
+        app.book_guest(&trim, &format!("{d}T10:30:00Z"), "bo@example.com")
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(e["code"], "slot_full", "{e}");
+    let long = "x".repeat(101);
+    let e = expect_error(
+        app.post_json(
+            "/appointments",
+            &json!({"title": "T", "start_time": format!("{d}T09:00:00Z"),
+                "end_time": format!("{d}T12:00:00Z"), "start_date": format!("{d}T00:00:00Z"),
+                "end_date": format!("{d}T00:00:00Z"), "booking_duration": 60, "type": "single",
+                "resource": long}),
+        )
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "resource", "{e}");
+    let edited = expect_json(
+        app.client
+            .patch(app.url(&format!("/appointments/{trim}")))
+            .bearer_auth(&owner.token)
+            .json(&json!({"resource": null}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(edited["appointment"].get("resource").is_none(), "{edited}");
+    assert_eq!(app.slots(&trim, "").await["total"], 6);
+    expect_json(
+        app.book_guest(&trim, &format!("{d}T10:30:00Z"), "bo@example.com")
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}

@@ -193,6 +193,7 @@ impl Scheduler {
             capacity,
             anti_scalping: anti_scalping.parse::<AntiScalping>().or_raise()?,
             schedule,
+            resource: None,
         };
         self.run(
             py,

@@ -669,6 +669,7 @@ impl Scheduler {
             capacity: input.capacity,
             anti_scalping: input.anti_scalping.parse::<AntiScalping>()?,
             schedule,
+            resource: None,
         };
         self.run(|s| async move { s.create_appointment(owner, new).await })
             .map(Appointment::from)
