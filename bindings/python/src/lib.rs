@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
-    AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode, DeviceId, Email,
-    Error, Name, NewAppointment, NewBooking, NewUser, Page as CorePage, Phone, Reschedule,
+    AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode, BookingUpdate,
+    DeviceId, Email, Error, Name, NewAppointment, NewBooking, NewUser, Page as CorePage, Phone,
     Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
 };
 use appointment_store::ServiceStore;
@@ -21,10 +21,11 @@ use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
 mod errors;
+mod hours;
 mod types;
 
 use errors::OrRaise;
-use types::{Analytics, Appointment, Ban, Booking, Instant, Page, Slot, User};
+use types::{Analytics, Appointment, Ban, Booking, Closure, Instant, Page, Slot, User};
 
 /// The process's runtime for the engine.
 fn runtime() -> &'static Runtime {
@@ -149,12 +150,15 @@ impl Scheduler {
             .map(User::from)
     }
 
-    /// Creates an appointment owned by `owner_id`.
+    /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
+    /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides` and
+    /// `closures` change given dates.
     #[pyo3(signature = (
-        owner_id, *, title, start_date, end_date, start_time, end_time, slot_minutes,
-        kind = "single", capacity = None, description = "", anti_scalping = "standard",
-        time_zone = "UTC", weekdays = None, buffer_minutes = 0, min_notice_minutes = 0,
-        horizon_days = None
+        owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
+        slot_minutes, kind = "single", capacity = None, description = "",
+        anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
+        min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
+        closures = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_appointment(
@@ -164,8 +168,8 @@ impl Scheduler {
         title: String,
         start_date: NaiveDate,
         end_date: NaiveDate,
-        start_time: NaiveTime,
-        end_time: NaiveTime,
+        start_time: Option<NaiveTime>,
+        end_time: Option<NaiveTime>,
         slot_minutes: u32,
         kind: &str,
         capacity: Option<u32>,
@@ -176,9 +180,52 @@ impl Scheduler {
         buffer_minutes: u32,
         min_notice_minutes: u32,
         horizon_days: Option<u32>,
+        weekly_hours: Option<Bound<'_, PyAny>>,
+        overrides: Option<Bound<'_, PyAny>>,
+        closures: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Appointment> {
         let owner = user_id(owner_id)?;
-        let schedule = Schedule::builder(start_date, end_date, start_time, end_time, slot_minutes)
+        let builder = match (weekly_hours, start_time, end_time) {
+            (Some(week), None, None) => Schedule::weekly(
+                start_date,
+                end_date,
+                hours::weekly_hours(&week)?,
+                slot_minutes,
+            ),
+            (Some(_), _, _) => {
+                return Err(Error::invalid(
+                    "weekly_hours",
+                    "give either weekly_hours or start_time and end_time, not both",
+                ))
+                .or_raise();
+            }
+            (None, Some(start), Some(end)) => {
+                Schedule::builder(start_date, end_date, start, end, slot_minutes)
+            }
+            (None, start, _) => {
+                let missing = if start.is_none() {
+                    "start_time"
+                } else {
+                    "end_time"
+                };
+                return Err(Error::invalid(
+                    missing,
+                    "is required (or give weekly_hours instead)",
+                ))
+                .or_raise();
+            }
+        };
+        let overrides = overrides
+            .map(|o| hours::overrides(&o))
+            .transpose()?
+            .unwrap_or_default();
+        let closures = closures
+            .map(|c| hours::closures(&c))
+            .transpose()?
+            .unwrap_or_default();
+        let schedule = builder
+            .overrides(overrides)
+            .closures(closures)
             .time_zone(TimeZoneName::parse(time_zone).or_raise()?)
             .weekdays(self::weekdays(weekdays)?)
             .buffer_minutes(buffer_minutes)
@@ -328,22 +375,25 @@ impl Scheduler {
             .map(Booking::from)
     }
 
-    /// Moves a booking to the slot starting at `start`, optionally with a new number of seats.
-    #[pyo3(signature = (code, start, *, attendee_count = None))]
+    /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+    /// with a new number of seats and a new description, in one step.
+    #[pyo3(signature = (code, start, *, attendee_count = None, description = None))]
     fn reschedule(
         &self,
         py: Python<'_>,
         code: &str,
         start: Instant,
         attendee_count: Option<u32>,
+        description: Option<String>,
     ) -> PyResult<Booking> {
         let code = BookingCode::parse(code).or_raise()?;
-        let change = Reschedule {
+        let change = BookingUpdate {
             slot_start: start.0,
             attendee_count: attendee_count
                 .map(AttendeeCount::new)
                 .transpose()
                 .or_raise()?,
+            description,
         };
         self.run(py, |s| async move { s.reschedule(&code, change).await })
             .map(Booking::from)
@@ -467,6 +517,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scheduler>()?;
     m.add_class::<User>()?;
     m.add_class::<Appointment>()?;
+    m.add_class::<Closure>()?;
     m.add_class::<Slot>()?;
     m.add_class::<Booking>()?;
     m.add_class::<Ban>()?;

@@ -3,18 +3,20 @@
 //! The engine embedded in an app: [`Scheduler`] opens a store from a URL and exposes the booking
 //! flow as blocking calls (run them off the UI thread). Values cross as records: instants as
 //! timestamps (`java.time.Instant`, `Date`), dates as `YYYY-MM-DD` and wall-clock times as `HH:MM`
-//! strings. Every engine error becomes one case of [`AppointmentError`]
+//! strings, opening hours as windows `HH:MM-HH:MM` and weekly hours in their text form
+//! (`mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`). Every engine error becomes one case of [`AppointmentError`]
 //! (`AppointmentException.SlotFull`, … in Kotlin). The crate only translates; the rules are the
 //! engine's.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode,
-    DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page, Phone, Schedule, SlotQuery,
-    TimeZoneName, UserId, Weekdays,
+    BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page, Phone,
+    Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -185,6 +187,31 @@ fn time(field: &'static str, raw: &str) -> Result<NaiveTime> {
         .map_err(|_| invalid(field, "must be a time HH:MM"))
 }
 
+/// An engine error, re-labelled with the input the caller gave.
+fn as_field(field: &'static str, err: core::Error) -> AppointmentError {
+    match err {
+        core::Error::InvalidInput { reason, .. } => core::Error::invalid(field, reason),
+        other => other,
+    }
+    .into()
+}
+
+fn windows(field: &'static str, raw: &[String]) -> Result<Vec<TimeWindow>> {
+    raw.iter()
+        .map(|w| w.parse::<TimeWindow>().map_err(|e| as_field(field, e)))
+        .collect()
+}
+
+const WEEK: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "mon"),
+    (Weekday::Tue, "tue"),
+    (Weekday::Wed, "wed"),
+    (Weekday::Thu, "thu"),
+    (Weekday::Fri, "fri"),
+    (Weekday::Sat, "sat"),
+    (Weekday::Sun, "sun"),
+];
+
 fn booking_page(paged: core::Paged<core::Booking>) -> BookingPage {
     BookingPage {
         page: paged.page,
@@ -237,10 +264,13 @@ pub struct AppointmentInput {
     pub start_date: String,
     /// Last date (inclusive), `YYYY-MM-DD`.
     pub end_date: String,
-    /// Start of the daily window, `HH:MM` wall-clock time in `time_zone`.
-    pub start_time: String,
-    /// End of the daily window, `HH:MM`.
-    pub end_time: String,
+    /// Start of the daily window, `HH:MM` wall-clock time in `time_zone`; required unless
+    /// `weekly_hours` is given.
+    #[uniffi(default = None)]
+    pub start_time: Option<String>,
+    /// End of the daily window, `HH:MM`; required unless `weekly_hours` is given.
+    #[uniffi(default = None)]
+    pub end_time: Option<String>,
     /// Slot length in minutes.
     pub slot_minutes: u32,
     /// `single`, `group` or `party`.
@@ -270,6 +300,111 @@ pub struct AppointmentInput {
     /// How many days ahead slots can be booked, if limited.
     #[uniffi(default = None)]
     pub horizon_days: Option<u32>,
+    /// The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
+    /// `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
+    /// windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
+    /// closed.
+    #[uniffi(default = None)]
+    pub weekly_hours: Option<String>,
+    /// Dates whose hours differ from their weekday's (at most 1000).
+    #[uniffi(default = [])]
+    pub overrides: Vec<DateOverride>,
+    /// Closed date ranges: holidays, vacations (at most 1000).
+    #[uniffi(default = [])]
+    pub closures: Vec<Closure>,
+}
+
+/// A date whose hours differ from its weekday's.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DateOverride {
+    /// The local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Its windows, `HH:MM-HH:MM` (`24:00` may end one); empty closes the date.
+    pub hours: Vec<String>,
+}
+
+/// Local dates with no slots at all: a holiday, a vacation.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Closure {
+    /// First closed date, `YYYY-MM-DD`.
+    pub first: String,
+    /// Last closed date (inclusive), `YYYY-MM-DD`.
+    pub last: String,
+    /// What it is (e.g. `Summer holidays`), at most 200 characters.
+    #[uniffi(default = None)]
+    pub label: Option<String>,
+}
+
+impl AppointmentInput {
+    /// The engine's schedule: one daily window or weekly hours, with overrides and closures.
+    fn schedule(&self) -> Result<Schedule> {
+        let start_date = date("start_date", &self.start_date)?;
+        let end_date = date("end_date", &self.end_date)?;
+        let builder = match (&self.weekly_hours, &self.start_time, &self.end_time) {
+            (Some(week), None, None) => Schedule::weekly(
+                start_date,
+                end_date,
+                week.parse::<WeeklyHours>()
+                    .map_err(|e| as_field("weekly_hours", e))?,
+                self.slot_minutes,
+            ),
+            (Some(_), _, _) => {
+                return Err(invalid(
+                    "weekly_hours",
+                    "give either weekly_hours or start_time and end_time, not both",
+                ));
+            }
+            (None, Some(start), Some(end)) => Schedule::builder(
+                start_date,
+                end_date,
+                time("start_time", start)?,
+                time("end_time", end)?,
+                self.slot_minutes,
+            ),
+            (None, start, _) => {
+                let missing = if start.is_none() {
+                    "start_time"
+                } else {
+                    "end_time"
+                };
+                return Err(invalid(
+                    missing,
+                    "is required (or give weekly_hours instead)",
+                ));
+            }
+        };
+        let overrides = self
+            .overrides
+            .iter()
+            .map(|o| Ok((date("overrides", &o.date)?, windows("overrides", &o.hours)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let closures = self
+            .closures
+            .iter()
+            .map(|c| {
+                core::Closure::new(
+                    date("closures", &c.first)?,
+                    date("closures", &c.last)?,
+                    c.label.clone(),
+                )
+                .map_err(|e| as_field("closures", e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let weekdays = if self.weekdays.is_empty() {
+            Weekdays::ALL
+        } else {
+            self.weekdays.join(",").parse()?
+        };
+        Ok(builder
+            .overrides(overrides)
+            .closures(closures)
+            .time_zone(TimeZoneName::parse(&self.time_zone)?)
+            .weekdays(weekdays)
+            .buffer_minutes(self.buffer_minutes)
+            .min_notice_minutes(self.min_notice_minutes)
+            .horizon_days(self.horizon_days)
+            .build()?)
+    }
 }
 
 /// An appointment.
@@ -313,6 +448,16 @@ pub struct Appointment {
     pub min_notice_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
+    /// The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
+    /// `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
+    pub weekly_hours: String,
+    /// The same hours by day: all seven days (`mon` … `sun`), each with its windows (empty when
+    /// closed).
+    pub weekly_hours_by_day: HashMap<String, Vec<String>>,
+    /// Dates whose hours differ from their weekday's, in date order.
+    pub overrides: Vec<DateOverride>,
+    /// Closed date ranges, in date order.
+    pub closures: Vec<Closure>,
     /// When it was created.
     pub created_at: SystemTime,
 }
@@ -351,6 +496,33 @@ impl From<core::Appointment> for Appointment {
                 .collect(),
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
+            weekly_hours: s.weekly_hours().to_string(),
+            weekly_hours_by_day: WEEK
+                .iter()
+                .map(|(day, name)| {
+                    let windows = s.weekly_hours().day(*day);
+                    (
+                        (*name).to_owned(),
+                        windows.iter().map(ToString::to_string).collect(),
+                    )
+                })
+                .collect(),
+            overrides: s
+                .overrides()
+                .map(|(date, windows)| DateOverride {
+                    date: date.to_string(),
+                    hours: windows.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            closures: s
+                .closures()
+                .iter()
+                .map(|c| Closure {
+                    first: c.first().to_string(),
+                    last: c.last().to_string(),
+                    label: c.label().map(str::to_owned),
+                })
+                .collect(),
             created_at: a.created_at.into(),
         }
     }
@@ -637,24 +809,7 @@ impl Scheduler {
         input: AppointmentInput,
     ) -> Result<Appointment> {
         let owner = user_id(&owner_id)?;
-        let weekdays = if input.weekdays.is_empty() {
-            Weekdays::ALL
-        } else {
-            input.weekdays.join(",").parse()?
-        };
-        let schedule = Schedule::builder(
-            date("start_date", &input.start_date)?,
-            date("end_date", &input.end_date)?,
-            time("start_time", &input.start_time)?,
-            time("end_time", &input.end_time)?,
-            input.slot_minutes,
-        )
-        .time_zone(TimeZoneName::parse(&input.time_zone)?)
-        .weekdays(weekdays)
-        .buffer_minutes(input.buffer_minutes)
-        .min_notice_minutes(input.min_notice_minutes)
-        .horizon_days(input.horizon_days)
-        .build()?;
+        let schedule = input.schedule()?;
         let new = NewAppointment {
             title: input.title,
             description: input.description,
@@ -770,17 +925,21 @@ impl Scheduler {
             .map(Booking::from)
     }
 
-    /// Moves a booking to the slot starting at `start`, optionally with a new number of seats.
+    /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+    /// with a new number of seats and a new description (up to 2000 characters), in one step.
+    #[uniffi::method(default(description = None))]
     pub fn reschedule(
         &self,
         code: String,
         start: SystemTime,
         attendee_count: Option<u32>,
+        description: Option<String>,
     ) -> Result<Booking> {
         let code = BookingCode::parse(&code)?;
-        let change = core::Reschedule {
+        let change = BookingUpdate {
             slot_start: to_utc(start),
             attendee_count: attendee_count.map(AttendeeCount::new).transpose()?,
+            description,
         };
         self.run(|s| async move { s.reschedule(&code, change).await })
             .map(Booking::from)
@@ -877,8 +1036,8 @@ mod tests {
                 title: "Haircut".into(),
                 start_date: "2031-03-03".into(),
                 end_date: "2031-03-03".into(),
-                start_time: "09:00".into(),
-                end_time: "12:00".into(),
+                start_time: Some("09:00".into()),
+                end_time: Some("12:00".into()),
                 slot_minutes: 60,
                 kind: "single".into(),
                 capacity: None,
@@ -889,6 +1048,9 @@ mod tests {
                 buffer_minutes: 0,
                 min_notice_minutes: 0,
                 horizon_days: None,
+                weekly_hours: None,
+                overrides: Vec::new(),
+                closures: Vec::new(),
             },
         )?;
         let slots = s.slots(app.code.clone(), None, 1, 20)?;
@@ -938,5 +1100,86 @@ mod tests {
             date("day", "03/03/2031"),
             Err(AppointmentError::InvalidInput { .. })
         ));
+    }
+
+    fn barber(weekly_hours: &str) -> AppointmentInput {
+        AppointmentInput {
+            title: "Barber".into(),
+            start_date: "2031-03-03".into(),
+            end_date: "2031-12-31".into(),
+            start_time: None,
+            end_time: None,
+            slot_minutes: 30,
+            kind: "single".into(),
+            capacity: None,
+            description: String::new(),
+            anti_scalping: "standard".into(),
+            time_zone: "Europe/Paris".into(),
+            weekdays: Vec::new(),
+            buffer_minutes: 0,
+            min_notice_minutes: 0,
+            horizon_days: None,
+            weekly_hours: Some(weekly_hours.into()),
+            overrides: vec![DateOverride {
+                date: "2031-12-24".into(),
+                hours: vec!["09:00-12:00".into()],
+            }],
+            closures: vec![Closure {
+                first: "2031-08-04".into(),
+                last: "2031-08-17".into(),
+                label: Some("Summer holidays".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn weekly_hours_overrides_and_closures_cross_both_ways() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id.clone(),
+            barber("mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"),
+        )?;
+        assert_eq!(
+            app.weekly_hours,
+            "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"
+        );
+        assert_eq!(
+            app.weekly_hours_by_day["tue"],
+            ["09:00-12:00", "13:00-17:30"]
+        );
+        assert!(app.weekly_hours_by_day["sun"].is_empty());
+        assert_eq!(app.weekly_hours_by_day.len(), 7);
+        assert_eq!(app.overrides, barber("").overrides);
+        assert_eq!(app.closures, barber("").closures);
+        // A Tuesday: 6 morning slots, 9 afternoon ones, none over lunch.
+        let tuesday = s.all_slots(app.code.clone(), Some("2031-03-04".into()))?;
+        assert_eq!(tuesday.len(), 6 + 9);
+        assert_eq!(
+            s.all_slots(app.code.clone(), Some("2031-12-24".into()))?
+                .len(),
+            6
+        );
+        assert!(s.all_slots(app.code, Some("2031-08-05".into()))?.is_empty());
+
+        let refused = |input: AppointmentInput| match s.create_appointment(owner.id.clone(), input)
+        {
+            Err(AppointmentError::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert_eq!(refused(barber("mon-fri 09:00-25:00")), "weekly_hours");
+        let mut both = barber("mon 09:00-12:00");
+        both.start_time = Some("09:00".into());
+        assert_eq!(refused(both), "weekly_hours");
+        let mut neither = barber("");
+        neither.weekly_hours = None;
+        assert_eq!(refused(neither), "start_time");
+        let mut bad_override = barber("mon 09:00-12:00");
+        bad_override.overrides[0].hours = vec!["noon".into()];
+        assert_eq!(refused(bad_override), "overrides");
+        let mut bad_closure = barber("mon 09:00-12:00");
+        bad_closure.closures[0].last = "2031-08-01".into();
+        assert_eq!(refused(bad_closure), "closures");
+        Ok(())
     }
 }
