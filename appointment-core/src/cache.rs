@@ -202,6 +202,12 @@ impl ReadCache {
         });
     }
 
+    /// Forgets a deleted appointment.
+    pub(crate) fn forget_appointment(&self, app: &Appointment) {
+        self.by_id.remove(&app.id);
+        self.by_code.remove(&app.code);
+    }
+
     /// Forgets every seat page of `app`; called after each write to its seats.
     pub(crate) fn seats_changed(&self, app: AppointmentId) {
         if let Some(entry) = self.seats.get(&app) {

@@ -41,39 +41,234 @@ macro_rules! string_newtype_common {
     };
 }
 
-/// An email address: trimmed, lower-cased and syntactically valid.
+/// An email address, normalised so that one mailbox has one spelling.
+///
+/// [`Email::parse`] accepts what real mailboxes use and refuses the rest:
+///
+/// * the input is trimmed, put in Unicode NFKC form (fullwidth `ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ` and
+///   other compatibility forms become their plain letters) and lower-cased;
+/// * the domain is converted by IDNA (UTS #46, STD3 rules) to its ASCII form: `bücher.de` is
+///   kept as `xn--bcher-kva.de`; it needs at least two labels and a top-level label that is not
+///   a number, so bare IP addresses are refused;
+/// * refused outright: spaces, control characters and invisible format characters (zero-width
+///   space, joiners, bidirectional marks, soft hyphen), private-use and unassigned code points,
+///   quoted local parts (`"john doe"@example.com`), address literals (`user@[127.0.0.1]`),
+///   display names and comments, and non-ASCII symbols or punctuation in the local part;
+/// * at most 64 bytes before the `@` and 254 in all (RFC 5321).
+///
+/// The address is kept as given, once normalised: [`Email::as_str`] is what mail is sent to.
+/// Ban lists and anti-scalping compare the [canonical](Email::canonical) form instead, which also
+/// drops a `+tag` sub-address (`jane+1@example.com` and `jane+2@example.com` reach the same
+/// mailbox on the common providers, so they are one booker). Only `+` is folded: other
+/// separators (`-`, `.`) are part of real, distinct addresses on too many providers.
 ///
 /// ```
 /// use appointment_core::Email;
-/// let e = Email::parse("  Jane.Doe@Example.COM ").unwrap();
-/// assert_eq!(e.as_str(), "jane.doe@example.com");
+/// let e = Email::parse("  Jane.Doe+Work@Example.COM ").unwrap();
+/// assert_eq!(e.as_str(), "jane.doe+work@example.com");
+/// assert_eq!(e.canonical(), "jane.doe@example.com");
+/// assert_eq!(Email::parse("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ").unwrap().as_str(), "jane@example.com");
+/// assert_eq!(Email::parse("ana@Bücher.de").unwrap().as_str(), "ana@xn--bcher-kva.de");
+/// assert!(Email::parse("ja\u{200B}ne@example.com").is_err());
+/// assert!(Email::parse("\"jane\"@example.com").is_err());
+/// assert!(Email::parse("jane@[127.0.0.1]").is_err());
 /// assert!(Email::parse("not an email").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Email(String);
+pub struct Email {
+    address: String,
+    /// Byte offsets `(start, end)` of the `+tag` in `address` (equal when there is none).
+    tag: (usize, usize),
+}
+
+/// The longest local part (before the `@`), in bytes.
+const EMAIL_MAX_LOCAL: usize = 64;
+/// The longest address, in bytes.
+const EMAIL_MAX_LEN: usize = 254;
+/// Inputs longer than this are refused before any normalisation work.
+const EMAIL_MAX_INPUT: usize = 1024;
+
+fn invalid_email(reason: &str) -> Error {
+    Error::invalid("email", reason)
+}
+
+/// Whether `c` never appears in a real address: whitespace, controls, invisible format
+/// characters, surrogates, private-use and unassigned code points.
+fn is_hidden_or_control(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+    ) || c.is_whitespace()
+}
 
 impl Email {
-    /// Validates and normalises an email address.
+    /// Validates and normalises an email address (see the [type's documentation](Email) for
+    /// what is accepted). `InvalidInput("email")` with the reason otherwise.
     pub fn parse(raw: &str) -> Result<Self> {
-        let s = raw.trim().to_lowercase();
-        if s.is_empty() {
-            return Err(Error::invalid("email", "must not be empty"));
+        use unicode_normalization::UnicodeNormalization;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(invalid_email("must not be empty"));
         }
-        if s.len() > 254 {
-            return Err(Error::invalid("email", "must be at most 254 characters"));
+        if raw.len() > EMAIL_MAX_INPUT {
+            return Err(invalid_email("must be at most 254 characters"));
         }
-        // `email_address` accepts some RFC 5322 forms (display names, quoted parts) that no booking
-        // form wants; insist on a plain `local@domain` with a dot in the domain as well.
-        let plain = s
-            .split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'));
-        if !plain || !email_address::EmailAddress::is_valid(&s) || s.contains(char::is_whitespace) {
-            return Err(Error::invalid("email", "is not a valid email address"));
+        if raw.chars().any(is_hidden_or_control) {
+            return Err(invalid_email(
+                "must not contain spaces, control characters or invisible characters",
+            ));
         }
-        Ok(Email(s))
+        let folded: String = raw
+            .nfkc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfkc()
+            .collect();
+        if folded.chars().any(is_hidden_or_control) {
+            return Err(invalid_email(
+                "must not contain spaces, control characters or invisible characters",
+            ));
+        }
+        if folded.contains('"') || folded.contains('\\') {
+            return Err(invalid_email("must not have a quoted local part"));
+        }
+        if folded.contains('[') || folded.contains(']') {
+            return Err(invalid_email(
+                "must name a domain, not an address literal such as [127.0.0.1]",
+            ));
+        }
+        if folded.contains(['<', '>', '(', ')', ',', ';', ':']) {
+            return Err(invalid_email("must be a plain address, local@domain"));
+        }
+        let Some((local, domain)) = folded.split_once('@') else {
+            return Err(invalid_email("is not a valid email address"));
+        };
+        if local.is_empty() || domain.contains('@') {
+            return Err(invalid_email("is not a valid email address"));
+        }
+        if local.len() > EMAIL_MAX_LOCAL {
+            return Err(invalid_email("must have at most 64 bytes before the @"));
+        }
+        if !email_address::EmailAddress::is_valid_local_part(local)
+            || local
+                .chars()
+                .any(|c| !c.is_ascii() && !is_letter_mark_or_number(c))
+        {
+            return Err(invalid_email("is not a valid email address"));
+        }
+        let domain = idna::domain_to_ascii_strict(domain)
+            .map_err(|_| invalid_email("does not have a valid domain"))?;
+        let labels = domain.split('.').collect::<Vec<_>>();
+        let numeric_tld = labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) || numeric_tld {
+            return Err(invalid_email("must have a domain name such as example.com"));
+        }
+        let address = format!("{local}@{domain}");
+        if address.len() > EMAIL_MAX_LEN {
+            return Err(invalid_email("must be at most 254 characters"));
+        }
+        let options = email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal()
+            .with_required_tld();
+        if email_address::EmailAddress::parse_with_options(&address, options).is_err() {
+            return Err(invalid_email("is not a valid email address"));
+        }
+        Ok(Email::with_tag(address))
+    }
+
+    /// An address read back from storage, where it was written after [`Email::parse`] (or after
+    /// the laxer rules of earlier versions). Only what every version guarantees is checked (one
+    /// `@` with something on both sides), so rows written before a rule became stricter stay
+    /// readable; they compare by their canonical form like new ones.
+    pub fn from_stored(stored: &str) -> Result<Self> {
+        match stored.rsplit_once('@') {
+            Some((l, d)) if !l.is_empty() && !d.is_empty() && stored.len() <= EMAIL_MAX_INPUT => {
+                Ok(Email::with_tag(stored.to_owned()))
+            }
+            _ => Err(invalid_email("is not a valid email address")),
+        }
+    }
+
+    fn with_tag(address: String) -> Self {
+        let at = address.rfind('@').unwrap_or(address.len());
+        let tag = match address[..at].find('+') {
+            Some(plus) if plus > 0 => (plus, at),
+            _ => (at, at),
+        };
+        Email { address, tag }
+    }
+
+    /// The address, as normalised by [`Email::parse`].
+    pub fn as_str(&self) -> &str {
+        &self.address
+    }
+
+    /// The mailbox the address reaches: the address without its `+tag` sub-address. Ban lists
+    /// and anti-scalping compare this form.
+    ///
+    /// ```
+    /// use appointment_core::Email;
+    /// let a = Email::parse("ann+1@example.com").unwrap();
+    /// let b = Email::parse("ANN+2@example.com").unwrap();
+    /// assert_ne!(a, b);
+    /// assert_eq!(a.canonical(), b.canonical());
+    /// assert_eq!(Email::parse("+x@example.com").unwrap().canonical(), "+x@example.com");
+    /// ```
+    pub fn canonical(&self) -> std::borrow::Cow<'_, str> {
+        let (start, end) = self.tag;
+        if start == end {
+            std::borrow::Cow::Borrowed(&self.address)
+        } else {
+            let mut s = String::with_capacity(self.address.len() - (end - start));
+            s.push_str(&self.address[..start]);
+            s.push_str(&self.address[end..]);
+            std::borrow::Cow::Owned(s)
+        }
+    }
+
+    /// The [canonical](Email::canonical) form as an `Email` of its own (what a ban is kept as).
+    pub fn mailbox(&self) -> Email {
+        if self.tag.0 == self.tag.1 {
+            self.clone()
+        } else {
+            Email::with_tag(self.canonical().into_owned())
+        }
+    }
+
+    /// Whether two addresses reach the same mailbox (equal [canonical](Email::canonical) forms).
+    pub fn same_mailbox(&self, other: &Email) -> bool {
+        self.canonical() == other.canonical()
     }
 }
-string_newtype_common!(Email);
+
+fn is_letter_mark_or_number(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark | GeneralCategoryGroup::Number
+    )
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.address
+    }
+}
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.address)
+    }
+}
+impl FromStr for Email {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
 
 /// A phone number: digits with an optional leading `+`, 7 to 15 digits (E.164 length); spaces,
 /// dashes, dots and parentheses are removed.
@@ -195,21 +390,51 @@ impl BookingCode {
 string_newtype_common!(BookingCode);
 
 /// A device identifier that the caller has already verified (the server mints and checks device
-/// tokens; the engine only compares ids). 1 to 128 visible characters.
+/// tokens, each bound to a logged-in user; the engine only compares ids).
+///
+/// Normalised so that one device has one spelling: trimmed and lower-cased; 1 to 128 characters
+/// of ASCII letters, digits and `-_.:+/=` (UUIDs, vendor ids, hex and base64 ids all fit).
+///
+/// ```
+/// use appointment_core::DeviceId;
+/// let a = DeviceId::parse(" 3F2504E0-4F89-11D3-9A0C-0305E82C3301 ").unwrap();
+/// assert_eq!(a.as_str(), "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+/// assert!(DeviceId::parse("phone\u{200B}1").is_err());
+/// assert!(DeviceId::parse("").is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeviceId(String);
 
 impl DeviceId {
-    /// Validates a device id.
+    /// The longest device id, in characters.
+    pub const MAX_LEN: usize = 128;
+
+    /// Validates and normalises a device id.
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
-        if s.is_empty() || s.len() > 128 || s.chars().any(char::is_control) {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-_.:+/=".contains(&b);
+        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(allowed) {
+            return Err(Error::invalid(
+                "device_id",
+                "must be 1 to 128 characters: ASCII letters, digits and - _ . : + / =",
+            ));
+        }
+        Ok(DeviceId(s.to_ascii_lowercase()))
+    }
+
+    /// A device id read back from storage, where an earlier version may have kept one that
+    /// [`DeviceId::parse`] now refuses: kept as stored if it is 1 to 128 printable characters.
+    pub fn from_stored(stored: &str) -> Result<Self> {
+        if stored.is_empty()
+            || stored.len() > 4 * Self::MAX_LEN
+            || stored.chars().any(char::is_control)
+        {
             return Err(Error::invalid(
                 "device_id",
                 "must be 1 to 128 printable characters",
             ));
         }
-        Ok(DeviceId(s.to_owned()))
+        Ok(DeviceId(stored.to_owned()))
     }
 }
 string_newtype_common!(DeviceId);
@@ -349,7 +574,8 @@ str_enum!(
         None = "none",
         /// One active booking per email per appointment.
         Standard = "standard",
-        /// As standard, and a verified device id is required, one active booking per device.
+        /// As standard, and only registered users may book, each with a verified device id:
+        /// one active booking per user (their account's email) and one per device.
         Strict = "strict",
     },
     "anti_scalping_level"
@@ -434,6 +660,8 @@ pub struct Appointment {
     pub schedule: Schedule,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last edited, closed or reopened (its creation time until then).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A booking of some seats on one slot of an appointment.
@@ -451,7 +679,8 @@ pub struct Booking {
     pub user_id: Option<UserId>,
     /// Booker's name.
     pub name: Name,
-    /// Booker's email (compared case-insensitively, stored lower-cased).
+    /// Booker's email, normalised (see [`Email`]); bans and anti-scalping compare its canonical
+    /// form.
     pub email: Email,
     /// Booker's phone.
     pub phone: Option<Phone>,
@@ -480,7 +709,7 @@ pub struct Ban {
     pub id: BanId,
     /// The owner whose appointments the email may not book.
     pub owner: UserId,
-    /// The banned email.
+    /// The banned mailbox, in [canonical](Email::canonical) form: it covers every `+tag` alias.
     pub email: Email,
     /// When it was added.
     pub created_at: DateTime<Utc>,
@@ -570,5 +799,187 @@ impl<T> Paged<T> {
             total: self.total,
             total_pages: self.total_pages,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn refused(raw: &str) -> String {
+        match Email::parse(raw) {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, "email");
+                reason
+            }
+            other => panic!("{raw:?} should be refused, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn invisible_and_control_characters_are_refused() {
+        for raw in [
+            "ja\u{200B}ne@example.com", // zero-width space
+            "ja\u{200C}ne@example.com", // zero-width non-joiner
+            "ja\u{200D}ne@example.com", // zero-width joiner
+            "jane\u{2060}@example.com", // word joiner
+            "\u{FEFF}jane@example.com", // byte order mark
+            "ja\u{00AD}ne@example.com", // soft hyphen
+            "jane@exa\u{200B}mple.com", // in the domain
+            "ja\u{202E}ne@example.com", // right-to-left override
+            "ja\u{0007}ne@example.com", // bell
+            "ja ne@example.com",
+            "jane@example.com\u{0000}",
+            "ja\u{E000}ne@example.com", // private use
+            "ja\u{3000}ne@example.com", // ideographic space
+        ] {
+            let reason = refused(raw);
+            assert!(reason.contains("invisible"), "{raw:?}: {reason}");
+        }
+    }
+
+    #[test]
+    fn compatibility_forms_fold_to_one_address() {
+        let plain = Email::parse("jane@example.com").unwrap();
+        for raw in [
+            "ｊａｎｅ@example.com",
+            "jane＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            "JANE@EXAMPLE.COM",
+            "  Jane@Example.com\t",
+        ] {
+            assert_eq!(Email::parse(raw).unwrap(), plain, "{raw:?}");
+        }
+        // A ligature is its letters.
+        assert_eq!(
+            Email::parse("ﬁona@example.com").unwrap().as_str(),
+            "fiona@example.com"
+        );
+    }
+
+    #[test]
+    fn quoted_local_parts_literals_and_display_names_are_refused() {
+        assert!(refused("\"jane\"@example.com").contains("quoted"));
+        assert!(refused("\"ja ne\"@example.com").contains("invisible"));
+        assert!(refused("\"a@b\"@example.com").contains("quoted"));
+        assert!(refused("jane@[127.0.0.1]").contains("literal"));
+        assert!(refused("jane@[IPv6:::1]").contains("literal"));
+        assert!(refused("Jane <jane@example.com>").contains("invisible"));
+        assert!(refused("<jane@example.com>").contains("plain"));
+        assert!(refused("jane(comment)@example.com").contains("plain"));
+    }
+
+    #[test]
+    fn what_no_real_mailbox_uses_is_refused() {
+        for raw in [
+            "jane",
+            "@example.com",
+            "jane@",
+            "jane@localhost",
+            "jane@127.0.0.1",
+            "jane@example.com.",
+            "jane@.example.com",
+            "jane@exa_mple.com",
+            "jane@-example.com",
+            "jane@@example.com",
+            "a@b@example.com",
+            "jane..doe@example.com",
+            ".jane@example.com",
+            "ja✓ne@example.com",
+            "jane☃@example.com",
+        ] {
+            refused(raw);
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(refused(&long_local).contains("64 bytes"));
+        let long = format!("a@{}.com", "b.".repeat(130));
+        refused(&long);
+        refused(&"a".repeat(5000));
+    }
+
+    #[test]
+    fn international_addresses_keep_letters_and_take_the_ascii_domain() {
+        assert_eq!(
+            Email::parse("José@Bücher.DE").unwrap().as_str(),
+            "josé@xn--bcher-kva.de"
+        );
+        // The same domain written in Unicode or in punycode is one address.
+        assert_eq!(
+            Email::parse("ana@bücher.de").unwrap(),
+            Email::parse("ana@xn--bcher-kva.de").unwrap()
+        );
+        // A decomposed accent is composed.
+        assert_eq!(
+            Email::parse("jose\u{0301}@example.com").unwrap(),
+            Email::parse("jos\u{00E9}@example.com").unwrap()
+        );
+        assert_eq!(
+            Email::parse("o'brien+x@example.co.uk").unwrap().as_str(),
+            "o'brien+x@example.co.uk"
+        );
+    }
+
+    #[test]
+    fn plus_aliases_share_the_canonical_mailbox() {
+        let base = Email::parse("ann@example.com").unwrap();
+        for n in 1..=20 {
+            let alias = Email::parse(&format!("Ann+{n}@Example.com")).unwrap();
+            assert_ne!(alias, base);
+            assert_eq!(alias.canonical(), "ann@example.com");
+            assert!(alias.same_mailbox(&base));
+            assert_eq!(alias.mailbox(), base);
+        }
+        assert_eq!(
+            Email::parse("ann+a+b@example.com").unwrap().canonical(),
+            "ann@example.com"
+        );
+        assert!(
+            !Email::parse("ann-1@example.com")
+                .unwrap()
+                .same_mailbox(&base)
+        );
+        assert!(
+            !Email::parse("a.nn@example.com")
+                .unwrap()
+                .same_mailbox(&base)
+        );
+    }
+
+    #[test]
+    fn device_ids_are_normalised_and_bounded() {
+        assert_eq!(
+            DeviceId::parse("  Phone-1 ").unwrap(),
+            DeviceId::parse("phone-1").unwrap()
+        );
+        for raw in [
+            "",
+            "   ",
+            "ph one",
+            "phone\u{200B}1",
+            "ｐhone",
+            "phone\n1",
+            "é",
+        ] {
+            assert!(DeviceId::parse(raw).is_err(), "{raw:?}");
+        }
+        assert!(DeviceId::parse(&"a".repeat(128)).is_ok());
+        assert!(DeviceId::parse(&"a".repeat(129)).is_err());
+        assert!(DeviceId::parse("AbC+/=_.:-9").is_ok());
+        assert_eq!(
+            DeviceId::from_stored("Old Device").unwrap().as_str(),
+            "Old Device"
+        );
+    }
+
+    #[test]
+    fn stored_addresses_stay_readable() {
+        // Written by an earlier version that accepted them: still readable, compared canonically.
+        let old = Email::from_stored("\"x+y\"@[127.0.0.1]").unwrap();
+        assert_eq!(old.as_str(), "\"x+y\"@[127.0.0.1]");
+        assert_eq!(
+            Email::from_stored("ann+1@example.com").unwrap().canonical(),
+            "ann@example.com"
+        );
+        assert!(Email::from_stored("no-at-sign").is_err());
     }
 }

@@ -34,6 +34,11 @@ pub enum Error {
     #[error("this email is banned from the owner's appointments")]
     Banned,
 
+    /// The appointment takes bookings of registered users only (strict anti-scalping): a guest
+    /// has to register and book as that user.
+    #[error("this appointment takes bookings of registered users only; log in to book")]
+    RegistrationRequired,
+
     /// The caller may not do this (e.g. rejecting a booking of someone else's appointment).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -108,6 +113,7 @@ impl Error {
             Error::SlotFull { .. } => "slot_full",
             Error::Duplicate(_) => "duplicate",
             Error::Banned => "banned",
+            Error::RegistrationRequired => "registration_required",
             Error::Forbidden(_) => "forbidden",
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidTransition { .. } => "invalid_transition",

@@ -36,8 +36,9 @@ pub use schedule::{
     Weekdays, WeeklyHours,
 };
 pub use scheduler::{
-    Analytics, AnalyticsInputs, AvailableSlot, Booker, BookingUpdate, MAX_CAPACITY, NewAppointment,
-    NewBooking, NewUser, Reschedule, Scheduler, SlotQuery, Stopped,
+    Analytics, AnalyticsInputs, AppointmentChanges, AppointmentEdit, AvailableSlot, Booker,
+    BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewUser, Reschedule, Scheduler,
+    SlotQuery, Stopped,
 };
 pub use store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 

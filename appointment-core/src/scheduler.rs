@@ -12,7 +12,7 @@ use crate::domain::{
     Name, Page, Paged, Phone, User, UserId,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
-use crate::schedule::{Schedule, Slot};
+use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
 use crate::store::{BookingMove, BookingStats, SeatClaim, SlotSeats, Store};
 
 /// The most seats an appointment may have.
@@ -69,7 +69,7 @@ pub enum Booker {
     Guest {
         /// Name.
         name: Name,
-        /// Email; compared case-insensitively with ban lists and anti-scalping.
+        /// Email; ban lists and anti-scalping compare its [canonical](Email::canonical) form.
         email: Email,
         /// Phone.
         phone: Option<Phone>,
@@ -91,8 +91,45 @@ pub struct NewBooking {
     pub booker: Booker,
     /// Free text, up to 2000 characters.
     pub description: String,
-    /// The verified device the request comes from (required under strict anti-scalping).
+    /// The verified device the request comes from (required under strict anti-scalping, where
+    /// the booker must also be a registered user). The engine only compares ids: the caller
+    /// verifies that the device belongs to the booker (the server binds device tokens to a user).
     pub device_id: Option<DeviceId>,
+}
+
+/// An owner's changes to an appointment; `None` leaves a field as it is. Kind, capacity and
+/// anti-scalping policy are fixed once bookings can exist, and the date range and slot length
+/// with them (a new range or length is a new appointment).
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentChanges {
+    /// New title (1 to 200 characters).
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New weekly hours.
+    pub weekly_hours: Option<WeeklyHours>,
+    /// New date overrides, replacing all of them.
+    pub overrides: Option<Vec<(NaiveDate, Vec<TimeWindow>)>>,
+    /// New closures, replacing all of them.
+    pub closures: Option<Vec<Closure>>,
+    /// New buffer between slots, in minutes.
+    pub buffer_minutes: Option<u32>,
+    /// New minimum notice, in minutes.
+    pub min_notice_minutes: Option<u32>,
+    /// New horizon (`Some(None)` removes it).
+    pub horizon_days: Option<Option<u32>>,
+    /// Close (no slots listed, no bookings taken; existing bookings stay) or reopen.
+    pub status: Option<AppointmentStatus>,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentEdit {
+    /// The appointment as it now is.
+    pub appointment: Appointment,
+    /// Active bookings of slots still to come that the new hours no longer offer. An edit never
+    /// cancels or moves a booking; these are for the owner to act on.
+    pub bookings_outside_hours: u64,
 }
 
 /// A change to a booking: a new slot, and optionally a new number of seats.
@@ -489,6 +526,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             ));
         }
         self.user(owner).await?;
+        let now = self.now();
         let mut appointment = Appointment {
             id: AppointmentId::new(),
             code: AppCode::generate(),
@@ -500,7 +538,8 @@ impl<S: Store + ?Sized> Scheduler<S> {
             anti_scalping: new.anti_scalping,
             status: AppointmentStatus::Active,
             schedule,
-            created_at: self.now(),
+            created_at: now,
+            updated_at: now,
         };
         let mut attempt = 1;
         loop {
@@ -568,6 +607,136 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .sum())
     }
 
+    /// Applies an owner's changes to their appointment (see [`AppointmentChanges`]): checked like
+    /// a new appointment, written at once, never touching a booking. `Forbidden` for anyone but
+    /// the owner.
+    ///
+    /// ```
+    /// # use appointment_core::*;
+    /// # use appointment_core::chrono::{NaiveDate, NaiveTime};
+    /// # use std::sync::Arc;
+    /// # async fn demo(scheduler: Scheduler<dyn Store>, owner: UserId, code: AppCode) -> Result<()> {
+    /// let edit = scheduler
+    ///     .update_appointment(owner, &code, AppointmentChanges {
+    ///         weekly_hours: Some("mon-fri 09:00-12:00,13:00-17:00".parse()?),
+    ///         status: Some(AppointmentStatus::Closed),
+    ///         ..AppointmentChanges::default()
+    ///     })
+    ///     .await?;
+    /// println!("{} bookings are now outside the hours", edit.bookings_outside_hours);
+    /// # Ok(()) }
+    /// ```
+    pub async fn update_appointment(
+        &self,
+        owner: UserId,
+        code: &AppCode,
+        changes: AppointmentChanges,
+    ) -> Result<AppointmentEdit> {
+        let mut app = self
+            .store
+            .appointment_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        if app.owner != owner {
+            return Err(Error::Forbidden(
+                "only the appointment's owner can change it",
+            ));
+        }
+        if let Some(title) = changes.title {
+            let title = title.trim().to_owned();
+            if title.is_empty() || title.chars().count() > MAX_TITLE {
+                return Err(Error::invalid("title", "must be 1 to 200 characters"));
+            }
+            app.title = title;
+        }
+        if let Some(description) = changes.description {
+            check_description(&description)?;
+            app.description = description;
+        }
+        let mut b = app.schedule.to_builder();
+        if let Some(hours) = changes.weekly_hours {
+            b = b.weekly_hours(hours);
+        }
+        if let Some(overrides) = changes.overrides {
+            b = b.overrides(overrides);
+        }
+        if let Some(closures) = changes.closures {
+            b = b.closures(closures);
+        }
+        if let Some(m) = changes.buffer_minutes {
+            b = b.buffer_minutes(m);
+        }
+        if let Some(m) = changes.min_notice_minutes {
+            b = b.min_notice_minutes(m);
+        }
+        if let Some(h) = changes.horizon_days {
+            b = b.horizon_days(h);
+        }
+        app.schedule = b.build()?;
+        if let Some(status) = changes.status {
+            app.status = status;
+        }
+        app.updated_at = self.now();
+        self.store.update_appointment(&app).await?;
+        if let Some(cache) = &self.cache {
+            cache.put_appointment(&app, app.updated_at);
+        }
+        let bookings_outside_hours = self.bookings_outside_hours(&app).await?;
+        Ok(AppointmentEdit {
+            appointment: app,
+            bookings_outside_hours,
+        })
+    }
+
+    /// Active bookings of slots still to come that `app`'s schedule no longer has.
+    async fn bookings_outside_hours(&self, app: &Appointment) -> Result<u64> {
+        let now = self.now();
+        let mut outside = 0u64;
+        let mut page = 1;
+        loop {
+            let bookings = self
+                .store
+                .bookings_for_appointment(app.id, Page::new(page, Page::MAX_PER_PAGE)?)
+                .await?;
+            outside += bookings
+                .items
+                .iter()
+                .filter(|b| {
+                    b.status == BookingStatus::Active
+                        && b.slot_start >= now
+                        && app
+                            .schedule
+                            .slot_at(b.slot_start)
+                            .is_none_or(|s| s.end != b.slot_end)
+                })
+                .count() as u64;
+            if u64::from(page) >= bookings.total_pages {
+                return Ok(outside);
+            }
+            page += 1;
+        }
+    }
+
+    /// Deletes an owner's appointment (a soft delete: gone from every lookup and listing; its
+    /// bookings stay readable by their codes). `Forbidden` for anyone but the owner.
+    pub async fn delete_appointment(&self, owner: UserId, code: &AppCode) -> Result<()> {
+        let app = self
+            .store
+            .appointment_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        if app.owner != owner {
+            return Err(Error::Forbidden(
+                "only the appointment's owner can delete it",
+            ));
+        }
+        self.store.delete_appointment(app.id, self.now()).await?;
+        if let Some(cache) = &self.cache {
+            cache.forget_appointment(&app);
+        }
+        Ok(())
+    }
+
     /// The appointments `owner` created, newest first.
     pub async fn my_appointments(&self, owner: UserId, page: Page) -> Result<Paged<Appointment>> {
         self.store.appointments_by_owner(owner, page).await
@@ -592,32 +761,69 @@ impl<S: Store + ?Sized> Scheduler<S> {
         code: &AppCode,
         query: SlotQuery,
     ) -> Result<Paged<AvailableSlot>> {
-        let skip = query.page.offset();
-        let per_page = query.page.per_page() as usize;
-        if query.day.is_some() {
-            // One date: walking it is as cheap as anything.
-            let mut total = 0u64;
-            let mut items = Vec::with_capacity(per_page);
-            self.each_available_slot(code, query.day, |make| {
-                if total >= skip && items.len() < per_page {
-                    items.push(make());
-                }
-                total += 1;
-            })
-            .await?;
-            return Ok(Paged::new(items, query.page, total));
-        }
-        // The whole schedule: the total is counted with arithmetic (slots in the bookable range,
-        // less the full ones), and the page is found by counting whole days, so the cost follows
-        // the page and the bookings, not the length of the schedule.
         let app = self.appointment(code).await?;
-        let schedule = &app.schedule;
-        let bookable = self.bookable_range(schedule);
-        if app.status != AppointmentStatus::Active || bookable.start >= bookable.end {
-            return Ok(Paged::new(Vec::new(), query.page, 0));
+        let bookable = self.bookable_range(&app.schedule);
+        let range = match query.day {
+            // One local date: the instants from its midnight to the next, whose slots are
+            // exactly the date's (see `Schedule::slots_on`).
+            Some(day) => {
+                let tz = app.schedule.time_zone();
+                let (Some(next), start) = (day.succ_opt(), day.and_time(NaiveTime::MIN)) else {
+                    return Ok(Paged::new(Vec::new(), query.page, 0));
+                };
+                let end = next.and_time(NaiveTime::MIN);
+                tz.resolve(start).max(bookable.start)..tz.resolve(end).min(bookable.end)
+            }
+            None => bookable,
+        };
+        self.page_in_range(&app, range, query.page).await
+    }
+
+    /// The longest window [`Scheduler::slots_between`] answers, in days.
+    pub const MAX_WINDOW_DAYS: i64 = 92;
+
+    /// The bookable slots with seats left that start in `[from, to)` (at most
+    /// [`Scheduler::MAX_WINDOW_DAYS`] long), paginated: only the seat counters of that window are
+    /// read, and the engine seeks straight to `from`.
+    pub async fn slots_between(
+        &self,
+        code: &AppCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        page: Page,
+    ) -> Result<Paged<AvailableSlot>> {
+        if to <= from {
+            return Err(Error::invalid("to", "must be after from"));
         }
+        if to - from > TimeDelta::days(Self::MAX_WINDOW_DAYS) {
+            return Err(Error::invalid(
+                "to",
+                format!("a window spans at most {} days", Self::MAX_WINDOW_DAYS),
+            ));
+        }
+        let app = self.appointment(code).await?;
+        let bookable = self.bookable_range(&app.schedule);
+        let range = from.max(bookable.start)..to.min(bookable.end);
+        self.page_in_range(&app, range, page).await
+    }
+
+    /// One page of the bookable slots of `app` in `range`: the total is counted with arithmetic
+    /// (slots in the range, less the full ones), and the page is found by counting whole days, so
+    /// the cost follows the page and the bookings, not the length of the schedule.
+    async fn page_in_range(
+        &self,
+        app: &Appointment,
+        range: std::ops::Range<DateTime<Utc>>,
+        page: Page,
+    ) -> Result<Paged<AvailableSlot>> {
+        let schedule = &app.schedule;
+        if app.status != AppointmentStatus::Active || range.start >= range.end {
+            return Ok(Paged::new(Vec::new(), page, 0));
+        }
+        let skip = page.offset();
+        let per_page = page.per_page() as usize;
         let taken = self
-            .seats_taken(app.id, bookable.clone())
+            .seats_taken(app.id, range.clone())
             .await?
             .into_iter()
             .map(|s| (s.slot_start, s.seats_taken))
@@ -626,19 +832,19 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .iter()
             .filter(|(start, seats)| {
                 **seats >= app.capacity
-                    && bookable.contains(start)
+                    && range.contains(start)
                     && schedule.slot_at(**start).is_some()
             })
             .map(|(start, _)| *start)
             .collect();
         full.sort_unstable();
         let total = schedule
-            .count_slots(bookable.start, bookable.end)
+            .count_slots(range.start, range.end)
             .saturating_sub(full.len() as u64);
         // The page's first slot is the `skip`-th that is not full: every full slot at or before
         // that position pushes it one further.
         let mut position = skip;
-        let (mut counted_to, mut index_of_prev) = (bookable.start, 0u64);
+        let (mut counted_to, mut index_of_prev) = (range.start, 0u64);
         for f in &full {
             let index = index_of_prev + schedule.count_slots(counted_to, *f);
             if index > position {
@@ -648,7 +854,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             (counted_to, index_of_prev) = (*f, index);
         }
         let items = schedule
-            .slots_from_index(bookable.start, bookable.end, position)
+            .slots_from_index(range.start, range.end, position)
             .filter_map(|slot| {
                 let seats_taken = taken.get(&slot.start).copied().unwrap_or(0);
                 (seats_taken < app.capacity).then(|| AvailableSlot {
@@ -661,7 +867,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             })
             .take(per_page)
             .collect();
-        Ok(Paged::new(items, query.page, total))
+        Ok(Paged::new(items, page, total))
     }
 
     /// Every slot of an appointment that can be booked now (optionally only those of one local
@@ -795,9 +1001,15 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
     /// Books seats on a slot, as a guest or as a registered user. Enforces, in this order: the
     /// appointment exists and is open, the slot is one of its slots and bookable now, the count
-    /// fits the kind, the booker is not banned by the owner, strict anti-scalping has a device;
-    /// then the store takes the seats atomically (`SlotFull`) and enforces anti-scalping
-    /// uniqueness (`Duplicate`).
+    /// fits the kind; under strict anti-scalping, the booker is a registered user
+    /// (`RegistrationRequired`) with a verified device (`InvalidInput("device_token")`); then the
+    /// store, in one atomic step, refuses an email the owner banned (`Banned`), takes the seats
+    /// (`SlotFull`) and enforces anti-scalping uniqueness (`Duplicate`).
+    ///
+    /// Bans and anti-scalping compare the [canonical](Email::canonical) email, so `+tag`
+    /// aliases of one mailbox count as one booker. Under strict anti-scalping a registered user's
+    /// email is their account's, so each user (and each mailbox) holds at most one active
+    /// booking per appointment, and each device at most one.
     pub async fn book(&self, req: NewBooking) -> Result<Booking> {
         check_description(&req.description)?;
         let app = self.appointment(&req.app_code).await?;
@@ -809,6 +1021,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 (Some(u.id), u.name, u.email, u.phone)
             }
         };
+        if app.anti_scalping == AntiScalping::Strict && user_id.is_none() {
+            return Err(Error::RegistrationRequired);
+        }
         if app.anti_scalping == AntiScalping::Strict && req.device_id.is_none() {
             return Err(Error::invalid(
                 "device_token",
@@ -945,21 +1160,25 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
     // ------------------------------------------------------------------- bans
 
-    /// Bans an email from all of `owner`'s appointments. `Duplicate(Ban)` if already banned.
+    /// Bans a mailbox from all of `owner`'s appointments. The ban is kept on the
+    /// [canonical](Email::canonical) address, so it covers every `+tag` alias of it
+    /// (banning `ann+1@example.com` bans `ann@example.com` and `ann+2@example.com`).
+    /// `Duplicate(Ban)` if the mailbox is already banned.
     pub async fn ban(&self, owner: UserId, email: Email) -> Result<Ban> {
         let ban = Ban {
             id: BanId::new(),
             owner,
-            email,
+            email: email.mailbox(),
             created_at: self.now(),
         };
         self.store.insert_ban(&ban).await?;
         Ok(ban)
     }
 
-    /// Lifts a ban. `NotFound(Ban)` if there was none.
+    /// Lifts the ban of `email`'s mailbox (any `+tag` alias of it names the same ban).
+    /// `NotFound(Ban)` if there was none.
     pub async fn unban(&self, owner: UserId, email: &Email) -> Result<()> {
-        if self.store.delete_ban(owner, email).await? {
+        if self.store.delete_ban(owner, &email.mailbox()).await? {
             Ok(())
         } else {
             Err(Error::NotFound(Entity::Ban))

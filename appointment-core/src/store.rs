@@ -44,13 +44,14 @@ pub struct SeatClaim {
     /// Seats the slot has in all.
     pub capacity: u32,
     /// Refuse with [`crate::Duplicate::BookingEmail`] if the appointment has an active booking
-    /// with the same email.
+    /// with the same email, compared by [`Email::canonical`] (`+tag` aliases are one email).
     pub unique_email: bool,
     /// Refuse with [`crate::Duplicate::BookingDevice`] if the appointment has an active booking
     /// from the same device.
     pub unique_device: bool,
     /// The appointment's owner: refuse with [`crate::Error::Banned`] (before any other check) if
-    /// this owner banned the booking's email. Checked within the booking's own atomic step
+    /// this owner banned the booking's email ([`Email::canonical`] form; bans are kept in that
+    /// form). Checked within the booking's own atomic step
     /// rather than in a separate read before it.
     pub owner: UserId,
 }
@@ -114,6 +115,14 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an appointment (one row: its slots are computed, not stored). Fails with
     /// `Duplicate(Code)` if its code is taken.
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<()>;
+    /// Writes an appointment's editable fields (title, description, status, schedule and
+    /// `updated_at`) as `appointment` holds them; its id, code, owner, kind, capacity, policy and
+    /// creation time never change. `NotFound(Appointment)` if there is no such appointment (or it
+    /// was deleted).
+    async fn update_appointment(&self, appointment: &Appointment) -> Result<()>;
+    /// Soft-deletes an appointment at `at`: it is gone from every lookup and listing, while its
+    /// bookings stay readable by their codes. `NotFound(Appointment)` if there is none.
+    async fn delete_appointment(&self, id: AppointmentId, at: DateTime<Utc>) -> Result<()>;
     /// An appointment by code.
     async fn appointment_by_code(&self, code: &AppCode) -> Result<Option<Appointment>>;
     /// An appointment by id.
@@ -187,7 +196,8 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- ban lists ----
 
-    /// Adds a ban. Fails with `Duplicate(Ban)` if the owner already banned that email.
+    /// Adds a ban (its email is in [`Email::canonical`] form). Fails with `Duplicate(Ban)` if the
+    /// owner already banned that email.
     async fn insert_ban(&self, ban: &Ban) -> Result<()>;
     /// Removes a ban; `false` if there was none.
     async fn delete_ban(&self, owner: UserId, email: &Email) -> Result<bool>;

@@ -11,6 +11,8 @@
 //! | `CORS_ORIGINS` | any origin | comma-separated allowed origins, or `*` |
 //! | `BCRYPT_COST` | `12` | bcrypt work factor (4 to 31) |
 //! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per (email, client address); per client address five times as many |
+//! | `DEVICE_TOKENS_PER_HOUR` | `10` | device tokens a user may mint per hour (`POST /auth/device-token`) |
+//! | `DEVICE_TOKENS_PER_HOUR_PER_IP` | `30` | device tokens per hour per client address (IPv6: per /64) |
 //! | `TRUST_X_FORWARDED_FOR` | `false` | take the client IP from the last `X-Forwarded-For` entry (behind one reverse proxy) |
 //! | `HEADER_READ_TIMEOUT_MS` | `10000` | the longest a request's header may take to arrive |
 //! | `IDLE_TIMEOUT_MS` | `75000` | an idle keep-alive connection is closed after this long |
@@ -90,6 +92,10 @@ pub struct Config {
     /// Login attempts per minute per (email, client address); per client address five times as
     /// many.
     pub login_rate_per_minute: u32,
+    /// Device tokens a user may mint per hour.
+    pub device_tokens_per_hour: u32,
+    /// Device tokens that may be minted per hour from one client address (IPv6: one /64).
+    pub device_tokens_per_hour_per_ip: u32,
     /// Whether the client IP is the last entry of `X-Forwarded-For` (set only behind a proxy
     /// that appends it; otherwise clients could choose their IP).
     pub trust_forwarded_for: bool,
@@ -169,6 +175,8 @@ impl Default for Config {
             cors_origins: Vec::new(),
             bcrypt_cost: 12,
             login_rate_per_minute: 10,
+            device_tokens_per_hour: crate::auth::DeviceTokenLimits::DEFAULT_PER_USER,
+            device_tokens_per_hour_per_ip: crate::auth::DeviceTokenLimits::DEFAULT_PER_ADDRESS,
             trust_forwarded_for: false,
             log_format: LogFormat::Json,
             read_cache: DEFAULT_READ_CACHE,
@@ -255,6 +263,19 @@ impl Config {
                         "LOGIN_RATE_PER_MINUTE must be a positive number, not {r:?}"
                     ))
                 })?;
+        }
+        for (var, field) in [
+            ("DEVICE_TOKENS_PER_HOUR", &mut c.device_tokens_per_hour),
+            (
+                "DEVICE_TOKENS_PER_HOUR_PER_IP",
+                &mut c.device_tokens_per_hour_per_ip,
+            ),
+        ] {
+            if let Some(n) = get(var) {
+                *field = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ConfigError(format!("{var} must be a positive number, not {n:?}"))
+                })?;
+            }
         }
         if let Some(t) = get("TRUST_X_FORWARDED_FOR") {
             c.trust_forwarded_for = matches!(
@@ -421,6 +442,14 @@ mod tests {
     fn bad_values_are_refused() {
         assert!(cfg(&[("PORT", "eighty")]).is_err());
         assert!(cfg(&[("BCRYPT_COST", "2")]).is_err());
+        assert!(cfg(&[("DEVICE_TOKENS_PER_HOUR", "0")]).is_err());
+        assert!(cfg(&[("DEVICE_TOKENS_PER_HOUR_PER_IP", "many")]).is_err());
+        assert_eq!(
+            cfg(&[("DEVICE_TOKENS_PER_HOUR", "3")])
+                .unwrap()
+                .device_tokens_per_hour,
+            3
+        );
         assert!(cfg(&[("READ_CACHE_MS", "soon")]).is_err());
         assert!(cfg(&[("REQUEST_TIMEOUT_MS", "0")]).is_err());
         assert_eq!(

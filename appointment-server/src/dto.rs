@@ -83,9 +83,10 @@ pub fn parse_wall_time(field: &str, raw: &str) -> Result<NaiveTime, ApiError> {
 pub struct UserRequest {
     /// Display name (at least 2 characters).
     pub name: String,
-    /// Email, unique among users.
+    /// Email, unique among users; normalised (NFKC, lower case, ASCII domain) and refused if it
+    /// holds invisible characters, a quoted local part or an address literal.
     pub email: String,
-    /// 8 to 64 characters.
+    /// At least 8 characters and at most 72 bytes of UTF-8 (what bcrypt reads).
     pub password: String,
     /// Phone number (optional).
     #[serde(default)]
@@ -150,14 +151,16 @@ pub struct LoginResponse {
 /// `POST /auth/device-token`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DeviceTokenRequest {
-    /// A stable identifier of the device (1 to 128 characters).
+    /// A stable identifier of the device: 1 to 128 ASCII letters, digits and `-_.:+/=`; trimmed
+    /// and lower-cased.
     pub device_id: String,
 }
 
 /// A device token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviceTokenResponse {
-    /// Send it as `X-Device-Token` (or `device_token` in a booking body); valid 10 minutes.
+    /// Send it as `X-Device-Token` (or `device_token` in a booking body) with a registered
+    /// booking of the user it was issued to; valid 10 minutes.
     pub device_token: String,
     /// When it expires.
     pub expires_at: String,
@@ -330,8 +333,9 @@ pub struct AppointmentRequest {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// `none` (default), `standard` (one active booking per email) or `strict` (and per device,
-    /// which must be verified).
+    /// `none` (default), `standard` (one active booking per mailbox: `+tag` aliases count as one)
+    /// or `strict` (registered users only, each with a device token: one active booking per user
+    /// and per device).
     #[serde(default)]
     pub anti_scalping_level: Option<String>,
     /// IANA time zone of the window (default `UTC`).
@@ -430,6 +434,101 @@ impl AppointmentRequest {
             schedule: b.build()?,
         })
     }
+}
+
+/// `PATCH /appointments/{app_code}`: the fields to change, all optional; a field left out stays
+/// as it is. Lists (`overrides`, `closures`) replace the whole list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentPatch {
+    /// New title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New weekly hours.
+    #[serde(default)]
+    pub weekly_hours: Option<WeeklyHoursDto>,
+    /// New date overrides (all of them).
+    #[serde(default)]
+    pub overrides: Option<Vec<DateOverrideDto>>,
+    /// New closures (all of them).
+    #[serde(default)]
+    pub closures: Option<Vec<ClosureDto>>,
+    /// New buffer between slots, in minutes.
+    #[serde(default)]
+    pub buffer_minutes: Option<u32>,
+    /// New minimum notice, in minutes.
+    #[serde(default)]
+    pub min_notice_minutes: Option<u32>,
+    /// New horizon in days; `null` removes it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<u32>, nullable)]
+    pub horizon_days: Option<Option<u32>>,
+}
+
+/// A field that is absent (`None`), `null` (`Some(None)`) or a value.
+fn present_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
+}
+
+impl AppointmentPatch {
+    /// The engine's changes.
+    pub fn into_changes(self) -> Result<appointment_core::AppointmentChanges, ApiError> {
+        Ok(appointment_core::AppointmentChanges {
+            title: self.title,
+            description: self.description,
+            weekly_hours: self
+                .weekly_hours
+                .as_ref()
+                .map(WeeklyHoursDto::to_core)
+                .transpose()?,
+            overrides: self
+                .overrides
+                .map(|list| {
+                    list.iter()
+                        .map(|o| {
+                            Ok((
+                                parse_date("overrides", &o.date)?,
+                                windows_of("overrides", &o.hours)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()
+                })
+                .transpose()?,
+            closures: self
+                .closures
+                .map(|list| {
+                    list.iter()
+                        .map(|c| {
+                            Ok(Closure::new(
+                                parse_date("closures", &c.from)?,
+                                parse_date("closures", &c.to)?,
+                                c.label.clone(),
+                            )?)
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()
+                })
+                .transpose()?,
+            buffer_minutes: self.buffer_minutes,
+            min_notice_minutes: self.min_notice_minutes,
+            horizon_days: self.horizon_days,
+            status: None,
+        })
+    }
+}
+
+/// The answer to an edit, close or reopen: the appointment as it now is, and how many active
+/// bookings of slots still to come fall outside its hours (an edit never cancels or moves one).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppointmentEditResponse {
+    /// The appointment.
+    pub appointment: AppointmentResponse,
+    /// Active bookings still to come that the hours no longer offer.
+    pub bookings_outside_hours: u64,
 }
 
 /// An appointment (the original's `responses.AppointmentResponse`, plus the schedule's extras).
@@ -546,7 +645,7 @@ impl From<&Appointment> for AppointmentResponse {
             owner_id: a.owner.to_string(),
             status: a.status.to_string(),
             created_at: timestamp(a.created_at),
-            updated_at: timestamp(a.created_at),
+            updated_at: timestamp(a.updated_at),
         }
     }
 }
@@ -598,7 +697,8 @@ pub struct BookingRequest {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// A device token from `POST /auth/device-token` (or send it as `X-Device-Token`).
+    /// A device token from `POST /auth/device-token` (or send it as `X-Device-Token`), issued to
+    /// the user who books; required by strict appointments.
     #[serde(default)]
     pub device_token: Option<String>,
 }
@@ -750,6 +850,51 @@ impl PageQuery {
     }
 }
 
+/// `GET /appointments/slots/{app_code}`: a page of the bookable slots, optionally only those that
+/// start in the window `[from, to)` (both RFC 3339 instants, or dates meaning midnight UTC; at
+/// most 92 days apart).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotsQuery {
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+    /// Only slots that start at or after this instant (requires `to`).
+    #[param(example = "2030-01-15T00:00:00Z")]
+    pub from: Option<String>,
+    /// Only slots that start before this instant (requires `from`).
+    #[param(example = "2030-01-22T00:00:00Z")]
+    pub to: Option<String>,
+}
+
+impl SlotsQuery {
+    /// The engine's page.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        PageQuery {
+            page: self.page,
+            per_page: self.per_page,
+        }
+        .page()
+    }
+
+    /// The window asked for, if any.
+    pub fn window(&self) -> Result<Option<std::ops::Range<DateTime<Utc>>>, ApiError> {
+        let instant = |field: &'static str, raw: &str| -> Result<DateTime<Utc>, ApiError> {
+            if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
+                return Ok(t.with_timezone(&Utc));
+            }
+            parse_date(field, raw).map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        };
+        match (&self.from, &self.to) {
+            (None, None) => Ok(None),
+            (Some(from), Some(to)) => Ok(Some(instant("from", from)?..instant("to", to)?)),
+            (None, Some(_)) => Err(ApiError::invalid("from", "is required with to")),
+            (Some(_), None) => Err(ApiError::invalid("to", "is required with from")),
+        }
+    }
+}
+
 /// `GET /appointments/slots/{app_code}/by-day`.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -826,7 +971,7 @@ pub struct BanEntry {
     pub id: String,
     /// The owner.
     pub user_id: String,
-    /// The banned email.
+    /// The banned mailbox: the normalised address without its `+tag` (the ban covers every alias).
     pub banned_email: String,
     /// When it was added.
     pub created_at: String,

@@ -188,7 +188,7 @@ impl From<CoreError> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, message).with_details(details)
             }
-            CoreError::Banned | CoreError::Forbidden(_) => {
+            CoreError::Banned | CoreError::Forbidden(_) | CoreError::RegistrationRequired => {
                 ApiError::new(StatusCode::FORBIDDEN, code, message)
             }
             CoreError::InvalidInput { field, .. } => {
@@ -253,6 +253,7 @@ mod tests {
             (Error::Duplicate(Duplicate::Ban), StatusCode::CONFLICT),
             (Error::Banned, StatusCode::FORBIDDEN),
             (Error::Forbidden("no"), StatusCode::FORBIDDEN),
+            (Error::RegistrationRequired, StatusCode::FORBIDDEN),
             (Error::invalid("start_time", "no"), StatusCode::BAD_REQUEST),
             (
                 Error::storage(std::io::Error::other("disk on fire")),

@@ -106,7 +106,7 @@ fn caller(state: &AppState, headers: &HeaderMap, body: &[u8], client: IpAddr) ->
         });
     let device = token
         .and_then(|t| state.keys.verify_device_token(t.trim()))
-        .map(|d| d.to_string());
+        .map(|d| d.device.to_string());
     guest_caller(field("email").as_deref(), device.as_deref(), client)
 }
 

@@ -54,6 +54,10 @@ impl Application {
             trust_forwarded_for: config.trust_forwarded_for,
             scheduler: state.scheduler.with_read_cache(config.read_cache),
             request_timeout: config.request_timeout,
+            device_token_limits: std::sync::Arc::new(crate::auth::DeviceTokenLimits::new(
+                config.device_tokens_per_hour,
+                config.device_tokens_per_hour_per_ip,
+            )),
             ..state
         }
         .with_limits(config.login_rate_per_minute, config.limits);

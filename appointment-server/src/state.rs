@@ -40,6 +40,8 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// The longest a request may run before it is answered with a 504.
     pub request_timeout: std::time::Duration,
+    /// Device tokens minted per user and per client address.
+    pub device_token_limits: Arc<crate::auth::DeviceTokenLimits>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -83,6 +85,7 @@ impl AppState {
             trust_forwarded_for: false,
             dummy_hash: dummy_hash.into(),
             request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
+            device_token_limits: Arc::default(),
         })
     }
 

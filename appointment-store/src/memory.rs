@@ -43,7 +43,7 @@ struct Inner {
     booking_order: Vec<BookingId>,
     /// Seats taken per appointment and slot start.
     seats: HashMap<AppointmentId, BTreeMap<DateTime<Utc>, u32>>,
-    /// Active bookings per appointment and email, for anti-scalping.
+    /// Active bookings per appointment and canonical email, for anti-scalping.
     active_emails: HashMap<(AppointmentId, Email), BookingId>,
     /// Active bookings per appointment and device, for strict anti-scalping.
     active_devices: HashMap<(AppointmentId, DeviceId), BookingId>,
@@ -97,7 +97,7 @@ impl Inner {
 
     /// Drops the anti-scalping claims of a booking that stops being active.
     fn release_claims(&mut self, b: &Booking) {
-        let key = (b.appointment_id, b.email.clone());
+        let key = (b.appointment_id, b.email.mailbox());
         if self.active_emails.get(&key) == Some(&b.id) {
             self.active_emails.remove(&key);
         }
@@ -150,6 +150,31 @@ impl Store for MemoryStore {
         g.app_codes.insert(appointment.code.clone(), appointment.id);
         g.app_order.push(appointment.id);
         g.appointments.insert(appointment.id, appointment.clone());
+        Ok(())
+    }
+
+    async fn update_appointment(&self, appointment: &Appointment) -> Result<()> {
+        let mut g = self.inner.lock();
+        let stored = g
+            .appointments
+            .get_mut(&appointment.id)
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        stored.title.clone_from(&appointment.title);
+        stored.description.clone_from(&appointment.description);
+        stored.status = appointment.status;
+        stored.schedule = appointment.schedule.clone();
+        stored.updated_at = appointment.updated_at;
+        Ok(())
+    }
+
+    async fn delete_appointment(&self, id: AppointmentId, _at: DateTime<Utc>) -> Result<()> {
+        let mut g = self.inner.lock();
+        let app = g
+            .appointments
+            .remove(&id)
+            .ok_or(Error::NotFound(Entity::Appointment))?;
+        g.app_codes.remove(&app.code);
+        g.app_order.retain(|a| *a != id);
         Ok(())
     }
 
@@ -214,13 +239,13 @@ impl Store for MemoryStore {
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()> {
         let mut g = self.inner.lock();
         let app = booking.appointment_id;
-        if g.bans.contains_key(&(claim.owner, booking.email.clone())) {
+        if g.bans.contains_key(&(claim.owner, booking.email.mailbox())) {
             return Err(Error::Banned);
         }
         if g.booking_codes.contains_key(&booking.code) {
             return Err(Error::Duplicate(Duplicate::Code));
         }
-        let email_key = (app, booking.email.clone());
+        let email_key = (app, booking.email.mailbox());
         if claim.unique_email && g.active_emails.contains_key(&email_key) {
             return Err(Error::Duplicate(Duplicate::BookingEmail));
         }
@@ -272,10 +297,10 @@ impl Store for MemoryStore {
             });
         }
         let app = b.appointment_id;
-        if g.bans.contains_key(&(to.claim.owner, b.email.clone())) {
+        if g.bans.contains_key(&(to.claim.owner, b.email.mailbox())) {
             return Err(Error::Banned);
         }
-        let email_key = (app, b.email.clone());
+        let email_key = (app, b.email.mailbox());
         if to.claim.unique_email
             && g.active_emails
                 .get(&email_key)
@@ -434,7 +459,7 @@ impl Store for MemoryStore {
 
     async fn insert_ban(&self, ban: &Ban) -> Result<()> {
         let mut g = self.inner.lock();
-        let key = (ban.owner, ban.email.clone());
+        let key = (ban.owner, ban.email.mailbox());
         if g.bans.contains_key(&key) {
             return Err(Error::Duplicate(Duplicate::Ban));
         }
@@ -447,7 +472,7 @@ impl Store for MemoryStore {
             .inner
             .lock()
             .bans
-            .remove(&(owner, email.clone()))
+            .remove(&(owner, email.mailbox()))
             .is_some())
     }
 

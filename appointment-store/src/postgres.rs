@@ -72,12 +72,13 @@ pub struct PostgresStore {
 /// A whole booking in one statement (SQLite, which has no data-modifying `WITH`, runs the same
 /// steps one by one: [`book_in_steps`]): refuses a banned email, inserts the booking (a unique
 /// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Its arguments
-/// are [`booking_args`], then the owner and the capacity. Answers whether
+/// are [`booking_args`], then the owner, the capacity and the canonical email (what bans are
+/// kept as). Answers whether
 /// the email is banned and whether the seats were taken; when they were not, the caller rolls the
 /// transaction (and with it the booking row) back.
 const BOOK: &str = concat!(
     "WITH banned AS (SELECT EXISTS (SELECT 1 FROM ",
-    ban_of_sql!("$18", "$7"),
+    ban_of_sql!("$18", "$20"),
     ") AS yes), booked AS (",
     insert_booking_sql!("", "", select " FROM banned WHERE NOT banned.yes"),
     " RETURNING id), claim AS (",
@@ -257,7 +258,11 @@ impl SqlBackend for PostgresStore {
     async fn insert_booking(&self, b: &Booking, claim: SeatClaim) -> Result<()> {
         let n = b.attendee_count.get();
         let mut args = booking_args(b, claim);
-        args.extend([Arg::Id(claim.owner.0), Arg::Int(i64::from(claim.capacity))]);
+        args.extend([
+            Arg::Id(claim.owner.0),
+            Arg::Int(i64::from(claim.capacity)),
+            Arg::Text(b.email.canonical().into_owned()),
+        ]);
         let mut tx = self.begin().await?;
         let row = tx
             .optional(BOOK, args)

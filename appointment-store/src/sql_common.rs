@@ -33,7 +33,7 @@ pub(crate) fn corrupt(what: &str, detail: impl fmt::Display) -> Error {
 }
 
 /// Re-reads a value through its validating constructor; a failure means the row is corrupt.
-fn valid<T>(what: &str, r: Result<T>) -> Result<T> {
+pub(crate) fn valid<T>(what: &str, r: Result<T>) -> Result<T> {
     r.map_err(|e| corrupt(what, e))
 }
 
@@ -228,6 +228,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         horizon_days: row.opt_int("horizon_days")?,
         single_event: row.flag("single_event")?,
         created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
         weekly_hours: row.opt_text("weekly_hours")?,
         date_overrides: row.opt_text("date_overrides")?,
         closures: row.opt_text("closures")?,
@@ -285,7 +286,7 @@ impl UserRow {
         Ok(User {
             id: UserId(self.id),
             name: valid("users.name", Name::parse(&self.name))?,
-            email: valid("users.email", Email::parse(&self.email))?,
+            email: valid("users.email", Email::from_stored(&self.email))?,
             phone: self
                 .phone
                 .as_deref()
@@ -321,6 +322,7 @@ pub(crate) struct AppointmentRow {
     pub horizon_days: Option<i64>,
     pub single_event: bool,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub weekly_hours: Option<String>,
     pub date_overrides: Option<String>,
     pub closures: Option<String>,
@@ -397,6 +399,7 @@ impl AppointmentRow {
             )?,
             schedule: valid("appointments schedule", schedule)?,
             created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }
@@ -431,7 +434,7 @@ impl BookingRow {
             app_code: valid("bookings.app_code", AppCode::parse(&self.app_code))?,
             user_id: self.user_id.map(UserId),
             name: valid("bookings.name", Name::parse(&self.name))?,
-            email: valid("bookings.email", Email::parse(&self.email))?,
+            email: valid("bookings.email", Email::from_stored(&self.email))?,
             phone: self
                 .phone
                 .as_deref()
@@ -448,7 +451,7 @@ impl BookingRow {
             device_id: self
                 .device_id
                 .as_deref()
-                .map(|d| valid("bookings.device_id", DeviceId::parse(d)))
+                .map(|d| valid("bookings.device_id", DeviceId::from_stored(d)))
                 .transpose()?,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -470,7 +473,7 @@ impl BanRow {
         Ok(Ban {
             id: BanId(self.id),
             owner: UserId(self.owner),
-            email: valid("bans.email", Email::parse(&self.email))?,
+            email: valid("bans.email", Email::from_stored(&self.email))?,
             created_at: self.created_at,
         })
     }
@@ -491,20 +494,21 @@ pub(crate) fn guards(
     claim: appointment_core::SeatClaim,
 ) -> (Option<String>, Option<String>) {
     guard_values(
-        booking.email.as_str(),
+        &booking.email,
         booking.device_id.as_ref().map(|d| d.as_str()),
         claim,
     )
 }
 
 /// The guard columns of a booking with this email and device under `claim`: each holds its value
-/// only when the claim asks for that uniqueness.
+/// only when the claim asks for that uniqueness; the email guard holds the canonical address
+/// ([`Email::canonical`]), so `+tag` aliases of one mailbox collide.
 pub(crate) fn guard_values(
-    email: &str,
+    email: &Email,
     device: Option<&str>,
     claim: appointment_core::SeatClaim,
 ) -> (Option<String>, Option<String>) {
-    let email = claim.unique_email.then(|| email.to_owned());
+    let email = claim.unique_email.then(|| email.canonical().into_owned());
     let device = device.filter(|_| claim.unique_device).map(str::to_owned);
     (email, device)
 }

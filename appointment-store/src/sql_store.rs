@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, corrupt, db_error,
     db_error_fk, end_action, guard_values, guards, limit_offset, slot_full, stored_status,
-    to_count, to_u32, user_from,
+    to_count, to_u32, user_from, valid,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -178,8 +178,8 @@ macro_rules! appointment_cols {
     () => {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
-         weekdays, min_notice_minutes, horizon_days, single_event, created_at, weekly_hours, \
-         date_overrides, closures"
+         weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
+         weekly_hours, date_overrides, closures"
     };
 }
 
@@ -286,7 +286,7 @@ const RELEASE_SEATS: &str = "UPDATE slot_seats SET seats_taken = seats_taken - $
 pub(crate) const TAKEN: &str =
     "SELECT seats_taken FROM slot_seats WHERE appointment_id = $1 AND slot_start = $2";
 
-/// Whether an owner banned an email: one row with `n` > 0.
+/// Whether an owner banned an email (its canonical form, as bans are kept): one row with `n` > 0.
 const BANNED: &str = concat!("SELECT COUNT(*) AS n FROM ", ban_of_sql!("$1", "$2"));
 
 const BOOKING_TO_MOVE: &str = booking_to_move!();
@@ -467,7 +467,7 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     let app = b.appointment_id.0;
     let n = b.attendee_count.get();
     let mut tx = backend.begin().await?;
-    if banned_in(&mut tx, claim.owner, b.email.as_str()).await? {
+    if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
         return Err(Error::Banned);
     }
     tx.execute(B::INSERT_BOOKING, booking_args(b, claim))
@@ -569,6 +569,67 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
         .execute(B::INSERT_APPOINTMENT, appointment_args(a))
         .await
         .map_err(|e| db_error_fk(e, Entity::User))?;
+    Ok(())
+}
+
+/// The editable columns of `appointments`, `$2` … `$14` in [`appointment_update_args`] order.
+const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
+     status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
+     min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
+     closures = $13, updated_at = $14 WHERE id = $1 AND deleted_at IS NULL";
+
+const DELETE_APPOINTMENT: &str =
+    "UPDATE appointments SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL";
+
+fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
+    let s = &a.schedule;
+    let (window_start, window_end) = crate::sql_common::window_columns(s);
+    vec![
+        Arg::Id(a.id.0),
+        text(&a.title),
+        text(&a.description),
+        text(a.status.as_str()),
+        Arg::Clock(window_start),
+        Arg::Clock(window_end),
+        Arg::Int(i64::from(s.buffer_minutes())),
+        Arg::Int(i64::from(s.weekdays().bits())),
+        Arg::Int(i64::from(s.min_notice_minutes())),
+        Arg::OptInt(s.horizon_days().map(i64::from)),
+        text(&crate::hours_codec::weekly_hours_text(s)),
+        text(&crate::hours_codec::overrides_text(s)),
+        text(&crate::hours_codec::closures_text(s)),
+        Arg::Instant(a.updated_at),
+    ]
+}
+
+pub(crate) async fn update_appointment<B: SqlBackend + ?Sized>(
+    backend: &B,
+    a: &Appointment,
+) -> Result<()> {
+    let n = backend
+        .writes()
+        .execute(UPDATE_APPOINTMENT, appointment_update_args(a))
+        .await
+        .map_err(db_error)?;
+    if n == 0 {
+        return Err(Error::NotFound(Entity::Appointment));
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete_appointment<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: AppointmentId,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let n = backend
+        .writes()
+        .execute(DELETE_APPOINTMENT, vec![Arg::Id(id.0), Arg::Instant(at)])
+        .await
+        .map_err(db_error)?;
+    if n == 0 {
+        return Err(Error::NotFound(Entity::Appointment));
+    }
     Ok(())
 }
 
@@ -682,8 +743,8 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
             action: "reschedule",
         });
     }
-    let email = row.text("email")?;
-    if banned_in(&mut tx, to.claim.owner, &email).await? {
+    let email = valid("bookings.email", Email::from_stored(&row.text("email")?))?;
+    if banned_in(&mut tx, to.claim.owner, &email.canonical()).await? {
         return Err(Error::Banned);
     }
     let (guard_email, guard_device) =
@@ -920,6 +981,19 @@ macro_rules! impl_store {
                 a: &appointment_core::Appointment,
             ) -> appointment_core::Result<()> {
                 $crate::sql_store::insert_appointment(self, a).await
+            }
+            async fn update_appointment(
+                &self,
+                a: &appointment_core::Appointment,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::update_appointment(self, a).await
+            }
+            async fn delete_appointment(
+                &self,
+                id: appointment_core::AppointmentId,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::delete_appointment(self, id, at).await
             }
             async fn appointment_by_code(
                 &self,

@@ -262,7 +262,12 @@ impl ScheduleBuilder {
         }
         s.overrides.clear();
         for (date, windows) in overrides {
-            check_date("overrides", date)?;
+            if date < s.start_date || date > s.end_date {
+                return Err(Error::invalid(
+                    "overrides",
+                    format!("{date} is outside the appointment's dates"),
+                ));
+            }
             let windows = hours::day_windows("overrides", &date, windows)?;
             s.overrides.insert(date, windows);
         }

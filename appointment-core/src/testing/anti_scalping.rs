@@ -1,8 +1,11 @@
-//! Anti-scalping: none allows repeats, standard allows one active booking per email, strict
-//! needs a verified device and allows one per device; a duplicate is reported before a full slot.
+//! Anti-scalping: none allows repeats, standard allows one active booking per email (its
+//! canonical mailbox), strict takes registered users only, each with a verified device, one per
+//! user and one per device; a duplicate is reported before a full slot.
 
 use super::{Fixture, all_bookings, at, guest_booking};
-use crate::{AntiScalping, AppointmentKind, DeviceId, Duplicate, Error, Store};
+use chrono::{DateTime, Utc};
+
+use crate::{AntiScalping, AppointmentKind, Booker, DeviceId, Duplicate, Error, Store, User};
 
 /// Under anti-scalping, a second booking of the same email is told it is a duplicate even
 /// when the slot it asks for is full too, on every store.
@@ -69,33 +72,44 @@ pub async fn anti_scalping_standard_one_per_email<S: Store>(store: S) {
     f.assert_counters_equal_facts(&app).await;
 }
 
-/// Strict: a verified device is required, one active booking per device and per email.
+/// Strict: registered users only, each with a verified device; one active booking per user
+/// (their account's email) and one per device.
 pub async fn anti_scalping_strict_needs_device_one_per_device<S: Store>(store: S) {
     let f = Fixture::new(store).await;
     let app = f
         .appointment(AppointmentKind::Group, Some(5), AntiScalping::Strict)
         .await;
+    let dev = |s: &str| Some(DeviceId::parse(s).expect("device"));
+    let mut guest = guest_booking(&app.code, at(7, 9), 1, "a@example.com");
+    guest.device_id = dev("device-0");
+    assert_err!(f.sched.book(guest).await, Error::RegistrationRequired);
+    let ann = f.user("Ann", "a@example.com").await;
+    let bo = f.user("Bo", "b@example.com").await;
+    let as_user = |user: &User, start: DateTime<Utc>, device: Option<DeviceId>| {
+        let mut req = guest_booking(&app.code, start, 1, "unused@example.com");
+        req.booker = Booker::User(user.id);
+        req.device_id = device;
+        req
+    };
     assert_err!(
-        f.guest(&app.code, at(7, 9), 1, "a@example.com").await,
+        f.sched.book(as_user(&ann, at(7, 9), None)).await,
         Error::InvalidInput {
             field: "device_token",
             ..
         }
     );
-    let dev = DeviceId::parse("device-1").expect("device");
-    let mut req = guest_booking(&app.code, at(7, 9), 1, "a@example.com");
-    req.device_id = Some(dev.clone());
-    let first = f.sched.book(req.clone()).await.expect("first");
-    let mut same_device = guest_booking(&app.code, at(8, 9), 1, "b@example.com");
-    same_device.device_id = Some(dev.clone());
+    let first = f
+        .sched
+        .book(as_user(&ann, at(7, 9), dev("device-1")))
+        .await
+        .expect("first");
+    let same_device = as_user(&bo, at(8, 9), dev("device-1"));
     assert_err!(
         f.sched.book(same_device.clone()).await,
         Error::Duplicate(Duplicate::BookingDevice)
     );
-    let mut same_email = guest_booking(&app.code, at(8, 9), 1, "a@example.com");
-    same_email.device_id = Some(DeviceId::parse("device-2").expect("device"));
     assert_err!(
-        f.sched.book(same_email).await,
+        f.sched.book(as_user(&ann, at(8, 9), dev("device-2"))).await,
         Error::Duplicate(Duplicate::BookingEmail)
     );
     f.sched.cancel(&first.code).await.expect("cancel");

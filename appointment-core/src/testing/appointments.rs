@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Fixture, date, time};
+use super::{Fixture, at, date, time};
 use crate::{
-    AntiScalping, AppCode, AppointmentKind, Closure, Entity, Error, NewAppointment, Page, Schedule,
-    SlotQuery, Store, TimeWindow, TimeZoneName, WeeklyHours,
+    AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, Closure, Entity,
+    Error, NewAppointment, Page, Schedule, SlotQuery, Store, TimeWindow, TimeZoneName, WeeklyHours,
 };
 
 /// Creating a long appointment stores it once; its slots are computed.
@@ -137,6 +137,151 @@ pub async fn opening_hours_round_trip<S: Store>(store: S) {
             .total,
         1
     );
+}
+
+/// The owner edits, closes, reopens and deletes; bookings are never touched, and the edit says
+/// how many now fall outside the hours. Nobody else may do any of it.
+pub async fn owner_edits_closes_and_deletes<S: Store>(store: S) {
+    let f = Fixture::new(store).await;
+    // 7 to 9 January 2030, 09:00-12:00, three one-hour slots a day.
+    let app = f
+        .appointment(AppointmentKind::Group, Some(3), AntiScalping::None)
+        .await;
+    let kept = f
+        .guest(&app.code, at(7, 9), 1, "a@example.com")
+        .await
+        .expect("book");
+    let outside = f
+        .guest(&app.code, at(8, 11), 2, "b@example.com")
+        .await
+        .expect("book");
+    let other = f.user("Other", "other@example.com").await;
+    let changes = || AppointmentChanges {
+        title: Some("Mornings".into()),
+        weekly_hours: Some("mon-sun 09:00-11:00".parse().expect("hours")),
+        buffer_minutes: Some(0),
+        ..AppointmentChanges::default()
+    };
+    assert_err!(
+        f.sched
+            .update_appointment(other.id, &app.code, changes())
+            .await,
+        Error::Forbidden(_)
+    );
+    f.clock.advance(chrono::TimeDelta::minutes(5));
+    let edit = f
+        .sched
+        .update_appointment(f.owner.id, &app.code, changes())
+        .await
+        .expect("edit");
+    assert_eq!(edit.bookings_outside_hours, 1, "the 11:00 booking");
+    assert_eq!(edit.appointment.title, "Mornings");
+    assert!(edit.appointment.updated_at > edit.appointment.created_at);
+    let read = f.sched.appointment(&app.code).await.expect("read");
+    assert_eq!(read, edit.appointment);
+    assert_eq!(read.schedule.slots_on(date(2030, 1, 8)).count(), 2);
+    // Bookings are untouched, the one outside the hours included.
+    for b in [&kept, &outside] {
+        let again = f.sched.booking(&b.code).await.expect("booking");
+        assert_eq!(again.status, crate::BookingStatus::Active);
+    }
+    // Bad changes are refused and change nothing.
+    assert_err!(
+        f.sched
+            .update_appointment(
+                f.owner.id,
+                &app.code,
+                AppointmentChanges {
+                    title: Some(" ".into()),
+                    ..AppointmentChanges::default()
+                },
+            )
+            .await,
+        Error::InvalidInput { field: "title", .. }
+    );
+    assert_err!(
+        f.sched
+            .update_appointment(
+                f.owner.id,
+                &app.code,
+                AppointmentChanges {
+                    overrides: Some(vec![(date(2031, 1, 1), vec![])]),
+                    ..AppointmentChanges::default()
+                },
+            )
+            .await,
+        Error::InvalidInput {
+            field: "overrides",
+            ..
+        }
+    );
+    assert_eq!(f.sched.appointment(&app.code).await.expect("read"), read);
+
+    // Closed: no slots, no bookings; reopened: both again.
+    let close = AppointmentChanges {
+        status: Some(AppointmentStatus::Closed),
+        ..AppointmentChanges::default()
+    };
+    f.sched
+        .update_appointment(f.owner.id, &app.code, close)
+        .await
+        .expect("close");
+    assert_eq!(
+        f.sched
+            .available_slots(&app.code, SlotQuery::default())
+            .await
+            .expect("slots")
+            .total,
+        0
+    );
+    assert!(
+        f.guest(&app.code, at(9, 9), 1, "c@example.com")
+            .await
+            .is_err()
+    );
+    let reopen = AppointmentChanges {
+        status: Some(AppointmentStatus::Active),
+        ..AppointmentChanges::default()
+    };
+    f.sched
+        .update_appointment(f.owner.id, &app.code, reopen)
+        .await
+        .expect("reopen");
+    f.guest(&app.code, at(9, 9), 1, "c@example.com")
+        .await
+        .expect("book after reopening");
+
+    // Deleted: gone from lookups and listings; its bookings stay readable and cancellable.
+    assert_err!(
+        f.sched.delete_appointment(other.id, &app.code).await,
+        Error::Forbidden(_)
+    );
+    f.sched
+        .delete_appointment(f.owner.id, &app.code)
+        .await
+        .expect("delete");
+    assert_err!(
+        f.sched.appointment(&app.code).await,
+        Error::NotFound(Entity::Appointment)
+    );
+    assert_eq!(
+        f.sched
+            .my_appointments(f.owner.id, Page::default())
+            .await
+            .expect("mine")
+            .total,
+        0
+    );
+    assert_err!(
+        f.sched.delete_appointment(f.owner.id, &app.code).await,
+        Error::NotFound(Entity::Appointment)
+    );
+    assert_eq!(
+        f.sched.booking(&kept.code).await.expect("booking").status,
+        crate::BookingStatus::Active
+    );
+    let cancelled = f.sched.cancel(&kept.code).await.expect("cancel");
+    assert_eq!(cancelled.status, crate::BookingStatus::Cancelled);
 }
 
 /// Bad appointment input is refused with the field named, and nothing is written.

@@ -60,6 +60,7 @@ macro_rules! store_conformance_suite {
             users_are_unique_by_email_and_phone,
             appointment_is_one_row_with_computed_slots,
             opening_hours_round_trip,
+            owner_edits_closes_and_deletes,
             appointment_input_is_validated,
             slots_are_listed_and_paginated,
             slots_by_local_day,

@@ -1,14 +1,15 @@
 //! Appointments and their slots.
 
-use appointment_core::{AppCode, Page, SlotQuery};
+use appointment_core::{AppCode, AppointmentChanges, AppointmentStatus, Page, SlotQuery};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::auth::AuthUser;
 use crate::dto::{
-    AppointmentPage, AppointmentRequest, AppointmentResponse, BookingPage, DayQuery, PageQuery,
-    SlotPage, SlotResponse, parse_date,
+    AppointmentEditResponse, AppointmentPage, AppointmentPatch, AppointmentRequest,
+    AppointmentResponse, BookingPage, DayQuery, PageQuery, SlotPage, SlotResponse, SlotsQuery,
+    parse_date,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -53,6 +54,124 @@ pub async fn create_appointment(
     }
     let app = state.scheduler.create_appointment(user.id, new).await?;
     Ok((StatusCode::CREATED, Json(AppointmentResponse::from(&app))))
+}
+
+/// Changes the caller's appointment: title, description, hours, overrides, closures, buffer,
+/// notice, horizon. Existing bookings are never cancelled or moved; the answer counts those that
+/// now fall outside the hours.
+#[utoipa::path(patch, path = "/appointments/{app_code}", tag = "Appointments",
+    params(("app_code" = String, Path, description = "Appointment code")),
+    request_body = AppointmentPatch,
+    responses(
+        (status = 200, description = "Changed", body = AppointmentEditResponse),
+        (status = 400, description = "Invalid field (named in `details`)", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_appointment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(req): ApiJson<AppointmentPatch>,
+) -> ApiResult<Json<AppointmentEditResponse>> {
+    let code = AppCode::parse(&code)?;
+    state.check_owner_write(user.id)?;
+    let changes = req.into_changes()?;
+    edit(&state, user, &code, changes).await
+}
+
+async fn edit(
+    state: &AppState,
+    user: AuthUser,
+    code: &AppCode,
+    changes: AppointmentChanges,
+) -> ApiResult<Json<AppointmentEditResponse>> {
+    let edit = state
+        .scheduler
+        .update_appointment(user.id, code, changes)
+        .await?;
+    let booked = state.scheduler.attendees_booked(&edit.appointment).await?;
+    Ok(Json(AppointmentEditResponse {
+        appointment: AppointmentResponse::with_attendees_booked(&edit.appointment, booked),
+        bookings_outside_hours: edit.bookings_outside_hours,
+    }))
+}
+
+/// Closes the caller's appointment: it lists no slots and takes no bookings; existing bookings
+/// stay valid.
+#[utoipa::path(post, path = "/appointments/{app_code}/close", tag = "Appointments",
+    params(("app_code" = String, Path, description = "Appointment code")),
+    responses(
+        (status = 200, description = "Closed", body = AppointmentEditResponse),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn close_appointment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<AppointmentEditResponse>> {
+    set_status(state, user, code, AppointmentStatus::Closed).await
+}
+
+/// Reopens the caller's closed appointment.
+#[utoipa::path(post, path = "/appointments/{app_code}/reopen", tag = "Appointments",
+    params(("app_code" = String, Path, description = "Appointment code")),
+    responses(
+        (status = 200, description = "Open", body = AppointmentEditResponse),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn reopen_appointment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<AppointmentEditResponse>> {
+    set_status(state, user, code, AppointmentStatus::Active).await
+}
+
+async fn set_status(
+    state: AppState,
+    user: AuthUser,
+    code: String,
+    status: AppointmentStatus,
+) -> ApiResult<Json<AppointmentEditResponse>> {
+    let code = AppCode::parse(&code)?;
+    state.check_owner_write(user.id)?;
+    let changes = AppointmentChanges {
+        status: Some(status),
+        ..AppointmentChanges::default()
+    };
+    edit(&state, user, &code, changes).await
+}
+
+/// Deletes the caller's appointment: gone from every listing; its bookings stay readable by
+/// their codes.
+#[utoipa::path(delete, path = "/appointments/{app_code}", tag = "Appointments",
+    params(("app_code" = String, Path, description = "Appointment code")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn delete_appointment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    let code = AppCode::parse(&code)?;
+    state.check_owner_write(user.id)?;
+    state.scheduler.delete_appointment(user.id, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The appointments the caller created, newest first.
@@ -123,23 +242,33 @@ pub async fn appointment_bookings(
 
 /// The bookable slots of an appointment (future, with seats left), in time order.
 #[utoipa::path(get, path = "/appointments/slots/{app_code}", tag = "Bookings",
-    params(("app_code" = String, Path, description = "Appointment code"), PageQuery),
+    params(("app_code" = String, Path, description = "Appointment code"), SlotsQuery),
     responses(
         (status = 200, description = "OK", body = SlotPage),
-        (status = 400, description = "Malformed code or page", body = ErrorBody),
+        (status = 400, description = "Malformed code, page or window (named in `details`)", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
     ))]
 pub async fn slots(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<SlotsQuery>,
 ) -> ApiResult<Json<SlotPage>> {
     let code = AppCode::parse(&code)?;
-    let query = SlotQuery {
-        day: None,
-        page: q.page()?,
+    let page = match q.window()? {
+        Some(window) => {
+            state
+                .scheduler
+                .slots_between(&code, window.start, window.end, q.page()?)
+                .await?
+        }
+        None => {
+            let query = SlotQuery {
+                day: None,
+                page: q.page()?,
+            };
+            state.scheduler.available_slots(&code, query).await?
+        }
     };
-    let page = state.scheduler.available_slots(&code, query).await?;
     Ok(Json(SlotPage::from_paged(page, |s| {
         SlotResponse::new(code.as_str(), &s)
     })))

@@ -11,14 +11,16 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-/// Bans an email from all of the caller's appointments.
+/// Bans a mailbox from all of the caller's appointments. The ban is kept on the normalised
+/// address without its `+tag`, so it covers every alias of the mailbox (`ann+x@example.com` bans
+/// `ann@example.com` and `ann+y@example.com`); the answer shows the address kept.
 #[utoipa::path(post, path = "/ban-list", tag = "Ban list", request_body = BanRequest,
     responses(
         (status = 201, description = "Created", body = BanEntry),
         (status = 400, description = "Invalid email", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
-        (status = 409, description = "Already banned", body = ErrorBody),
+        (status = 409, description = "The mailbox is already banned (under this or another alias)", body = ErrorBody),
         (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -35,7 +37,7 @@ pub async fn add_ban(
     Ok((StatusCode::CREATED, Json(BanEntry::from(&ban))))
 }
 
-/// Lifts a ban.
+/// Lifts the ban of a mailbox (any `+tag` alias of it names the same ban).
 #[utoipa::path(delete, path = "/ban-list", tag = "Ban list", request_body = BanRequest,
     responses(
         (status = 200, description = "OK", body = MessageResponse),

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
-use crate::auth::{self, AuthUser, HeaderDevice};
+use crate::auth::{self, AuthUser, HeaderDevice, VerifiedDevice};
 use crate::dto::{
     BookingRequest, BookingResponse, BookingUpdateRequest, parse_date, parse_instant,
 };
@@ -56,27 +56,34 @@ fn attendees(n: Option<u32>) -> ApiResult<AttendeeCount> {
     Ok(AttendeeCount::new(n.unwrap_or(1))?)
 }
 
-/// The verified device of a booking request: the body's `device_token`, else the header's.
+/// The verified device of a booking request: the body's `device_token`, else the header's. The
+/// token must have been issued to the booker (403 for a guest or another user).
 fn device(
     state: &AppState,
     body: Option<&str>,
-    header: Option<DeviceId>,
+    header: Option<VerifiedDevice>,
+    booker: &Booker,
 ) -> ApiResult<Option<DeviceId>> {
-    match body.filter(|s| !s.trim().is_empty()) {
-        Some(token) => auth::verify_device(state, token).map(Some),
-        None => Ok(header),
-    }
+    let verified = match body.filter(|s| !s.trim().is_empty()) {
+        Some(token) => Some(auth::verify_device(state, token)?),
+        None => header,
+    };
+    let user = match booker {
+        Booker::User(id) => Some(*id),
+        _ => None,
+    };
+    verified.map(|v| v.for_booker(user)).transpose()
 }
 
 async fn book(
     state: &AppState,
     req: BookingRequest,
     booker: Booker,
-    header_device: Option<DeviceId>,
+    header_device: Option<VerifiedDevice>,
 ) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
     let app_code = AppCode::parse(&req.app_code)?;
     let slot_start = parse_instant("start_time", &req.start_time)?;
-    let device_id = device(state, req.device_token.as_deref(), header_device)?;
+    let device_id = device(state, req.device_token.as_deref(), header_device, &booker)?;
     let attendee_count = attendees(req.attendee_count)?;
     check_slot_agrees(
         state,
@@ -119,7 +126,7 @@ async fn book(
         (status = 400, description = "Invalid input (e.g. a start that is not a slot)", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Invalid device token", body = ErrorBody),
-        (status = 403, description = "Banned by the owner", body = ErrorBody),
+        (status = 403, description = "Banned by the owner (`banned`); the appointment takes registered bookings only (strict anti-scalping, `registration_required`); a device token was sent (device tokens belong to a user: book with `/appointments/book/registered`)", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
         (status = 409, description = "Slot full, duplicate booking, or idempotency key in use", body = ErrorBody),
         (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),
@@ -160,8 +167,8 @@ pub async fn book_guest(
         (status = 201, description = "Created", body = BookingResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody),
-        (status = 403, description = "Banned by the owner", body = ErrorBody),
+        (status = 401, description = "Authentication required, or an invalid device token", body = ErrorBody),
+        (status = 403, description = "Banned by the owner, or the device token was issued to another user", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
         (status = 409, description = "Slot full, duplicate booking, or idempotency key in use", body = ErrorBody),
         (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),

@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -38,6 +38,8 @@ use crate::state::AppState;
         health::root, health::health,
         users::create_user, users::login, users::logout, users::device_token,
         appointments::create_appointment, appointments::my_appointments,
+        appointments::update_appointment, appointments::close_appointment,
+        appointments::reopen_appointment, appointments::delete_appointment,
         appointments::registered_bookings, appointments::appointment_bookings,
         appointments::slots, appointments::slots_by_day,
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
@@ -280,6 +282,18 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route("/auth/device-token", post(users::device_token))
         .route("/appointments", post(appointments::create_appointment))
         .route("/appointments/my", get(appointments::my_appointments))
+        .route(
+            "/appointments/{app_code}",
+            patch(appointments::update_appointment).delete(appointments::delete_appointment),
+        )
+        .route(
+            "/appointments/{app_code}/close",
+            post(appointments::close_appointment),
+        )
+        .route(
+            "/appointments/{app_code}/reopen",
+            post(appointments::reopen_appointment),
+        )
         .route(
             "/appointments/registered",
             get(appointments::registered_bookings),

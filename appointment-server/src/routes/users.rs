@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::auth::{self, MaybeAuthUser};
+use crate::auth::{self, AuthUser, MaybeAuthUser};
 use crate::dto::{
     DeviceTokenRequest, DeviceTokenResponse, LoginRequest, LoginResponse, MessageResponse,
     UserRequest, UserResponse, rfc3339,
@@ -14,10 +14,13 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
-/// Shortest password accepted.
+/// Shortest password accepted, in characters.
 pub const MIN_PASSWORD: usize = 8;
-/// Longest password accepted (bcrypt reads at most 72 bytes).
-pub const MAX_PASSWORD: usize = 64;
+/// Longest password accepted, in bytes of UTF-8: bcrypt reads only the first 72 bytes, so a
+/// longer password would log in with any other password that shares those 72 bytes (two
+/// 40-character passwords of `é` are 80 bytes each and share their first 72). Longer passwords
+/// are refused rather than cut.
+pub const MAX_PASSWORD_BYTES: usize = 72;
 
 /// Registers a user.
 #[utoipa::path(post, path = "/users", tag = "Users", request_body = UserRequest,
@@ -48,11 +51,19 @@ pub async fn create_user(
                 .map_err(|_| ApiError::invalid("phone_number", "is not a valid phone number"))
         })
         .transpose()?;
-    let len = req.password.chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&len) {
+    if req.password.chars().count() < MIN_PASSWORD {
         return Err(ApiError::invalid(
             "password",
-            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
+            format!("must be at least {MIN_PASSWORD} characters"),
+        ));
+    }
+    if req.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid(
+            "password",
+            format!(
+                "must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (bcrypt reads no more); \
+                 accented and other non-ASCII letters take 2 to 4 bytes each"
+            ),
         ));
     }
     let permit = state.bcrypt_permits.for_registration().await?;
@@ -84,7 +95,9 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let email = Email::parse(&req.email)?;
+    // An account registered before the email rules became stricter keeps its address as it was
+    // stored (lower-cased); it can still log in with it.
+    let email = Email::parse(&req.email).or_else(|e| legacy_login_email(&req.email).ok_or(e))?;
     state.login_throttle.check(email.as_str(), ip)?;
     let user = state.scheduler.user_by_email(&email).await?;
     let hash = user
@@ -102,6 +115,17 @@ pub async fn login(
         token,
         user: UserResponse::from(&user),
     }))
+}
+
+/// The address a login names when it is not one [`Email::parse`] accepts any more: trimmed and
+/// lower-cased as earlier versions stored it, for looking up accounts registered under their
+/// rules. `None` if it is not even that.
+fn legacy_login_email(raw: &str) -> Option<Email> {
+    let s = raw.trim().to_lowercase();
+    if s.chars().any(char::is_control) {
+        return None;
+    }
+    Email::from_stored(&s).ok()
 }
 
 /// Logs out: the bearer token, if any, is revoked until it expires.
@@ -124,20 +148,29 @@ pub async fn logout(
     Ok(Json(MessageResponse::new("logged out")))
 }
 
-/// A device token (valid 10 minutes) for anti-scalping: send it as `X-Device-Token` when booking.
+/// A device token (valid 10 minutes) for a device of the logged-in user, for strict
+/// anti-scalping: send it as `X-Device-Token` (or `device_token`) with a registered booking of
+/// the same user. Limited per user and per client address (`DEVICE_TOKENS_PER_HOUR`,
+/// `DEVICE_TOKENS_PER_HOUR_PER_IP`).
 #[utoipa::path(post, path = "/auth/device-token", tag = "Authentication",
     request_body = DeviceTokenRequest,
     responses(
         (status = 200, description = "OK", body = DeviceTokenResponse),
         (status = 400, description = "Invalid device id", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-    ))]
+        (status = 429, description = "Too many device tokens for this user or address", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
 pub async fn device_token(
     State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<DeviceTokenRequest>,
 ) -> ApiResult<Json<DeviceTokenResponse>> {
     let device = DeviceId::parse(&req.device_id)?;
-    let (device_token, claims) = state.keys.issue_device_token(&device)?;
+    state.device_token_limits.check(user.id, ip)?;
+    let (device_token, claims) = state.keys.issue_device_token(&device, user.id)?;
     Ok(Json(DeviceTokenResponse {
         device_token,
         expires_at: rfc3339(claims.expires_at()),

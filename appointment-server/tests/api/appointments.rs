@@ -677,3 +677,200 @@ async fn appointments_carry_attendees_booked_like_the_original() {
         "a cancelled booking holds no seat"
     );
 }
+
+#[tokio::test]
+async fn the_owner_edits_closes_reopens_and_deletes() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let other = app.user("other").await;
+    // Tomorrow and the day after, 09:00-12:00 UTC, three slots a day.
+    let a = app.appointment(&owner, 2, json!({})).await;
+    let code = a["app_code"].as_str().unwrap().to_owned();
+    let d = tomorrow();
+    let eleven = format!("{d}T11:00:00Z");
+    expect_json(
+        app.book_guest(&code, &eleven, "late@example.com").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let patch = |who: &crate::helpers::TestUser, body: Value| {
+        app.client
+            .patch(app.url(&format!("/appointments/{code}")))
+            .bearer_auth(&who.token)
+            .json(&body)
+            .send()
+    };
+    let mornings = json!({"title": "Mornings", "weekly_hours": {
+        "mon": ["09:00-11:00"], "tue": ["09:00-11:00"], "wed": ["09:00-11:00"], "thu": ["09:00-11:00"],
+        "fri": ["09:00-11:00"], "sat": ["09:00-11:00"], "sun": ["09:00-11:00"]}});
+    expect_error(
+        patch(&other, mornings.clone()).await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let edited = expect_json(patch(&owner, mornings).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(edited["bookings_outside_hours"], 1, "{edited}");
+    assert_eq!(edited["appointment"]["title"], "Mornings");
+    assert_eq!(edited["appointment"]["attendees_booked"], 1);
+    assert_ne!(
+        edited["appointment"]["updated_at"],
+        edited["appointment"]["created_at"]
+    );
+    assert_eq!(app.slots(&code, "").await["total"], 4);
+    for (body, field) in [
+        (
+            json!({"weekly_hours": {"mon": ["11:00-10:00"]}}),
+            "weekly_hours",
+        ),
+        (
+            json!({"overrides": [{"date": "2199-01-01", "hours": []}]}),
+            "overrides",
+        ),
+        (json!({"title": ""}), "title"),
+    ] {
+        let e = expect_error(patch(&owner, body).await.unwrap(), StatusCode::BAD_REQUEST).await;
+        assert_eq!(e["details"], field, "{e}");
+    }
+    expect_error(
+        patch(&owner, json!({"capacity": 3})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let post = |path: &str| {
+        app.client
+            .post(app.url(&format!("/appointments/{code}/{path}")))
+            .bearer_auth(&owner.token)
+            .send()
+    };
+    let closed = expect_json(post("close").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(closed["appointment"]["status"], "closed");
+    assert_eq!(app.slots(&code, "").await["total"], 0);
+    expect_error(
+        app.book_guest(&code, &format!("{d}T09:00:00Z"), "x@example.com")
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_json(post("reopen").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(app.slots(&code, "").await["total"], 4);
+    let delete = |who: &crate::helpers::TestUser| {
+        app.client
+            .delete(app.url(&format!("/appointments/{code}")))
+            .bearer_auth(&who.token)
+            .send()
+    };
+    expect_error(delete(&other).await.unwrap(), StatusCode::FORBIDDEN).await;
+    assert_eq!(
+        delete(&owner).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    expect_error(delete(&owner).await.unwrap(), StatusCode::NOT_FOUND).await;
+    expect_error(
+        app.get(&format!("/appointments/slots/{code}"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let mine = expect_json(
+        app.get("/appointments/my")
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["total"], 0);
+}
+
+#[tokio::test]
+async fn a_barbers_week_across_a_holiday_and_a_dst_switch_lists_right_by_window() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    // Berlin springs forward on Sunday 28 March 2027; Friday 26 March is a holiday.
+    let week: Vec<String> = vec!["09:00-12:00".into(), "13:00-17:30".into()];
+    let body = json!({
+        "title": "Barber", "type": "single", "booking_duration": 30, "timezone": "Europe/Berlin",
+        "start_date": "2027-03-01", "end_date": "2027-04-30",
+        "weekly_hours": {"mon": week, "tue": week, "wed": week, "thu": week, "fri": week,
+                         "sat": ["10:00-14:00"]},
+        "closures": [{"from": "2027-03-26", "to": "2027-03-26", "label": "Holiday"}]
+    });
+    let a = expect_json(
+        app.post_json("/appointments", &body)
+            .bearer_auth(&owner.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let code = a["app_code"].as_str().unwrap();
+    let app = &app;
+    let window = |from: &str, to: &str, page: u32| {
+        let url =
+            format!("/appointments/slots/{code}?from={from}&to={to}&per_page=100&page={page}");
+        async move { expect_json(app.get(&url).send().await.unwrap(), StatusCode::OK).await }
+    };
+    // Monday 22 to Monday 29 March: four working days of 15 slots (Friday closed), a Saturday
+    // of 8, and Monday 29 on summer time.
+    let w = window("2027-03-22", "2027-03-30", 1).await;
+    assert_eq!(w["total"], 4 * 15 + 8 + 15, "{w}");
+    let starts: Vec<&str> = w["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_time"].as_str().unwrap())
+        .collect();
+    assert_eq!(starts[0], "2027-03-22T08:00:00Z", "09:00 CET");
+    assert!(
+        !starts.iter().any(|s| s.starts_with("2027-03-26")),
+        "the holiday"
+    );
+    assert!(
+        starts.contains(&"2027-03-29T07:00:00Z"),
+        "09:00 CEST on the Monday after"
+    );
+    assert!(
+        !starts.contains(&"2027-03-22T11:00:00Z"),
+        "12:00 CET is lunch"
+    );
+    // Pages of a window add up to the window.
+    let mut paged = 0;
+    for page in 1..=4 {
+        let p = app
+            .get(&format!("/appointments/slots/{code}?from=2027-03-22T00:00:00Z&to=2027-03-30T00:00:00Z&per_page=25&page={page}"))
+            .send()
+            .await
+            .unwrap();
+        paged += expect_json(p, StatusCode::OK).await["items"]
+            .as_array()
+            .unwrap()
+            .len();
+    }
+    assert_eq!(paged, 83);
+    // Windows are bounded and well-formed.
+    for (q, field) in [
+        ("from=2027-03-22", "to"),
+        ("to=2027-03-22", "from"),
+        ("from=2027-03-22&to=2027-03-21", "to"),
+        ("from=2027-01-01&to=2027-06-01", "to"),
+        ("from=soon&to=2027-03-22", "from"),
+    ] {
+        let e = expect_error(
+            app.get(&format!("/appointments/slots/{code}?{q}"))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(e["details"], field, "{q}: {e}");
+    }
+}

@@ -16,7 +16,9 @@ fn claims(sub: &str, exp_offset_secs: i64) -> Claims {
         iss: ISSUER.to_owned(),
         iat: now,
         exp: now + exp_offset_secs,
+        nbf: None,
         jti: uuid::Uuid::new_v4().to_string(),
+        uid: None,
     }
 }
 
@@ -151,9 +153,10 @@ async fn device_token_never_authenticates_a_user() {
     let Some(app) = spawn_app().await else {
         return;
     };
-    app.user("ada").await;
+    let ada = app.user("ada").await;
     let body = expect_json(
         app.post_json("/auth/device-token", &json!({"device_id": "phone-1"}))
+            .bearer_auth(&ada.token)
             .send()
             .await
             .unwrap(),
@@ -203,4 +206,45 @@ async fn every_protected_route_requires_a_token() {
     for r in reqs {
         expect_error(r.send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
     }
+}
+
+#[tokio::test]
+async fn a_token_that_is_not_valid_yet_is_401() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let u = app.user("nora").await;
+    let mut c = claims(&u.id, 7200);
+    c.nbf = Some(Utc::now().timestamp() + 3600);
+    assert_401(&app, Some(&format!("Bearer {}", sign(&c, SECRET)))).await;
+    // The same claims valid from a minute ago are accepted.
+    c.nbf = Some(Utc::now().timestamp() - 60);
+    let res = app
+        .get("/appointments/my")
+        .bearer_auth(sign(&c, SECRET))
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn a_token_without_a_jti_is_401() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let u = app.user("jodi").await;
+    let mut c = claims(&u.id, 3600);
+    c.jti = String::new();
+    assert_401(&app, Some(&format!("Bearer {}", sign(&c, SECRET)))).await;
+    // Without the claim at all.
+    let mut raw = serde_json::to_value(claims(&u.id, 3600)).unwrap();
+    raw.as_object_mut().unwrap().remove("jti");
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &raw,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_401(&app, Some(&format!("Bearer {token}"))).await;
 }

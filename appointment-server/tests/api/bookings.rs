@@ -406,7 +406,7 @@ async fn standard_anti_scalping_refuses_a_second_booking_per_email() {
 }
 
 #[tokio::test]
-async fn strict_anti_scalping_needs_a_verified_device_once() {
+async fn strict_anti_scalping_needs_a_registered_user_with_a_verified_device_once() {
     let Some(app) = spawn_app().await else {
         return;
     };
@@ -415,36 +415,77 @@ async fn strict_anti_scalping_needs_a_verified_device_once() {
         json!({"type": "group", "max_attendees": 10, "anti_scalping_level": "strict"}),
     )
     .await;
+    // A guest: registration required.
     let e = expect_error(
         app.book_guest(&code, &starts[0], "a@example.com").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(e["code"], "registration_required");
+    let ann = app.user("ann").await;
+    let bo = app.user("bo").await;
+    let registered = |user: &TestUser, start: &str| {
+        app.post_json(
+            "/appointments/book/registered",
+            &json!({"app_code": code, "start_time": start}),
+        )
+        .bearer_auth(&user.token)
+    };
+    // A registered user without a device token.
+    let e = expect_error(
+        registered(&ann, &starts[0]).send().await.unwrap(),
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert_eq!(e["details"], "device_token");
-    let dt = expect_json(
-        app.post_json("/auth/device-token", &json!({"device_id": "phone-1"}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await["device_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let body = |email: &str| json!({"app_code": code, "start_time": starts[0], "name": "A", "email": email});
-    let ok = app
-        .post_json("/appointments/book", &body("a@example.com"))
-        .header("x-device-token", &dt)
+    let token_of = |user: &TestUser, device: &str| {
+        let req = app
+            .post_json("/auth/device-token", &json!({"device_id": device}))
+            .bearer_auth(&user.token);
+        async move {
+            expect_json(req.send().await.unwrap(), StatusCode::OK).await["device_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let ann_phone = token_of(&ann, "phone-1").await;
+    let ok = registered(&ann, &starts[0])
+        .header("x-device-token", &ann_phone)
         .send()
         .await
         .unwrap();
     expect_json(ok, StatusCode::CREATED).await;
-    // The same device with another email: refused.
-    let mut b = body("b@example.com");
-    b["device_token"] = json!(dt);
+    // Ann again, from another device: one booking per user.
+    let ann_tablet = token_of(&ann, "tablet-1").await;
     let e = expect_error(
-        app.post_json("/appointments/book", &b)
+        registered(&ann, &starts[1])
+            .header("x-device-token", &ann_tablet)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(e["details"], "email");
+    // Bo cannot use Ann's device token.
+    let e = expect_error(
+        registered(&bo, &starts[1])
+            .header("x-device-token", &ann_tablet)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(e["details"], "device_token");
+    // Bo on the same device as Ann (its id written differently): one booking per device.
+    let bo_on_anns_phone = token_of(&bo, "  PHONE-1 ").await;
+    let mut body = json!({"app_code": code, "start_time": starts[1]});
+    body["device_token"] = json!(bo_on_anns_phone);
+    let e = expect_error(
+        app.post_json("/appointments/book/registered", &body)
+            .bearer_auth(&bo.token)
             .send()
             .await
             .unwrap(),
@@ -452,9 +493,22 @@ async fn strict_anti_scalping_needs_a_verified_device_once() {
     )
     .await;
     assert_eq!(e["details"], "device_token");
+    // A guest with a device token is told to book as its user.
+    let e = expect_error(
+        app.post_json(
+            "/appointments/book",
+            &json!({"app_code": code, "start_time": starts[1], "name": "Bo", "email": bo.email}),
+        )
+        .header("x-device-token", &bo_on_anns_phone)
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(e["details"], "device_token");
     // A forged device token: 401.
-    let res = app
-        .post_json("/appointments/book", &body("c@example.com"))
+    let res = registered(&bo, &starts[1])
         .header("x-device-token", "not.a.token")
         .send()
         .await

@@ -45,6 +45,8 @@ async fn malformed_json_is_400() {
     let Some(app) = spawn_app().await else {
         return;
     };
+    // Minting a device token needs a login: the body is read once the caller is known.
+    let user = app.user("mal").await;
     for path in [
         "/users",
         "/login",
@@ -54,6 +56,7 @@ async fn malformed_json_is_400() {
         let res = app
             .client
             .post(app.url(path))
+            .bearer_auth(&user.token)
             .header("content-type", "application/json")
             .body("{\"name\": ")
             .send()

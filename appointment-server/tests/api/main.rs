@@ -17,6 +17,7 @@ mod deadline;
 mod errors;
 mod health;
 mod idempotency;
+mod identities;
 mod limits;
 mod openapi;
 mod request_id;

@@ -145,15 +145,27 @@ async fn login_attempts_are_rate_limited() {
 }
 
 #[tokio::test]
-async fn device_tokens_are_issued_for_valid_device_ids() {
+async fn device_tokens_are_issued_for_valid_device_ids_to_logged_in_users() {
     let Some(app) = spawn_app().await else {
         return;
     };
+    // Without a login: 401, no token.
+    let e = expect_error(
+        app.post_json("/auth/device-token", &json!({"device_id": "phone-1"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(e["code"], "unauthorized");
+    let user = app.user("dee").await;
     let body = expect_json(
         app.post_json(
             "/auth/device-token",
             &json!({"device_id": "unique-device-identifier"}),
         )
+        .bearer_auth(&user.token)
         .send()
         .await
         .unwrap(),
@@ -163,6 +175,7 @@ async fn device_tokens_are_issued_for_valid_device_ids() {
     assert!(body["device_token"].as_str().unwrap().split('.').count() == 3);
     let e = expect_error(
         app.post_json("/auth/device-token", &json!({"device_id": "  "}))
+            .bearer_auth(&user.token)
             .send()
             .await
             .unwrap(),

@@ -21,6 +21,8 @@ mod health;
 mod helpers;
 #[path = "../api/idempotency.rs"]
 mod idempotency;
+#[path = "../api/identities.rs"]
+mod identities;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/reschedule.rs"]

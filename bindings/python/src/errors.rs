@@ -38,6 +38,12 @@ create_exception!(
 );
 create_exception!(
     appointment_master,
+    RegistrationRequiredError,
+    AppointmentError,
+    "The appointment takes bookings of registered users only (strict anti-scalping)."
+);
+create_exception!(
+    appointment_master,
     ForbiddenError,
     AppointmentError,
     "The caller may not do this (e.g. reject a booking of someone else's appointment)."
@@ -95,6 +101,9 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
                 vec![("what", to_obj(py, what.to_string()))],
             ),
             Error::Banned => (BannedError::new_err(message), Vec::new()),
+            Error::RegistrationRequired => {
+                (RegistrationRequiredError::new_err(message), Vec::new())
+            }
             Error::Forbidden(_) => (ForbiddenError::new_err(message), Vec::new()),
             Error::InvalidInput { field, reason } => (
                 InvalidInputError::new_err(message),
@@ -147,6 +156,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NotFoundError", py.get_type::<NotFoundError>())?;
     m.add("DuplicateError", py.get_type::<DuplicateError>())?;
     m.add("BannedError", py.get_type::<BannedError>())?;
+    m.add(
+        "RegistrationRequiredError",
+        py.get_type::<RegistrationRequiredError>(),
+    )?;
     m.add("ForbiddenError", py.get_type::<ForbiddenError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
     m.add(

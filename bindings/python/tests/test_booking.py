@@ -16,6 +16,7 @@ from appointment_master import (
     InvalidInputError,
     InvalidTransitionError,
     NotFoundError,
+    RegistrationRequiredError,
     Scheduler,
     SlotFullError,
     StorageError,
@@ -134,10 +135,21 @@ def test_anti_scalping_duplicate(scheduler: Scheduler, make_appointment: MakeApp
         scheduler.book(app.code, start, name="A", email="A@example.com")
     assert err.value.code == "duplicate"
     assert "email" in err.value.what
+    # `+tag` aliases of one mailbox are one booker.
+    with pytest.raises(DuplicateError):
+        scheduler.book(app.code, start, name="A", email="a+1@example.com")
+    strict_app = make_appointment(kind="group", capacity=10, anti_scalping="strict")
+    # Strict: registered users only, each with a device.
+    with pytest.raises(RegistrationRequiredError) as guest:
+        scheduler.book(strict_app.code, start, name="A", email="a@example.com", device_id="d-1")
+    assert guest.value.code == "registration_required"
+    member = scheduler.register_user("Member", unique_email("strict"))
     with pytest.raises(InvalidInputError) as strict:
-        strict_app = make_appointment(kind="group", capacity=10, anti_scalping="strict")
-        scheduler.book(strict_app.code, start, name="A", email="a@example.com")
+        scheduler.book_as_user(strict_app.code, start, member.id)
     assert strict.value.field == "device_token"
+    scheduler.book_as_user(strict_app.code, start, member.id, device_id="D-1")
+    with pytest.raises(DuplicateError):
+        scheduler.book_as_user(strict_app.code, start, member.id, device_id="d-2")
 
 
 def test_book_as_user(scheduler: Scheduler, make_appointment: MakeApp) -> None:

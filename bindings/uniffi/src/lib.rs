@@ -59,6 +59,12 @@ pub enum AppointmentError {
         /// The engine's message.
         detail: String,
     },
+    /// The appointment takes bookings of registered users only (strict anti-scalping).
+    #[error("{detail}")]
+    RegistrationRequired {
+        /// The engine's message.
+        detail: String,
+    },
     /// The caller may not do this.
     #[error("{detail}")]
     Forbidden {
@@ -121,6 +127,7 @@ impl From<core::Error> for AppointmentError {
                 detail,
             },
             core::Error::Banned => AppointmentError::Banned { detail },
+            core::Error::RegistrationRequired => AppointmentError::RegistrationRequired { detail },
             core::Error::Forbidden(_) => AppointmentError::Forbidden { detail },
             core::Error::InvalidInput { field, reason } => AppointmentError::InvalidInput {
                 field: field.to_owned(),

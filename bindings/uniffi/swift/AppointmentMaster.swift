@@ -2515,6 +2515,14 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */detail: String
     )
     /**
+     * The appointment takes bookings of registered users only (strict anti-scalping).
+     */
+    case RegistrationRequired(
+        /**
+         * The engine's message.
+         */detail: String
+    )
+    /**
      * The caller may not do this.
      */
     case Forbidden(
@@ -2612,23 +2620,26 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
         case 4: return .Banned(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .Forbidden(
+        case 5: return .RegistrationRequired(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .InvalidInput(
+        case 6: return .Forbidden(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 7: return .InvalidInput(
             field: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .InvalidTransition(
+        case 8: return .InvalidTransition(
             status: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Storage(
+        case 9: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Unavailable(
+        case 10: return .Unavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -2667,32 +2678,37 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Forbidden(detail):
+        case let .RegistrationRequired(detail):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidInput(field,reason,detail):
+        case let .Forbidden(detail):
             writeInt(&buf, Int32(6))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidInput(field,reason,detail):
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(field, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .InvalidTransition(status,action,detail):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(status, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Storage(detail):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Unavailable(detail):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         }

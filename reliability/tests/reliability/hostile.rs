@@ -135,6 +135,30 @@ fn hostile_tokens(
                 SECRET.as_bytes(),
             )),
         ),
+        (
+            "not valid before an hour from now",
+            Some(sign(
+                &json!({"sub": user_id, "aud": user_aud, "iss": iss, "iat": now(),
+                        "nbf": now() + 3600, "exp": now() + 7200, "jti": "nbf-in-the-future"}),
+                SECRET.as_bytes(),
+            )),
+        ),
+        (
+            "empty jti",
+            Some(sign(
+                &json!({"sub": user_id, "aud": user_aud, "iss": iss, "iat": now(),
+                        "exp": now() + 3600, "jti": ""}),
+                SECRET.as_bytes(),
+            )),
+        ),
+        (
+            "no jti",
+            Some(sign(
+                &json!({"sub": user_id, "aud": user_aud, "iss": iss, "iat": now(),
+                        "exp": now() + 3600}),
+                SECRET.as_bytes(),
+            )),
+        ),
         ("tampered payload", Some(tampered)),
         ("device token as user token", Some(device_token.to_owned())),
         ("revoked by logout", Some(revoked.to_owned())),
@@ -163,9 +187,10 @@ async fn every_protected_endpoint_refuses_hostile_tokens_and_other_owners() {
     let booking: Value = res.json().await.unwrap();
     let booking_code = booking["booking_code"].as_str().unwrap().to_owned();
 
-    // A device token, and a session that logged out.
+    // A device token (minted for a logged-in user), and a session that logged out.
     let res = client
         .post(format!("{base}/auth/device-token"))
+        .bearer_auth(&mallory.token)
         .json(&json!({"device_id": "device-1234567890"}))
         .send()
         .await
@@ -331,4 +356,155 @@ async fn every_protected_endpoint_refuses_hostile_tokens_and_other_owners() {
         .await
         .unwrap();
     assert_eq!(b["status"], "active");
+}
+
+/// The identity attacks against the real binary: fresh device tokens, `+n` aliases and
+/// compatibility spellings of one mailbox book one seat of a strict appointment, and pass
+/// neither a ban nor standard anti-scalping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliases_and_fresh_device_tokens_book_one_seat() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("identities.db").display());
+    let server = ServerProcess::start(&ServerOptions::new(url, dir.path())).await;
+    let base = server.base.clone();
+    let client = Client::new();
+    let owner = api::user(&client, &base, "owner").await;
+    let day = api::tomorrow();
+    let create = |level: &str| {
+        client
+            .post(format!("{base}/appointments"))
+            .bearer_auth(&owner.token)
+            .json(&json!({
+                "title": format!("{level} drop"),
+                "start_time": format!("{day}T09:00:00Z"),
+                "end_time": format!("{day}T10:00:00Z"),
+                "start_date": format!("{day}T00:00:00Z"),
+                "end_date": format!("{day}T00:00:00Z"),
+                "booking_duration": 60,
+                "type": "group",
+                "max_attendees": 20,
+                "anti_scalping_level": level,
+            }))
+            .send()
+    };
+    let strict: Value = create("strict").await.unwrap().json().await.unwrap();
+    let strict = strict["app_code"].as_str().unwrap().to_owned();
+    let standard: Value = create("standard").await.unwrap().json().await.unwrap();
+    let standard = standard["app_code"].as_str().unwrap().to_owned();
+    let start = format!("{day}T09:00:00Z");
+    let guest = |code: &str, email: &str| {
+        client
+            .post(format!("{base}/appointments/book"))
+            .json(&json!({"app_code": code, "start_time": start, "name": "S", "email": email}))
+            .send()
+    };
+
+    let mut booked = 0;
+    for n in 0..20 {
+        // A device token without a login: refused.
+        let res = client
+            .post(format!("{base}/auth/device-token"))
+            .json(&json!({"device_id": format!("fresh-{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401);
+        // A guest on an alias: registration required.
+        let res = guest(&strict, &format!("scalper+{n}@example.com"))
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403);
+        // An account on an alias with a fresh device.
+        let email = format!("scalper+{n}@example.com");
+        let res = client
+            .post(format!("{base}/users"))
+            .json(&json!({"name": "Scalper", "email": email, "password": "securepass123"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        let login: Value = client
+            .post(format!("{base}/login"))
+            .json(&json!({"email": email, "password": "securepass123"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().unwrap().to_owned();
+        let device: Value = client
+            .post(format!("{base}/auth/device-token"))
+            .bearer_auth(&token)
+            .json(&json!({"device_id": format!("fresh-{n}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let res = client
+            .post(format!("{base}/appointments/book/registered"))
+            .bearer_auth(&token)
+            .header("x-device-token", device["device_token"].as_str().unwrap())
+            .json(&json!({"app_code": strict, "start_time": start}))
+            .send()
+            .await
+            .unwrap();
+        match res.status().as_u16() {
+            201 => booked += 1,
+            409 => {}
+            other => panic!("unexpected {other}: {}", res.text().await.unwrap()),
+        }
+    }
+    assert_eq!(booked, 1, "strict: one seat for one mailbox");
+
+    // Standard anti-scalping and a ban: every spelling of one mailbox is one booker.
+    let spellings = [
+        "victim+1@example.com",
+        "ｖｉｃｔｉｍ@example.com",
+        "VICTIM@EXAMPLE.COM",
+    ];
+    let refused = [
+        "vic\u{200B}tim@example.com",
+        "\"victim\"@example.com",
+        "victim@[127.0.0.1]",
+    ];
+    assert_eq!(
+        guest(&standard, "victim@example.com")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        201
+    );
+    for email in spellings {
+        let status = guest(&standard, email).await.unwrap().status().as_u16();
+        assert_eq!(status, 409, "{email}");
+    }
+    for email in refused {
+        let status = guest(&standard, email).await.unwrap().status().as_u16();
+        assert_eq!(status, 400, "{email}");
+    }
+    let res = client
+        .post(format!("{base}/ban-list"))
+        .bearer_auth(&owner.token)
+        .json(&json!({"email": "troll@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    for email in [
+        "troll+1@example.com",
+        "ｔｒｏｌｌ@example.com",
+        "TROLL@example.com",
+    ] {
+        let status = guest(&standard, email).await.unwrap().status().as_u16();
+        assert_eq!(status, 403, "{email}");
+    }
+    for email in ["tr\u{200B}oll@example.com", "\"troll\"@example.com"] {
+        let status = guest(&standard, email).await.unwrap().status().as_u16();
+        assert_eq!(status, 400, "{email}");
+    }
 }

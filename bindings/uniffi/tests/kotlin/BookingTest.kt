@@ -151,6 +151,11 @@ fun main() {
         } catch (e: AppointmentException.Banned) {
         }
         expect(s.bans(owner.id).map { it.email } == listOf("troll@example.com"), "ban listed")
+        try {
+            s.book(app.code, start, guest("Troll+Alias@example.com"), 1u, "", null)
+            throw AssertionError("a +tag alias of a banned email must fail")
+        } catch (e: AppointmentException.Banned) {
+        }
         val member = s.registerUser("Mo", "mo@example.com", null, "")
         val mine = s.book(app.code, start, BookerInput.User(member.id), 1u, "", null)
         expect(mine.userId == member.id && mine.email == "mo@example.com", "booked as user")
