@@ -12,9 +12,10 @@ use std::sync::{Arc, OnceLock};
 
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
-    AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode, BookingUpdate,
-    DeviceId, Email, Error, Name, NewAppointment, NewBooking, NewUser, Page as CorePage, Phone,
-    Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
+    AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
+    Booker, BookingCode, BookingUpdate, DeviceId, Email, Error, Name, NewAppointment, NewBooking,
+    NewUser, Page as CorePage, Phone, Schedule, Scheduler as CoreScheduler, SlotQuery,
+    TimeZoneName, UserId, Weekdays,
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
@@ -25,7 +26,9 @@ mod hours;
 mod types;
 
 use errors::OrRaise;
-use types::{Analytics, Appointment, Ban, Booking, Closure, Instant, Page, Slot, User};
+use types::{
+    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Instant, Page, Slot, User,
+};
 
 /// The process's runtime for the engine.
 fn runtime() -> &'static Runtime {
@@ -100,6 +103,36 @@ impl Scheduler {
         let scheduler = self.inner.clone();
         let fut = f(scheduler);
         py.detach(move || runtime().block_on(fut)).or_raise()
+    }
+}
+
+impl Scheduler {
+    fn set_status(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+        status: AppointmentStatus,
+    ) -> PyResult<AppointmentEdit> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        let changes = AppointmentChanges {
+            status: Some(status),
+            ..AppointmentChanges::default()
+        };
+        self.run(py, |s| async move {
+            s.update_appointment(owner, &code, changes).await
+        })
+        .map(AppointmentEdit::from)
+    }
+}
+
+/// `closed=True` closes, `closed=False` reopens.
+fn status(closed: bool) -> AppointmentStatus {
+    if closed {
+        AppointmentStatus::Closed
+    } else {
+        AppointmentStatus::Active
     }
 }
 
@@ -255,6 +288,104 @@ impl Scheduler {
             .map(Appointment::from)
     }
 
+    /// Seats held by active bookings across all of the appointment's slots.
+    fn attendees_booked(&self, py: Python<'_>, code: &str) -> PyResult<u64> {
+        let code = AppCode::parse(code).or_raise()?;
+        self.run(py, |s| async move {
+            let app = s.appointment(&code).await?;
+            s.attendees_booked(&app).await
+        })
+    }
+
+    /// Changes `owner_id`'s appointment: every argument left out (`None`) stays as it is;
+    /// `overrides` and `closures` replace the whole list; `remove_horizon` drops the horizon;
+    /// `closed` closes (`True`) or reopens (`False`) it. Bookings are never touched: the answer
+    /// counts those still to come that the new hours no longer offer.
+    #[pyo3(signature = (
+        owner_id, code, *, title = None, description = None, weekly_hours = None,
+        overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
+        horizon_days = None, remove_horizon = false, closed = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+        title: Option<String>,
+        description: Option<String>,
+        weekly_hours: Option<Bound<'_, PyAny>>,
+        overrides: Option<Bound<'_, PyAny>>,
+        closures: Option<Bound<'_, PyAny>>,
+        buffer_minutes: Option<u32>,
+        min_notice_minutes: Option<u32>,
+        horizon_days: Option<u32>,
+        remove_horizon: bool,
+        closed: Option<bool>,
+    ) -> PyResult<AppointmentEdit> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        let horizon_days = match (horizon_days, remove_horizon) {
+            (Some(_), true) => {
+                return Err(Error::invalid(
+                    "horizon_days",
+                    "give either horizon_days or remove_horizon, not both",
+                ))
+                .or_raise();
+            }
+            (Some(days), false) => Some(Some(days)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        let changes = AppointmentChanges {
+            title,
+            description,
+            weekly_hours: weekly_hours.map(|w| hours::weekly_hours(&w)).transpose()?,
+            overrides: overrides.map(|o| hours::overrides(&o)).transpose()?,
+            closures: closures.map(|c| hours::closures(&c)).transpose()?,
+            buffer_minutes,
+            min_notice_minutes,
+            horizon_days,
+            status: closed.map(status),
+        };
+        self.run(py, |s| async move {
+            s.update_appointment(owner, &code, changes).await
+        })
+        .map(AppointmentEdit::from)
+    }
+
+    /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+    /// stay as they are.
+    fn close_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+    ) -> PyResult<AppointmentEdit> {
+        self.set_status(py, owner_id, code, AppointmentStatus::Closed)
+    }
+
+    /// Reopens `owner_id`'s closed appointment.
+    fn reopen_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+    ) -> PyResult<AppointmentEdit> {
+        self.set_status(py, owner_id, code, AppointmentStatus::Active)
+    }
+
+    /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+    /// readable by their codes.
+    fn delete_appointment(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<()> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        self.run(
+            py,
+            |s| async move { s.delete_appointment(owner, &code).await },
+        )
+    }
+
     /// The appointments `owner_id` created, newest first.
     #[pyo3(signature = (owner_id, *, page = 1, per_page = 20))]
     fn my_appointments(
@@ -286,6 +417,39 @@ impl Scheduler {
             page: self::page(page, per_page)?,
         };
         let paged = self.run(py, |s| async move { s.available_slots(&code, query).await })?;
+        Page::new::<_, Slot>(py, paged)
+    }
+
+    /// One page of the slots that can be booked now and start from `start` (inclusive) to `end`
+    /// (exclusive), a window of at most 92 days.
+    #[pyo3(signature = (code, start, end, *, page = 1, per_page = 20))]
+    fn slots_between(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        start: Instant,
+        end: Instant,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<Page> {
+        let code = AppCode::parse(code).or_raise()?;
+        let p = self::page(page, per_page)?;
+        let paged = self.run(py, |s| async move {
+            s.slots_between(&code, start.0, end.0, p)
+                .await
+                // The engine names its window `from` and `to`.
+                .map_err(|e| match e {
+                    Error::InvalidInput { field, reason } => Error::invalid(
+                        match field {
+                            "from" => "start",
+                            "to" => "end",
+                            other => other,
+                        },
+                        reason,
+                    ),
+                    other => other,
+                })
+        })?;
         Page::new::<_, Slot>(py, paged)
     }
 
@@ -517,6 +681,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scheduler>()?;
     m.add_class::<User>()?;
     m.add_class::<Appointment>()?;
+    m.add_class::<AppointmentEdit>()?;
     m.add_class::<Closure>()?;
     m.add_class::<Slot>()?;
     m.add_class::<Booking>()?;

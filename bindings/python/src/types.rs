@@ -117,6 +117,8 @@ pub struct Appointment {
     pub closures: Vec<Closure>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last edited, closed or reopened (`created_at` until then).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<core::Appointment> for Appointment {
@@ -158,7 +160,38 @@ impl From<core::Appointment> for Appointment {
                 .collect(),
             closures: s.closures().iter().map(Closure::from).collect(),
             created_at: a.created_at,
+            updated_at: a.updated_at,
         }
+    }
+}
+
+/// What an edit, close or reopen did: the appointment as it now is, and how many active bookings
+/// of slots still to come its hours no longer offer (an edit never cancels or moves a booking).
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct AppointmentEdit {
+    /// The appointment after the change.
+    pub appointment: Appointment,
+    /// Active bookings still to come that fall outside the new hours.
+    pub bookings_outside_hours: u64,
+}
+
+impl From<core::AppointmentEdit> for AppointmentEdit {
+    fn from(e: core::AppointmentEdit) -> Self {
+        AppointmentEdit {
+            appointment: Appointment::from(e.appointment),
+            bookings_outside_hours: e.bookings_outside_hours,
+        }
+    }
+}
+
+#[pymethods]
+impl AppointmentEdit {
+    fn __repr__(&self) -> String {
+        format!(
+            "AppointmentEdit(code={:?}, status={:?}, bookings_outside_hours={})",
+            self.appointment.code, self.appointment.status, self.bookings_outside_hours
+        )
     }
 }
 

@@ -6,7 +6,15 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from appointment_master import Closure, InvalidInputError, Scheduler, User
+from appointment_master import (
+    AppointmentEdit,
+    Closure,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    Scheduler,
+    User,
+)
 
 from conftest import DAY, unique_email
 
@@ -148,7 +156,8 @@ def test_bad_hours_raise_naming_the_argument(scheduler: Scheduler, owner: User) 
         ({"weekly_hours": {"mon": [9]}}, "weekly_hours"),
         ({"weekly_hours": 42}, "weekly_hours"),
         ({"weekly_hours": "mon 09:00-09:10"}, "weekly_hours"),  # shorter than a slot
-        ({"weekly_hours": "closed"}, "weekly_hours"),
+        # Closed every day with no override opening a date: no slot at all.
+        ({"weekly_hours": "closed", "overrides": {}}, "weekly_hours"),
         ({"start_time": time(9), "end_time": time(12)}, "weekly_hours"),
         ({"weekly_hours": None}, "start_time"),
         ({"weekly_hours": None, "start_time": time(9)}, "end_time"),
@@ -200,3 +209,164 @@ def test_reschedule_with_a_new_description(scheduler: Scheduler, owner: User) ->
         scheduler.reschedule(booking.code, s1, description="x" * 2001)
     assert err.value.field == "description"
     assert scheduler.booking(booking.code).slot_start == s2
+
+
+def test_an_edit_changes_the_hours_and_counts_the_bookings_left_outside(
+    scheduler: Scheduler, owner: User
+) -> None:
+    app = barber(scheduler, owner, horizon_days=3660)
+    tuesday = scheduler.all_slots(app.code, day=TUESDAY)
+    morning = scheduler.book(app.code, tuesday[0].start, name="Mo", email=unique_email())
+    afternoon = scheduler.book(app.code, tuesday[6].start, name="Af", email=unique_email(),
+                               attendee_count=1)
+    assert scheduler.attendees_booked(app.code) == 2
+
+    edit = scheduler.update_appointment(
+        owner.id, app.code, weekly_hours={"mon-fri": ["09:00-12:00"]},
+        title="  Barber (mornings)  ", buffer_minutes=0, min_notice_minutes=60,
+        remove_horizon=True,
+    )
+    assert isinstance(edit, AppointmentEdit)
+    # The 13:00 booking is outside the new hours; the edit neither cancels nor moves it.
+    assert edit.bookings_outside_hours == 1
+    assert scheduler.booking(afternoon.code).status == "active"
+    assert scheduler.booking(afternoon.code).slot_start == tuesday[6].start
+    assert scheduler.booking(morning.code).status == "active"
+    changed = edit.appointment
+    assert changed.code == app.code and changed.title == "Barber (mornings)"
+    assert changed.weekly_hours == "mon-fri 09:00-12:00"
+    assert (changed.min_notice_minutes, changed.horizon_days) == (60, None)
+    assert changed.updated_at > app.updated_at and changed.created_at == app.created_at
+    assert app.updated_at == app.created_at
+    # What was left out stays: description, overrides, closures, time zone, slot length.
+    assert changed.description == app.description and changed.overrides == app.overrides
+    assert changed.closures == app.closures and changed.time_zone == "Europe/Paris"
+    # Six morning slots, one of them booked; Saturday is closed now.
+    assert len(scheduler.all_slots(app.code, day=TUESDAY)) == 5
+    assert scheduler.all_slots(app.code, day=SATURDAY) == []
+    assert scheduler.appointment(app.code).weekly_hours == "mon-fri 09:00-12:00"
+
+    # Lists are replaced whole: no closures any more, a new override.
+    again = scheduler.update_appointment(
+        owner.id, app.code, closures=[], overrides={"2031-03-05": []}, horizon_days=30,
+        description="Walk-ins welcome",
+    ).appointment
+    assert again.closures == [] and again.overrides == {date(2031, 3, 5): []}
+    assert again.horizon_days == 30 and again.description == "Walk-ins welcome"
+    assert again.title == "Barber (mornings)"
+    # Back to the barber's week: nothing is outside the hours any more.
+    back = scheduler.update_appointment(owner.id, app.code, weekly_hours=BARBER)
+    assert back.bookings_outside_hours == 0
+    assert back.appointment.weekly_hours == BARBER
+
+
+def test_a_refused_edit_changes_nothing(scheduler: Scheduler, owner: User) -> None:
+    app = barber(scheduler, owner)
+    cases: List[Tuple[Dict[str, Any], str]] = [
+        ({"weekly_hours": "mon 09:00-25:00"}, "weekly_hours"),
+        ({"weekly_hours": {"mon": [9]}}, "weekly_hours"),
+        ({"overrides": {"2031-13-01": []}}, "overrides"),
+        ({"overrides": {date(2032, 1, 5): []}}, "overrides"),  # after the end date
+        ({"closures": [("2031-08-17", "2031-08-04")]}, "closures"),
+        ({"title": "   "}, "title"),
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"horizon_days": 10, "remove_horizon": True}, "horizon_days"),
+        ({"buffer_minutes": 1441}, "buffer_minutes"),
+    ]
+    for changes, field in cases:
+        with pytest.raises(InvalidInputError) as err:
+            scheduler.update_appointment(owner.id, app.code, **changes)
+        assert err.value.field == field, changes
+    stranger = scheduler.register_user("Stranger", unique_email("stranger"))
+    with pytest.raises(ForbiddenError):
+        scheduler.update_appointment(stranger.id, app.code, title="Mine now")
+    with pytest.raises(ForbiddenError):
+        scheduler.close_appointment(stranger.id, app.code)
+    with pytest.raises(ForbiddenError):
+        scheduler.delete_appointment(stranger.id, app.code)
+    with pytest.raises(NotFoundError):
+        scheduler.update_appointment(owner.id, "AP-AAAAAAAAAAAA", title="x")
+    stored = scheduler.appointment(app.code)
+    assert stored.title == "Barber" and stored.weekly_hours == BARBER
+    assert stored.overrides == app.overrides and stored.closures == app.closures
+    assert stored.updated_at == app.updated_at
+
+
+def test_close_reopen_and_delete(scheduler: Scheduler, owner: User) -> None:
+    app = barber(scheduler, owner)
+    start = scheduler.all_slots(app.code, day=TUESDAY)[0].start
+    booking = scheduler.book(app.code, start, name="Bo", email=unique_email())
+
+    closed = scheduler.close_appointment(owner.id, app.code)
+    assert closed.appointment.status == "closed" and closed.bookings_outside_hours == 0
+    assert scheduler.appointment(app.code).status == "closed"
+    assert scheduler.all_slots(app.code, day=TUESDAY) == []
+    assert scheduler.slots(app.code).total == 0
+    with pytest.raises(InvalidInputError) as err:
+        scheduler.book(app.code, start + timedelta(minutes=30), name="Late", email=unique_email())
+    assert err.value.field == "app_code"
+    assert scheduler.booking(booking.code).status == "active"
+
+    reopened = scheduler.reopen_appointment(owner.id, app.code)
+    assert reopened.appointment.status == "active"
+    assert len(scheduler.all_slots(app.code, day=TUESDAY)) == 14
+    # `closed=` closes or reopens along with other changes.
+    both = scheduler.update_appointment(owner.id, app.code, closed=True, title="On leave")
+    assert (both.appointment.status, both.appointment.title) == ("closed", "On leave")
+    assert scheduler.update_appointment(owner.id, app.code, closed=False).appointment.status == (
+        "active"
+    )
+
+    scheduler.delete_appointment(owner.id, app.code)
+    with pytest.raises(NotFoundError):
+        scheduler.appointment(app.code)
+    with pytest.raises(NotFoundError):
+        scheduler.slots(app.code)
+    with pytest.raises(NotFoundError):
+        scheduler.delete_appointment(owner.id, app.code)
+    assert scheduler.my_appointments(owner.id).total == 0
+    # Its bookings stay readable by their codes.
+    assert scheduler.booking(booking.code).slot_start == start
+
+
+def test_slots_between_a_window(scheduler: Scheduler, owner: User) -> None:
+    app = barber(scheduler, owner)
+    utc = timezone.utc
+    monday = datetime(2031, 3, 3, tzinfo=utc)
+    # Monday to Sunday: five weekdays of 15 slots and a Saturday of 8.
+    week = scheduler.slots_between(app.code, monday, monday + timedelta(days=7), per_page=100)
+    assert week.total == 5 * 15 + 8 and len(week.items) == 83
+    assert week.items[0].start == datetime(2031, 3, 3, 8, tzinfo=utc)
+    assert all(monday <= s.start < monday + timedelta(days=7) for s in week.items)
+    # Pages split the window in time order.
+    first = scheduler.slots_between(app.code, monday, monday + timedelta(days=7), per_page=10)
+    third = scheduler.slots_between(app.code, monday, monday + timedelta(days=7), page=3,
+                                    per_page=10)
+    assert (first.total_pages, [s.start for s in first.items]) == (
+        9, [s.start for s in week.items[:10]],
+    )
+    assert [s.start for s in third.items] == [s.start for s in week.items[20:30]]
+    # Any time zone: 13:00 to 15:00 in Paris is one afternoon's four slots.
+    paris = timezone(timedelta(hours=1))
+    afternoon = scheduler.slots_between(
+        app.code, datetime(2031, 3, 4, 13, tzinfo=paris), datetime(2031, 3, 4, 15, tzinfo=paris)
+    )
+    assert afternoon.total == 4
+    # A booked-out slot drops out of the window.
+    scheduler.book(app.code, afternoon.items[0].start, name="Bo", email=unique_email())
+    assert scheduler.slots_between(
+        app.code, datetime(2031, 3, 4, 13, tzinfo=paris), datetime(2031, 3, 4, 15, tzinfo=paris)
+    ).total == 3
+    # The summer closure has none.
+    closed = scheduler.slots_between(
+        app.code, datetime(2031, 8, 4, tzinfo=utc), datetime(2031, 8, 18, tzinfo=utc)
+    )
+    assert closed.total == 0 and closed.items == []
+    # The window: after its start, at most 92 days.
+    assert scheduler.slots_between(app.code, monday, monday + timedelta(days=92)).total > 0
+    for end in (monday, monday - timedelta(hours=1), monday + timedelta(days=92, seconds=1)):
+        with pytest.raises(InvalidInputError) as err:
+            scheduler.slots_between(app.code, monday, end)
+        assert err.value.field == "end"
+    with pytest.raises(NotFoundError):
+        scheduler.slots_between("AP-AAAAAAAAAAAA", monday, monday + timedelta(days=1))

@@ -22,6 +22,7 @@ works, so one :class:`Scheduler` can be shared by many threads.
 from appointment_master._native import (
     Analytics,
     Appointment,
+    AppointmentEdit,
     AppointmentError,
     Ban,
     BannedError,
@@ -45,6 +46,7 @@ from appointment_master._native import (
 __all__ = [
     "Analytics",
     "Appointment",
+    "AppointmentEdit",
     "AppointmentError",
     "Ban",
     "BannedError",
