@@ -14,9 +14,9 @@ use std::time::SystemTime;
 
 use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use appointment_core::{
-    self as core, AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode,
-    BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page, Phone,
-    Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays, WeeklyHours,
+    self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
+    BookingCode, BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page,
+    Phone, Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -348,13 +348,9 @@ impl AppointmentInput {
         let start_date = date("start_date", &self.start_date)?;
         let end_date = date("end_date", &self.end_date)?;
         let builder = match (&self.weekly_hours, &self.start_time, &self.end_time) {
-            (Some(week), None, None) => Schedule::weekly(
-                start_date,
-                end_date,
-                week.parse::<WeeklyHours>()
-                    .map_err(|e| as_field("weekly_hours", e))?,
-                self.slot_minutes,
-            ),
+            (Some(week), None, None) => {
+                Schedule::weekly(start_date, end_date, weekly_hours(week)?, self.slot_minutes)
+            }
             (Some(_), _, _) => {
                 return Err(invalid(
                     "weekly_hours",
@@ -380,23 +376,8 @@ impl AppointmentInput {
                 ));
             }
         };
-        let overrides = self
-            .overrides
-            .iter()
-            .map(|o| Ok((date("overrides", &o.date)?, windows("overrides", &o.hours)?)))
-            .collect::<Result<Vec<_>>>()?;
-        let closures = self
-            .closures
-            .iter()
-            .map(|c| {
-                core::Closure::new(
-                    date("closures", &c.first)?,
-                    date("closures", &c.last)?,
-                    c.label.clone(),
-                )
-                .map_err(|e| as_field("closures", e))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let overrides = overrides(&self.overrides)?;
+        let closures = closures(&self.closures)?;
         let weekdays = if self.weekdays.is_empty() {
             Weekdays::ALL
         } else {
@@ -411,6 +392,121 @@ impl AppointmentInput {
             .min_notice_minutes(self.min_notice_minutes)
             .horizon_days(self.horizon_days)
             .build()?)
+    }
+}
+
+fn weekly_hours(raw: &str) -> Result<WeeklyHours> {
+    raw.parse::<WeeklyHours>()
+        .map_err(|e| as_field("weekly_hours", e))
+}
+
+fn overrides(raw: &[DateOverride]) -> Result<Vec<(NaiveDate, Vec<TimeWindow>)>> {
+    raw.iter()
+        .map(|o| Ok((date("overrides", &o.date)?, windows("overrides", &o.hours)?)))
+        .collect()
+}
+
+fn closures(raw: &[Closure]) -> Result<Vec<core::Closure>> {
+    raw.iter()
+        .map(|c| {
+            core::Closure::new(
+                date("closures", &c.first)?,
+                date("closures", &c.last)?,
+                c.label.clone(),
+            )
+            .map_err(|e| as_field("closures", e))
+        })
+        .collect()
+}
+
+/// An owner's changes to an appointment: every field left `null` stays as it is. Kind, capacity,
+/// anti-scalping policy, dates and slot length are fixed (a new one of those is a new
+/// appointment).
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct AppointmentChanges {
+    /// New title (1 to 200 characters).
+    #[uniffi(default = None)]
+    pub title: Option<String>,
+    /// New description.
+    #[uniffi(default = None)]
+    pub description: Option<String>,
+    /// New weekly hours, in the text form of `AppointmentInput.weekly_hours`.
+    #[uniffi(default = None)]
+    pub weekly_hours: Option<String>,
+    /// New date overrides, replacing all of them (an empty list removes them all).
+    #[uniffi(default = None)]
+    pub overrides: Option<Vec<DateOverride>>,
+    /// New closures, replacing all of them (an empty list removes them all).
+    #[uniffi(default = None)]
+    pub closures: Option<Vec<Closure>>,
+    /// New buffer between slots, in minutes.
+    #[uniffi(default = None)]
+    pub buffer_minutes: Option<u32>,
+    /// New minimum notice, in minutes.
+    #[uniffi(default = None)]
+    pub min_notice_minutes: Option<u32>,
+    /// New horizon in days.
+    #[uniffi(default = None)]
+    pub horizon_days: Option<u32>,
+    /// Removes the horizon (not with `horizon_days`).
+    #[uniffi(default = false)]
+    pub remove_horizon: bool,
+    /// `true` closes the appointment (no slots listed, no bookings taken; existing bookings
+    /// stay), `false` reopens it.
+    #[uniffi(default = None)]
+    pub closed: Option<bool>,
+}
+
+impl AppointmentChanges {
+    /// The engine's changes.
+    fn to_core(&self) -> Result<core::AppointmentChanges> {
+        let horizon_days = match (self.horizon_days, self.remove_horizon) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    "horizon_days",
+                    "give either horizon_days or remove_horizon, not both",
+                ));
+            }
+            (Some(days), false) => Some(Some(days)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        Ok(core::AppointmentChanges {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            weekly_hours: self.weekly_hours.as_deref().map(weekly_hours).transpose()?,
+            overrides: self.overrides.as_deref().map(overrides).transpose()?,
+            closures: self.closures.as_deref().map(closures).transpose()?,
+            buffer_minutes: self.buffer_minutes,
+            min_notice_minutes: self.min_notice_minutes,
+            horizon_days,
+            status: self.closed.map(|closed| {
+                if closed {
+                    AppointmentStatus::Closed
+                } else {
+                    AppointmentStatus::Active
+                }
+            }),
+        })
+    }
+}
+
+/// What an edit, close or reopen did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppointmentEdit {
+    /// The appointment as it now is.
+    pub appointment: Appointment,
+    /// Active bookings of slots still to come that the new hours no longer offer. An edit never
+    /// cancels or moves a booking; these are for the owner to act on.
+    pub bookings_outside_hours: u64,
+}
+
+impl From<core::AppointmentEdit> for AppointmentEdit {
+    fn from(e: core::AppointmentEdit) -> Self {
+        AppointmentEdit {
+            appointment: Appointment::from(e.appointment),
+            bookings_outside_hours: e.bookings_outside_hours,
+        }
     }
 }
 
@@ -467,6 +563,8 @@ pub struct Appointment {
     pub closures: Vec<Closure>,
     /// When it was created.
     pub created_at: SystemTime,
+    /// When it was last edited, closed or reopened (`created_at` until then).
+    pub updated_at: SystemTime,
 }
 
 impl From<core::Appointment> for Appointment {
@@ -531,6 +629,7 @@ impl From<core::Appointment> for Appointment {
                 })
                 .collect(),
             created_at: a.created_at.into(),
+            updated_at: a.updated_at.into(),
         }
     }
 }
@@ -855,6 +954,80 @@ impl Scheduler {
         })
     }
 
+    /// Seats held by active bookings across all of the appointment's slots.
+    pub fn attendees_booked(&self, code: String) -> Result<u64> {
+        let code = AppCode::parse(&code)?;
+        self.run(|s| async move {
+            let app = s.appointment(&code).await?;
+            s.attendees_booked(&app).await
+        })
+    }
+
+    /// Applies `owner_id`'s changes to their appointment (see [`AppointmentChanges`]): checked
+    /// like a new appointment, never touching a booking.
+    pub fn update_appointment(
+        &self,
+        owner_id: String,
+        code: String,
+        changes: AppointmentChanges,
+    ) -> Result<AppointmentEdit> {
+        let owner = user_id(&owner_id)?;
+        let code = AppCode::parse(&code)?;
+        let changes = changes.to_core()?;
+        self.run(|s| async move { s.update_appointment(owner, &code, changes).await })
+            .map(AppointmentEdit::from)
+    }
+
+    /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+    /// stay as they are.
+    pub fn close_appointment(&self, owner_id: String, code: String) -> Result<AppointmentEdit> {
+        let changes = AppointmentChanges {
+            closed: Some(true),
+            ..AppointmentChanges::default()
+        };
+        self.update_appointment(owner_id, code, changes)
+    }
+
+    /// Reopens `owner_id`'s closed appointment.
+    pub fn reopen_appointment(&self, owner_id: String, code: String) -> Result<AppointmentEdit> {
+        let changes = AppointmentChanges {
+            closed: Some(false),
+            ..AppointmentChanges::default()
+        };
+        self.update_appointment(owner_id, code, changes)
+    }
+
+    /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+    /// readable by their codes.
+    pub fn delete_appointment(&self, owner_id: String, code: String) -> Result<()> {
+        let owner = user_id(&owner_id)?;
+        let code = AppCode::parse(&code)?;
+        self.run(|s| async move { s.delete_appointment(owner, &code).await })
+    }
+
+    /// One page of the slots that can be booked now and start in `[from, to)`, a window of at
+    /// most 92 days.
+    pub fn slots_between(
+        &self,
+        code: String,
+        from: SystemTime,
+        to: SystemTime,
+        page: u32,
+        per_page: u32,
+    ) -> Result<SlotPage> {
+        let code = AppCode::parse(&code)?;
+        let p = Page::new(page, per_page)?;
+        let (from, to) = (to_utc(from), to_utc(to));
+        let paged = self.run(|s| async move { s.slots_between(&code, from, to, p).await })?;
+        Ok(SlotPage {
+            page: paged.page,
+            per_page: paged.per_page,
+            total: paged.total,
+            total_pages: paged.total_pages,
+            items: paged.items.into_iter().map(Slot::from).collect(),
+        })
+    }
+
     /// One page of the slots that can be booked now, optionally of one local date
     /// (`YYYY-MM-DD`).
     pub fn slots(
@@ -1078,6 +1251,8 @@ mod tests {
             None,
         )?;
         assert_eq!(booking.status, "active");
+        assert_eq!(app.updated_at, app.created_at);
+        assert_eq!(s.attendees_booked(app.code.clone())?, 1);
         let full = s.book(
             app.code,
             start,
@@ -1187,6 +1362,151 @@ mod tests {
         let mut bad_closure = barber("mon 09:00-12:00");
         bad_closure.closures[0].last = "2031-08-01".into();
         assert_eq!(refused(bad_closure), "closures");
+        Ok(())
+    }
+
+    #[test]
+    fn an_owner_edits_closes_reopens_and_deletes() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id.clone(),
+            barber("mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"),
+        )?;
+        let tuesday = s.all_slots(app.code.clone(), Some("2031-03-04".into()))?;
+        let guest = BookerInput::Guest {
+            name: "Bo".into(),
+            email: "bo@example.com".into(),
+            phone: None,
+        };
+        // 13:00 in Paris, after lunch.
+        let booking = s.book(
+            app.code.clone(),
+            tuesday[6].start,
+            guest,
+            1,
+            String::new(),
+            None,
+        )?;
+
+        let edit = s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            AppointmentChanges {
+                weekly_hours: Some("mon-fri 09:00-12:00".into()),
+                closures: Some(Vec::new()),
+                horizon_days: Some(3660),
+                ..AppointmentChanges::default()
+            },
+        )?;
+        // The afternoon booking is outside the new hours, and untouched.
+        assert_eq!(edit.bookings_outside_hours, 1);
+        assert_eq!(s.booking(booking.code.clone())?.status, "active");
+        let changed = edit.appointment;
+        assert_eq!(changed.weekly_hours, "mon-fri 09:00-12:00");
+        assert_eq!(changed.horizon_days, Some(3660));
+        assert!(changed.closures.is_empty());
+        assert_eq!(changed.overrides, app.overrides);
+        assert_eq!(changed.title, "Barber");
+        assert!(changed.updated_at > app.updated_at);
+        assert_eq!(
+            s.all_slots(app.code.clone(), Some("2031-03-04".into()))?
+                .len(),
+            6
+        );
+
+        let refused = |changes: AppointmentChanges| match s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            changes,
+        ) {
+            Err(AppointmentError::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        let bad_hours = AppointmentChanges {
+            weekly_hours: Some("mon 9-5".into()),
+            ..AppointmentChanges::default()
+        };
+        assert_eq!(refused(bad_hours), "weekly_hours");
+        let both = AppointmentChanges {
+            horizon_days: Some(10),
+            remove_horizon: true,
+            ..AppointmentChanges::default()
+        };
+        assert_eq!(refused(both), "horizon_days");
+        let removed = s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            AppointmentChanges {
+                remove_horizon: true,
+                ..AppointmentChanges::default()
+            },
+        )?;
+        assert_eq!(removed.appointment.horizon_days, None);
+        let stranger =
+            s.register_user("Eve".into(), "eve@example.com".into(), None, String::new())?;
+        assert!(matches!(
+            s.close_appointment(stranger.id, app.code.clone()),
+            Err(AppointmentError::Forbidden { .. })
+        ));
+
+        let closed = s.close_appointment(owner.id.clone(), app.code.clone())?;
+        assert_eq!(closed.appointment.status, "closed");
+        assert_eq!(s.slots(app.code.clone(), None, 1, 20)?.total, 0);
+        let reopened = s.reopen_appointment(owner.id.clone(), app.code.clone())?;
+        assert_eq!(reopened.appointment.status, "active");
+
+        s.delete_appointment(owner.id.clone(), app.code.clone())?;
+        assert!(matches!(
+            s.appointment(app.code.clone()),
+            Err(AppointmentError::NotFound { .. })
+        ));
+        assert_eq!(s.my_appointments(owner.id, 1, 20)?.total, 0);
+        assert_eq!(s.booking(booking.code)?.slot_start, tuesday[6].start);
+        Ok(())
+    }
+
+    #[test]
+    fn slots_between_a_window_of_at_most_92_days() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id,
+            barber("mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"),
+        )?;
+        let at = |rfc3339: &str| -> SystemTime {
+            DateTime::parse_from_rfc3339(rfc3339)
+                .expect("a valid instant")
+                .with_timezone(&Utc)
+                .into()
+        };
+        let monday = at("2031-03-03T00:00:00Z");
+        let week = s.slots_between(app.code.clone(), monday, at("2031-03-10T00:00:00Z"), 1, 100)?;
+        // Five weekdays of 15 slots and a Saturday of 8.
+        assert_eq!(week.total, 5 * 15 + 8);
+        assert_eq!(week.items.len(), 83);
+        assert_eq!(
+            to_utc(week.items[0].start).to_rfc3339(),
+            "2031-03-03T08:00:00+00:00"
+        );
+        let page_two =
+            s.slots_between(app.code.clone(), monday, at("2031-03-10T00:00:00Z"), 2, 10)?;
+        assert_eq!(page_two.items[0].start, week.items[10].start);
+        // The summer closure has no slots.
+        let summer = s.slots_between(
+            app.code.clone(),
+            at("2031-08-04T00:00:00Z"),
+            at("2031-08-18T00:00:00Z"),
+            1,
+            20,
+        )?;
+        assert_eq!(summer.total, 0);
+        for to in [monday, at("2031-06-03T00:00:01Z")] {
+            assert!(matches!(
+                s.slots_between(app.code.clone(), monday, to, 1, 20),
+                Err(AppointmentError::InvalidInput { field, .. }) if field == "to"
+            ));
+        }
         Ok(())
     }
 }
