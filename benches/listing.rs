@@ -51,7 +51,12 @@ async fn appointment(sched: &Sched, days: i64, slot: u32, title: &str) -> AppCod
     let starts: Vec<_> = app.schedule.all_slots().step_by(97).take(200).collect();
     for (i, s) in starts.iter().enumerate() {
         sched
-            .book(guest_booking(&app.code, s.start, 1, &format!("g{i}@example.com")))
+            .book(guest_booking(
+                &app.code,
+                s.start,
+                1,
+                &format!("g{i}@example.com"),
+            ))
             .await
             .expect("book");
     }
