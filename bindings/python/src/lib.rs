@@ -12,19 +12,23 @@ use std::sync::{Arc, OnceLock};
 
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
-    AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode, DeviceId, Email,
-    Error, Name, NewAppointment, NewBooking, NewUser, Page as CorePage, Phone, Reschedule,
-    Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
+    AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
+    Booker, BookingCode, BookingUpdate, DeviceId, Email, Error, Name, NewAppointment, NewBooking,
+    NewUser, Page as CorePage, Phone, Schedule, Scheduler as CoreScheduler, SlotQuery,
+    TimeZoneName, UserId, Weekdays,
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
 mod errors;
+mod hours;
 mod types;
 
 use errors::OrRaise;
-use types::{Analytics, Appointment, Ban, Booking, Instant, Page, Slot, User};
+use types::{
+    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Instant, Page, Slot, User,
+};
 
 /// The process's runtime for the engine.
 fn runtime() -> &'static Runtime {
@@ -102,6 +106,36 @@ impl Scheduler {
     }
 }
 
+impl Scheduler {
+    fn set_status(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+        status: AppointmentStatus,
+    ) -> PyResult<AppointmentEdit> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        let changes = AppointmentChanges {
+            status: Some(status),
+            ..AppointmentChanges::default()
+        };
+        self.run(py, |s| async move {
+            s.update_appointment(owner, &code, changes).await
+        })
+        .map(AppointmentEdit::from)
+    }
+}
+
+/// `closed=True` closes, `closed=False` reopens.
+fn status(closed: bool) -> AppointmentStatus {
+    if closed {
+        AppointmentStatus::Closed
+    } else {
+        AppointmentStatus::Active
+    }
+}
+
 #[pymethods]
 impl Scheduler {
     /// Opens a scheduler on the store `url` names.
@@ -149,12 +183,15 @@ impl Scheduler {
             .map(User::from)
     }
 
-    /// Creates an appointment owned by `owner_id`.
+    /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
+    /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides` and
+    /// `closures` change given dates.
     #[pyo3(signature = (
-        owner_id, *, title, start_date, end_date, start_time, end_time, slot_minutes,
-        kind = "single", capacity = None, description = "", anti_scalping = "standard",
-        time_zone = "UTC", weekdays = None, buffer_minutes = 0, min_notice_minutes = 0,
-        horizon_days = None
+        owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
+        slot_minutes, kind = "single", capacity = None, description = "",
+        anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
+        min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
+        closures = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_appointment(
@@ -164,8 +201,8 @@ impl Scheduler {
         title: String,
         start_date: NaiveDate,
         end_date: NaiveDate,
-        start_time: NaiveTime,
-        end_time: NaiveTime,
+        start_time: Option<NaiveTime>,
+        end_time: Option<NaiveTime>,
         slot_minutes: u32,
         kind: &str,
         capacity: Option<u32>,
@@ -176,9 +213,52 @@ impl Scheduler {
         buffer_minutes: u32,
         min_notice_minutes: u32,
         horizon_days: Option<u32>,
+        weekly_hours: Option<Bound<'_, PyAny>>,
+        overrides: Option<Bound<'_, PyAny>>,
+        closures: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Appointment> {
         let owner = user_id(owner_id)?;
-        let schedule = Schedule::builder(start_date, end_date, start_time, end_time, slot_minutes)
+        let builder = match (weekly_hours, start_time, end_time) {
+            (Some(week), None, None) => Schedule::weekly(
+                start_date,
+                end_date,
+                hours::weekly_hours(&week)?,
+                slot_minutes,
+            ),
+            (Some(_), _, _) => {
+                return Err(Error::invalid(
+                    "weekly_hours",
+                    "give either weekly_hours or start_time and end_time, not both",
+                ))
+                .or_raise();
+            }
+            (None, Some(start), Some(end)) => {
+                Schedule::builder(start_date, end_date, start, end, slot_minutes)
+            }
+            (None, start, _) => {
+                let missing = if start.is_none() {
+                    "start_time"
+                } else {
+                    "end_time"
+                };
+                return Err(Error::invalid(
+                    missing,
+                    "is required (or give weekly_hours instead)",
+                ))
+                .or_raise();
+            }
+        };
+        let overrides = overrides
+            .map(|o| hours::overrides(&o))
+            .transpose()?
+            .unwrap_or_default();
+        let closures = closures
+            .map(|c| hours::closures(&c))
+            .transpose()?
+            .unwrap_or_default();
+        let schedule = builder
+            .overrides(overrides)
+            .closures(closures)
             .time_zone(TimeZoneName::parse(time_zone).or_raise()?)
             .weekdays(self::weekdays(weekdays)?)
             .buffer_minutes(buffer_minutes)
@@ -207,6 +287,104 @@ impl Scheduler {
         let code = AppCode::parse(code).or_raise()?;
         self.run(py, |s| async move { s.appointment(&code).await })
             .map(Appointment::from)
+    }
+
+    /// Seats held by active bookings across all of the appointment's slots.
+    fn attendees_booked(&self, py: Python<'_>, code: &str) -> PyResult<u64> {
+        let code = AppCode::parse(code).or_raise()?;
+        self.run(py, |s| async move {
+            let app = s.appointment(&code).await?;
+            s.attendees_booked(&app).await
+        })
+    }
+
+    /// Changes `owner_id`'s appointment: every argument left out (`None`) stays as it is;
+    /// `overrides` and `closures` replace the whole list; `remove_horizon` drops the horizon;
+    /// `closed` closes (`True`) or reopens (`False`) it. Bookings are never touched: the answer
+    /// counts those still to come that the new hours no longer offer.
+    #[pyo3(signature = (
+        owner_id, code, *, title = None, description = None, weekly_hours = None,
+        overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
+        horizon_days = None, remove_horizon = false, closed = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+        title: Option<String>,
+        description: Option<String>,
+        weekly_hours: Option<Bound<'_, PyAny>>,
+        overrides: Option<Bound<'_, PyAny>>,
+        closures: Option<Bound<'_, PyAny>>,
+        buffer_minutes: Option<u32>,
+        min_notice_minutes: Option<u32>,
+        horizon_days: Option<u32>,
+        remove_horizon: bool,
+        closed: Option<bool>,
+    ) -> PyResult<AppointmentEdit> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        let horizon_days = match (horizon_days, remove_horizon) {
+            (Some(_), true) => {
+                return Err(Error::invalid(
+                    "horizon_days",
+                    "give either horizon_days or remove_horizon, not both",
+                ))
+                .or_raise();
+            }
+            (Some(days), false) => Some(Some(days)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        let changes = AppointmentChanges {
+            title,
+            description,
+            weekly_hours: weekly_hours.map(|w| hours::weekly_hours(&w)).transpose()?,
+            overrides: overrides.map(|o| hours::overrides(&o)).transpose()?,
+            closures: closures.map(|c| hours::closures(&c)).transpose()?,
+            buffer_minutes,
+            min_notice_minutes,
+            horizon_days,
+            status: closed.map(status),
+        };
+        self.run(py, |s| async move {
+            s.update_appointment(owner, &code, changes).await
+        })
+        .map(AppointmentEdit::from)
+    }
+
+    /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+    /// stay as they are.
+    fn close_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+    ) -> PyResult<AppointmentEdit> {
+        self.set_status(py, owner_id, code, AppointmentStatus::Closed)
+    }
+
+    /// Reopens `owner_id`'s closed appointment.
+    fn reopen_appointment(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+    ) -> PyResult<AppointmentEdit> {
+        self.set_status(py, owner_id, code, AppointmentStatus::Active)
+    }
+
+    /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+    /// readable by their codes.
+    fn delete_appointment(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<()> {
+        let owner = user_id(owner_id)?;
+        let code = AppCode::parse(code).or_raise()?;
+        self.run(
+            py,
+            |s| async move { s.delete_appointment(owner, &code).await },
+        )
     }
 
     /// The appointments `owner_id` created, newest first.
@@ -240,6 +418,39 @@ impl Scheduler {
             page: self::page(page, per_page)?,
         };
         let paged = self.run(py, |s| async move { s.available_slots(&code, query).await })?;
+        Page::new::<_, Slot>(py, paged)
+    }
+
+    /// One page of the slots that can be booked now and start from `start` (inclusive) to `end`
+    /// (exclusive), a window of at most 92 days.
+    #[pyo3(signature = (code, start, end, *, page = 1, per_page = 20))]
+    fn slots_between(
+        &self,
+        py: Python<'_>,
+        code: &str,
+        start: Instant,
+        end: Instant,
+        page: u32,
+        per_page: u32,
+    ) -> PyResult<Page> {
+        let code = AppCode::parse(code).or_raise()?;
+        let p = self::page(page, per_page)?;
+        let paged = self.run(py, |s| async move {
+            s.slots_between(&code, start.0, end.0, p)
+                .await
+                // The engine names its window `from` and `to`.
+                .map_err(|e| match e {
+                    Error::InvalidInput { field, reason } => Error::invalid(
+                        match field {
+                            "from" => "start",
+                            "to" => "end",
+                            other => other,
+                        },
+                        reason,
+                    ),
+                    other => other,
+                })
+        })?;
         Page::new::<_, Slot>(py, paged)
     }
 
@@ -329,22 +540,25 @@ impl Scheduler {
             .map(Booking::from)
     }
 
-    /// Moves a booking to the slot starting at `start`, optionally with a new number of seats.
-    #[pyo3(signature = (code, start, *, attendee_count = None))]
+    /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+    /// with a new number of seats and a new description, in one step.
+    #[pyo3(signature = (code, start, *, attendee_count = None, description = None))]
     fn reschedule(
         &self,
         py: Python<'_>,
         code: &str,
         start: Instant,
         attendee_count: Option<u32>,
+        description: Option<String>,
     ) -> PyResult<Booking> {
         let code = BookingCode::parse(code).or_raise()?;
-        let change = Reschedule {
+        let change = BookingUpdate {
             slot_start: start.0,
             attendee_count: attendee_count
                 .map(AttendeeCount::new)
                 .transpose()
                 .or_raise()?,
+            description,
         };
         self.run(py, |s| async move { s.reschedule(&code, change).await })
             .map(Booking::from)
@@ -468,6 +682,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scheduler>()?;
     m.add_class::<User>()?;
     m.add_class::<Appointment>()?;
+    m.add_class::<AppointmentEdit>()?;
+    m.add_class::<Closure>()?;
     m.add_class::<Slot>()?;
     m.add_class::<Booking>()?;
     m.add_class::<Ban>()?;

@@ -1,11 +1,13 @@
 //! The engine's values as Python classes: read-only snapshots, times as aware `datetime`s in UTC.
 
-use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use appointment_core::{self as core, Error};
-use pyo3::prelude::*;
-use pyo3::types::{PyDateTime, PyList, PyTzInfo};
+use std::collections::BTreeMap;
 
-use crate::errors::to_py_err;
+use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use appointment_core::{self as core, Error, WeeklyHours};
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyDict, PyList, PyTzInfo};
+
+use crate::errors::{OrRaise, to_py_err};
 
 /// An instant given by Python: a timezone-aware `datetime` (any zone), converted to UTC.
 #[derive(Debug, Clone, Copy)]
@@ -105,8 +107,18 @@ pub struct Appointment {
     pub min_notice_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
+    /// The hours of a typical week, in the text form `create_appointment` accepts, e.g.
+    /// `"mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"` (`"closed"` if none).
+    pub weekly_hours: String,
+    /// Dates whose hours differ from their weekday's, in date order, with their windows (an
+    /// empty list: closed that date).
+    pub overrides: BTreeMap<NaiveDate, Vec<String>>,
+    /// Closed date ranges, in date order.
+    pub closures: Vec<Closure>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last edited, closed or reopened (`created_at` until then).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<core::Appointment> for Appointment {
@@ -141,18 +153,127 @@ impl From<core::Appointment> for Appointment {
                 .collect(),
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
+            weekly_hours: s.weekly_hours().to_string(),
+            overrides: s
+                .overrides()
+                .map(|(date, windows)| (date, windows.iter().map(ToString::to_string).collect()))
+                .collect(),
+            closures: s.closures().iter().map(Closure::from).collect(),
             created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// What an edit, close or reopen did: the appointment as it now is, and how many active bookings
+/// of slots still to come its hours no longer offer (an edit never cancels or moves a booking).
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct AppointmentEdit {
+    /// The appointment after the change.
+    pub appointment: Appointment,
+    /// Active bookings still to come that fall outside the new hours.
+    pub bookings_outside_hours: u64,
+}
+
+impl From<core::AppointmentEdit> for AppointmentEdit {
+    fn from(e: core::AppointmentEdit) -> Self {
+        AppointmentEdit {
+            appointment: Appointment::from(e.appointment),
+            bookings_outside_hours: e.bookings_outside_hours,
         }
     }
 }
 
 #[pymethods]
+impl AppointmentEdit {
+    fn __repr__(&self) -> String {
+        format!(
+            "AppointmentEdit(code={:?}, status={:?}, bookings_outside_hours={})",
+            self.appointment.code, self.appointment.status, self.bookings_outside_hours
+        )
+    }
+}
+
+const WEEK: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "mon"),
+    (Weekday::Tue, "tue"),
+    (Weekday::Wed, "wed"),
+    (Weekday::Thu, "thu"),
+    (Weekday::Fri, "fri"),
+    (Weekday::Sat, "sat"),
+    (Weekday::Sun, "sun"),
+];
+
+#[pymethods]
 impl Appointment {
+    /// The weekly hours by day: `{"mon": ["09:00-12:00", "13:00-17:30"], …, "sun": []}`, all
+    /// seven days from Monday, in the dict form `create_appointment` accepts.
+    #[getter]
+    fn weekly_hours_by_day<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let week = self.weekly_hours.parse::<WeeklyHours>().or_raise()?;
+        let out = PyDict::new(py);
+        for (day, name) in WEEK {
+            let windows: Vec<String> = week.day(day).iter().map(ToString::to_string).collect();
+            out.set_item(name, windows)?;
+        }
+        Ok(out)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Appointment(code={:?}, title={:?}, kind={:?})",
             self.code, self.title, self.kind
         )
+    }
+}
+
+/// Local dates with no slots at all (a holiday, a vacation): `first` to `last` inclusive, with an
+/// optional label.
+#[pyclass(frozen, eq, hash, get_all, module = "appointment_master")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Closure {
+    /// First closed date.
+    pub first: NaiveDate,
+    /// Last closed date (inclusive).
+    pub last: NaiveDate,
+    /// What it is (e.g. `"Summer holidays"`), if given.
+    pub label: Option<String>,
+}
+
+impl From<&core::Closure> for Closure {
+    fn from(c: &core::Closure) -> Self {
+        Closure {
+            first: c.first(),
+            last: c.last(),
+            label: c.label().map(str::to_owned),
+        }
+    }
+}
+
+impl Closure {
+    /// The engine's closure (checked again: the label's rules are the engine's).
+    pub(crate) fn to_core(&self) -> PyResult<core::Closure> {
+        core::Closure::new(self.first, self.last, self.label.clone()).or_raise()
+    }
+}
+
+#[pymethods]
+impl Closure {
+    /// Closes `first` to `last` (inclusive); the label is trimmed, at most 200 characters.
+    #[new]
+    #[pyo3(signature = (first, last, label = None))]
+    fn new(first: NaiveDate, last: NaiveDate, label: Option<String>) -> PyResult<Self> {
+        core::Closure::new(first, last, label)
+            .or_raise()
+            .map(|c| Closure::from(&c))
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.label {
+            Some(label) => format!("Closure({}, {}, {label:?})", self.first, self.last),
+            None => format!("Closure({}, {})", self.first, self.last),
+        }
     }
 }
 

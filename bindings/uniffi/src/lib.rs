@@ -3,18 +3,20 @@
 //! The engine embedded in an app: [`Scheduler`] opens a store from a URL and exposes the booking
 //! flow as blocking calls (run them off the UI thread). Values cross as records: instants as
 //! timestamps (`java.time.Instant`, `Date`), dates as `YYYY-MM-DD` and wall-clock times as `HH:MM`
-//! strings. Every engine error becomes one case of [`AppointmentError`]
+//! strings, opening hours as windows `HH:MM-HH:MM` and weekly hours in their text form
+//! (`mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`). Every engine error becomes one case of [`AppointmentError`]
 //! (`AppointmentException.SlotFull`, … in Kotlin). The crate only translates; the rules are the
 //! engine's.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use appointment_core::{
-    self as core, AntiScalping, AppCode, AppointmentKind, AttendeeCount, Booker, BookingCode,
-    DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page, Phone, Schedule, SlotQuery,
-    TimeZoneName, UserId, Weekdays,
+    self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
+    BookingCode, BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page,
+    Phone, Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -192,6 +194,31 @@ fn time(field: &'static str, raw: &str) -> Result<NaiveTime> {
         .map_err(|_| invalid(field, "must be a time HH:MM"))
 }
 
+/// An engine error, re-labelled with the input the caller gave.
+fn as_field(field: &'static str, err: core::Error) -> AppointmentError {
+    match err {
+        core::Error::InvalidInput { reason, .. } => core::Error::invalid(field, reason),
+        other => other,
+    }
+    .into()
+}
+
+fn windows(field: &'static str, raw: &[String]) -> Result<Vec<TimeWindow>> {
+    raw.iter()
+        .map(|w| w.parse::<TimeWindow>().map_err(|e| as_field(field, e)))
+        .collect()
+}
+
+const WEEK: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "mon"),
+    (Weekday::Tue, "tue"),
+    (Weekday::Wed, "wed"),
+    (Weekday::Thu, "thu"),
+    (Weekday::Fri, "fri"),
+    (Weekday::Sat, "sat"),
+    (Weekday::Sun, "sun"),
+];
+
 fn booking_page(paged: core::Paged<core::Booking>) -> BookingPage {
     BookingPage {
         page: paged.page,
@@ -244,10 +271,13 @@ pub struct AppointmentInput {
     pub start_date: String,
     /// Last date (inclusive), `YYYY-MM-DD`.
     pub end_date: String,
-    /// Start of the daily window, `HH:MM` wall-clock time in `time_zone`.
-    pub start_time: String,
-    /// End of the daily window, `HH:MM`.
-    pub end_time: String,
+    /// Start of the daily window, `HH:MM` wall-clock time in `time_zone`; required unless
+    /// `weekly_hours` is given.
+    #[uniffi(default = None)]
+    pub start_time: Option<String>,
+    /// End of the daily window, `HH:MM`; required unless `weekly_hours` is given.
+    #[uniffi(default = None)]
+    pub end_time: Option<String>,
     /// Slot length in minutes.
     pub slot_minutes: u32,
     /// `single`, `group` or `party`.
@@ -277,6 +307,207 @@ pub struct AppointmentInput {
     /// How many days ahead slots can be booked, if limited.
     #[uniffi(default = None)]
     pub horizon_days: Option<u32>,
+    /// The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
+    /// `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
+    /// windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
+    /// closed.
+    #[uniffi(default = None)]
+    pub weekly_hours: Option<String>,
+    /// Dates whose hours differ from their weekday's (at most 1000).
+    #[uniffi(default = [])]
+    pub overrides: Vec<DateOverride>,
+    /// Closed date ranges: holidays, vacations (at most 1000).
+    #[uniffi(default = [])]
+    pub closures: Vec<Closure>,
+}
+
+/// A date whose hours differ from its weekday's.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DateOverride {
+    /// The local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Its windows, `HH:MM-HH:MM` (`24:00` may end one); empty closes the date.
+    pub hours: Vec<String>,
+}
+
+/// Local dates with no slots at all: a holiday, a vacation.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Closure {
+    /// First closed date, `YYYY-MM-DD`.
+    pub first: String,
+    /// Last closed date (inclusive), `YYYY-MM-DD`.
+    pub last: String,
+    /// What it is (e.g. `Summer holidays`), at most 200 characters.
+    #[uniffi(default = None)]
+    pub label: Option<String>,
+}
+
+impl AppointmentInput {
+    /// The engine's schedule: one daily window or weekly hours, with overrides and closures.
+    fn schedule(&self) -> Result<Schedule> {
+        let start_date = date("start_date", &self.start_date)?;
+        let end_date = date("end_date", &self.end_date)?;
+        let builder = match (&self.weekly_hours, &self.start_time, &self.end_time) {
+            (Some(week), None, None) => {
+                Schedule::weekly(start_date, end_date, weekly_hours(week)?, self.slot_minutes)
+            }
+            (Some(_), _, _) => {
+                return Err(invalid(
+                    "weekly_hours",
+                    "give either weekly_hours or start_time and end_time, not both",
+                ));
+            }
+            (None, Some(start), Some(end)) => Schedule::builder(
+                start_date,
+                end_date,
+                time("start_time", start)?,
+                time("end_time", end)?,
+                self.slot_minutes,
+            ),
+            (None, start, _) => {
+                let missing = if start.is_none() {
+                    "start_time"
+                } else {
+                    "end_time"
+                };
+                return Err(invalid(
+                    missing,
+                    "is required (or give weekly_hours instead)",
+                ));
+            }
+        };
+        let overrides = overrides(&self.overrides)?;
+        let closures = closures(&self.closures)?;
+        let weekdays = if self.weekdays.is_empty() {
+            Weekdays::ALL
+        } else {
+            self.weekdays.join(",").parse()?
+        };
+        Ok(builder
+            .overrides(overrides)
+            .closures(closures)
+            .time_zone(TimeZoneName::parse(&self.time_zone)?)
+            .weekdays(weekdays)
+            .buffer_minutes(self.buffer_minutes)
+            .min_notice_minutes(self.min_notice_minutes)
+            .horizon_days(self.horizon_days)
+            .build()?)
+    }
+}
+
+fn weekly_hours(raw: &str) -> Result<WeeklyHours> {
+    raw.parse::<WeeklyHours>()
+        .map_err(|e| as_field("weekly_hours", e))
+}
+
+fn overrides(raw: &[DateOverride]) -> Result<Vec<(NaiveDate, Vec<TimeWindow>)>> {
+    raw.iter()
+        .map(|o| Ok((date("overrides", &o.date)?, windows("overrides", &o.hours)?)))
+        .collect()
+}
+
+fn closures(raw: &[Closure]) -> Result<Vec<core::Closure>> {
+    raw.iter()
+        .map(|c| {
+            core::Closure::new(
+                date("closures", &c.first)?,
+                date("closures", &c.last)?,
+                c.label.clone(),
+            )
+            .map_err(|e| as_field("closures", e))
+        })
+        .collect()
+}
+
+/// An owner's changes to an appointment: every field left `null` stays as it is. Kind, capacity,
+/// anti-scalping policy, dates and slot length are fixed (a new one of those is a new
+/// appointment).
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct AppointmentChanges {
+    /// New title (1 to 200 characters).
+    #[uniffi(default = None)]
+    pub title: Option<String>,
+    /// New description.
+    #[uniffi(default = None)]
+    pub description: Option<String>,
+    /// New weekly hours, in the text form of `AppointmentInput.weekly_hours`.
+    #[uniffi(default = None)]
+    pub weekly_hours: Option<String>,
+    /// New date overrides, replacing all of them (an empty list removes them all).
+    #[uniffi(default = None)]
+    pub overrides: Option<Vec<DateOverride>>,
+    /// New closures, replacing all of them (an empty list removes them all).
+    #[uniffi(default = None)]
+    pub closures: Option<Vec<Closure>>,
+    /// New buffer between slots, in minutes.
+    #[uniffi(default = None)]
+    pub buffer_minutes: Option<u32>,
+    /// New minimum notice, in minutes.
+    #[uniffi(default = None)]
+    pub min_notice_minutes: Option<u32>,
+    /// New horizon in days.
+    #[uniffi(default = None)]
+    pub horizon_days: Option<u32>,
+    /// Removes the horizon (not with `horizon_days`).
+    #[uniffi(default = false)]
+    pub remove_horizon: bool,
+    /// `true` closes the appointment (no slots listed, no bookings taken; existing bookings
+    /// stay), `false` reopens it.
+    #[uniffi(default = None)]
+    pub closed: Option<bool>,
+}
+
+impl AppointmentChanges {
+    /// The engine's changes.
+    fn to_core(&self) -> Result<core::AppointmentChanges> {
+        let horizon_days = match (self.horizon_days, self.remove_horizon) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    "horizon_days",
+                    "give either horizon_days or remove_horizon, not both",
+                ));
+            }
+            (Some(days), false) => Some(Some(days)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        Ok(core::AppointmentChanges {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            weekly_hours: self.weekly_hours.as_deref().map(weekly_hours).transpose()?,
+            overrides: self.overrides.as_deref().map(overrides).transpose()?,
+            closures: self.closures.as_deref().map(closures).transpose()?,
+            buffer_minutes: self.buffer_minutes,
+            min_notice_minutes: self.min_notice_minutes,
+            horizon_days,
+            status: self.closed.map(|closed| {
+                if closed {
+                    AppointmentStatus::Closed
+                } else {
+                    AppointmentStatus::Active
+                }
+            }),
+        })
+    }
+}
+
+/// What an edit, close or reopen did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppointmentEdit {
+    /// The appointment as it now is.
+    pub appointment: Appointment,
+    /// Active bookings of slots still to come that the new hours no longer offer. An edit never
+    /// cancels or moves a booking; these are for the owner to act on.
+    pub bookings_outside_hours: u64,
+}
+
+impl From<core::AppointmentEdit> for AppointmentEdit {
+    fn from(e: core::AppointmentEdit) -> Self {
+        AppointmentEdit {
+            appointment: Appointment::from(e.appointment),
+            bookings_outside_hours: e.bookings_outside_hours,
+        }
+    }
 }
 
 /// An appointment.
@@ -320,8 +551,20 @@ pub struct Appointment {
     pub min_notice_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
+    /// The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
+    /// `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
+    pub weekly_hours: String,
+    /// The same hours by day: all seven days (`mon` … `sun`), each with its windows (empty when
+    /// closed).
+    pub weekly_hours_by_day: HashMap<String, Vec<String>>,
+    /// Dates whose hours differ from their weekday's, in date order.
+    pub overrides: Vec<DateOverride>,
+    /// Closed date ranges, in date order.
+    pub closures: Vec<Closure>,
     /// When it was created.
     pub created_at: SystemTime,
+    /// When it was last edited, closed or reopened (`created_at` until then).
+    pub updated_at: SystemTime,
 }
 
 impl From<core::Appointment> for Appointment {
@@ -358,7 +601,35 @@ impl From<core::Appointment> for Appointment {
                 .collect(),
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
+            weekly_hours: s.weekly_hours().to_string(),
+            weekly_hours_by_day: WEEK
+                .iter()
+                .map(|(day, name)| {
+                    let windows = s.weekly_hours().day(*day);
+                    (
+                        (*name).to_owned(),
+                        windows.iter().map(ToString::to_string).collect(),
+                    )
+                })
+                .collect(),
+            overrides: s
+                .overrides()
+                .map(|(date, windows)| DateOverride {
+                    date: date.to_string(),
+                    hours: windows.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            closures: s
+                .closures()
+                .iter()
+                .map(|c| Closure {
+                    first: c.first().to_string(),
+                    last: c.last().to_string(),
+                    label: c.label().map(str::to_owned),
+                })
+                .collect(),
             created_at: a.created_at.into(),
+            updated_at: a.updated_at.into(),
         }
     }
 }
@@ -644,24 +915,7 @@ impl Scheduler {
         input: AppointmentInput,
     ) -> Result<Appointment> {
         let owner = user_id(&owner_id)?;
-        let weekdays = if input.weekdays.is_empty() {
-            Weekdays::ALL
-        } else {
-            input.weekdays.join(",").parse()?
-        };
-        let schedule = Schedule::builder(
-            date("start_date", &input.start_date)?,
-            date("end_date", &input.end_date)?,
-            time("start_time", &input.start_time)?,
-            time("end_time", &input.end_time)?,
-            input.slot_minutes,
-        )
-        .time_zone(TimeZoneName::parse(&input.time_zone)?)
-        .weekdays(weekdays)
-        .buffer_minutes(input.buffer_minutes)
-        .min_notice_minutes(input.min_notice_minutes)
-        .horizon_days(input.horizon_days)
-        .build()?;
+        let schedule = input.schedule()?;
         let new = NewAppointment {
             title: input.title,
             description: input.description,
@@ -698,6 +952,80 @@ impl Scheduler {
             total: paged.total,
             total_pages: paged.total_pages,
             items: paged.items.into_iter().map(Appointment::from).collect(),
+        })
+    }
+
+    /// Seats held by active bookings across all of the appointment's slots.
+    pub fn attendees_booked(&self, code: String) -> Result<u64> {
+        let code = AppCode::parse(&code)?;
+        self.run(|s| async move {
+            let app = s.appointment(&code).await?;
+            s.attendees_booked(&app).await
+        })
+    }
+
+    /// Applies `owner_id`'s changes to their appointment (see [`AppointmentChanges`]): checked
+    /// like a new appointment, never touching a booking.
+    pub fn update_appointment(
+        &self,
+        owner_id: String,
+        code: String,
+        changes: AppointmentChanges,
+    ) -> Result<AppointmentEdit> {
+        let owner = user_id(&owner_id)?;
+        let code = AppCode::parse(&code)?;
+        let changes = changes.to_core()?;
+        self.run(|s| async move { s.update_appointment(owner, &code, changes).await })
+            .map(AppointmentEdit::from)
+    }
+
+    /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+    /// stay as they are.
+    pub fn close_appointment(&self, owner_id: String, code: String) -> Result<AppointmentEdit> {
+        let changes = AppointmentChanges {
+            closed: Some(true),
+            ..AppointmentChanges::default()
+        };
+        self.update_appointment(owner_id, code, changes)
+    }
+
+    /// Reopens `owner_id`'s closed appointment.
+    pub fn reopen_appointment(&self, owner_id: String, code: String) -> Result<AppointmentEdit> {
+        let changes = AppointmentChanges {
+            closed: Some(false),
+            ..AppointmentChanges::default()
+        };
+        self.update_appointment(owner_id, code, changes)
+    }
+
+    /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+    /// readable by their codes.
+    pub fn delete_appointment(&self, owner_id: String, code: String) -> Result<()> {
+        let owner = user_id(&owner_id)?;
+        let code = AppCode::parse(&code)?;
+        self.run(|s| async move { s.delete_appointment(owner, &code).await })
+    }
+
+    /// One page of the slots that can be booked now and start in `[from, to)`, a window of at
+    /// most 92 days.
+    pub fn slots_between(
+        &self,
+        code: String,
+        from: SystemTime,
+        to: SystemTime,
+        page: u32,
+        per_page: u32,
+    ) -> Result<SlotPage> {
+        let code = AppCode::parse(&code)?;
+        let p = Page::new(page, per_page)?;
+        let (from, to) = (to_utc(from), to_utc(to));
+        let paged = self.run(|s| async move { s.slots_between(&code, from, to, p).await })?;
+        Ok(SlotPage {
+            page: paged.page,
+            per_page: paged.per_page,
+            total: paged.total,
+            total_pages: paged.total_pages,
+            items: paged.items.into_iter().map(Slot::from).collect(),
         })
     }
 
@@ -778,17 +1106,21 @@ impl Scheduler {
             .map(Booking::from)
     }
 
-    /// Moves a booking to the slot starting at `start`, optionally with a new number of seats.
+    /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+    /// with a new number of seats and a new description (up to 2000 characters), in one step.
+    #[uniffi::method(default(description = None))]
     pub fn reschedule(
         &self,
         code: String,
         start: SystemTime,
         attendee_count: Option<u32>,
+        description: Option<String>,
     ) -> Result<Booking> {
         let code = BookingCode::parse(&code)?;
-        let change = core::Reschedule {
+        let change = BookingUpdate {
             slot_start: to_utc(start),
             attendee_count: attendee_count.map(AttendeeCount::new).transpose()?,
+            description,
         };
         self.run(|s| async move { s.reschedule(&code, change).await })
             .map(Booking::from)
@@ -885,8 +1217,8 @@ mod tests {
                 title: "Haircut".into(),
                 start_date: "2031-03-03".into(),
                 end_date: "2031-03-03".into(),
-                start_time: "09:00".into(),
-                end_time: "12:00".into(),
+                start_time: Some("09:00".into()),
+                end_time: Some("12:00".into()),
                 slot_minutes: 60,
                 kind: "single".into(),
                 capacity: None,
@@ -897,6 +1229,9 @@ mod tests {
                 buffer_minutes: 0,
                 min_notice_minutes: 0,
                 horizon_days: None,
+                weekly_hours: None,
+                overrides: Vec::new(),
+                closures: Vec::new(),
             },
         )?;
         let slots = s.slots(app.code.clone(), None, 1, 20)?;
@@ -917,6 +1252,8 @@ mod tests {
             None,
         )?;
         assert_eq!(booking.status, "active");
+        assert_eq!(app.updated_at, app.created_at);
+        assert_eq!(s.attendees_booked(app.code.clone())?, 1);
         let full = s.book(
             app.code,
             start,
@@ -946,5 +1283,231 @@ mod tests {
             date("day", "03/03/2031"),
             Err(AppointmentError::InvalidInput { .. })
         ));
+    }
+
+    fn barber(weekly_hours: &str) -> AppointmentInput {
+        AppointmentInput {
+            title: "Barber".into(),
+            start_date: "2031-03-03".into(),
+            end_date: "2031-12-31".into(),
+            start_time: None,
+            end_time: None,
+            slot_minutes: 30,
+            kind: "single".into(),
+            capacity: None,
+            description: String::new(),
+            anti_scalping: "standard".into(),
+            time_zone: "Europe/Paris".into(),
+            weekdays: Vec::new(),
+            buffer_minutes: 0,
+            min_notice_minutes: 0,
+            horizon_days: None,
+            weekly_hours: Some(weekly_hours.into()),
+            overrides: vec![DateOverride {
+                date: "2031-12-24".into(),
+                hours: vec!["09:00-12:00".into()],
+            }],
+            closures: vec![Closure {
+                first: "2031-08-04".into(),
+                last: "2031-08-17".into(),
+                label: Some("Summer holidays".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn weekly_hours_overrides_and_closures_cross_both_ways() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id.clone(),
+            barber("mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"),
+        )?;
+        assert_eq!(
+            app.weekly_hours,
+            "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"
+        );
+        assert_eq!(
+            app.weekly_hours_by_day["tue"],
+            ["09:00-12:00", "13:00-17:30"]
+        );
+        assert!(app.weekly_hours_by_day["sun"].is_empty());
+        assert_eq!(app.weekly_hours_by_day.len(), 7);
+        assert_eq!(app.overrides, barber("").overrides);
+        assert_eq!(app.closures, barber("").closures);
+        // A Tuesday: 6 morning slots, 9 afternoon ones, none over lunch.
+        let tuesday = s.all_slots(app.code.clone(), Some("2031-03-04".into()))?;
+        assert_eq!(tuesday.len(), 6 + 9);
+        assert_eq!(
+            s.all_slots(app.code.clone(), Some("2031-12-24".into()))?
+                .len(),
+            6
+        );
+        assert!(s.all_slots(app.code, Some("2031-08-05".into()))?.is_empty());
+
+        let refused = |input: AppointmentInput| match s.create_appointment(owner.id.clone(), input)
+        {
+            Err(AppointmentError::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert_eq!(refused(barber("mon-fri 09:00-25:00")), "weekly_hours");
+        let mut both = barber("mon 09:00-12:00");
+        both.start_time = Some("09:00".into());
+        assert_eq!(refused(both), "weekly_hours");
+        let mut neither = barber("");
+        neither.weekly_hours = None;
+        assert_eq!(refused(neither), "start_time");
+        let mut bad_override = barber("mon 09:00-12:00");
+        bad_override.overrides[0].hours = vec!["noon".into()];
+        assert_eq!(refused(bad_override), "overrides");
+        let mut bad_closure = barber("mon 09:00-12:00");
+        bad_closure.closures[0].last = "2031-08-01".into();
+        assert_eq!(refused(bad_closure), "closures");
+        Ok(())
+    }
+
+    #[test]
+    fn an_owner_edits_closes_reopens_and_deletes() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id.clone(),
+            barber("mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"),
+        )?;
+        let tuesday = s.all_slots(app.code.clone(), Some("2031-03-04".into()))?;
+        let guest = BookerInput::Guest {
+            name: "Bo".into(),
+            email: "bo@example.com".into(),
+            phone: None,
+        };
+        // 13:00 in Paris, after lunch.
+        let booking = s.book(
+            app.code.clone(),
+            tuesday[6].start,
+            guest,
+            1,
+            String::new(),
+            None,
+        )?;
+
+        let edit = s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            AppointmentChanges {
+                weekly_hours: Some("mon-fri 09:00-12:00".into()),
+                closures: Some(Vec::new()),
+                horizon_days: Some(3660),
+                ..AppointmentChanges::default()
+            },
+        )?;
+        // The afternoon booking is outside the new hours, and untouched.
+        assert_eq!(edit.bookings_outside_hours, 1);
+        assert_eq!(s.booking(booking.code.clone())?.status, "active");
+        let changed = edit.appointment;
+        assert_eq!(changed.weekly_hours, "mon-fri 09:00-12:00");
+        assert_eq!(changed.horizon_days, Some(3660));
+        assert!(changed.closures.is_empty());
+        assert_eq!(changed.overrides, app.overrides);
+        assert_eq!(changed.title, "Barber");
+        assert!(changed.updated_at > app.updated_at);
+        assert_eq!(
+            s.all_slots(app.code.clone(), Some("2031-03-04".into()))?
+                .len(),
+            6
+        );
+
+        let refused = |changes: AppointmentChanges| match s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            changes,
+        ) {
+            Err(AppointmentError::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        let bad_hours = AppointmentChanges {
+            weekly_hours: Some("mon 9-5".into()),
+            ..AppointmentChanges::default()
+        };
+        assert_eq!(refused(bad_hours), "weekly_hours");
+        let both = AppointmentChanges {
+            horizon_days: Some(10),
+            remove_horizon: true,
+            ..AppointmentChanges::default()
+        };
+        assert_eq!(refused(both), "horizon_days");
+        let removed = s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            AppointmentChanges {
+                remove_horizon: true,
+                ..AppointmentChanges::default()
+            },
+        )?;
+        assert_eq!(removed.appointment.horizon_days, None);
+        let stranger =
+            s.register_user("Eve".into(), "eve@example.com".into(), None, String::new())?;
+        assert!(matches!(
+            s.close_appointment(stranger.id, app.code.clone()),
+            Err(AppointmentError::Forbidden { .. })
+        ));
+
+        let closed = s.close_appointment(owner.id.clone(), app.code.clone())?;
+        assert_eq!(closed.appointment.status, "closed");
+        assert_eq!(s.slots(app.code.clone(), None, 1, 20)?.total, 0);
+        let reopened = s.reopen_appointment(owner.id.clone(), app.code.clone())?;
+        assert_eq!(reopened.appointment.status, "active");
+
+        s.delete_appointment(owner.id.clone(), app.code.clone())?;
+        assert!(matches!(
+            s.appointment(app.code.clone()),
+            Err(AppointmentError::NotFound { .. })
+        ));
+        assert_eq!(s.my_appointments(owner.id, 1, 20)?.total, 0);
+        assert_eq!(s.booking(booking.code)?.slot_start, tuesday[6].start);
+        Ok(())
+    }
+
+    #[test]
+    fn slots_between_a_window_of_at_most_92_days() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id,
+            barber("mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"),
+        )?;
+        let at = |rfc3339: &str| -> SystemTime {
+            DateTime::parse_from_rfc3339(rfc3339)
+                .expect("a valid instant")
+                .with_timezone(&Utc)
+                .into()
+        };
+        let monday = at("2031-03-03T00:00:00Z");
+        let week = s.slots_between(app.code.clone(), monday, at("2031-03-10T00:00:00Z"), 1, 100)?;
+        // Five weekdays of 15 slots and a Saturday of 8.
+        assert_eq!(week.total, 5 * 15 + 8);
+        assert_eq!(week.items.len(), 83);
+        assert_eq!(
+            to_utc(week.items[0].start).to_rfc3339(),
+            "2031-03-03T08:00:00+00:00"
+        );
+        let page_two =
+            s.slots_between(app.code.clone(), monday, at("2031-03-10T00:00:00Z"), 2, 10)?;
+        assert_eq!(page_two.items[0].start, week.items[10].start);
+        // The summer closure has no slots.
+        let summer = s.slots_between(
+            app.code.clone(),
+            at("2031-08-04T00:00:00Z"),
+            at("2031-08-18T00:00:00Z"),
+            1,
+            20,
+        )?;
+        assert_eq!(summer.total, 0);
+        for to in [monday, at("2031-06-03T00:00:01Z")] {
+            assert!(matches!(
+                s.slots_between(app.code.clone(), monday, to, 1, 20),
+                Err(AppointmentError::InvalidInput { field, .. }) if field == "to"
+            ));
+        }
+        Ok(())
     }
 }

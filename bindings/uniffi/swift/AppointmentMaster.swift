@@ -497,6 +497,30 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterString: FfiConverter {
     typealias SwiftType = String
     typealias FfiType = RustBuffer
@@ -613,6 +637,11 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32) throws  -> BookingPage
     
     /**
+     * Seats held by active bookings across all of the appointment's slots.
+     */
+    func attendeesBooked(code: String) throws  -> UInt64
+    
+    /**
      * Bans an email from all of the owner's appointments.
      */
     func ban(ownerId: String, email: String) throws  -> Ban
@@ -638,9 +667,21 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func cancel(code: String) throws  -> Booking
     
     /**
+     * Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+     * stay as they are.
+     */
+    func closeAppointment(ownerId: String, code: String) throws  -> AppointmentEdit
+    
+    /**
      * Creates an appointment owned by `owner_id`.
      */
     func createAppointment(ownerId: String, input: AppointmentInput) throws  -> Appointment
+    
+    /**
+     * Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+     * readable by their codes.
+     */
+    func deleteAppointment(ownerId: String, code: String) throws 
     
     /**
      * The appointments `owner_id` created, newest first.
@@ -658,9 +699,15 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func reject(ownerId: String, code: String) throws  -> Booking
     
     /**
-     * Moves a booking to the slot starting at `start`, optionally with a new number of seats.
+     * Reopens `owner_id`'s closed appointment.
      */
-    func reschedule(code: String, start: Date, attendeeCount: UInt32?) throws  -> Booking
+    func reopenAppointment(ownerId: String, code: String) throws  -> AppointmentEdit
+    
+    /**
+     * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+     * with a new number of seats and a new description (up to 2000 characters), in one step.
+     */
+    func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String?) throws  -> Booking
     
     /**
      * The seats of the slot starting at `start`, bookable or not.
@@ -674,9 +721,21 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func slots(code: String, day: String?, page: UInt32, perPage: UInt32) throws  -> SlotPage
     
     /**
+     * One page of the slots that can be booked now and start in `[from, to)`, a window of at
+     * most 92 days.
+     */
+    func slotsBetween(code: String, from: Date, to: Date, page: UInt32, perPage: UInt32) throws  -> SlotPage
+    
+    /**
      * Lifts a ban.
      */
     func unban(ownerId: String, email: String) throws 
+    
+    /**
+     * Applies `owner_id`'s changes to their appointment (see [`AppointmentChanges`]): checked
+     * like a new appointment, never touching a booking.
+     */
+    func updateAppointment(ownerId: String, code: String, changes: AppointmentChanges) throws  -> AppointmentEdit
     
     /**
      * A user by id.
@@ -818,6 +877,19 @@ open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPa
 }
     
     /**
+     * Seats held by active bookings across all of the appointment's slots.
+     */
+open func attendeesBooked(code: String)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_attendees_booked(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Bans an email from all of the owner's appointments.
      */
 open func ban(ownerId: String, email: String)throws  -> Ban  {
@@ -889,6 +961,21 @@ open func cancel(code: String)throws  -> Booking  {
 }
     
     /**
+     * Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+     * stay as they are.
+     */
+open func closeAppointment(ownerId: String, code: String)throws  -> AppointmentEdit  {
+    return try  FfiConverterTypeAppointmentEdit_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Creates an appointment owned by `owner_id`.
      */
 open func createAppointment(ownerId: String, input: AppointmentInput)throws  -> Appointment  {
@@ -900,6 +987,20 @@ open func createAppointment(ownerId: String, input: AppointmentInput)throws  -> 
         FfiConverterTypeAppointmentInput_lower(input),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+     * readable by their codes.
+     */
+open func deleteAppointment(ownerId: String, code: String)throws   {try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_delete_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -948,16 +1049,32 @@ open func reject(ownerId: String, code: String)throws  -> Booking  {
 }
     
     /**
-     * Moves a booking to the slot starting at `start`, optionally with a new number of seats.
+     * Reopens `owner_id`'s closed appointment.
      */
-open func reschedule(code: String, start: Date, attendeeCount: UInt32?)throws  -> Booking  {
+open func reopenAppointment(ownerId: String, code: String)throws  -> AppointmentEdit  {
+    return try  FfiConverterTypeAppointmentEdit_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_reopen_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+     * with a new number of seats and a new description (up to 2000 characters), in one step.
+     */
+open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_reschedule(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(code),
         FfiConverterTimestamp.lower(start),
-        FfiConverterOptionUInt32.lower(attendeeCount),uniffiCallStatus
+        FfiConverterOptionUInt32.lower(attendeeCount),
+        FfiConverterOptionString.lower(description),uniffiCallStatus
     )
 })
 }
@@ -994,6 +1111,24 @@ open func slots(code: String, day: String?, page: UInt32, perPage: UInt32)throws
 }
     
     /**
+     * One page of the slots that can be booked now and start in `[from, to)`, a window of at
+     * most 92 days.
+     */
+open func slotsBetween(code: String, from: Date, to: Date, page: UInt32, perPage: UInt32)throws  -> SlotPage  {
+    return try  FfiConverterTypeSlotPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_slots_between(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),
+        FfiConverterTimestamp.lower(from),
+        FfiConverterTimestamp.lower(to),
+        FfiConverterUInt32.lower(page),
+        FfiConverterUInt32.lower(perPage),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Lifts a ban.
      */
 open func unban(ownerId: String, email: String)throws   {try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -1004,6 +1139,22 @@ open func unban(ownerId: String, email: String)throws   {try rustCallWithError(F
         FfiConverterString.lower(email),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Applies `owner_id`'s changes to their appointment (see [`AppointmentChanges`]): checked
+     * like a new appointment, never touching a booking.
+     */
+open func updateAppointment(ownerId: String, code: String, changes: AppointmentChanges)throws  -> AppointmentEdit  {
+    return try  FfiConverterTypeAppointmentEdit_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_update_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),
+        FfiConverterTypeAppointmentChanges_lower(changes),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1302,9 +1453,31 @@ public struct Appointment: Equatable, Hashable {
      */
     public var horizonDays: UInt32?
     /**
+     * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
+     * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
+     */
+    public var weeklyHours: String
+    /**
+     * The same hours by day: all seven days (`mon` … `sun`), each with its windows (empty when
+     * closed).
+     */
+    public var weeklyHoursByDay: [String: [String]]
+    /**
+     * Dates whose hours differ from their weekday's, in date order.
+     */
+    public var overrides: [DateOverride]
+    /**
+     * Closed date ranges, in date order.
+     */
+    public var closures: [Closure]
+    /**
      * When it was created.
      */
     public var createdAt: Date
+    /**
+     * When it was last edited, closed or reopened (`created_at` until then).
+     */
+    public var updatedAt: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1367,8 +1540,25 @@ public struct Appointment: Equatable, Hashable {
          * Booking horizon in days, if any.
          */horizonDays: UInt32?, 
         /**
+         * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
+         * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
+         */weeklyHours: String, 
+        /**
+         * The same hours by day: all seven days (`mon` … `sun`), each with its windows (empty when
+         * closed).
+         */weeklyHoursByDay: [String: [String]], 
+        /**
+         * Dates whose hours differ from their weekday's, in date order.
+         */overrides: [DateOverride], 
+        /**
+         * Closed date ranges, in date order.
+         */closures: [Closure], 
+        /**
          * When it was created.
-         */createdAt: Date) {
+         */createdAt: Date, 
+        /**
+         * When it was last edited, closed or reopened (`created_at` until then).
+         */updatedAt: Date) {
         self.id = id
         self.code = code
         self.ownerId = ownerId
@@ -1388,7 +1578,12 @@ public struct Appointment: Equatable, Hashable {
         self.weekdays = weekdays
         self.minNoticeMinutes = minNoticeMinutes
         self.horizonDays = horizonDays
+        self.weeklyHours = weeklyHours
+        self.weeklyHoursByDay = weeklyHoursByDay
+        self.overrides = overrides
+        self.closures = closures
         self.createdAt = createdAt
+        self.updatedAt = updatedAt
     }
 
     
@@ -1426,7 +1621,12 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
                 weekdays: FfiConverterSequenceString.read(from: &buf), 
                 minNoticeMinutes: FfiConverterUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
-                createdAt: FfiConverterTimestamp.read(from: &buf)
+                weeklyHours: FfiConverterString.read(from: &buf), 
+                weeklyHoursByDay: FfiConverterDictionaryStringSequenceString.read(from: &buf), 
+                overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
+                closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                updatedAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
@@ -1450,7 +1650,12 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.weekdays, into: &buf)
         FfiConverterUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
+        FfiConverterString.write(value.weeklyHours, into: &buf)
+        FfiConverterDictionaryStringSequenceString.write(value.weeklyHoursByDay, into: &buf)
+        FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
+        FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
         FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterTimestamp.write(value.updatedAt, into: &buf)
     }
 }
 
@@ -1471,6 +1676,230 @@ public func FfiConverterTypeAppointment_lower(_ value: Appointment) -> RustBuffe
 
 
 /**
+ * An owner's changes to an appointment: every field left `null` stays as it is. Kind, capacity,
+ * anti-scalping policy, dates and slot length are fixed (a new one of those is a new
+ * appointment).
+ */
+public struct AppointmentChanges: Equatable, Hashable {
+    /**
+     * New title (1 to 200 characters).
+     */
+    public var title: String?
+    /**
+     * New description.
+     */
+    public var description: String?
+    /**
+     * New weekly hours, in the text form of `AppointmentInput.weekly_hours`.
+     */
+    public var weeklyHours: String?
+    /**
+     * New date overrides, replacing all of them (an empty list removes them all).
+     */
+    public var overrides: [DateOverride]?
+    /**
+     * New closures, replacing all of them (an empty list removes them all).
+     */
+    public var closures: [Closure]?
+    /**
+     * New buffer between slots, in minutes.
+     */
+    public var bufferMinutes: UInt32?
+    /**
+     * New minimum notice, in minutes.
+     */
+    public var minNoticeMinutes: UInt32?
+    /**
+     * New horizon in days.
+     */
+    public var horizonDays: UInt32?
+    /**
+     * Removes the horizon (not with `horizon_days`).
+     */
+    public var removeHorizon: Bool
+    /**
+     * `true` closes the appointment (no slots listed, no bookings taken; existing bookings
+     * stay), `false` reopens it.
+     */
+    public var closed: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * New title (1 to 200 characters).
+         */title: String? = nil, 
+        /**
+         * New description.
+         */description: String? = nil, 
+        /**
+         * New weekly hours, in the text form of `AppointmentInput.weekly_hours`.
+         */weeklyHours: String? = nil, 
+        /**
+         * New date overrides, replacing all of them (an empty list removes them all).
+         */overrides: [DateOverride]? = nil, 
+        /**
+         * New closures, replacing all of them (an empty list removes them all).
+         */closures: [Closure]? = nil, 
+        /**
+         * New buffer between slots, in minutes.
+         */bufferMinutes: UInt32? = nil, 
+        /**
+         * New minimum notice, in minutes.
+         */minNoticeMinutes: UInt32? = nil, 
+        /**
+         * New horizon in days.
+         */horizonDays: UInt32? = nil, 
+        /**
+         * Removes the horizon (not with `horizon_days`).
+         */removeHorizon: Bool = false, 
+        /**
+         * `true` closes the appointment (no slots listed, no bookings taken; existing bookings
+         * stay), `false` reopens it.
+         */closed: Bool? = nil) {
+        self.title = title
+        self.description = description
+        self.weeklyHours = weeklyHours
+        self.overrides = overrides
+        self.closures = closures
+        self.bufferMinutes = bufferMinutes
+        self.minNoticeMinutes = minNoticeMinutes
+        self.horizonDays = horizonDays
+        self.removeHorizon = removeHorizon
+        self.closed = closed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AppointmentChanges: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AppointmentChanges {
+        return
+            try AppointmentChanges(
+                title: FfiConverterOptionString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                weeklyHours: FfiConverterOptionString.read(from: &buf), 
+                overrides: FfiConverterOptionSequenceTypeDateOverride.read(from: &buf), 
+                closures: FfiConverterOptionSequenceTypeClosure.read(from: &buf), 
+                bufferMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                minNoticeMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
+                removeHorizon: FfiConverterBool.read(from: &buf), 
+                closed: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AppointmentChanges, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.weeklyHours, into: &buf)
+        FfiConverterOptionSequenceTypeDateOverride.write(value.overrides, into: &buf)
+        FfiConverterOptionSequenceTypeClosure.write(value.closures, into: &buf)
+        FfiConverterOptionUInt32.write(value.bufferMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.minNoticeMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
+        FfiConverterBool.write(value.removeHorizon, into: &buf)
+        FfiConverterOptionBool.write(value.closed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppointmentChanges_lift(_ buf: RustBuffer) throws -> AppointmentChanges {
+    return try FfiConverterTypeAppointmentChanges.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppointmentChanges_lower(_ value: AppointmentChanges) -> RustBuffer {
+    return FfiConverterTypeAppointmentChanges.lower(value)
+}
+
+
+/**
+ * What an edit, close or reopen did.
+ */
+public struct AppointmentEdit: Equatable, Hashable {
+    /**
+     * The appointment as it now is.
+     */
+    public var appointment: Appointment
+    /**
+     * Active bookings of slots still to come that the new hours no longer offer. An edit never
+     * cancels or moves a booking; these are for the owner to act on.
+     */
+    public var bookingsOutsideHours: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The appointment as it now is.
+         */appointment: Appointment, 
+        /**
+         * Active bookings of slots still to come that the new hours no longer offer. An edit never
+         * cancels or moves a booking; these are for the owner to act on.
+         */bookingsOutsideHours: UInt64) {
+        self.appointment = appointment
+        self.bookingsOutsideHours = bookingsOutsideHours
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AppointmentEdit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAppointmentEdit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AppointmentEdit {
+        return
+            try AppointmentEdit(
+                appointment: FfiConverterTypeAppointment.read(from: &buf), 
+                bookingsOutsideHours: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AppointmentEdit, into buf: inout [UInt8]) {
+        FfiConverterTypeAppointment.write(value.appointment, into: &buf)
+        FfiConverterUInt64.write(value.bookingsOutsideHours, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppointmentEdit_lift(_ buf: RustBuffer) throws -> AppointmentEdit {
+    return try FfiConverterTypeAppointmentEdit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppointmentEdit_lower(_ value: AppointmentEdit) -> RustBuffer {
+    return FfiConverterTypeAppointmentEdit.lower(value)
+}
+
+
+/**
  * What a new appointment is: its schedule, capacity and policies.
  */
 public struct AppointmentInput: Equatable, Hashable {
@@ -1487,13 +1916,14 @@ public struct AppointmentInput: Equatable, Hashable {
      */
     public var endDate: String
     /**
-     * Start of the daily window, `HH:MM` wall-clock time in `time_zone`.
+     * Start of the daily window, `HH:MM` wall-clock time in `time_zone`; required unless
+     * `weekly_hours` is given.
      */
-    public var startTime: String
+    public var startTime: String?
     /**
-     * End of the daily window, `HH:MM`.
+     * End of the daily window, `HH:MM`; required unless `weekly_hours` is given.
      */
-    public var endTime: String
+    public var endTime: String?
     /**
      * Slot length in minutes.
      */
@@ -1534,6 +1964,21 @@ public struct AppointmentInput: Equatable, Hashable {
      * How many days ahead slots can be booked, if limited.
      */
     public var horizonDays: UInt32?
+    /**
+     * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
+     * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
+     * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
+     * closed.
+     */
+    public var weeklyHours: String?
+    /**
+     * Dates whose hours differ from their weekday's (at most 1000).
+     */
+    public var overrides: [DateOverride]
+    /**
+     * Closed date ranges: holidays, vacations (at most 1000).
+     */
+    public var closures: [Closure]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1548,11 +1993,12 @@ public struct AppointmentInput: Equatable, Hashable {
          * Last date (inclusive), `YYYY-MM-DD`.
          */endDate: String, 
         /**
-         * Start of the daily window, `HH:MM` wall-clock time in `time_zone`.
-         */startTime: String, 
+         * Start of the daily window, `HH:MM` wall-clock time in `time_zone`; required unless
+         * `weekly_hours` is given.
+         */startTime: String? = nil, 
         /**
-         * End of the daily window, `HH:MM`.
-         */endTime: String, 
+         * End of the daily window, `HH:MM`; required unless `weekly_hours` is given.
+         */endTime: String? = nil, 
         /**
          * Slot length in minutes.
          */slotMinutes: UInt32, 
@@ -1582,7 +2028,19 @@ public struct AppointmentInput: Equatable, Hashable {
          */minNoticeMinutes: UInt32 = UInt32(0), 
         /**
          * How many days ahead slots can be booked, if limited.
-         */horizonDays: UInt32? = nil) {
+         */horizonDays: UInt32? = nil, 
+        /**
+         * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
+         * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
+         * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
+         * closed.
+         */weeklyHours: String? = nil, 
+        /**
+         * Dates whose hours differ from their weekday's (at most 1000).
+         */overrides: [DateOverride] = [], 
+        /**
+         * Closed date ranges: holidays, vacations (at most 1000).
+         */closures: [Closure] = []) {
         self.title = title
         self.startDate = startDate
         self.endDate = endDate
@@ -1598,6 +2056,9 @@ public struct AppointmentInput: Equatable, Hashable {
         self.bufferMinutes = bufferMinutes
         self.minNoticeMinutes = minNoticeMinutes
         self.horizonDays = horizonDays
+        self.weeklyHours = weeklyHours
+        self.overrides = overrides
+        self.closures = closures
     }
 
     
@@ -1619,8 +2080,8 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
                 title: FfiConverterString.read(from: &buf), 
                 startDate: FfiConverterString.read(from: &buf), 
                 endDate: FfiConverterString.read(from: &buf), 
-                startTime: FfiConverterString.read(from: &buf), 
-                endTime: FfiConverterString.read(from: &buf), 
+                startTime: FfiConverterOptionString.read(from: &buf), 
+                endTime: FfiConverterOptionString.read(from: &buf), 
                 slotMinutes: FfiConverterUInt32.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
                 capacity: FfiConverterOptionUInt32.read(from: &buf), 
@@ -1630,7 +2091,10 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
                 weekdays: FfiConverterSequenceString.read(from: &buf), 
                 bufferMinutes: FfiConverterUInt32.read(from: &buf), 
                 minNoticeMinutes: FfiConverterUInt32.read(from: &buf), 
-                horizonDays: FfiConverterOptionUInt32.read(from: &buf)
+                horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
+                weeklyHours: FfiConverterOptionString.read(from: &buf), 
+                overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
+                closures: FfiConverterSequenceTypeClosure.read(from: &buf)
         )
     }
 
@@ -1638,8 +2102,8 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.startDate, into: &buf)
         FfiConverterString.write(value.endDate, into: &buf)
-        FfiConverterString.write(value.startTime, into: &buf)
-        FfiConverterString.write(value.endTime, into: &buf)
+        FfiConverterOptionString.write(value.startTime, into: &buf)
+        FfiConverterOptionString.write(value.endTime, into: &buf)
         FfiConverterUInt32.write(value.slotMinutes, into: &buf)
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterOptionUInt32.write(value.capacity, into: &buf)
@@ -1650,6 +2114,9 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.bufferMinutes, into: &buf)
         FfiConverterUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
+        FfiConverterOptionString.write(value.weeklyHours, into: &buf)
+        FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
+        FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
     }
 }
 
@@ -2152,6 +2619,154 @@ public func FfiConverterTypeBookingPage_lift(_ buf: RustBuffer) throws -> Bookin
 #endif
 public func FfiConverterTypeBookingPage_lower(_ value: BookingPage) -> RustBuffer {
     return FfiConverterTypeBookingPage.lower(value)
+}
+
+
+/**
+ * Local dates with no slots at all: a holiday, a vacation.
+ */
+public struct Closure: Equatable, Hashable {
+    /**
+     * First closed date, `YYYY-MM-DD`.
+     */
+    public var first: String
+    /**
+     * Last closed date (inclusive), `YYYY-MM-DD`.
+     */
+    public var last: String
+    /**
+     * What it is (e.g. `Summer holidays`), at most 200 characters.
+     */
+    public var label: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * First closed date, `YYYY-MM-DD`.
+         */first: String, 
+        /**
+         * Last closed date (inclusive), `YYYY-MM-DD`.
+         */last: String, 
+        /**
+         * What it is (e.g. `Summer holidays`), at most 200 characters.
+         */label: String? = nil) {
+        self.first = first
+        self.last = last
+        self.label = label
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Closure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClosure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Closure {
+        return
+            try Closure(
+                first: FfiConverterString.read(from: &buf), 
+                last: FfiConverterString.read(from: &buf), 
+                label: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Closure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.first, into: &buf)
+        FfiConverterString.write(value.last, into: &buf)
+        FfiConverterOptionString.write(value.label, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClosure_lift(_ buf: RustBuffer) throws -> Closure {
+    return try FfiConverterTypeClosure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClosure_lower(_ value: Closure) -> RustBuffer {
+    return FfiConverterTypeClosure.lower(value)
+}
+
+
+/**
+ * A date whose hours differ from its weekday's.
+ */
+public struct DateOverride: Equatable, Hashable {
+    /**
+     * The local date, `YYYY-MM-DD`.
+     */
+    public var date: String
+    /**
+     * Its windows, `HH:MM-HH:MM` (`24:00` may end one); empty closes the date.
+     */
+    public var hours: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The local date, `YYYY-MM-DD`.
+         */date: String, 
+        /**
+         * Its windows, `HH:MM-HH:MM` (`24:00` may end one); empty closes the date.
+         */hours: [String]) {
+        self.date = date
+        self.hours = hours
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DateOverride: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDateOverride: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DateOverride {
+        return
+            try DateOverride(
+                date: FfiConverterString.read(from: &buf), 
+                hours: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DateOverride, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterSequenceString.write(value.hours, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDateOverride_lift(_ buf: RustBuffer) throws -> DateOverride {
+    return try FfiConverterTypeDateOverride.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDateOverride_lower(_ value: DateOverride) -> RustBuffer {
+    return FfiConverterTypeDateOverride.lower(value)
 }
 
 
@@ -2852,6 +3467,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -2868,6 +3507,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeClosure: FfiConverterRustBuffer {
+    typealias SwiftType = [Closure]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeClosure.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeClosure.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeDateOverride: FfiConverterRustBuffer {
+    typealias SwiftType = [DateOverride]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeDateOverride.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeDateOverride.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2976,6 +3663,56 @@ fileprivate struct FfiConverterSequenceTypeBooking: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeClosure: FfiConverterRustBuffer {
+    typealias SwiftType = [Closure]
+
+    public static func write(_ value: [Closure], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeClosure.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Closure] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Closure]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeClosure.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDateOverride: FfiConverterRustBuffer {
+    typealias SwiftType = [DateOverride]
+
+    public static func write(_ value: [DateOverride], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDateOverride.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DateOverride] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DateOverride]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDateOverride.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSlot: FfiConverterRustBuffer {
     typealias SwiftType = [Slot]
 
@@ -2995,6 +3732,32 @@ fileprivate struct FfiConverterSequenceTypeSlot: FfiConverterRustBuffer {
             seq.append(try FfiConverterTypeSlot.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringSequenceString: FfiConverterRustBuffer {
+    public static func write(_ value: [String: [String]], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterSequenceString.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: [String]] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: [String]]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterSequenceString.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
     }
 }
 
@@ -3025,6 +3788,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment_bookings() != 2169) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked() != 49579) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_ban() != 56891) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3040,7 +3806,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_cancel() != 18032) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_close_appointment() != 15494) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_create_appointment() != 55285) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment() != 14652) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_my_appointments() != 19007) {
@@ -3052,7 +3824,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reject() != 18043) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 52665) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 12973) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 44925) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_slot() != 34101) {
@@ -3061,7 +3836,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_slots() != 46337) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_slots_between() != 11417) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_unban() != 10560) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_update_appointment() != 34786) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user() != 13820) {

@@ -278,6 +278,11 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_appointment(uint64_t pt
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_appointment_bookings(uint64_t ptr, RustBuffer owner_id, RustBuffer code, uint32_t page, uint32_t per_page, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_ATTENDEES_BOOKED
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_ATTENDEES_BOOKED
+uint64_t uniffi_appointment_uniffi_fn_method_scheduler_attendees_booked(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_BAN
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_BAN
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_ban(uint64_t ptr, RustBuffer owner_id, RustBuffer email, RustCallStatus *_Nonnull out_status
@@ -303,9 +308,19 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_booking(uint64_t ptr, R
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_cancel(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CLOSE_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CLOSE_APPOINTMENT
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CREATE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CREATE_APPOINTMENT
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_create_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer input, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_DELETE_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_DELETE_APPOINTMENT
+void uniffi_appointment_uniffi_fn_method_scheduler_delete_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MY_APPOINTMENTS
@@ -323,9 +338,14 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_register_user(uint64_t 
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reject(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REOPEN_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REOPEN_APPOINTMENT
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reopen_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_RESCHEDULE
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_RESCHEDULE
-RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reschedule(uint64_t ptr, RustBuffer code, RustBuffer start, RustBuffer attendee_count, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reschedule(uint64_t ptr, RustBuffer code, RustBuffer start, RustBuffer attendee_count, RustBuffer description, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_SLOT
@@ -338,9 +358,19 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_slot(uint64_t ptr, Rust
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_slots(uint64_t ptr, RustBuffer code, RustBuffer day, uint32_t page, uint32_t per_page, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_SLOTS_BETWEEN
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_SLOTS_BETWEEN
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_slots_between(uint64_t ptr, RustBuffer code, RustBuffer from, RustBuffer to, uint32_t page, uint32_t per_page, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_UNBAN
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_UNBAN
 void uniffi_appointment_uniffi_fn_method_scheduler_unban(uint64_t ptr, RustBuffer owner_id, RustBuffer email, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_UPDATE_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_UPDATE_APPOINTMENT
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_update_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustBuffer changes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_USER
@@ -637,6 +667,12 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_appointment_booking
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_ATTENDEES_BOOKED
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_ATTENDEES_BOOKED
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_BAN
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_BAN
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_ban(void
@@ -667,9 +703,21 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_cancel(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_CLOSE_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_CLOSE_APPOINTMENT
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_close_appointment(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_CREATE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_CREATE_APPOINTMENT
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_create_appointment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_DELETE_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_DELETE_APPOINTMENT
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment(void
     
 );
 #endif
@@ -691,6 +739,12 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_reject(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_REOPEN_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_REOPEN_APPOINTMENT
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_RESCHEDULE
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_RESCHEDULE
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_reschedule(void
@@ -709,9 +763,21 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_slots(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_SLOTS_BETWEEN
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_SLOTS_BETWEEN
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_slots_between(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_UNBAN
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_UNBAN
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_unban(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_UPDATE_APPOINTMENT
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_UPDATE_APPOINTMENT
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_update_appointment(void
     
 );
 #endif

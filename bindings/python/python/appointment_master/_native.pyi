@@ -1,9 +1,32 @@
 """Type stub of the compiled module ``appointment_master._native``."""
 
 from datetime import date, datetime, time
-from typing import Generic, Iterator, List, Optional, TypeVar, final
+from typing import (
+    Dict,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+    final,
+)
 
 _T = TypeVar("_T")
+
+_DateLike = Union[date, str]
+_Windows = Union[Sequence[str], str]
+_WeeklyHoursLike = Union[str, Mapping[str, _Windows]]
+"""Weekly hours: text like ``"mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"`` or a dict
+like ``{"mon-fri": ["09:00-12:00", "13:00-17:30"], "sat": ["10:00-14:00"]}``."""
+_OverridesLike = Mapping[_DateLike, _Windows]
+"""Date overrides: ``{date(2031, 12, 24): ["09:00-12:00"], date(2031, 12, 25): []}``."""
+_ClosureLike = Union["Closure", Tuple[_DateLike, _DateLike], Tuple[_DateLike, _DateLike, Optional[str]]]
+"""A closure: a :class:`Closure` or a tuple ``(first, last)`` / ``(first, last, label)``."""
 
 class AppointmentError(Exception):
     """Base class of every error the engine reports; ``code`` names its kind."""
@@ -49,6 +72,20 @@ class User:
     def created_at(self) -> datetime: ...
 
 @final
+class Closure:
+    """Local dates with no slots at all (a holiday, a vacation), ``first`` to ``last`` inclusive."""
+
+    def __new__(cls, first: date, last: date, label: Optional[str] = None) -> "Closure": ...
+    @property
+    def first(self) -> date: ...
+    @property
+    def last(self) -> date: ...
+    @property
+    def label(self) -> Optional[str]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class Appointment:
     @property
     def id(self) -> str: ...
@@ -89,7 +126,26 @@ class Appointment:
     @property
     def horizon_days(self) -> Optional[int]: ...
     @property
+    def weekly_hours(self) -> str: ...
+    @property
+    def weekly_hours_by_day(self) -> Dict[str, List[str]]: ...
+    @property
+    def overrides(self) -> Dict[date, List[str]]: ...
+    @property
+    def closures(self) -> List[Closure]: ...
+    @property
     def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+@final
+class AppointmentEdit:
+    """What an edit, close or reopen did."""
+
+    @property
+    def appointment(self) -> Appointment: ...
+    @property
+    def bookings_outside_hours(self) -> int: ...
 
 @final
 class Slot:
@@ -209,8 +265,8 @@ class Scheduler:
         title: str,
         start_date: date,
         end_date: date,
-        start_time: time,
-        end_time: time,
+        start_time: Optional[time] = None,
+        end_time: Optional[time] = None,
         slot_minutes: int,
         kind: str = "single",
         capacity: Optional[int] = None,
@@ -221,13 +277,39 @@ class Scheduler:
         buffer_minutes: int = 0,
         min_notice_minutes: int = 0,
         horizon_days: Optional[int] = None,
+        weekly_hours: Optional[_WeeklyHoursLike] = None,
+        overrides: Optional[_OverridesLike] = None,
+        closures: Optional[Iterable[_ClosureLike]] = None,
     ) -> Appointment: ...
     def appointment(self, code: str) -> Appointment: ...
+    def attendees_booked(self, code: str) -> int: ...
+    def update_appointment(
+        self,
+        owner_id: str,
+        code: str,
+        *,
+        title: Optional[str] = None,
+        description: Optional[str] = None,
+        weekly_hours: Optional[_WeeklyHoursLike] = None,
+        overrides: Optional[_OverridesLike] = None,
+        closures: Optional[Iterable[_ClosureLike]] = None,
+        buffer_minutes: Optional[int] = None,
+        min_notice_minutes: Optional[int] = None,
+        horizon_days: Optional[int] = None,
+        remove_horizon: bool = False,
+        closed: Optional[bool] = None,
+    ) -> AppointmentEdit: ...
+    def close_appointment(self, owner_id: str, code: str) -> AppointmentEdit: ...
+    def reopen_appointment(self, owner_id: str, code: str) -> AppointmentEdit: ...
+    def delete_appointment(self, owner_id: str, code: str) -> None: ...
     def my_appointments(
         self, owner_id: str, *, page: int = 1, per_page: int = 20
     ) -> Page[Appointment]: ...
     def slots(
         self, code: str, *, day: Optional[date] = None, page: int = 1, per_page: int = 20
+    ) -> Page[Slot]: ...
+    def slots_between(
+        self, code: str, start: datetime, end: datetime, *, page: int = 1, per_page: int = 20
     ) -> Page[Slot]: ...
     def all_slots(self, code: str, *, day: Optional[date] = None) -> List[Slot]: ...
     def slot(self, code: str, start: datetime) -> Slot: ...
@@ -255,7 +337,12 @@ class Scheduler:
     ) -> Booking: ...
     def booking(self, code: str) -> Booking: ...
     def reschedule(
-        self, code: str, start: datetime, *, attendee_count: Optional[int] = None
+        self,
+        code: str,
+        start: datetime,
+        *,
+        attendee_count: Optional[int] = None,
+        description: Optional[str] = None,
     ) -> Booking: ...
     def cancel(self, code: str) -> Booking: ...
     def reject(self, owner_id: str, code: str) -> Booking: ...

@@ -1,8 +1,11 @@
 // The Kotlin bindings against the embedded engine: each check prints PASS or FAIL, and the
 // program ends with "kotlin: N passed, M failed" and a non-zero exit status on any failure.
+import com.appointmentmaster.AppointmentChanges
 import com.appointmentmaster.AppointmentException
 import com.appointmentmaster.AppointmentInput
 import com.appointmentmaster.BookerInput
+import com.appointmentmaster.Closure
+import com.appointmentmaster.DateOverride
 import com.appointmentmaster.Scheduler
 import java.time.Instant
 import java.util.concurrent.CountDownLatch
@@ -45,6 +48,21 @@ fun haircut(s: Scheduler, ownerId: String, kind: String = "single", capacity: UI
             timeZone = "Europe/Berlin",
         ),
     )
+
+const val BARBER_WEEK = "mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"
+
+fun barberInput() = AppointmentInput(
+    title = "Barber",
+    startDate = "2031-03-03",
+    endDate = "2031-12-31",
+    slotMinutes = 30u,
+    timeZone = "Europe/Paris",
+    weeklyHours = BARBER_WEEK,
+    overrides = listOf(DateOverride("2031-12-24", listOf("09:00-12:00"))),
+    closures = listOf(Closure("2031-08-04", "2031-08-17", "Summer holidays")),
+)
+
+fun barber(s: Scheduler, ownerId: String) = s.createAppointment(ownerId, barberInput())
 
 fun main() {
     val s = Scheduler.open("memory:")
@@ -172,6 +190,85 @@ fun main() {
         val stats = s.analytics(owner.id, "2031-03-03", "2031-03-03")
         expect(stats.rejectedBookings == 1uL, "rejected counted: $stats")
         expect(stats.totalBookings >= 1uL, "bookings counted: $stats")
+    }
+
+    check("weekly hours with a lunch break, an override and a closure") {
+        val app = barber(s, owner.id)
+        expect(app.weeklyHours == BARBER_WEEK, "weekly hours: ${app.weeklyHours}")
+        expect(app.weeklyHoursByDay["tue"] == listOf("09:00-12:00", "13:00-17:30"), "tuesday")
+        expect(app.weeklyHoursByDay["sun"] == emptyList<String>(), "sunday closed")
+        expect(app.closures == listOf(Closure("2031-08-04", "2031-08-17", "Summer holidays")), "closures")
+        expect(app.overrides == listOf(DateOverride("2031-12-24", listOf("09:00-12:00"))), "overrides")
+        val tuesday = s.allSlots(app.code, "2031-03-04")
+        expect(tuesday.size == 15, "6 morning + 9 afternoon slots, got ${tuesday.size}")
+        // 09:00 in Paris is 08:00Z in March; nothing between 12:00 and 13:00 Paris time.
+        expect(tuesday[0].start == Instant.parse("2031-03-04T08:00:00Z"), "first slot")
+        expect(tuesday[6].start == Instant.parse("2031-03-04T12:00:00Z"), "after lunch")
+        expect(s.allSlots(app.code, "2031-03-08").size == 8, "saturday 10:00-14:00")
+        expect(s.allSlots(app.code, "2031-08-05").isEmpty(), "closed for the summer")
+        expect(s.allSlots(app.code, "2031-12-24").size == 6, "christmas eve: mornings only")
+        try {
+            s.createAppointment(owner.id, barberInput().copy(weeklyHours = "mon-fri 09:00-25:00"))
+            throw AssertionError("25:00 must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "weekly_hours", "$e")
+        }
+        try {
+            s.createAppointment(
+                owner.id,
+                barberInput().copy(closures = listOf(Closure("2031-08-17", "2031-08-04", null))),
+            )
+            throw AssertionError("a backwards closure must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "closures", "$e")
+        }
+    }
+
+    check("an edit changes the hours, never a booking; close, reopen, delete") {
+        val app = barber(s, owner.id)
+        val afternoon = s.allSlots(app.code, "2031-03-04")[6].start
+        val booking = s.book(app.code, afternoon, guest("trim@example.com"), 1u, "", null)
+        expect(s.attendeesBooked(app.code) == 1uL, "one seat booked")
+        val edit = s.updateAppointment(
+            owner.id, app.code,
+            AppointmentChanges(weeklyHours = "mon-fri 09:00-12:00", closures = emptyList(), title = "Mornings"),
+        )
+        expect(edit.bookingsOutsideHours == 1uL, "the 13:00 booking is outside: ${edit.bookingsOutsideHours}")
+        expect(edit.appointment.weeklyHours == "mon-fri 09:00-12:00", "new hours")
+        expect(edit.appointment.title == "Mornings" && edit.appointment.closures.isEmpty(), "title, closures")
+        expect(edit.appointment.overrides == app.overrides, "overrides kept")
+        expect(edit.appointment.updatedAt.isAfter(app.updatedAt), "updatedAt moves")
+        expect(s.booking(booking.code).status == "active", "the booking stays")
+        expect(s.allSlots(app.code, "2031-03-04").size == 6, "mornings only")
+        expect(s.allSlots(app.code, "2031-08-05").size == 6, "the closure is gone")
+        try {
+            s.updateAppointment(owner.id, app.code, AppointmentChanges(weeklyHours = "mon 9-5"))
+            throw AssertionError("bad hours must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "weekly_hours", "$e")
+        }
+        val week = s.slotsBetween(
+            app.code, Instant.parse("2031-03-03T00:00:00Z"), Instant.parse("2031-03-10T00:00:00Z"), 1u, 100u,
+        )
+        expect(week.total == 5uL * 6uL, "five mornings of 6 slots: ${week.total}")
+        try {
+            s.slotsBetween(
+                app.code, Instant.parse("2031-03-03T00:00:00Z"), Instant.parse("2031-07-03T00:00:00Z"), 1u, 20u,
+            )
+            throw AssertionError("a window over 92 days must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "to", "$e")
+        }
+        expect(s.closeAppointment(owner.id, app.code).appointment.status == "closed", "closed")
+        expect(s.slots(app.code, null, 1u, 20u).total == 0uL, "no slots while closed")
+        expect(s.reopenAppointment(owner.id, app.code).appointment.status == "active", "reopened")
+        s.deleteAppointment(owner.id, app.code)
+        try {
+            s.appointment(app.code)
+            throw AssertionError("a deleted appointment is gone")
+        } catch (e: AppointmentException.NotFound) {
+        }
+        expect(s.booking(booking.code).slotStart == afternoon, "its bookings stay readable")
     }
 
     check("a SQLite file keeps bookings across a reopen") {
