@@ -14,8 +14,8 @@ use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
     AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
     Booker, BookingCode, BookingUpdate, DeviceId, Email, Error, Name, NewAppointment, NewBooking,
-    NewUser, Page as CorePage, Phone, Schedule, Scheduler as CoreScheduler, SlotQuery,
-    TimeZoneName, UserId, Weekdays,
+    NewUser, Page as CorePage, Phone, ResourceName, Schedule, Scheduler as CoreScheduler,
+    SlotQuery, TimeZoneName, UserId, Weekdays,
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
@@ -68,6 +68,10 @@ fn weekdays(days: Option<Vec<String>>) -> PyResult<Weekdays> {
 
 fn opt_phone(phone: Option<&str>) -> PyResult<Option<Phone>> {
     phone.map(Phone::parse).transpose().or_raise()
+}
+
+fn opt_resource(resource: Option<&str>) -> PyResult<Option<ResourceName>> {
+    resource.map(ResourceName::parse).transpose().or_raise()
 }
 
 fn opt_device(device: Option<&str>) -> PyResult<Option<DeviceId>> {
@@ -185,13 +189,14 @@ impl Scheduler {
 
     /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
     /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides` and
-    /// `closures` change given dates.
+    /// `closures` change given dates. Appointments of one owner naming the same `resource` (a
+    /// chair, a room, a person; case does not matter) never hold overlapping bookings.
     #[pyo3(signature = (
         owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
         slot_minutes, kind = "single", capacity = None, description = "",
         anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
         min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
-        closures = None
+        closures = None, resource = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_appointment(
@@ -216,6 +221,7 @@ impl Scheduler {
         weekly_hours: Option<Bound<'_, PyAny>>,
         overrides: Option<Bound<'_, PyAny>>,
         closures: Option<Bound<'_, PyAny>>,
+        resource: Option<&str>,
     ) -> PyResult<Appointment> {
         let owner = user_id(owner_id)?;
         let builder = match (weekly_hours, start_time, end_time) {
@@ -273,7 +279,7 @@ impl Scheduler {
             capacity,
             anti_scalping: anti_scalping.parse::<AntiScalping>().or_raise()?,
             schedule,
-            resource: None,
+            resource: opt_resource(resource)?,
         };
         self.run(
             py,
@@ -300,12 +306,15 @@ impl Scheduler {
 
     /// Changes `owner_id`'s appointment: every argument left out (`None`) stays as it is;
     /// `overrides` and `closures` replace the whole list; `remove_horizon` drops the horizon;
-    /// `closed` closes (`True`) or reopens (`False`) it. Bookings are never touched: the answer
-    /// counts those still to come that the new hours no longer offer.
+    /// `resource` puts it on a shared resource and `remove_resource` takes it off (bookings
+    /// already made keep the time they hold); `closed` closes (`True`) or reopens (`False`) it.
+    /// Bookings are never touched: the answer counts those still to come that the new hours no
+    /// longer offer.
     #[pyo3(signature = (
         owner_id, code, *, title = None, description = None, weekly_hours = None,
         overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
-        horizon_days = None, remove_horizon = false, closed = None
+        horizon_days = None, remove_horizon = false, closed = None, resource = None,
+        remove_resource = false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn update_appointment(
@@ -323,6 +332,8 @@ impl Scheduler {
         horizon_days: Option<u32>,
         remove_horizon: bool,
         closed: Option<bool>,
+        resource: Option<&str>,
+        remove_resource: bool,
     ) -> PyResult<AppointmentEdit> {
         let owner = user_id(owner_id)?;
         let code = AppCode::parse(code).or_raise()?;
@@ -338,6 +349,18 @@ impl Scheduler {
             (None, true) => Some(None),
             (None, false) => None,
         };
+        let resource = match (resource, remove_resource) {
+            (Some(_), true) => {
+                return Err(Error::invalid(
+                    "resource",
+                    "give either resource or remove_resource, not both",
+                ))
+                .or_raise();
+            }
+            (Some(name), false) => Some(opt_resource(Some(name))?),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
         let changes = AppointmentChanges {
             title,
             description,
@@ -348,6 +371,7 @@ impl Scheduler {
             min_notice_minutes,
             horizon_days,
             status: closed.map(status),
+            resource,
         };
         self.run(py, |s| async move {
             s.update_appointment(owner, &code, changes).await

@@ -115,6 +115,8 @@ pub struct Appointment {
     pub overrides: BTreeMap<NaiveDate, Vec<String>>,
     /// Closed date ranges, in date order.
     pub closures: Vec<Closure>,
+    /// The shared resource (a chair, a room, a person) its bookings occupy, if any.
+    pub resource: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was last edited, closed or reopened (`created_at` until then).
@@ -159,6 +161,7 @@ impl From<core::Appointment> for Appointment {
                 .map(|(date, windows)| (date, windows.iter().map(ToString::to_string).collect()))
                 .collect(),
             closures: s.closures().iter().map(Closure::from).collect(),
+            resource: a.resource.as_ref().map(ToString::to_string),
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
