@@ -16,7 +16,8 @@ use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
     BookingCode, BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page,
-    Phone, Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays, WeeklyHours,
+    Phone, ResourceName, Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays,
+    WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -319,6 +320,10 @@ pub struct AppointmentInput {
     /// Closed date ranges: holidays, vacations (at most 1000).
     #[uniffi(default = [])]
     pub closures: Vec<Closure>,
+    /// A shared resource (a chair, a room, a person: 1 to 100 characters, case does not matter):
+    /// the owner's appointments that name it never hold overlapping bookings, buffers included.
+    #[uniffi(default = None)]
+    pub resource: Option<String>,
 }
 
 /// A date whose hours differ from its weekday's.
@@ -455,6 +460,13 @@ pub struct AppointmentChanges {
     /// stay), `false` reopens it.
     #[uniffi(default = None)]
     pub closed: Option<bool>,
+    /// Puts the appointment on a shared resource (see `AppointmentInput.resource`).
+    #[uniffi(default = None)]
+    pub resource: Option<String>,
+    /// Takes the appointment off its resource (not with `resource`); bookings already made keep
+    /// the time they hold.
+    #[uniffi(default = false)]
+    pub remove_resource: bool,
 }
 
 impl AppointmentChanges {
@@ -468,6 +480,17 @@ impl AppointmentChanges {
                 ));
             }
             (Some(days), false) => Some(Some(days)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        let resource = match (&self.resource, self.remove_resource) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    "resource",
+                    "give either resource or remove_resource, not both",
+                ));
+            }
+            (Some(name), false) => Some(Some(ResourceName::parse(name)?)),
             (None, true) => Some(None),
             (None, false) => None,
         };
@@ -487,6 +510,7 @@ impl AppointmentChanges {
                     AppointmentStatus::Active
                 }
             }),
+            resource,
         })
     }
 }
@@ -561,6 +585,8 @@ pub struct Appointment {
     pub overrides: Vec<DateOverride>,
     /// Closed date ranges, in date order.
     pub closures: Vec<Closure>,
+    /// The shared resource its bookings occupy, if any.
+    pub resource: Option<String>,
     /// When it was created.
     pub created_at: SystemTime,
     /// When it was last edited, closed or reopened (`created_at` until then).
@@ -628,6 +654,7 @@ impl From<core::Appointment> for Appointment {
                     label: c.label().map(str::to_owned),
                 })
                 .collect(),
+            resource: a.resource.as_ref().map(ToString::to_string),
             created_at: a.created_at.into(),
             updated_at: a.updated_at.into(),
         }
@@ -923,7 +950,11 @@ impl Scheduler {
             capacity: input.capacity,
             anti_scalping: input.anti_scalping.parse::<AntiScalping>()?,
             schedule,
-            resource: None,
+            resource: input
+                .resource
+                .as_deref()
+                .map(ResourceName::parse)
+                .transpose()?,
         };
         self.run(|s| async move { s.create_appointment(owner, new).await })
             .map(Appointment::from)
@@ -1232,6 +1263,7 @@ mod tests {
                 weekly_hours: None,
                 overrides: Vec::new(),
                 closures: Vec::new(),
+                resource: None,
             },
         )?;
         let slots = s.slots(app.code.clone(), None, 1, 20)?;
@@ -1312,6 +1344,7 @@ mod tests {
                 last: "2031-08-17".into(),
                 label: Some("Summer holidays".into()),
             }],
+            resource: None,
         }
     }
 
@@ -1508,6 +1541,114 @@ mod tests {
                 Err(AppointmentError::InvalidInput { field, .. }) if field == "to"
             ));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn appointments_on_one_chair_never_overlap() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let on_chair = |title: &str, minutes: u32, resource: Option<&str>| AppointmentInput {
+            title: title.into(),
+            start_date: "2031-03-03".into(),
+            end_date: "2031-03-03".into(),
+            start_time: Some("09:00".into()),
+            end_time: Some("12:00".into()),
+            slot_minutes: minutes,
+            kind: "single".into(),
+            capacity: None,
+            description: String::new(),
+            anti_scalping: "none".into(),
+            time_zone: "UTC".into(),
+            weekdays: Vec::new(),
+            buffer_minutes: 0,
+            min_notice_minutes: 0,
+            horizon_days: None,
+            weekly_hours: None,
+            overrides: Vec::new(),
+            closures: Vec::new(),
+            resource: resource.map(Into::into),
+        };
+        let haircut =
+            s.create_appointment(owner.id.clone(), on_chair("Haircut", 60, Some("Chair 1")))?;
+        let trim = s.create_appointment(owner.id.clone(), on_chair("Trim", 30, Some("chair 1")))?;
+        assert_eq!(haircut.resource.as_deref(), Some("Chair 1"));
+        assert_eq!(
+            s.appointment(trim.code.clone())?.resource.as_deref(),
+            Some("chair 1")
+        );
+        let other = s.register_user("Eve".into(), "eve@example.com".into(), None, String::new())?;
+        let theirs = s.create_appointment(other.id, on_chair("Haircut", 60, Some("Chair 1")))?;
+
+        let at = |hm: &str| -> SystemTime {
+            DateTime::parse_from_rfc3339(&format!("2031-03-03T{hm}:00Z"))
+                .expect("a valid instant")
+                .with_timezone(&Utc)
+                .into()
+        };
+        let times = |code: &str| -> Result<Vec<String>> {
+            Ok(s.all_slots(code.into(), Some("2031-03-03".into()))?
+                .iter()
+                .map(|slot| to_utc(slot.start).format("%H:%M").to_string())
+                .collect())
+        };
+        let book = |code: &str, hm: &str, email: &str| {
+            let guest = BookerInput::Guest {
+                name: "Bo".into(),
+                email: email.into(),
+                phone: None,
+            };
+            s.book(code.into(), at(hm), guest, 1, String::new(), None)
+        };
+        book(&haircut.code, "10:00", "a@example.com")?;
+        assert_eq!(times(&trim.code)?, ["09:00", "09:30", "11:00", "11:30"]);
+        assert!(matches!(
+            book(&trim.code, "10:30", "b@example.com"),
+            Err(AppointmentError::SlotFull { available: 0, .. })
+        ));
+        // Another owner's "Chair 1" is another chair.
+        book(&theirs.code, "10:00", "c@example.com")?;
+
+        let refused = |input: AppointmentInput| match s.create_appointment(owner.id.clone(), input)
+        {
+            Err(AppointmentError::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert_eq!(refused(on_chair("Blank", 30, Some("  "))), "resource");
+        assert_eq!(
+            refused(on_chair("Long", 30, Some(&"x".repeat(101)))),
+            "resource"
+        );
+        let both = AppointmentChanges {
+            resource: Some("Room".into()),
+            remove_resource: true,
+            ..AppointmentChanges::default()
+        };
+        assert!(matches!(
+            s.update_appointment(owner.id.clone(), trim.code.clone(), both),
+            Err(AppointmentError::InvalidInput { field, .. }) if field == "resource"
+        ));
+
+        let off = s.update_appointment(
+            owner.id.clone(),
+            trim.code.clone(),
+            AppointmentChanges {
+                remove_resource: true,
+                ..AppointmentChanges::default()
+            },
+        )?;
+        assert_eq!(off.appointment.resource, None);
+        assert_eq!(times(&trim.code)?.len(), 6);
+        book(&trim.code, "10:30", "b@example.com")?;
+        let on = s.update_appointment(
+            owner.id,
+            trim.code.clone(),
+            AppointmentChanges {
+                resource: Some("Room 2".into()),
+                ..AppointmentChanges::default()
+            },
+        )?;
+        assert_eq!(on.appointment.resource.as_deref(), Some("Room 2"));
         Ok(())
     }
 }

@@ -1471,6 +1471,10 @@ public struct Appointment: Equatable, Hashable {
      */
     public var closures: [Closure]
     /**
+     * The shared resource its bookings occupy, if any.
+     */
+    public var resource: String?
+    /**
      * When it was created.
      */
     public var createdAt: Date
@@ -1554,6 +1558,9 @@ public struct Appointment: Equatable, Hashable {
          * Closed date ranges, in date order.
          */closures: [Closure], 
         /**
+         * The shared resource its bookings occupy, if any.
+         */resource: String?, 
+        /**
          * When it was created.
          */createdAt: Date, 
         /**
@@ -1582,6 +1589,7 @@ public struct Appointment: Equatable, Hashable {
         self.weeklyHoursByDay = weeklyHoursByDay
         self.overrides = overrides
         self.closures = closures
+        self.resource = resource
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -1625,6 +1633,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
                 weeklyHoursByDay: FfiConverterDictionaryStringSequenceString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
                 closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
+                resource: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterTimestamp.read(from: &buf), 
                 updatedAt: FfiConverterTimestamp.read(from: &buf)
         )
@@ -1654,6 +1663,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
         FfiConverterDictionaryStringSequenceString.write(value.weeklyHoursByDay, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
         FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
+        FfiConverterOptionString.write(value.resource, into: &buf)
         FfiConverterTimestamp.write(value.createdAt, into: &buf)
         FfiConverterTimestamp.write(value.updatedAt, into: &buf)
     }
@@ -1722,6 +1732,15 @@ public struct AppointmentChanges: Equatable, Hashable {
      * stay), `false` reopens it.
      */
     public var closed: Bool?
+    /**
+     * Puts the appointment on a shared resource (see `AppointmentInput.resource`).
+     */
+    public var resource: String?
+    /**
+     * Takes the appointment off its resource (not with `resource`); bookings already made keep
+     * the time they hold.
+     */
+    public var removeResource: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1756,7 +1775,14 @@ public struct AppointmentChanges: Equatable, Hashable {
         /**
          * `true` closes the appointment (no slots listed, no bookings taken; existing bookings
          * stay), `false` reopens it.
-         */closed: Bool? = nil) {
+         */closed: Bool? = nil, 
+        /**
+         * Puts the appointment on a shared resource (see `AppointmentInput.resource`).
+         */resource: String? = nil, 
+        /**
+         * Takes the appointment off its resource (not with `resource`); bookings already made keep
+         * the time they hold.
+         */removeResource: Bool = false) {
         self.title = title
         self.description = description
         self.weeklyHours = weeklyHours
@@ -1767,6 +1793,8 @@ public struct AppointmentChanges: Equatable, Hashable {
         self.horizonDays = horizonDays
         self.removeHorizon = removeHorizon
         self.closed = closed
+        self.resource = resource
+        self.removeResource = removeResource
     }
 
     
@@ -1794,7 +1822,9 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
                 minNoticeMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 removeHorizon: FfiConverterBool.read(from: &buf), 
-                closed: FfiConverterOptionBool.read(from: &buf)
+                closed: FfiConverterOptionBool.read(from: &buf), 
+                resource: FfiConverterOptionString.read(from: &buf), 
+                removeResource: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -1809,6 +1839,8 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterBool.write(value.removeHorizon, into: &buf)
         FfiConverterOptionBool.write(value.closed, into: &buf)
+        FfiConverterOptionString.write(value.resource, into: &buf)
+        FfiConverterBool.write(value.removeResource, into: &buf)
     }
 }
 
@@ -1979,6 +2011,11 @@ public struct AppointmentInput: Equatable, Hashable {
      * Closed date ranges: holidays, vacations (at most 1000).
      */
     public var closures: [Closure]
+    /**
+     * A shared resource (a chair, a room, a person: 1 to 100 characters, case does not matter):
+     * the owner's appointments that name it never hold overlapping bookings, buffers included.
+     */
+    public var resource: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2040,7 +2077,11 @@ public struct AppointmentInput: Equatable, Hashable {
          */overrides: [DateOverride] = [], 
         /**
          * Closed date ranges: holidays, vacations (at most 1000).
-         */closures: [Closure] = []) {
+         */closures: [Closure] = [], 
+        /**
+         * A shared resource (a chair, a room, a person: 1 to 100 characters, case does not matter):
+         * the owner's appointments that name it never hold overlapping bookings, buffers included.
+         */resource: String? = nil) {
         self.title = title
         self.startDate = startDate
         self.endDate = endDate
@@ -2059,6 +2100,7 @@ public struct AppointmentInput: Equatable, Hashable {
         self.weeklyHours = weeklyHours
         self.overrides = overrides
         self.closures = closures
+        self.resource = resource
     }
 
     
@@ -2094,7 +2136,8 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterOptionString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
-                closures: FfiConverterSequenceTypeClosure.read(from: &buf)
+                closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
+                resource: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2117,6 +2160,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.weeklyHours, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
         FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
+        FfiConverterOptionString.write(value.resource, into: &buf)
     }
 }
 

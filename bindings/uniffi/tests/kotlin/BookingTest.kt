@@ -271,6 +271,45 @@ fun main() {
         expect(s.booking(booking.code).slotStart == afternoon, "its bookings stay readable")
     }
 
+    check("two appointments on one chair never overlap; removing the resource frees the slots") {
+        val barberOwner = s.registerUser("Bea", "bea@example.com", null, "")
+        fun onChair(title: String, minutes: UInt, ownerId: String = barberOwner.id, resource: String? = "Chair 1") =
+            s.createAppointment(
+                ownerId,
+                AppointmentInput(
+                    title = title, startDate = "2031-03-03", endDate = "2031-03-03",
+                    startTime = "09:00", endTime = "12:00", slotMinutes = minutes, resource = resource,
+                ),
+            )
+        fun times(code: String) = s.allSlots(code, "2031-03-03").map { it.start.toString().substring(11, 16) }
+        val cut = onChair("Haircut", 60u)
+        val trim = onChair("Beard trim", 30u, resource = "chair 1")
+        expect(cut.resource == "Chair 1" && s.appointment(trim.code).resource == "chair 1", "resource stored")
+        val other = s.registerUser("Cy", "cy-barber@example.com", null, "")
+        val theirs = onChair("Haircut", 60u, ownerId = other.id)
+        s.book(cut.code, Instant.parse("2031-03-03T10:00:00Z"), guest("chair1@example.com"), 1u, "", null)
+        expect(times(trim.code) == listOf("09:00", "09:30", "11:00", "11:30"), "trims hidden: ${times(trim.code)}")
+        try {
+            s.book(trim.code, Instant.parse("2031-03-03T10:30:00Z"), guest("chair2@example.com"), 1u, "", null)
+            throw AssertionError("the chair is taken")
+        } catch (e: AppointmentException.SlotFull) {
+            expect(e.available == 0u, "$e")
+        }
+        s.book(theirs.code, Instant.parse("2031-03-03T10:00:00Z"), guest("chair3@example.com"), 1u, "", null)
+        try {
+            onChair("Blank", 30u, resource = " ")
+            throw AssertionError("a blank resource must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "resource", "$e")
+        }
+        val off = s.updateAppointment(barberOwner.id, trim.code, AppointmentChanges(removeResource = true))
+        expect(off.appointment.resource == null, "resource removed")
+        expect(times(trim.code).size == 6, "all trims free again: ${times(trim.code)}")
+        s.book(trim.code, Instant.parse("2031-03-03T10:30:00Z"), guest("chair2@example.com"), 1u, "", null)
+        val on = s.updateAppointment(barberOwner.id, trim.code, AppointmentChanges(resource = "Chair 2"))
+        expect(on.appointment.resource == "Chair 2", "resource set by an edit")
+    }
+
     check("a SQLite file keeps bookings across a reopen") {
         val dir = java.nio.file.Files.createTempDirectory("appointment-master")
         val url = "sqlite://" + dir.resolve("kotlin.db")
