@@ -492,8 +492,12 @@ proptest! {
         for pair in got.windows(2) {
             prop_assert!(pair[0].end <= pair[1].start, "sorted and disjoint");
         }
-        for slot in got.iter().take(50) {
+        for slot in got.iter().take(50).chain(got.iter().rev().take(20)) {
             prop_assert_eq!(s.slot_at(slot.start), Some(*slot));
+            prop_assert_eq!(s.slot_at(slot.start + TimeDelta::seconds(1)), None);
+            if slot.end - slot.start > TimeDelta::minutes(1) {
+                prop_assert_eq!(s.slot_at(slot.start + TimeDelta::minutes(1)), None);
+            }
         }
         prop_assert_eq!(
             s.count_slots(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
@@ -567,5 +571,65 @@ proptest! {
         let open = s.start_date().iter_days().take_while(|x| *x <= s.end_date())
             .filter(|x| days.contains(x.weekday())).count() as u64;
         prop_assert_eq!(s.all_slots().count() as u64, open * u64::from((we - ws) / slot));
+    }
+}
+
+prop_compose! {
+    /// Schedules of up to four years, in zones with offset changes, with overrides and
+    /// closures anywhere in them: long enough for counting to take its arithmetic path.
+    fn long_schedules()(
+        zone in proptest::sample::select(ZONES),
+        start in 0i64..(365 * 40),
+        span in 20i64..(365 * 4),
+        slot in 15u32..240,
+        buffer in prop_oneof![Just(0u32), 0u32..90],
+    )(
+        zone in Just(zone), start in Just(start), span in Just(span), slot in Just(slot),
+        buffer in Just(buffer),
+        week in proptest::collection::vec(windows_of_a_day(slot), 7),
+        overrides in proptest::collection::vec((0..=span, windows_of_a_day(slot)), 0..12),
+        closures in proptest::collection::vec((0..=span, 0i64..40), 0..6),
+    ) -> Option<Schedule> {
+        let start_date = d(2000, 1, 1) + TimeDelta::days(start);
+        let mut hours = WeeklyHours::closed();
+        for (i, w) in week.into_iter().enumerate() {
+            hours = hours.with_day(Weekday::try_from(i as u8).unwrap(), w).unwrap();
+        }
+        let mut b = Schedule::weekly(start_date, start_date + TimeDelta::days(span), hours, slot)
+            .time_zone(TimeZoneName::parse(zone).unwrap())
+            .buffer_minutes(buffer);
+        for (offset, w) in overrides {
+            b = b.override_date(start_date + TimeDelta::days(offset), w);
+        }
+        for (offset, len) in closures {
+            let first = start_date + TimeDelta::days(offset);
+            b = b.closure(Closure::new(first, first + TimeDelta::days(len), None).unwrap());
+        }
+        b.build().ok()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Counting a long range with week arithmetic (and day by day only where overrides and
+    /// offset changes make a date differ) gives what walking every slot gives.
+    #[test]
+    fn counting_years_equals_walking_them(
+        s in long_schedules(),
+        cut in (0.0f64..1.0, 0.0f64..1.0),
+    ) {
+        let Some(s) = s else { return Ok(()) };
+        let all: Vec<Slot> = s.all_slots().collect();
+        prop_assert_eq!(
+            s.count_slots(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
+            all.len() as u64
+        );
+        let first = s.start_date().and_time(NaiveTime::MIN).and_utc() - TimeDelta::days(1);
+        let last = s.end_date().and_time(NaiveTime::MIN).and_utc() + TimeDelta::days(2);
+        let at = |f: f64| first + TimeDelta::seconds(((last - first).num_seconds() as f64 * f) as i64);
+        let (from, to) = (at(cut.0.min(cut.1)), at(cut.0.max(cut.1)));
+        let inside = all.iter().filter(|x| x.start >= from && x.start < to).count() as u64;
+        prop_assert_eq!(s.count_slots(from, to), inside);
     }
 }

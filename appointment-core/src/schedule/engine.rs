@@ -33,6 +33,26 @@ impl UtcDays {
         })
     }
 
+    /// The slot `[start, start + len)` if both ends fall on the two days.
+    #[inline]
+    fn slot(&self, start: i64, len: i64) -> Option<Slot> {
+        let rel = start - self.midnight;
+        let end = rel + len;
+        if !(0..2 * DAY).contains(&rel) || !(0..2 * DAY).contains(&end) {
+            return None;
+        }
+        let at = |secs: i64| {
+            let date = if secs < DAY { self.first } else { self.second? };
+            let time =
+                NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(secs % DAY).ok()?, 0)?;
+            Some(date.and_time(time).and_utc())
+        };
+        Some(Slot {
+            start: at(rel)?,
+            end: at(end)?,
+        })
+    }
+
     fn at(days: Option<Self>, ts: i64) -> Option<DateTime<Utc>> {
         if let Some(d) = days {
             let rel = ts - d.midnight;
@@ -208,8 +228,11 @@ impl Window {
     }
 }
 
-/// The slots of `date` that start in `[from, to)`, counted with arithmetic when every window of
-/// the date is uniform on one offset, and walked otherwise.
+/// The slots of `date` that start in `[from, to)`, counted with arithmetic: a window on one
+/// offset is `count` slots `step` apart; a window with a clock change in it is two such runs,
+/// one on each side of the change, with the starts the change removes (spring gap) skipped and
+/// a start that would overlap the slot before it (right after a spring gap) dropped, as the walk
+/// does. Walked slot by slot only when the zone's offset changes more than once near the window.
 pub(super) fn count_day(
     schedule: &Schedule,
     date: NaiveDate,
@@ -222,21 +245,36 @@ pub(super) fn count_day(
         return 0;
     }
     if !schedule.single_event {
-        let (from_ts, to_ts) = (from.timestamp(), to.timestamp());
-        let mut total = 0i64;
-        let mut offset = None;
+        let mut run = Runs {
+            from: from.timestamp(),
+            to: to.timestamp(),
+            prev_end: None,
+            total: 0,
+        };
         let mut exact = true;
         for &w in windows {
             match plan_window(schedule, date, w, hint) {
-                // After a uniform plan the hint holds the window's offset.
                 Window::Uniform {
-                    base, step, count, ..
-                } if offset.is_none() || offset == *hint => {
-                    offset = *hint;
-                    // k in [0, count) with from <= base + k × step < to.
-                    let lo = div_ceil(from_ts.saturating_sub(base), step).clamp(0, count);
-                    let hi = div_ceil(to_ts.saturating_sub(base), step).clamp(0, count);
-                    total += (hi - lo).max(0);
+                    base,
+                    step,
+                    count,
+                    len,
+                    ..
+                } => {
+                    run.add(base, step, len, 0, count, i64::MAX);
+                }
+                Window::Shifted {
+                    local_start,
+                    window,
+                    step,
+                    len,
+                    window_end,
+                    ..
+                } => {
+                    if !run.shifted(schedule, local_start, window, step, len, window_end) {
+                        exact = false;
+                        break;
+                    }
                 }
                 _ => {
                     exact = false;
@@ -245,12 +283,183 @@ pub(super) fn count_day(
             }
         }
         if exact {
-            return u64::try_from(total).unwrap_or(0);
+            return run.total;
         }
     }
     Slots::new(schedule, from, to, date, date)
         .map(|_| 1u64)
         .sum()
+}
+
+/// Counts runs of evenly spaced slots of one day in order, as the walk emits them.
+struct Runs {
+    from: i64,
+    to: i64,
+    /// The end of the last slot emitted (Unix seconds).
+    prev_end: Option<i64>,
+    /// Slots emitted that start in `[from, to)`.
+    total: u64,
+}
+
+impl Runs {
+    /// Slots `k` in `[lo, hi)` starting at `base + k × step`, `len` long, the run stopping at the
+    /// first slot that would end after `end` (nothing after it is emitted either). Slots that
+    /// start before the previous slot's end are dropped. Returns whether the run stopped.
+    fn add(&mut self, base: i64, step: i64, len: i64, lo: i64, hi: i64, end: i64) -> bool {
+        if lo >= hi {
+            return false;
+        }
+        // The first slot of the run that ends after `end`.
+        let stop = if end == i64::MAX {
+            hi
+        } else {
+            (end - len - base)
+                .div_euclid(step)
+                .saturating_add(1)
+                .clamp(lo, hi)
+        };
+        let first = match self.prev_end {
+            Some(p) => div_ceil(p - base, step).clamp(lo, stop),
+            None => lo,
+        };
+        if first < stop {
+            let a = div_ceil(self.from.saturating_sub(base), step).clamp(first, stop);
+            let b = div_ceil(self.to.saturating_sub(base), step).clamp(first, stop);
+            self.total += u64::try_from(b - a).unwrap_or(0);
+            self.prev_end = Some(base + (stop - 1) * step + len);
+        }
+        stop < hi
+    }
+
+    /// A window with a change of the zone's offset in it: the starts before the change on the
+    /// old offset, those after it on the new one. `false` if the change cannot be told (more
+    /// than one near the window), for the caller to walk the window instead.
+    fn shifted(
+        &mut self,
+        schedule: &Schedule,
+        local_start: NaiveDateTime,
+        window: i64,
+        step: i64,
+        len: i64,
+        window_end: DateTime<Utc>,
+    ) -> bool {
+        let local = local_start.and_utc().timestamp();
+        // Wall-clock time is within about 14 hours of UTC.
+        let slack = 15 * 3600;
+        let table = super::zone::transitions(schedule.time_zone.tz());
+        let lo = table.partition_point(|t| t.at < local - slack);
+        let near: Vec<_> = table[lo..]
+            .iter()
+            .take_while(|t| t.at <= local + window + slack)
+            .collect();
+        let [t] = near.as_slice() else {
+            return false;
+        };
+        let (before, after) = (i64::from(t.before), i64::from(t.after));
+        let n = if window > 0 {
+            div_ceil(window, step)
+        } else {
+            0
+        };
+        // Starts at wall-clock times before `t.at + before` keep the old offset (an autumn
+        // repeat resolves to its first occurrence, on the old offset too); those from
+        // `t.at + max(before, after)` on take the new one; a spring gap lies between.
+        let k_old = div_ceil(t.at + before - local, step).clamp(0, n);
+        let k_new = div_ceil(t.at + before.max(after) - local, step).clamp(0, n);
+        let end = window_end.timestamp();
+        if self.add(local - before, step, len, 0, k_old, end) {
+            return true;
+        }
+        self.add(local - after, step, len, k_new, n, end);
+        true
+    }
+}
+
+/// Slots of the whole local dates `first..=last` (each counted in full, with no `[from, to)`
+/// cut), with arithmetic over weeks: a date that keeps one UTC offset all day has, per window,
+/// `(window − slot) / step + 1` slots, so only the dates that are not like that are counted one
+/// by one: overrides, and dates next to a change of the zone's offset. Closures take their
+/// dates' weekly counts away. The cost follows the number of overrides, closures and offset
+/// changes in the range, not the number of days.
+pub(super) fn count_whole_days(schedule: &Schedule, first: NaiveDate, last: NaiveDate) -> u64 {
+    use chrono::Datelike;
+    let (first, last) = (first.max(schedule.start_date), last.min(schedule.end_date));
+    if first > last {
+        return 0;
+    }
+    let len = i64::from(schedule.slot_minutes) * 60;
+    let step = len + i64::from(schedule.buffer_minutes) * 60;
+    // Slots of a regular day of each weekday (Monday first).
+    let mut regular = [0i64; 7];
+    for (i, n) in regular.iter_mut().enumerate() {
+        let day = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
+        *n = schedule
+            .hours
+            .day(day)
+            .iter()
+            .map(|w| {
+                let window = i64::from(w.seconds());
+                if window >= len {
+                    (window - len) / step + 1
+                } else {
+                    0
+                }
+            })
+            .sum();
+    }
+    // Regular counts of the dates a..=b.
+    let weeks_of = |a: NaiveDate, b: NaiveDate| -> i64 {
+        let days = (b - a).num_days() + 1;
+        let start = a.weekday().num_days_from_monday() as usize;
+        let week: i64 = regular.iter().sum();
+        (days / 7) * week
+            + (0..(days % 7) as usize)
+                .map(|i| regular[(start + i) % 7])
+                .sum::<i64>()
+    };
+    let mut total = weeks_of(first, last);
+    for &(a, b) in &schedule.closed {
+        let (a, b) = (a.max(first), b.min(last));
+        if a <= b {
+            total -= weeks_of(a, b);
+        }
+    }
+    // The dates that may not be regular, each counted as it is.
+    let mut odd: Vec<NaiveDate> = schedule
+        .overrides
+        .range(first..=last)
+        .map(|(d, _)| *d)
+        .collect();
+    let from = schedule.time_zone.resolve(first.and_time(NaiveTime::MIN)) - TimeDelta::days(2);
+    let to = schedule.time_zone.resolve(last.and_time(NaiveTime::MIN)) + TimeDelta::days(3);
+    let table = super::zone::transitions(schedule.time_zone.tz());
+    let start = table.partition_point(|t| t.at < from.timestamp());
+    for t in table[start..].iter().take_while(|t| t.at <= to.timestamp()) {
+        for offset in [t.before, t.after] {
+            if let Some(local) = DateTime::from_timestamp(t.at + i64::from(offset), 0) {
+                let date = local.date_naive();
+                odd.extend([date.pred_opt(), Some(date)].into_iter().flatten());
+            }
+        }
+    }
+    odd.sort_unstable();
+    odd.dedup();
+    let mut hint = None;
+    for date in odd {
+        if date < first || date > last || schedule.is_closed(date) {
+            continue;
+        }
+        let counted = count_day(
+            schedule,
+            date,
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            &mut hint,
+        );
+        total += i64::try_from(counted).unwrap_or(i64::MAX)
+            - regular[date.weekday().num_days_from_monday() as usize];
+    }
+    u64::try_from(total).unwrap_or(0)
 }
 
 fn div_ceil(a: i64, b: i64) -> i64 {
@@ -270,9 +479,20 @@ pub struct Slots<'a> {
     windows: &'a [TimeWindow],
     window: Window,
     offset_hint: Option<i32>,
-    /// The end of the day's last slot: a slot that would overlap it (right after a spring gap,
-    /// or in a window whose start a gap pushed back) is skipped.
-    prev_end: Option<DateTime<Utc>>,
+    /// The end of the day's last slot, in Unix seconds (`i64::MIN` before the first): a slot
+    /// that would overlap it (right after a spring gap, or in a window whose start a gap pushed
+    /// back) is skipped. Every slot starts and ends on a whole second.
+    prev_end: i64,
+    /// `from` and `to` rounded up to whole seconds: for a slot's whole-second start `s`,
+    /// `from <= s` exactly when `from_secs <= s`, and likewise for `to`.
+    from_secs: i64,
+    to_secs: i64,
+}
+
+/// Unix seconds of `t`, rounded up.
+fn ceil_secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+        .saturating_add(i64::from(t.timestamp_subsec_nanos() > 0))
 }
 
 impl<'a> Slots<'a> {
@@ -293,7 +513,9 @@ impl<'a> Slots<'a> {
             windows: &[],
             window: Window::Done,
             offset_hint: None,
-            prev_end: None,
+            prev_end: i64::MIN,
+            from_secs: ceil_secs(from),
+            to_secs: ceil_secs(to),
         }
     }
 
@@ -343,10 +565,10 @@ impl<'a> Slots<'a> {
     fn next_in_day(&mut self) -> Option<Slot> {
         loop {
             if let Some(slot) = self.window.next(self.schedule) {
-                if self.prev_end.is_some_and(|p| slot.start < p) {
+                if slot.start.timestamp() < self.prev_end {
                     continue;
                 }
-                self.prev_end = Some(slot.end);
+                self.prev_end = slot.end.timestamp();
                 return Some(slot);
             }
             let (&w, rest) = self.windows.split_first()?;
@@ -368,22 +590,22 @@ impl<'a> Slots<'a> {
             len,
             next,
             count,
-            days,
+            ..
         } = &mut self.window
             && from > *base
-            && self.prev_end.is_none_or(|p| p.timestamp() <= *base)
+            && self.prev_end <= *base
         {
             let k = div_ceil(from - *base, *step).clamp(0, *count);
             if k > 0 {
                 *next = k;
-                self.prev_end = UtcDays::at(*days, *base + (k - 1) * *step + *len);
+                self.prev_end = *base + (k - 1) * *step + *len;
             }
         }
     }
 
     fn start_day(&mut self, date: NaiveDate) {
         self.date = date;
-        self.prev_end = None;
+        self.prev_end = i64::MIN;
         self.windows = self.schedule.hours_on(date);
         self.window = Window::Done;
         if self.schedule.single_event {
@@ -399,7 +621,38 @@ impl<'a> Slots<'a> {
 impl Iterator for Slots<'_> {
     type Item = Slot;
 
+    /// The common case inline: the next slot of a uniform window, inside `[from, to)`, after
+    /// the previous slot, on the two UTC days the window touches. Everything else (a new
+    /// window or day, a clock change, the ends of the range) takes [`Slots::next_general`].
+    #[inline]
     fn next(&mut self) -> Option<Slot> {
+        if let Window::Uniform {
+            base,
+            step,
+            len,
+            next,
+            count,
+            days: Some(days),
+        } = &mut self.window
+            && *next < *count
+        {
+            let start = *base + *next * *step;
+            if start >= self.prev_end
+                && start >= self.from_secs
+                && start < self.to_secs
+                && let Some(slot) = days.slot(start, *len)
+            {
+                *next += 1;
+                self.prev_end = start + *len;
+                return Some(slot);
+            }
+        }
+        self.next_general()
+    }
+}
+
+impl Slots<'_> {
+    fn next_general(&mut self) -> Option<Slot> {
         loop {
             if let Some(slot) = self.next_in_day() {
                 if slot.start < self.from {

@@ -623,8 +623,17 @@ impl Schedule {
 
     /// The slot that starts exactly at `start`, if the schedule has one.
     pub fn slot_at(&self, start: DateTime<Utc>) -> Option<Slot> {
-        self.slots_on(self.local_date(start))
-            .find(|s| s.start >= start)
+        let date = self.local_date(start);
+        if self.single_event {
+            return self
+                .slots_on(date)
+                .find(|s| s.start >= start)
+                .filter(|s| s.start == start);
+        }
+        // Seeks to `start` within its date's windows instead of walking the date's slots.
+        let to = start.checked_add_signed(TimeDelta::seconds(1))?;
+        Slots::new(self, start, to, date, date)
+            .next()
             .filter(|s| s.start == start)
     }
 
@@ -633,8 +642,9 @@ impl Schedule {
         at.with_timezone(&self.time_zone.tz()).date_naive()
     }
 
-    /// The number of slots that start in `[from, to)`: a few operations per date with hours,
-    /// whatever the slot length (a day touched by a clock change is walked slot by slot).
+    /// The number of slots that start in `[from, to)`, whatever the slot length: weeks are counted
+    /// with arithmetic, and only the dates that differ from their weekday (overrides, and those
+    /// next to a change of the zone's offset) one by one, each with a few operations per window.
     ///
     /// ```
     /// use appointment_core::Schedule;
@@ -649,7 +659,23 @@ impl Schedule {
         if from >= to {
             return 0;
         }
-        self.slots(from, to).count_days(&|| false).unwrap_or(0)
+        let (first, last) = self.date_range(from, to);
+        // Dates at least this far inside `first..=last` have all their slots in `[from, to)`
+        // (the date range has two days of margin on each side, and no zone is more than a day
+        // away from UTC).
+        let inner = TimeDelta::days(5);
+        if self.single_event || last - first < inner * 3 {
+            return self.slots(from, to).count_days(&|| false).unwrap_or(0);
+        }
+        let (inner_first, inner_last) = (first + inner, last - inner);
+        let days = |a: NaiveDate, b: NaiveDate| {
+            Slots::new(self, from, to, a, b)
+                .count_days(&|| false)
+                .unwrap_or(0)
+        };
+        let edges = days(first, inner_first - TimeDelta::days(1))
+            + days(inner_last + TimeDelta::days(1), last);
+        edges + engine::count_whole_days(self, inner_first, inner_last)
     }
 }
 

@@ -109,3 +109,66 @@ impl FromStr for TimeZoneName {
         Self::parse(s)
     }
 }
+
+/// One change of a zone's UTC offset: the instant (Unix seconds) and the offsets before and
+/// after it, in seconds east of UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Transition {
+    pub at: i64,
+    pub before: i32,
+    pub after: i32,
+}
+
+/// The offset changes of `tz` from 1999 to 2201 (a margin around the engine's dates), in order.
+/// Computed once per zone and process (the zone database has no list to read them from): the
+/// offset is sampled at every UTC midnight, and each day whose ends differ is bisected to the
+/// second. Offsets that change and change back within one UTC day would be missed; no zone
+/// does that.
+pub(super) fn transitions(tz: Tz) -> std::sync::Arc<[Transition]> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static TABLES: OnceLock<Mutex<HashMap<Tz, Arc<[Transition]>>>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(t) = tables.lock().unwrap_or_else(|e| e.into_inner()).get(&tz) {
+        return Arc::clone(t);
+    }
+    let offset_at = |secs: i64| {
+        DateTime::from_timestamp(secs, 0).map_or(0, |t| {
+            offset_seconds(&tz.offset_from_utc_datetime(&t.naive_utc()))
+        })
+    };
+    const DAY: i64 = 86_400;
+    // 1999-01-01 and 2201-01-01, UTC.
+    let (first, last) = (915_148_800_i64, 7_289_654_400_i64);
+    let mut found = Vec::new();
+    let mut day = first;
+    let mut before = offset_at(day);
+    while day < last {
+        let after = offset_at(day + DAY);
+        if after != before {
+            // The first second whose offset is `after`.
+            let (mut lo, mut hi) = (day, day + DAY);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid) == before {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            found.push(Transition {
+                at: hi,
+                before,
+                after,
+            });
+        }
+        before = after;
+        day += DAY;
+    }
+    let table: Arc<[Transition]> = found.into();
+    tables
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(tz, Arc::clone(&table));
+    table
+}
