@@ -394,24 +394,36 @@ prop_compose! {
         zone in Just(zone), start in Just(start), span in Just(span), slot in Just(slot),
         buffer in Just(buffer), (week, overrides, closures) in week_and_overrides(slot),
     ) -> Option<Schedule> {
-        let start_date = d(2020, 1, 1) + TimeDelta::days(start);
-        let mut hours = WeeklyHours::closed();
-        for (i, w) in week.into_iter().enumerate() {
-            hours = hours.with_day(Weekday::try_from(i as u8).unwrap(), w).unwrap();
-        }
-        let mut b = Schedule::weekly(start_date, start_date + TimeDelta::days(span), hours, slot)
-            .time_zone(TimeZoneName::parse(zone).unwrap())
-            .buffer_minutes(buffer);
-        for (offset, w) in overrides {
-            b = b.override_date(start_date + TimeDelta::days(offset), w);
-        }
-        for (offset, len) in closures {
-            let first = start_date + TimeDelta::days(offset);
-            b = b.closure(Closure::new(first, first + TimeDelta::days(len), None).unwrap());
-        }
-        // Schedules with no open date at all are refused; the generator skips them.
-        b.build().ok()
+        build(d(2020, 1, 1) + TimeDelta::days(start), span, zone, slot, buffer,
+            (week, overrides, closures))
     }
+}
+
+/// A schedule from `start_date` for `span` more days with the generated hours (overrides and
+/// closures placed by day offset); `None` when it has no open date at all (refused).
+fn build(
+    start_date: NaiveDate,
+    span: i64,
+    zone: &str,
+    slot: u32,
+    buffer: u32,
+    (week, overrides, closures): Hours,
+) -> Option<Schedule> {
+    let mut hours = WeeklyHours::closed();
+    for (i, w) in week.into_iter().enumerate() {
+        hours = hours.with_day(Weekday::try_from(i as u8).unwrap(), w).unwrap();
+    }
+    let mut b = Schedule::weekly(start_date, start_date + TimeDelta::days(span), hours, slot)
+        .time_zone(TimeZoneName::parse(zone).unwrap())
+        .buffer_minutes(buffer);
+    for (offset, w) in overrides {
+        b = b.override_date(start_date + TimeDelta::days(offset), w);
+    }
+    for (offset, len) in closures {
+        let first = start_date + TimeDelta::days(offset);
+        b = b.closure(Closure::new(first, first + TimeDelta::days(len), None).unwrap());
+    }
+    b.build().ok()
 }
 
 /// The engine's rules, written the slow and obvious way: every date, every window, every step,
@@ -590,22 +602,8 @@ prop_compose! {
         overrides in proptest::collection::vec((0..=span, windows_of_a_day(slot)), 0..12),
         closures in proptest::collection::vec((0..=span, 0i64..40), 0..6),
     ) -> Option<Schedule> {
-        let start_date = d(2000, 1, 1) + TimeDelta::days(start);
-        let mut hours = WeeklyHours::closed();
-        for (i, w) in week.into_iter().enumerate() {
-            hours = hours.with_day(Weekday::try_from(i as u8).unwrap(), w).unwrap();
-        }
-        let mut b = Schedule::weekly(start_date, start_date + TimeDelta::days(span), hours, slot)
-            .time_zone(TimeZoneName::parse(zone).unwrap())
-            .buffer_minutes(buffer);
-        for (offset, w) in overrides {
-            b = b.override_date(start_date + TimeDelta::days(offset), w);
-        }
-        for (offset, len) in closures {
-            let first = start_date + TimeDelta::days(offset);
-            b = b.closure(Closure::new(first, first + TimeDelta::days(len), None).unwrap());
-        }
-        b.build().ok()
+        build(d(2000, 1, 1) + TimeDelta::days(start), span, zone, slot, buffer,
+            (week, overrides, closures))
     }
 }
 
