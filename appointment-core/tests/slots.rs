@@ -411,7 +411,9 @@ fn build(
 ) -> Option<Schedule> {
     let mut hours = WeeklyHours::closed();
     for (i, w) in week.into_iter().enumerate() {
-        hours = hours.with_day(Weekday::try_from(i as u8).unwrap(), w).unwrap();
+        hours = hours
+            .with_day(Weekday::try_from(i as u8).unwrap(), w)
+            .unwrap();
     }
     let mut b = Schedule::weekly(start_date, start_date + TimeDelta::days(span), hours, slot)
         .time_zone(TimeZoneName::parse(zone).unwrap())
