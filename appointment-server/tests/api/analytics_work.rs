@@ -1,34 +1,39 @@
 //! Heavy analytics run off the async workers and stop at the request deadline.
 
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::helpers::{TestApp, TestUser, expect_error, spawn_app_with, tomorrow};
 
 /// Appointments with a slot every minute of every day for ten years: counting their seats is
-/// long CPU work (a day at a time, so many of them).
+/// long CPU work (a day at a time, so many of them). They are written through the engine, not
+/// over HTTP, so that a test with a short request deadline is not timed by its own set-up.
 async fn long_schedules(app: &TestApp, owner: &TestUser, count: usize) -> String {
+    use appointment_core::{AntiScalping, AppointmentKind, NewAppointment, Schedule, UserId};
     let start = tomorrow();
     let end = start + chrono::Duration::days(3650);
+    let owner_id = UserId(owner.id.parse().expect("a user id"));
+    let midnight = chrono::NaiveTime::MIN;
+    let last = chrono::NaiveTime::from_hms_opt(23, 59, 0).expect("a time");
     for i in 0..count {
-        let res = app
-            .post_json(
-                "/appointments",
-                &json!({
-                    "title": format!("Every minute {i}"),
-                    "start_time": format!("{start}T00:00:00Z"),
-                    "end_time": format!("{start}T23:59:00Z"),
-                    "start_date": format!("{start}T00:00:00Z"),
-                    "end_date": format!("{end}T00:00:00Z"),
-                    "booking_duration": 1,
-                    "type": "single",
-                }),
+        let schedule = Schedule::builder(start, end, midnight, last, 1)
+            .build()
+            .expect("a schedule");
+        app.state
+            .scheduler
+            .create_appointment(
+                owner_id,
+                NewAppointment {
+                    title: format!("Every minute {i}"),
+                    description: String::new(),
+                    kind: AppointmentKind::Single,
+                    capacity: None,
+                    anti_scalping: AntiScalping::None,
+                    schedule,
+                    resource: None,
+                },
             )
-            .bearer_auth(&owner.token)
-            .send()
             .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
+            .expect("an appointment");
     }
     format!("/analytics?start_date={start}&end_date={end}")
 }

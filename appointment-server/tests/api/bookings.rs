@@ -604,13 +604,23 @@ async fn a_bookings_date_is_the_slots_date_in_the_appointments_zone() {
     let Some(app) = spawn_app().await else {
         return;
     };
-    // 09:00 in Auckland is the evening before in UTC (UTC+12 or +13).
-    let (owner, code, starts) = setup(&app, json!({"timezone": "Pacific/Auckland"})).await;
+    // 09:00 in Auckland is the evening before in UTC (UTC+12 or +13). The day after tomorrow,
+    // because tomorrow's morning in Auckland has already passed during the UTC evening.
+    let day = tomorrow() + chrono::Duration::days(1);
+    let (owner, code, starts) = setup(
+        &app,
+        json!({
+            "timezone": "Pacific/Auckland",
+            "start_date": format!("{day}T00:00:00Z"),
+            "end_date": format!("{day}T00:00:00Z"),
+        }),
+    )
+    .await;
     let slots = app.slots(&code, "").await;
     let slot_date = slots["items"][0]["date"].clone();
-    assert_eq!(slot_date, format!("{}T00:00:00Z", tomorrow()));
+    assert_eq!(slot_date, format!("{day}T00:00:00Z"));
     assert!(
-        !starts[0].starts_with(&tomorrow().to_string()),
+        !starts[0].starts_with(&day.to_string()),
         "the UTC start is the day before"
     );
     let b = expect_json(
