@@ -623,7 +623,7 @@ impl Iterator for Slots<'_> {
 
     /// The common case inline: the next slot of a uniform window, inside `[from, to)`, after
     /// the previous slot, on the two UTC days the window touches. Everything else (a new
-    /// window or day, a clock change, the ends of the range) takes [`Slots::next_general`].
+    /// window or day, a clock change, the ends of the range) takes `Slots::next_general`.
     #[inline]
     fn next(&mut self) -> Option<Slot> {
         if let Window::Uniform {
