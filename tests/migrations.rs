@@ -56,7 +56,7 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -96,7 +96,7 @@ async fn sqlite_up_down_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_flows_after_down_and_up() {
-    for case in 0..4 {
+    for case in 0..6 {
         let url = sql_support::fresh_sqlite_url();
         let store = SqliteStore::connect(&url).await.expect("open");
         store.migrate_down_to(0).await.expect("down");
@@ -105,7 +105,11 @@ async fn sqlite_flows_after_down_and_up() {
             0 => cases::reschedule_moves_seats_atomically(store).await,
             1 => cases::anti_scalping_strict_needs_device_one_per_device(store).await,
             2 => cases::race_party_500_tasks_100_seats(store).await,
-            _ => cases::analytics_counts_bookings_and_seats(store).await,
+            3 => cases::analytics_counts_bookings_and_seats(store).await,
+            // Migration 8 rebuilds the bookings table: its resource triggers and lifecycle
+            // statuses must be there after a way down and up again.
+            4 => cases::race_resource_across_appointments(store).await,
+            _ => cases::owner_marks_completed_and_no_show_after_the_start(store).await,
         }
     }
 }
@@ -143,7 +147,7 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)
@@ -217,7 +221,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 7);
+        assert_eq!(store.applied_version().await.expect("version"), 8);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

@@ -644,9 +644,31 @@ str_enum!(
         Cancelled = "cancelled",
         /// Rejected by the appointment's owner.
         Rejected = "rejected",
+        /// Marked by the owner, once its slot started, as attended.
+        Completed = "completed",
+        /// Marked by the owner, once its slot started, as not attended.
+        NoShow = "no_show",
     },
     "status"
 );
+
+impl BookingStatus {
+    /// The verb that ends an active booking with this status, as [`crate::Error::InvalidTransition`]
+    /// names it (`"cancel"`, `"reject"`, `"complete"`, `"mark no-show"`).
+    ///
+    /// ```
+    /// use appointment_core::BookingStatus;
+    /// assert_eq!(BookingStatus::NoShow.end_action(), "mark no-show");
+    /// ```
+    pub fn end_action(self) -> &'static str {
+        match self {
+            BookingStatus::Rejected => "reject",
+            BookingStatus::Completed => "complete",
+            BookingStatus::NoShow => "mark no-show",
+            BookingStatus::Active | BookingStatus::Cancelled => "cancel",
+        }
+    }
+}
 
 /// A registered user. The credential is opaque to the engine (the server stores a bcrypt hash).
 #[derive(Clone, PartialEq, Eq)]

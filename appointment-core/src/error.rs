@@ -61,6 +61,27 @@ pub enum Error {
         action: &'static str,
     },
 
+    /// Too late for this change: a guest cancelling or rescheduling after the appointment's
+    /// cancellation cut-off ([`crate::Schedule::cancel_cutoff_minutes`]), or anyone moving a
+    /// booking whose slot has started. Nothing was changed.
+    #[error("too late to {action} this booking: the deadline was {deadline}")]
+    TooLate {
+        /// What was attempted (`"cancel"`, `"reschedule"`).
+        action: &'static str,
+        /// The last instant at which it was allowed.
+        deadline: chrono::DateTime<chrono::Utc>,
+    },
+
+    /// Too early for this change: marking a booking completed or no-show before its slot
+    /// starts. Nothing was changed.
+    #[error("too early to {action} this booking: possible from {from}")]
+    TooEarly {
+        /// What was attempted (`"complete"`, `"mark no-show"`).
+        action: &'static str,
+        /// The first instant at which it is allowed (the slot's start).
+        from: chrono::DateTime<chrono::Utc>,
+    },
+
     /// The store failed for a reason of its own (connection lost, disk full). Not the caller's
     /// fault; its details are for logs, not for clients.
     #[error("storage failure")]
@@ -117,6 +138,8 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidTransition { .. } => "invalid_transition",
+            Error::TooLate { .. } => "too_late",
+            Error::TooEarly { .. } => "too_early",
             Error::Storage(_) => "storage",
             Error::Unavailable(_) => "unavailable",
         }

@@ -41,7 +41,8 @@ pub use scheduler::{
     SlotQuery, Stopped,
 };
 pub use store::{
-    BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats, Store,
+    BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats,
+    Store,
 };
 
 /// Re-exported so that callers name the same `chrono` and `chrono-tz` types as the engine.

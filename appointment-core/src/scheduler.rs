@@ -13,7 +13,9 @@ use crate::domain::{
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
-use crate::store::{BookingMove, BookingStats, ResourceClaim, SeatClaim, SlotSeats, Store};
+use crate::store::{
+    BookingEnd, BookingMove, BookingStats, ResourceClaim, SeatClaim, SlotSeats, Store,
+};
 
 /// The most seats an appointment may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
@@ -119,6 +121,9 @@ pub struct AppointmentChanges {
     pub buffer_minutes: Option<u32>,
     /// New minimum notice, in minutes.
     pub min_notice_minutes: Option<u32>,
+    /// New cancellation cut-off, in minutes (see [`crate::ScheduleBuilder::cancel_cutoff_minutes`]);
+    /// it applies to bookings already made too.
+    pub cancel_cutoff_minutes: Option<u32>,
     /// New horizon (`Some(None)` removes it).
     pub horizon_days: Option<Option<u32>>,
     /// Close (no slots listed, no bookings taken; existing bookings stay) or reopen.
@@ -211,7 +216,24 @@ pub struct Analytics {
 impl Analytics {
     /// All bookings in the range, whatever their status.
     pub fn total_bookings(&self) -> u64 {
-        self.bookings.active + self.bookings.cancelled + self.bookings.rejected
+        let b = &self.bookings;
+        b.active + b.cancelled + b.rejected + b.completed + b.no_show
+    }
+
+    /// The share of the bookings marked after the fact that were no-shows: `no_show / (completed
+    /// + no_show)`, or `None` when none was marked.
+    ///
+    /// ```
+    /// # use appointment_core::{Analytics, BookingStats};
+    /// # use chrono::NaiveDate;
+    /// let d = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+    /// let bookings = BookingStats { completed: 3, no_show: 1, ..BookingStats::default() };
+    /// let a = Analytics { start_date: d, end_date: d, appointments_created: 0, bookings, seats_offered: 0 };
+    /// assert_eq!(a.no_show_rate(), Some(0.25));
+    /// ```
+    pub fn no_show_rate(&self) -> Option<f64> {
+        let marked = self.bookings.completed + self.bookings.no_show;
+        (marked > 0).then(|| self.bookings.no_show as f64 / marked as f64)
     }
 }
 
@@ -686,6 +708,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
         if let Some(m) = changes.min_notice_minutes {
             b = b.min_notice_minutes(m);
         }
+        if let Some(m) = changes.cancel_cutoff_minutes {
+            b = b.cancel_cutoff_minutes(m);
+        }
         if let Some(h) = changes.horizon_days {
             b = b.horizon_days(h);
         }
@@ -1153,6 +1178,11 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// not be banned by the owner (`Banned`), anti-scalping holds, and the seats must fit
     /// (`SlotFull`); whatever fails, the booking keeps its slot and seats.
     ///
+    /// This is the guest's reschedule (whoever holds the code): it is refused with
+    /// [`Error::TooLate`] once the appointment's cancellation cut-off before the current slot
+    /// has passed ([`Schedule::cancel_cutoff_minutes`]; with none, once the slot has started).
+    /// The owner uses [`Scheduler::owner_reschedule`].
+    ///
     /// `change` is a [`Reschedule`] or a [`BookingUpdate`], which may also replace the booking's
     /// free text (checked as for a new booking).
     pub async fn reschedule(
@@ -1160,7 +1190,27 @@ impl<S: Store + ?Sized> Scheduler<S> {
         code: &BookingCode,
         change: impl Into<BookingUpdate>,
     ) -> Result<Booking> {
-        let change = change.into();
+        self.move_as(code, change.into(), None).await
+    }
+
+    /// The owner of the booking's appointment moves it, as [`Scheduler::reschedule`] does but
+    /// not bound by the cancellation cut-off: only a booking whose slot has started can no
+    /// longer be moved ([`Error::TooLate`]). `Forbidden` for anyone else.
+    pub async fn owner_reschedule(
+        &self,
+        owner: UserId,
+        code: &BookingCode,
+        change: impl Into<BookingUpdate>,
+    ) -> Result<Booking> {
+        self.move_as(code, change.into(), Some(owner)).await
+    }
+
+    async fn move_as(
+        &self,
+        code: &BookingCode,
+        change: BookingUpdate,
+        owner: Option<UserId>,
+    ) -> Result<Booking> {
         if let Some(d) = &change.description {
             check_description(d)?;
         }
@@ -1172,6 +1222,14 @@ impl<S: Store + ?Sized> Scheduler<S> {
             });
         }
         let app = self.appointment_by_id(booking.appointment_id).await?;
+        let now = self.now();
+        match owner {
+            Some(owner) => {
+                only_owner(&app, owner, "reschedule")?;
+                before(now, booking.slot_start, "reschedule")?;
+            }
+            None => before(now, guest_deadline(&app, &booking), "reschedule")?,
+        }
         let count = change.attendee_count.unwrap_or(booking.attendee_count);
         let slot = self.bookable_slot(&app, change.slot_start, count)?;
         let _seats = self.seats_will_change(app.id);
@@ -1181,34 +1239,116 @@ impl<S: Store + ?Sized> Scheduler<S> {
             attendee_count: count,
             claim: seat_claim(&app, &slot),
             description: change.description,
-            now: self.now(),
+            now,
         };
         self.store.move_booking(booking.id, &to).await
     }
 
-    /// Cancels an active booking (whoever holds its code may) and frees its seats.
+    /// Cancels an active booking (whoever holds its code may) and frees its seats. Refused with
+    /// [`Error::TooLate`] once the appointment's cancellation cut-off before the slot has passed
+    /// ([`Schedule::cancel_cutoff_minutes`]; with none, once the slot has started). The owner
+    /// uses [`Scheduler::owner_cancel`], which the cut-off does not bind.
+    ///
+    /// Every end of a booking (cancel, reject, complete, no-show) is decided against the slot
+    /// the booking is on when the store writes it: a concurrent reschedule makes the engine
+    /// decide again on the new slot, never apply a rule checked on the old one.
     pub async fn cancel(&self, code: &BookingCode) -> Result<Booking> {
-        let booking = self.booking(code).await?;
-        let _seats = self.seats_will_change(booking.appointment_id);
-        self.store
-            .end_booking(booking.id, BookingStatus::Cancelled, self.now())
-            .await
+        self.end_as(code, BookingStatus::Cancelled, None, |app, b, now| {
+            // The booking of a deleted appointment has no policy left but its start.
+            let deadline = app.map_or(b.slot_start, |app| guest_deadline(app, b));
+            before(now, deadline, "cancel")
+        })
+        .await
+    }
+
+    /// The owner of the booking's appointment cancels it, whatever the cancellation policy, and
+    /// frees its seats. `Forbidden` for anyone else.
+    pub async fn owner_cancel(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
+        self.end_as(
+            code,
+            BookingStatus::Cancelled,
+            Some(owner),
+            |_, _, _| Ok(()),
+        )
+        .await
     }
 
     /// The owner of the booking's appointment rejects it, freeing its seats. `Forbidden` for
     /// anyone else.
     pub async fn reject(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
-        let booking = self.booking(code).await?;
-        let app = self.appointment_by_id(booking.appointment_id).await?;
-        if app.owner != owner {
-            return Err(Error::Forbidden(
-                "only the appointment's owner can reject its bookings",
-            ));
-        }
-        let _seats = self.seats_will_change(app.id);
-        self.store
-            .end_booking(booking.id, BookingStatus::Rejected, self.now())
+        self.end_as(code, BookingStatus::Rejected, Some(owner), |_, _, _| Ok(()))
             .await
+    }
+
+    /// The owner marks an active booking whose slot has started as attended (`completed`).
+    /// [`Error::TooEarly`] before the slot's start, `Forbidden` for anyone else. Its seats are
+    /// released (the slot is past), and its anti-scalping claim with them: the guest may book
+    /// the appointment again.
+    pub async fn complete(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
+        self.end_as(code, BookingStatus::Completed, Some(owner), |_, b, now| {
+            started(now, b.slot_start, "complete")
+        })
+        .await
+    }
+
+    /// The owner marks an active booking whose slot has started as not attended (`no_show`).
+    /// [`Error::TooEarly`] before the slot's start, `Forbidden` for anyone else.
+    pub async fn mark_no_show(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
+        self.end_as(code, BookingStatus::NoShow, Some(owner), |_, b, now| {
+            started(now, b.slot_start, "mark no-show")
+        })
+        .await
+    }
+
+    /// Ends an active booking with `status`: checks that `owner` (when given) owns its
+    /// appointment, that it is active, and that `timing` accepts it, on the slot the booking is
+    /// on when the store writes.
+    async fn end_as(
+        &self,
+        code: &BookingCode,
+        status: BookingStatus,
+        owner: Option<UserId>,
+        timing: impl Fn(Option<&Appointment>, &Booking, DateTime<Utc>) -> Result<()>,
+    ) -> Result<Booking> {
+        let action = status.end_action();
+        let mut attempt = 0;
+        loop {
+            let booking = self.booking(code).await?;
+            // A deleted appointment's bookings stay readable and cancellable by their codes.
+            let app = match (self.appointment_by_id(booking.appointment_id).await, owner) {
+                (Ok(app), _) => Some(app),
+                (Err(Error::NotFound(Entity::Appointment)), None) => None,
+                (Err(e), _) => return Err(e),
+            };
+            if let (Some(owner), Some(app)) = (owner, &app) {
+                only_owner(app, owner, action)?;
+            }
+            if booking.status != BookingStatus::Active {
+                return Err(Error::InvalidTransition {
+                    from: booking.status,
+                    action,
+                });
+            }
+            let now = self.now();
+            timing(app.as_ref(), &booking, now)?;
+            let _seats = self.seats_will_change(booking.appointment_id);
+            let end = BookingEnd {
+                status,
+                slot_start: booking.slot_start,
+                now,
+            };
+            if let Some(ended) = self.store.end_booking(booking.id, end).await? {
+                return Ok(ended);
+            }
+            // Moved meanwhile: decide again on its new slot. A booking moves once per
+            // reschedule, so this ends unless it is rescheduled over and over.
+            attempt += 1;
+            if attempt >= END_ATTEMPTS {
+                return Err(Error::unavailable(std::io::Error::other(
+                    "the booking kept moving while it was being ended",
+                )));
+            }
+        }
     }
 
     /// The bookings of an appointment, for its owner only (`Forbidden` for anyone else).
@@ -1322,6 +1462,52 @@ impl<S: Store + ?Sized> Scheduler<S> {
             created,
             bookings,
             offered,
+        })
+    }
+}
+
+/// How many times an end of a booking is decided again when the booking moved meanwhile.
+const END_ATTEMPTS: u32 = 8;
+
+/// `Forbidden` unless `owner` owns `app`.
+fn only_owner(app: &Appointment, owner: UserId, action: &'static str) -> Result<()> {
+    if app.owner == owner {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(match action {
+            "reject" => "only the appointment's owner can reject its bookings",
+            "complete" | "mark no-show" => {
+                "only the appointment's owner can mark its bookings completed or no-show"
+            }
+            "reschedule" => "only the appointment's owner can reschedule as the owner",
+            _ => "only the appointment's owner can cancel as the owner",
+        }))
+    }
+}
+
+/// The last instant before which a guest may cancel or reschedule `booking`: its slot's start
+/// less the appointment's cancellation cut-off.
+fn guest_deadline(app: &Appointment, booking: &Booking) -> DateTime<Utc> {
+    booking.slot_start - TimeDelta::minutes(i64::from(app.schedule.cancel_cutoff_minutes()))
+}
+
+/// `TooLate` unless `now` is before `deadline`.
+fn before(now: DateTime<Utc>, deadline: DateTime<Utc>, action: &'static str) -> Result<()> {
+    if now < deadline {
+        Ok(())
+    } else {
+        Err(Error::TooLate { action, deadline })
+    }
+}
+
+/// `TooEarly` unless the slot starting at `start` has started at `now`.
+fn started(now: DateTime<Utc>, start: DateTime<Utc>, action: &'static str) -> Result<()> {
+    if now >= start {
+        Ok(())
+    } else {
+        Err(Error::TooEarly {
+            action,
+            from: start,
         })
     }
 }

@@ -96,6 +96,18 @@ pub struct BookingMove {
     pub now: DateTime<Utc>,
 }
 
+/// How [`Store::end_booking`] ends an active booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingEnd {
+    /// The status it ends with: cancelled, rejected, completed or no-show.
+    pub status: BookingStatus,
+    /// The slot start the caller's rules were checked against: the end applies only while the
+    /// booking is still on that slot (a concurrent reschedule makes the caller decide again).
+    pub slot_start: DateTime<Utc>,
+    /// The instant of the change, on the engine's clock: the booking's new `updated_at`.
+    pub now: DateTime<Utc>,
+}
+
 /// The seats taken on one slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SlotSeats {
@@ -110,12 +122,35 @@ pub struct SlotSeats {
 pub struct BookingStats {
     /// Bookings that hold seats.
     pub active: u64,
-    /// Bookings cancelled by their holders.
+    /// Bookings cancelled by their holders (or by the owner).
     pub cancelled: u64,
     /// Bookings rejected by the owner.
     pub rejected: u64,
-    /// Seats held by active bookings.
+    /// Bookings the owner marked as attended.
+    pub completed: u64,
+    /// Bookings the owner marked as not attended.
+    pub no_show: u64,
+    /// Seats of the bookings that were not called off: active, completed and no-show.
     pub seats_booked: u64,
+}
+
+impl BookingStats {
+    /// Counts one booking of `status` with `seats` seats.
+    pub fn add(&mut self, status: BookingStatus, count: u64, seats: u64) {
+        match status {
+            BookingStatus::Active => self.active += count,
+            BookingStatus::Cancelled => self.cancelled += count,
+            BookingStatus::Rejected => self.rejected += count,
+            BookingStatus::Completed => self.completed += count,
+            BookingStatus::NoShow => self.no_show += count,
+        }
+        if matches!(
+            status,
+            BookingStatus::Active | BookingStatus::Completed | BookingStatus::NoShow
+        ) {
+            self.seats_booked += seats;
+        }
+    }
 }
 
 /// Where bookings, appointments, users and bans live. See the [module documentation](self) for the
@@ -198,16 +233,12 @@ pub trait Store: Send + Sync + 'static {
     /// updated booking.
     async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking>;
 
-    /// Atomically ends an active booking: sets `status` (cancelled or rejected) and `updated_at`
-    /// (`now`, on the engine's clock) and releases its seats. Fails with `NotFound(Booking)`, or
-    /// with `InvalidTransition` if it is not active (nothing written). Returns the updated
-    /// booking.
-    async fn end_booking(
-        &self,
-        id: BookingId,
-        status: BookingStatus,
-        now: DateTime<Utc>,
-    ) -> Result<Booking>;
+    /// Atomically ends an active booking that is still on the slot `end.slot_start`: sets
+    /// `status` (cancelled, rejected, completed or no-show) and `updated_at` (`end.now`), and
+    /// releases its seats. Fails with `NotFound(Booking)`, with `InvalidTransition` if it is not
+    /// active, or with `InvalidInput` if `end.status` is active (nothing written). Returns the
+    /// updated booking, or `None` (nothing written) if the booking is active on another slot.
+    async fn end_booking(&self, id: BookingId, end: BookingEnd) -> Result<Option<Booking>>;
 
     /// A booking by code.
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>>;

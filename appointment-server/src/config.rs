@@ -111,6 +111,9 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Rate limits and bounds on work.
     pub limits: Limits,
+    /// The engine's clock: the system's. An embedding application (a demo, a simulation, a
+    /// test of deadlines) may pin it; tokens and rate limits keep the system's time.
+    pub clock: std::sync::Arc<dyn appointment_core::Clock>,
 }
 
 /// Rate limits and bounds on work (see the README's "Limits").
@@ -183,6 +186,7 @@ impl Default for Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             connections: ConnectionLimits::default(),
             limits: Limits::default(),
+            clock: std::sync::Arc::new(appointment_core::SystemClock),
         }
     }
 }

@@ -351,6 +351,11 @@ pub struct AppointmentRequest {
     /// A slot can be booked only this many minutes ahead (default 0).
     #[serde(default)]
     pub min_notice_minutes: Option<u32>,
+    /// Cancellation policy: guests cannot cancel or reschedule a booking less than this many
+    /// minutes before its slot (default 0: until the slot starts; at most a year). The owner
+    /// can.
+    #[serde(default)]
+    pub cancel_cutoff_minutes: Option<u32>,
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     #[serde(default)]
     pub horizon_days: Option<u32>,
@@ -438,6 +443,9 @@ impl AppointmentRequest {
         if let Some(m) = self.min_notice_minutes {
             b = b.min_notice_minutes(m);
         }
+        if let Some(m) = self.cancel_cutoff_minutes {
+            b = b.cancel_cutoff_minutes(m);
+        }
         b = b.horizon_days(self.horizon_days);
         Ok(appointment_core::NewAppointment {
             title: self.title,
@@ -477,6 +485,9 @@ pub struct AppointmentPatch {
     /// New minimum notice, in minutes.
     #[serde(default)]
     pub min_notice_minutes: Option<u32>,
+    /// New cancellation cut-off, in minutes; it applies to existing bookings too.
+    #[serde(default)]
+    pub cancel_cutoff_minutes: Option<u32>,
     /// New horizon in days; `null` removes it.
     #[serde(default, deserialize_with = "present_or_null")]
     #[schema(value_type = Option<u32>, nullable)]
@@ -535,6 +546,7 @@ impl AppointmentPatch {
                 .transpose()?,
             buffer_minutes: self.buffer_minutes,
             min_notice_minutes: self.min_notice_minutes,
+            cancel_cutoff_minutes: self.cancel_cutoff_minutes,
             horizon_days: self.horizon_days,
             status: None,
             resource: self
@@ -599,6 +611,8 @@ pub struct AppointmentResponse {
     pub buffer_minutes: u32,
     /// Minimum notice in minutes.
     pub min_notice_minutes: u32,
+    /// Guests cannot cancel or reschedule less than this many minutes before a slot.
+    pub cancel_cutoff_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
     /// The shared resource its bookings occupy, if any.
@@ -668,6 +682,7 @@ impl From<&Appointment> for AppointmentResponse {
                 .collect(),
             buffer_minutes: s.buffer_minutes(),
             min_notice_minutes: s.min_notice_minutes(),
+            cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             horizon_days: s.horizon_days(),
             resource: a.resource.as_ref().map(ToString::to_string),
             owner_id: a.owner.to_string(),
@@ -780,7 +795,7 @@ pub struct BookingResponse {
     pub end_time: String,
     /// Seats held.
     pub attendee_count: u32,
-    /// `active`, `cancelled` or `rejected`.
+    /// `active`, `cancelled`, `rejected`, `completed` or `no_show`.
     pub status: String,
     /// Free text.
     pub description: String,
@@ -1043,7 +1058,13 @@ pub struct AnalyticsResponse {
     pub cancelled_bookings: u64,
     /// Of which rejected.
     pub rejected_bookings: u64,
-    /// Seats held by active bookings.
+    /// Of which marked attended by the owner.
+    pub completed_bookings: u64,
+    /// Of which marked not attended by the owner.
+    pub no_show_bookings: u64,
+    /// `no_show / (completed + no_show)`; `null` when no booking was marked.
+    pub no_show_rate: Option<f64>,
+    /// Seats of the bookings not called off (active, completed, no-show).
     pub seats_booked: u64,
     /// Seats offered by the slots that start in the range.
     pub seats_offered: u64,
@@ -1059,6 +1080,9 @@ impl From<&appointment_core::Analytics> for AnalyticsResponse {
             active_bookings: a.bookings.active,
             cancelled_bookings: a.bookings.cancelled,
             rejected_bookings: a.bookings.rejected,
+            completed_bookings: a.bookings.completed,
+            no_show_bookings: a.bookings.no_show,
+            no_show_rate: a.no_show_rate(),
             seats_booked: a.bookings.seats_booked,
             seats_offered: a.seats_offered,
         }

@@ -194,9 +194,9 @@ impl From<CoreError> for ApiError {
             CoreError::InvalidInput { field, .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, code, message).with_details(field)
             }
-            CoreError::InvalidTransition { .. } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
-            }
+            CoreError::InvalidTransition { .. }
+            | CoreError::TooLate { .. }
+            | CoreError::TooEarly { .. } => ApiError::new(StatusCode::CONFLICT, code, message),
             e @ CoreError::Unavailable(_) => ApiError::unavailable(&DisplayChain(&e)),
             other => ApiError::internal(&DisplayChain(&other)),
         }

@@ -52,7 +52,10 @@ impl Application {
         .map_err(|e| e.to_string())?;
         let state = AppState {
             trust_forwarded_for: config.trust_forwarded_for,
-            scheduler: state.scheduler.with_read_cache(config.read_cache),
+            scheduler: state
+                .scheduler
+                .with_clock(config.clock.clone())
+                .with_read_cache(config.read_cache),
             request_timeout: config.request_timeout,
             device_token_limits: std::sync::Arc::new(crate::auth::DeviceTokenLimits::new(
                 config.device_tokens_per_hour,

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use appointment_core::store::{
-    BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats, Store,
+    BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats,
+    Store,
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
@@ -451,12 +452,7 @@ impl Store for MemoryStore {
         Ok(stored.clone())
     }
 
-    async fn end_booking(
-        &self,
-        id: BookingId,
-        status: BookingStatus,
-        now: DateTime<Utc>,
-    ) -> Result<Booking> {
+    async fn end_booking(&self, id: BookingId, end: BookingEnd) -> Result<Option<Booking>> {
         let mut g = self.inner.lock();
         let b = g
             .bookings
@@ -466,18 +462,17 @@ impl Store for MemoryStore {
         if b.status != BookingStatus::Active {
             return Err(Error::InvalidTransition {
                 from: b.status,
-                action: if status == BookingStatus::Rejected {
-                    "reject"
-                } else {
-                    "cancel"
-                },
+                action: end.status.end_action(),
             });
         }
-        if status == BookingStatus::Active {
+        if end.status == BookingStatus::Active {
             return Err(Error::invalid(
                 "status",
-                "a booking can only end as cancelled or rejected",
+                "a booking can only end as cancelled, rejected, completed or no-show",
             ));
+        }
+        if b.slot_start != end.slot_start {
+            return Ok(None);
         }
         g.add_seats(
             b.appointment_id,
@@ -489,9 +484,9 @@ impl Store for MemoryStore {
             .bookings
             .get_mut(&id)
             .ok_or(Error::NotFound(Entity::Booking))?;
-        stored.status = status;
-        stored.updated_at = now;
-        Ok(stored.clone())
+        stored.status = end.status;
+        stored.updated_at = end.now;
+        Ok(Some(stored.clone()))
     }
 
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>> {
@@ -544,14 +539,7 @@ impl Store for MemoryStore {
             if !owned || !range.contains(&b.slot_start) {
                 continue;
             }
-            match b.status {
-                BookingStatus::Active => {
-                    stats.active += 1;
-                    stats.seats_booked += u64::from(b.attendee_count.get());
-                }
-                BookingStatus::Cancelled => stats.cancelled += 1,
-                BookingStatus::Rejected => stats.rejected += 1,
-            }
+            stats.add(b.status, 1, u64::from(b.attendee_count.get()));
         }
         Ok(stats)
     }

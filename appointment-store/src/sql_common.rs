@@ -256,6 +256,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         date_overrides: row.opt_text("date_overrides")?,
         closures: row.opt_text("closures")?,
         resource: row.opt_text("resource")?,
+        cancel_cutoff_minutes: row.int("cancel_cutoff_minutes")?,
     }
     .into_domain()
 }
@@ -351,6 +352,7 @@ pub(crate) struct AppointmentRow {
     pub date_overrides: Option<String>,
     pub closures: Option<String>,
     pub resource: Option<String>,
+    pub cancel_cutoff_minutes: i64,
 }
 
 impl AppointmentRow {
@@ -398,6 +400,10 @@ impl AppointmentRow {
             .min_notice_minutes(to_u32(
                 "appointments.min_notice_minutes",
                 self.min_notice_minutes,
+            )?)
+            .cancel_cutoff_minutes(to_u32(
+                "appointments.cancel_cutoff_minutes",
+                self.cancel_cutoff_minutes,
             )?)
             .horizon_days(
                 self.horizon_days
@@ -506,15 +512,6 @@ impl BanRow {
             email: valid("bans.email", Email::from_stored(&self.email))?,
             created_at: self.created_at,
         })
-    }
-}
-
-/// The action named in [`Error::InvalidTransition`] when ending a booking with `status`.
-pub(crate) fn end_action(status: BookingStatus) -> &'static str {
-    if status == BookingStatus::Rejected {
-        "reject"
-    } else {
-        "cancel"
     }
 }
 

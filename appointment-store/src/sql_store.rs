@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use appointment_core::store::{
-    BookingMove, BookingStats, MAX_RESOURCE_CLAIM, SeatClaim, SlotSeats,
+    BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, SeatClaim, SlotSeats,
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
-    corrupt, db_error, db_error_fk, end_action, guard_values, guards, limit_offset, slot_full,
-    stored_status, to_count, to_u32, user_from, valid,
+    corrupt, db_error, db_error_fk, guard_values, guards, limit_offset, slot_full, stored_status,
+    to_count, to_u32, user_from, valid,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -133,10 +133,11 @@ macro_rules! insert_appointment_sql {
             "code, owner_id, title, description, kind, capacity, anti_scalping, status, \
              start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
              time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
-             updated_at, weekly_hours, date_overrides, closures, resource) VALUES ($1, ",
+             updated_at, weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes) \
+             VALUES ($1, ",
             $seq_val,
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $21, $22, $23, $24, $25)"
+             $20, $21, $21, $22, $23, $24, $25, $26)"
         )
     };
 }
@@ -184,7 +185,7 @@ macro_rules! appointment_cols {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
          weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
-         weekly_hours, date_overrides, closures, resource"
+         weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes"
     };
 }
 
@@ -306,10 +307,11 @@ const MOVE_BOOKING: &str = concat!(
     booking_cols!()
 );
 
-/// Ends an active booking; no row if it is not active (which also locks it where rows lock).
+/// Ends an active booking still on the slot $4; no row if it is not active or moved (which also
+/// locks it where rows lock).
 const END_BOOKING: &str = concat!(
-    "UPDATE bookings SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'active' \
-     RETURNING ",
+    "UPDATE bookings SET status = $2, updated_at = $3 \
+     WHERE id = $1 AND status = 'active' AND slot_start = $4 RETURNING ",
     booking_cols!()
 );
 const BOOKING_STATUS: &str = "SELECT status FROM bookings WHERE id = $1";
@@ -376,6 +378,7 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         text(&crate::hours_codec::overrides_text(s)),
         text(&crate::hours_codec::closures_text(s)),
         Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
+        Arg::Int(i64::from(s.cancel_cutoff_minutes())),
     ]
 }
 
@@ -580,11 +583,12 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
     Ok(())
 }
 
-/// The editable columns of `appointments`, `$2` … `$14` in [`appointment_update_args`] order.
+/// The editable columns of `appointments`, `$2` … `$16` in [`appointment_update_args`] order.
 const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
      status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
      min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
-     closures = $13, updated_at = $14, resource = $15 WHERE id = $1 AND deleted_at IS NULL";
+     closures = $13, updated_at = $14, resource = $15, cancel_cutoff_minutes = $16 \
+     WHERE id = $1 AND deleted_at IS NULL";
 
 const DELETE_APPOINTMENT: &str =
     "UPDATE appointments SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL";
@@ -608,6 +612,7 @@ fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
         text(&crate::hours_codec::closures_text(s)),
         Arg::Instant(a.updated_at),
         Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
+        Arg::Int(i64::from(s.cancel_cutoff_minutes())),
     ]
 }
 
@@ -855,30 +860,43 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
 pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
     backend: &B,
     id: BookingId,
-    status: BookingStatus,
-    now: DateTime<Utc>,
-) -> Result<Booking> {
+    end: BookingEnd,
+) -> Result<Option<Booking>> {
     let mut tx = backend.begin().await?;
-    if status == BookingStatus::Active {
-        return Err(
-            match not_changeable(&mut tx, id.0, end_action(status)).await {
-                Error::InvalidTransition {
-                    from: BookingStatus::Active,
-                    ..
-                } => Error::invalid("status", "a booking can only end as cancelled or rejected"),
-                other => other,
-            },
-        );
+    let action = end.status.end_action();
+    if end.status == BookingStatus::Active {
+        return Err(match not_changeable(&mut tx, id.0, action).await {
+            Error::InvalidTransition {
+                from: BookingStatus::Active,
+                ..
+            } => Error::invalid(
+                "status",
+                "a booking can only end as cancelled, rejected, completed or no-show",
+            ),
+            other => other,
+        });
     }
     let row = tx
         .optional(
             END_BOOKING,
-            vec![Arg::Id(id.0), text(status.as_str()), Arg::Instant(now)],
+            vec![
+                Arg::Id(id.0),
+                text(end.status.as_str()),
+                Arg::Instant(end.now),
+                Arg::Instant(end.slot_start),
+            ],
         )
         .await
         .map_err(db_error)?;
     let Some(row) = row else {
-        return Err(not_changeable(&mut tx, id.0, end_action(status)).await);
+        return match not_changeable(&mut tx, id.0, action).await {
+            // Still active, so on another slot: the caller decides again.
+            Error::InvalidTransition {
+                from: BookingStatus::Active,
+                ..
+            } => Ok(None),
+            other => Err(other),
+        };
     };
     let booking = booking_from(&row)?;
     release_in(
@@ -889,7 +907,7 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
     )
     .await?;
     backend.commit(tx).await?;
-    Ok(booking)
+    Ok(Some(booking))
 }
 
 pub(crate) async fn booking_by_code<B: SqlBackend + ?Sized>(
@@ -951,14 +969,11 @@ pub(crate) async fn booking_stats<B: SqlBackend + ?Sized>(
     let mut stats = BookingStats::default();
     for r in &rows {
         let n = to_count(r.int("n")?);
-        match stored_status(&r.text("status")?)? {
-            BookingStatus::Active => {
-                stats.active = n;
-                stats.seats_booked = to_count(r.int("seats")?);
-            }
-            BookingStatus::Cancelled => stats.cancelled = n,
-            BookingStatus::Rejected => stats.rejected = n,
-        }
+        stats.add(
+            stored_status(&r.text("status")?)?,
+            n,
+            to_count(r.int("seats")?),
+        );
     }
     Ok(stats)
 }
@@ -1101,10 +1116,9 @@ macro_rules! impl_store {
             async fn end_booking(
                 &self,
                 id: appointment_core::BookingId,
-                status: appointment_core::BookingStatus,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> appointment_core::Result<appointment_core::Booking> {
-                $crate::sql_store::end_booking(self, id, status, now).await
+                end: appointment_core::BookingEnd,
+            ) -> appointment_core::Result<Option<appointment_core::Booking>> {
+                $crate::sql_store::end_booking(self, id, end).await
             }
             async fn booking_by_code(
                 &self,

@@ -118,6 +118,7 @@ pub struct Schedule {
     buffer_minutes: u32,
     time_zone: TimeZoneName,
     min_notice_minutes: u32,
+    cancel_cutoff_minutes: u32,
     horizon_days: Option<u32>,
     single_event: bool,
 }
@@ -186,6 +187,13 @@ impl ScheduleBuilder {
         self.inner.min_notice_minutes = minutes;
         self
     }
+    /// The cancellation policy: guests may cancel or reschedule a booking only until this many
+    /// minutes before its slot starts (default 0: until the start). The owner is not bound by
+    /// it; nobody moves a booking whose slot has started.
+    pub fn cancel_cutoff_minutes(mut self, minutes: u32) -> Self {
+        self.inner.cancel_cutoff_minutes = minutes;
+        self
+    }
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     pub fn horizon_days(mut self, days: Option<u32>) -> Self {
         self.inner.horizon_days = days;
@@ -243,6 +251,12 @@ impl ScheduleBuilder {
         if s.min_notice_minutes > 366 * 24 * 60 {
             return Err(Error::invalid(
                 "min_notice_minutes",
+                "must be at most one year",
+            ));
+        }
+        if s.cancel_cutoff_minutes > 366 * 24 * 60 {
+            return Err(Error::invalid(
+                "cancel_cutoff_minutes",
                 "must be at most one year",
             ));
         }
@@ -407,6 +421,7 @@ impl Schedule {
                 buffer_minutes: 0,
                 time_zone: TimeZoneName::UTC,
                 min_notice_minutes: 0,
+                cancel_cutoff_minutes: 0,
                 horizon_days: None,
                 single_event: false,
             },
@@ -488,6 +503,11 @@ impl Schedule {
     /// Minimum notice before a slot, in minutes.
     pub fn min_notice_minutes(&self) -> u32 {
         self.min_notice_minutes
+    }
+    /// How long before a slot's start guests can no longer cancel or reschedule, in minutes
+    /// (see [`ScheduleBuilder::cancel_cutoff_minutes`]).
+    pub fn cancel_cutoff_minutes(&self) -> u32 {
+        self.cancel_cutoff_minutes
     }
     /// How far ahead slots can be booked, in days.
     pub fn horizon_days(&self) -> Option<u32> {

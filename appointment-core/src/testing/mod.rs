@@ -101,6 +101,10 @@ macro_rules! store_conformance_suite {
             resource_blocks_overlapping_slots,
             resource_buffers_and_groups,
             race_resource_across_appointments,
+            guest_changes_stop_at_the_cutoff,
+            nobody_moves_a_started_booking,
+            owner_marks_completed_and_no_show_after_the_start,
+            race_cancel_and_move_into_the_cutoff,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -356,6 +360,7 @@ mod bookings;
 mod cache;
 mod capacity;
 mod lifecycle;
+mod policy;
 mod races;
 mod reschedule;
 mod resources;
@@ -373,6 +378,7 @@ pub mod cases {
     pub use super::cache::*;
     pub use super::capacity::*;
     pub use super::lifecycle::*;
+    pub use super::policy::*;
     pub use super::races::*;
     pub use super::reschedule::*;
     pub use super::resources::*;

@@ -64,7 +64,8 @@ pub async fn create_appointment(
     request_body = AppointmentPatch,
     responses(
         (status = 200, description = "Changed", body = AppointmentEditResponse),
-        (status = 400, description = "Invalid field (named in `details`)", body = ErrorBody),
+        (status = 400, description = "Invalid field or malformed code (named in `details`)", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -106,6 +107,7 @@ async fn edit(
     params(("app_code" = String, Path, description = "Appointment code")),
     responses(
         (status = 200, description = "Closed", body = AppointmentEditResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -124,6 +126,7 @@ pub async fn close_appointment(
     params(("app_code" = String, Path, description = "Appointment code")),
     responses(
         (status = 200, description = "Open", body = AppointmentEditResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -158,6 +161,7 @@ async fn set_status(
     params(("app_code" = String, Path, description = "Appointment code")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed code", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),

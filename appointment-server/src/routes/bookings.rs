@@ -1,15 +1,15 @@
-//! Booking, viewing, rescheduling, cancelling and rejecting.
+//! Booking, viewing, rescheduling, cancelling, rejecting, and marking completed or no-show.
 
 use appointment_core::{
-    AppCode, AttendeeCount, Booker, BookingCode, BookingUpdate, DeviceId, Email, Name, NewBooking,
-    Phone,
+    AppCode, AttendeeCount, Booker, BookingCode, BookingStatus, BookingUpdate, DeviceId, Email,
+    Error as CoreError, Name, NewBooking, Phone,
 };
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
-use crate::auth::{self, AuthUser, HeaderDevice, VerifiedDevice};
+use crate::auth::{self, AuthUser, HeaderDevice, MaybeAuthUser, VerifiedDevice};
 use crate::dto::{
     BookingRequest, BookingResponse, BookingUpdateRequest, parse_date, parse_instant,
 };
@@ -201,19 +201,23 @@ pub async fn get_booking(
 }
 
 /// Moves a booking to another slot and/or changes its seats (and, when given, its description),
-/// atomically, checked as a new booking is.
+/// atomically, checked as a new booking is. Whoever holds the code may, until the appointment's
+/// cancellation cut-off before the current slot; the appointment's owner (with their bearer
+/// token) until the slot starts.
 #[utoipa::path(put, path = "/bookings/{booking_code}", tag = "Bookings",
     params(("booking_code" = String, Path, description = "Booking code")),
     request_body = BookingUpdateRequest,
     responses(
         (status = 200, description = "OK", body = BookingResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 404, description = "Unknown booking", body = ErrorBody),
-        (status = 409, description = "Slot full, or the booking is no longer active", body = ErrorBody),
+        (status = 409, description = "Slot full, the booking is no longer active, or too late (`too_late`: past the cancellation cut-off, or the slot has started)", body = ErrorBody),
     ))]
 pub async fn update_booking(
     State(state): State<AppState>,
+    MaybeAuthUser(user): MaybeAuthUser,
     ApiPath(code): ApiPath<String>,
     ApiJson(req): ApiJson<BookingUpdateRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
@@ -237,36 +241,54 @@ pub async fn update_booking(
         req.date.as_deref(),
     )
     .await?;
-    let booking = state
-        .scheduler
-        .reschedule(
-            &code,
-            BookingUpdate {
-                slot_start,
-                attendee_count,
-                description: req.description,
-            },
-        )
-        .await?;
-    Ok(Json(present::booking(&state, &booking).await?))
+    let schedule = present::schedule_of(&state, &current.app_code).await?;
+    let change = BookingUpdate {
+        slot_start,
+        attendee_count,
+        description: req.description,
+    };
+    let booking = match user {
+        Some(user) => match state
+            .scheduler
+            .owner_reschedule(user.id, &code, change.clone())
+            .await
+        {
+            // Not the owner: the booker's own token, rescheduling under the guest's rules.
+            Err(CoreError::Forbidden(_)) => state.scheduler.reschedule(&code, change).await,
+            other => other,
+        },
+        None => state.scheduler.reschedule(&code, change).await,
+    }?;
+    Ok(Json(present::changed_booking(&booking, schedule.as_ref())))
 }
 
-/// Cancels a booking (whoever holds its code may) and frees its seats.
+/// Cancels a booking and frees its seats. Whoever holds the code may, until the appointment's
+/// cancellation cut-off before the slot (with none, until the slot starts); the appointment's
+/// owner (with their bearer token) at any time.
 #[utoipa::path(delete, path = "/bookings/{booking_code}", tag = "Bookings",
     params(("booking_code" = String, Path, description = "Booking code")),
     responses(
         (status = 200, description = "OK", body = BookingResponse),
         (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorBody),
         (status = 404, description = "Unknown booking", body = ErrorBody),
-        (status = 409, description = "Already cancelled or rejected", body = ErrorBody),
+        (status = 409, description = "No longer active (`invalid_transition`), or too late (`too_late`: past the cancellation cut-off, or the slot has started)", body = ErrorBody),
     ))]
 pub async fn cancel_booking(
     State(state): State<AppState>,
+    MaybeAuthUser(user): MaybeAuthUser,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<BookingResponse>> {
     let code = BookingCode::parse(&code)?;
-    let booking = state.scheduler.cancel(&code).await?;
-    Ok(Json(present::booking(&state, &booking).await?))
+    let schedule = present::schedule_before_change(&state, &code).await?;
+    let booking = match user {
+        Some(user) => match state.scheduler.owner_cancel(user.id, &code).await {
+            Err(CoreError::Forbidden(_)) => state.scheduler.cancel(&code).await,
+            other => other,
+        },
+        None => state.scheduler.cancel(&code).await,
+    }?;
+    Ok(Json(present::changed_booking(&booking, schedule.as_ref())))
 }
 
 /// Rejects a booking of one of the caller's appointments (owner only).
@@ -278,7 +300,7 @@ pub async fn cancel_booking(
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the appointment's owner", body = ErrorBody),
         (status = 404, description = "Unknown booking", body = ErrorBody),
-        (status = 409, description = "Already cancelled or rejected", body = ErrorBody),
+        (status = 409, description = "No longer active", body = ErrorBody),
         (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -287,8 +309,66 @@ pub async fn reject_booking(
     user: AuthUser,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<BookingResponse>> {
+    owner_ends(&state, user, &code, BookingStatus::Rejected).await
+}
+
+/// Marks a booking whose slot has started as attended (owner only). Its seats are released.
+#[utoipa::path(post, path = "/bookings/{booking_code}/complete", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the appointment's owner", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "No longer active (`invalid_transition`), or the slot has not started (`too_early`)", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn complete_booking(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    owner_ends(&state, user, &code, BookingStatus::Completed).await
+}
+
+/// Marks a booking whose slot has started as not attended (owner only). Its seats are released.
+#[utoipa::path(post, path = "/bookings/{booking_code}/no-show", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the appointment's owner", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "No longer active (`invalid_transition`), or the slot has not started (`too_early`)", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn no_show_booking(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    owner_ends(&state, user, &code, BookingStatus::NoShow).await
+}
+
+/// The owner ends a booking as rejected, completed or no-show, answering from the write.
+async fn owner_ends(
+    state: &AppState,
+    user: AuthUser,
+    code: &str,
+    status: BookingStatus,
+) -> ApiResult<Json<BookingResponse>> {
     state.check_owner_write(user.id)?;
-    let code = BookingCode::parse(&code)?;
-    let booking = state.scheduler.reject(user.id, &code).await?;
-    Ok(Json(present::booking(&state, &booking).await?))
+    let code = BookingCode::parse(code)?;
+    let schedule = present::schedule_before_change(state, &code).await?;
+    let s = &state.scheduler;
+    let booking = match status {
+        BookingStatus::Completed => s.complete(user.id, &code).await,
+        BookingStatus::NoShow => s.mark_no_show(user.id, &code).await,
+        _ => s.reject(user.id, &code).await,
+    }?;
+    Ok(Json(present::changed_booking(&booking, schedule.as_ref())))
 }

@@ -44,6 +44,7 @@ use crate::state::AppState;
         appointments::slots, appointments::slots_by_day,
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
+        bookings::complete_booking, bookings::no_show_booking,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
@@ -316,6 +317,14 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route(
             "/bookings/{booking_code}/reject",
             post(bookings::reject_booking),
+        )
+        .route(
+            "/bookings/{booking_code}/complete",
+            post(bookings::complete_booking),
+        )
+        .route(
+            "/bookings/{booking_code}/no-show",
+            post(bookings::no_show_booking),
         )
         .route("/analytics", get(analytics::analytics))
         .route(

@@ -18,6 +18,7 @@ mod errors;
 mod health;
 mod idempotency;
 mod identities;
+mod lifecycle;
 mod limits;
 mod openapi;
 mod request_id;

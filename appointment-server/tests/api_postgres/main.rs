@@ -23,6 +23,8 @@ mod helpers;
 mod idempotency;
 #[path = "../api/identities.rs"]
 mod identities;
+#[path = "../api/lifecycle.rs"]
+mod lifecycle;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/reschedule.rs"]

@@ -369,6 +369,7 @@ impl Scheduler {
             closures: closures.map(|c| hours::closures(&c)).transpose()?,
             buffer_minutes,
             min_notice_minutes,
+            cancel_cutoff_minutes: None,
             horizon_days,
             status: closed.map(status),
             resource,

@@ -502,6 +502,7 @@ impl AppointmentChanges {
             closures: self.closures.as_deref().map(closures).transpose()?,
             buffer_minutes: self.buffer_minutes,
             min_notice_minutes: self.min_notice_minutes,
+            cancel_cutoff_minutes: None,
             horizon_days,
             status: self.closed.map(|closed| {
                 if closed {
