@@ -13,6 +13,7 @@ const ALL_TABLES: &[&str] = &[
     "appointments",
     "bans",
     "bookings",
+    "holds",
     "idempotency_keys",
     "revoked_tokens",
     "slot_seats",
@@ -56,7 +57,7 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -96,7 +97,7 @@ async fn sqlite_up_down_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_flows_after_down_and_up() {
-    for case in 0..6 {
+    for case in 0..7 {
         let url = sql_support::fresh_sqlite_url();
         let store = SqliteStore::connect(&url).await.expect("open");
         store.migrate_down_to(0).await.expect("down");
@@ -109,9 +110,50 @@ async fn sqlite_flows_after_down_and_up() {
             // Migration 8 rebuilds the bookings table: its resource triggers and lifecycle
             // statuses must be there after a way down and up again.
             4 => cases::race_resource_across_appointments(store).await,
-            _ => cases::owner_marks_completed_and_no_show_after_the_start(store).await,
+            5 => cases::owner_marks_completed_and_no_show_after_the_start(store).await,
+            _ => cases::race_holds_and_bookings_for_the_last_seats(store).await,
         }
     }
+}
+
+/// Going down from the holds migration gives the seats of held holds back to their slots, so
+/// the counters of the earlier schema equal its active bookings again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_down_from_holds_gives_held_seats_back() {
+    use appointment_core::testing::{Fixture, at};
+    use appointment_core::{AntiScalping, AppointmentKind};
+    let url = sql_support::fresh_sqlite_url();
+    let store = SqliteStore::connect(&url).await.expect("open");
+    let f = Fixture::new(store.clone()).await;
+    let app = f
+        .appointment(AppointmentKind::Group, Some(5), AntiScalping::None)
+        .await;
+    f.guest(&app.code, at(7, 9), 2, "a@example.com")
+        .await
+        .expect("book");
+    f.hold(&app.code, at(7, 9), 3).await.expect("hold");
+    f.hold(&app.code, at(7, 10), 1).await.expect("hold");
+    store.migrate_down_to(8).await.expect("down to 8");
+    let mut c = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    let counters: Vec<i64> =
+        sqlx::query_scalar("SELECT seats_taken FROM slot_seats ORDER BY slot_start")
+            .fetch_all(&mut c)
+            .await
+            .expect("counters");
+    assert_eq!(counters, vec![2, 0]);
+    store.migrate_up().await.expect("up again");
+    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM holds")
+        .fetch_one(&mut c)
+        .await
+        .expect("holds");
+    assert_eq!(holds, 0);
+    // The slot's three freed seats can be booked again.
+    f.guest(&app.code, at(7, 9), 3, "b@example.com")
+        .await
+        .expect("the held seats are back");
+    f.assert_counters_equal_facts(&app).await;
 }
 
 #[cfg(feature = "postgres")]
@@ -147,7 +189,7 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)
@@ -186,7 +228,7 @@ mod postgres {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn postgres_flows_after_down_and_up() {
-        for case in 0..3 {
+        for case in 0..4 {
             let Some(url) = sql_support::fresh_postgres_url().await else {
                 return;
             };
@@ -196,6 +238,7 @@ mod postgres {
             match case {
                 0 => cases::guest_books_and_finds_by_code(store).await,
                 1 => cases::race_standard_same_email(store).await,
+                2 => cases::race_holds_and_bookings_for_the_last_seats(store).await,
                 _ => cases::race_reschedule_cancel_and_book(store).await,
             }
         }
@@ -221,7 +264,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 8);
+        assert_eq!(store.applied_version().await.expect("version"), 9);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

@@ -389,6 +389,30 @@ impl BookingCode {
 }
 string_newtype_common!(BookingCode);
 
+/// A hold's token, `HD-` followed by random uppercase letters and digits. Whoever holds it can
+/// book the held seats or release them, so it is as hard to guess as a booking code.
+///
+/// ```
+/// use appointment_core::HoldToken;
+/// let token = HoldToken::generate();
+/// assert!(token.as_str().starts_with("HD-"));
+/// assert!(HoldToken::parse("BK-ABCDEFGHJKLM").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HoldToken(String);
+
+impl HoldToken {
+    /// A fresh random token from the thread's cryptographically secure generator.
+    pub fn generate() -> Self {
+        HoldToken(random_code("HD-"))
+    }
+    /// Validates a token given by a caller (case-insensitive).
+    pub fn parse(raw: &str) -> Result<Self> {
+        parse_code(raw, "HD-", "hold_token").map(HoldToken)
+    }
+}
+string_newtype_common!(HoldToken);
+
 /// A device identifier that the caller has already verified (the server mints and checks device
 /// tokens, each bound to a logged-in user; the engine only compares ids).
 ///
@@ -567,6 +591,10 @@ id_type!(
     /// The primary key of a ban-list entry.
     BanId
 );
+id_type!(
+    /// The primary key of a hold.
+    HoldId
+);
 
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }, $field:literal) => {
@@ -648,6 +676,22 @@ str_enum!(
         Completed = "completed",
         /// Marked by the owner, once its slot started, as not attended.
         NoShow = "no_show",
+    },
+    "status"
+);
+
+str_enum!(
+    /// Where a hold stands. Only `Held` holds seats, and only until the hold's expiry.
+    HoldStatus {
+        /// Holds its seats until `expires_at` (after which they are free for any claim, whether
+        /// or not the status was written yet: see [`Hold::is_live`]).
+        Held = "held",
+        /// Given back by whoever held the token.
+        Released = "released",
+        /// Ran out before it was booked; its seats went back to the slot.
+        Expired = "expired",
+        /// Turned into a booking, which took over its seats.
+        Booked = "booked",
     },
     "status"
 );
@@ -769,6 +813,54 @@ pub struct Booking {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+/// Seats of one slot kept for a short time (while a form is filled in or a payment made) by
+/// whoever holds its token; see [`crate::Scheduler::hold`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// Primary key.
+    pub id: HoldId,
+    /// The token that books or releases it.
+    pub token: HoldToken,
+    /// The appointment whose seats are held.
+    pub appointment_id: AppointmentId,
+    /// The appointment's public code.
+    pub app_code: AppCode,
+    /// Start of the slot (UTC).
+    pub slot_start: DateTime<Utc>,
+    /// End of the slot (UTC).
+    pub slot_end: DateTime<Utc>,
+    /// Seats held.
+    pub seats: AttendeeCount,
+    /// As stored: a `Held` hold past its expiry holds nothing (see [`Hold::is_live`] and
+    /// [`Hold::status_at`]).
+    pub status: HoldStatus,
+    /// When the seats go back to the slot unless the hold was booked or released first.
+    pub expires_at: DateTime<Utc>,
+    /// The booking the hold became, once booked.
+    pub booking_id: Option<BookingId>,
+    /// When it was taken.
+    pub created_at: DateTime<Utc>,
+    /// When its status last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Hold {
+    /// Whether the hold still holds its seats at `now`: held, and `now` is before its expiry.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.status == HoldStatus::Held && now < self.expires_at
+    }
+
+    /// Its status as of `now`: a held hold whose expiry has passed is `Expired`, whether or not
+    /// a claim on its slot has written that yet.
+    pub fn status_at(&self, now: DateTime<Utc>) -> HoldStatus {
+        if self.status == HoldStatus::Held && now >= self.expires_at {
+            HoldStatus::Expired
+        } else {
+            self.status
+        }
+    }
 }
 
 /// An entry of an owner's ban list.

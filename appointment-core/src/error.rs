@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::domain::BookingStatus;
+use crate::domain::{BookingStatus, HoldStatus};
 
 /// A `Result` whose error defaults to the engine's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -82,6 +82,14 @@ pub enum Error {
         from: chrono::DateTime<chrono::Utc>,
     },
 
+    /// The hold is no longer held: it expired, was released, or was already booked. Its seats
+    /// are no longer kept for the token; nothing was changed.
+    #[error("the hold is {status}")]
+    HoldEnded {
+        /// What became of the hold (expired, released or booked).
+        status: HoldStatus,
+    },
+
     /// The store failed for a reason of its own (connection lost, disk full). Not the caller's
     /// fault; its details are for logs, not for clients.
     #[error("storage failure")]
@@ -140,6 +148,7 @@ impl Error {
             Error::InvalidTransition { .. } => "invalid_transition",
             Error::TooLate { .. } => "too_late",
             Error::TooEarly { .. } => "too_early",
+            Error::HoldEnded { .. } => "hold_ended",
             Error::Storage(_) => "storage",
             Error::Unavailable(_) => "unavailable",
         }
@@ -158,6 +167,8 @@ pub enum Entity {
     User,
     /// A ban-list entry.
     Ban,
+    /// A hold of seats (by token or id).
+    Hold,
 }
 
 impl fmt::Display for Entity {
@@ -167,6 +178,7 @@ impl fmt::Display for Entity {
             Entity::Booking => "booking",
             Entity::User => "user",
             Entity::Ban => "ban",
+            Entity::Hold => "hold",
         })
     }
 }

@@ -28,17 +28,18 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
-    Name, Page, Paged, Phone, ResourceKey, ResourceName, User, UserId,
+    Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceKey, ResourceName, User,
+    UserId,
 };
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{
-    Closure, MAX_DATE, MIN_DATE, Schedule, ScheduleBuilder, Slot, Slots, TimeWindow, TimeZoneName,
-    Weekdays, WeeklyHours,
+    Closure, DEFAULT_HOLD_MINUTES, MAX_DATE, MAX_HOLD_MINUTES, MIN_DATE, Schedule, ScheduleBuilder,
+    Slot, Slots, TimeWindow, TimeZoneName, Weekdays, WeeklyHours,
 };
 pub use scheduler::{
     Analytics, AnalyticsInputs, AppointmentChanges, AppointmentEdit, AvailableSlot, Booker,
-    BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewUser, Reschedule, Scheduler,
-    SlotQuery, Stopped,
+    BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewHold, NewUser, Reschedule,
+    Scheduler, SlotQuery, Stopped,
 };
 pub use store::{
     BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats,

@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
-    Name, Page, Paged, Phone, ResourceName, User, UserId,
+    Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceName, User, UserId,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
@@ -102,6 +102,17 @@ pub struct NewBooking {
     pub device_id: Option<DeviceId>,
 }
 
+/// A request to hold seats of a slot (see [`Scheduler::hold`]).
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    /// The appointment.
+    pub app_code: AppCode,
+    /// The start of the slot (must be one of the schedule's slots, bookable now).
+    pub slot_start: DateTime<Utc>,
+    /// Seats to hold.
+    pub seats: AttendeeCount,
+}
+
 /// An owner's changes to an appointment; `None` leaves a field as it is. Kind, capacity and
 /// anti-scalping policy are fixed once bookings can exist, and the date range and slot length
 /// with them (a new range or length is a new appointment).
@@ -124,6 +135,9 @@ pub struct AppointmentChanges {
     /// New cancellation cut-off, in minutes (see [`crate::ScheduleBuilder::cancel_cutoff_minutes`]);
     /// it applies to bookings already made too.
     pub cancel_cutoff_minutes: Option<u32>,
+    /// New hold length, in minutes (see [`crate::ScheduleBuilder::hold_minutes`]); holds already
+    /// taken keep their expiry.
+    pub hold_minutes: Option<u32>,
     /// New horizon (`Some(None)` removes it).
     pub horizon_days: Option<Option<u32>>,
     /// Close (no slots listed, no bookings taken; existing bookings stay) or reopen.
@@ -450,14 +464,14 @@ impl<S: Store + ?Sized> Scheduler<S> {
         range: std::ops::Range<DateTime<Utc>>,
     ) -> Result<Vec<SlotSeats>> {
         let Some(cache) = &self.cache else {
-            return self.store.seats_taken(app, range).await;
+            return self.store.seats_taken(app, range, self.now()).await;
         };
         let now = self.now();
         match cache.seats(app, &range, now) {
             Ok(rows) => Ok(rows),
             Err(ticket) => {
                 let load = cache.load_range(&range);
-                let rows = self.store.seats_taken(app, load.clone()).await?;
+                let rows = self.store.seats_taken(app, load.clone(), now).await?;
                 cache.put_seats(ticket, load, &rows, now);
                 Ok(rows
                     .into_iter()
@@ -629,8 +643,8 @@ impl<S: Store + ?Sized> Scheduler<S> {
         Ok(app)
     }
 
-    /// Seats held by active bookings across all of an appointment's slots (what the original
-    /// service answers as `attendees_booked`). Reads the seat counters of booked slots only, so
+    /// Seats held by active bookings and live holds across all of an appointment's slots (what
+    /// the original service answers as `attendees_booked`). Reads the seat counters of booked slots only, so
     /// the cost follows the bookings, not the schedule.
     pub async fn attendees_booked(&self, app: &Appointment) -> Result<u64> {
         let s = &app.schedule;
@@ -639,7 +653,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             ..s.end_date().and_time(NaiveTime::MIN).and_utc() + day + day;
         Ok(self
             .store
-            .seats_taken(app.id, span)
+            .seats_taken(app.id, span, self.now())
             .await?
             .iter()
             .map(|seats| u64::from(seats.seats_taken))
@@ -710,6 +724,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
         }
         if let Some(m) = changes.cancel_cutoff_minutes {
             b = b.cancel_cutoff_minutes(m);
+        }
+        if let Some(m) = changes.hold_minutes {
+            b = b.hold_minutes(m);
         }
         if let Some(h) = changes.horizon_days {
             b = b.horizon_days(h);
@@ -1113,6 +1130,32 @@ impl<S: Store + ?Sized> Scheduler<S> {
         check_description(&req.description)?;
         let app = self.appointment(&req.app_code).await?;
         let slot = self.bookable_slot(&app, req.slot_start, req.attendee_count)?;
+        let mut booking = self.new_booking(&app, &slot, req).await?;
+        let claim = seat_claim(&app, &slot);
+        // Taken seats, or found the slot fuller than a cached listing said: either way the
+        // appointment's cached counters are out of date afterwards.
+        let _seats = self.seats_will_change(app.id);
+        let mut attempt = 1;
+        let inserted = loop {
+            match self.store.insert_booking(&booking, claim).await {
+                Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
+                    attempt += 1;
+                    booking.code = BookingCode::generate();
+                }
+                other => break other,
+            }
+        };
+        inserted.map(|()| booking)
+    }
+
+    /// The booking `req` asks for on `slot` of `app`, not yet stored: the booker's details, and
+    /// the strict anti-scalping requirements (`RegistrationRequired`, a verified device).
+    async fn new_booking(
+        &self,
+        app: &Appointment,
+        slot: &Slot,
+        req: NewBooking,
+    ) -> Result<Booking> {
         let (user_id, name, email, phone) = match req.booker {
             Booker::Guest { name, email, phone } => (None, name, email, phone),
             Booker::User(id) => {
@@ -1130,7 +1173,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             ));
         }
         let now = self.now();
-        let mut booking = Booking {
+        Ok(Booking {
             id: BookingId::new(),
             code: BookingCode::generate(),
             appointment_id: app.id,
@@ -1147,22 +1190,154 @@ impl<S: Store + ?Sized> Scheduler<S> {
             device_id: req.device_id,
             created_at: now,
             updated_at: now,
+        })
+    }
+
+    /// Holds `req.seats` seats of a slot for the appointment's hold length
+    /// ([`Schedule::hold_minutes`]), for whoever gets the returned [`Hold::token`]: while a form
+    /// is filled in or a payment made. The slot is checked as for a booking (open appointment,
+    /// a slot bookable now, a count that fits the kind), and the seats are taken exactly as a
+    /// booking takes them, in one atomic step (`SlotFull` if they do not fit). Bans and
+    /// anti-scalping are checked when the hold is booked ([`Scheduler::book_hold`]), since a hold
+    /// names nobody.
+    ///
+    /// The seats come back to the slot when the hold is released, or at its expiry without
+    /// anything having to run: from `expires_at` on, every listing and every claim counts them
+    /// as free. Appointments that share a resource take no holds (`InvalidInput(app_code)`).
+    ///
+    /// ```
+    /// # use appointment_core::*;
+    /// # async fn demo(scheduler: Scheduler<dyn Store>, app: AppCode, slot: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    /// let hold = scheduler
+    ///     .hold(NewHold { app_code: app.clone(), slot_start: slot, seats: AttendeeCount::new(2)? })
+    ///     .await?;
+    /// // … the guest fills in the form; the seats are theirs until `hold.expires_at` …
+    /// let booking = scheduler
+    ///     .book_hold(&hold.token, NewBooking {
+    ///         app_code: app,
+    ///         slot_start: slot,
+    ///         attendee_count: hold.seats,
+    ///         booker: Booker::Guest { name: Name::parse("Ada")?, email: Email::parse("ada@example.com")?, phone: None },
+    ///         description: String::new(),
+    ///         device_id: None,
+    ///     })
+    ///     .await?;
+    /// assert_eq!(booking.attendee_count, hold.seats);
+    /// # Ok(()) }
+    /// ```
+    pub async fn hold(&self, req: NewHold) -> Result<Hold> {
+        let app = self.appointment(&req.app_code).await?;
+        if app.resource.is_some() {
+            return Err(Error::invalid(
+                "app_code",
+                "appointments that share a resource take no holds",
+            ));
+        }
+        let slot = self.bookable_slot(&app, req.slot_start, req.seats)?;
+        let now = self.now();
+        let mut hold = Hold {
+            id: HoldId::new(),
+            token: HoldToken::generate(),
+            appointment_id: app.id,
+            app_code: app.code.clone(),
+            slot_start: slot.start,
+            slot_end: slot.end,
+            seats: req.seats,
+            status: HoldStatus::Held,
+            expires_at: now + TimeDelta::minutes(i64::from(app.schedule.hold_minutes())),
+            booking_id: None,
+            created_at: now,
+            updated_at: now,
         };
-        let claim = seat_claim(&app, &slot);
-        // Taken seats, or found the slot fuller than a cached listing said: either way the
-        // appointment's cached counters are out of date afterwards.
         let _seats = self.seats_will_change(app.id);
         let mut attempt = 1;
         let inserted = loop {
-            match self.store.insert_booking(&booking, claim).await {
+            match self.store.insert_hold(&hold, app.capacity).await {
                 Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
                     attempt += 1;
-                    booking.code = BookingCode::generate();
+                    hold.token = HoldToken::generate();
                 }
                 other => break other,
             }
         };
-        inserted.map(|()| booking)
+        inserted.map(|()| hold)
+    }
+
+    /// A hold by token, with its status as of now ([`Hold::status_at`]: a held hold past its
+    /// expiry is `Expired`). `NotFound(Hold)` if there is none.
+    pub async fn hold_by_token(&self, token: &HoldToken) -> Result<Hold> {
+        let mut hold = self
+            .store
+            .hold_by_token(token)
+            .await?
+            .ok_or(Error::NotFound(Entity::Hold))?;
+        hold.status = hold.status_at(self.now());
+        Ok(hold)
+    }
+
+    /// Gives a hold's seats back at once (whoever holds the token may). Releasing a hold that
+    /// was already released or has expired answers it as it is; a booked hold fails with
+    /// [`Error::HoldEnded`] (cancel the booking instead).
+    pub async fn release_hold(&self, token: &HoldToken) -> Result<Hold> {
+        let hold = self
+            .store
+            .hold_by_token(token)
+            .await?
+            .ok_or(Error::NotFound(Entity::Hold))?;
+        let _seats = self.seats_will_change(hold.appointment_id);
+        let mut released = self.store.release_hold(hold.id, self.now()).await?;
+        released.status = released.status_at(self.now());
+        Ok(released)
+    }
+
+    /// Turns a hold into a booking, which takes over the held seats without a second seat
+    /// check: it cannot find the slot full. `req` names the hold's appointment, slot and seats
+    /// (`InvalidInput(hold_token)` otherwise) and the booker; bans, anti-scalping and strict
+    /// anti-scalping's registration and device are checked as for [`Scheduler::book`], in the
+    /// same atomic step. The slot's notice and the appointment's status were checked when the
+    /// seats were held and are not checked again: a hold is a promise.
+    ///
+    /// Fails with [`Error::HoldEnded`] once the hold expired (at `expires_at`, to the
+    /// microsecond), was released, or was booked already; its seats are then no longer kept.
+    pub async fn book_hold(&self, token: &HoldToken, req: NewBooking) -> Result<Booking> {
+        check_description(&req.description)?;
+        let hold = self
+            .store
+            .hold_by_token(token)
+            .await?
+            .ok_or(Error::NotFound(Entity::Hold))?;
+        let status = hold.status_at(self.now());
+        if status != HoldStatus::Held {
+            return Err(Error::HoldEnded { status });
+        }
+        if hold.app_code != req.app_code
+            || hold.slot_start != req.slot_start
+            || hold.seats != req.attendee_count
+        {
+            return Err(Error::invalid(
+                "hold_token",
+                "the hold is for another appointment, slot or number of seats",
+            ));
+        }
+        let app = self.appointment_by_id(hold.appointment_id).await?;
+        let slot = Slot {
+            start: hold.slot_start,
+            end: hold.slot_end,
+        };
+        let mut booking = self.new_booking(&app, &slot, req).await?;
+        let claim = seat_claim(&app, &slot);
+        let _seats = self.seats_will_change(app.id);
+        let mut attempt = 1;
+        loop {
+            match self.store.book_hold(hold.id, &booking, claim).await {
+                Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
+                    attempt += 1;
+                    booking.code = BookingCode::generate();
+                }
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(booking),
+            }
+        }
     }
 
     /// A booking by code; `NotFound(Booking)` if there is none.

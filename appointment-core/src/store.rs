@@ -20,6 +20,14 @@
 //! cannot be reached (database down, connections refused, no free connection within a bounded
 //! wait) answers [`Error::Unavailable`] promptly instead of waiting for it to come back.
 //!
+//! Holds: a [`Hold`] takes seats exactly as a booking does (the same counter, the same
+//! conditional write), so at every commit a slot's counter equals the seats of its active
+//! bookings plus those of its holds whose stored status is still held. A held hold whose
+//! `expires_at` has passed no longer holds anything, whether or not its status was written yet:
+//! [`Store::seats_taken`] leaves it out, and every claim that finds its slot full (a booking, a
+//! move, a hold) first gives the seats of that slot's expired holds back (marking them
+//! expired) within its own atomic step, then decides. Correctness never waits for a sweeper.
+//!
 //! Shared resources: a booking whose claim names a [`ResourceClaim`] occupies that resource over
 //! `[slot_start, claim.until)`. Two active bookings of *different* appointments never occupy one
 //! resource over overlapping times; the store enforces it in the same atomic step as the seats
@@ -40,7 +48,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
-    BookingStatus, Email, Page, Paged, ResourceKey, User, UserId,
+    BookingStatus, Email, Hold, HoldId, HoldToken, Page, Paged, ResourceKey, User, UserId,
 };
 use crate::error::Result;
 
@@ -196,11 +204,13 @@ pub trait Store: Send + Sync + 'static {
     // ---- seats and bookings ----
 
     /// The seat counters of an appointment's slots that start in `[range.start, range.end)` and
-    /// hold at least one seat.
+    /// hold at least one seat at `now`: seats of active bookings and of holds live at `now`
+    /// (the seats of held holds whose expiry is not after `now` are left out).
     async fn seats_taken(
         &self,
         appointment: AppointmentId,
         range: Range<DateTime<Utc>>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<SlotSeats>>;
 
     /// The times `[start, until)` over which active bookings of appointments other than
@@ -213,7 +223,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Range<DateTime<Utc>>>>;
 
     /// Atomically: takes `booking.attendee_count` seats on the slot
-    /// `(booking.appointment_id, booking.slot_start)` if they fit in `claim.capacity`, and inserts
+    /// `(booking.appointment_id, booking.slot_start)` if they fit in `claim.capacity` (holds of
+    /// the slot expired at `booking.created_at` give their seats back first), and inserts
     /// the booking (status active). Fails with `Banned` if `claim.owner` banned the booking's
     /// email, with `SlotFull` (nothing written) if the seats do not fit, and with
     /// `Duplicate(BookingEmail | BookingDevice)` when a uniqueness asked for by `claim` is broken,
@@ -224,7 +235,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically moves an active booking to `to.slot_start`/`to.slot_end` with
     /// `to.attendee_count` seats (and `to.description`, when given): releases its seats on the old slot and takes the new count on
-    /// the new one (which may be the same slot) if they fit in `to.claim.capacity`, and sets its
+    /// the new one (which may be the same slot) if they fit in `to.claim.capacity` (holds of the
+    /// new slot expired at `to.now` give their seats back first), and sets its
     /// `updated_at` to `to.now`. The move is checked as a new booking is, in the same atomic
     /// step: fails with `NotFound(Booking)`, with `InvalidTransition` if the booking is no longer
     /// active, with `Banned` if `to.claim.owner` banned the booking's email, with
@@ -239,6 +251,37 @@ pub trait Store: Send + Sync + 'static {
     /// active, or with `InvalidInput` if `end.status` is active (nothing written). Returns the
     /// updated booking, or `None` (nothing written) if the booking is active on another slot.
     async fn end_booking(&self, id: BookingId, end: BookingEnd) -> Result<Option<Booking>>;
+
+    // ---- holds ----
+
+    /// Atomically: takes `hold.seats` seats on the slot `(hold.appointment_id, hold.slot_start)`
+    /// if they fit in `capacity` (holds of the slot expired at `hold.created_at` give their seats
+    /// back first), and inserts the hold (status held). Fails with `SlotFull` (nothing written),
+    /// or `Duplicate(Code)` if the token is taken.
+    async fn insert_hold(&self, hold: &Hold, capacity: u32) -> Result<()>;
+
+    /// Atomically turns a hold into `booking`, which takes over its seats (no seat check: they
+    /// are already counted): the hold must be held and `booking.created_at` before its expiry,
+    /// and `booking` is on the hold's appointment and slot with the hold's seats. The booking
+    /// is checked as a new booking is for bans and anti-scalping (`claim.owner`,
+    /// `claim.unique_email`, `claim.unique_device`; `claim.capacity` is not used). Fails with
+    /// `NotFound(Hold)`, `HoldEnded` (expired, released or booked), `Banned`, `Duplicate(BookingEmail | BookingDevice | Code)`, or `InvalidInput`
+    /// if the booking does not match the hold; nothing else is written when it fails. Returns
+    /// the hold as booked.
+    async fn book_hold(&self, hold: HoldId, booking: &Booking, claim: SeatClaim) -> Result<Hold>;
+
+    /// Atomically gives a held hold's seats back: status released at `now`, or expired if its
+    /// expiry is not after `now`. A hold already released or expired is answered as it is
+    /// (nothing written); a booked one fails with `HoldEnded` (its seats are the booking's).
+    /// `NotFound(Hold)` if there is none. Returns the hold as it now is.
+    async fn release_hold(&self, hold: HoldId, now: DateTime<Utc>) -> Result<Hold>;
+
+    /// An appointment's holds whose stored status is held (expired ones included until a claim
+    /// reclaims them), in slot order.
+    async fn held_holds(&self, appointment: AppointmentId) -> Result<Vec<Hold>>;
+
+    /// A hold by token, as stored (see [`Hold::status_at`] for its status at a given time).
+    async fn hold_by_token(&self, token: &HoldToken) -> Result<Option<Hold>>;
 
     /// A booking by code.
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>>;

@@ -356,6 +356,9 @@ pub struct AppointmentRequest {
     /// can.
     #[serde(default)]
     pub cancel_cutoff_minutes: Option<u32>,
+    /// How long a hold of seats (`POST /holds`) lasts, in minutes: 1 to 120 (default 10).
+    #[serde(default)]
+    pub hold_minutes: Option<u32>,
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     #[serde(default)]
     pub horizon_days: Option<u32>,
@@ -446,6 +449,9 @@ impl AppointmentRequest {
         if let Some(m) = self.cancel_cutoff_minutes {
             b = b.cancel_cutoff_minutes(m);
         }
+        if let Some(m) = self.hold_minutes {
+            b = b.hold_minutes(m);
+        }
         b = b.horizon_days(self.horizon_days);
         Ok(appointment_core::NewAppointment {
             title: self.title,
@@ -488,6 +494,9 @@ pub struct AppointmentPatch {
     /// New cancellation cut-off, in minutes; it applies to existing bookings too.
     #[serde(default)]
     pub cancel_cutoff_minutes: Option<u32>,
+    /// New hold length, in minutes (1 to 120); holds already taken keep their expiry.
+    #[serde(default)]
+    pub hold_minutes: Option<u32>,
     /// New horizon in days; `null` removes it.
     #[serde(default, deserialize_with = "present_or_null")]
     #[schema(value_type = Option<u32>, nullable)]
@@ -547,6 +556,7 @@ impl AppointmentPatch {
             buffer_minutes: self.buffer_minutes,
             min_notice_minutes: self.min_notice_minutes,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
+            hold_minutes: self.hold_minutes,
             horizon_days: self.horizon_days,
             status: None,
             resource: self
@@ -613,6 +623,8 @@ pub struct AppointmentResponse {
     pub min_notice_minutes: u32,
     /// Guests cannot cancel or reschedule less than this many minutes before a slot.
     pub cancel_cutoff_minutes: u32,
+    /// How long a hold of seats lasts, in minutes.
+    pub hold_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
     /// The shared resource its bookings occupy, if any.
@@ -683,6 +695,7 @@ impl From<&Appointment> for AppointmentResponse {
             buffer_minutes: s.buffer_minutes(),
             min_notice_minutes: s.min_notice_minutes(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
+            hold_minutes: s.hold_minutes(),
             horizon_days: s.horizon_days(),
             resource: a.resource.as_ref().map(ToString::to_string),
             owner_id: a.owner.to_string(),
@@ -744,6 +757,65 @@ pub struct BookingRequest {
     /// the user who books; required by strict appointments.
     #[serde(default)]
     pub device_token: Option<String>,
+    /// A hold token from `POST /holds`: the booking takes over the hold's seats (it cannot find
+    /// the slot full). `app_code`, `start_time` and `attendee_count` must be the hold's.
+    #[serde(default)]
+    #[schema(example = "HD-7K2M9Q4X8B3N")]
+    pub hold_token: Option<String>,
+}
+
+/// `POST /holds`: keep seats of a slot for a short time.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct HoldRequest {
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot (RFC 3339).
+    #[schema(example = "2025-01-15T10:00:00Z")]
+    pub start_time: String,
+    /// Seats to hold (default 1).
+    #[serde(default)]
+    pub attendee_count: Option<u32>,
+}
+
+/// A hold of seats.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HoldResponse {
+    /// The token that books (`hold_token` of a booking request) or releases the hold; whoever
+    /// has it can, so keep it like a booking code.
+    pub hold_token: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot.
+    pub start_time: String,
+    /// End of the slot.
+    pub end_time: String,
+    /// Seats held.
+    pub attendee_count: u32,
+    /// `held`, `released`, `expired` (the seats went back to the slot) or `booked`.
+    pub status: String,
+    /// When the seats go back to the slot unless the hold is booked first.
+    pub expires_at: String,
+    /// The booking's id, once booked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_id: Option<String>,
+    /// When it was taken.
+    pub created_at: String,
+}
+
+impl From<&appointment_core::Hold> for HoldResponse {
+    fn from(h: &appointment_core::Hold) -> Self {
+        HoldResponse {
+            hold_token: h.token.to_string(),
+            app_code: h.app_code.to_string(),
+            start_time: rfc3339(h.slot_start),
+            end_time: rfc3339(h.slot_end),
+            attendee_count: h.seats.get(),
+            status: h.status.to_string(),
+            expires_at: rfc3339(h.expires_at),
+            booking_id: h.booking_id.map(|b| b.to_string()),
+            created_at: timestamp(h.created_at),
+        }
+    }
 }
 
 /// `PUT /bookings/{booking_code}`: move to another slot and/or change the seats.

@@ -196,7 +196,8 @@ impl From<CoreError> for ApiError {
             }
             CoreError::InvalidTransition { .. }
             | CoreError::TooLate { .. }
-            | CoreError::TooEarly { .. } => ApiError::new(StatusCode::CONFLICT, code, message),
+            | CoreError::TooEarly { .. }
+            | CoreError::HoldEnded { .. } => ApiError::new(StatusCode::CONFLICT, code, message),
             e @ CoreError::Unavailable(_) => ApiError::unavailable(&DisplayChain(&e)),
             other => ApiError::internal(&DisplayChain(&other)),
         }

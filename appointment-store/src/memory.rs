@@ -9,8 +9,8 @@ use appointment_core::store::{
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    DeviceId, Duplicate, Email, Entity, Error, Page, Paged, Phone, ResourceKey, Result, User,
-    UserId,
+    DeviceId, Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged,
+    Phone, ResourceKey, Result, User, UserId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -60,6 +60,10 @@ struct Inner {
     resources: HashMap<ResourceKey, ResourceClaims>,
     /// The resource claim of each active booking that has one: (resource, start).
     booking_resources: HashMap<BookingId, (ResourceKey, DateTime<Utc>)>,
+    holds: HashMap<HoldId, Hold>,
+    hold_tokens: HashMap<HoldToken, HoldId>,
+    /// The holds whose stored status is held, per appointment and slot start.
+    held: HashMap<(AppointmentId, DateTime<Utc>), Vec<HoldId>>,
     revoked_tokens: HashMap<String, DateTime<Utc>>,
     idempotency: HashMap<String, IdempotencyRecord>,
 }
@@ -105,6 +109,98 @@ impl Inner {
         if *v == 0 {
             m.remove(&start);
         }
+    }
+
+    /// Seats of the slot's held holds that expired at `now` (still counted until reclaimed).
+    fn expired_seats(&self, app: AppointmentId, start: DateTime<Utc>, now: DateTime<Utc>) -> u32 {
+        self.held
+            .get(&(app, start))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.holds.get(id))
+            .filter(|h| !h.is_live(now))
+            .map(|h| h.seats.get())
+            .sum()
+    }
+
+    /// Gives back the seats of the slot's holds that expired at `now`, marking them expired.
+    fn reclaim_expired(&mut self, app: AppointmentId, start: DateTime<Utc>, now: DateTime<Utc>) {
+        let Some(ids) = self.held.get(&(app, start)).cloned() else {
+            return;
+        };
+        for id in ids {
+            if self.holds.get(&id).is_some_and(|h| !h.is_live(now)) {
+                self.end_hold(id, HoldStatus::Expired, now);
+            }
+        }
+    }
+
+    /// Ends a held hold: writes its status and gives its seats back unless `status` is booked
+    /// (a booking takes them over).
+    fn end_hold(&mut self, id: HoldId, status: HoldStatus, now: DateTime<Utc>) -> Option<Hold> {
+        let h = self.holds.get_mut(&id)?;
+        h.status = status;
+        h.updated_at = now;
+        let h = h.clone();
+        let key = (h.appointment_id, h.slot_start);
+        if let Some(ids) = self.held.get_mut(&key) {
+            ids.retain(|other| *other != id);
+            if ids.is_empty() {
+                self.held.remove(&key);
+            }
+        }
+        if status != HoldStatus::Booked {
+            self.add_seats(h.appointment_id, h.slot_start, -i64::from(h.seats.get()));
+        }
+        Some(h)
+    }
+
+    /// Refuses `b` (a new booking, or one made of a hold) if the owner banned its email or an
+    /// anti-scalping uniqueness that `claim` asks for is taken or its code is taken.
+    fn check_booker(&self, b: &Booking, claim: SeatClaim) -> Result<()> {
+        if self.bans.contains_key(&(claim.owner, b.email.mailbox())) {
+            return Err(Error::Banned);
+        }
+        if self.booking_codes.contains_key(&b.code) {
+            return Err(Error::Duplicate(Duplicate::Code));
+        }
+        if claim.unique_email
+            && self
+                .active_emails
+                .contains_key(&(b.appointment_id, b.email.mailbox()))
+        {
+            return Err(Error::Duplicate(Duplicate::BookingEmail));
+        }
+        if claim.unique_device
+            && let Some(d) = &b.device_id
+            && self
+                .active_devices
+                .contains_key(&(b.appointment_id, d.clone()))
+        {
+            return Err(Error::Duplicate(Duplicate::BookingDevice));
+        }
+        Ok(())
+    }
+
+    /// Stores an active booking whose seats are already counted, with its claims.
+    fn record_booking(&mut self, b: &Booking, claim: SeatClaim) {
+        let app = b.appointment_id;
+        if let Some(r) = claim.resource {
+            self.occupy(r, app, b.slot_start, b.id);
+        }
+        if claim.unique_email {
+            self.active_emails.insert((app, b.email.mailbox()), b.id);
+        }
+        if claim.unique_device
+            && let Some(d) = &b.device_id
+        {
+            self.active_devices.insert((app, d.clone()), b.id);
+        }
+        let mut stored = b.clone();
+        stored.status = BookingStatus::Active;
+        self.booking_codes.insert(b.code.clone(), b.id);
+        self.booking_order.push(b.id);
+        self.bookings.insert(b.id, stored);
     }
 
     /// The claims on `key` that overlap `[start, until)`: (start, end, appointment, booking).
@@ -298,17 +394,18 @@ impl Store for MemoryStore {
         &self,
         appointment: AppointmentId,
         range: Range<DateTime<Utc>>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<SlotSeats>> {
         let g = self.inner.lock();
         Ok(g.seats
             .get(&appointment)
             .map(|m| {
                 m.range(range)
-                    .filter(|(_, n)| **n > 0)
                     .map(|(s, n)| SlotSeats {
                         slot_start: *s,
-                        seats_taken: *n,
+                        seats_taken: n.saturating_sub(g.expired_seats(appointment, *s, now)),
                     })
+                    .filter(|s| s.seats_taken > 0)
                     .collect()
             })
             .unwrap_or_default())
@@ -317,23 +414,8 @@ impl Store for MemoryStore {
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()> {
         let mut g = self.inner.lock();
         let app = booking.appointment_id;
-        if g.bans.contains_key(&(claim.owner, booking.email.mailbox())) {
-            return Err(Error::Banned);
-        }
-        if g.booking_codes.contains_key(&booking.code) {
-            return Err(Error::Duplicate(Duplicate::Code));
-        }
-        let email_key = (app, booking.email.mailbox());
-        if claim.unique_email && g.active_emails.contains_key(&email_key) {
-            return Err(Error::Duplicate(Duplicate::BookingEmail));
-        }
-        let device_key = booking.device_id.clone().map(|d| (app, d));
-        if claim.unique_device
-            && let Some(k) = &device_key
-            && g.active_devices.contains_key(k)
-        {
-            return Err(Error::Duplicate(Duplicate::BookingDevice));
-        }
+        g.check_booker(booking, claim)?;
+        g.reclaim_expired(app, booking.slot_start, booking.created_at);
         let n = booking.attendee_count.get();
         let taken = g.taken(app, booking.slot_start);
         if u64::from(taken) + u64::from(n) > u64::from(claim.capacity) {
@@ -351,22 +433,7 @@ impl Store for MemoryStore {
             });
         }
         g.add_seats(app, booking.slot_start, i64::from(n));
-        if let Some(r) = claim.resource {
-            g.occupy(r, app, booking.slot_start, booking.id);
-        }
-        if claim.unique_email {
-            g.active_emails.insert(email_key, booking.id);
-        }
-        if claim.unique_device
-            && let Some(k) = device_key
-        {
-            g.active_devices.insert(k, booking.id);
-        }
-        let mut stored = booking.clone();
-        stored.status = BookingStatus::Active;
-        g.booking_codes.insert(booking.code.clone(), booking.id);
-        g.booking_order.push(booking.id);
-        g.bookings.insert(booking.id, stored);
+        g.record_booking(booking, claim);
         Ok(())
     }
 
@@ -404,6 +471,7 @@ impl Store for MemoryStore {
         {
             return Err(Error::Duplicate(Duplicate::BookingDevice));
         }
+        g.reclaim_expired(app, new_start, to.now);
         let old = b.attendee_count.get();
         let taken_after_release = if b.slot_start == new_start {
             g.taken(app, new_start) - old
@@ -487,6 +555,109 @@ impl Store for MemoryStore {
         stored.status = end.status;
         stored.updated_at = end.now;
         Ok(Some(stored.clone()))
+    }
+
+    async fn insert_hold(&self, hold: &Hold, capacity: u32) -> Result<()> {
+        let mut g = self.inner.lock();
+        if g.hold_tokens.contains_key(&hold.token) {
+            return Err(Error::Duplicate(Duplicate::Code));
+        }
+        let (app, start) = (hold.appointment_id, hold.slot_start);
+        g.reclaim_expired(app, start, hold.created_at);
+        let n = hold.seats.get();
+        let taken = g.taken(app, start);
+        if u64::from(taken) + u64::from(n) > u64::from(capacity) {
+            return Err(Error::SlotFull {
+                requested: n,
+                available: capacity.saturating_sub(taken),
+            });
+        }
+        g.add_seats(app, start, i64::from(n));
+        let mut stored = hold.clone();
+        stored.status = HoldStatus::Held;
+        stored.booking_id = None;
+        g.hold_tokens.insert(hold.token.clone(), hold.id);
+        g.held.entry((app, start)).or_default().push(hold.id);
+        g.holds.insert(hold.id, stored);
+        Ok(())
+    }
+
+    async fn book_hold(&self, hold: HoldId, booking: &Booking, claim: SeatClaim) -> Result<Hold> {
+        let mut g = self.inner.lock();
+        let h = g
+            .holds
+            .get(&hold)
+            .cloned()
+            .ok_or(Error::NotFound(Entity::Hold))?;
+        let now = booking.created_at;
+        if h.status != HoldStatus::Held {
+            return Err(Error::HoldEnded { status: h.status });
+        }
+        if !h.is_live(now) {
+            return Err(Error::HoldEnded {
+                status: HoldStatus::Expired,
+            });
+        }
+        if booking.appointment_id != h.appointment_id
+            || booking.slot_start != h.slot_start
+            || booking.attendee_count != h.seats
+        {
+            return Err(Error::invalid(
+                "hold_token",
+                "the hold is for another appointment, slot or number of seats",
+            ));
+        }
+        g.check_booker(booking, claim)?;
+        g.end_hold(hold, HoldStatus::Booked, now);
+        g.record_booking(booking, claim);
+        let stored = g
+            .holds
+            .get_mut(&hold)
+            .ok_or(Error::NotFound(Entity::Hold))?;
+        stored.booking_id = Some(booking.id);
+        Ok(stored.clone())
+    }
+
+    async fn release_hold(&self, hold: HoldId, now: DateTime<Utc>) -> Result<Hold> {
+        let mut g = self.inner.lock();
+        let h = g
+            .holds
+            .get(&hold)
+            .cloned()
+            .ok_or(Error::NotFound(Entity::Hold))?;
+        match h.status {
+            HoldStatus::Held => {
+                let status = if h.is_live(now) {
+                    HoldStatus::Released
+                } else {
+                    HoldStatus::Expired
+                };
+                g.end_hold(hold, status, now)
+                    .ok_or(Error::NotFound(Entity::Hold))
+            }
+            HoldStatus::Booked => Err(Error::HoldEnded { status: h.status }),
+            HoldStatus::Released | HoldStatus::Expired => Ok(h),
+        }
+    }
+
+    async fn held_holds(&self, appointment: AppointmentId) -> Result<Vec<Hold>> {
+        let g = self.inner.lock();
+        let mut out: Vec<Hold> = g
+            .held
+            .iter()
+            .filter(|((app, _), _)| *app == appointment)
+            .flat_map(|(_, ids)| ids.iter().filter_map(|id| g.holds.get(id).cloned()))
+            .collect();
+        out.sort_by_key(|h| (h.slot_start, h.created_at));
+        Ok(out)
+    }
+
+    async fn hold_by_token(&self, token: &HoldToken) -> Result<Option<Hold>> {
+        let g = self.inner.lock();
+        Ok(g.hold_tokens
+            .get(token)
+            .and_then(|id| g.holds.get(id))
+            .cloned())
     }
 
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>> {

@@ -6,8 +6,8 @@ use std::fmt;
 use appointment_core::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Duplicate,
-    Email, Entity, Error, Name, Page, Phone, ResourceName, Result, Schedule, TimeZoneName, User,
-    UserId, Weekdays,
+    Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Name, Page, Phone, ResourceName,
+    Result, Schedule, TimeZoneName, User, UserId, Weekdays,
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::error::ErrorKind;
@@ -257,6 +257,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         closures: row.opt_text("closures")?,
         resource: row.opt_text("resource")?,
         cancel_cutoff_minutes: row.int("cancel_cutoff_minutes")?,
+        hold_minutes: row.int("hold_minutes")?,
     }
     .into_domain()
 }
@@ -282,6 +283,32 @@ pub(crate) fn booking_from(row: &impl ReadRow) -> Result<Booking> {
         updated_at: row.instant("updated_at")?,
     }
     .into_domain()
+}
+
+/// A hold from a row of `holds`.
+pub(crate) fn hold_from(row: &impl ReadRow) -> Result<Hold> {
+    Ok(Hold {
+        id: HoldId(row.uuid("id")?),
+        token: valid("holds.token", HoldToken::parse(&row.text("token")?))?,
+        appointment_id: AppointmentId(row.uuid("appointment_id")?),
+        app_code: valid("holds.app_code", AppCode::parse(&row.text("app_code")?))?,
+        slot_start: row.instant("slot_start")?,
+        slot_end: row.instant("slot_end")?,
+        seats: valid(
+            "holds.seats",
+            AttendeeCount::new(to_u32("holds.seats", row.int("seats")?)?),
+        )?,
+        status: valid("holds.status", row.text("status")?.parse::<HoldStatus>())?,
+        expires_at: row.instant("expires_at")?,
+        booking_id: row.opt_uuid("booking_id")?.map(BookingId),
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+/// `NotFound(Hold)`.
+pub(crate) fn hold_not_found() -> Error {
+    Error::NotFound(Entity::Hold)
 }
 
 /// A ban from a row of `bans`.
@@ -353,6 +380,7 @@ pub(crate) struct AppointmentRow {
     pub closures: Option<String>,
     pub resource: Option<String>,
     pub cancel_cutoff_minutes: i64,
+    pub hold_minutes: i64,
 }
 
 impl AppointmentRow {
@@ -405,6 +433,7 @@ impl AppointmentRow {
                 "appointments.cancel_cutoff_minutes",
                 self.cancel_cutoff_minutes,
             )?)
+            .hold_minutes(to_u32("appointments.hold_minutes", self.hold_minutes)?)
             .horizon_days(
                 self.horizon_days
                     .map(|h| to_u32("appointments.horizon_days", h))

@@ -16,7 +16,8 @@ use appointment_core::store::{
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    Email, Entity, Error, Page, Paged, ResourceKey, Result, User, UserId,
+    Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged, ResourceKey, Result,
+    User, UserId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -24,8 +25,8 @@ use uuid::Uuid;
 
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
-    corrupt, db_error, db_error_fk, guard_values, guards, limit_offset, slot_full, stored_status,
-    to_count, to_u32, user_from, valid,
+    corrupt, db_error, db_error_fk, guard_values, guards, hold_from, hold_not_found, limit_offset,
+    slot_full, stored_status, to_count, to_u32, user_from, valid,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -122,7 +123,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     }
 }
 
-/// `INSERT INTO appointments …` with `$1` … `$25` in [`appointment_args`] order. `$seq_col` and
+/// `INSERT INTO appointments …` with `$1` … `$27` in [`appointment_args`] order. `$seq_col` and
 /// `$seq_val` name the insertion-order column and its value where the backend does not fill it
 /// itself (both empty otherwise).
 macro_rules! insert_appointment_sql {
@@ -133,11 +134,11 @@ macro_rules! insert_appointment_sql {
             "code, owner_id, title, description, kind, capacity, anti_scalping, status, \
              start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
              time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
-             updated_at, weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes) \
-             VALUES ($1, ",
+             updated_at, weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, \
+             hold_minutes) VALUES ($1, ",
             $seq_val,
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $21, $22, $23, $24, $25, $26)"
+             $20, $21, $21, $22, $23, $24, $25, $26, $27)"
         )
     };
 }
@@ -185,7 +186,7 @@ macro_rules! appointment_cols {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
          weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
-         weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes"
+         weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, hold_minutes"
     };
 }
 
@@ -242,9 +243,54 @@ const APPOINTMENTS_CREATED: &str = concat!(
      AND deleted_at IS NULL ORDER BY seq"
 );
 
-const SEATS_TAKEN: &str = "SELECT slot_start, seats_taken FROM slot_seats \
-     WHERE appointment_id = $1 AND slot_start >= $2 AND slot_start < $3 AND seats_taken > 0 \
-     ORDER BY slot_start";
+/// Seat counters in `[$2, $3)` less the seats of their held holds expired at `$4`.
+const SEATS_TAKEN: &str = "SELECT s.slot_start, s.seats_taken - CAST(COALESCE((SELECT SUM(h.seats) \
+     FROM holds h WHERE h.appointment_id = s.appointment_id AND h.slot_start = s.slot_start \
+     AND h.status = 'held' AND h.expires_at <= $4), 0) AS BIGINT) AS seats_taken \
+     FROM slot_seats s WHERE s.appointment_id = $1 AND s.slot_start >= $2 AND s.slot_start < $3 \
+     AND s.seats_taken > 0 ORDER BY s.slot_start";
+
+/// Locks a slot's counter (where rows lock): what every change of a slot's holds takes first,
+/// as every claim does, so that the two cannot wait on each other.
+const LOCK_COUNTER: &str = "SELECT seats_taken FROM slot_seats \
+     WHERE appointment_id = $1 AND slot_start = $2 FOR UPDATE";
+
+/// Marks the slot's held holds expired at `$3`, answering the seats of each.
+const EXPIRE_HOLDS: &str = "UPDATE holds SET status = 'expired', updated_at = $3 \
+     WHERE appointment_id = $1 AND slot_start = $2 AND status = 'held' AND expires_at <= $3 \
+     RETURNING seats";
+
+/// Columns of `holds`, in the order [`hold_from`] reads them.
+macro_rules! hold_cols {
+    () => {
+        "id, token, appointment_id, app_code, slot_start, slot_end, seats, status, expires_at, \
+         booking_id, created_at, updated_at"
+    };
+}
+
+const INSERT_HOLD: &str = "INSERT INTO holds (id, token, appointment_id, app_code, slot_start, \
+     slot_end, seats, status, expires_at, booking_id, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'held', $8, NULL, $9, $9)";
+const HOLD_BY_TOKEN: &str = concat!("SELECT ", hold_cols!(), " FROM holds WHERE token = $1");
+const HELD_HOLDS: &str = concat!(
+    "SELECT ",
+    hold_cols!(),
+    " FROM holds WHERE appointment_id = $1 AND status = 'held' ORDER BY slot_start, created_at"
+);
+const HOLD_BY_ID: &str = concat!("SELECT ", hold_cols!(), " FROM holds WHERE id = $1");
+/// Books a hold that is held and live at `$3`, for the appointment `$5`, slot `$6` and `$7`
+/// seats it is for.
+const BOOK_HOLD: &str = concat!(
+    "UPDATE holds SET status = 'booked', booking_id = $2, updated_at = $3 \
+     WHERE id = $1 AND status = 'held' AND expires_at > $3 AND appointment_id = $4 \
+     AND slot_start = $5 AND seats = $6 RETURNING ",
+    hold_cols!()
+);
+/// Ends a held hold as `$2` at `$3`.
+const END_HOLD: &str = concat!(
+    "UPDATE holds SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'held' RETURNING ",
+    hold_cols!()
+);
 
 /// `INSERT INTO slot_seats …` taking the seats of the row `$select` answers (appointment, slot
 /// start, seats) if they fit in `$capacity`: creates the counter, or adds to it while the sum
@@ -379,6 +425,7 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         text(&crate::hours_codec::closures_text(s)),
         Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
         Arg::Int(i64::from(s.cancel_cutoff_minutes())),
+        Arg::Int(i64::from(s.hold_minutes())),
     ]
 }
 
@@ -422,7 +469,7 @@ pub(crate) async fn taken_in<C: Conn>(c: &mut C, app: Uuid, start: DateTime<Utc>
 }
 
 /// Claims `n` seats; `Ok(false)` when they do not fit.
-async fn claim_in<C: Conn>(
+pub(crate) async fn claim_in<C: Conn>(
     c: &mut C,
     app: Uuid,
     start: DateTime<Utc>,
@@ -433,6 +480,53 @@ async fn claim_in<C: Conn>(
     args.extend([Arg::Int(i64::from(n)), Arg::Int(i64::from(capacity))]);
     let row = c.optional(CLAIM_SEATS, args).await.map_err(db_error)?;
     Ok(row.is_some())
+}
+
+/// Gives back the seats of the slot's held holds expired at `now` (marking them expired);
+/// answers how many. The counter is locked first where rows lock.
+pub(crate) async fn reclaim_in<C: Conn>(
+    c: &mut C,
+    locks_rows: bool,
+    app: Uuid,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    if locks_rows {
+        c.optional(LOCK_COUNTER, seat_args(app, start))
+            .await
+            .map_err(db_error)?;
+    }
+    let mut args = seat_args(app, start);
+    args.push(Arg::Instant(now));
+    let rows = c.all(EXPIRE_HOLDS, args).await.map_err(db_error)?;
+    let mut freed = 0u32;
+    for r in &rows {
+        freed = freed.saturating_add(to_u32("holds.seats", r.int("seats")?)?);
+    }
+    if freed > 0 {
+        release_in(c, app, start, freed).await?;
+    }
+    Ok(freed)
+}
+
+/// Claims `n` seats as [`claim_in`] does; when they do not fit, gives back the seats of the
+/// slot's holds expired at `now` and tries once more. `Ok(false)` when they still do not fit.
+pub(crate) async fn claim_or_reclaim_in<C: Conn>(
+    c: &mut C,
+    locks_rows: bool,
+    app: Uuid,
+    start: DateTime<Utc>,
+    n: u32,
+    capacity: u32,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    if claim_in(c, app, start, n, capacity).await? {
+        return Ok(true);
+    }
+    if reclaim_in(c, locks_rows, app, start, now).await? == 0 {
+        return Ok(false);
+    }
+    claim_in(c, app, start, n, capacity).await
 }
 
 async fn release_in<C: Conn>(c: &mut C, app: Uuid, start: DateTime<Utc>, n: u32) -> Result<()> {
@@ -484,7 +578,17 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     tx.execute(B::INSERT_BOOKING, booking_args(b, claim))
         .await
         .map_err(|e| booking_write_error(e, n))?;
-    if !claim_in(&mut tx, app, b.slot_start, n, claim.capacity).await? {
+    if !claim_or_reclaim_in(
+        &mut tx,
+        B::LOCKS_ROWS,
+        app,
+        b.slot_start,
+        n,
+        claim.capacity,
+        b.created_at,
+    )
+    .await?
+    {
         let taken = taken_in(&mut tx, app, b.slot_start).await?;
         return Err(slot_full(n, claim.capacity, taken));
     }
@@ -583,11 +687,12 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
     Ok(())
 }
 
-/// The editable columns of `appointments`, `$2` … `$16` in [`appointment_update_args`] order.
+/// The editable columns of `appointments`, `$2` … `$17` in [`appointment_update_args`] order.
 const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
      status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
      min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
-     closures = $13, updated_at = $14, resource = $15, cancel_cutoff_minutes = $16 \
+     closures = $13, updated_at = $14, resource = $15, cancel_cutoff_minutes = $16, \
+     hold_minutes = $17 \
      WHERE id = $1 AND deleted_at IS NULL";
 
 const DELETE_APPOINTMENT: &str =
@@ -613,6 +718,7 @@ fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
         Arg::Instant(a.updated_at),
         Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
         Arg::Int(i64::from(s.cancel_cutoff_minutes())),
+        Arg::Int(i64::from(s.hold_minutes())),
     ]
 }
 
@@ -743,6 +849,7 @@ pub(crate) async fn seats_taken<B: SqlBackend + ?Sized>(
     backend: &B,
     appointment: AppointmentId,
     range: Range<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<SlotSeats>> {
     let rows = backend
         .reads()
@@ -752,16 +859,18 @@ pub(crate) async fn seats_taken<B: SqlBackend + ?Sized>(
                 Arg::Id(appointment.0),
                 Arg::Bound(range.start),
                 Arg::Bound(range.end),
+                Arg::Instant(now),
             ],
         )
         .await
         .map_err(db_error)?;
-    rows_to(&rows, |r| {
+    let seats = rows_to(&rows, |r| {
         Ok(SlotSeats {
             slot_start: r.instant("slot_start")?,
             seats_taken: to_u32("slot_seats.seats_taken", r.int("seats_taken")?)?,
         })
-    })
+    })?;
+    Ok(seats.into_iter().filter(|s| s.seats_taken > 0).collect())
 }
 
 /// See `Store::move_booking`. The booking is read (and locked, where rows lock) first; then the
@@ -810,12 +919,19 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
             Arg::Int(i64::from(new_count)),
             Arg::Int(i64::from(capacity)),
         ]);
-        if tx
-            .optional(RESIZE_SEATS, args)
+        let mut resized = tx
+            .optional(RESIZE_SEATS, args.clone())
             .await
             .map_err(db_error)?
-            .is_none()
-        {
+            .is_some();
+        if !resized && reclaim_in(&mut tx, B::LOCKS_ROWS, app, old_start, to.now).await? > 0 {
+            resized = tx
+                .optional(RESIZE_SEATS, args)
+                .await
+                .map_err(db_error)?
+                .is_some();
+        }
+        if !resized {
             let taken = taken_in(&mut tx, app, old_start).await? - i64::from(old);
             return Err(slot_full(new_count, capacity, taken));
         }
@@ -823,7 +939,17 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
         if to.slot_start > old_start {
             release_in(&mut tx, app, old_start, old).await?;
         }
-        if !claim_in(&mut tx, app, to.slot_start, new_count, capacity).await? {
+        if !claim_or_reclaim_in(
+            &mut tx,
+            B::LOCKS_ROWS,
+            app,
+            to.slot_start,
+            new_count,
+            capacity,
+            to.now,
+        )
+        .await?
+        {
             let taken = taken_in(&mut tx, app, to.slot_start).await?;
             return Err(slot_full(new_count, capacity, taken));
         }
@@ -908,6 +1034,183 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
     .await?;
     backend.commit(tx).await?;
     Ok(Some(booking))
+}
+
+/// See `Store::insert_hold`: the seats (reclaiming the slot's expired holds if they do not
+/// fit), then the hold, in one transaction.
+pub(crate) async fn insert_hold<B: SqlBackend + ?Sized>(
+    backend: &B,
+    h: &Hold,
+    capacity: u32,
+) -> Result<()> {
+    let app = h.appointment_id.0;
+    let n = h.seats.get();
+    let mut tx = backend.begin().await?;
+    if !claim_or_reclaim_in(
+        &mut tx,
+        B::LOCKS_ROWS,
+        app,
+        h.slot_start,
+        n,
+        capacity,
+        h.created_at,
+    )
+    .await?
+    {
+        let taken = taken_in(&mut tx, app, h.slot_start).await?;
+        return Err(slot_full(n, capacity, taken));
+    }
+    let args = vec![
+        Arg::Id(h.id.0),
+        text(h.token.as_str()),
+        Arg::Id(app),
+        text(h.app_code.as_str()),
+        Arg::Instant(h.slot_start),
+        Arg::Instant(h.slot_end),
+        Arg::Int(i64::from(n)),
+        Arg::Instant(h.expires_at),
+        Arg::Instant(h.created_at),
+    ];
+    tx.execute(INSERT_HOLD, args).await.map_err(db_error)?;
+    backend.commit(tx).await
+}
+
+/// Why a hold could not be booked: none, no longer held (or expired), or another slot.
+async fn hold_not_bookable<C: Conn>(c: &mut C, id: HoldId, now: DateTime<Utc>) -> Error {
+    match c.optional(HOLD_BY_ID, vec![Arg::Id(id.0)]).await {
+        Err(e) => db_error(e),
+        Ok(None) => hold_not_found(),
+        Ok(Some(row)) => match hold_from(&row) {
+            Err(e) => e,
+            Ok(h) if h.status_at(now) != HoldStatus::Held => Error::HoldEnded {
+                status: h.status_at(now),
+            },
+            Ok(_) => Error::invalid(
+                "hold_token",
+                "the hold is for another appointment, slot or number of seats",
+            ),
+        },
+    }
+}
+
+/// See `Store::book_hold`: the ban check, the booking row (the unique indexes enforce
+/// anti-scalping), then the conditional update that turns the hold into it; no seat counter is
+/// touched. Anything refused rolls the whole transaction back.
+pub(crate) async fn book_hold<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: HoldId,
+    b: &Booking,
+    claim: SeatClaim,
+) -> Result<Hold> {
+    let n = b.attendee_count.get();
+    let mut tx = backend.begin().await?;
+    if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
+        return Err(Error::Banned);
+    }
+    tx.execute(B::INSERT_BOOKING, booking_args(b, claim))
+        .await
+        .map_err(|e| booking_write_error(e, n))?;
+    let row = tx
+        .optional(
+            BOOK_HOLD,
+            vec![
+                Arg::Id(id.0),
+                Arg::Id(b.id.0),
+                Arg::Instant(b.created_at),
+                Arg::Id(b.appointment_id.0),
+                Arg::Instant(b.slot_start),
+                Arg::Int(i64::from(n)),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        return Err(hold_not_bookable(&mut tx, id, b.created_at).await);
+    };
+    let hold = hold_from(&row)?;
+    backend.commit(tx).await?;
+    Ok(hold)
+}
+
+/// See `Store::release_hold`: the slot's counter is locked before the hold (the order every
+/// claim takes), then a held hold ends as released (or expired) and gives its seats back.
+pub(crate) async fn release_hold<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: HoldId,
+    now: DateTime<Utc>,
+) -> Result<Hold> {
+    let mut tx = backend.begin().await?;
+    let current = tx
+        .optional(HOLD_BY_ID, vec![Arg::Id(id.0)])
+        .await
+        .map_err(db_error)?
+        .ok_or_else(hold_not_found)?;
+    let current = hold_from(&current)?;
+    match current.status {
+        HoldStatus::Held => {}
+        HoldStatus::Booked => {
+            return Err(Error::HoldEnded {
+                status: current.status,
+            });
+        }
+        HoldStatus::Released | HoldStatus::Expired => return Ok(current),
+    }
+    let app = current.appointment_id.0;
+    if B::LOCKS_ROWS {
+        tx.optional(LOCK_COUNTER, seat_args(app, current.slot_start))
+            .await
+            .map_err(db_error)?;
+    }
+    let status = if current.is_live(now) {
+        HoldStatus::Released
+    } else {
+        HoldStatus::Expired
+    };
+    let row = tx
+        .optional(
+            END_HOLD,
+            vec![Arg::Id(id.0), text(status.as_str()), Arg::Instant(now)],
+        )
+        .await
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        // Ended meanwhile (booked, released or reclaimed): answer it as it now is.
+        let row = tx
+            .optional(HOLD_BY_ID, vec![Arg::Id(id.0)])
+            .await
+            .map_err(db_error)?
+            .ok_or_else(hold_not_found)?;
+        let hold = hold_from(&row)?;
+        return match hold.status {
+            HoldStatus::Booked => Err(Error::HoldEnded {
+                status: hold.status,
+            }),
+            _ => Ok(hold),
+        };
+    };
+    let hold = hold_from(&row)?;
+    release_in(&mut tx, app, hold.slot_start, hold.seats.get()).await?;
+    backend.commit(tx).await?;
+    Ok(hold)
+}
+
+pub(crate) async fn held_holds<B: SqlBackend + ?Sized>(
+    backend: &B,
+    appointment: AppointmentId,
+) -> Result<Vec<Hold>> {
+    let rows = backend
+        .reads()
+        .all(HELD_HOLDS, vec![Arg::Id(appointment.0)])
+        .await
+        .map_err(db_error)?;
+    rows_to(&rows, hold_from)
+}
+
+pub(crate) async fn hold_by_token<B: SqlBackend + ?Sized>(
+    backend: &B,
+    token: &HoldToken,
+) -> Result<Option<Hold>> {
+    one(backend, HOLD_BY_TOKEN, text(token.as_str()), hold_from).await
 }
 
 pub(crate) async fn booking_by_code<B: SqlBackend + ?Sized>(
@@ -1096,8 +1399,9 @@ macro_rules! impl_store {
                 &self,
                 appointment: appointment_core::AppointmentId,
                 range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
+                now: chrono::DateTime<chrono::Utc>,
             ) -> appointment_core::Result<Vec<appointment_core::SlotSeats>> {
-                $crate::sql_store::seats_taken(self, appointment, range).await
+                $crate::sql_store::seats_taken(self, appointment, range, now).await
             }
             async fn insert_booking(
                 &self,
@@ -1119,6 +1423,40 @@ macro_rules! impl_store {
                 end: appointment_core::BookingEnd,
             ) -> appointment_core::Result<Option<appointment_core::Booking>> {
                 $crate::sql_store::end_booking(self, id, end).await
+            }
+            async fn insert_hold(
+                &self,
+                hold: &appointment_core::Hold,
+                capacity: u32,
+            ) -> appointment_core::Result<()> {
+                $crate::sql_store::insert_hold(self, hold, capacity).await
+            }
+            async fn book_hold(
+                &self,
+                hold: appointment_core::HoldId,
+                booking: &appointment_core::Booking,
+                claim: appointment_core::SeatClaim,
+            ) -> appointment_core::Result<appointment_core::Hold> {
+                $crate::sql_store::book_hold(self, hold, booking, claim).await
+            }
+            async fn release_hold(
+                &self,
+                hold: appointment_core::HoldId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<appointment_core::Hold> {
+                $crate::sql_store::release_hold(self, hold, now).await
+            }
+            async fn held_holds(
+                &self,
+                appointment: appointment_core::AppointmentId,
+            ) -> appointment_core::Result<Vec<appointment_core::Hold>> {
+                $crate::sql_store::held_holds(self, appointment).await
+            }
+            async fn hold_by_token(
+                &self,
+                token: &appointment_core::HoldToken,
+            ) -> appointment_core::Result<Option<appointment_core::Hold>> {
+                $crate::sql_store::hold_by_token(self, token).await
             }
             async fn booking_by_code(
                 &self,

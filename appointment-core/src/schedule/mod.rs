@@ -119,9 +119,15 @@ pub struct Schedule {
     time_zone: TimeZoneName,
     min_notice_minutes: u32,
     cancel_cutoff_minutes: u32,
+    hold_minutes: u32,
     horizon_days: Option<u32>,
     single_event: bool,
 }
+
+/// How long a hold of seats lasts unless the appointment says otherwise, in minutes.
+pub const DEFAULT_HOLD_MINUTES: u32 = 10;
+/// The longest a hold of seats may last, in minutes.
+pub const MAX_HOLD_MINUTES: u32 = 120;
 
 /// Builds a [`Schedule`]; [`ScheduleBuilder::build`] validates everything at once.
 #[derive(Debug, Clone)]
@@ -194,6 +200,12 @@ impl ScheduleBuilder {
         self.inner.cancel_cutoff_minutes = minutes;
         self
     }
+    /// How long a hold of seats lasts before it expires, in minutes: from 1 to
+    /// [`MAX_HOLD_MINUTES`] (default [`DEFAULT_HOLD_MINUTES`]). See [`crate::Scheduler::hold`].
+    pub fn hold_minutes(mut self, minutes: u32) -> Self {
+        self.inner.hold_minutes = minutes;
+        self
+    }
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     pub fn horizon_days(mut self, days: Option<u32>) -> Self {
         self.inner.horizon_days = days;
@@ -258,6 +270,12 @@ impl ScheduleBuilder {
             return Err(Error::invalid(
                 "cancel_cutoff_minutes",
                 "must be at most one year",
+            ));
+        }
+        if !(1..=MAX_HOLD_MINUTES).contains(&s.hold_minutes) {
+            return Err(Error::invalid(
+                "hold_minutes",
+                format!("must be from 1 to {MAX_HOLD_MINUTES} minutes"),
             ));
         }
         if let Some(h) = s.horizon_days
@@ -422,6 +440,7 @@ impl Schedule {
                 time_zone: TimeZoneName::UTC,
                 min_notice_minutes: 0,
                 cancel_cutoff_minutes: 0,
+                hold_minutes: DEFAULT_HOLD_MINUTES,
                 horizon_days: None,
                 single_event: false,
             },
@@ -508,6 +527,10 @@ impl Schedule {
     /// (see [`ScheduleBuilder::cancel_cutoff_minutes`]).
     pub fn cancel_cutoff_minutes(&self) -> u32 {
         self.cancel_cutoff_minutes
+    }
+    /// How long a hold of seats lasts, in minutes (see [`ScheduleBuilder::hold_minutes`]).
+    pub fn hold_minutes(&self) -> u32 {
+        self.hold_minutes
     }
     /// How far ahead slots can be booked, in days.
     pub fn horizon_days(&self) -> Option<u32> {

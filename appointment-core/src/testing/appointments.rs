@@ -46,7 +46,11 @@ pub async fn appointment_is_one_row_with_computed_slots<S: Store>(store: S) {
     assert!(
         f.sched
             .store()
-            .seats_taken(app.id, DateTime::<Utc>::MIN_UTC..DateTime::<Utc>::MAX_UTC)
+            .seats_taken(
+                app.id,
+                DateTime::<Utc>::MIN_UTC..DateTime::<Utc>::MAX_UTC,
+                f.sched.now(),
+            )
             .await
             .expect("seats")
             .is_empty()

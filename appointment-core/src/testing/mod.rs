@@ -16,7 +16,7 @@
 //!
 //! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
 //! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
-//! capacity, bans, anti-scalping, lifecycle, analytics, races, read cache, shared resources) and are all
+//! capacity, bans, anti-scalping, lifecycle, holds, analytics, races, read cache, shared resources) and are all
 //! reachable as [`cases`]`::<name>`.
 
 use std::collections::HashMap;
@@ -105,6 +105,13 @@ macro_rules! store_conformance_suite {
             nobody_moves_a_started_booking,
             owner_marks_completed_and_no_show_after_the_start,
             race_cancel_and_move_into_the_cutoff,
+            hold_takes_seats_until_it_expires,
+            booked_hold_keeps_its_seats,
+            booking_a_hold_at_its_expiry_fails,
+            release_gives_seats_back_once,
+            holds_are_checked,
+            race_holds_and_bookings_for_the_last_seats,
+            race_booking_a_hold_and_reclaiming_expired_ones,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -299,30 +306,55 @@ pub async fn all_bookings<S: Store + ?Sized>(
     }
 }
 
-/// Checks invariant 3 for one appointment: every slot's counter equals the seats of its active
-/// bookings, and no slot holds more than the capacity. Returns the seats taken per slot.
+/// Checks invariant 3 for one appointment: every slot's stored counter equals the seats of its
+/// active bookings plus those of its holds still stored as held, the seats taken at the
+/// scheduler's `now` leave out the held holds expired by then, and no slot holds more than the
+/// capacity. Returns the seats taken per slot at `now`.
 pub async fn assert_counters_equal_facts<S: Store + ?Sized>(
     sched: &Scheduler<S>,
     app: &Appointment,
 ) -> HashMap<DateTime<Utc>, u32> {
-    let mut facts: HashMap<DateTime<Utc>, u32> = HashMap::new();
+    let now = sched.now();
+    let mut stored_facts: HashMap<DateTime<Utc>, u32> = HashMap::new();
     for b in all_bookings(sched, app).await {
         if b.status == BookingStatus::Active {
-            *facts.entry(b.slot_start).or_default() += b.attendee_count.get();
+            *stored_facts.entry(b.slot_start).or_default() += b.attendee_count.get();
         }
     }
-    let counters: HashMap<DateTime<Utc>, u32> = sched
-        .store()
-        .seats_taken(app.id, DateTime::<Utc>::MIN_UTC..DateTime::<Utc>::MAX_UTC)
-        .await
-        .expect("read counters")
-        .into_iter()
-        .filter(|s| s.seats_taken > 0)
-        .map(|s| (s.slot_start, s.seats_taken))
-        .collect();
+    let mut live_facts = stored_facts.clone();
+    for h in sched.store().held_holds(app.id).await.expect("read holds") {
+        *stored_facts.entry(h.slot_start).or_default() += h.seats.get();
+        if h.is_live(now) {
+            *live_facts.entry(h.slot_start).or_default() += h.seats.get();
+        }
+    }
+    let read = |at: DateTime<Utc>| async move {
+        sched
+            .store()
+            .seats_taken(
+                app.id,
+                DateTime::<Utc>::MIN_UTC..DateTime::<Utc>::MAX_UTC,
+                at,
+            )
+            .await
+            .expect("read counters")
+            .into_iter()
+            .filter(|s| s.seats_taken > 0)
+            .map(|s| (s.slot_start, s.seats_taken))
+            .collect::<HashMap<DateTime<Utc>, u32>>()
+    };
+    // Read before any hold can have expired: the counters as stored.
+    let stored = read(DateTime::<Utc>::UNIX_EPOCH).await;
+    stored_facts.retain(|_, n| *n > 0);
+    live_facts.retain(|_, n| *n > 0);
     assert_eq!(
-        counters, facts,
-        "seat counters must equal the active bookings"
+        stored, stored_facts,
+        "seat counters must equal the active bookings and held holds"
+    );
+    let counters = read(now).await;
+    assert_eq!(
+        counters, live_facts,
+        "seats taken must leave out the holds expired by now"
     );
     for (slot, n) in &counters {
         assert!(
@@ -335,7 +367,7 @@ pub async fn assert_counters_equal_facts<S: Store + ?Sized>(
 }
 
 /// 2030-01-`d` at `h`:00 UTC.
-fn at(d: u32, h: u32) -> DateTime<Utc> {
+pub fn at(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, d, h, 0, 0)
         .single()
         .expect("a valid instant")
@@ -359,6 +391,7 @@ mod bans;
 mod bookings;
 mod cache;
 mod capacity;
+mod holds;
 mod lifecycle;
 mod policy;
 mod races;
@@ -377,6 +410,7 @@ pub mod cases {
     pub use super::bookings::*;
     pub use super::cache::*;
     pub use super::capacity::*;
+    pub use super::holds::*;
     pub use super::lifecycle::*;
     pub use super::policy::*;
     pub use super::races::*;

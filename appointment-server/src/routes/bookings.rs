@@ -2,7 +2,7 @@
 
 use appointment_core::{
     AppCode, AttendeeCount, Booker, BookingCode, BookingStatus, BookingUpdate, DeviceId, Email,
-    Error as CoreError, Name, NewBooking, Phone,
+    Error as CoreError, HoldToken, Name, NewBooking, Phone,
 };
 use axum::Json;
 use axum::extract::State;
@@ -96,17 +96,21 @@ async fn book(
     // Read before booking, so that nothing after the commit needs the database: a failure there
     // would answer an error for a booking that was made.
     let app = state.scheduler.appointment(&app_code).await?;
-    let booking = state
-        .scheduler
-        .book(NewBooking {
-            app_code,
-            slot_start,
-            attendee_count,
-            booker,
-            description: req.description.unwrap_or_default(),
-            device_id,
-        })
-        .await?;
+    let new = NewBooking {
+        app_code,
+        slot_start,
+        attendee_count,
+        booker,
+        description: req.description.unwrap_or_default(),
+        device_id,
+    };
+    let booking = match req.hold_token.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(token) => {
+            let token = HoldToken::parse(token)?;
+            state.scheduler.book_hold(&token, new).await?
+        }
+        None => state.scheduler.book(new).await?,
+    };
     Ok((
         StatusCode::CREATED,
         Json(present::booking_of(&booking, &app.schedule)),
@@ -127,8 +131,8 @@ async fn book(
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Invalid device token", body = ErrorBody),
         (status = 403, description = "Banned by the owner (`banned`); the appointment takes registered bookings only (strict anti-scalping, `registration_required`); a device token was sent (device tokens belong to a user: book with `/appointments/book/registered`)", body = ErrorBody),
-        (status = 404, description = "Unknown appointment", body = ErrorBody),
-        (status = 409, description = "Slot full, duplicate booking, or idempotency key in use", body = ErrorBody),
+        (status = 404, description = "Unknown appointment or hold", body = ErrorBody),
+        (status = 409, description = "Slot full, duplicate booking, the hold ended (`hold_ended`), or idempotency key in use", body = ErrorBody),
         (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),
     ))]
 pub async fn book_guest(
@@ -169,8 +173,8 @@ pub async fn book_guest(
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required, or an invalid device token", body = ErrorBody),
         (status = 403, description = "Banned by the owner, or the device token was issued to another user", body = ErrorBody),
-        (status = 404, description = "Unknown appointment", body = ErrorBody),
-        (status = 409, description = "Slot full, duplicate booking, or idempotency key in use", body = ErrorBody),
+        (status = 404, description = "Unknown appointment or hold", body = ErrorBody),
+        (status = 409, description = "Slot full, duplicate booking, the hold ended (`hold_ended`), or idempotency key in use", body = ErrorBody),
         (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),
     ),
     security(("bearer" = [])))]

@@ -5,6 +5,7 @@ pub mod appointments;
 pub mod ban_list;
 pub mod bookings;
 pub mod health;
+pub mod holds;
 pub mod users;
 
 use std::time::Duration;
@@ -45,6 +46,7 @@ use crate::state::AppState;
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
         bookings::complete_booking, bookings::no_show_booking,
+        holds::create_hold, holds::get_hold, holds::release_hold,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
@@ -207,16 +209,14 @@ async fn sanitize_request_id(mut req: Request) -> Request {
     req
 }
 
-/// The path for logs, with booking codes hidden: a booking code lets its holder cancel the
-/// booking, so it is a credential and stays out of the logs.
+/// The path for logs, with booking codes and hold tokens hidden: each lets its holder change
+/// what it names, so it is a credential and stays out of the logs.
 pub fn redact_path(path: &str) -> String {
     path.split('/')
-        .map(|seg| {
-            if seg.len() > 3 && seg.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("bk-")) {
-                "BK-***"
-            } else {
-                seg
-            }
+        .map(|seg| match seg.get(..3) {
+            Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("bk-") => "BK-***",
+            Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("hd-") => "HD-***",
+            _ => seg,
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -271,6 +271,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             "/appointments/book/registered",
             post(bookings::book_registered),
         )
+        .route("/holds", post(holds::create_hold))
         .route_layer(handler_deadline.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency));
 
@@ -325,6 +326,10 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route(
             "/bookings/{booking_code}/no-show",
             post(bookings::no_show_booking),
+        )
+        .route(
+            "/holds/{hold_token}",
+            get(holds::get_hold).delete(holds::release_hold),
         )
         .route("/analytics", get(analytics::analytics))
         .route(
@@ -407,11 +412,12 @@ mod tests {
     }
 
     #[test]
-    fn booking_codes_are_redacted_from_logged_paths() {
+    fn booking_codes_and_hold_tokens_are_redacted_from_logged_paths() {
         assert_eq!(
             redact_path("/bookings/BK-ABCDEFGHIJKL/reject"),
             "/bookings/BK-***/reject"
         );
+        assert_eq!(redact_path("/holds/hd-abcdefghijkl"), "/holds/HD-***");
         assert_eq!(
             redact_path("/appointments/slots/AP-ABCDEFGHIJKL"),
             "/appointments/slots/AP-ABCDEFGHIJKL"
