@@ -62,6 +62,18 @@ create_exception!(
 );
 create_exception!(
     appointment_master,
+    TooLateError,
+    AppointmentError,
+    "Too late for this change (`action`): past the cancellation cut-off, or the slot has started; `deadline` is the last instant it was allowed. Nothing was changed."
+);
+create_exception!(
+    appointment_master,
+    TooEarlyError,
+    AppointmentError,
+    "Too early for this change (`action`): a booking is marked completed or no-show only once its slot has started; `from_` is the first instant it is allowed. Nothing was changed."
+);
+create_exception!(
+    appointment_master,
     StorageError,
     AppointmentError,
     "The store failed for a reason of its own (connection lost, disk full)."
@@ -119,6 +131,21 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
                     ("action", to_obj(py, *action)),
                 ],
             ),
+            Error::TooLate { action, deadline } => (
+                TooLateError::new_err(message),
+                vec![
+                    ("action", to_obj(py, *action)),
+                    ("deadline", to_obj(py, *deadline)),
+                ],
+            ),
+            // `from` is a Python keyword.
+            Error::TooEarly { action, from } => (
+                TooEarlyError::new_err(message),
+                vec![
+                    ("action", to_obj(py, *action)),
+                    ("from_", to_obj(py, *from)),
+                ],
+            ),
             Error::Storage(_) => (StorageError::new_err(message), Vec::new()),
             Error::Unavailable(_) => (UnavailableError::new_err(message), Vec::new()),
             _ => (AppointmentError::new_err(message), Vec::new()),
@@ -166,6 +193,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "InvalidTransitionError",
         py.get_type::<InvalidTransitionError>(),
     )?;
+    m.add("TooLateError", py.get_type::<TooLateError>())?;
+    m.add("TooEarlyError", py.get_type::<TooEarlyError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
     m.add("UnavailableError", py.get_type::<UnavailableError>())?;
     Ok(())

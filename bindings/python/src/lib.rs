@@ -21,10 +21,12 @@ use appointment_store::ServiceStore;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
+mod clock;
 mod errors;
 mod hours;
 mod types;
 
+use clock::ManualClock;
 use errors::OrRaise;
 use types::{
     Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Instant, Page, Slot, User,
@@ -142,16 +144,21 @@ fn status(closed: bool) -> AppointmentStatus {
 
 #[pymethods]
 impl Scheduler {
-    /// Opens a scheduler on the store `url` names.
+    /// Opens a scheduler on the store `url` names. It reads the time from the system's clock,
+    /// or, for tests and simulations only, from `clock`, a `ManualClock` the caller moves.
     #[new]
-    #[pyo3(signature = (url = "memory:"))]
-    fn new(py: Python<'_>, url: &str) -> PyResult<Self> {
+    #[pyo3(signature = (url = "memory:", *, clock = None))]
+    fn new(py: Python<'_>, url: &str, clock: Option<&ManualClock>) -> PyResult<Self> {
         let owned = url.to_owned();
         let store = py
             .detach(move || runtime().block_on(open_store(&owned)))
             .or_raise()?;
+        let inner = CoreScheduler::from_arc(store);
         Ok(Scheduler {
-            inner: CoreScheduler::from_arc(store),
+            inner: match clock {
+                Some(clock) => inner.with_clock(clock.engine_clock()),
+                None => inner,
+            },
             url: url.to_owned(),
         })
     }
@@ -190,13 +197,14 @@ impl Scheduler {
     /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
     /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides` and
     /// `closures` change given dates. Appointments of one owner naming the same `resource` (a
-    /// chair, a room, a person; case does not matter) never hold overlapping bookings.
+    /// chair, a room, a person; case does not matter) never hold overlapping bookings. Guests
+    /// may cancel or reschedule only until `cancel_cutoff_minutes` before a slot starts.
     #[pyo3(signature = (
         owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
         slot_minutes, kind = "single", capacity = None, description = "",
         anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
         min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
-        closures = None, resource = None
+        closures = None, resource = None, cancel_cutoff_minutes = 0
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_appointment(
@@ -222,6 +230,7 @@ impl Scheduler {
         overrides: Option<Bound<'_, PyAny>>,
         closures: Option<Bound<'_, PyAny>>,
         resource: Option<&str>,
+        cancel_cutoff_minutes: u32,
     ) -> PyResult<Appointment> {
         let owner = user_id(owner_id)?;
         let builder = match (weekly_hours, start_time, end_time) {
@@ -269,6 +278,7 @@ impl Scheduler {
             .weekdays(self::weekdays(weekdays)?)
             .buffer_minutes(buffer_minutes)
             .min_notice_minutes(min_notice_minutes)
+            .cancel_cutoff_minutes(cancel_cutoff_minutes)
             .horizon_days(horizon_days)
             .build()
             .or_raise()?;
@@ -307,14 +317,15 @@ impl Scheduler {
     /// Changes `owner_id`'s appointment: every argument left out (`None`) stays as it is;
     /// `overrides` and `closures` replace the whole list; `remove_horizon` drops the horizon;
     /// `resource` puts it on a shared resource and `remove_resource` takes it off (bookings
-    /// already made keep the time they hold); `closed` closes (`True`) or reopens (`False`) it.
-    /// Bookings are never touched: the answer counts those still to come that the new hours no
-    /// longer offer.
+    /// already made keep the time they hold); `closed` closes (`True`) or reopens (`False`) it;
+    /// `cancel_cutoff_minutes` changes the cancellation policy, for the bookings already made
+    /// too. Bookings are never touched: the answer counts those still to come that the new
+    /// hours no longer offer.
     #[pyo3(signature = (
         owner_id, code, *, title = None, description = None, weekly_hours = None,
         overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
         horizon_days = None, remove_horizon = false, closed = None, resource = None,
-        remove_resource = false
+        remove_resource = false, cancel_cutoff_minutes = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn update_appointment(
@@ -334,6 +345,7 @@ impl Scheduler {
         closed: Option<bool>,
         resource: Option<&str>,
         remove_resource: bool,
+        cancel_cutoff_minutes: Option<u32>,
     ) -> PyResult<AppointmentEdit> {
         let owner = user_id(owner_id)?;
         let code = AppCode::parse(code).or_raise()?;
@@ -369,7 +381,7 @@ impl Scheduler {
             closures: closures.map(|c| hours::closures(&c)).transpose()?,
             buffer_minutes,
             min_notice_minutes,
-            cancel_cutoff_minutes: None,
+            cancel_cutoff_minutes,
             horizon_days,
             status: closed.map(status),
             resource,
@@ -566,7 +578,9 @@ impl Scheduler {
     }
 
     /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
-    /// with a new number of seats and a new description, in one step.
+    /// with a new number of seats and a new description, in one step. This is the guest's move
+    /// (whoever holds the code): `TooLateError` from the appointment's cancellation cut-off
+    /// before the booked slot on.
     #[pyo3(signature = (code, start, *, attendee_count = None, description = None))]
     fn reschedule(
         &self,
@@ -577,22 +591,47 @@ impl Scheduler {
         description: Option<String>,
     ) -> PyResult<Booking> {
         let code = BookingCode::parse(code).or_raise()?;
-        let change = BookingUpdate {
-            slot_start: start.0,
-            attendee_count: attendee_count
-                .map(AttendeeCount::new)
-                .transpose()
-                .or_raise()?,
-            description,
-        };
+        let change = booking_update(start, attendee_count, description)?;
         self.run(py, |s| async move { s.reschedule(&code, change).await })
             .map(Booking::from)
     }
 
-    /// Cancels a booking, freeing its seats.
+    /// The appointment's owner `owner_id` moves a booking, as `reschedule` does but not bound
+    /// by the cancellation cut-off: only a booking whose slot has started can no longer be
+    /// moved (`TooLateError`).
+    #[pyo3(signature = (owner_id, code, start, *, attendee_count = None, description = None))]
+    fn owner_reschedule(
+        &self,
+        py: Python<'_>,
+        owner_id: &str,
+        code: &str,
+        start: Instant,
+        attendee_count: Option<u32>,
+        description: Option<String>,
+    ) -> PyResult<Booking> {
+        let owner = user_id(owner_id)?;
+        let code = BookingCode::parse(code).or_raise()?;
+        let change = booking_update(start, attendee_count, description)?;
+        self.run(py, |s| async move {
+            s.owner_reschedule(owner, &code, change).await
+        })
+        .map(Booking::from)
+    }
+
+    /// Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+    /// code): `TooLateError` from the appointment's cancellation cut-off before the slot on.
     fn cancel(&self, py: Python<'_>, code: &str) -> PyResult<Booking> {
         let code = BookingCode::parse(code).or_raise()?;
         self.run(py, |s| async move { s.cancel(&code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner `owner_id` cancels a booking whatever the cancellation policy,
+    /// freeing its seats.
+    fn owner_cancel(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
+        let owner = user_id(owner_id)?;
+        let code = BookingCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.owner_cancel(owner, &code).await })
             .map(Booking::from)
     }
 
@@ -601,6 +640,24 @@ impl Scheduler {
         let owner = user_id(owner_id)?;
         let code = BookingCode::parse(code).or_raise()?;
         self.run(py, |s| async move { s.reject(owner, &code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner `owner_id` marks a booking whose slot has started as attended
+    /// (`"completed"`), freeing its seats; `TooEarlyError` before the slot's start.
+    fn complete(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
+        let owner = user_id(owner_id)?;
+        let code = BookingCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.complete(owner, &code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner `owner_id` marks a booking whose slot has started as not
+    /// attended (`"no_show"`), freeing its seats; `TooEarlyError` before the slot's start.
+    fn mark_no_show(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
+        let owner = user_id(owner_id)?;
+        let code = BookingCode::parse(code).or_raise()?;
+        self.run(py, |s| async move { s.mark_no_show(owner, &code).await })
             .map(Booking::from)
     }
 
@@ -676,6 +733,22 @@ impl Scheduler {
     }
 }
 
+/// A move to the slot starting at `start`, with optional new seats and text.
+fn booking_update(
+    start: Instant,
+    attendee_count: Option<u32>,
+    description: Option<String>,
+) -> PyResult<BookingUpdate> {
+    Ok(BookingUpdate {
+        slot_start: start.0,
+        attendee_count: attendee_count
+            .map(AttendeeCount::new)
+            .transpose()
+            .or_raise()?,
+        description,
+    })
+}
+
 impl Scheduler {
     #[allow(clippy::too_many_arguments)]
     fn book_as(
@@ -705,6 +778,7 @@ impl Scheduler {
 #[pymodule(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scheduler>()?;
+    m.add_class::<ManualClock>()?;
     m.add_class::<User>()?;
     m.add_class::<Appointment>()?;
     m.add_class::<AppointmentEdit>()?;

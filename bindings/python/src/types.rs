@@ -17,17 +17,23 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
     type Error = PyErr;
 
     fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let py = ob.py();
-        let dt = ob.cast::<PyDateTime>()?;
-        if dt.call_method0("utcoffset")?.is_none() {
-            return Err(to_py_err(Error::invalid(
-                "start_time",
-                "must be a timezone-aware datetime",
-            )));
-        }
-        let utc = dt.call_method1("astimezone", (PyTzInfo::utc(py)?,))?;
-        Ok(Instant(utc.extract()?))
+        aware_utc(&ob, "start_time").map(Instant)
     }
+}
+
+/// A timezone-aware `datetime` (any zone) as an instant in UTC; a naive one is refused as an
+/// invalid `field`.
+pub(crate) fn aware_utc(ob: &Bound<'_, PyAny>, field: &'static str) -> PyResult<DateTime<Utc>> {
+    let py = ob.py();
+    let dt = ob.cast::<PyDateTime>()?;
+    if dt.call_method0("utcoffset")?.is_none() {
+        return Err(to_py_err(Error::invalid(
+            field,
+            "must be a timezone-aware datetime",
+        )));
+    }
+    let utc = dt.call_method1("astimezone", (PyTzInfo::utc(py)?,))?;
+    utc.extract()
 }
 
 /// A registered user.
@@ -107,6 +113,9 @@ pub struct Appointment {
     pub min_notice_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
+    /// The cancellation cut-off in minutes: guests may cancel or reschedule a booking only until
+    /// this long before its slot starts (0: until the start). The owner is not bound by it.
+    pub cancel_cutoff_minutes: u32,
     /// The hours of a typical week, in the text form `create_appointment` accepts, e.g.
     /// `"mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"` (`"closed"` if none).
     pub weekly_hours: String,
@@ -155,6 +164,7 @@ impl From<core::Appointment> for Appointment {
                 .collect(),
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
+            cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             weekly_hours: s.weekly_hours().to_string(),
             overrides: s
                 .overrides()
@@ -348,7 +358,7 @@ pub struct Booking {
     pub slot_end: DateTime<Utc>,
     /// Seats held.
     pub attendee_count: u32,
-    /// `"active"`, `"cancelled"` or `"rejected"`.
+    /// `"active"`, `"cancelled"`, `"rejected"`, `"completed"` or `"no_show"`.
     pub status: String,
     /// Free text from the booker.
     pub description: String,
@@ -432,13 +442,20 @@ pub struct Analytics {
     pub appointments_created: u64,
     /// Bookings (slot in the range) that hold seats.
     pub active_bookings: u64,
-    /// Bookings cancelled by their holders.
+    /// Bookings cancelled by their holders (or by the owner).
     pub cancelled_bookings: u64,
     /// Bookings rejected by the owner.
     pub rejected_bookings: u64,
+    /// Bookings the owner marked as attended.
+    pub completed_bookings: u64,
+    /// Bookings the owner marked as not attended.
+    pub no_show_bookings: u64,
+    /// `no_show_bookings / (completed_bookings + no_show_bookings)`, or `None` when no booking
+    /// was marked.
+    pub no_show_rate: Option<f64>,
     /// All bookings, whatever their status.
     pub total_bookings: u64,
-    /// Seats held by active bookings.
+    /// Seats of the bookings not called off: active, completed and no-show.
     pub seats_booked: u64,
     /// Seats offered by the slots that start in the range.
     pub seats_offered: u64,
@@ -453,6 +470,9 @@ impl From<core::Analytics> for Analytics {
             active_bookings: a.bookings.active,
             cancelled_bookings: a.bookings.cancelled,
             rejected_bookings: a.bookings.rejected,
+            completed_bookings: a.bookings.completed,
+            no_show_bookings: a.bookings.no_show,
+            no_show_rate: a.no_show_rate(),
             total_bookings: a.total_bookings(),
             seats_booked: a.bookings.seats_booked,
             seats_offered: a.seats_offered,

@@ -22,15 +22,20 @@ def _store_urls() -> List[str]:
 
 
 @pytest.fixture(params=_store_urls())
-def scheduler(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scheduler]:
-    """A fresh scheduler on each backend: memory, a SQLite temp file, Postgres when configured."""
-    kind = request.param
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend's URL: memory, a fresh SQLite temp file, Postgres when configured."""
+    kind: str = request.param
     if kind == "sqlite":
-        yield Scheduler(f"sqlite://{tmp_path / 'appointments.db'}")
-    elif kind == "postgres":
-        yield Scheduler(os.environ["TEST_POSTGRES_URL"])
-    else:
-        yield Scheduler(kind)
+        return f"sqlite://{tmp_path / 'appointments.db'}"
+    if kind == "postgres":
+        return os.environ["TEST_POSTGRES_URL"]
+    return kind
+
+
+@pytest.fixture
+def scheduler(store_url: str) -> Iterator[Scheduler]:
+    """A fresh scheduler on each backend, on the system's clock."""
+    yield Scheduler(store_url)
 
 
 def unique_email(prefix: str = "user") -> str:

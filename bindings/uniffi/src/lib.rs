@@ -5,14 +5,17 @@
 //! timestamps (`java.time.Instant`, `Date`), dates as `YYYY-MM-DD` and wall-clock times as `HH:MM`
 //! strings, opening hours as windows `HH:MM-HH:MM` and weekly hours in their text form
 //! (`mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`). Every engine error becomes one case of [`AppointmentError`]
-//! (`AppointmentException.SlotFull`, … in Kotlin). The crate only translates; the rules are the
-//! engine's.
+//! (`AppointmentException.SlotFull`, … in Kotlin). Tests and simulations pin the engine's time
+//! with a [`ManualClock`] ([`Scheduler::open_with_clock`]). The crate only translates; the rules
+//! are the engine's.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
 
-use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use appointment_core::chrono::{
+    DateTime, NaiveDate, NaiveTime, SubsecRound, TimeDelta, Utc, Weekday,
+};
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
     BookingCode, BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page,
@@ -92,6 +95,28 @@ pub enum AppointmentError {
         /// The engine's message.
         detail: String,
     },
+    /// Too late for this change: a guest past the appointment's cancellation cut-off, or
+    /// anyone moving a booking whose slot has started. Nothing was changed.
+    #[error("{detail}")]
+    TooLate {
+        /// What was attempted (`cancel`, `reschedule`).
+        action: String,
+        /// The last instant at which it was allowed.
+        deadline: SystemTime,
+        /// The engine's message.
+        detail: String,
+    },
+    /// Too early for this change: a booking is marked completed or no-show only once its slot
+    /// has started. Nothing was changed.
+    #[error("{detail}")]
+    TooEarly {
+        /// What was attempted (`complete`, `mark no-show`).
+        action: String,
+        /// The first instant at which it is allowed (the slot's start).
+        from: SystemTime,
+        /// The engine's message.
+        detail: String,
+    },
     /// The store failed for a reason of its own.
     #[error("{detail}")]
     Storage {
@@ -142,6 +167,16 @@ impl From<core::Error> for AppointmentError {
                     detail,
                 }
             }
+            core::Error::TooLate { action, deadline } => AppointmentError::TooLate {
+                action: action.to_owned(),
+                deadline: deadline.into(),
+                detail,
+            },
+            core::Error::TooEarly { action, from } => AppointmentError::TooEarly {
+                action: action.to_owned(),
+                from: from.into(),
+                detail,
+            },
             core::Error::Storage(source) => AppointmentError::Storage {
                 detail: format!("{detail}: {source}"),
             },
@@ -308,6 +343,11 @@ pub struct AppointmentInput {
     /// How many days ahead slots can be booked, if limited.
     #[uniffi(default = None)]
     pub horizon_days: Option<u32>,
+    /// The cancellation cut-off in minutes (at most a year): guests may cancel or reschedule a
+    /// booking only until this long before its slot starts (0: until the start). The owner is
+    /// not bound by it.
+    #[uniffi(default = 0)]
+    pub cancel_cutoff_minutes: u32,
     /// The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
     /// `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
     /// windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -395,6 +435,7 @@ impl AppointmentInput {
             .weekdays(weekdays)
             .buffer_minutes(self.buffer_minutes)
             .min_notice_minutes(self.min_notice_minutes)
+            .cancel_cutoff_minutes(self.cancel_cutoff_minutes)
             .horizon_days(self.horizon_days)
             .build()?)
     }
@@ -450,6 +491,9 @@ pub struct AppointmentChanges {
     /// New minimum notice, in minutes.
     #[uniffi(default = None)]
     pub min_notice_minutes: Option<u32>,
+    /// New cancellation cut-off, in minutes; it applies to the bookings already made too.
+    #[uniffi(default = None)]
+    pub cancel_cutoff_minutes: Option<u32>,
     /// New horizon in days.
     #[uniffi(default = None)]
     pub horizon_days: Option<u32>,
@@ -502,7 +546,7 @@ impl AppointmentChanges {
             closures: self.closures.as_deref().map(closures).transpose()?,
             buffer_minutes: self.buffer_minutes,
             min_notice_minutes: self.min_notice_minutes,
-            cancel_cutoff_minutes: None,
+            cancel_cutoff_minutes: self.cancel_cutoff_minutes,
             horizon_days,
             status: self.closed.map(|closed| {
                 if closed {
@@ -576,6 +620,8 @@ pub struct Appointment {
     pub min_notice_minutes: u32,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
+    /// The cancellation cut-off in minutes (see `AppointmentInput.cancel_cutoff_minutes`).
+    pub cancel_cutoff_minutes: u32,
     /// The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
     /// `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
     pub weekly_hours: String,
@@ -628,6 +674,7 @@ impl From<core::Appointment> for Appointment {
                 .collect(),
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
+            cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             weekly_hours: s.weekly_hours().to_string(),
             weekly_hours_by_day: WEEK
                 .iter()
@@ -760,7 +807,7 @@ pub struct Booking {
     pub slot_end: SystemTime,
     /// Seats held.
     pub attendee_count: u32,
-    /// `active`, `cancelled` or `rejected`.
+    /// `active`, `cancelled`, `rejected`, `completed` or `no_show`.
     pub status: String,
     /// Free text from the booker.
     pub description: String,
@@ -848,13 +895,20 @@ pub struct Analytics {
     pub appointments_created: u64,
     /// Bookings that hold seats.
     pub active_bookings: u64,
-    /// Bookings cancelled by their holders.
+    /// Bookings cancelled by their holders (or by the owner).
     pub cancelled_bookings: u64,
     /// Bookings rejected by the owner.
     pub rejected_bookings: u64,
+    /// Bookings the owner marked as attended.
+    pub completed_bookings: u64,
+    /// Bookings the owner marked as not attended.
+    pub no_show_bookings: u64,
+    /// `no_show_bookings / (completed_bookings + no_show_bookings)`, or `null` when no booking
+    /// was marked.
+    pub no_show_rate: Option<f64>,
     /// All bookings.
     pub total_bookings: u64,
-    /// Seats held by active bookings.
+    /// Seats of the bookings not called off: active, completed and no-show.
     pub seats_booked: u64,
     /// Seats offered by the slots in the range.
     pub seats_offered: u64,
@@ -869,10 +923,93 @@ impl From<core::Analytics> for Analytics {
             active_bookings: a.bookings.active,
             cancelled_bookings: a.bookings.cancelled,
             rejected_bookings: a.bookings.rejected,
+            completed_bookings: a.bookings.completed,
+            no_show_bookings: a.bookings.no_show,
+            no_show_rate: a.no_show_rate(),
             total_bookings: a.total_bookings(),
             seats_booked: a.bookings.seats_booked,
             seats_offered: a.seats_offered,
         }
+    }
+}
+
+/// A move to the slot starting at `start`, with optional new seats and text.
+fn booking_update(
+    start: SystemTime,
+    attendee_count: Option<u32>,
+    description: Option<String>,
+) -> Result<BookingUpdate> {
+    Ok(BookingUpdate {
+        slot_start: to_utc(start),
+        attendee_count: attendee_count.map(AttendeeCount::new).transpose()?,
+        description,
+    })
+}
+
+/// A clock that stands still until moved, **for tests and simulations**: give it to
+/// `Scheduler.openWithClock(url, clock)` and the engine reads "now" from it (bookable slots,
+/// cancellation cut-offs, the start of a slot, creation and change times). An app opens its
+/// scheduler with `Scheduler.open`, on the system's clock.
+#[derive(Debug, uniffi::Object)]
+pub struct ManualClock {
+    clock: Arc<core::ManualClock>,
+    /// Serialises `set` and `advance`, so an advance never adds to a stale time.
+    moves: Mutex<()>,
+}
+
+/// An instant the clock may show, from 1970 to the end of 9999 (UTC), to the microsecond (the
+/// precision every store keeps).
+fn clock_instant(field: &'static str, at: SystemTime) -> Result<DateTime<Utc>> {
+    let out_of_range = || invalid(field, "must be between 1970-01-01 and 9999-12-31 (UTC)");
+    let since_epoch = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_err(|_| out_of_range())?;
+    let secs = i64::try_from(since_epoch.as_secs()).map_err(|_| out_of_range())?;
+    let last = NaiveDate::from_ymd_opt(10000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    match (
+        DateTime::from_timestamp(secs, since_epoch.subsec_nanos()),
+        last,
+    ) {
+        (Some(t), Some(last)) if t < last => Ok(t.trunc_subsecs(6)),
+        _ => Err(out_of_range()),
+    }
+}
+
+#[uniffi::export]
+impl ManualClock {
+    /// A clock showing `now`.
+    #[uniffi::constructor]
+    pub fn new(now: SystemTime) -> Result<Arc<Self>> {
+        Ok(Arc::new(ManualClock {
+            clock: Arc::new(core::ManualClock::new(clock_instant("now", now)?)),
+            moves: Mutex::new(()),
+        }))
+    }
+
+    /// The instant the clock shows.
+    pub fn now(&self) -> SystemTime {
+        core::Clock::now(&*self.clock).into()
+    }
+
+    /// Sets the clock to `now` (earlier or later).
+    pub fn set(&self, now: SystemTime) -> Result<()> {
+        let at = clock_instant("now", now)?;
+        let _moving = self.moves.lock().unwrap_or_else(|p| p.into_inner());
+        self.clock.set(at);
+        Ok(())
+    }
+
+    /// Moves the clock forward by `by` (`set` moves it back).
+    pub fn advance(&self, by: Duration) -> Result<()> {
+        let _moving = self.moves.lock().unwrap_or_else(|p| p.into_inner());
+        let at = TimeDelta::from_std(by)
+            .ok()
+            .and_then(|by| core::Clock::now(&*self.clock).checked_add_signed(by))
+            .ok_or_else(|| invalid("by", "moves the clock out of range"))?;
+        self.clock.set(clock_instant("by", at.into())?);
+        Ok(())
     }
 }
 
@@ -908,6 +1045,16 @@ impl Scheduler {
         let store = runtime().block_on(open_store(&url))?;
         Ok(Arc::new(Scheduler {
             inner: core::Scheduler::from_arc(store),
+        }))
+    }
+
+    /// Opens a scheduler as [`Scheduler::open`] does, reading the time from `clock` instead of
+    /// the system's clock. **For tests and simulations**: an app uses `open`.
+    #[uniffi::constructor]
+    pub fn open_with_clock(url: String, clock: Arc<ManualClock>) -> Result<Arc<Self>> {
+        let store = runtime().block_on(open_store(&url))?;
+        Ok(Arc::new(Scheduler {
+            inner: core::Scheduler::from_arc(store).with_clock(clock.clock.clone()),
         }))
     }
 
@@ -1140,6 +1287,8 @@ impl Scheduler {
 
     /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
     /// with a new number of seats and a new description (up to 2000 characters), in one step.
+    /// This is the guest's move (whoever holds the code): `TooLate` from the appointment's
+    /// cancellation cut-off before the booked slot on.
     #[uniffi::method(default(description = None))]
     pub fn reschedule(
         &self,
@@ -1149,19 +1298,44 @@ impl Scheduler {
         description: Option<String>,
     ) -> Result<Booking> {
         let code = BookingCode::parse(&code)?;
-        let change = BookingUpdate {
-            slot_start: to_utc(start),
-            attendee_count: attendee_count.map(AttendeeCount::new).transpose()?,
-            description,
-        };
+        let change = booking_update(start, attendee_count, description)?;
         self.run(|s| async move { s.reschedule(&code, change).await })
             .map(Booking::from)
     }
 
-    /// Cancels a booking, freeing its seats.
+    /// The appointment's owner moves a booking, as `reschedule` does but not bound by the
+    /// cancellation cut-off: only a booking whose slot has started can no longer be moved
+    /// (`TooLate`).
+    #[uniffi::method(default(description = None))]
+    pub fn owner_reschedule(
+        &self,
+        owner_id: String,
+        code: String,
+        start: SystemTime,
+        attendee_count: Option<u32>,
+        description: Option<String>,
+    ) -> Result<Booking> {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        let change = booking_update(start, attendee_count, description)?;
+        self.run(|s| async move { s.owner_reschedule(owner, &code, change).await })
+            .map(Booking::from)
+    }
+
+    /// Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+    /// code): `TooLate` from the appointment's cancellation cut-off before the slot on.
     pub fn cancel(&self, code: String) -> Result<Booking> {
         let code = BookingCode::parse(&code)?;
         self.run(|s| async move { s.cancel(&code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner cancels a booking whatever the cancellation policy, freeing its
+    /// seats.
+    pub fn owner_cancel(&self, owner_id: String, code: String) -> Result<Booking> {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        self.run(|s| async move { s.owner_cancel(owner, &code).await })
             .map(Booking::from)
     }
 
@@ -1170,6 +1344,24 @@ impl Scheduler {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
         self.run(|s| async move { s.reject(owner, &code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner marks a booking whose slot has started as attended
+    /// (`completed`), freeing its seats; `TooEarly` before the slot's start.
+    pub fn complete(&self, owner_id: String, code: String) -> Result<Booking> {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        self.run(|s| async move { s.complete(owner, &code).await })
+            .map(Booking::from)
+    }
+
+    /// The appointment's owner marks a booking whose slot has started as not attended
+    /// (`no_show`), freeing its seats; `TooEarly` before the slot's start.
+    pub fn mark_no_show(&self, owner_id: String, code: String) -> Result<Booking> {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        self.run(|s| async move { s.mark_no_show(owner, &code).await })
             .map(Booking::from)
     }
 
@@ -1261,6 +1453,7 @@ mod tests {
                 buffer_minutes: 0,
                 min_notice_minutes: 0,
                 horizon_days: None,
+                cancel_cutoff_minutes: 0,
                 weekly_hours: None,
                 overrides: Vec::new(),
                 closures: Vec::new(),
@@ -1306,6 +1499,134 @@ mod tests {
         Ok(())
     }
 
+    fn instant(rfc3339: &str) -> SystemTime {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .expect("a valid instant")
+            .with_timezone(&Utc)
+            .into()
+    }
+
+    #[test]
+    fn the_lifecycle_on_a_pinned_clock() -> Result<()> {
+        let clock = ManualClock::new(instant("2031-03-01T00:00:00Z"))?;
+        let s = Scheduler::open_with_clock("memory:".into(), clock.clone())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id.clone(),
+            AppointmentInput {
+                title: "Workshop".into(),
+                start_date: "2031-03-03".into(),
+                end_date: "2031-03-03".into(),
+                start_time: Some("09:00".into()),
+                end_time: Some("12:00".into()),
+                slot_minutes: 60,
+                kind: "group".into(),
+                capacity: Some(3),
+                description: String::new(),
+                anti_scalping: "standard".into(),
+                time_zone: "UTC".into(),
+                weekdays: Vec::new(),
+                buffer_minutes: 0,
+                min_notice_minutes: 0,
+                horizon_days: None,
+                cancel_cutoff_minutes: 120,
+                weekly_hours: None,
+                overrides: Vec::new(),
+                closures: Vec::new(),
+                resource: None,
+            },
+        )?;
+        assert_eq!(app.cancel_cutoff_minutes, 120);
+        assert_eq!(app.created_at, instant("2031-03-01T00:00:00Z"));
+        let guest = |email: &str| BookerInput::Guest {
+            name: "Bo".into(),
+            email: email.into(),
+            phone: None,
+        };
+        let late = s.book(
+            app.code.clone(),
+            instant("2031-03-03T11:00:00Z"),
+            guest("a@example.com"),
+            1,
+            String::new(),
+            None,
+        )?;
+        let early = s.book(
+            app.code.clone(),
+            instant("2031-03-03T09:00:00Z"),
+            guest("b@example.com"),
+            2,
+            String::new(),
+            None,
+        )?;
+
+        clock.set(instant("2031-03-03T09:00:00Z"))?;
+        match s.cancel(late.code.clone()) {
+            Err(AppointmentError::TooLate {
+                action, deadline, ..
+            }) => {
+                assert_eq!(action, "cancel");
+                assert_eq!(deadline, instant("2031-03-03T09:00:00Z"));
+            }
+            other => panic!("expected TooLate, got {other:?}"),
+        }
+        let moved = s.owner_reschedule(
+            owner.id.clone(),
+            late.code.clone(),
+            instant("2031-03-03T10:00:00Z"),
+            None,
+            None,
+        )?;
+        assert_eq!(moved.slot_start, instant("2031-03-03T10:00:00Z"));
+        match s.mark_no_show(owner.id.clone(), late.code.clone()) {
+            Err(AppointmentError::TooEarly { action, from, .. }) => {
+                assert_eq!(action, "mark no-show");
+                assert_eq!(from, instant("2031-03-03T10:00:00Z"));
+            }
+            other => panic!("expected TooEarly, got {other:?}"),
+        }
+        assert_eq!(
+            s.complete(owner.id.clone(), early.code)?.status,
+            "completed"
+        );
+        clock.advance(Duration::from_secs(3600))?;
+        assert_eq!(
+            s.mark_no_show(owner.id.clone(), late.code)?.status,
+            "no_show"
+        );
+        assert_eq!(s.attendees_booked(app.code)?, 0);
+        let stats = s.analytics(owner.id, "2031-03-03".into(), "2031-03-03".into())?;
+        assert_eq!((stats.completed_bookings, stats.no_show_bookings), (1, 1));
+        assert_eq!(stats.no_show_rate, Some(0.5));
+        assert_eq!(stats.seats_booked, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn the_clock_stays_in_range() -> Result<()> {
+        let field = |r: Result<()>| match r {
+            Err(AppointmentError::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert!(matches!(
+            ManualClock::new(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
+            Err(AppointmentError::InvalidInput { field, .. }) if field == "now"
+        ));
+        let clock = ManualClock::new(instant("2031-03-03T09:00:00.123456789Z"))?;
+        // To the microsecond, as every store keeps it.
+        assert_eq!(clock.now(), instant("2031-03-03T09:00:00.123456Z"));
+        assert_eq!(field(clock.advance(Duration::MAX)), "by");
+        assert_eq!(
+            field(clock.advance(Duration::from_secs(8000 * 366 * 86_400))),
+            "by"
+        );
+        assert_eq!(field(clock.set(instant("1969-12-31T23:59:59Z"))), "now");
+        assert_eq!(clock.now(), instant("2031-03-03T09:00:00.123456Z"));
+        clock.set(instant("9999-12-31T23:59:59Z"))?;
+        clock.advance(Duration::from_millis(999))?;
+        Ok(())
+    }
+
     #[test]
     fn bad_input_is_invalid_input() {
         let err = Scheduler::open("ftp://nowhere".into()).err();
@@ -1335,6 +1656,7 @@ mod tests {
             buffer_minutes: 0,
             min_notice_minutes: 0,
             horizon_days: None,
+            cancel_cutoff_minutes: 0,
             weekly_hours: Some(weekly_hours.into()),
             overrides: vec![DateOverride {
                 date: "2031-12-24".into(),
@@ -1565,6 +1887,7 @@ mod tests {
             buffer_minutes: 0,
             min_notice_minutes: 0,
             horizon_days: None,
+            cancel_cutoff_minutes: 0,
             weekly_hours: None,
             overrides: Vec::new(),
             closures: Vec::new(),

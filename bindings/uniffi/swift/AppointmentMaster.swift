@@ -497,6 +497,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -607,6 +623,215 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
+
+
+
+/**
+ * A clock that stands still until moved, **for tests and simulations**: give it to
+ * `Scheduler.openWithClock(url, clock)` and the engine reads "now" from it (bookable slots,
+ * cancellation cut-offs, the start of a slot, creation and change times). An app opens its
+ * scheduler with `Scheduler.open`, on the system's clock.
+ */
+public protocol ManualClockProtocol: AnyObject, Sendable {
+    
+    /**
+     * Moves the clock forward by `by` (`set` moves it back).
+     */
+    func advance(by: TimeInterval) throws 
+    
+    /**
+     * The instant the clock shows.
+     */
+    func now()  -> Date
+    
+    /**
+     * Sets the clock to `now` (earlier or later).
+     */
+    func set(now: Date) throws 
+    
+}
+/**
+ * A clock that stands still until moved, **for tests and simulations**: give it to
+ * `Scheduler.openWithClock(url, clock)` and the engine reads "now" from it (bookable slots,
+ * cancellation cut-offs, the start of a slot, creation and change times). An app opens its
+ * scheduler with `Scheduler.open`, on the system's clock.
+ */
+open class ManualClock: ManualClockProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_appointment_uniffi_fn_clone_manualclock(self.handle, $0) }
+    }
+    /**
+     * A clock showing `now`.
+     */
+public convenience init(now: Date)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_constructor_manualclock_new(
+        FfiConverterTimestamp.lower(now),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_appointment_uniffi_fn_free_manualclock(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Moves the clock forward by `by` (`set` moves it back).
+     */
+open func advance(by: TimeInterval)throws   {try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_manualclock_advance(
+            self.uniffiCloneHandle(),
+        FfiConverterDuration.lower(by),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The instant the clock shows.
+     */
+open func now() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_manualclock_now(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the clock to `now` (earlier or later).
+     */
+open func set(now: Date)throws   {try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_manualclock_set(
+            self.uniffiCloneHandle(),
+        FfiConverterTimestamp.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeManualClock: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ManualClock
+
+    public static func lift(_ handle: UInt64) throws -> ManualClock {
+        return ManualClock(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ManualClock) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ManualClock {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ManualClock, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeManualClock_lift(_ handle: UInt64) throws -> ManualClock {
+    return try FfiConverterTypeManualClock.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeManualClock_lower(_ value: ManualClock) -> UInt64 {
+    return FfiConverterTypeManualClock.lower(value)
+}
+
+
+
 
 
 
@@ -662,7 +887,8 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func booking(code: String) throws  -> Booking
     
     /**
-     * Cancels a booking, freeing its seats.
+     * Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+     * code): `TooLate` from the appointment's cancellation cut-off before the slot on.
      */
     func cancel(code: String) throws  -> Booking
     
@@ -671,6 +897,12 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * stay as they are.
      */
     func closeAppointment(ownerId: String, code: String) throws  -> AppointmentEdit
+    
+    /**
+     * The appointment's owner marks a booking whose slot has started as attended
+     * (`completed`), freeing its seats; `TooEarly` before the slot's start.
+     */
+    func complete(ownerId: String, code: String) throws  -> Booking
     
     /**
      * Creates an appointment owned by `owner_id`.
@@ -684,9 +916,28 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func deleteAppointment(ownerId: String, code: String) throws 
     
     /**
+     * The appointment's owner marks a booking whose slot has started as not attended
+     * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
+     */
+    func markNoShow(ownerId: String, code: String) throws  -> Booking
+    
+    /**
      * The appointments `owner_id` created, newest first.
      */
     func myAppointments(ownerId: String, page: UInt32, perPage: UInt32) throws  -> AppointmentPage
+    
+    /**
+     * The appointment's owner cancels a booking whatever the cancellation policy, freeing its
+     * seats.
+     */
+    func ownerCancel(ownerId: String, code: String) throws  -> Booking
+    
+    /**
+     * The appointment's owner moves a booking, as `reschedule` does but not bound by the
+     * cancellation cut-off: only a booking whose slot has started can no longer be moved
+     * (`TooLate`).
+     */
+    func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String?) throws  -> Booking
     
     /**
      * Registers a user account.
@@ -706,6 +957,8 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     /**
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
      * with a new number of seats and a new description (up to 2000 characters), in one step.
+     * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
+     * cancellation cut-off before the booked slot on.
      */
     func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String?) throws  -> Booking
     
@@ -811,6 +1064,20 @@ public static func `open`(url: String)throws  -> Scheduler  {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_constructor_scheduler_open(
         FfiConverterString.lower(url),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens a scheduler as [`Scheduler::open`] does, reading the time from `clock` instead of
+     * the system's clock. **For tests and simulations**: an app uses `open`.
+     */
+public static func openWithClock(url: String, clock: ManualClock)throws  -> Scheduler  {
+    return try  FfiConverterTypeScheduler_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_constructor_scheduler_open_with_clock(
+        FfiConverterString.lower(url),
+        FfiConverterTypeManualClock_lower(clock),uniffiCallStatus
     )
 })
 }
@@ -948,7 +1215,8 @@ open func booking(code: String)throws  -> Booking  {
 }
     
     /**
-     * Cancels a booking, freeing its seats.
+     * Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+     * code): `TooLate` from the appointment's cancellation cut-off before the slot on.
      */
 open func cancel(code: String)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -968,6 +1236,21 @@ open func closeAppointment(ownerId: String, code: String)throws  -> AppointmentE
     return try  FfiConverterTypeAppointmentEdit_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The appointment's owner marks a booking whose slot has started as attended
+     * (`completed`), freeing its seats; `TooEarly` before the slot's start.
+     */
+open func complete(ownerId: String, code: String)throws  -> Booking  {
+    return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_complete(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ownerId),
         FfiConverterString.lower(code),uniffiCallStatus
@@ -1004,6 +1287,21 @@ open func deleteAppointment(ownerId: String, code: String)throws   {try rustCall
 }
     
     /**
+     * The appointment's owner marks a booking whose slot has started as not attended
+     * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
+     */
+open func markNoShow(ownerId: String, code: String)throws  -> Booking  {
+    return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_mark_no_show(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The appointments `owner_id` created, newest first.
      */
 open func myAppointments(ownerId: String, page: UInt32, perPage: UInt32)throws  -> AppointmentPage  {
@@ -1014,6 +1312,40 @@ open func myAppointments(ownerId: String, page: UInt32, perPage: UInt32)throws  
         FfiConverterString.lower(ownerId),
         FfiConverterUInt32.lower(page),
         FfiConverterUInt32.lower(perPage),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The appointment's owner cancels a booking whatever the cancellation policy, freeing its
+     * seats.
+     */
+open func ownerCancel(ownerId: String, code: String)throws  -> Booking  {
+    return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_owner_cancel(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The appointment's owner moves a booking, as `reschedule` does but not bound by the
+     * cancellation cut-off: only a booking whose slot has started can no longer be moved
+     * (`TooLate`).
+     */
+open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)throws  -> Booking  {
+    return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_owner_reschedule(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),
+        FfiConverterTimestamp.lower(start),
+        FfiConverterOptionUInt32.lower(attendeeCount),
+        FfiConverterOptionString.lower(description),uniffiCallStatus
     )
 })
 }
@@ -1065,6 +1397,8 @@ open func reopenAppointment(ownerId: String, code: String)throws  -> Appointment
     /**
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
      * with a new number of seats and a new description (up to 2000 characters), in one step.
+     * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
+     * cancellation cut-off before the booked slot on.
      */
 open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -1254,7 +1588,7 @@ public struct Analytics: Equatable, Hashable {
      */
     public var activeBookings: UInt64
     /**
-     * Bookings cancelled by their holders.
+     * Bookings cancelled by their holders (or by the owner).
      */
     public var cancelledBookings: UInt64
     /**
@@ -1262,11 +1596,24 @@ public struct Analytics: Equatable, Hashable {
      */
     public var rejectedBookings: UInt64
     /**
+     * Bookings the owner marked as attended.
+     */
+    public var completedBookings: UInt64
+    /**
+     * Bookings the owner marked as not attended.
+     */
+    public var noShowBookings: UInt64
+    /**
+     * `no_show_bookings / (completed_bookings + no_show_bookings)`, or `null` when no booking
+     * was marked.
+     */
+    public var noShowRate: Double?
+    /**
      * All bookings.
      */
     public var totalBookings: UInt64
     /**
-     * Seats held by active bookings.
+     * Seats of the bookings not called off: active, completed and no-show.
      */
     public var seatsBooked: UInt64
     /**
@@ -1290,16 +1637,26 @@ public struct Analytics: Equatable, Hashable {
          * Bookings that hold seats.
          */activeBookings: UInt64, 
         /**
-         * Bookings cancelled by their holders.
+         * Bookings cancelled by their holders (or by the owner).
          */cancelledBookings: UInt64, 
         /**
          * Bookings rejected by the owner.
          */rejectedBookings: UInt64, 
         /**
+         * Bookings the owner marked as attended.
+         */completedBookings: UInt64, 
+        /**
+         * Bookings the owner marked as not attended.
+         */noShowBookings: UInt64, 
+        /**
+         * `no_show_bookings / (completed_bookings + no_show_bookings)`, or `null` when no booking
+         * was marked.
+         */noShowRate: Double?, 
+        /**
          * All bookings.
          */totalBookings: UInt64, 
         /**
-         * Seats held by active bookings.
+         * Seats of the bookings not called off: active, completed and no-show.
          */seatsBooked: UInt64, 
         /**
          * Seats offered by the slots in the range.
@@ -1310,6 +1667,9 @@ public struct Analytics: Equatable, Hashable {
         self.activeBookings = activeBookings
         self.cancelledBookings = cancelledBookings
         self.rejectedBookings = rejectedBookings
+        self.completedBookings = completedBookings
+        self.noShowBookings = noShowBookings
+        self.noShowRate = noShowRate
         self.totalBookings = totalBookings
         self.seatsBooked = seatsBooked
         self.seatsOffered = seatsOffered
@@ -1337,6 +1697,9 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
                 activeBookings: FfiConverterUInt64.read(from: &buf), 
                 cancelledBookings: FfiConverterUInt64.read(from: &buf), 
                 rejectedBookings: FfiConverterUInt64.read(from: &buf), 
+                completedBookings: FfiConverterUInt64.read(from: &buf), 
+                noShowBookings: FfiConverterUInt64.read(from: &buf), 
+                noShowRate: FfiConverterOptionDouble.read(from: &buf), 
                 totalBookings: FfiConverterUInt64.read(from: &buf), 
                 seatsBooked: FfiConverterUInt64.read(from: &buf), 
                 seatsOffered: FfiConverterUInt64.read(from: &buf)
@@ -1350,6 +1713,9 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.activeBookings, into: &buf)
         FfiConverterUInt64.write(value.cancelledBookings, into: &buf)
         FfiConverterUInt64.write(value.rejectedBookings, into: &buf)
+        FfiConverterUInt64.write(value.completedBookings, into: &buf)
+        FfiConverterUInt64.write(value.noShowBookings, into: &buf)
+        FfiConverterOptionDouble.write(value.noShowRate, into: &buf)
         FfiConverterUInt64.write(value.totalBookings, into: &buf)
         FfiConverterUInt64.write(value.seatsBooked, into: &buf)
         FfiConverterUInt64.write(value.seatsOffered, into: &buf)
@@ -1453,6 +1819,10 @@ public struct Appointment: Equatable, Hashable {
      */
     public var horizonDays: UInt32?
     /**
+     * The cancellation cut-off in minutes (see `AppointmentInput.cancel_cutoff_minutes`).
+     */
+    public var cancelCutoffMinutes: UInt32
+    /**
      * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
      * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
      */
@@ -1544,6 +1914,9 @@ public struct Appointment: Equatable, Hashable {
          * Booking horizon in days, if any.
          */horizonDays: UInt32?, 
         /**
+         * The cancellation cut-off in minutes (see `AppointmentInput.cancel_cutoff_minutes`).
+         */cancelCutoffMinutes: UInt32, 
+        /**
          * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
          * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
          */weeklyHours: String, 
@@ -1585,6 +1958,7 @@ public struct Appointment: Equatable, Hashable {
         self.weekdays = weekdays
         self.minNoticeMinutes = minNoticeMinutes
         self.horizonDays = horizonDays
+        self.cancelCutoffMinutes = cancelCutoffMinutes
         self.weeklyHours = weeklyHours
         self.weeklyHoursByDay = weeklyHoursByDay
         self.overrides = overrides
@@ -1629,6 +2003,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
                 weekdays: FfiConverterSequenceString.read(from: &buf), 
                 minNoticeMinutes: FfiConverterUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
+                cancelCutoffMinutes: FfiConverterUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterString.read(from: &buf), 
                 weeklyHoursByDay: FfiConverterDictionaryStringSequenceString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
@@ -1659,6 +2034,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.weekdays, into: &buf)
         FfiConverterUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
+        FfiConverterUInt32.write(value.cancelCutoffMinutes, into: &buf)
         FfiConverterString.write(value.weeklyHours, into: &buf)
         FfiConverterDictionaryStringSequenceString.write(value.weeklyHoursByDay, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
@@ -1720,6 +2096,10 @@ public struct AppointmentChanges: Equatable, Hashable {
      */
     public var minNoticeMinutes: UInt32?
     /**
+     * New cancellation cut-off, in minutes; it applies to the bookings already made too.
+     */
+    public var cancelCutoffMinutes: UInt32?
+    /**
      * New horizon in days.
      */
     public var horizonDays: UInt32?
@@ -1767,6 +2147,9 @@ public struct AppointmentChanges: Equatable, Hashable {
          * New minimum notice, in minutes.
          */minNoticeMinutes: UInt32? = nil, 
         /**
+         * New cancellation cut-off, in minutes; it applies to the bookings already made too.
+         */cancelCutoffMinutes: UInt32? = nil, 
+        /**
          * New horizon in days.
          */horizonDays: UInt32? = nil, 
         /**
@@ -1790,6 +2173,7 @@ public struct AppointmentChanges: Equatable, Hashable {
         self.closures = closures
         self.bufferMinutes = bufferMinutes
         self.minNoticeMinutes = minNoticeMinutes
+        self.cancelCutoffMinutes = cancelCutoffMinutes
         self.horizonDays = horizonDays
         self.removeHorizon = removeHorizon
         self.closed = closed
@@ -1820,6 +2204,7 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
                 closures: FfiConverterOptionSequenceTypeClosure.read(from: &buf), 
                 bufferMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 minNoticeMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                cancelCutoffMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 removeHorizon: FfiConverterBool.read(from: &buf), 
                 closed: FfiConverterOptionBool.read(from: &buf), 
@@ -1836,6 +2221,7 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
         FfiConverterOptionSequenceTypeClosure.write(value.closures, into: &buf)
         FfiConverterOptionUInt32.write(value.bufferMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.minNoticeMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.cancelCutoffMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterBool.write(value.removeHorizon, into: &buf)
         FfiConverterOptionBool.write(value.closed, into: &buf)
@@ -1997,6 +2383,12 @@ public struct AppointmentInput: Equatable, Hashable {
      */
     public var horizonDays: UInt32?
     /**
+     * The cancellation cut-off in minutes (at most a year): guests may cancel or reschedule a
+     * booking only until this long before its slot starts (0: until the start). The owner is
+     * not bound by it.
+     */
+    public var cancelCutoffMinutes: UInt32
+    /**
      * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
      * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
      * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -2067,6 +2459,11 @@ public struct AppointmentInput: Equatable, Hashable {
          * How many days ahead slots can be booked, if limited.
          */horizonDays: UInt32? = nil, 
         /**
+         * The cancellation cut-off in minutes (at most a year): guests may cancel or reschedule a
+         * booking only until this long before its slot starts (0: until the start). The owner is
+         * not bound by it.
+         */cancelCutoffMinutes: UInt32 = UInt32(0), 
+        /**
          * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
          * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
          * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -2097,6 +2494,7 @@ public struct AppointmentInput: Equatable, Hashable {
         self.bufferMinutes = bufferMinutes
         self.minNoticeMinutes = minNoticeMinutes
         self.horizonDays = horizonDays
+        self.cancelCutoffMinutes = cancelCutoffMinutes
         self.weeklyHours = weeklyHours
         self.overrides = overrides
         self.closures = closures
@@ -2134,6 +2532,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
                 bufferMinutes: FfiConverterUInt32.read(from: &buf), 
                 minNoticeMinutes: FfiConverterUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
+                cancelCutoffMinutes: FfiConverterUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterOptionString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
                 closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
@@ -2157,6 +2556,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.bufferMinutes, into: &buf)
         FfiConverterUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
+        FfiConverterUInt32.write(value.cancelCutoffMinutes, into: &buf)
         FfiConverterOptionString.write(value.weeklyHours, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
         FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
@@ -2413,7 +2813,7 @@ public struct Booking: Equatable, Hashable {
      */
     public var attendeeCount: UInt32
     /**
-     * `active`, `cancelled` or `rejected`.
+     * `active`, `cancelled`, `rejected`, `completed` or `no_show`.
      */
     public var status: String
     /**
@@ -2467,7 +2867,7 @@ public struct Booking: Equatable, Hashable {
          * Seats held.
          */attendeeCount: UInt32, 
         /**
-         * `active`, `cancelled` or `rejected`.
+         * `active`, `cancelled`, `rejected`, `completed` or `no_show`.
          */status: String, 
         /**
          * Free text from the booker.
@@ -3218,6 +3618,36 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */detail: String
     )
     /**
+     * Too late for this change: a guest past the appointment's cancellation cut-off, or
+     * anyone moving a booking whose slot has started. Nothing was changed.
+     */
+    case TooLate(
+        /**
+         * What was attempted (`cancel`, `reschedule`).
+         */action: String, 
+        /**
+         * The last instant at which it was allowed.
+         */deadline: Date, 
+        /**
+         * The engine's message.
+         */detail: String
+    )
+    /**
+     * Too early for this change: a booking is marked completed or no-show only once its slot
+     * has started. Nothing was changed.
+     */
+    case TooEarly(
+        /**
+         * What was attempted (`complete`, `mark no-show`).
+         */action: String, 
+        /**
+         * The first instant at which it is allowed (the slot's start).
+         */from: Date, 
+        /**
+         * The engine's message.
+         */detail: String
+    )
+    /**
      * The store failed for a reason of its own.
      */
     case Storage(
@@ -3295,10 +3725,20 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             action: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Storage(
+        case 9: return .TooLate(
+            action: try FfiConverterString.read(from: &buf), 
+            deadline: try FfiConverterTimestamp.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .Unavailable(
+        case 10: return .TooEarly(
+            action: try FfiConverterString.read(from: &buf), 
+            from: try FfiConverterTimestamp.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .Storage(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .Unavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3361,13 +3801,27 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Storage(detail):
+        case let .TooLate(action,deadline,detail):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(action, into: &buf)
+            FfiConverterTimestamp.write(deadline, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .TooEarly(action,from,detail):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(action, into: &buf)
+            FfiConverterTimestamp.write(from, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Unavailable(detail):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -3503,6 +3957,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3820,6 +4298,15 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_manualclock_advance() != 33628) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_manualclock_now() != 47390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_manualclock_set() != 28782) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_all_slots() != 30908) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3847,10 +4334,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_booking() != 24819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_cancel() != 18032) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_cancel() != 10794) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_close_appointment() != 15494) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_complete() != 45213) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_create_appointment() != 55285) {
@@ -3859,7 +4349,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment() != 14652) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_mark_no_show() != 21389) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_my_appointments() != 19007) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_cancel() != 1807) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_reschedule() != 50557) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_register_user() != 65464) {
@@ -3871,7 +4370,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 12973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 44925) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 47740) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_slot() != 34101) {
@@ -3895,7 +4394,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings() != 48176) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_constructor_manualclock_new() != 6376) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_constructor_scheduler_open() != 19085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_constructor_scheduler_open_with_clock() != 65443) {
         return InitializationResult.apiChecksumMismatch
     }
 

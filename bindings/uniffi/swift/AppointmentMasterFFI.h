@@ -243,6 +243,36 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CLONE_MANUALCLOCK
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CLONE_MANUALCLOCK
+uint64_t uniffi_appointment_uniffi_fn_clone_manualclock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_FREE_MANUALCLOCK
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_FREE_MANUALCLOCK
+void uniffi_appointment_uniffi_fn_free_manualclock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CONSTRUCTOR_MANUALCLOCK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CONSTRUCTOR_MANUALCLOCK_NEW
+uint64_t uniffi_appointment_uniffi_fn_constructor_manualclock_new(RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_MANUALCLOCK_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_MANUALCLOCK_ADVANCE
+void uniffi_appointment_uniffi_fn_method_manualclock_advance(uint64_t ptr, RustBuffer by, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_MANUALCLOCK_NOW
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_MANUALCLOCK_NOW
+RustBuffer uniffi_appointment_uniffi_fn_method_manualclock_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_MANUALCLOCK_SET
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_MANUALCLOCK_SET
+void uniffi_appointment_uniffi_fn_method_manualclock_set(uint64_t ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CLONE_SCHEDULER
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CLONE_SCHEDULER
 uint64_t uniffi_appointment_uniffi_fn_clone_scheduler(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -256,6 +286,11 @@ void uniffi_appointment_uniffi_fn_free_scheduler(uint64_t handle, RustCallStatus
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CONSTRUCTOR_SCHEDULER_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CONSTRUCTOR_SCHEDULER_OPEN
 uint64_t uniffi_appointment_uniffi_fn_constructor_scheduler_open(RustBuffer url, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CONSTRUCTOR_SCHEDULER_OPEN_WITH_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_CONSTRUCTOR_SCHEDULER_OPEN_WITH_CLOCK
+uint64_t uniffi_appointment_uniffi_fn_constructor_scheduler_open_with_clock(RustBuffer url, uint64_t clock, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_ALL_SLOTS
@@ -313,6 +348,11 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_cancel(uint64_t ptr, Ru
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_COMPLETE
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_COMPLETE
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_complete(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CREATE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CREATE_APPOINTMENT
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_create_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer input, RustCallStatus *_Nonnull out_status
@@ -323,9 +363,24 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_create_appointment(uint
 void uniffi_appointment_uniffi_fn_method_scheduler_delete_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MARK_NO_SHOW
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MARK_NO_SHOW
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_mark_no_show(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MY_APPOINTMENTS
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MY_APPOINTMENTS
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_my_appointments(uint64_t ptr, RustBuffer owner_id, uint32_t page, uint32_t per_page, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_OWNER_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_OWNER_CANCEL
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_owner_cancel(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_OWNER_RESCHEDULE
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_OWNER_RESCHEDULE
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_owner_reschedule(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustBuffer start, RustBuffer attendee_count, RustBuffer description, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REGISTER_USER
@@ -643,6 +698,24 @@ void ffi_appointment_uniffi_rust_future_free_void(uint64_t handle
 void ffi_appointment_uniffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_MANUALCLOCK_ADVANCE
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_MANUALCLOCK_ADVANCE
+uint16_t uniffi_appointment_uniffi_checksum_method_manualclock_advance(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_MANUALCLOCK_NOW
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_MANUALCLOCK_NOW
+uint16_t uniffi_appointment_uniffi_checksum_method_manualclock_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_MANUALCLOCK_SET
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_MANUALCLOCK_SET
+uint16_t uniffi_appointment_uniffi_checksum_method_manualclock_set(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_ALL_SLOTS
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_ALL_SLOTS
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_all_slots(void
@@ -709,6 +782,12 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_close_appointment(v
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_COMPLETE
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_COMPLETE
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_complete(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_CREATE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_CREATE_APPOINTMENT
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_create_appointment(void
@@ -721,9 +800,27 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment(
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_MARK_NO_SHOW
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_MARK_NO_SHOW
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_mark_no_show(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_MY_APPOINTMENTS
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_MY_APPOINTMENTS
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_my_appointments(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_OWNER_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_OWNER_CANCEL
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_owner_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_OWNER_RESCHEDULE
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_OWNER_RESCHEDULE
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_owner_reschedule(void
     
 );
 #endif
@@ -793,9 +890,21 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_CONSTRUCTOR_MANUALCLOCK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_CONSTRUCTOR_MANUALCLOCK_NEW
+uint16_t uniffi_appointment_uniffi_checksum_constructor_manualclock_new(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_CONSTRUCTOR_SCHEDULER_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_CONSTRUCTOR_SCHEDULER_OPEN
 uint16_t uniffi_appointment_uniffi_checksum_constructor_scheduler_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_CONSTRUCTOR_SCHEDULER_OPEN_WITH_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_CONSTRUCTOR_SCHEDULER_OPEN_WITH_CLOCK
+uint16_t uniffi_appointment_uniffi_checksum_constructor_scheduler_open_with_clock(void
     
 );
 #endif

@@ -17,6 +17,10 @@ The same engine as the REST server, with the same rules, stores and errors::
 Times are timezone-aware ``datetime`` objects (returned in UTC). Every error the engine reports is
 an :class:`AppointmentError`, with one subclass per kind. Calls release the GIL while the engine
 works, so one :class:`Scheduler` can be shared by many threads.
+
+For tests and simulations, ``Scheduler(url, clock=ManualClock(now))`` runs the engine on a clock
+the caller sets and advances (a cancellation cut-off passing, a slot starting) instead of the
+system's.
 """
 
 from appointment_master._native import (
@@ -32,6 +36,7 @@ from appointment_master._native import (
     ForbiddenError,
     InvalidInputError,
     InvalidTransitionError,
+    ManualClock,
     NotFoundError,
     Page,
     RegistrationRequiredError,
@@ -39,6 +44,8 @@ from appointment_master._native import (
     Slot,
     SlotFullError,
     StorageError,
+    TooEarlyError,
+    TooLateError,
     UnavailableError,
     User,
 )
@@ -56,6 +63,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidInputError",
     "InvalidTransitionError",
+    "ManualClock",
     "NotFoundError",
     "Page",
     "RegistrationRequiredError",
@@ -63,6 +71,8 @@ __all__ = [
     "Slot",
     "SlotFullError",
     "StorageError",
+    "TooEarlyError",
+    "TooLateError",
     "UnavailableError",
     "User",
 ]

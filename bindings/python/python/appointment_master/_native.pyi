@@ -1,6 +1,6 @@
 """Type stub of the compiled module ``appointment_master._native``."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import (
     Dict,
     Generic,
@@ -54,6 +54,18 @@ class InvalidInputError(AppointmentError):
 class InvalidTransitionError(AppointmentError):
     status: str
     action: str
+
+class TooLateError(AppointmentError):
+    """Too late for this change: past the cancellation cut-off, or the slot has started."""
+
+    action: str
+    deadline: datetime
+
+class TooEarlyError(AppointmentError):
+    """Too early for this change: a booking is marked only once its slot has started."""
+
+    action: str
+    from_: datetime
 
 class StorageError(AppointmentError): ...
 class UnavailableError(StorageError): ...
@@ -125,6 +137,8 @@ class Appointment:
     def min_notice_minutes(self) -> int: ...
     @property
     def horizon_days(self) -> Optional[int]: ...
+    @property
+    def cancel_cutoff_minutes(self) -> int: ...
     @property
     def weekly_hours(self) -> str: ...
     @property
@@ -225,6 +239,12 @@ class Analytics:
     @property
     def rejected_bookings(self) -> int: ...
     @property
+    def completed_bookings(self) -> int: ...
+    @property
+    def no_show_bookings(self) -> int: ...
+    @property
+    def no_show_rate(self) -> Optional[float]: ...
+    @property
     def total_bookings(self) -> int: ...
     @property
     def seats_booked(self) -> int: ...
@@ -249,13 +269,26 @@ class Page(Generic[_T]):
     def __iter__(self) -> Iterator[_T]: ...
 
 @final
+class ManualClock:
+    """A clock that stands still until moved, for tests and simulations.
+
+    ``Scheduler(url, clock=clock)`` reads "now" from it instead of the system's clock.
+    """
+
+    def __new__(cls, now: datetime) -> "ManualClock": ...
+    def now(self) -> datetime: ...
+    def set(self, now: datetime) -> None: ...
+    def advance(self, by: timedelta) -> None: ...
+
+@final
 class Scheduler:
     """The booking engine over one store (``memory:``, ``sqlite:…``, ``postgres://…``).
 
-    Safe to share between threads; calls release the GIL while the engine works.
+    Safe to share between threads; calls release the GIL while the engine works. ``clock``
+    (tests and simulations only) pins the engine's time to a :class:`ManualClock`.
     """
 
-    def __new__(cls, url: str = "memory:") -> "Scheduler": ...
+    def __new__(cls, url: str = "memory:", *, clock: Optional[ManualClock] = None) -> "Scheduler": ...
     def register_user(
         self, name: str, email: str, *, phone: Optional[str] = None, password_hash: str = ""
     ) -> User: ...
@@ -283,6 +316,7 @@ class Scheduler:
         overrides: Optional[_OverridesLike] = None,
         closures: Optional[Iterable[_ClosureLike]] = None,
         resource: Optional[str] = None,
+        cancel_cutoff_minutes: int = 0,
     ) -> Appointment: ...
     def appointment(self, code: str) -> Appointment: ...
     def attendees_booked(self, code: str) -> int: ...
@@ -303,6 +337,7 @@ class Scheduler:
         closed: Optional[bool] = None,
         resource: Optional[str] = None,
         remove_resource: bool = False,
+        cancel_cutoff_minutes: Optional[int] = None,
     ) -> AppointmentEdit: ...
     def close_appointment(self, owner_id: str, code: str) -> AppointmentEdit: ...
     def reopen_appointment(self, owner_id: str, code: str) -> AppointmentEdit: ...
@@ -349,8 +384,20 @@ class Scheduler:
         attendee_count: Optional[int] = None,
         description: Optional[str] = None,
     ) -> Booking: ...
+    def owner_reschedule(
+        self,
+        owner_id: str,
+        code: str,
+        start: datetime,
+        *,
+        attendee_count: Optional[int] = None,
+        description: Optional[str] = None,
+    ) -> Booking: ...
     def cancel(self, code: str) -> Booking: ...
+    def owner_cancel(self, owner_id: str, code: str) -> Booking: ...
     def reject(self, owner_id: str, code: str) -> Booking: ...
+    def complete(self, owner_id: str, code: str) -> Booking: ...
+    def mark_no_show(self, owner_id: str, code: str) -> Booking: ...
     def appointment_bookings(
         self, owner_id: str, code: str, *, page: int = 1, per_page: int = 20
     ) -> Page[Booking]: ...

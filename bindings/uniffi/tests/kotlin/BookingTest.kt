@@ -6,8 +6,11 @@ import com.appointmentmaster.AppointmentInput
 import com.appointmentmaster.BookerInput
 import com.appointmentmaster.Closure
 import com.appointmentmaster.DateOverride
+import com.appointmentmaster.ManualClock
 import com.appointmentmaster.Scheduler
+import java.time.Duration
 import java.time.Instant
+import java.util.UUID
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
@@ -63,6 +66,161 @@ fun barberInput() = AppointmentInput(
 )
 
 fun barber(s: Scheduler, ownerId: String) = s.createAppointment(ownerId, barberInput())
+
+// An email no other run used (a Postgres database keeps data between runs).
+fun unique(prefix: String) = "$prefix.${UUID.randomUUID()}@example.com"
+
+// An instant of 2031-03-03 (a Monday), UTC.
+fun at(hm: String): Instant = Instant.parse("2031-03-03T$hm:00Z")
+
+// A workshop on 2031-03-03, 09:00-12:00 UTC, hourly slots of `seats` seats.
+fun workshop(s: Scheduler, ownerId: String, seats: UInt, cutoff: UInt = 0u) =
+    s.createAppointment(
+        ownerId,
+        AppointmentInput(
+            title = "Workshop", startDate = "2031-03-03", endDate = "2031-03-03",
+            startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+            kind = "group", capacity = seats, cancelCutoffMinutes = cutoff,
+        ),
+    )
+
+// The booking lifecycle on a clock the checks pin, against the store `url` names.
+fun lifecycleChecks(store: String, url: String) {
+    val clock = ManualClock(Instant.parse("2031-03-01T00:00:00Z"))
+    val s = Scheduler.openWithClock(url, clock)
+    val owner = s.registerUser("Lia", unique("owner"), null, "")
+    fun book(code: String, start: Instant, seats: UInt = 1u) =
+        s.book(code, start, guest(unique("guest")), seats, "", null).code
+
+    check("$store: the engine reads the pinned clock") {
+        val app = workshop(s, owner.id, 1u)
+        expect(app.createdAt == Instant.parse("2031-03-01T00:00:00Z"), "created at the clock's time")
+        clock.set(at("09:30"))
+        expect(s.allSlots(app.code, null).map { it.start } == listOf(at("10:00"), at("11:00")), "09:00 has started")
+        clock.advance(Duration.ofHours(2))
+        expect(clock.now() == at("11:30"), "advanced: ${clock.now()}")
+        expect(s.allSlots(app.code, null).isEmpty(), "every slot has started")
+    }
+
+    check("$store: the cut-off stops the guest's cancel and reschedule with TooLate") {
+        clock.set(Instant.parse("2031-03-01T00:00:00Z"))
+        val app = workshop(s, owner.id, 3u, cutoff = 120u)
+        expect(app.cancelCutoffMinutes == 120u, "cut-off stored")
+        expect(s.appointment(app.code).cancelCutoffMinutes == 120u, "cut-off read back")
+        val code = book(app.code, at("11:00"))
+        clock.set(at("09:00").minusSeconds(1))
+        val moved = s.reschedule(code, at("10:00"), 2u)
+        expect(moved.slotStart == at("10:00") && moved.attendeeCount == 2u, "moved before the cut-off")
+        try {
+            s.cancel(code)
+            throw AssertionError("cancelling past the cut-off must fail")
+        } catch (e: AppointmentException.TooLate) {
+            expect(e.action == "cancel" && e.deadline == at("08:00"), "$e")
+            expect(e.detail.startsWith("too late to cancel"), "the engine's message: $e")
+        }
+        try {
+            s.reschedule(code, at("11:00"), null)
+            throw AssertionError("moving past the cut-off must fail")
+        } catch (e: AppointmentException.TooLate) {
+            expect(e.action == "reschedule" && e.deadline == at("08:00"), "$e")
+        }
+        val kept = s.booking(code)
+        expect(kept.status == "active" && kept.slotStart == at("10:00"), "nothing changed: $kept")
+        expect(s.slot(app.code, at("10:00")).seatsTaken == 2u, "seats kept")
+    }
+
+    check("$store: the owner cancels and moves inside the cut-off, not once it started") {
+        clock.set(Instant.parse("2031-03-01T00:00:00Z"))
+        val app = workshop(s, owner.id, 1u, cutoff = 120u)
+        val moved = book(app.code, at("10:00"))
+        val cancelled = book(app.code, at("09:00"))
+        clock.set(at("08:30"))
+        val stranger = s.registerUser("Eve", unique("eve"), null, "")
+        try {
+            s.ownerCancel(stranger.id, cancelled)
+            throw AssertionError("only the owner")
+        } catch (e: AppointmentException.Forbidden) {
+        }
+        val byOwner = s.ownerReschedule(owner.id, moved, at("11:00"), null, "moved by us")
+        expect(byOwner.slotStart == at("11:00") && byOwner.description == "moved by us", "$byOwner")
+        expect(s.slot(app.code, at("10:00")).seatsTaken == 0u, "old seat freed")
+        expect(s.ownerCancel(owner.id, cancelled).status == "cancelled", "owner cancels")
+        expect(s.slot(app.code, at("09:00")).seatsTaken == 0u, "seat freed")
+        clock.set(at("11:00"))
+        try {
+            s.ownerReschedule(owner.id, moved, at("09:00"), null)
+            throw AssertionError("nobody moves a started booking")
+        } catch (e: AppointmentException.TooLate) {
+            expect(e.action == "reschedule" && e.deadline == at("11:00"), "$e")
+        }
+        expect(s.ownerCancel(owner.id, moved).status == "cancelled", "the owner still calls it off")
+        val edit = s.updateAppointment(owner.id, app.code, AppointmentChanges(cancelCutoffMinutes = 30u))
+        expect(edit.appointment.cancelCutoffMinutes == 30u, "cut-off edited")
+    }
+
+    check("$store: completed and no_show only from the start; seats freed; analytics count them") {
+        clock.set(Instant.parse("2031-03-01T00:00:00Z"))
+        val marker = s.registerUser("Mia", unique("owner"), null, "")
+        val app = workshop(s, marker.id, 4u)
+        val attended = book(app.code, at("09:00"), 2u)
+        val missed = book(app.code, at("09:00"))
+        val waiting = book(app.code, at("11:00"))
+        expect(s.analytics(marker.id, "2031-03-03", "2031-03-03").noShowRate == null, "no rate yet")
+        clock.set(at("09:00").minusSeconds(1))
+        try {
+            s.complete(marker.id, attended)
+            throw AssertionError("too early to complete")
+        } catch (e: AppointmentException.TooEarly) {
+            expect(e.action == "complete" && e.from == at("09:00"), "$e")
+        }
+        try {
+            s.markNoShow(marker.id, missed)
+            throw AssertionError("too early to mark a no-show")
+        } catch (e: AppointmentException.TooEarly) {
+            expect(e.action == "mark no-show" && e.from == at("09:00"), "$e")
+        }
+        expect(s.slot(app.code, at("09:00")).seatsTaken == 3u, "nothing changed")
+        clock.set(at("09:00"))
+        expect(s.complete(marker.id, attended).status == "completed", "completed")
+        expect(s.markNoShow(marker.id, missed).status == "no_show", "no_show")
+        expect(s.slot(app.code, at("09:00")).seatsTaken == 0u, "seats freed")
+        try {
+            s.cancel(missed)
+            throw AssertionError("a mark is final")
+        } catch (e: AppointmentException.InvalidTransition) {
+            expect(e.status == "no_show" && e.action == "cancel", "$e")
+        }
+        val stats = s.analytics(marker.id, "2031-03-03", "2031-03-03")
+        expect(stats.completedBookings == 1uL && stats.noShowBookings == 1uL, "$stats")
+        expect(stats.activeBookings == 1uL && stats.totalBookings == 3uL, "$stats")
+        expect(stats.noShowRate == 0.5, "rate: ${stats.noShowRate}")
+        expect(stats.seatsBooked == 4uL, "seats not called off: $stats")
+        expect(s.booking(waiting).status == "active", "the 11:00 booking waits")
+    }
+
+    check("$store: the clock refuses instants out of range") {
+        try {
+            clock.set(Instant.parse("1969-12-31T23:59:59Z"))
+            throw AssertionError("before 1970 must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "now", "$e")
+        }
+        try {
+            clock.advance(Duration.ofDays(9_000L * 366L))
+            throw AssertionError("past 9999 must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "by", "$e")
+        }
+        try {
+            ManualClock(Instant.parse("1960-01-01T00:00:00Z"))
+            throw AssertionError("a clock before 1970 must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "now", "$e")
+        }
+    }
+    s.close()
+    clock.close()
+}
 
 fun main() {
     val s = Scheduler.open("memory:")
@@ -347,6 +505,11 @@ fun main() {
             expect(e.detail.isNotEmpty(), "$e")
         }
     }
+
+    lifecycleChecks("memory", "memory:")
+    val dir = java.nio.file.Files.createTempDirectory("appointment-master-lifecycle")
+    lifecycleChecks("sqlite", "sqlite://" + dir.resolve("lifecycle.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { lifecycleChecks("postgres", it) }
 
     s.close()
     println("kotlin: $passed passed, $failed failed")
