@@ -382,6 +382,7 @@ impl Scheduler {
             buffer_minutes,
             min_notice_minutes,
             cancel_cutoff_minutes,
+            hold_minutes: None,
             horizon_days,
             status: closed.map(status),
             resource,

@@ -547,6 +547,7 @@ impl AppointmentChanges {
             buffer_minutes: self.buffer_minutes,
             min_notice_minutes: self.min_notice_minutes,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
+            hold_minutes: None,
             horizon_days,
             status: self.closed.map(|closed| {
                 if closed {
