@@ -16,6 +16,7 @@ mod connections;
 mod deadline;
 mod errors;
 mod health;
+mod holds;
 mod idempotency;
 mod identities;
 mod lifecycle;

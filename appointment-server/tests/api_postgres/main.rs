@@ -19,6 +19,8 @@ mod errors;
 mod health;
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../api/holds.rs"]
+mod holds;
 #[path = "../api/idempotency.rs"]
 mod idempotency;
 #[path = "../api/identities.rs"]
