@@ -1323,6 +1323,7 @@ impl Scheduler {
     /// `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
     /// a hold that expired, was released or was booked throws `HoldEnded`.
     #[uniffi::method(default(hold_token = None))]
+    #[allow(clippy::too_many_arguments)]
     pub fn book(
         &self,
         code: String,
