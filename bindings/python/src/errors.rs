@@ -22,7 +22,7 @@ create_exception!(
     appointment_master,
     NotFoundError,
     AppointmentError,
-    "The thing named does not exist (`entity`: appointment, booking, user or ban)."
+    "The thing named does not exist (`entity`: appointment, booking, user, ban or hold)."
 );
 create_exception!(
     appointment_master,
@@ -71,6 +71,12 @@ create_exception!(
     TooEarlyError,
     AppointmentError,
     "Too early for this change (`action`): a booking is marked completed or no-show only once its slot has started; `from_` is the first instant it is allowed. Nothing was changed."
+);
+create_exception!(
+    appointment_master,
+    HoldEndedError,
+    AppointmentError,
+    "The hold no longer keeps its seats (`status`: expired, released or booked); nothing was changed."
 );
 create_exception!(
     appointment_master,
@@ -146,6 +152,10 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
                     ("from_", to_obj(py, *from)),
                 ],
             ),
+            Error::HoldEnded { status } => (
+                HoldEndedError::new_err(message),
+                vec![("status", to_obj(py, status.as_str()))],
+            ),
             Error::Storage(_) => (StorageError::new_err(message), Vec::new()),
             Error::Unavailable(_) => (UnavailableError::new_err(message), Vec::new()),
             _ => (AppointmentError::new_err(message), Vec::new()),
@@ -195,6 +205,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("TooLateError", py.get_type::<TooLateError>())?;
     m.add("TooEarlyError", py.get_type::<TooEarlyError>())?;
+    m.add("HoldEndedError", py.get_type::<HoldEndedError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
     m.add("UnavailableError", py.get_type::<UnavailableError>())?;
     Ok(())

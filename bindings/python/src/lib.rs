@@ -13,9 +13,9 @@ use std::sync::{Arc, OnceLock};
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
     AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
-    Booker, BookingCode, BookingUpdate, DeviceId, Email, Error, Name, NewAppointment, NewBooking,
-    NewUser, Page as CorePage, Phone, ResourceName, Schedule, Scheduler as CoreScheduler,
-    SlotQuery, TimeZoneName, UserId, Weekdays,
+    Booker, BookingCode, BookingUpdate, DeviceId, Email, Error, HoldToken, Name, NewAppointment,
+    NewBooking, NewHold, NewUser, Page as CorePage, Phone, ResourceName, Schedule,
+    Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
@@ -29,7 +29,7 @@ mod types;
 use clock::ManualClock;
 use errors::OrRaise;
 use types::{
-    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Instant, Page, Slot, User,
+    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot, User,
 };
 
 /// The process's runtime for the engine.
@@ -79,6 +79,13 @@ fn opt_resource(resource: Option<&str>) -> PyResult<Option<ResourceName>> {
 fn opt_device(device: Option<&str>) -> PyResult<Option<DeviceId>> {
     device.map(DeviceId::parse).transpose().or_raise()
 }
+
+fn hold_token(raw: &str) -> PyResult<HoldToken> {
+    HoldToken::parse(raw).or_raise()
+}
+
+// `create_appointment`'s default hold length is written out in its signature.
+const _: () = assert!(appointment_core::DEFAULT_HOLD_MINUTES == 10);
 
 /// The booking engine over one store. Safe to share between threads.
 #[pyclass(frozen, module = "appointment_master")]
@@ -198,13 +205,14 @@ impl Scheduler {
     /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides` and
     /// `closures` change given dates. Appointments of one owner naming the same `resource` (a
     /// chair, a room, a person; case does not matter) never hold overlapping bookings. Guests
-    /// may cancel or reschedule only until `cancel_cutoff_minutes` before a slot starts.
+    /// may cancel or reschedule only until `cancel_cutoff_minutes` before a slot starts. A hold
+    /// of seats (`hold`) lasts `hold_minutes` (1 to 120).
     #[pyo3(signature = (
         owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
         slot_minutes, kind = "single", capacity = None, description = "",
         anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
         min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
-        closures = None, resource = None, cancel_cutoff_minutes = 0
+        closures = None, resource = None, cancel_cutoff_minutes = 0, hold_minutes = 10
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_appointment(
@@ -231,6 +239,7 @@ impl Scheduler {
         closures: Option<Bound<'_, PyAny>>,
         resource: Option<&str>,
         cancel_cutoff_minutes: u32,
+        hold_minutes: u32,
     ) -> PyResult<Appointment> {
         let owner = user_id(owner_id)?;
         let builder = match (weekly_hours, start_time, end_time) {
@@ -279,6 +288,7 @@ impl Scheduler {
             .buffer_minutes(buffer_minutes)
             .min_notice_minutes(min_notice_minutes)
             .cancel_cutoff_minutes(cancel_cutoff_minutes)
+            .hold_minutes(hold_minutes)
             .horizon_days(horizon_days)
             .build()
             .or_raise()?;
@@ -305,7 +315,7 @@ impl Scheduler {
             .map(Appointment::from)
     }
 
-    /// Seats held by active bookings across all of the appointment's slots.
+    /// Seats held by active bookings and live holds across all of the appointment's slots.
     fn attendees_booked(&self, py: Python<'_>, code: &str) -> PyResult<u64> {
         let code = AppCode::parse(code).or_raise()?;
         self.run(py, |s| async move {
@@ -319,13 +329,14 @@ impl Scheduler {
     /// `resource` puts it on a shared resource and `remove_resource` takes it off (bookings
     /// already made keep the time they hold); `closed` closes (`True`) or reopens (`False`) it;
     /// `cancel_cutoff_minutes` changes the cancellation policy, for the bookings already made
-    /// too. Bookings are never touched: the answer counts those still to come that the new
-    /// hours no longer offer.
+    /// too; `hold_minutes` changes the length of holds taken from now on (holds already taken
+    /// keep their expiry). Bookings are never touched: the answer counts those still to come
+    /// that the new hours no longer offer.
     #[pyo3(signature = (
         owner_id, code, *, title = None, description = None, weekly_hours = None,
         overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
         horizon_days = None, remove_horizon = false, closed = None, resource = None,
-        remove_resource = false, cancel_cutoff_minutes = None
+        remove_resource = false, cancel_cutoff_minutes = None, hold_minutes = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn update_appointment(
@@ -346,6 +357,7 @@ impl Scheduler {
         resource: Option<&str>,
         remove_resource: bool,
         cancel_cutoff_minutes: Option<u32>,
+        hold_minutes: Option<u32>,
     ) -> PyResult<AppointmentEdit> {
         let owner = user_id(owner_id)?;
         let code = AppCode::parse(code).or_raise()?;
@@ -382,7 +394,7 @@ impl Scheduler {
             buffer_minutes,
             min_notice_minutes,
             cancel_cutoff_minutes,
-            hold_minutes: None,
+            hold_minutes,
             horizon_days,
             status: closed.map(status),
             resource,
@@ -510,10 +522,13 @@ impl Scheduler {
             .map(Slot::from)
     }
 
-    /// Books seats on the slot starting at `start`, as a guest.
+    /// Books seats on the slot starting at `start`, as a guest. With `hold_token` (from `hold`)
+    /// the booking takes over the hold's seats and cannot find the slot full; `code`, `start`
+    /// and `attendee_count` must then be the hold's (`HoldEndedError` once it expired, was
+    /// released or was booked).
     #[pyo3(signature = (
         code, start, *, name, email, phone = None, attendee_count = 1,
-        description = "", device_id = None
+        description = "", device_id = None, hold_token = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn book(
@@ -527,6 +542,7 @@ impl Scheduler {
         attendee_count: u32,
         description: &str,
         device_id: Option<&str>,
+        hold_token: Option<&str>,
     ) -> PyResult<Booking> {
         let booker = Booker::Guest {
             name: Name::parse(name).or_raise()?,
@@ -541,12 +557,15 @@ impl Scheduler {
             attendee_count,
             description,
             device_id,
+            hold_token,
         )
     }
 
-    /// Books seats on the slot starting at `start`, as the registered user `user_id`.
+    /// Books seats on the slot starting at `start`, as the registered user `user_id`; with
+    /// `hold_token`, books that hold's seats (as `book` does).
     #[pyo3(signature = (
-        code, start, user_id, *, attendee_count = 1, description = "", device_id = None
+        code, start, user_id, *, attendee_count = 1, description = "", device_id = None,
+        hold_token = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn book_as_user(
@@ -558,6 +577,7 @@ impl Scheduler {
         attendee_count: u32,
         description: &str,
         device_id: Option<&str>,
+        hold_token: Option<&str>,
     ) -> PyResult<Booking> {
         let booker = Booker::User(self::user_id(user_id)?);
         self.book_as(
@@ -568,7 +588,40 @@ impl Scheduler {
             attendee_count,
             description,
             device_id,
+            hold_token,
         )
+    }
+
+    /// Holds `seats` seats of the slot starting at `start` for the appointment's
+    /// `hold_minutes`, for whoever gets the hold's `token` (while a form is filled in or a
+    /// payment made). The seats are taken exactly as a booking takes them (`SlotFullError` if
+    /// they do not fit) and are free again from `expires_at` on, or once released. Book them
+    /// with `book(..., hold_token=hold.token)`. Appointments that share a resource take no
+    /// holds (`InvalidInputError`).
+    #[pyo3(signature = (code, start, *, seats = 1))]
+    fn hold(&self, py: Python<'_>, code: &str, start: Instant, seats: u32) -> PyResult<Hold> {
+        let req = NewHold {
+            app_code: AppCode::parse(code).or_raise()?,
+            slot_start: start.0,
+            seats: AttendeeCount::new(seats).or_raise()?,
+        };
+        self.run(py, |s| async move { s.hold(req).await })
+            .map(Hold::from)
+    }
+
+    /// A hold by token, with its status as of now (`"expired"` from its `expires_at` on).
+    fn hold_by_token(&self, py: Python<'_>, token: &str) -> PyResult<Hold> {
+        let token = hold_token(token)?;
+        self.run(py, |s| async move { s.hold_by_token(&token).await })
+            .map(Hold::from)
+    }
+
+    /// Gives a hold's seats back at once. A hold already released or expired is answered as it
+    /// is; a booked one raises `HoldEndedError` (cancel the booking instead).
+    fn release_hold(&self, py: Python<'_>, token: &str) -> PyResult<Hold> {
+        let token = hold_token(token)?;
+        self.run(py, |s| async move { s.release_hold(&token).await })
+            .map(Hold::from)
     }
 
     /// A booking by code.
@@ -761,7 +814,9 @@ impl Scheduler {
         attendee_count: u32,
         description: &str,
         device_id: Option<&str>,
+        hold_token: Option<&str>,
     ) -> PyResult<Booking> {
+        let token = hold_token.map(self::hold_token).transpose()?;
         let req = NewBooking {
             app_code: AppCode::parse(code).or_raise()?,
             slot_start: start.0,
@@ -770,8 +825,13 @@ impl Scheduler {
             description: description.to_owned(),
             device_id: opt_device(device_id)?,
         };
-        self.run(py, |s| async move { s.book(req).await })
-            .map(Booking::from)
+        self.run(py, |s| async move {
+            match token {
+                Some(token) => s.book_hold(&token, req).await,
+                None => s.book(req).await,
+            }
+        })
+        .map(Booking::from)
     }
 }
 
@@ -786,6 +846,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Closure>()?;
     m.add_class::<Slot>()?;
     m.add_class::<Booking>()?;
+    m.add_class::<Hold>()?;
     m.add_class::<Ban>()?;
     m.add_class::<Analytics>()?;
     m.add_class::<Page>()?;

@@ -116,6 +116,8 @@ pub struct Appointment {
     /// The cancellation cut-off in minutes: guests may cancel or reschedule a booking only until
     /// this long before its slot starts (0: until the start). The owner is not bound by it.
     pub cancel_cutoff_minutes: u32,
+    /// How long a hold of seats (`Scheduler.hold`) lasts, in minutes.
+    pub hold_minutes: u32,
     /// The hours of a typical week, in the text form `create_appointment` accepts, e.g.
     /// `"mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"` (`"closed"` if none).
     pub weekly_hours: String,
@@ -165,6 +167,7 @@ impl From<core::Appointment> for Appointment {
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
+            hold_minutes: s.hold_minutes(),
             weekly_hours: s.weekly_hours().to_string(),
             overrides: s
                 .overrides()
@@ -302,7 +305,7 @@ pub struct Slot {
     pub local_date: NaiveDate,
     /// Seats in all.
     pub capacity: u32,
-    /// Seats held by active bookings.
+    /// Seats held by active bookings and live holds.
     pub seats_taken: u32,
     /// Seats still free.
     pub seats_left: u32,
@@ -401,6 +404,63 @@ impl Booking {
             self.code,
             self.status,
             self.slot_start.to_rfc3339()
+        )
+    }
+}
+
+/// Seats of one slot kept for a short time for whoever holds the token (see `Scheduler.hold`).
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Hold {
+    /// The token, `HD-…`, that books (`hold_token=` of a booking) or releases the hold;
+    /// whoever has it can, so keep it like a booking code.
+    pub token: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot (UTC).
+    pub slot_start: DateTime<Utc>,
+    /// End of the slot (UTC).
+    pub slot_end: DateTime<Utc>,
+    /// Seats held.
+    pub seats: u32,
+    /// `"held"`, `"released"`, `"expired"` (its seats went back to the slot) or `"booked"`.
+    pub status: String,
+    /// When the seats go back to the slot unless the hold is booked or released first.
+    pub expires_at: DateTime<Utc>,
+    /// The id of the booking it became, once booked.
+    pub booking_id: Option<String>,
+    /// When it was taken.
+    pub created_at: DateTime<Utc>,
+    /// When its status last changed (as stored: an expiry nobody wrote yet does not move it).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<core::Hold> for Hold {
+    fn from(h: core::Hold) -> Self {
+        Hold {
+            token: h.token.to_string(),
+            app_code: h.app_code.to_string(),
+            slot_start: h.slot_start,
+            slot_end: h.slot_end,
+            seats: h.seats.get(),
+            status: h.status.as_str().to_owned(),
+            expires_at: h.expires_at,
+            booking_id: h.booking_id.map(|b| b.to_string()),
+            created_at: h.created_at,
+            updated_at: h.updated_at,
+        }
+    }
+}
+
+#[pymethods]
+impl Hold {
+    fn __repr__(&self) -> String {
+        format!(
+            "Hold(token={:?}, status={:?}, seats={}, expires_at={:?})",
+            self.token,
+            self.status,
+            self.seats,
+            self.expires_at.to_rfc3339()
         )
     }
 }

@@ -18,9 +18,9 @@ use appointment_core::chrono::{
 };
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
-    BookingCode, BookingUpdate, DeviceId, Email, Name, NewAppointment, NewBooking, NewUser, Page,
-    Phone, ResourceName, Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, Weekdays,
-    WeeklyHours,
+    BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment, NewBooking,
+    NewHold, NewUser, Page, Phone, ResourceName, Schedule, SlotQuery, TimeWindow, TimeZoneName,
+    UserId, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -44,7 +44,7 @@ pub enum AppointmentError {
     /// The thing named does not exist.
     #[error("{detail}")]
     NotFound {
-        /// `appointment`, `booking`, `user` or `ban`.
+        /// `appointment`, `booking`, `user`, `ban` or `hold`.
         entity: String,
         /// The engine's message.
         detail: String,
@@ -117,6 +117,15 @@ pub enum AppointmentError {
         /// The engine's message.
         detail: String,
     },
+    /// The hold no longer keeps its seats: it expired, was released or was booked. Nothing was
+    /// changed.
+    #[error("{detail}")]
+    HoldEnded {
+        /// What became of the hold: `expired`, `released` or `booked`.
+        status: String,
+        /// The engine's message.
+        detail: String,
+    },
     /// The store failed for a reason of its own.
     #[error("{detail}")]
     Storage {
@@ -177,6 +186,10 @@ impl From<core::Error> for AppointmentError {
                 from: from.into(),
                 detail,
             },
+            core::Error::HoldEnded { status } => AppointmentError::HoldEnded {
+                status: status.as_str().to_owned(),
+                detail,
+            },
             core::Error::Storage(source) => AppointmentError::Storage {
                 detail: format!("{detail}: {source}"),
             },
@@ -191,6 +204,9 @@ impl From<core::Error> for AppointmentError {
 }
 
 type Result<T, E = AppointmentError> = std::result::Result<T, E>;
+
+// `AppointmentInput.hold_minutes` writes the engine's default hold length out as a literal.
+const _: () = assert!(core::DEFAULT_HOLD_MINUTES == 10);
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> AppointmentError {
     core::Error::invalid(field, reason).into()
@@ -348,6 +364,9 @@ pub struct AppointmentInput {
     /// not bound by it.
     #[uniffi(default = 0)]
     pub cancel_cutoff_minutes: u32,
+    /// How long a hold of seats (`Scheduler.hold`) lasts, in minutes: 1 to 120.
+    #[uniffi(default = 10)]
+    pub hold_minutes: u32,
     /// The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
     /// `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
     /// windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -436,6 +455,7 @@ impl AppointmentInput {
             .buffer_minutes(self.buffer_minutes)
             .min_notice_minutes(self.min_notice_minutes)
             .cancel_cutoff_minutes(self.cancel_cutoff_minutes)
+            .hold_minutes(self.hold_minutes)
             .horizon_days(self.horizon_days)
             .build()?)
     }
@@ -494,6 +514,9 @@ pub struct AppointmentChanges {
     /// New cancellation cut-off, in minutes; it applies to the bookings already made too.
     #[uniffi(default = None)]
     pub cancel_cutoff_minutes: Option<u32>,
+    /// New hold length, in minutes (1 to 120); holds already taken keep their expiry.
+    #[uniffi(default = None)]
+    pub hold_minutes: Option<u32>,
     /// New horizon in days.
     #[uniffi(default = None)]
     pub horizon_days: Option<u32>,
@@ -547,7 +570,7 @@ impl AppointmentChanges {
             buffer_minutes: self.buffer_minutes,
             min_notice_minutes: self.min_notice_minutes,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
-            hold_minutes: None,
+            hold_minutes: self.hold_minutes,
             horizon_days,
             status: self.closed.map(|closed| {
                 if closed {
@@ -623,6 +646,8 @@ pub struct Appointment {
     pub horizon_days: Option<u32>,
     /// The cancellation cut-off in minutes (see `AppointmentInput.cancel_cutoff_minutes`).
     pub cancel_cutoff_minutes: u32,
+    /// How long a hold of seats lasts, in minutes.
+    pub hold_minutes: u32,
     /// The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
     /// `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
     pub weekly_hours: String,
@@ -676,6 +701,7 @@ impl From<core::Appointment> for Appointment {
             min_notice_minutes: s.min_notice_minutes(),
             horizon_days: s.horizon_days(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
+            hold_minutes: s.hold_minutes(),
             weekly_hours: s.weekly_hours().to_string(),
             weekly_hours_by_day: WEEK
                 .iter()
@@ -721,7 +747,7 @@ pub struct Slot {
     pub local_date: String,
     /// Seats in all.
     pub capacity: u32,
-    /// Seats held by active bookings.
+    /// Seats held by active bookings and live holds.
     pub seats_taken: u32,
     /// Seats still free.
     pub seats_left: u32,
@@ -838,6 +864,49 @@ impl From<core::Booking> for Booking {
             device_id: b.device_id.map(|d| d.to_string()),
             created_at: b.created_at.into(),
             updated_at: b.updated_at.into(),
+        }
+    }
+}
+
+/// Seats of one slot kept for a short time for whoever holds the token (see `Scheduler.hold`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Hold {
+    /// The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
+    /// it can, so keep it like a booking code.
+    pub token: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot.
+    pub slot_start: SystemTime,
+    /// End of the slot.
+    pub slot_end: SystemTime,
+    /// Seats held.
+    pub seats: u32,
+    /// `held`, `released`, `expired` (its seats went back to the slot) or `booked`.
+    pub status: String,
+    /// When the seats go back to the slot unless the hold is booked or released first.
+    pub expires_at: SystemTime,
+    /// The id of the booking it became, once booked.
+    pub booking_id: Option<String>,
+    /// When it was taken.
+    pub created_at: SystemTime,
+    /// When its status last changed (as stored: an expiry nobody wrote yet does not move it).
+    pub updated_at: SystemTime,
+}
+
+impl From<core::Hold> for Hold {
+    fn from(h: core::Hold) -> Self {
+        Hold {
+            token: h.token.to_string(),
+            app_code: h.app_code.to_string(),
+            slot_start: h.slot_start.into(),
+            slot_end: h.slot_end.into(),
+            seats: h.seats.get(),
+            status: h.status.as_str().to_owned(),
+            expires_at: h.expires_at.into(),
+            booking_id: h.booking_id.map(|b| b.to_string()),
+            created_at: h.created_at.into(),
+            updated_at: h.updated_at.into(),
         }
     }
 }
@@ -1135,7 +1204,7 @@ impl Scheduler {
         })
     }
 
-    /// Seats held by active bookings across all of the appointment's slots.
+    /// Seats held by active bookings and live holds across all of the appointment's slots.
     pub fn attendees_booked(&self, code: String) -> Result<u64> {
         let code = AppCode::parse(&code)?;
         self.run(|s| async move {
@@ -1249,7 +1318,12 @@ impl Scheduler {
             .map(Slot::from)
     }
 
-    /// Books seats on the slot starting at `start`.
+    /// Books seats on the slot starting at `start`. With `hold_token` (from `hold`) the booking
+    /// takes over the hold's seats and cannot find the slot full; `code`, `start` and
+    /// `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
+    /// a hold that expired, was released or was booked throws `HoldEnded`.
+    #[uniffi::method(default(hold_token = None))]
+    #[allow(clippy::too_many_arguments)]
     pub fn book(
         &self,
         code: String,
@@ -1258,7 +1332,9 @@ impl Scheduler {
         attendee_count: u32,
         description: String,
         device_id: Option<String>,
+        hold_token: Option<String>,
     ) -> Result<Booking> {
+        let token = hold_token.as_deref().map(HoldToken::parse).transpose()?;
         let booker = match booker {
             BookerInput::Guest { name, email, phone } => Booker::Guest {
                 name: Name::parse(&name)?,
@@ -1275,8 +1351,44 @@ impl Scheduler {
             description,
             device_id: device_id.as_deref().map(DeviceId::parse).transpose()?,
         };
-        self.run(|s| async move { s.book(req).await })
-            .map(Booking::from)
+        self.run(|s| async move {
+            match token {
+                Some(token) => s.book_hold(&token, req).await,
+                None => s.book(req).await,
+            }
+        })
+        .map(Booking::from)
+    }
+
+    /// Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
+    /// for whoever gets the hold's `token` (while a form is filled in or a payment made). The
+    /// seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
+    /// free again from `expiresAt` on, or once released. Book them with `book(…, holdToken =
+    /// hold.token)`. Appointments that share a resource take no holds (`InvalidInput`).
+    #[uniffi::method(default(seats = 1))]
+    pub fn hold(&self, code: String, start: SystemTime, seats: u32) -> Result<Hold> {
+        let req = NewHold {
+            app_code: AppCode::parse(&code)?,
+            slot_start: to_utc(start),
+            seats: AttendeeCount::new(seats)?,
+        };
+        self.run(|s| async move { s.hold(req).await })
+            .map(Hold::from)
+    }
+
+    /// A hold by token, with its status as of now (`expired` from its `expiresAt` on).
+    pub fn hold_by_token(&self, token: String) -> Result<Hold> {
+        let token = HoldToken::parse(&token)?;
+        self.run(|s| async move { s.hold_by_token(&token).await })
+            .map(Hold::from)
+    }
+
+    /// Gives a hold's seats back at once. A hold already released or expired is answered as it
+    /// is; a booked one throws `HoldEnded` (cancel the booking instead).
+    pub fn release_hold(&self, token: String) -> Result<Hold> {
+        let token = HoldToken::parse(&token)?;
+        self.run(|s| async move { s.release_hold(&token).await })
+            .map(Hold::from)
     }
 
     /// A booking by code.
@@ -1455,6 +1567,7 @@ mod tests {
                 min_notice_minutes: 0,
                 horizon_days: None,
                 cancel_cutoff_minutes: 0,
+                hold_minutes: 10,
                 weekly_hours: None,
                 overrides: Vec::new(),
                 closures: Vec::new(),
@@ -1477,6 +1590,7 @@ mod tests {
             1,
             String::new(),
             None,
+            None,
         )?;
         assert_eq!(booking.status, "active");
         assert_eq!(app.updated_at, app.created_at);
@@ -1487,6 +1601,7 @@ mod tests {
             guest("cy@example.com"),
             1,
             String::new(),
+            None,
             None,
         );
         assert!(matches!(
@@ -1531,6 +1646,7 @@ mod tests {
                 min_notice_minutes: 0,
                 horizon_days: None,
                 cancel_cutoff_minutes: 120,
+                hold_minutes: 10,
                 weekly_hours: None,
                 overrides: Vec::new(),
                 closures: Vec::new(),
@@ -1551,6 +1667,7 @@ mod tests {
             1,
             String::new(),
             None,
+            None,
         )?;
         let early = s.book(
             app.code.clone(),
@@ -1558,6 +1675,7 @@ mod tests {
             guest("b@example.com"),
             2,
             String::new(),
+            None,
             None,
         )?;
 
@@ -1600,6 +1718,128 @@ mod tests {
         assert_eq!((stats.completed_bookings, stats.no_show_bookings), (1, 1));
         assert_eq!(stats.no_show_rate, Some(0.5));
         assert_eq!(stats.seats_booked, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn holds_on_a_pinned_clock() -> Result<()> {
+        let clock = ManualClock::new(instant("2031-03-01T00:00:00Z"))?;
+        let s = Scheduler::open_with_clock("memory:".into(), clock.clone())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let input = AppointmentInput {
+            title: "Workshop".into(),
+            start_date: "2031-03-03".into(),
+            end_date: "2031-03-03".into(),
+            start_time: Some("09:00".into()),
+            end_time: Some("12:00".into()),
+            slot_minutes: 60,
+            kind: "group".into(),
+            capacity: Some(3),
+            description: String::new(),
+            anti_scalping: "standard".into(),
+            time_zone: "UTC".into(),
+            weekdays: Vec::new(),
+            buffer_minutes: 0,
+            min_notice_minutes: 0,
+            horizon_days: None,
+            cancel_cutoff_minutes: 0,
+            hold_minutes: 15,
+            weekly_hours: None,
+            overrides: Vec::new(),
+            closures: Vec::new(),
+            resource: None,
+        };
+        for minutes in [0, 121] {
+            let bad = AppointmentInput {
+                hold_minutes: minutes,
+                ..input.clone()
+            };
+            assert!(matches!(
+                s.create_appointment(owner.id.clone(), bad),
+                Err(AppointmentError::InvalidInput { field, .. }) if field == "hold_minutes"
+            ));
+        }
+        let app = s.create_appointment(owner.id.clone(), input)?;
+        assert_eq!(app.hold_minutes, 15);
+        let nine = instant("2031-03-03T09:00:00Z");
+        let guest = |email: &str| BookerInput::Guest {
+            name: "Bo".into(),
+            email: email.into(),
+            phone: None,
+        };
+        let hold = s.hold(app.code.clone(), nine, 2)?;
+        assert!(hold.token.starts_with("HD-"));
+        assert_eq!((hold.status.as_str(), hold.seats), ("held", 2));
+        assert_eq!(hold.expires_at, instant("2031-03-01T00:15:00Z"));
+        assert_eq!(s.slot(app.code.clone(), nine)?.seats_taken, 2);
+        assert!(matches!(
+            s.book(
+                app.code.clone(),
+                nine,
+                guest("a@example.com"),
+                2,
+                String::new(),
+                None,
+                None
+            ),
+            Err(AppointmentError::SlotFull { available: 1, .. })
+        ));
+        let booking = s.book(
+            app.code.clone(),
+            nine,
+            guest("b@example.com"),
+            2,
+            String::new(),
+            None,
+            Some(hold.token.clone()),
+        )?;
+        assert_eq!(booking.attendee_count, 2);
+        let booked = s.hold_by_token(hold.token.clone())?;
+        assert_eq!(booked.status, "booked");
+        assert_eq!(booked.booking_id.as_deref(), Some(booking.id.as_str()));
+        assert!(matches!(
+            s.release_hold(hold.token.clone()),
+            Err(AppointmentError::HoldEnded { status, .. }) if status == "booked"
+        ));
+
+        let ten = instant("2031-03-03T10:00:00Z");
+        let late = s.hold(app.code.clone(), ten, 3)?;
+        clock.set(late.expires_at)?;
+        assert_eq!(s.hold_by_token(late.token.clone())?.status, "expired");
+        assert_eq!(s.slot(app.code.clone(), ten)?.seats_taken, 0);
+        assert!(matches!(
+            s.book(
+                app.code.clone(),
+                ten,
+                guest("c@example.com"),
+                3,
+                String::new(),
+                None,
+                Some(late.token.clone()),
+            ),
+            Err(AppointmentError::HoldEnded { status, .. }) if status == "expired"
+        ));
+        let released = s.hold(app.code.clone(), ten, 1)?;
+        assert_eq!(s.release_hold(released.token.clone())?.status, "released");
+        assert_eq!(s.release_hold(released.token)?.status, "released");
+        assert_eq!(s.slot(app.code.clone(), ten)?.seats_taken, 0);
+        assert!(matches!(
+            s.hold_by_token("HD-AAAAAAAAAAAA".into()),
+            Err(AppointmentError::NotFound { entity, .. }) if entity == "hold"
+        ));
+        assert!(matches!(
+            s.hold_by_token("BK-AAAAAAAAAAAA".into()),
+            Err(AppointmentError::InvalidInput { field, .. }) if field == "hold_token"
+        ));
+        let edit = s.update_appointment(
+            owner.id,
+            app.code,
+            AppointmentChanges {
+                hold_minutes: Some(120),
+                ..AppointmentChanges::default()
+            },
+        )?;
+        assert_eq!(edit.appointment.hold_minutes, 120);
         Ok(())
     }
 
@@ -1658,6 +1898,7 @@ mod tests {
             min_notice_minutes: 0,
             horizon_days: None,
             cancel_cutoff_minutes: 0,
+            hold_minutes: 10,
             weekly_hours: Some(weekly_hours.into()),
             overrides: vec![DateOverride {
                 date: "2031-12-24".into(),
@@ -1744,6 +1985,7 @@ mod tests {
             guest,
             1,
             String::new(),
+            None,
             None,
         )?;
 
@@ -1889,6 +2131,7 @@ mod tests {
             min_notice_minutes: 0,
             horizon_days: None,
             cancel_cutoff_minutes: 0,
+            hold_minutes: 10,
             weekly_hours: None,
             overrides: Vec::new(),
             closures: Vec::new(),
@@ -1923,7 +2166,7 @@ mod tests {
                 email: email.into(),
                 phone: None,
             };
-            s.book(code.into(), at(hm), guest, 1, String::new(), None)
+            s.book(code.into(), at(hm), guest, 1, String::new(), None, None)
         };
         book(&haircut.code, "10:00", "a@example.com")?;
         assert_eq!(times(&trim.code)?, ["09:00", "09:30", "11:00", "11:30"]);

@@ -862,7 +862,7 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32) throws  -> BookingPage
     
     /**
-     * Seats held by active bookings across all of the appointment's slots.
+     * Seats held by active bookings and live holds across all of the appointment's slots.
      */
     func attendeesBooked(code: String) throws  -> UInt64
     
@@ -877,9 +877,12 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func bans(ownerId: String) throws  -> [Ban]
     
     /**
-     * Books seats on the slot starting at `start`.
+     * Books seats on the slot starting at `start`. With `hold_token` (from `hold`) the booking
+     * takes over the hold's seats and cannot find the slot full; `code`, `start` and
+     * `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
+     * a hold that expired, was released or was booked throws `HoldEnded`.
      */
-    func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?) throws  -> Booking
+    func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?, holdToken: String?) throws  -> Booking
     
     /**
      * A booking by code.
@@ -916,6 +919,20 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func deleteAppointment(ownerId: String, code: String) throws 
     
     /**
+     * Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
+     * for whoever gets the hold's `token` (while a form is filled in or a payment made). The
+     * seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
+     * free again from `expiresAt` on, or once released. Book them with `book(…, holdToken =
+     * hold.token)`. Appointments that share a resource take no holds (`InvalidInput`).
+     */
+    func hold(code: String, start: Date, seats: UInt32) throws  -> Hold
+    
+    /**
+     * A hold by token, with its status as of now (`expired` from its `expiresAt` on).
+     */
+    func holdByToken(token: String) throws  -> Hold
+    
+    /**
      * The appointment's owner marks a booking whose slot has started as not attended
      * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
      */
@@ -948,6 +965,12 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * The appointment's owner rejects a booking, freeing its seats.
      */
     func reject(ownerId: String, code: String) throws  -> Booking
+    
+    /**
+     * Gives a hold's seats back at once. A hold already released or expired is answered as it
+     * is; a booked one throws `HoldEnded` (cancel the booking instead).
+     */
+    func releaseHold(token: String) throws  -> Hold
     
     /**
      * Reopens `owner_id`'s closed appointment.
@@ -1144,7 +1167,7 @@ open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPa
 }
     
     /**
-     * Seats held by active bookings across all of the appointment's slots.
+     * Seats held by active bookings and live holds across all of the appointment's slots.
      */
 open func attendeesBooked(code: String)throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -1184,9 +1207,12 @@ open func bans(ownerId: String)throws  -> [Ban]  {
 }
     
     /**
-     * Books seats on the slot starting at `start`.
+     * Books seats on the slot starting at `start`. With `hold_token` (from `hold`) the booking
+     * takes over the hold's seats and cannot find the slot full; `code`, `start` and
+     * `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
+     * a hold that expired, was released or was booked throws `HoldEnded`.
      */
-open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?)throws  -> Booking  {
+open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?, holdToken: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_book(
@@ -1196,7 +1222,8 @@ open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UI
         FfiConverterTypeBookerInput_lower(booker),
         FfiConverterUInt32.lower(attendeeCount),
         FfiConverterString.lower(description),
-        FfiConverterOptionString.lower(deviceId),uniffiCallStatus
+        FfiConverterOptionString.lower(deviceId),
+        FfiConverterOptionString.lower(holdToken),uniffiCallStatus
     )
 })
 }
@@ -1284,6 +1311,38 @@ open func deleteAppointment(ownerId: String, code: String)throws   {try rustCall
         FfiConverterString.lower(code),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
+     * for whoever gets the hold's `token` (while a form is filled in or a payment made). The
+     * seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
+     * free again from `expiresAt` on, or once released. Book them with `book(…, holdToken =
+     * hold.token)`. Appointments that share a resource take no holds (`InvalidInput`).
+     */
+open func hold(code: String, start: Date, seats: UInt32 = UInt32(1))throws  -> Hold  {
+    return try  FfiConverterTypeHold_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_hold(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),
+        FfiConverterTimestamp.lower(start),
+        FfiConverterUInt32.lower(seats),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A hold by token, with its status as of now (`expired` from its `expiresAt` on).
+     */
+open func holdByToken(token: String)throws  -> Hold  {
+    return try  FfiConverterTypeHold_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_hold_by_token(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1376,6 +1435,20 @@ open func reject(ownerId: String, code: String)throws  -> Booking  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ownerId),
         FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Gives a hold's seats back at once. A hold already released or expired is answered as it
+     * is; a booked one throws `HoldEnded` (cancel the booking instead).
+     */
+open func releaseHold(token: String)throws  -> Hold  {
+    return try  FfiConverterTypeHold_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_release_hold(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),uniffiCallStatus
     )
 })
 }
@@ -1823,6 +1896,10 @@ public struct Appointment: Equatable, Hashable {
      */
     public var cancelCutoffMinutes: UInt32
     /**
+     * How long a hold of seats lasts, in minutes.
+     */
+    public var holdMinutes: UInt32
+    /**
      * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
      * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
      */
@@ -1917,6 +1994,9 @@ public struct Appointment: Equatable, Hashable {
          * The cancellation cut-off in minutes (see `AppointmentInput.cancel_cutoff_minutes`).
          */cancelCutoffMinutes: UInt32, 
         /**
+         * How long a hold of seats lasts, in minutes.
+         */holdMinutes: UInt32, 
+        /**
          * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
          * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
          */weeklyHours: String, 
@@ -1959,6 +2039,7 @@ public struct Appointment: Equatable, Hashable {
         self.minNoticeMinutes = minNoticeMinutes
         self.horizonDays = horizonDays
         self.cancelCutoffMinutes = cancelCutoffMinutes
+        self.holdMinutes = holdMinutes
         self.weeklyHours = weeklyHours
         self.weeklyHoursByDay = weeklyHoursByDay
         self.overrides = overrides
@@ -2004,6 +2085,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
                 minNoticeMinutes: FfiConverterUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 cancelCutoffMinutes: FfiConverterUInt32.read(from: &buf), 
+                holdMinutes: FfiConverterUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterString.read(from: &buf), 
                 weeklyHoursByDay: FfiConverterDictionaryStringSequenceString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
@@ -2035,6 +2117,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterUInt32.write(value.cancelCutoffMinutes, into: &buf)
+        FfiConverterUInt32.write(value.holdMinutes, into: &buf)
         FfiConverterString.write(value.weeklyHours, into: &buf)
         FfiConverterDictionaryStringSequenceString.write(value.weeklyHoursByDay, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
@@ -2100,6 +2183,10 @@ public struct AppointmentChanges: Equatable, Hashable {
      */
     public var cancelCutoffMinutes: UInt32?
     /**
+     * New hold length, in minutes (1 to 120); holds already taken keep their expiry.
+     */
+    public var holdMinutes: UInt32?
+    /**
      * New horizon in days.
      */
     public var horizonDays: UInt32?
@@ -2150,6 +2237,9 @@ public struct AppointmentChanges: Equatable, Hashable {
          * New cancellation cut-off, in minutes; it applies to the bookings already made too.
          */cancelCutoffMinutes: UInt32? = nil, 
         /**
+         * New hold length, in minutes (1 to 120); holds already taken keep their expiry.
+         */holdMinutes: UInt32? = nil, 
+        /**
          * New horizon in days.
          */horizonDays: UInt32? = nil, 
         /**
@@ -2174,6 +2264,7 @@ public struct AppointmentChanges: Equatable, Hashable {
         self.bufferMinutes = bufferMinutes
         self.minNoticeMinutes = minNoticeMinutes
         self.cancelCutoffMinutes = cancelCutoffMinutes
+        self.holdMinutes = holdMinutes
         self.horizonDays = horizonDays
         self.removeHorizon = removeHorizon
         self.closed = closed
@@ -2205,6 +2296,7 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
                 bufferMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 minNoticeMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 cancelCutoffMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                holdMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 removeHorizon: FfiConverterBool.read(from: &buf), 
                 closed: FfiConverterOptionBool.read(from: &buf), 
@@ -2222,6 +2314,7 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.bufferMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.cancelCutoffMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.holdMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterBool.write(value.removeHorizon, into: &buf)
         FfiConverterOptionBool.write(value.closed, into: &buf)
@@ -2389,6 +2482,10 @@ public struct AppointmentInput: Equatable, Hashable {
      */
     public var cancelCutoffMinutes: UInt32
     /**
+     * How long a hold of seats (`Scheduler.hold`) lasts, in minutes: 1 to 120.
+     */
+    public var holdMinutes: UInt32
+    /**
      * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
      * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
      * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -2464,6 +2561,9 @@ public struct AppointmentInput: Equatable, Hashable {
          * not bound by it.
          */cancelCutoffMinutes: UInt32 = UInt32(0), 
         /**
+         * How long a hold of seats (`Scheduler.hold`) lasts, in minutes: 1 to 120.
+         */holdMinutes: UInt32 = UInt32(10), 
+        /**
          * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
          * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
          * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -2495,6 +2595,7 @@ public struct AppointmentInput: Equatable, Hashable {
         self.minNoticeMinutes = minNoticeMinutes
         self.horizonDays = horizonDays
         self.cancelCutoffMinutes = cancelCutoffMinutes
+        self.holdMinutes = holdMinutes
         self.weeklyHours = weeklyHours
         self.overrides = overrides
         self.closures = closures
@@ -2533,6 +2634,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
                 minNoticeMinutes: FfiConverterUInt32.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 cancelCutoffMinutes: FfiConverterUInt32.read(from: &buf), 
+                holdMinutes: FfiConverterUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterOptionString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
                 closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
@@ -2557,6 +2659,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterUInt32.write(value.cancelCutoffMinutes, into: &buf)
+        FfiConverterUInt32.write(value.holdMinutes, into: &buf)
         FfiConverterOptionString.write(value.weeklyHours, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
         FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
@@ -3215,6 +3318,157 @@ public func FfiConverterTypeDateOverride_lower(_ value: DateOverride) -> RustBuf
 
 
 /**
+ * Seats of one slot kept for a short time for whoever holds the token (see `Scheduler.hold`).
+ */
+public struct Hold: Equatable, Hashable {
+    /**
+     * The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
+     * it can, so keep it like a booking code.
+     */
+    public var token: String
+    /**
+     * The appointment's code.
+     */
+    public var appCode: String
+    /**
+     * Start of the slot.
+     */
+    public var slotStart: Date
+    /**
+     * End of the slot.
+     */
+    public var slotEnd: Date
+    /**
+     * Seats held.
+     */
+    public var seats: UInt32
+    /**
+     * `held`, `released`, `expired` (its seats went back to the slot) or `booked`.
+     */
+    public var status: String
+    /**
+     * When the seats go back to the slot unless the hold is booked or released first.
+     */
+    public var expiresAt: Date
+    /**
+     * The id of the booking it became, once booked.
+     */
+    public var bookingId: String?
+    /**
+     * When it was taken.
+     */
+    public var createdAt: Date
+    /**
+     * When its status last changed (as stored: an expiry nobody wrote yet does not move it).
+     */
+    public var updatedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
+         * it can, so keep it like a booking code.
+         */token: String, 
+        /**
+         * The appointment's code.
+         */appCode: String, 
+        /**
+         * Start of the slot.
+         */slotStart: Date, 
+        /**
+         * End of the slot.
+         */slotEnd: Date, 
+        /**
+         * Seats held.
+         */seats: UInt32, 
+        /**
+         * `held`, `released`, `expired` (its seats went back to the slot) or `booked`.
+         */status: String, 
+        /**
+         * When the seats go back to the slot unless the hold is booked or released first.
+         */expiresAt: Date, 
+        /**
+         * The id of the booking it became, once booked.
+         */bookingId: String?, 
+        /**
+         * When it was taken.
+         */createdAt: Date, 
+        /**
+         * When its status last changed (as stored: an expiry nobody wrote yet does not move it).
+         */updatedAt: Date) {
+        self.token = token
+        self.appCode = appCode
+        self.slotStart = slotStart
+        self.slotEnd = slotEnd
+        self.seats = seats
+        self.status = status
+        self.expiresAt = expiresAt
+        self.bookingId = bookingId
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Hold: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHold: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Hold {
+        return
+            try Hold(
+                token: FfiConverterString.read(from: &buf), 
+                appCode: FfiConverterString.read(from: &buf), 
+                slotStart: FfiConverterTimestamp.read(from: &buf), 
+                slotEnd: FfiConverterTimestamp.read(from: &buf), 
+                seats: FfiConverterUInt32.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                bookingId: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                updatedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Hold, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterString.write(value.appCode, into: &buf)
+        FfiConverterTimestamp.write(value.slotStart, into: &buf)
+        FfiConverterTimestamp.write(value.slotEnd, into: &buf)
+        FfiConverterUInt32.write(value.seats, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.bookingId, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterTimestamp.write(value.updatedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHold_lift(_ buf: RustBuffer) throws -> Hold {
+    return try FfiConverterTypeHold.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHold_lower(_ value: Hold) -> RustBuffer {
+    return FfiConverterTypeHold.lower(value)
+}
+
+
+/**
  * A slot with its seats.
  */
 public struct Slot: Equatable, Hashable {
@@ -3235,7 +3489,7 @@ public struct Slot: Equatable, Hashable {
      */
     public var capacity: UInt32
     /**
-     * Seats held by active bookings.
+     * Seats held by active bookings and live holds.
      */
     public var seatsTaken: UInt32
     /**
@@ -3259,7 +3513,7 @@ public struct Slot: Equatable, Hashable {
          * Seats in all.
          */capacity: UInt32, 
         /**
-         * Seats held by active bookings.
+         * Seats held by active bookings and live holds.
          */seatsTaken: UInt32, 
         /**
          * Seats still free.
@@ -3548,7 +3802,7 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case NotFound(
         /**
-         * `appointment`, `booking`, `user` or `ban`.
+         * `appointment`, `booking`, `user`, `ban` or `hold`.
          */entity: String, 
         /**
          * The engine's message.
@@ -3648,6 +3902,18 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */detail: String
     )
     /**
+     * The hold no longer keeps its seats: it expired, was released or was booked. Nothing was
+     * changed.
+     */
+    case HoldEnded(
+        /**
+         * What became of the hold: `expired`, `released` or `booked`.
+         */status: String, 
+        /**
+         * The engine's message.
+         */detail: String
+    )
+    /**
      * The store failed for a reason of its own.
      */
     case Storage(
@@ -3735,10 +4001,14 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             from: try FfiConverterTimestamp.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Storage(
+        case 11: return .HoldEnded(
+            status: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Unavailable(
+        case 12: return .Storage(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .Unavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3815,13 +4085,19 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Storage(detail):
+        case let .HoldEnded(status,detail):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(status, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Unavailable(detail):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4319,7 +4595,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment_bookings() != 2169) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked() != 49579) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked() != 37634) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_ban() != 56891) {
@@ -4328,7 +4604,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_bans() != 2772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_book() != 10210) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_book() != 17380) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_booking() != 24819) {
@@ -4349,6 +4625,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment() != 14652) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_hold() != 51580) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_hold_by_token() != 48225) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_mark_no_show() != 21389) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4365,6 +4647,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reject() != 18043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_release_hold() != 23842) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 12973) {

@@ -330,7 +330,7 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_bans(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_BOOK
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_BOOK
-RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_book(uint64_t ptr, RustBuffer code, RustBuffer start, RustBuffer booker, uint32_t attendee_count, RustBuffer description, RustBuffer device_id, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_book(uint64_t ptr, RustBuffer code, RustBuffer start, RustBuffer booker, uint32_t attendee_count, RustBuffer description, RustBuffer device_id, RustBuffer hold_token, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_BOOKING
@@ -363,6 +363,16 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_create_appointment(uint
 void uniffi_appointment_uniffi_fn_method_scheduler_delete_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_HOLD
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_HOLD
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_hold(uint64_t ptr, RustBuffer code, RustBuffer start, uint32_t seats, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_HOLD_BY_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_HOLD_BY_TOKEN
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_hold_by_token(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MARK_NO_SHOW
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_MARK_NO_SHOW
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_mark_no_show(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
@@ -391,6 +401,11 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_register_user(uint64_t 
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REJECT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REJECT
 RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reject(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_RELEASE_HOLD
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_RELEASE_HOLD
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_release_hold(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REOPEN_APPOINTMENT
@@ -800,6 +815,18 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment(
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_HOLD
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_HOLD
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_hold(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_HOLD_BY_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_HOLD_BY_TOKEN
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_hold_by_token(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_MARK_NO_SHOW
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_MARK_NO_SHOW
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_mark_no_show(void
@@ -833,6 +860,12 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_register_user(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_REJECT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_REJECT
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_reject(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_RELEASE_HOLD
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_RELEASE_HOLD
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_release_hold(void
     
 );
 #endif

@@ -18,6 +18,10 @@ Times are timezone-aware ``datetime`` objects (returned in UTC). Every error the
 an :class:`AppointmentError`, with one subclass per kind. Calls release the GIL while the engine
 works, so one :class:`Scheduler` can be shared by many threads.
 
+Seats can be held for a few minutes (``hold``) while a form is filled in or a payment made, then
+booked with ``book(..., hold_token=hold.token)`` or released; from ``expires_at`` on they are free
+again without anything having to run.
+
 For tests and simulations, ``Scheduler(url, clock=ManualClock(now))`` runs the engine on a clock
 the caller sets and advances (a cancellation cut-off passing, a slot starting) instead of the
 system's.
@@ -34,6 +38,8 @@ from appointment_master._native import (
     Closure,
     DuplicateError,
     ForbiddenError,
+    Hold,
+    HoldEndedError,
     InvalidInputError,
     InvalidTransitionError,
     ManualClock,
@@ -61,6 +67,8 @@ __all__ = [
     "Closure",
     "DuplicateError",
     "ForbiddenError",
+    "Hold",
+    "HoldEndedError",
     "InvalidInputError",
     "InvalidTransitionError",
     "ManualClock",

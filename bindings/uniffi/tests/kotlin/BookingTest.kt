@@ -6,6 +6,7 @@ import com.appointmentmaster.AppointmentInput
 import com.appointmentmaster.BookerInput
 import com.appointmentmaster.Closure
 import com.appointmentmaster.DateOverride
+import com.appointmentmaster.Hold
 import com.appointmentmaster.ManualClock
 import com.appointmentmaster.Scheduler
 import java.time.Duration
@@ -217,6 +218,210 @@ fun lifecycleChecks(store: String, url: String) {
         } catch (e: AppointmentException.InvalidInput) {
             expect(e.field == "now", "$e")
         }
+    }
+    s.close()
+    clock.close()
+}
+
+// Holds on a clock the checks pin, against the store `url` names.
+fun holdChecks(store: String, url: String) {
+    val epoch = Instant.parse("2031-03-01T00:00:00Z")
+    val clock = ManualClock(epoch)
+    val s = Scheduler.openWithClock(url, clock)
+    val owner = s.registerUser("Hal", unique("owner"), null, "")
+    fun group(seats: UInt, holdMinutes: UInt = 10u, kind: String = "group", resource: String? = null) =
+        s.createAppointment(
+            owner.id,
+            AppointmentInput(
+                title = "Workshop", startDate = "2031-03-03", endDate = "2031-03-03",
+                startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+                kind = kind, capacity = seats, antiScalping = "none",
+                holdMinutes = holdMinutes, resource = resource,
+            ),
+        )
+    fun book(code: String, start: Instant, seats: UInt = 1u, holdToken: String? = null) =
+        s.book(code, start, guest(unique("guest")), seats, "", null, holdToken)
+    fun taken(code: String, start: Instant) = s.slot(code, start).seatsTaken
+
+    check("$store: a hold takes seats until its expiry exactly") {
+        clock.set(epoch)
+        val app = group(3u, holdMinutes = 15u)
+        expect(app.holdMinutes == 15u && s.appointment(app.code).holdMinutes == 15u, "holdMinutes stored")
+        val hold = s.hold(app.code, at("09:00"), 2u)
+        expect(hold.token.startsWith("HD-") && hold.status == "held" && hold.seats == 2u, "$hold")
+        expect(hold.slotStart == at("09:00") && hold.slotEnd == at("10:00") && hold.bookingId == null, "$hold")
+        expect(hold.expiresAt == epoch.plus(Duration.ofMinutes(15)), "expires: ${hold.expiresAt}")
+        val listed = s.allSlots(app.code, null).first { it.start == at("09:00") }
+        expect(listed.seatsTaken == 2u && listed.seatsLeft == 1u, "listed as taken: $listed")
+        try {
+            book(app.code, at("09:00"), 2u)
+            throw AssertionError("2 seats do not fit beside the hold")
+        } catch (e: AppointmentException.SlotFull) {
+            expect(e.requested == 2u && e.available == 1u, "$e")
+        }
+        clock.set(hold.expiresAt.minusNanos(1_000))
+        expect(s.holdByToken(hold.token).status == "held", "held a microsecond before")
+        expect(taken(app.code, at("09:00")) == 2u, "still taken")
+        clock.set(hold.expiresAt)
+        expect(s.holdByToken(hold.token).status == "expired", "expired at expiresAt")
+        expect(taken(app.code, at("09:00")) == 0u, "free without a sweeper")
+        try {
+            book(app.code, at("09:00"), 2u, holdToken = hold.token)
+            throw AssertionError("an expired hold cannot be booked")
+        } catch (e: AppointmentException.HoldEnded) {
+            expect(e.status == "expired", "$e")
+            expect(e.detail == "the hold is expired", "the engine's message: $e")
+        }
+        expect(book(app.code, at("09:00"), 3u).attendeeCount == 3u, "the freed seats are booked")
+        expect(taken(app.code, at("09:00")) == 3u, "3 taken")
+    }
+
+    check("$store: booking a hold takes its seats once") {
+        clock.set(epoch)
+        val app = group(2u)
+        expect(app.holdMinutes == 10u, "default 10 minutes")
+        val hold = s.hold(app.code, at("10:00"), 2u)
+        try {
+            book(app.code, at("10:00"))
+            throw AssertionError("the hold took every seat")
+        } catch (e: AppointmentException.SlotFull) {
+        }
+        try {
+            book(app.code, at("10:00"), 1u, holdToken = hold.token)
+            throw AssertionError("the seats must be the hold's")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "hold_token", "$e")
+        }
+        clock.advance(Duration.ofMinutes(9))
+        val booking = book(app.code, at("10:00"), 2u, holdToken = hold.token)
+        expect(booking.status == "active" && booking.attendeeCount == 2u, "$booking")
+        val booked = s.holdByToken(hold.token)
+        expect(booked.status == "booked" && booked.bookingId == booking.id, "$booked")
+        clock.advance(Duration.ofMinutes(30))
+        expect(taken(app.code, at("10:00")) == 2u, "the booking outlives the hold's expiry")
+        try {
+            book(app.code, at("10:00"), 2u, holdToken = hold.token)
+            throw AssertionError("a token books once")
+        } catch (e: AppointmentException.HoldEnded) {
+            expect(e.status == "booked", "$e")
+        }
+        try {
+            s.releaseHold(hold.token)
+            throw AssertionError("a booked hold is not released")
+        } catch (e: AppointmentException.HoldEnded) {
+            expect(e.status == "booked", "$e")
+        }
+        val member = s.registerUser("Mo", unique("mo"), null, "")
+        val userHold = s.hold(app.code, at("11:00"))
+        val mine = s.book(app.code, at("11:00"), BookerInput.User(member.id), 1u, "", null, userHold.token)
+        expect(mine.userId == member.id && s.holdByToken(userHold.token).bookingId == mine.id, "$mine")
+    }
+
+    check("$store: release gives the seats back; twice is fine") {
+        clock.set(epoch)
+        val app = group(4u)
+        val hold = s.hold(app.code, at("09:00"), 3u)
+        expect(taken(app.code, at("09:00")) == 3u, "held")
+        expect(s.releaseHold(hold.token).status == "released", "released")
+        expect(taken(app.code, at("09:00")) == 0u, "seats back")
+        expect(s.releaseHold(hold.token).status == "released", "released twice")
+        expect(taken(app.code, at("09:00")) == 0u, "not given back twice")
+        try {
+            book(app.code, at("09:00"), 3u, holdToken = hold.token)
+            throw AssertionError("a released hold cannot be booked")
+        } catch (e: AppointmentException.HoldEnded) {
+            expect(e.status == "released", "$e")
+        }
+        expect(book(app.code, at("09:00"), 4u).attendeeCount == 4u, "all seats free")
+        val late = s.hold(app.code, at("10:00"), 4u)
+        clock.set(late.expiresAt)
+        expect(s.releaseHold(late.token).status == "expired", "an expired hold is answered as it is")
+    }
+
+    check("$store: holdMinutes from 1 to 120; edits change new holds only") {
+        clock.set(epoch)
+        for (minutes in listOf(0u, 121u)) {
+            try {
+                group(1u, holdMinutes = minutes)
+                throw AssertionError("$minutes minutes must fail")
+            } catch (e: AppointmentException.InvalidInput) {
+                expect(e.field == "hold_minutes", "$e")
+            }
+        }
+        val app = group(5u, holdMinutes = 120u)
+        val early = s.hold(app.code, at("09:00"))
+        expect(early.expiresAt == epoch.plus(Duration.ofMinutes(120)), "120 minutes")
+        for (minutes in listOf(0u, 121u)) {
+            try {
+                s.updateAppointment(owner.id, app.code, AppointmentChanges(holdMinutes = minutes))
+                throw AssertionError("an edit to $minutes minutes must fail")
+            } catch (e: AppointmentException.InvalidInput) {
+                expect(e.field == "hold_minutes", "$e")
+            }
+        }
+        val edit = s.updateAppointment(owner.id, app.code, AppointmentChanges(holdMinutes = 30u))
+        expect(edit.appointment.holdMinutes == 30u, "edited")
+        val renamed = s.updateAppointment(owner.id, app.code, AppointmentChanges(title = "Renamed"))
+        expect(renamed.appointment.holdMinutes == 30u, "left alone by other edits")
+        val later = s.hold(app.code, at("09:00"))
+        expect(later.expiresAt == epoch.plus(Duration.ofMinutes(30)), "30 minutes")
+        expect(s.holdByToken(early.token).expiresAt == early.expiresAt, "the earlier hold keeps its expiry")
+    }
+
+    check("$store: unknown and malformed tokens, shared resources") {
+        clock.set(epoch)
+        try {
+            s.holdByToken("HD-AAAAAAAAAAAA")
+            throw AssertionError("an unknown hold must fail")
+        } catch (e: AppointmentException.NotFound) {
+            expect(e.entity == "hold", "$e")
+        }
+        try {
+            s.releaseHold("BK-AAAAAAAAAAAA")
+            throw AssertionError("a booking code is no hold token")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "hold_token", "$e")
+        }
+        val chair = group(1u, kind = "single", resource = "Chair 1")
+        try {
+            s.hold(chair.code, at("09:00"))
+            throw AssertionError("an appointment on a shared resource takes no holds")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "app_code", "$e")
+        }
+    }
+
+    check("$store: 100 threads of holds and bookings race for the last 20 seats of a party") {
+        clock.set(epoch)
+        val app = group(50u, kind = "party")
+        repeat(3) { book(app.code, at("09:00"), 10u) }
+        expect(s.slot(app.code, at("09:00")).seatsLeft == 20u, "20 seats left")
+        val racers = 100
+        val pool = Executors.newFixedThreadPool(racers)
+        val go = CountDownLatch(1)
+        val results = (0 until racers).map { i ->
+            pool.submit<Any> {
+                go.await()
+                try {
+                    if (i % 2 == 0) s.hold(app.code, at("09:00")) else book(app.code, at("09:00"))
+                } catch (e: AppointmentException) {
+                    e
+                }
+            }
+        }
+        go.countDown()
+        val outcomes = results.map { it.get(120, TimeUnit.SECONDS) }
+        pool.shutdown()
+        val holds = outcomes.filterIsInstance<Hold>()
+        val bookings = outcomes.count { it is com.appointmentmaster.Booking }
+        val lost = outcomes.filterIsInstance<AppointmentException>()
+        expect(holds.size + bookings == 20, "exactly 20 win: ${holds.size} holds, $bookings bookings")
+        expect(lost.size == racers - 20 && lost.all { it is AppointmentException.SlotFull }, "the rest: $lost")
+        expect(taken(app.code, at("09:00")) == 50u, "50 taken")
+        expect(s.attendeesBooked(app.code) == 50uL, "attendees booked count the holds")
+        clock.advance(Duration.ofMinutes(app.holdMinutes.toLong()))
+        expect(taken(app.code, at("09:00")) == 30u + bookings.toUInt(), "the holds' seats came back")
+        expect(holds.all { s.holdByToken(it.token).status == "expired" }, "every hold expired")
     }
     s.close()
     clock.close()
@@ -510,6 +715,9 @@ fun main() {
     val dir = java.nio.file.Files.createTempDirectory("appointment-master-lifecycle")
     lifecycleChecks("sqlite", "sqlite://" + dir.resolve("lifecycle.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { lifecycleChecks("postgres", it) }
+    holdChecks("memory", "memory:")
+    holdChecks("sqlite", "sqlite://" + dir.resolve("holds.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { holdChecks("postgres", it) }
 
     s.close()
     println("kotlin: $passed passed, $failed failed")
