@@ -1358,6 +1358,10 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// has passed ([`Schedule::cancel_cutoff_minutes`]; with none, once the slot has started).
     /// The owner uses [`Scheduler::owner_reschedule`].
     ///
+    /// The move is decided against the slot the booking is on when the store writes it: a
+    /// concurrent reschedule makes the engine decide again from the new slot, never apply a rule
+    /// checked on the old one.
+    ///
     /// `change` is a [`Reschedule`] or a [`BookingUpdate`], which may also replace the booking's
     /// free text (checked as for a new booking).
     pub async fn reschedule(
@@ -1389,34 +1393,47 @@ impl<S: Store + ?Sized> Scheduler<S> {
         if let Some(d) = &change.description {
             check_description(d)?;
         }
-        let booking = self.booking(code).await?;
-        if booking.status != BookingStatus::Active {
-            return Err(Error::InvalidTransition {
-                from: booking.status,
-                action: "reschedule",
-            });
-        }
-        let app = self.appointment_by_id(booking.appointment_id).await?;
-        let now = self.now();
-        match owner {
-            Some(owner) => {
-                only_owner(&app, owner, "reschedule")?;
-                before(now, booking.slot_start, "reschedule")?;
+        let mut attempt = 0;
+        loop {
+            let booking = self.booking(code).await?;
+            if booking.status != BookingStatus::Active {
+                return Err(Error::InvalidTransition {
+                    from: booking.status,
+                    action: "reschedule",
+                });
             }
-            None => before(now, guest_deadline(&app, &booking), "reschedule")?,
+            let app = self.appointment_by_id(booking.appointment_id).await?;
+            let now = self.now();
+            match owner {
+                Some(owner) => {
+                    only_owner(&app, owner, "reschedule")?;
+                    before(now, booking.slot_start, "reschedule")?;
+                }
+                None => before(now, guest_deadline(&app, &booking), "reschedule")?,
+            }
+            let count = change.attendee_count.unwrap_or(booking.attendee_count);
+            let slot = self.bookable_slot(&app, change.slot_start, count)?;
+            let _seats = self.seats_will_change(app.id);
+            let to = BookingMove {
+                from: booking.slot_start,
+                slot_start: slot.start,
+                slot_end: slot.end,
+                attendee_count: count,
+                claim: seat_claim(&app, &slot),
+                description: change.description.clone(),
+                now,
+            };
+            if let Some(moved) = self.store.move_booking(booking.id, &to).await? {
+                return Ok(moved);
+            }
+            // Moved meanwhile: decide again from the slot it is on now.
+            attempt += 1;
+            if attempt >= END_ATTEMPTS {
+                return Err(Error::unavailable(std::io::Error::other(
+                    "the booking kept moving while it was being rescheduled",
+                )));
+            }
         }
-        let count = change.attendee_count.unwrap_or(booking.attendee_count);
-        let slot = self.bookable_slot(&app, change.slot_start, count)?;
-        let _seats = self.seats_will_change(app.id);
-        let to = BookingMove {
-            slot_start: slot.start,
-            slot_end: slot.end,
-            attendee_count: count,
-            claim: seat_claim(&app, &slot),
-            description: change.description,
-            now,
-        };
-        self.store.move_booking(booking.id, &to).await
     }
 
     /// Cancels an active booking (whoever holds its code may) and frees its seats. Refused with

@@ -89,6 +89,9 @@ pub const MAX_RESOURCE_CLAIM: chrono::TimeDelta = chrono::TimeDelta::days(2);
 /// Where [`Store::move_booking`] moves an active booking, and the instant of the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingMove {
+    /// The slot start the caller's rules were checked against: the move applies only while the
+    /// booking is still on that slot (a concurrent reschedule makes the caller decide again).
+    pub from: DateTime<Utc>,
     /// The start of the new slot (may be the booking's current slot).
     pub slot_start: DateTime<Utc>,
     /// The end of the new slot.
@@ -242,8 +245,9 @@ pub trait Store: Send + Sync + 'static {
     /// active, with `Banned` if `to.claim.owner` banned the booking's email, with
     /// `Duplicate(BookingEmail | BookingDevice)` if another active booking holds the uniqueness
     /// `to.claim` asks for, or with `SlotFull`; nothing is written when it fails. Returns the
-    /// updated booking.
-    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking>;
+    /// updated booking, or `None` (nothing written) if the booking is active on another slot than
+    /// `to.from`.
+    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Option<Booking>>;
 
     /// Atomically ends an active booking that is still on the slot `end.slot_start`: sets
     /// `status` (cancelled, rejected, completed or no-show) and `updated_at` (`end.now`), and

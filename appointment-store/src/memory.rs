@@ -437,7 +437,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Booking> {
+    async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Option<Booking>> {
         let (new_start, new_count, capacity) =
             (to.slot_start, to.attendee_count.get(), to.claim.capacity);
         let mut g = self.inner.lock();
@@ -451,6 +451,9 @@ impl Store for MemoryStore {
                 from: b.status,
                 action: "reschedule",
             });
+        }
+        if b.slot_start != to.from {
+            return Ok(None);
         }
         let app = b.appointment_id;
         if g.bans.contains_key(&(to.claim.owner, b.email.mailbox())) {
@@ -517,7 +520,7 @@ impl Store for MemoryStore {
             stored.description.clone_from(d);
         }
         stored.updated_at = to.now;
-        Ok(stored.clone())
+        Ok(Some(stored.clone()))
     }
 
     async fn end_booking(&self, id: BookingId, end: BookingEnd) -> Result<Option<Booking>> {

@@ -881,7 +881,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
     backend: &B,
     id: BookingId,
     to: &BookingMove,
-) -> Result<Booking> {
+) -> Result<Option<Booking>> {
     let new_count = to.attendee_count.get();
     let capacity = to.claim.capacity;
     let mut tx = backend.begin().await?;
@@ -911,6 +911,10 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
     let app = row.uuid("appointment_id")?;
     let old_start = row.instant("slot_start")?;
     let old = to_u32("bookings.attendee_count", row.int("attendee_count")?)?;
+    if old_start.timestamp_micros() != to.from.timestamp_micros() {
+        // Moved meanwhile: the caller decides again (the transaction rolls back unwritten).
+        return Ok(None);
+    }
     // Compare at the stored precision, as the counters are keyed.
     if old_start.timestamp_micros() == to.slot_start.timestamp_micros() {
         let mut args = seat_args(app, old_start);
@@ -978,7 +982,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
         .ok_or_else(booking_not_found)?;
     let booking = booking_from(&row)?;
     backend.commit(tx).await?;
-    Ok(booking)
+    Ok(Some(booking))
 }
 
 /// See `Store::end_booking`. The conditional update both checks and locks: of two concurrent
@@ -1414,7 +1418,7 @@ macro_rules! impl_store {
                 &self,
                 id: appointment_core::BookingId,
                 to: &appointment_core::BookingMove,
-            ) -> appointment_core::Result<appointment_core::Booking> {
+            ) -> appointment_core::Result<Option<appointment_core::Booking>> {
                 $crate::sql_store::move_booking(self, id, to).await
             }
             async fn end_booking(

@@ -105,6 +105,7 @@ macro_rules! store_conformance_suite {
             nobody_moves_a_started_booking,
             owner_marks_completed_and_no_show_after_the_start,
             race_cancel_and_move_into_the_cutoff,
+            race_guest_and_owner_moves_across_the_cutoff,
             hold_takes_seats_until_it_expires,
             booked_hold_keeps_its_seats,
             booking_a_hold_at_its_expiry_fails,

@@ -348,3 +348,69 @@ pub async fn race_cancel_and_move_into_the_cutoff<S: Store>(store: S) {
     }
     f.assert_counters_equal_facts(&app).await;
 }
+
+/// A guest's reschedule races the owner's move of the same booking into its cut-off, 64 times.
+/// The guest's move is decided on the slot the booking is on when the store writes it: either it
+/// came first (and the owner's move then applies to the moved booking), or the owner's did and
+/// the guest's is decided again on the new slot, too late. A guest never moves a booking out of
+/// a slot whose cut-off has passed.
+pub async fn race_guest_and_owner_moves_across_the_cutoff<S: Store>(store: S) {
+    let f = Fixture::new(store).await;
+    let app = with_cutoff(&f, 128, 24 * 60).await;
+    let mut bookings = Vec::new();
+    for i in 0..64 {
+        let b = f
+            .guest(&app.code, at(9, 9), 1, &format!("r{i}@example.com"))
+            .await
+            .expect("book");
+        bookings.push(b);
+    }
+    // 2030-01-07 08:30: 2030-01-09 is outside the cut-off, 2030-01-07 11:00 inside it.
+    f.clock.set(at(7, 8) + TimeDelta::minutes(30));
+    let barrier = Arc::new(tokio::sync::Barrier::new(2 * bookings.len()));
+    let mut handles = Vec::new();
+    for b in &bookings {
+        let (sched, gate, code) = (f.sched.clone(), barrier.clone(), b.code.clone());
+        handles.push(tokio::spawn(async move {
+            gate.wait().await;
+            sched.reschedule(&code, to(at(9, 11))).await
+        }));
+        let (sched, gate, code, owner) =
+            (f.sched.clone(), barrier.clone(), b.code.clone(), f.owner.id);
+        handles.push(tokio::spawn(async move {
+            gate.wait().await;
+            sched.owner_reschedule(owner, &code, to(at(7, 11))).await
+        }));
+    }
+    let results: Vec<_> = futures::future::join_all(handles)
+        .await
+        .into_iter()
+        .map(|h| h.expect("task"))
+        .collect();
+    let (mut guest_first, mut owner_first) = (0, 0);
+    for (pair, b) in results.chunks(2).zip(&bookings) {
+        let owner = pair[1]
+            .as_ref()
+            .expect("the owner may always move it before the start");
+        assert_eq!(owner.slot_start, at(7, 11));
+        match &pair[0] {
+            Ok(g) => {
+                assert_eq!(g.slot_start, at(9, 11));
+                guest_first += 1;
+            }
+            Err(Error::TooLate { deadline, .. }) => {
+                assert_eq!(*deadline, at(6, 11));
+                owner_first += 1;
+            }
+            other => panic!("unexpected guest outcome {other:?}"),
+        }
+        let now = f.sched.booking(&b.code).await.expect("get");
+        assert_eq!(
+            now.slot_start,
+            at(7, 11),
+            "the owner's move is never undone by a guest's move decided on the old slot"
+        );
+    }
+    assert_eq!(guest_first + owner_first, 64);
+    f.assert_counters_equal_facts(&app).await;
+}
