@@ -775,6 +775,11 @@ pub struct Appointment {
     pub created_at: DateTime<Utc>,
     /// When it was last edited, closed or reopened (its creation time until then).
     pub updated_at: DateTime<Utc>,
+    /// How many times it was edited, closed or reopened (0 when created). Every claim of seats
+    /// names the revision its rules were checked against, and fails with
+    /// [`crate::Error::Changed`] if the appointment changed since; every edit applies only to the
+    /// revision it was made from.
+    pub revision: u64,
 }
 
 /// A booking of some seats on one slot of an appointment.

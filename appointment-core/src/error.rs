@@ -90,6 +90,12 @@ pub enum Error {
         status: HoldStatus,
     },
 
+    /// The thing changed while the request was being decided (an appointment edited, closed or
+    /// deleted while a booking of it was checked); nothing was written. The engine decides
+    /// again on the new state by itself, so callers see this only if it kept changing.
+    #[error("the {0} changed while the request was being decided; try again")]
+    Changed(Entity),
+
     /// The store failed for a reason of its own (connection lost, disk full). Not the caller's
     /// fault; its details are for logs, not for clients.
     #[error("storage failure")]
@@ -149,6 +155,7 @@ impl Error {
             Error::TooLate { .. } => "too_late",
             Error::TooEarly { .. } => "too_early",
             Error::HoldEnded { .. } => "hold_ended",
+            Error::Changed(_) => "changed",
             Error::Storage(_) => "storage",
             Error::Unavailable(_) => "unavailable",
         }

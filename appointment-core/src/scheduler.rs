@@ -386,6 +386,7 @@ fn seat_claim(app: &Appointment, slot: &Slot) -> SeatClaim {
             key: r.key(app.owner),
             until: slot.end + buffer_of(&app.schedule),
         }),
+        revision: app.revision,
     }
 }
 
@@ -593,6 +594,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             resource: new.resource,
             created_at: now,
             updated_at: now,
+            revision: 0,
         };
         let mut attempt = 1;
         loop {
@@ -685,6 +687,37 @@ impl<S: Store + ?Sized> Scheduler<S> {
         code: &AppCode,
         changes: AppointmentChanges,
     ) -> Result<AppointmentEdit> {
+        // An edit applies to the revision it was made from; a concurrent edit that won makes
+        // this one apply its changes again to what that one left.
+        let mut attempt = 1;
+        let app = loop {
+            let app = self.edited(owner, code, changes.clone()).await?;
+            if self.store.update_appointment(&app).await? {
+                break app;
+            }
+            if attempt >= EDIT_ATTEMPTS {
+                return Err(Error::Changed(Entity::Appointment));
+            }
+            attempt += 1;
+        };
+        if let Some(cache) = &self.cache {
+            cache.put_appointment(&app, app.updated_at);
+        }
+        let bookings_outside_hours = self.bookings_outside_hours(&app).await?;
+        Ok(AppointmentEdit {
+            appointment: app,
+            bookings_outside_hours,
+        })
+    }
+
+    /// The appointment as stored now with `changes` applied and its revision moved on, checked
+    /// as a new appointment is; not written.
+    async fn edited(
+        &self,
+        owner: UserId,
+        code: &AppCode,
+        changes: AppointmentChanges,
+    ) -> Result<Appointment> {
         let mut app = self
             .store
             .appointment_by_code(code)
@@ -739,15 +772,8 @@ impl<S: Store + ?Sized> Scheduler<S> {
             app.resource = resource;
         }
         app.updated_at = self.now();
-        self.store.update_appointment(&app).await?;
-        if let Some(cache) = &self.cache {
-            cache.put_appointment(&app, app.updated_at);
-        }
-        let bookings_outside_hours = self.bookings_outside_hours(&app).await?;
-        Ok(AppointmentEdit {
-            appointment: app,
-            bookings_outside_hours,
-        })
+        app.revision += 1;
+        Ok(app)
     }
 
     /// Active bookings of slots still to come that `app`'s schedule no longer has.
@@ -1128,10 +1154,24 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// booking per appointment, and each device at most one.
     pub async fn book(&self, req: NewBooking) -> Result<Booking> {
         check_description(&req.description)?;
-        let app = self.appointment(&req.app_code).await?;
-        let slot = self.bookable_slot(&app, req.slot_start, req.attendee_count)?;
-        let mut booking = self.new_booking(&app, &slot, req).await?;
-        let claim = seat_claim(&app, &slot);
+        let mut app = self.appointment(&req.app_code).await?;
+        let mut attempt = 1;
+        loop {
+            match self.book_on(&app, req.clone()).await {
+                Err(Error::Changed(Entity::Appointment)) if attempt < CHANGE_ATTEMPTS => {
+                    attempt += 1;
+                    app = self.reread(&app).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// [`Scheduler::book`] on `app` as read.
+    async fn book_on(&self, app: &Appointment, req: NewBooking) -> Result<Booking> {
+        let slot = self.bookable_slot(app, req.slot_start, req.attendee_count)?;
+        let mut booking = self.new_booking(app, &slot, req).await?;
+        let claim = seat_claim(app, &slot);
         // Taken seats, or found the slot fuller than a cached listing said: either way the
         // appointment's cached counters are out of date afterwards.
         let _seats = self.seats_will_change(app.id);
@@ -1146,6 +1186,16 @@ impl<S: Store + ?Sized> Scheduler<S> {
             }
         };
         inserted.map(|()| booking)
+    }
+
+    /// `app` as the store holds it now, past the read cache (which forgets what it held): after
+    /// a claim found it changed ([`Error::Changed`]), so that the claim is decided again on the
+    /// rules that now hold.
+    async fn reread(&self, app: &Appointment) -> Result<Appointment> {
+        if let Some(cache) = &self.cache {
+            cache.forget_appointment(app);
+        }
+        self.appointment_by_id(app.id).await
     }
 
     /// The booking `req` asks for on `slot` of `app`, not yet stored: the booker's details, and
@@ -1226,14 +1276,28 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// # Ok(()) }
     /// ```
     pub async fn hold(&self, req: NewHold) -> Result<Hold> {
-        let app = self.appointment(&req.app_code).await?;
+        let mut app = self.appointment(&req.app_code).await?;
+        let mut attempt = 1;
+        loop {
+            match self.hold_on(&app, &req).await {
+                Err(Error::Changed(Entity::Appointment)) if attempt < CHANGE_ATTEMPTS => {
+                    attempt += 1;
+                    app = self.reread(&app).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// [`Scheduler::hold`] on `app` as read.
+    async fn hold_on(&self, app: &Appointment, req: &NewHold) -> Result<Hold> {
         if app.resource.is_some() {
             return Err(Error::invalid(
                 "app_code",
                 "appointments that share a resource take no holds",
             ));
         }
-        let slot = self.bookable_slot(&app, req.slot_start, req.seats)?;
+        let slot = self.bookable_slot(app, req.slot_start, req.seats)?;
         let now = self.now();
         let mut hold = Hold {
             id: HoldId::new(),
@@ -1252,7 +1316,11 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let _seats = self.seats_will_change(app.id);
         let mut attempt = 1;
         let inserted = loop {
-            match self.store.insert_hold(&hold, app.capacity).await {
+            match self
+                .store
+                .insert_hold(&hold, app.capacity, app.revision)
+                .await
+            {
                 Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
                     attempt += 1;
                     hold.token = HoldToken::generate();
@@ -1324,15 +1392,24 @@ impl<S: Store + ?Sized> Scheduler<S> {
             start: hold.slot_start,
             end: hold.slot_end,
         };
+        let mut app = app;
         let mut booking = self.new_booking(&app, &slot, req).await?;
-        let claim = seat_claim(&app, &slot);
         let _seats = self.seats_will_change(app.id);
-        let mut attempt = 1;
+        let (mut codes, mut changes) = (1, 1);
         loop {
-            match self.store.book_hold(hold.id, &booking, claim).await {
-                Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
-                    attempt += 1;
+            match self
+                .store
+                .book_hold(hold.id, &booking, seat_claim(&app, &slot))
+                .await
+            {
+                Err(Error::Duplicate(Duplicate::Code)) if codes < CODE_ATTEMPTS => {
+                    codes += 1;
                     booking.code = BookingCode::generate();
+                }
+                // The booker's rules (bans, anti-scalping) come from the appointment as it now is.
+                Err(Error::Changed(Entity::Appointment)) if changes < CHANGE_ATTEMPTS => {
+                    changes += 1;
+                    app = self.reread(&app).await?;
                 }
                 Err(e) => return Err(e),
                 Ok(_) => return Ok(booking),
@@ -1423,10 +1500,16 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 description: change.description.clone(),
                 now,
             };
-            if let Some(moved) = self.store.move_booking(booking.id, &to).await? {
-                return Ok(moved);
+            match self.store.move_booking(booking.id, &to).await {
+                Ok(Some(moved)) => return Ok(moved),
+                // The appointment changed: decide again on what it now is.
+                Err(Error::Changed(Entity::Appointment)) => {
+                    self.reread(&app).await?;
+                }
+                Err(e) => return Err(e),
+                // Moved meanwhile: decide again from the slot it is on now.
+                Ok(None) => {}
             }
-            // Moved meanwhile: decide again from the slot it is on now.
             attempt += 1;
             if attempt >= END_ATTEMPTS {
                 return Err(Error::unavailable(std::io::Error::other(
@@ -1660,6 +1743,14 @@ impl<S: Store + ?Sized> Scheduler<S> {
 
 /// How many times an end of a booking is decided again when the booking moved meanwhile.
 const END_ATTEMPTS: u32 = 8;
+
+/// How often a claim or an edit is decided again when the appointment changed under it.
+const CHANGE_ATTEMPTS: u32 = 8;
+
+/// How often an edit is applied again when another edit of the same appointment won: each
+/// round lets one of the racing edits through, so this bounds how many edits of one
+/// appointment may race and all succeed.
+const EDIT_ATTEMPTS: u32 = 64;
 
 /// `Forbidden` unless `owner` owns `app`.
 fn only_owner(app: &Appointment, owner: UserId, action: &'static str) -> Result<()> {

@@ -70,6 +70,10 @@ pub struct SeatClaim {
     pub owner: UserId,
     /// The shared resource the booking occupies, if the appointment names one.
     pub resource: Option<ResourceClaim>,
+    /// The appointment's [revision](crate::Appointment::revision) these rules come from: the
+    /// claim fails with [`crate::Error::Changed`] (nothing written) unless the appointment
+    /// still has it (and is not deleted), checked within the claim's own atomic step.
+    pub revision: u64,
 }
 
 /// The time a booking occupies its appointment's shared resource: from the slot's start to
@@ -183,11 +187,13 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an appointment (one row: its slots are computed, not stored). Fails with
     /// `Duplicate(Code)` if its code is taken.
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<()>;
-    /// Writes an appointment's editable fields (title, description, status, schedule, resource
-    /// and `updated_at`) as `appointment` holds them; its id, code, owner, kind, capacity, policy and
-    /// creation time never change. `NotFound(Appointment)` if there is no such appointment (or it
-    /// was deleted).
-    async fn update_appointment(&self, appointment: &Appointment) -> Result<()>;
+    /// Writes an appointment's editable fields (title, description, status, schedule, resource,
+    /// `updated_at` and `revision`) as `appointment` holds them, if the stored revision is the
+    /// one before (`appointment.revision - 1`); its id, code, owner, kind, capacity, policy and
+    /// creation time never change. Answers `false` (nothing written) if the stored revision is
+    /// another one (a concurrent edit won). `NotFound(Appointment)` if there is no such
+    /// appointment (or it was deleted).
+    async fn update_appointment(&self, appointment: &Appointment) -> Result<bool>;
     /// Soft-deletes an appointment at `at`: it is gone from every lookup and listing, while its
     /// bookings stay readable by their codes. `NotFound(Appointment)` if there is none.
     async fn delete_appointment(&self, id: AppointmentId, at: DateTime<Utc>) -> Result<()>;
@@ -262,7 +268,9 @@ pub trait Store: Send + Sync + 'static {
     /// if they fit in `capacity` (holds of the slot expired at `hold.created_at` give their seats
     /// back first), and inserts the hold (status held). Fails with `SlotFull` (nothing written),
     /// or `Duplicate(Code)` if the token is taken.
-    async fn insert_hold(&self, hold: &Hold, capacity: u32) -> Result<()>;
+    /// Fails with `Changed(Appointment)` unless the appointment has `revision` (as a booking's
+    /// claim does).
+    async fn insert_hold(&self, hold: &Hold, capacity: u32, revision: u64) -> Result<()>;
 
     /// Atomically turns a hold into `booking`, which takes over its seats (no seat check: they
     /// are already counted): the hold must be held and `booking.created_at` before its expiry,

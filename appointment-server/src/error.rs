@@ -197,7 +197,8 @@ impl From<CoreError> for ApiError {
             CoreError::InvalidTransition { .. }
             | CoreError::TooLate { .. }
             | CoreError::TooEarly { .. }
-            | CoreError::HoldEnded { .. } => ApiError::new(StatusCode::CONFLICT, code, message),
+            | CoreError::HoldEnded { .. }
+            | CoreError::Changed(_) => ApiError::new(StatusCode::CONFLICT, code, message),
             e @ CoreError::Unavailable(_) => ApiError::unavailable(&DisplayChain(&e)),
             other => ApiError::internal(&DisplayChain(&other)),
         }

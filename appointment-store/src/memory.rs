@@ -155,6 +155,19 @@ impl Inner {
         Some(h)
     }
 
+    /// `Changed(Appointment)` unless the appointment exists with `revision`.
+    fn current(&self, app: AppointmentId, revision: u64) -> Result<()> {
+        if self
+            .appointments
+            .get(&app)
+            .is_some_and(|a| a.revision == revision)
+        {
+            Ok(())
+        } else {
+            Err(Error::Changed(Entity::Appointment))
+        }
+    }
+
     /// Refuses `b` (a new booking, or one made of a hold) if the owner banned its email or an
     /// anti-scalping uniqueness that `claim` asks for is taken or its code is taken.
     fn check_booker(&self, b: &Booking, claim: SeatClaim) -> Result<()> {
@@ -313,19 +326,23 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn update_appointment(&self, appointment: &Appointment) -> Result<()> {
+    async fn update_appointment(&self, appointment: &Appointment) -> Result<bool> {
         let mut g = self.inner.lock();
         let stored = g
             .appointments
             .get_mut(&appointment.id)
             .ok_or(Error::NotFound(Entity::Appointment))?;
+        if stored.revision.checked_add(1) != Some(appointment.revision) {
+            return Ok(false);
+        }
+        stored.revision = appointment.revision;
         stored.title.clone_from(&appointment.title);
         stored.description.clone_from(&appointment.description);
         stored.status = appointment.status;
         stored.schedule = appointment.schedule.clone();
         stored.resource.clone_from(&appointment.resource);
         stored.updated_at = appointment.updated_at;
-        Ok(())
+        Ok(true)
     }
 
     async fn delete_appointment(&self, id: AppointmentId, _at: DateTime<Utc>) -> Result<()> {
@@ -414,6 +431,7 @@ impl Store for MemoryStore {
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()> {
         let mut g = self.inner.lock();
         let app = booking.appointment_id;
+        g.current(app, claim.revision)?;
         g.check_booker(booking, claim)?;
         g.reclaim_expired(app, booking.slot_start, booking.created_at);
         let n = booking.attendee_count.get();
@@ -456,6 +474,7 @@ impl Store for MemoryStore {
             return Ok(None);
         }
         let app = b.appointment_id;
+        g.current(app, to.claim.revision)?;
         if g.bans.contains_key(&(to.claim.owner, b.email.mailbox())) {
             return Err(Error::Banned);
         }
@@ -560,8 +579,9 @@ impl Store for MemoryStore {
         Ok(Some(stored.clone()))
     }
 
-    async fn insert_hold(&self, hold: &Hold, capacity: u32) -> Result<()> {
+    async fn insert_hold(&self, hold: &Hold, capacity: u32, revision: u64) -> Result<()> {
         let mut g = self.inner.lock();
+        g.current(hold.appointment_id, revision)?;
         if g.hold_tokens.contains_key(&hold.token) {
             return Err(Error::Duplicate(Duplicate::Code));
         }
@@ -610,6 +630,7 @@ impl Store for MemoryStore {
                 "the hold is for another appointment, slot or number of seats",
             ));
         }
+        g.current(h.appointment_id, claim.revision)?;
         g.check_booker(booking, claim)?;
         g.end_hold(hold, HoldStatus::Booked, now);
         g.record_booking(booking, claim);

@@ -74,17 +74,23 @@ pub struct PostgresStore {
 /// steps one by one: [`book_in_steps`]): refuses a banned email, inserts the booking (a unique
 /// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Its arguments
 /// are [`booking_args`], then the owner, the capacity and the canonical email (what bans are
-/// kept as). Answers whether
-/// the email is banned and whether the seats were taken; when they were not, the caller rolls the
-/// transaction (and with it the booking row) back.
+/// kept as), then the appointment's revision. Answers whether the appointment still has that
+/// revision, whether the email is banned and whether the seats were taken; when they were not,
+/// the caller rolls the transaction (and with it the booking row) back.
 const BOOK: &str = concat!(
     "WITH banned AS (SELECT EXISTS (SELECT 1 FROM ",
     ban_of_sql!("$20", "$22"),
-    ") AS yes), booked AS (",
-    insert_booking_sql!("", "", select " FROM banned WHERE NOT banned.yes"),
+    ") AS yes, EXISTS (SELECT 1 FROM appointments WHERE id = $3 AND revision = $23 \
+     AND deleted_at IS NULL) AS current), booked AS (",
+    insert_booking_sql!(
+        "",
+        "",
+        select " FROM banned WHERE banned.current AND NOT banned.yes"
+    ),
     " RETURNING id), claim AS (",
     claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $21", "$21"),
-    ") SELECT (SELECT yes FROM banned) AS banned, EXISTS (SELECT 1 FROM claim) AS booked"
+    ") SELECT (SELECT current FROM banned) AS current, (SELECT yes FROM banned) AS banned, \
+     EXISTS (SELECT 1 FROM claim) AS booked"
 );
 
 /// The earliest instant `timestamptz` holds is in 4714 BC; bounds of a query range are clamped to
@@ -264,6 +270,7 @@ impl SqlBackend for PostgresStore {
             Arg::Id(claim.owner.0),
             Arg::Int(i64::from(claim.capacity)),
             Arg::Text(b.email.canonical().into_owned()),
+            Arg::Int(i64::try_from(claim.revision).unwrap_or(i64::MAX)),
         ]);
         let mut tx = self.begin().await?;
         let row = tx
@@ -271,6 +278,9 @@ impl SqlBackend for PostgresStore {
             .await
             .map_err(|e| booking_write_error(e, n))?
             .ok_or_else(|| corrupt("bookings", "the booking statement answered no row"))?;
+        if !row.flag("current")? {
+            return Err(Error::Changed(appointment_core::Entity::Appointment));
+        }
         if row.flag("banned")? {
             return Err(Error::Banned);
         }

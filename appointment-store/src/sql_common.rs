@@ -258,6 +258,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         resource: row.opt_text("resource")?,
         cancel_cutoff_minutes: row.int("cancel_cutoff_minutes")?,
         hold_minutes: row.int("hold_minutes")?,
+        revision: row.int("revision")?,
     }
     .into_domain()
 }
@@ -381,6 +382,7 @@ pub(crate) struct AppointmentRow {
     pub resource: Option<String>,
     pub cancel_cutoff_minutes: i64,
     pub hold_minutes: i64,
+    pub revision: i64,
 }
 
 impl AppointmentRow {
@@ -465,6 +467,8 @@ impl AppointmentRow {
                 .transpose()?,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            revision: u64::try_from(self.revision)
+                .map_err(|_| corrupt("appointments.revision", self.revision))?,
         })
     }
 }

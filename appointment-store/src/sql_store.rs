@@ -123,7 +123,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     }
 }
 
-/// `INSERT INTO appointments …` with `$1` … `$27` in [`appointment_args`] order. `$seq_col` and
+/// `INSERT INTO appointments …` with `$1` … `$28` in [`appointment_args`] order. `$seq_col` and
 /// `$seq_val` name the insertion-order column and its value where the backend does not fill it
 /// itself (both empty otherwise).
 macro_rules! insert_appointment_sql {
@@ -135,10 +135,10 @@ macro_rules! insert_appointment_sql {
              start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
              time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
              updated_at, weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, \
-             hold_minutes) VALUES ($1, ",
+             hold_minutes, revision) VALUES ($1, ",
             $seq_val,
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $21, $22, $23, $24, $25, $26, $27)"
+             $20, $21, $21, $22, $23, $24, $25, $26, $27, $28)"
         )
     };
 }
@@ -186,7 +186,8 @@ macro_rules! appointment_cols {
         "id, code, owner_id, title, description, kind, capacity, anti_scalping, status, \
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
          weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
-         weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, hold_minutes"
+         weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, hold_minutes, \
+         revision"
     };
 }
 
@@ -426,7 +427,33 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
         Arg::Int(i64::from(s.cancel_cutoff_minutes())),
         Arg::Int(i64::from(s.hold_minutes())),
+        Arg::Int(revision_arg(a.revision)),
     ]
+}
+
+/// A revision as stored.
+fn revision_arg(revision: u64) -> i64 {
+    i64::try_from(revision).unwrap_or(i64::MAX)
+}
+
+/// Whether the appointment `$1` has the revision `$2` (and is not deleted): one row with `n` > 0.
+const CURRENT: &str = "SELECT COUNT(*) AS n FROM appointments \
+     WHERE id = $1 AND revision = $2 AND deleted_at IS NULL";
+
+/// `Changed(Appointment)` unless the appointment has `revision` and is not deleted.
+pub(crate) async fn current_in<C: Conn>(c: &mut C, app: Uuid, revision: u64) -> Result<()> {
+    let row = c
+        .optional(
+            CURRENT,
+            vec![Arg::Id(app), Arg::Int(revision_arg(revision))],
+        )
+        .await
+        .map_err(db_error)?;
+    if row.map_or(Ok(0), |r| r.int("n"))? > 0 {
+        Ok(())
+    } else {
+        Err(Error::Changed(Entity::Appointment))
+    }
 }
 
 /// The arguments of [`insert_booking_sql!`].
@@ -572,6 +599,7 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     let app = b.appointment_id.0;
     let n = b.attendee_count.get();
     let mut tx = backend.begin().await?;
+    current_in(&mut tx, app, claim.revision).await?;
     if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
         return Err(Error::Banned);
     }
@@ -687,13 +715,13 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
     Ok(())
 }
 
-/// The editable columns of `appointments`, `$2` … `$17` in [`appointment_update_args`] order.
+/// The editable columns of `appointments`, `$2` … `$18` in [`appointment_update_args`] order.
 const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
      status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
      min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
      closures = $13, updated_at = $14, resource = $15, cancel_cutoff_minutes = $16, \
-     hold_minutes = $17 \
-     WHERE id = $1 AND deleted_at IS NULL";
+     hold_minutes = $17, revision = $18 \
+     WHERE id = $1 AND deleted_at IS NULL AND revision = $18 - 1";
 
 const DELETE_APPOINTMENT: &str =
     "UPDATE appointments SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL";
@@ -719,22 +747,27 @@ fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
         Arg::OptText(a.resource.as_ref().map(|r| r.as_str().to_owned())),
         Arg::Int(i64::from(s.cancel_cutoff_minutes())),
         Arg::Int(i64::from(s.hold_minutes())),
+        Arg::Int(revision_arg(a.revision)),
     ]
 }
 
 pub(crate) async fn update_appointment<B: SqlBackend + ?Sized>(
     backend: &B,
     a: &Appointment,
-) -> Result<()> {
+) -> Result<bool> {
     let n = backend
         .writes()
         .execute(UPDATE_APPOINTMENT, appointment_update_args(a))
         .await
         .map_err(db_error)?;
     if n == 0 {
-        return Err(Error::NotFound(Entity::Appointment));
+        // Another revision won, or the appointment is gone.
+        return match appointment_by_id(backend, a.id).await? {
+            Some(_) => Ok(false),
+            None => Err(Error::NotFound(Entity::Appointment)),
+        };
     }
-    Ok(())
+    Ok(true)
 }
 
 pub(crate) async fn delete_appointment<B: SqlBackend + ?Sized>(
@@ -915,6 +948,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
         // Moved meanwhile: the caller decides again (the transaction rolls back unwritten).
         return Ok(None);
     }
+    current_in(&mut tx, app, to.claim.revision).await?;
     // Compare at the stored precision, as the counters are keyed.
     if old_start.timestamp_micros() == to.slot_start.timestamp_micros() {
         let mut args = seat_args(app, old_start);
@@ -1046,10 +1080,12 @@ pub(crate) async fn insert_hold<B: SqlBackend + ?Sized>(
     backend: &B,
     h: &Hold,
     capacity: u32,
+    revision: u64,
 ) -> Result<()> {
     let app = h.appointment_id.0;
     let n = h.seats.get();
     let mut tx = backend.begin().await?;
+    current_in(&mut tx, app, revision).await?;
     if !claim_or_reclaim_in(
         &mut tx,
         B::LOCKS_ROWS,
@@ -1108,6 +1144,7 @@ pub(crate) async fn book_hold<B: SqlBackend + ?Sized>(
 ) -> Result<Hold> {
     let n = b.attendee_count.get();
     let mut tx = backend.begin().await?;
+    current_in(&mut tx, b.appointment_id.0, claim.revision).await?;
     if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
         return Err(Error::Banned);
     }
@@ -1354,7 +1391,7 @@ macro_rules! impl_store {
             async fn update_appointment(
                 &self,
                 a: &appointment_core::Appointment,
-            ) -> appointment_core::Result<()> {
+            ) -> appointment_core::Result<bool> {
                 $crate::sql_store::update_appointment(self, a).await
             }
             async fn delete_appointment(
@@ -1432,8 +1469,9 @@ macro_rules! impl_store {
                 &self,
                 hold: &appointment_core::Hold,
                 capacity: u32,
+                revision: u64,
             ) -> appointment_core::Result<()> {
-                $crate::sql_store::insert_hold(self, hold, capacity).await
+                $crate::sql_store::insert_hold(self, hold, capacity, revision).await
             }
             async fn book_hold(
                 &self,

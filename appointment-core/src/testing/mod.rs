@@ -113,6 +113,9 @@ macro_rules! store_conformance_suite {
             holds_are_checked,
             race_holds_and_bookings_for_the_last_seats,
             race_booking_a_hold_and_reclaiming_expired_ones,
+            a_stale_replica_cannot_book_a_closed_appointment,
+            race_bookings_and_close,
+            concurrent_edits_lose_nothing,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -398,6 +401,7 @@ mod policy;
 mod races;
 mod reschedule;
 mod resources;
+mod revisions;
 mod slots;
 mod users;
 
@@ -417,6 +421,7 @@ pub mod cases {
     pub use super::races::*;
     pub use super::reschedule::*;
     pub use super::resources::*;
+    pub use super::revisions::*;
     pub use super::slots::*;
     pub use super::users::*;
 }
