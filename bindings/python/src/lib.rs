@@ -1013,5 +1013,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Analytics>()?;
     m.add_class::<Page>()?;
     errors::register(m)?;
+    // Answers still under way finish before the interpreter finalizes (see `run::exiting`).
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (wrap_pyfunction!(run::exiting, m)?,))?;
     Ok(())
 }
