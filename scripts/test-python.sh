@@ -30,9 +30,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
-if ! python -c 'import maturin, pytest, mypy' >/dev/null 2>&1; then
-  step "installing maturin, pytest and mypy into $VENV"
-  python -m pip install --quiet --disable-pip-version-check "maturin>=1.16,<2" "pytest>=7" "mypy>=1.10"
+if ! python -c 'import maturin, pytest, pytest_asyncio, mypy' >/dev/null 2>&1; then
+  step "installing maturin, pytest, pytest-asyncio and mypy into $VENV"
+  python -m pip install --quiet --disable-pip-version-check "maturin>=1.16,<2" "pytest>=7" \
+    "pytest-asyncio>=0.23" "mypy>=1.10"
 fi
 
 step "building appointment_master (maturin develop)"

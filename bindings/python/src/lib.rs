@@ -5,10 +5,13 @@
 //! engine's types, the engine's values into read-only Python objects, and every engine error into
 //! an exception class. The rules are the engine's.
 //!
-//! The engine is async; one multi-thread tokio runtime per process runs it, and every call
-//! releases the GIL while the engine works, so Python threads book concurrently.
+//! The engine is async; one multi-thread tokio runtime per process runs it. `Scheduler` blocks
+//! with the GIL released while the engine works, so Python threads book concurrently;
+//! `AsyncScheduler` has the same methods, each answering an asyncio awaitable that the runtime
+//! completes, so an event loop is never blocked. Both share the code of every method
+//! (`scheduler_methods!`); only how a call is run differs (`run`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
@@ -19,30 +22,19 @@ use appointment_core::{
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
-use tokio::runtime::Runtime;
 
 mod clock;
 mod errors;
 mod hours;
+mod run;
 mod types;
 
 use clock::ManualClock;
 use errors::OrRaise;
+use run::{Engine, PageOf, Run, awaitable, block_on, runtime};
 use types::{
     Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot, User,
 };
-
-/// The process's runtime for the engine.
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("appointment-master")
-            .build()
-            .expect("the engine's tokio runtime could not start")
-    })
-}
 
 /// Opens the store a URL names, applying pending migrations: `memory:`, `sqlite:…` (e.g.
 /// `sqlite://path/to/file.db`) or `postgres://…`.
@@ -90,7 +82,7 @@ const _: () = assert!(appointment_core::DEFAULT_HOLD_MINUTES == 10);
 /// The booking engine over one store. Safe to share between threads.
 #[pyclass(frozen, module = "appointment_master")]
 pub struct Scheduler {
-    inner: CoreScheduler<dyn ServiceStore>,
+    inner: Engine,
     url: String,
 }
 
@@ -102,41 +94,62 @@ impl std::fmt::Debug for Scheduler {
     }
 }
 
-impl Scheduler {
-    /// Runs an engine call with the GIL released.
-    fn run<T, F>(
+impl Run for Scheduler {
+    /// Blocks on the engine with the GIL released.
+    fn call<'py, T, F>(
         &self,
-        py: Python<'_>,
-        f: impl FnOnce(CoreScheduler<dyn ServiceStore>) -> F,
-    ) -> PyResult<T>
+        py: Python<'py>,
+        f: impl FnOnce(Engine) -> F,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
-        F: std::future::Future<Output = appointment_core::Result<T>> + Send,
-        T: Send,
+        F: std::future::Future<Output = appointment_core::Result<T>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
     {
-        let scheduler = self.inner.clone();
-        let fut = f(scheduler);
-        py.detach(move || runtime().block_on(fut)).or_raise()
+        block_on(py, f(self.inner.clone()))
     }
 }
 
-impl Scheduler {
-    fn set_status(
+/// The booking engine over one store, for asyncio: every method of `Scheduler`, each answering
+/// an awaitable that the engine's runtime completes without blocking the event loop.
+///
+/// A call starts when the method is called (it needs a running event loop). Cancelling the
+/// awaiting task does not stop the engine: the call runs to completion on the engine's runtime
+/// and its answer is dropped, so a write is either done entirely or not at all, never half.
+#[pyclass(frozen, module = "appointment_master")]
+pub struct AsyncScheduler {
+    inner: Engine,
+    url: String,
+}
+
+impl std::fmt::Debug for AsyncScheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncScheduler")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Run for AsyncScheduler {
+    /// An asyncio future of the running loop, completed by the engine's runtime.
+    fn call<'py, T, F>(
         &self,
-        py: Python<'_>,
-        owner_id: &str,
-        code: &str,
-        status: AppointmentStatus,
-    ) -> PyResult<AppointmentEdit> {
-        let owner = user_id(owner_id)?;
-        let code = AppCode::parse(code).or_raise()?;
-        let changes = AppointmentChanges {
-            status: Some(status),
-            ..AppointmentChanges::default()
-        };
-        self.run(py, |s| async move {
-            s.update_appointment(owner, &code, changes).await
-        })
-        .map(AppointmentEdit::from)
+        py: Python<'py>,
+        f: impl FnOnce(Engine) -> F,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: std::future::Future<Output = appointment_core::Result<T>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        awaitable(py, f(self.inner.clone()))
+    }
+}
+
+/// The engine on a store, on the system's clock or on a `ManualClock`.
+fn engine(store: Arc<dyn ServiceStore>, clock: Option<Arc<dyn appointment_core::Clock>>) -> Engine {
+    let inner = CoreScheduler::from_arc(store);
+    match clock {
+        Some(clock) => inner.with_clock(clock),
+        None => inner,
     }
 }
 
@@ -149,642 +162,54 @@ fn status(closed: bool) -> AppointmentStatus {
     }
 }
 
-#[pymethods]
-impl Scheduler {
-    /// Opens a scheduler on the store `url` names. It reads the time from the system's clock,
-    /// or, for tests and simulations only, from `clock`, a `ManualClock` the caller moves.
-    #[new]
-    #[pyo3(signature = (url = "memory:", *, clock = None))]
-    fn new(py: Python<'_>, url: &str, clock: Option<&ManualClock>) -> PyResult<Self> {
-        let owned = url.to_owned();
-        let store = py
-            .detach(move || runtime().block_on(open_store(&owned)))
-            .or_raise()?;
-        let inner = CoreScheduler::from_arc(store);
-        Ok(Scheduler {
-            inner: match clock {
-                Some(clock) => inner.with_clock(clock.engine_clock()),
-                None => inner,
-            },
-            url: url.to_owned(),
-        })
-    }
+fn set_status<'py>(
+    r: &impl Run,
+    py: Python<'py>,
+    owner_id: &str,
+    code: &str,
+    status: AppointmentStatus,
+) -> PyResult<Bound<'py, PyAny>> {
+    let owner = user_id(owner_id)?;
+    let code = AppCode::parse(code).or_raise()?;
+    let changes = AppointmentChanges {
+        status: Some(status),
+        ..AppointmentChanges::default()
+    };
+    r.call(py, |s| async move {
+        s.update_appointment(owner, &code, changes)
+            .await
+            .map(AppointmentEdit::from)
+    })
+}
 
-    fn __repr__(&self) -> String {
-        format!("Scheduler({:?})", self.url)
-    }
-
-    /// Registers a user account.
-    #[pyo3(signature = (name, email, *, phone = None, password_hash = ""))]
-    fn register_user(
-        &self,
-        py: Python<'_>,
-        name: &str,
-        email: &str,
-        phone: Option<&str>,
-        password_hash: &str,
-    ) -> PyResult<User> {
-        let new = NewUser {
-            name: Name::parse(name).or_raise()?,
-            email: Email::parse(email).or_raise()?,
-            phone: opt_phone(phone)?,
-            password_hash: password_hash.to_owned(),
-        };
-        self.run(py, |s| async move { s.register_user(new).await })
-            .map(User::from)
-    }
-
-    /// A user by id.
-    fn user(&self, py: Python<'_>, user_id: &str) -> PyResult<User> {
-        let id = self::user_id(user_id)?;
-        self.run(py, |s| async move { s.user(id).await })
-            .map(User::from)
-    }
-
-    /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
-    /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides` and
-    /// `closures` change given dates. Appointments of one owner naming the same `resource` (a
-    /// chair, a room, a person; case does not matter) never hold overlapping bookings. Guests
-    /// may cancel or reschedule only until `cancel_cutoff_minutes` before a slot starts. A hold
-    /// of seats (`hold`) lasts `hold_minutes` (1 to 120).
-    #[pyo3(signature = (
-        owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
-        slot_minutes, kind = "single", capacity = None, description = "",
-        anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
-        min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
-        closures = None, resource = None, cancel_cutoff_minutes = 0, hold_minutes = 10
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn create_appointment(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        title: String,
-        start_date: NaiveDate,
-        end_date: NaiveDate,
-        start_time: Option<NaiveTime>,
-        end_time: Option<NaiveTime>,
-        slot_minutes: u32,
-        kind: &str,
-        capacity: Option<u32>,
-        description: &str,
-        anti_scalping: &str,
-        time_zone: &str,
-        weekdays: Option<Vec<String>>,
-        buffer_minutes: u32,
-        min_notice_minutes: u32,
-        horizon_days: Option<u32>,
-        weekly_hours: Option<Bound<'_, PyAny>>,
-        overrides: Option<Bound<'_, PyAny>>,
-        closures: Option<Bound<'_, PyAny>>,
-        resource: Option<&str>,
-        cancel_cutoff_minutes: u32,
-        hold_minutes: u32,
-    ) -> PyResult<Appointment> {
-        let owner = user_id(owner_id)?;
-        let builder = match (weekly_hours, start_time, end_time) {
-            (Some(week), None, None) => Schedule::weekly(
-                start_date,
-                end_date,
-                hours::weekly_hours(&week)?,
-                slot_minutes,
-            ),
-            (Some(_), _, _) => {
-                return Err(Error::invalid(
-                    "weekly_hours",
-                    "give either weekly_hours or start_time and end_time, not both",
-                ))
-                .or_raise();
-            }
-            (None, Some(start), Some(end)) => {
-                Schedule::builder(start_date, end_date, start, end, slot_minutes)
-            }
-            (None, start, _) => {
-                let missing = if start.is_none() {
-                    "start_time"
-                } else {
-                    "end_time"
-                };
-                return Err(Error::invalid(
-                    missing,
-                    "is required (or give weekly_hours instead)",
-                ))
-                .or_raise();
-            }
-        };
-        let overrides = overrides
-            .map(|o| hours::overrides(&o))
-            .transpose()?
-            .unwrap_or_default();
-        let closures = closures
-            .map(|c| hours::closures(&c))
-            .transpose()?
-            .unwrap_or_default();
-        let schedule = builder
-            .overrides(overrides)
-            .closures(closures)
-            .time_zone(TimeZoneName::parse(time_zone).or_raise()?)
-            .weekdays(self::weekdays(weekdays)?)
-            .buffer_minutes(buffer_minutes)
-            .min_notice_minutes(min_notice_minutes)
-            .cancel_cutoff_minutes(cancel_cutoff_minutes)
-            .hold_minutes(hold_minutes)
-            .horizon_days(horizon_days)
-            .build()
-            .or_raise()?;
-        let new = NewAppointment {
-            title,
-            description: description.to_owned(),
-            kind: kind.parse::<AppointmentKind>().or_raise()?,
-            capacity,
-            anti_scalping: anti_scalping.parse::<AntiScalping>().or_raise()?,
-            schedule,
-            resource: opt_resource(resource)?,
-        };
-        self.run(
-            py,
-            |s| async move { s.create_appointment(owner, new).await },
-        )
-        .map(Appointment::from)
-    }
-
-    /// An appointment by code.
-    fn appointment(&self, py: Python<'_>, code: &str) -> PyResult<Appointment> {
-        let code = AppCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.appointment(&code).await })
-            .map(Appointment::from)
-    }
-
-    /// Seats held by active bookings and live holds across all of the appointment's slots.
-    fn attendees_booked(&self, py: Python<'_>, code: &str) -> PyResult<u64> {
-        let code = AppCode::parse(code).or_raise()?;
-        self.run(py, |s| async move {
-            let app = s.appointment(&code).await?;
-            s.attendees_booked(&app).await
-        })
-    }
-
-    /// Changes `owner_id`'s appointment: every argument left out (`None`) stays as it is;
-    /// `overrides` and `closures` replace the whole list; `remove_horizon` drops the horizon;
-    /// `resource` puts it on a shared resource and `remove_resource` takes it off (bookings
-    /// already made keep the time they hold); `closed` closes (`True`) or reopens (`False`) it;
-    /// `cancel_cutoff_minutes` changes the cancellation policy, for the bookings already made
-    /// too; `hold_minutes` changes the length of holds taken from now on (holds already taken
-    /// keep their expiry). Bookings are never touched: the answer counts those still to come
-    /// that the new hours no longer offer.
-    #[pyo3(signature = (
-        owner_id, code, *, title = None, description = None, weekly_hours = None,
-        overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
-        horizon_days = None, remove_horizon = false, closed = None, resource = None,
-        remove_resource = false, cancel_cutoff_minutes = None, hold_minutes = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn update_appointment(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        code: &str,
-        title: Option<String>,
-        description: Option<String>,
-        weekly_hours: Option<Bound<'_, PyAny>>,
-        overrides: Option<Bound<'_, PyAny>>,
-        closures: Option<Bound<'_, PyAny>>,
-        buffer_minutes: Option<u32>,
-        min_notice_minutes: Option<u32>,
-        horizon_days: Option<u32>,
-        remove_horizon: bool,
-        closed: Option<bool>,
-        resource: Option<&str>,
-        remove_resource: bool,
-        cancel_cutoff_minutes: Option<u32>,
-        hold_minutes: Option<u32>,
-    ) -> PyResult<AppointmentEdit> {
-        let owner = user_id(owner_id)?;
-        let code = AppCode::parse(code).or_raise()?;
-        let horizon_days = match (horizon_days, remove_horizon) {
-            (Some(_), true) => {
-                return Err(Error::invalid(
-                    "horizon_days",
-                    "give either horizon_days or remove_horizon, not both",
-                ))
-                .or_raise();
-            }
-            (Some(days), false) => Some(Some(days)),
-            (None, true) => Some(None),
-            (None, false) => None,
-        };
-        let resource = match (resource, remove_resource) {
-            (Some(_), true) => {
-                return Err(Error::invalid(
-                    "resource",
-                    "give either resource or remove_resource, not both",
-                ))
-                .or_raise();
-            }
-            (Some(name), false) => Some(opt_resource(Some(name))?),
-            (None, true) => Some(None),
-            (None, false) => None,
-        };
-        let changes = AppointmentChanges {
-            title,
-            description,
-            weekly_hours: weekly_hours.map(|w| hours::weekly_hours(&w)).transpose()?,
-            overrides: overrides.map(|o| hours::overrides(&o)).transpose()?,
-            closures: closures.map(|c| hours::closures(&c)).transpose()?,
-            buffer_minutes,
-            min_notice_minutes,
-            cancel_cutoff_minutes,
-            hold_minutes,
-            horizon_days,
-            status: closed.map(status),
-            resource,
-        };
-        self.run(py, |s| async move {
-            s.update_appointment(owner, &code, changes).await
-        })
-        .map(AppointmentEdit::from)
-    }
-
-    /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
-    /// stay as they are.
-    fn close_appointment(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        code: &str,
-    ) -> PyResult<AppointmentEdit> {
-        self.set_status(py, owner_id, code, AppointmentStatus::Closed)
-    }
-
-    /// Reopens `owner_id`'s closed appointment.
-    fn reopen_appointment(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        code: &str,
-    ) -> PyResult<AppointmentEdit> {
-        self.set_status(py, owner_id, code, AppointmentStatus::Active)
-    }
-
-    /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
-    /// readable by their codes.
-    fn delete_appointment(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<()> {
-        let owner = user_id(owner_id)?;
-        let code = AppCode::parse(code).or_raise()?;
-        self.run(
-            py,
-            |s| async move { s.delete_appointment(owner, &code).await },
-        )
-    }
-
-    /// The appointments `owner_id` created, newest first.
-    #[pyo3(signature = (owner_id, *, page = 1, per_page = 20))]
-    fn my_appointments(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        page: u32,
-        per_page: u32,
-    ) -> PyResult<Page> {
-        let owner = user_id(owner_id)?;
-        let p = self::page(page, per_page)?;
-        let paged = self.run(py, |s| async move { s.my_appointments(owner, p).await })?;
-        Page::new::<_, Appointment>(py, paged)
-    }
-
-    /// One page of the slots that can be booked now (optionally of one local date).
-    #[pyo3(signature = (code, *, day = None, page = 1, per_page = 20))]
-    fn slots(
-        &self,
-        py: Python<'_>,
-        code: &str,
-        day: Option<NaiveDate>,
-        page: u32,
-        per_page: u32,
-    ) -> PyResult<Page> {
-        let code = AppCode::parse(code).or_raise()?;
-        let query = SlotQuery {
-            day,
-            page: self::page(page, per_page)?,
-        };
-        let paged = self.run(py, |s| async move { s.available_slots(&code, query).await })?;
-        Page::new::<_, Slot>(py, paged)
-    }
-
-    /// One page of the slots that can be booked now and start from `start` (inclusive) to `end`
-    /// (exclusive), a window of at most 92 days.
-    #[pyo3(signature = (code, start, end, *, page = 1, per_page = 20))]
-    fn slots_between(
-        &self,
-        py: Python<'_>,
-        code: &str,
-        start: Instant,
-        end: Instant,
-        page: u32,
-        per_page: u32,
-    ) -> PyResult<Page> {
-        let code = AppCode::parse(code).or_raise()?;
-        let p = self::page(page, per_page)?;
-        let paged = self.run(py, |s| async move {
-            s.slots_between(&code, start.0, end.0, p)
-                .await
-                // The engine names its window `from` and `to`.
-                .map_err(|e| match e {
-                    Error::InvalidInput { field, reason } => Error::invalid(
-                        match field {
-                            "from" => "start",
-                            "to" => "end",
-                            other => other,
-                        },
-                        reason,
-                    ),
-                    other => other,
-                })
-        })?;
-        Page::new::<_, Slot>(py, paged)
-    }
-
-    /// Every slot that can be booked now (optionally of one local date), in time order.
-    #[pyo3(signature = (code, *, day = None))]
-    fn all_slots(&self, py: Python<'_>, code: &str, day: Option<NaiveDate>) -> PyResult<Vec<Slot>> {
-        let code = AppCode::parse(code).or_raise()?;
-        let slots = self.run(
-            py,
-            |s| async move { s.all_available_slots(&code, day).await },
-        )?;
-        Ok(slots.into_iter().map(Slot::from).collect())
-    }
-
-    /// The seats of the slot starting at `start`, bookable or not.
-    fn slot(&self, py: Python<'_>, code: &str, start: Instant) -> PyResult<Slot> {
-        let code = AppCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.slot_seats(&code, start.0).await })
-            .map(Slot::from)
-    }
-
-    /// Books seats on the slot starting at `start`, as a guest. With `hold_token` (from `hold`)
-    /// the booking takes over the hold's seats and cannot find the slot full; `code`, `start`
-    /// and `attendee_count` must then be the hold's (`HoldEndedError` once it expired, was
-    /// released or was booked).
-    #[pyo3(signature = (
-        code, start, *, name, email, phone = None, attendee_count = 1,
-        description = "", device_id = None, hold_token = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn book(
-        &self,
-        py: Python<'_>,
-        code: &str,
-        start: Instant,
-        name: &str,
-        email: &str,
-        phone: Option<&str>,
-        attendee_count: u32,
-        description: &str,
-        device_id: Option<&str>,
-        hold_token: Option<&str>,
-    ) -> PyResult<Booking> {
-        let booker = Booker::Guest {
-            name: Name::parse(name).or_raise()?,
-            email: Email::parse(email).or_raise()?,
-            phone: opt_phone(phone)?,
-        };
-        self.book_as(
-            py,
-            code,
-            start,
-            booker,
-            attendee_count,
-            description,
-            device_id,
-            hold_token,
-        )
-    }
-
-    /// Books seats on the slot starting at `start`, as the registered user `user_id`; with
-    /// `hold_token`, books that hold's seats (as `book` does).
-    #[pyo3(signature = (
-        code, start, user_id, *, attendee_count = 1, description = "", device_id = None,
-        hold_token = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn book_as_user(
-        &self,
-        py: Python<'_>,
-        code: &str,
-        start: Instant,
-        user_id: &str,
-        attendee_count: u32,
-        description: &str,
-        device_id: Option<&str>,
-        hold_token: Option<&str>,
-    ) -> PyResult<Booking> {
-        let booker = Booker::User(self::user_id(user_id)?);
-        self.book_as(
-            py,
-            code,
-            start,
-            booker,
-            attendee_count,
-            description,
-            device_id,
-            hold_token,
-        )
-    }
-
-    /// Holds `seats` seats of the slot starting at `start` for the appointment's
-    /// `hold_minutes`, for whoever gets the hold's `token` (while a form is filled in or a
-    /// payment made). The seats are taken exactly as a booking takes them (`SlotFullError` if
-    /// they do not fit) and are free again from `expires_at` on, or once released. Book them
-    /// with `book(..., hold_token=hold.token)`. Appointments that share a resource take no
-    /// holds (`InvalidInputError`).
-    #[pyo3(signature = (code, start, *, seats = 1))]
-    fn hold(&self, py: Python<'_>, code: &str, start: Instant, seats: u32) -> PyResult<Hold> {
-        let req = NewHold {
-            app_code: AppCode::parse(code).or_raise()?,
-            slot_start: start.0,
-            seats: AttendeeCount::new(seats).or_raise()?,
-        };
-        self.run(py, |s| async move { s.hold(req).await })
-            .map(Hold::from)
-    }
-
-    /// A hold by token, with its status as of now (`"expired"` from its `expires_at` on).
-    fn hold_by_token(&self, py: Python<'_>, token: &str) -> PyResult<Hold> {
-        let token = hold_token(token)?;
-        self.run(py, |s| async move { s.hold_by_token(&token).await })
-            .map(Hold::from)
-    }
-
-    /// Gives a hold's seats back at once. A hold already released or expired is answered as it
-    /// is; a booked one raises `HoldEndedError` (cancel the booking instead).
-    fn release_hold(&self, py: Python<'_>, token: &str) -> PyResult<Hold> {
-        let token = hold_token(token)?;
-        self.run(py, |s| async move { s.release_hold(&token).await })
-            .map(Hold::from)
-    }
-
-    /// A booking by code.
-    fn booking(&self, py: Python<'_>, code: &str) -> PyResult<Booking> {
-        let code = BookingCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.booking(&code).await })
-            .map(Booking::from)
-    }
-
-    /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
-    /// with a new number of seats and a new description, in one step. This is the guest's move
-    /// (whoever holds the code): `TooLateError` from the appointment's cancellation cut-off
-    /// before the booked slot on.
-    #[pyo3(signature = (code, start, *, attendee_count = None, description = None))]
-    fn reschedule(
-        &self,
-        py: Python<'_>,
-        code: &str,
-        start: Instant,
-        attendee_count: Option<u32>,
-        description: Option<String>,
-    ) -> PyResult<Booking> {
-        let code = BookingCode::parse(code).or_raise()?;
-        let change = booking_update(start, attendee_count, description)?;
-        self.run(py, |s| async move { s.reschedule(&code, change).await })
-            .map(Booking::from)
-    }
-
-    /// The appointment's owner `owner_id` moves a booking, as `reschedule` does but not bound
-    /// by the cancellation cut-off: only a booking whose slot has started can no longer be
-    /// moved (`TooLateError`).
-    #[pyo3(signature = (owner_id, code, start, *, attendee_count = None, description = None))]
-    fn owner_reschedule(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        code: &str,
-        start: Instant,
-        attendee_count: Option<u32>,
-        description: Option<String>,
-    ) -> PyResult<Booking> {
-        let owner = user_id(owner_id)?;
-        let code = BookingCode::parse(code).or_raise()?;
-        let change = booking_update(start, attendee_count, description)?;
-        self.run(py, |s| async move {
-            s.owner_reschedule(owner, &code, change).await
-        })
+#[allow(clippy::too_many_arguments)]
+fn book_as<'py>(
+    r: &impl Run,
+    py: Python<'py>,
+    code: &str,
+    start: Instant,
+    booker: Booker,
+    attendee_count: u32,
+    description: &str,
+    device_id: Option<&str>,
+    hold_token: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let token = hold_token.map(self::hold_token).transpose()?;
+    let req = NewBooking {
+        app_code: AppCode::parse(code).or_raise()?,
+        slot_start: start.0,
+        attendee_count: AttendeeCount::new(attendee_count).or_raise()?,
+        booker,
+        description: description.to_owned(),
+        device_id: opt_device(device_id)?,
+    };
+    r.call(py, |s| async move {
+        match token {
+            Some(token) => s.book_hold(&token, req).await,
+            None => s.book(req).await,
+        }
         .map(Booking::from)
-    }
-
-    /// Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
-    /// code): `TooLateError` from the appointment's cancellation cut-off before the slot on.
-    fn cancel(&self, py: Python<'_>, code: &str) -> PyResult<Booking> {
-        let code = BookingCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.cancel(&code).await })
-            .map(Booking::from)
-    }
-
-    /// The appointment's owner `owner_id` cancels a booking whatever the cancellation policy,
-    /// freeing its seats.
-    fn owner_cancel(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
-        let owner = user_id(owner_id)?;
-        let code = BookingCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.owner_cancel(owner, &code).await })
-            .map(Booking::from)
-    }
-
-    /// The appointment's owner `owner_id` rejects a booking, freeing its seats.
-    fn reject(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
-        let owner = user_id(owner_id)?;
-        let code = BookingCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.reject(owner, &code).await })
-            .map(Booking::from)
-    }
-
-    /// The appointment's owner `owner_id` marks a booking whose slot has started as attended
-    /// (`"completed"`), freeing its seats; `TooEarlyError` before the slot's start.
-    fn complete(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
-        let owner = user_id(owner_id)?;
-        let code = BookingCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.complete(owner, &code).await })
-            .map(Booking::from)
-    }
-
-    /// The appointment's owner `owner_id` marks a booking whose slot has started as not
-    /// attended (`"no_show"`), freeing its seats; `TooEarlyError` before the slot's start.
-    fn mark_no_show(&self, py: Python<'_>, owner_id: &str, code: &str) -> PyResult<Booking> {
-        let owner = user_id(owner_id)?;
-        let code = BookingCode::parse(code).or_raise()?;
-        self.run(py, |s| async move { s.mark_no_show(owner, &code).await })
-            .map(Booking::from)
-    }
-
-    /// The bookings of an appointment, for its owner.
-    #[pyo3(signature = (owner_id, code, *, page = 1, per_page = 20))]
-    fn appointment_bookings(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        code: &str,
-        page: u32,
-        per_page: u32,
-    ) -> PyResult<Page> {
-        let owner = user_id(owner_id)?;
-        let code = AppCode::parse(code).or_raise()?;
-        let p = self::page(page, per_page)?;
-        let paged = self.run(py, |s| async move {
-            s.appointment_bookings(owner, &code, p).await
-        })?;
-        Page::new::<_, Booking>(py, paged)
-    }
-
-    /// The bookings a registered user made.
-    #[pyo3(signature = (user_id, *, page = 1, per_page = 20))]
-    fn user_bookings(
-        &self,
-        py: Python<'_>,
-        user_id: &str,
-        page: u32,
-        per_page: u32,
-    ) -> PyResult<Page> {
-        let user = self::user_id(user_id)?;
-        let p = self::page(page, per_page)?;
-        let paged = self.run(py, |s| async move { s.user_bookings(user, p).await })?;
-        Page::new::<_, Booking>(py, paged)
-    }
-
-    /// Bans an email from all of `owner_id`'s appointments.
-    fn ban(&self, py: Python<'_>, owner_id: &str, email: &str) -> PyResult<Ban> {
-        let owner = user_id(owner_id)?;
-        let email = Email::parse(email).or_raise()?;
-        self.run(py, |s| async move { s.ban(owner, email).await })
-            .map(Ban::from)
-    }
-
-    /// Lifts a ban.
-    fn unban(&self, py: Python<'_>, owner_id: &str, email: &str) -> PyResult<()> {
-        let owner = user_id(owner_id)?;
-        let email = Email::parse(email).or_raise()?;
-        self.run(py, |s| async move { s.unban(owner, &email).await })
-    }
-
-    /// The owner's ban list, oldest first.
-    fn bans(&self, py: Python<'_>, owner_id: &str) -> PyResult<Vec<Ban>> {
-        let owner = user_id(owner_id)?;
-        let bans = self.run(py, |s| async move { s.bans(owner).await })?;
-        Ok(bans.into_iter().map(Ban::from).collect())
-    }
-
-    /// An owner's figures over the UTC dates `[start_date, end_date]`.
-    fn analytics(
-        &self,
-        py: Python<'_>,
-        owner_id: &str,
-        start_date: NaiveDate,
-        end_date: NaiveDate,
-    ) -> PyResult<Analytics> {
-        let owner = user_id(owner_id)?;
-        self.run(py, |s| async move {
-            s.analytics(owner, start_date, end_date).await
-        })
-        .map(Analytics::from)
-    }
+    })
 }
 
 /// A move to the slot starting at `start`, with optional new seats and text.
@@ -803,42 +228,779 @@ fn booking_update(
     })
 }
 
-impl Scheduler {
-    #[allow(clippy::too_many_arguments)]
-    fn book_as(
-        &self,
-        py: Python<'_>,
-        code: &str,
-        start: Instant,
-        booker: Booker,
-        attendee_count: u32,
-        description: &str,
-        device_id: Option<&str>,
-        hold_token: Option<&str>,
-    ) -> PyResult<Booking> {
-        let token = hold_token.map(self::hold_token).transpose()?;
-        let req = NewBooking {
-            app_code: AppCode::parse(code).or_raise()?,
-            slot_start: start.0,
-            attendee_count: AttendeeCount::new(attendee_count).or_raise()?,
-            booker,
-            description: description.to_owned(),
-            device_id: opt_device(device_id)?,
-        };
-        self.run(py, |s| async move {
-            match token {
-                Some(token) => s.book_hold(&token, req).await,
-                None => s.book(req).await,
+/// The methods of `Scheduler` and `AsyncScheduler`, written once: each checks its arguments
+/// and hands the engine call to `Run::call`, which blocks (`Scheduler`) or answers an
+/// awaitable (`AsyncScheduler`). The class's own methods (opening, `__repr__`) come first.
+macro_rules! scheduler_methods {
+    ($class:ty { $($own:item)* }) => {
+        #[pymethods]
+        impl $class {
+            $($own)*
+            /// Registers a user account.
+            #[pyo3(signature = (name, email, *, phone = None, password_hash = ""))]
+            fn register_user<'py>(
+                &self,
+                py: Python<'py>,
+                name: &str,
+                email: &str,
+                phone: Option<&str>,
+                password_hash: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let new = NewUser {
+                    name: Name::parse(name).or_raise()?,
+                    email: Email::parse(email).or_raise()?,
+                    phone: opt_phone(phone)?,
+                    password_hash: password_hash.to_owned(),
+                };
+                self.call(
+                    py,
+                    |s| async move { s.register_user(new).await.map(User::from) },
+                )
             }
-        })
-        .map(Booking::from)
-    }
+
+            /// A user by id.
+            fn user<'py>(&self, py: Python<'py>, user_id: &str) -> PyResult<Bound<'py, PyAny>> {
+                let id = self::user_id(user_id)?;
+                self.call(py, |s| async move { s.user(id).await.map(User::from) })
+            }
+
+            /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
+            /// (`start_time` and `end_time`, narrowed by `weekdays`) or `weekly_hours`; `overrides`
+            /// and `closures` change given dates. Appointments of one owner naming the same
+            /// `resource` (a chair, a room, a person; case does not matter) never hold overlapping
+            /// bookings. Guests may cancel or reschedule only until `cancel_cutoff_minutes` before
+            /// a slot starts. A hold of seats (`hold`) lasts `hold_minutes` (1 to 120).
+            #[pyo3(signature = (
+                owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
+                slot_minutes, kind = "single", capacity = None, description = "",
+                anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
+                min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
+                closures = None, resource = None, cancel_cutoff_minutes = 0, hold_minutes = 10
+            ))]
+            #[allow(clippy::too_many_arguments)]
+            fn create_appointment<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                title: String,
+                start_date: NaiveDate,
+                end_date: NaiveDate,
+                start_time: Option<NaiveTime>,
+                end_time: Option<NaiveTime>,
+                slot_minutes: u32,
+                kind: &str,
+                capacity: Option<u32>,
+                description: &str,
+                anti_scalping: &str,
+                time_zone: &str,
+                weekdays: Option<Vec<String>>,
+                buffer_minutes: u32,
+                min_notice_minutes: u32,
+                horizon_days: Option<u32>,
+                weekly_hours: Option<Bound<'_, PyAny>>,
+                overrides: Option<Bound<'_, PyAny>>,
+                closures: Option<Bound<'_, PyAny>>,
+                resource: Option<&str>,
+                cancel_cutoff_minutes: u32,
+                hold_minutes: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let builder = match (weekly_hours, start_time, end_time) {
+                    (Some(week), None, None) => Schedule::weekly(
+                        start_date,
+                        end_date,
+                        hours::weekly_hours(&week)?,
+                        slot_minutes,
+                    ),
+                    (Some(_), _, _) => {
+                        return Err(Error::invalid(
+                            "weekly_hours",
+                            "give either weekly_hours or start_time and end_time, not both",
+                        ))
+                        .or_raise();
+                    }
+                    (None, Some(start), Some(end)) => {
+                        Schedule::builder(start_date, end_date, start, end, slot_minutes)
+                    }
+                    (None, start, _) => {
+                        let missing = if start.is_none() {
+                            "start_time"
+                        } else {
+                            "end_time"
+                        };
+                        return Err(Error::invalid(
+                            missing,
+                            "is required (or give weekly_hours instead)",
+                        ))
+                        .or_raise();
+                    }
+                };
+                let overrides = overrides
+                    .map(|o| hours::overrides(&o))
+                    .transpose()?
+                    .unwrap_or_default();
+                let closures = closures
+                    .map(|c| hours::closures(&c))
+                    .transpose()?
+                    .unwrap_or_default();
+                let schedule = builder
+                    .overrides(overrides)
+                    .closures(closures)
+                    .time_zone(TimeZoneName::parse(time_zone).or_raise()?)
+                    .weekdays(self::weekdays(weekdays)?)
+                    .buffer_minutes(buffer_minutes)
+                    .min_notice_minutes(min_notice_minutes)
+                    .cancel_cutoff_minutes(cancel_cutoff_minutes)
+                    .hold_minutes(hold_minutes)
+                    .horizon_days(horizon_days)
+                    .build()
+                    .or_raise()?;
+                let new = NewAppointment {
+                    title,
+                    description: description.to_owned(),
+                    kind: kind.parse::<AppointmentKind>().or_raise()?,
+                    capacity,
+                    anti_scalping: anti_scalping.parse::<AntiScalping>().or_raise()?,
+                    schedule,
+                    resource: opt_resource(resource)?,
+                };
+                self.call(py, |s| async move {
+                    s.create_appointment(owner, new)
+                        .await
+                        .map(Appointment::from)
+                })
+            }
+
+            /// An appointment by code.
+            fn appointment<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.appointment(&code).await.map(Appointment::from)
+                })
+            }
+
+            /// Seats held by active bookings and live holds across all of the appointment's slots.
+            fn attendees_booked<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    let app = s.appointment(&code).await?;
+                    s.attendees_booked(&app).await
+                })
+            }
+
+            /// Changes `owner_id`'s appointment: every argument left out (`None`) stays as it is;
+            /// `overrides` and `closures` replace the whole list; `remove_horizon` drops the
+            /// horizon; `resource` puts it on a shared resource and `remove_resource` takes it off
+            /// (bookings already made keep the time they hold); `closed` closes (`True`) or reopens
+            /// (`False`) it; `cancel_cutoff_minutes` changes the cancellation policy, for the
+            /// bookings already made too; `hold_minutes` changes the length of holds taken from now
+            /// on (holds already taken keep their expiry). Bookings are never touched: the answer
+            /// counts those still to come that the new hours no longer offer.
+            #[pyo3(signature = (
+                owner_id, code, *, title = None, description = None, weekly_hours = None,
+                overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
+                horizon_days = None, remove_horizon = false, closed = None, resource = None,
+                remove_resource = false, cancel_cutoff_minutes = None, hold_minutes = None
+            ))]
+            #[allow(clippy::too_many_arguments)]
+            fn update_appointment<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+                title: Option<String>,
+                description: Option<String>,
+                weekly_hours: Option<Bound<'_, PyAny>>,
+                overrides: Option<Bound<'_, PyAny>>,
+                closures: Option<Bound<'_, PyAny>>,
+                buffer_minutes: Option<u32>,
+                min_notice_minutes: Option<u32>,
+                horizon_days: Option<u32>,
+                remove_horizon: bool,
+                closed: Option<bool>,
+                resource: Option<&str>,
+                remove_resource: bool,
+                cancel_cutoff_minutes: Option<u32>,
+                hold_minutes: Option<u32>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = AppCode::parse(code).or_raise()?;
+                let horizon_days = match (horizon_days, remove_horizon) {
+                    (Some(_), true) => {
+                        return Err(Error::invalid(
+                            "horizon_days",
+                            "give either horizon_days or remove_horizon, not both",
+                        ))
+                        .or_raise();
+                    }
+                    (Some(days), false) => Some(Some(days)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
+                let resource = match (resource, remove_resource) {
+                    (Some(_), true) => {
+                        return Err(Error::invalid(
+                            "resource",
+                            "give either resource or remove_resource, not both",
+                        ))
+                        .or_raise();
+                    }
+                    (Some(name), false) => Some(opt_resource(Some(name))?),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
+                let changes = AppointmentChanges {
+                    title,
+                    description,
+                    weekly_hours: weekly_hours.map(|w| hours::weekly_hours(&w)).transpose()?,
+                    overrides: overrides.map(|o| hours::overrides(&o)).transpose()?,
+                    closures: closures.map(|c| hours::closures(&c)).transpose()?,
+                    buffer_minutes,
+                    min_notice_minutes,
+                    cancel_cutoff_minutes,
+                    hold_minutes,
+                    horizon_days,
+                    status: closed.map(status),
+                    resource,
+                };
+                self.call(py, |s| async move {
+                    s.update_appointment(owner, &code, changes)
+                        .await
+                        .map(AppointmentEdit::from)
+                })
+            }
+
+            /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing
+            /// bookings stay as they are.
+            fn close_appointment<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                set_status(self, py, owner_id, code, AppointmentStatus::Closed)
+            }
+
+            /// Reopens `owner_id`'s closed appointment.
+            fn reopen_appointment<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                set_status(self, py, owner_id, code, AppointmentStatus::Active)
+            }
+
+            /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings
+            /// stay readable by their codes.
+            fn delete_appointment<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = AppCode::parse(code).or_raise()?;
+                self.call(
+                    py,
+                    |s| async move { s.delete_appointment(owner, &code).await },
+                )
+            }
+
+            /// The appointments `owner_id` created, newest first.
+            #[pyo3(signature = (owner_id, *, page = 1, per_page = 20))]
+            fn my_appointments<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                page: u32,
+                per_page: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let p = self::page(page, per_page)?;
+                self.call(py, |s| async move {
+                    s.my_appointments(owner, p)
+                        .await
+                        .map(PageOf::<_, Appointment>::new)
+                })
+            }
+
+            /// One page of the slots that can be booked now (optionally of one local date).
+            #[pyo3(signature = (code, *, day = None, page = 1, per_page = 20))]
+            fn slots<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                day: Option<NaiveDate>,
+                page: u32,
+                per_page: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                let query = SlotQuery {
+                    day,
+                    page: self::page(page, per_page)?,
+                };
+                self.call(py, |s| async move {
+                    s.available_slots(&code, query)
+                        .await
+                        .map(PageOf::<_, Slot>::new)
+                })
+            }
+
+            /// One page of the slots that can be booked now and start from `start` (inclusive) to
+            /// `end` (exclusive), a window of at most 92 days.
+            #[pyo3(signature = (code, start, end, *, page = 1, per_page = 20))]
+            fn slots_between<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+                end: Instant,
+                page: u32,
+                per_page: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                let p = self::page(page, per_page)?;
+                self.call(py, |s| async move {
+                    s.slots_between(&code, start.0, end.0, p)
+                        .await
+                        // The engine names its window `from` and `to`.
+                        .map_err(|e| match e {
+                            Error::InvalidInput { field, reason } => Error::invalid(
+                                match field {
+                                    "from" => "start",
+                                    "to" => "end",
+                                    other => other,
+                                },
+                                reason,
+                            ),
+                            other => other,
+                        })
+                        .map(PageOf::<_, Slot>::new)
+                })
+            }
+
+            /// Every slot that can be booked now (optionally of one local date), in time order.
+            #[pyo3(signature = (code, *, day = None))]
+            fn all_slots<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                day: Option<NaiveDate>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    let slots = s.all_available_slots(&code, day).await?;
+                    Ok(slots.into_iter().map(Slot::from).collect::<Vec<_>>())
+                })
+            }
+
+            /// The seats of the slot starting at `start`, bookable or not.
+            fn slot<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.slot_seats(&code, start.0).await.map(Slot::from)
+                })
+            }
+
+            /// Books seats on the slot starting at `start`, as a guest. With `hold_token` (from
+            /// `hold`) the booking takes over the hold's seats and cannot find the slot full;
+            /// `code`, `start` and `attendee_count` must then be the hold's (`HoldEndedError` once
+            /// it expired, was released or was booked).
+            #[pyo3(signature = (
+                code, start, *, name, email, phone = None, attendee_count = 1,
+                description = "", device_id = None, hold_token = None
+            ))]
+            #[allow(clippy::too_many_arguments)]
+            fn book<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+                name: &str,
+                email: &str,
+                phone: Option<&str>,
+                attendee_count: u32,
+                description: &str,
+                device_id: Option<&str>,
+                hold_token: Option<&str>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let booker = Booker::Guest {
+                    name: Name::parse(name).or_raise()?,
+                    email: Email::parse(email).or_raise()?,
+                    phone: opt_phone(phone)?,
+                };
+                book_as(
+                    self,
+                    py,
+                    code,
+                    start,
+                    booker,
+                    attendee_count,
+                    description,
+                    device_id,
+                    hold_token,
+                )
+            }
+
+            /// Books seats on the slot starting at `start`, as the registered user `user_id`; with
+            /// `hold_token`, books that hold's seats (as `book` does).
+            #[pyo3(signature = (
+                code, start, user_id, *, attendee_count = 1, description = "", device_id = None,
+                hold_token = None
+            ))]
+            #[allow(clippy::too_many_arguments)]
+            fn book_as_user<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+                user_id: &str,
+                attendee_count: u32,
+                description: &str,
+                device_id: Option<&str>,
+                hold_token: Option<&str>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let booker = Booker::User(self::user_id(user_id)?);
+                book_as(
+                    self,
+                    py,
+                    code,
+                    start,
+                    booker,
+                    attendee_count,
+                    description,
+                    device_id,
+                    hold_token,
+                )
+            }
+
+            /// Holds `seats` seats of the slot starting at `start` for the appointment's
+            /// `hold_minutes`, for whoever gets the hold's `token` (while a form is filled in or a
+            /// payment made). The seats are taken exactly as a booking takes them (`SlotFullError`
+            /// if they do not fit) and are free again from `expires_at` on, or once released. Book
+            /// them with `book(..., hold_token=hold.token)`. Appointments that share a resource
+            /// take no holds (`InvalidInputError`).
+            #[pyo3(signature = (code, start, *, seats = 1))]
+            fn hold<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+                seats: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let req = NewHold {
+                    app_code: AppCode::parse(code).or_raise()?,
+                    slot_start: start.0,
+                    seats: AttendeeCount::new(seats).or_raise()?,
+                };
+                self.call(py, |s| async move { s.hold(req).await.map(Hold::from) })
+            }
+
+            /// A hold by token, with its status as of now (`"expired"` from its `expires_at` on).
+            fn hold_by_token<'py>(
+                &self,
+                py: Python<'py>,
+                token: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let token = hold_token(token)?;
+                self.call(py, |s| async move {
+                    s.hold_by_token(&token).await.map(Hold::from)
+                })
+            }
+
+            /// Gives a hold's seats back at once. A hold already released or expired is answered as
+            /// it is; a booked one raises `HoldEndedError` (cancel the booking instead).
+            fn release_hold<'py>(
+                &self,
+                py: Python<'py>,
+                token: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let token = hold_token(token)?;
+                self.call(py, |s| async move {
+                    s.release_hold(&token).await.map(Hold::from)
+                })
+            }
+
+            /// A booking by code.
+            fn booking<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(
+                    py,
+                    |s| async move { s.booking(&code).await.map(Booking::from) },
+                )
+            }
+
+            /// Moves a booking to the slot starting at `start` (which may be its own slot),
+            /// optionally with a new number of seats and a new description, in one step. This is
+            /// the guest's move (whoever holds the code): `TooLateError` from the appointment's
+            /// cancellation cut-off before the booked slot on.
+            #[pyo3(signature = (code, start, *, attendee_count = None, description = None))]
+            fn reschedule<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+                attendee_count: Option<u32>,
+                description: Option<String>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = BookingCode::parse(code).or_raise()?;
+                let change = booking_update(start, attendee_count, description)?;
+                self.call(py, |s| async move {
+                    s.reschedule(&code, change).await.map(Booking::from)
+                })
+            }
+
+            /// The appointment's owner `owner_id` moves a booking, as `reschedule` does but not
+            /// bound by the cancellation cut-off: only a booking whose slot has started can no
+            /// longer be moved (`TooLateError`).
+            #[pyo3(signature = (
+                owner_id, code, start, *, attendee_count = None, description = None
+            ))]
+            fn owner_reschedule<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+                start: Instant,
+                attendee_count: Option<u32>,
+                description: Option<String>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                let change = booking_update(start, attendee_count, description)?;
+                self.call(py, |s| async move {
+                    s.owner_reschedule(owner, &code, change)
+                        .await
+                        .map(Booking::from)
+                })
+            }
+
+            /// Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+            /// code): `TooLateError` from the appointment's cancellation cut-off before the slot
+            /// on.
+            fn cancel<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(
+                    py,
+                    |s| async move { s.cancel(&code).await.map(Booking::from) },
+                )
+            }
+
+            /// The appointment's owner `owner_id` cancels a booking whatever the cancellation
+            /// policy, freeing its seats.
+            fn owner_cancel<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.owner_cancel(owner, &code).await.map(Booking::from)
+                })
+            }
+
+            /// The appointment's owner `owner_id` rejects a booking, freeing its seats.
+            fn reject<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.reject(owner, &code).await.map(Booking::from)
+                })
+            }
+
+            /// The appointment's owner `owner_id` marks a booking whose slot has started as
+            /// attended (`"completed"`), freeing its seats; `TooEarlyError` before the slot's
+            /// start.
+            fn complete<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.complete(owner, &code).await.map(Booking::from)
+                })
+            }
+
+            /// The appointment's owner `owner_id` marks a booking whose slot has started as not
+            /// attended (`"no_show"`), freeing its seats; `TooEarlyError` before the slot's start.
+            fn mark_no_show<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.mark_no_show(owner, &code).await.map(Booking::from)
+                })
+            }
+
+            /// The bookings of an appointment, for its owner.
+            #[pyo3(signature = (owner_id, code, *, page = 1, per_page = 20))]
+            fn appointment_bookings<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+                page: u32,
+                per_page: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = AppCode::parse(code).or_raise()?;
+                let p = self::page(page, per_page)?;
+                self.call(py, |s| async move {
+                    s.appointment_bookings(owner, &code, p)
+                        .await
+                        .map(PageOf::<_, Booking>::new)
+                })
+            }
+
+            /// The bookings a registered user made.
+            #[pyo3(signature = (user_id, *, page = 1, per_page = 20))]
+            fn user_bookings<'py>(
+                &self,
+                py: Python<'py>,
+                user_id: &str,
+                page: u32,
+                per_page: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let user = self::user_id(user_id)?;
+                let p = self::page(page, per_page)?;
+                self.call(py, |s| async move {
+                    s.user_bookings(user, p)
+                        .await
+                        .map(PageOf::<_, Booking>::new)
+                })
+            }
+
+            /// Bans an email from all of `owner_id`'s appointments.
+            fn ban<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                email: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let email = Email::parse(email).or_raise()?;
+                self.call(
+                    py,
+                    |s| async move { s.ban(owner, email).await.map(Ban::from) },
+                )
+            }
+
+            /// Lifts a ban.
+            fn unban<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                email: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let email = Email::parse(email).or_raise()?;
+                self.call(py, |s| async move { s.unban(owner, &email).await })
+            }
+
+            /// The owner's ban list, oldest first.
+            fn bans<'py>(&self, py: Python<'py>, owner_id: &str) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                self.call(py, |s| async move {
+                    let bans = s.bans(owner).await?;
+                    Ok(bans.into_iter().map(Ban::from).collect::<Vec<_>>())
+                })
+            }
+
+            /// An owner's figures over the UTC dates `[start_date, end_date]`.
+            fn analytics<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                start_date: NaiveDate,
+                end_date: NaiveDate,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                self.call(py, |s| async move {
+                    s.analytics(owner, start_date, end_date)
+                        .await
+                        .map(Analytics::from)
+                })
+            }
+        }
+    };
 }
+
+scheduler_methods!(Scheduler {
+    /// Opens a scheduler on the store `url` names. It reads the time from the system's clock,
+    /// or, for tests and simulations only, from `clock`, a `ManualClock` the caller moves.
+    #[new]
+    #[pyo3(signature = (url = "memory:", *, clock = None))]
+    fn new(py: Python<'_>, url: &str, clock: Option<&ManualClock>) -> PyResult<Self> {
+        let owned = url.to_owned();
+        let store = py
+            .detach(move || runtime().block_on(open_store(&owned)))
+            .or_raise()?;
+        Ok(Scheduler {
+            inner: engine(store, clock.map(ManualClock::engine_clock)),
+            url: url.to_owned(),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Scheduler({:?})", self.url)
+    }
+});
+
+scheduler_methods!(AsyncScheduler {
+    /// Opens a scheduler on the store `url` names (as `Scheduler(url, clock=...)` does), as an
+    /// awaitable: `await AsyncScheduler.open("sqlite://bookings.db")`.
+    #[staticmethod]
+    #[pyo3(signature = (url = "memory:", *, clock = None))]
+    fn open<'py>(
+        py: Python<'py>,
+        url: &str,
+        clock: Option<&ManualClock>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let url = url.to_owned();
+        let clock = clock.map(ManualClock::engine_clock);
+        awaitable(py, async move {
+            let store = open_store(&url).await?;
+            Ok(AsyncScheduler {
+                inner: engine(store, clock),
+                url,
+            })
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("AsyncScheduler({:?})", self.url)
+    }
+});
 
 /// The compiled module, `appointment_master._native`.
 #[pymodule(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scheduler>()?;
+    m.add_class::<AsyncScheduler>()?;
     m.add_class::<ManualClock>()?;
     m.add_class::<User>()?;
     m.add_class::<Appointment>()?;
@@ -851,5 +1013,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Analytics>()?;
     m.add_class::<Page>()?;
     errors::register(m)?;
+    // Answers still under way finish before the interpreter finalizes (see `run::exiting`).
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (wrap_pyfunction!(run::exiting, m)?,))?;
     Ok(())
 }

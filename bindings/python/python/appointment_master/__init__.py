@@ -22,6 +22,15 @@ Seats can be held for a few minutes (``hold``) while a form is filled in or a pa
 booked with ``book(..., hold_token=hold.token)`` or released; from ``expires_at`` on they are free
 again without anything having to run.
 
+For asyncio, :class:`AsyncScheduler` has every method of :class:`Scheduler`, each returning an
+awaitable that the engine's own threads complete, so the event loop is never blocked::
+
+    scheduler = await AsyncScheduler.open("sqlite:///path/to/file.db")
+    booking = await scheduler.book(app.code, slot.start, name="Bo", email="bo@example.com")
+
+Cancelling the task that awaits a call does not stop the engine: the call runs to completion and
+its answer is dropped, so a write is done entirely or not at all.
+
 For tests and simulations, ``Scheduler(url, clock=ManualClock(now))`` runs the engine on a clock
 the caller sets and advances (a cancellation cut-off passing, a slot starting) instead of the
 system's.
@@ -32,6 +41,7 @@ from appointment_master._native import (
     Appointment,
     AppointmentEdit,
     AppointmentError,
+    AsyncScheduler,
     Ban,
     BannedError,
     Booking,
@@ -61,6 +71,7 @@ __all__ = [
     "Appointment",
     "AppointmentEdit",
     "AppointmentError",
+    "AsyncScheduler",
     "Ban",
     "BannedError",
     "Booking",

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 from typing import (
+    Awaitable,
     Dict,
     Generic,
     Iterable,
@@ -448,3 +449,143 @@ class Scheduler:
     def unban(self, owner_id: str, email: str) -> None: ...
     def bans(self, owner_id: str) -> List[Ban]: ...
     def analytics(self, owner_id: str, start_date: date, end_date: date) -> Analytics: ...
+
+@final
+class AsyncScheduler:
+    """The booking engine over one store, for asyncio: every method of :class:`Scheduler`,
+    each returning an awaitable (an ``asyncio.Future`` of the running event loop) that the
+    engine's runtime completes, so the event loop is never blocked.
+
+    Open one with ``await AsyncScheduler.open(url, clock=...)``. A call starts when the method
+    is called. Cancelling the task awaiting it does not stop the engine: the call runs to
+    completion and its answer is dropped, so a write is either done entirely or not at all.
+    """
+
+    @staticmethod
+    def open(url: str = "memory:", *, clock: Optional[ManualClock] = None) -> Awaitable["AsyncScheduler"]: ...
+    def register_user(
+        self, name: str, email: str, *, phone: Optional[str] = None, password_hash: str = ""
+    ) -> Awaitable[User]: ...
+    def user(self, user_id: str) -> Awaitable[User]: ...
+    def create_appointment(
+        self,
+        owner_id: str,
+        *,
+        title: str,
+        start_date: date,
+        end_date: date,
+        start_time: Optional[time] = None,
+        end_time: Optional[time] = None,
+        slot_minutes: int,
+        kind: str = "single",
+        capacity: Optional[int] = None,
+        description: str = "",
+        anti_scalping: str = "standard",
+        time_zone: str = "UTC",
+        weekdays: Optional[List[str]] = None,
+        buffer_minutes: int = 0,
+        min_notice_minutes: int = 0,
+        horizon_days: Optional[int] = None,
+        weekly_hours: Optional[_WeeklyHoursLike] = None,
+        overrides: Optional[_OverridesLike] = None,
+        closures: Optional[Iterable[_ClosureLike]] = None,
+        resource: Optional[str] = None,
+        cancel_cutoff_minutes: int = 0,
+        hold_minutes: int = 10,
+    ) -> Awaitable[Appointment]: ...
+    def appointment(self, code: str) -> Awaitable[Appointment]: ...
+    def attendees_booked(self, code: str) -> Awaitable[int]: ...
+    def update_appointment(
+        self,
+        owner_id: str,
+        code: str,
+        *,
+        title: Optional[str] = None,
+        description: Optional[str] = None,
+        weekly_hours: Optional[_WeeklyHoursLike] = None,
+        overrides: Optional[_OverridesLike] = None,
+        closures: Optional[Iterable[_ClosureLike]] = None,
+        buffer_minutes: Optional[int] = None,
+        min_notice_minutes: Optional[int] = None,
+        horizon_days: Optional[int] = None,
+        remove_horizon: bool = False,
+        closed: Optional[bool] = None,
+        resource: Optional[str] = None,
+        remove_resource: bool = False,
+        cancel_cutoff_minutes: Optional[int] = None,
+        hold_minutes: Optional[int] = None,
+    ) -> Awaitable[AppointmentEdit]: ...
+    def close_appointment(self, owner_id: str, code: str) -> Awaitable[AppointmentEdit]: ...
+    def reopen_appointment(self, owner_id: str, code: str) -> Awaitable[AppointmentEdit]: ...
+    def delete_appointment(self, owner_id: str, code: str) -> Awaitable[None]: ...
+    def my_appointments(
+        self, owner_id: str, *, page: int = 1, per_page: int = 20
+    ) -> Awaitable[Page[Appointment]]: ...
+    def slots(
+        self, code: str, *, day: Optional[date] = None, page: int = 1, per_page: int = 20
+    ) -> Awaitable[Page[Slot]]: ...
+    def slots_between(
+        self, code: str, start: datetime, end: datetime, *, page: int = 1, per_page: int = 20
+    ) -> Awaitable[Page[Slot]]: ...
+    def all_slots(self, code: str, *, day: Optional[date] = None) -> Awaitable[List[Slot]]: ...
+    def slot(self, code: str, start: datetime) -> Awaitable[Slot]: ...
+    def book(
+        self,
+        code: str,
+        start: datetime,
+        *,
+        name: str,
+        email: str,
+        phone: Optional[str] = None,
+        attendee_count: int = 1,
+        description: str = "",
+        device_id: Optional[str] = None,
+        hold_token: Optional[str] = None,
+    ) -> Awaitable[Booking]: ...
+    def book_as_user(
+        self,
+        code: str,
+        start: datetime,
+        user_id: str,
+        *,
+        attendee_count: int = 1,
+        description: str = "",
+        device_id: Optional[str] = None,
+        hold_token: Optional[str] = None,
+    ) -> Awaitable[Booking]: ...
+    def hold(self, code: str, start: datetime, *, seats: int = 1) -> Awaitable[Hold]: ...
+    def hold_by_token(self, token: str) -> Awaitable[Hold]: ...
+    def release_hold(self, token: str) -> Awaitable[Hold]: ...
+    def booking(self, code: str) -> Awaitable[Booking]: ...
+    def reschedule(
+        self,
+        code: str,
+        start: datetime,
+        *,
+        attendee_count: Optional[int] = None,
+        description: Optional[str] = None,
+    ) -> Awaitable[Booking]: ...
+    def owner_reschedule(
+        self,
+        owner_id: str,
+        code: str,
+        start: datetime,
+        *,
+        attendee_count: Optional[int] = None,
+        description: Optional[str] = None,
+    ) -> Awaitable[Booking]: ...
+    def cancel(self, code: str) -> Awaitable[Booking]: ...
+    def owner_cancel(self, owner_id: str, code: str) -> Awaitable[Booking]: ...
+    def reject(self, owner_id: str, code: str) -> Awaitable[Booking]: ...
+    def complete(self, owner_id: str, code: str) -> Awaitable[Booking]: ...
+    def mark_no_show(self, owner_id: str, code: str) -> Awaitable[Booking]: ...
+    def appointment_bookings(
+        self, owner_id: str, code: str, *, page: int = 1, per_page: int = 20
+    ) -> Awaitable[Page[Booking]]: ...
+    def user_bookings(
+        self, user_id: str, *, page: int = 1, per_page: int = 20
+    ) -> Awaitable[Page[Booking]]: ...
+    def ban(self, owner_id: str, email: str) -> Awaitable[Ban]: ...
+    def unban(self, owner_id: str, email: str) -> Awaitable[None]: ...
+    def bans(self, owner_id: str) -> Awaitable[List[Ban]]: ...
+    def analytics(self, owner_id: str, start_date: date, end_date: date) -> Awaitable[Analytics]: ...
