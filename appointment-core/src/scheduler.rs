@@ -145,6 +145,10 @@ pub struct AppointmentChanges {
     /// A new shared resource (`Some(None)` removes it). Bookings already made keep occupying
     /// the resource they were made on.
     pub resource: Option<Option<ResourceName>>,
+    /// Apply the changes only if the appointment is still at this
+    /// [revision](Appointment::revision) (what the editor last saw); otherwise fail with
+    /// [`Error::Changed`] and change nothing. `None` applies them to whatever is current.
+    pub if_revision: Option<u64>,
 }
 
 /// What an edit did.
@@ -727,6 +731,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
             return Err(Error::Forbidden(
                 "only the appointment's owner can change it",
             ));
+        }
+        if changes.if_revision.is_some_and(|r| r != app.revision) {
+            return Err(Error::Changed(Entity::Appointment));
         }
         if let Some(title) = changes.title {
             let title = title.trim().to_owned();

@@ -563,6 +563,7 @@ impl AppointmentPatch {
                 .resource
                 .map(|r| resource_of(r.as_deref()))
                 .transpose()?,
+            if_revision: None,
         })
     }
 }
@@ -625,6 +626,9 @@ pub struct AppointmentResponse {
     pub cancel_cutoff_minutes: u32,
     /// How long a hold of seats lasts, in minutes.
     pub hold_minutes: u32,
+    /// How many times it was edited, closed or reopened; send it as `If-Match` with an edit to
+    /// apply the edit only to what you saw (`412` otherwise).
+    pub revision: u64,
     /// Booking horizon in days, if any.
     pub horizon_days: Option<u32>,
     /// The shared resource its bookings occupy, if any.
@@ -696,6 +700,7 @@ impl From<&Appointment> for AppointmentResponse {
             min_notice_minutes: s.min_notice_minutes(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             hold_minutes: s.hold_minutes(),
+            revision: a.revision,
             horizon_days: s.horizon_days(),
             resource: a.resource.as_ref().map(ToString::to_string),
             owner_id: a.owner.to_string(),

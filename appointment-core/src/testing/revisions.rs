@@ -222,4 +222,27 @@ pub async fn concurrent_edits_lose_nothing<S: Store>(store: S) {
     );
     assert!(now.schedule.min_notice_minutes() >= 60);
     assert!(now.schedule.hold_minutes() >= 20);
+    // An edit made from what an editor saw applies only to that revision.
+    let from = |rev: u64| AppointmentChanges {
+        title: Some("Seen".into()),
+        if_revision: Some(rev),
+        ..AppointmentChanges::default()
+    };
+    assert_err!(
+        f.sched
+            .update_appointment(f.owner.id, &app.code, from(3))
+            .await,
+        Error::Changed(crate::Entity::Appointment)
+    );
+    let same = f.sched.appointment(&app.code).await.expect("read");
+    assert_eq!((same.revision, &same.title), (16, &now.title));
+    let edit = f
+        .sched
+        .update_appointment(f.owner.id, &app.code, from(16))
+        .await
+        .expect("the current revision");
+    assert_eq!(
+        (edit.appointment.revision, edit.appointment.title.as_str()),
+        (17, "Seen")
+    );
 }

@@ -1,9 +1,11 @@
 //! Appointments and their slots.
 
-use appointment_core::{AppCode, AppointmentChanges, AppointmentStatus, Page, SlotQuery};
+use appointment_core::{
+    AppCode, AppointmentChanges, AppointmentStatus, Error as CoreError, Page, SlotQuery,
+};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::auth::AuthUser;
 use crate::dto::{
@@ -60,7 +62,10 @@ pub async fn create_appointment(
 /// notice, horizon. Existing bookings are never cancelled or moved; the answer counts those that
 /// now fall outside the hours.
 #[utoipa::path(patch, path = "/appointments/{app_code}", tag = "Appointments",
-    params(("app_code" = String, Path, description = "Appointment code")),
+    params(
+        ("app_code" = String, Path, description = "Appointment code"),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the appointment is still at this revision (its `revision`), e.g. `\"3\"`"),
+    ),
     request_body = AppointmentPatch,
     responses(
         (status = 200, description = "Changed", body = AppointmentEditResponse),
@@ -69,19 +74,34 @@ pub async fn create_appointment(
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
+        (status = 412, description = "The appointment changed since the revision named by If-Match (`changed`)", body = ErrorBody),
         (status = 429, description = "Too many writes by this owner", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn update_appointment(
     State(state): State<AppState>,
     user: AuthUser,
+    headers: HeaderMap,
     ApiPath(code): ApiPath<String>,
     ApiJson(req): ApiJson<AppointmentPatch>,
 ) -> ApiResult<Json<AppointmentEditResponse>> {
     let code = AppCode::parse(&code)?;
     state.check_owner_write(user.id)?;
-    let changes = req.into_changes()?;
+    let mut changes = req.into_changes()?;
+    changes.if_revision = if_match(&headers)?;
     edit(&state, user, &code, changes).await
+}
+
+/// The revision an `If-Match` header names (`"3"`, `W/"3"` or `3`), if one is sent.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or_default().trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    raw.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::invalid("If-Match", "must be the appointment's revision, e.g. \"3\"")
+    })
 }
 
 async fn edit(
@@ -90,10 +110,21 @@ async fn edit(
     code: &AppCode,
     changes: AppointmentChanges,
 ) -> ApiResult<Json<AppointmentEditResponse>> {
-    let edit = state
+    let conditional = changes.if_revision.is_some();
+    let edit = match state
         .scheduler
         .update_appointment(user.id, code, changes)
-        .await?;
+        .await
+    {
+        Err(CoreError::Changed(_)) if conditional => {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "changed",
+                "the appointment changed since the revision named by If-Match; read it again",
+            ));
+        }
+        other => other?,
+    };
     let booked = state.scheduler.attendees_booked(&edit.appointment).await?;
     Ok(Json(AppointmentEditResponse {
         appointment: AppointmentResponse::with_attendees_booked(&edit.appointment, booked),
@@ -104,10 +135,14 @@ async fn edit(
 /// Closes the caller's appointment: it lists no slots and takes no bookings; existing bookings
 /// stay valid.
 #[utoipa::path(post, path = "/appointments/{app_code}/close", tag = "Appointments",
-    params(("app_code" = String, Path, description = "Appointment code")),
+    params(
+        ("app_code" = String, Path, description = "Appointment code"),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the appointment is still at this revision (its `revision`), e.g. `\"3\"`"),
+    ),
     responses(
         (status = 200, description = "Closed", body = AppointmentEditResponse),
-        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 400, description = "Malformed code or If-Match", body = ErrorBody),
+        (status = 412, description = "The appointment changed since the revision named by If-Match (`changed`)", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -116,17 +151,22 @@ async fn edit(
 pub async fn close_appointment(
     State(state): State<AppState>,
     user: AuthUser,
+    headers: HeaderMap,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<AppointmentEditResponse>> {
-    set_status(state, user, code, AppointmentStatus::Closed).await
+    set_status(state, user, &headers, code, AppointmentStatus::Closed).await
 }
 
 /// Reopens the caller's closed appointment.
 #[utoipa::path(post, path = "/appointments/{app_code}/reopen", tag = "Appointments",
-    params(("app_code" = String, Path, description = "Appointment code")),
+    params(
+        ("app_code" = String, Path, description = "Appointment code"),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the appointment is still at this revision (its `revision`), e.g. `\"3\"`"),
+    ),
     responses(
         (status = 200, description = "Open", body = AppointmentEditResponse),
-        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 400, description = "Malformed code or If-Match", body = ErrorBody),
+        (status = 412, description = "The appointment changed since the revision named by If-Match (`changed`)", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Unknown appointment", body = ErrorBody),
@@ -135,14 +175,16 @@ pub async fn close_appointment(
 pub async fn reopen_appointment(
     State(state): State<AppState>,
     user: AuthUser,
+    headers: HeaderMap,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<AppointmentEditResponse>> {
-    set_status(state, user, code, AppointmentStatus::Active).await
+    set_status(state, user, &headers, code, AppointmentStatus::Active).await
 }
 
 async fn set_status(
     state: AppState,
     user: AuthUser,
+    headers: &HeaderMap,
     code: String,
     status: AppointmentStatus,
 ) -> ApiResult<Json<AppointmentEditResponse>> {
@@ -150,6 +192,7 @@ async fn set_status(
     state.check_owner_write(user.id)?;
     let changes = AppointmentChanges {
         status: Some(status),
+        if_revision: if_match(headers)?,
         ..AppointmentChanges::default()
     };
     edit(&state, user, &code, changes).await

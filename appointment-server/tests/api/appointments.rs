@@ -968,3 +968,58 @@ async fn appointments_on_one_chair_never_overlap() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn if_match_applies_an_edit_only_to_the_revision_it_names() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let a = app.appointment(&owner, 1, json!({})).await;
+    assert_eq!(a["revision"], 0);
+    let code = a["app_code"].as_str().unwrap();
+    let patch = |title: &str, tag: Option<&str>| {
+        let mut req = app
+            .client
+            .patch(app.url(&format!("/appointments/{code}")))
+            .bearer_auth(&owner.token)
+            .json(&json!({"title": title}));
+        if let Some(t) = tag {
+            req = req.header("If-Match", t);
+        }
+        req.send()
+    };
+    let first = expect_json(patch("First", Some("\"0\"")).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(first["appointment"]["revision"], 1);
+    assert_eq!(first["appointment"]["title"], "First");
+    // A second tab that still shows revision 0 is refused and changes nothing.
+    let e = expect_error(
+        patch("Stale", Some("W/\"0\"")).await.unwrap(),
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    assert_eq!(e["code"], "changed");
+    let e = expect_error(
+        patch("Bad", Some("yesterday")).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(e["details"], "If-Match");
+    let closed = expect_json(
+        app.client
+            .post(app.url(&format!("/appointments/{code}/close")))
+            .bearer_auth(&owner.token)
+            .header("If-Match", "1")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["appointment"]["revision"], 2);
+    assert_eq!(closed["appointment"]["title"], "First");
+    assert_eq!(closed["appointment"]["status"], "closed");
+    // Without If-Match an edit applies to whatever is current.
+    let last = expect_json(patch("Last", None).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(last["appointment"]["revision"], 3);
+}

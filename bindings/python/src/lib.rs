@@ -466,6 +466,7 @@ macro_rules! scheduler_methods {
                     horizon_days,
                     status: closed.map(status),
                     resource,
+                    if_revision: None,
                 };
                 self.call(py, |s| async move {
                     s.update_appointment(owner, &code, changes)

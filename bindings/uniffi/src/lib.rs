@@ -580,6 +580,7 @@ impl AppointmentChanges {
                 }
             }),
             resource,
+            if_revision: None,
         })
     }
 }
