@@ -283,3 +283,90 @@ async fn postgres_process_crash_changes_nothing() {
         .expect("create the schema");
     process_crash_changes_nothing::<appointment_master::store::PostgresStore>(&url).await;
 }
+
+/// An edit of an appointment waits for a booking that was checked against the appointment's
+/// revision before the edit and has not committed yet (Postgres locks the appointment row for
+/// both), so the edit's count of bookings outside the new hours includes it: no booking commits
+/// under hours that an edit has already replaced.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_an_edit_waits_for_a_booking_checked_before_it() {
+    use appointment_core::chrono::NaiveDate;
+    use appointment_core::{AppointmentChanges, Closure};
+
+    let Some(url) = sql_support::fresh_postgres_url().await else {
+        return;
+    };
+    let store = appointment_master::store::PostgresStore::connect(&url)
+        .await
+        .expect("open");
+    let pool = store.pool().clone();
+    let f = Arc::new(Fixture::new(store).await);
+    let app = f
+        .appointment(AppointmentKind::Group, Some(5), AntiScalping::None)
+        .await;
+    let (reached, resume) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    f.sched.store().arm(Fault::Pause {
+        reached: reached.clone(),
+        resume: resume.clone(),
+    });
+    let booker = f.clone();
+    let code = app.code.clone();
+    let booking = tokio::spawn(async move {
+        booker
+            .sched
+            .book(guest_booking(&code, at(7, 9), 1, "early@example.com"))
+            .await
+    });
+    // A bound, not a synchronisation: the booking signals when it reached its commit.
+    tokio::time::timeout(std::time::Duration::from_secs(60), reached.notified())
+        .await
+        .expect("the booking must reach its commit");
+
+    // The owner closes 2030-01-07, the booking's day, while the booking is uncommitted.
+    let editor = f.clone();
+    let code = app.code.clone();
+    let mut edit = tokio::spawn(async move {
+        let day = NaiveDate::from_ymd_opt(2030, 1, 7).expect("a date");
+        let changes = AppointmentChanges {
+            closures: Some(vec![Closure::new(day, day, None).expect("a closure")]),
+            ..AppointmentChanges::default()
+        };
+        editor
+            .sched
+            .update_appointment(editor.owner.id, &code, changes)
+            .await
+    });
+    // The edit must be waiting for a lock (the booking's), not done.
+    let waiting = async {
+        loop {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            .expect("pg_stat_activity");
+            if n > 0 {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::select! {
+        () = waiting => {}
+        done = &mut edit => panic!("the edit did not wait for the booking: {done:?}"),
+    }
+    resume.notify_one();
+    let b = booking.await.expect("task").expect("the booking commits");
+    assert_eq!(b.slot_start, at(7, 9));
+    let edit = edit
+        .await
+        .expect("task")
+        .expect("the edit applies after it");
+    assert_eq!(
+        edit.bookings_outside_hours, 1,
+        "the edit sees the booking it waited for"
+    );
+    assert_eq!(edit.appointment.revision, 1);
+}

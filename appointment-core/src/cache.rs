@@ -117,8 +117,16 @@ impl ReadCache {
             .map(|s| Appointment::clone(&s.value))
     }
 
-    /// Keeps an appointment just read from (or written to) the store at `at`.
+    /// Keeps an appointment just read from (or written to) the store at `at`, unless a later
+    /// revision of it is already kept (a slow read must not put back what an edit replaced).
     pub(crate) fn put_appointment(&self, app: &Appointment, at: DateTime<Utc>) {
+        if self
+            .by_id
+            .get(&app.id)
+            .is_some_and(|kept| kept.value.revision > app.revision)
+        {
+            return;
+        }
         let value = Arc::new(app.clone());
         self.by_id.insert(
             app.id,

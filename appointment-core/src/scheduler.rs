@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeDelta, Utc};
 
 use crate::cache::ReadCache;
 use crate::clock::{Clock, SystemClock};
@@ -434,7 +434,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// Writes made through this scheduler or its clones are visible to its next read at once: a
     /// booking, cancellation, rejection or reschedule drops the cached counters of its
     /// appointment. Writes made by another process on the same database (another server replica)
-    /// show in slot listings after at most `ttl`. Bookings never rely on the cache for seats: the
+    /// show in slot listings after at most `ttl` (so does the expiry of a hold: a cached page may
+    /// show its seats as taken for up to `ttl` after it, while a booking can already take them).
+    /// Bookings never rely on the cache for seats: the
     /// store's atomic claim decides, so a stale listing can at worst offer a seat that a booking
     /// then finds taken (`SlotFull`), and that refusal drops the stale counters too.
     ///
@@ -1199,10 +1201,17 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// a claim found it changed ([`Error::Changed`]), so that the claim is decided again on the
     /// rules that now hold.
     async fn reread(&self, app: &Appointment) -> Result<Appointment> {
+        let Some(now) = self.store.appointment_by_id(app.id).await? else {
+            if let Some(cache) = &self.cache {
+                cache.forget_appointment(app);
+            }
+            return Err(Error::NotFound(Entity::Appointment));
+        };
         if let Some(cache) = &self.cache {
             cache.forget_appointment(app);
+            cache.put_appointment(&now, self.now());
         }
-        self.appointment_by_id(app.id).await
+        Ok(now)
     }
 
     /// The booking `req` asks for on `slot` of `app`, not yet stored: the booker's details, and
@@ -1315,7 +1324,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
             slot_end: slot.end,
             seats: req.seats,
             status: HoldStatus::Held,
-            expires_at: now + TimeDelta::minutes(i64::from(app.schedule.hold_minutes())),
+            // At the precision the stores keep, so that every store ends it at the same instant.
+            expires_at: (now + TimeDelta::minutes(i64::from(app.schedule.hold_minutes())))
+                .trunc_subsecs(6),
             booking_id: None,
             created_at: now,
             updated_at: now,

@@ -470,14 +470,16 @@ impl Store for MemoryStore {
                 action: "reschedule",
             });
         }
+        // In the order the SQL stores decide: the ban, then whether it moved, then the
+        // appointment's revision.
+        if g.bans.contains_key(&(to.claim.owner, b.email.mailbox())) {
+            return Err(Error::Banned);
+        }
         if b.slot_start != to.from {
             return Ok(None);
         }
         let app = b.appointment_id;
         g.current(app, to.claim.revision)?;
-        if g.bans.contains_key(&(to.claim.owner, b.email.mailbox())) {
-            return Err(Error::Banned);
-        }
         let email_key = (app, b.email.mailbox());
         if to.claim.unique_email
             && g.active_emails
@@ -613,6 +615,9 @@ impl Store for MemoryStore {
             .cloned()
             .ok_or(Error::NotFound(Entity::Hold))?;
         let now = booking.created_at;
+        // The booker first, then the hold, as the SQL stores decide.
+        g.current(booking.appointment_id, claim.revision)?;
+        g.check_booker(booking, claim)?;
         if h.status != HoldStatus::Held {
             return Err(Error::HoldEnded { status: h.status });
         }
@@ -630,8 +635,14 @@ impl Store for MemoryStore {
                 "the hold is for another appointment, slot or number of seats",
             ));
         }
-        g.current(h.appointment_id, claim.revision)?;
-        g.check_booker(booking, claim)?;
+        if let Some(r) = claim.resource
+            && g.resource_taken(r, h.appointment_id, h.slot_start, booking.id)
+        {
+            return Err(Error::SlotFull {
+                requested: h.seats.get(),
+                available: 0,
+            });
+        }
         g.end_hold(hold, HoldStatus::Booked, now);
         g.record_booking(booking, claim);
         let stored = g

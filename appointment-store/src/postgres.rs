@@ -74,14 +74,15 @@ pub struct PostgresStore {
 /// steps one by one: [`book_in_steps`]): refuses a banned email, inserts the booking (a unique
 /// violation fails the statement), then takes its seats as [`CLAIM_SEATS`] does. Its arguments
 /// are [`booking_args`], then the owner, the capacity and the canonical email (what bans are
-/// kept as), then the appointment's revision. Answers whether the appointment still has that
+/// kept as), then the appointment's revision (whose row it key-share locks, so that an edit
+/// waits for the booking: see `sql_store`'s `REVISION_LOCKED`). Answers whether the appointment still has that
 /// revision, whether the email is banned and whether the seats were taken; when they were not,
 /// the caller rolls the transaction (and with it the booking row) back.
 const BOOK: &str = concat!(
-    "WITH banned AS (SELECT EXISTS (SELECT 1 FROM ",
+    "WITH cur AS (SELECT revision FROM appointments WHERE id = $3 AND deleted_at IS NULL \
+     FOR KEY SHARE), banned AS (SELECT EXISTS (SELECT 1 FROM ",
     ban_of_sql!("$20", "$22"),
-    ") AS yes, EXISTS (SELECT 1 FROM appointments WHERE id = $3 AND revision = $23 \
-     AND deleted_at IS NULL) AS current), booked AS (",
+    ") AS yes, EXISTS (SELECT 1 FROM cur WHERE cur.revision = $23) AS current), booked AS (",
     insert_booking_sql!(
         "",
         "",

@@ -279,8 +279,8 @@ const HELD_HOLDS: &str = concat!(
     " FROM holds WHERE appointment_id = $1 AND status = 'held' ORDER BY slot_start, created_at"
 );
 const HOLD_BY_ID: &str = concat!("SELECT ", hold_cols!(), " FROM holds WHERE id = $1");
-/// Books a hold that is held and live at `$3`, for the appointment `$5`, slot `$6` and `$7`
-/// seats it is for.
+/// Books the hold `$1` as the booking `$2` if it is held and live at `$3`, and is for the
+/// appointment `$4`, the slot `$5` and `$6` seats.
 const BOOK_HOLD: &str = concat!(
     "UPDATE holds SET status = 'booked', booking_id = $2, updated_at = $3 \
      WHERE id = $1 AND status = 'held' AND expires_at > $3 AND appointment_id = $4 \
@@ -436,23 +436,41 @@ fn revision_arg(revision: u64) -> i64 {
     i64::try_from(revision).unwrap_or(i64::MAX)
 }
 
-/// Whether the appointment `$1` has the revision `$2` (and is not deleted): one row with `n` > 0.
-const CURRENT: &str = "SELECT COUNT(*) AS n FROM appointments \
-     WHERE id = $1 AND revision = $2 AND deleted_at IS NULL";
+/// The revision of the appointment `$1` unless it is deleted.
+macro_rules! revision_sql {
+    () => {
+        "SELECT revision FROM appointments WHERE id = $1 AND deleted_at IS NULL"
+    };
+}
+const REVISION: &str = revision_sql!();
+/// The same, holding a key-share lock on the row until the transaction ends (where rows lock):
+/// the lock a booking's foreign key takes anyway, and the one an edit's `FOR UPDATE` waits for,
+/// so that an edit cannot commit between a claim's check and the claim's commit.
+const REVISION_LOCKED: &str = concat!(revision_sql!(), " FOR KEY SHARE");
+/// Locks an appointment for an edit (where rows lock): waits for the claims checked against its
+/// current revision to commit, and makes later ones wait for the edit.
+const LOCK_APPOINTMENT: &str = "SELECT id FROM appointments WHERE id = $1 FOR UPDATE";
 
-/// `Changed(Appointment)` unless the appointment has `revision` and is not deleted.
-pub(crate) async fn current_in<C: Conn>(c: &mut C, app: Uuid, revision: u64) -> Result<()> {
+/// `Changed(Appointment)` unless the appointment has `revision` and is not deleted; where rows
+/// lock, the appointment stays locked against edits until the transaction ends.
+pub(crate) async fn current_in<C: Conn>(
+    c: &mut C,
+    locks_rows: bool,
+    app: Uuid,
+    revision: u64,
+) -> Result<()> {
+    let sql = if locks_rows {
+        REVISION_LOCKED
+    } else {
+        REVISION
+    };
     let row = c
-        .optional(
-            CURRENT,
-            vec![Arg::Id(app), Arg::Int(revision_arg(revision))],
-        )
+        .optional(sql, vec![Arg::Id(app)])
         .await
         .map_err(db_error)?;
-    if row.map_or(Ok(0), |r| r.int("n"))? > 0 {
-        Ok(())
-    } else {
-        Err(Error::Changed(Entity::Appointment))
+    match row {
+        Some(r) if r.int("revision")? == revision_arg(revision) => Ok(()),
+        _ => Err(Error::Changed(Entity::Appointment)),
     }
 }
 
@@ -599,7 +617,7 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     let app = b.appointment_id.0;
     let n = b.attendee_count.get();
     let mut tx = backend.begin().await?;
-    current_in(&mut tx, app, claim.revision).await?;
+    current_in(&mut tx, B::LOCKS_ROWS, app, claim.revision).await?;
     if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
         return Err(Error::Banned);
     }
@@ -755,11 +773,17 @@ pub(crate) async fn update_appointment<B: SqlBackend + ?Sized>(
     backend: &B,
     a: &Appointment,
 ) -> Result<bool> {
-    let n = backend
-        .writes()
+    let mut tx = backend.begin().await?;
+    if B::LOCKS_ROWS {
+        tx.optional(LOCK_APPOINTMENT, vec![Arg::Id(a.id.0)])
+            .await
+            .map_err(db_error)?;
+    }
+    let n = tx
         .execute(UPDATE_APPOINTMENT, appointment_update_args(a))
         .await
         .map_err(db_error)?;
+    backend.commit(tx).await?;
     if n == 0 {
         // Another revision won, or the appointment is gone.
         return match appointment_by_id(backend, a.id).await? {
@@ -948,7 +972,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
         // Moved meanwhile: the caller decides again (the transaction rolls back unwritten).
         return Ok(None);
     }
-    current_in(&mut tx, app, to.claim.revision).await?;
+    current_in(&mut tx, B::LOCKS_ROWS, app, to.claim.revision).await?;
     // Compare at the stored precision, as the counters are keyed.
     if old_start.timestamp_micros() == to.slot_start.timestamp_micros() {
         let mut args = seat_args(app, old_start);
@@ -1085,7 +1109,7 @@ pub(crate) async fn insert_hold<B: SqlBackend + ?Sized>(
     let app = h.appointment_id.0;
     let n = h.seats.get();
     let mut tx = backend.begin().await?;
-    current_in(&mut tx, app, revision).await?;
+    current_in(&mut tx, B::LOCKS_ROWS, app, revision).await?;
     if !claim_or_reclaim_in(
         &mut tx,
         B::LOCKS_ROWS,
@@ -1144,7 +1168,7 @@ pub(crate) async fn book_hold<B: SqlBackend + ?Sized>(
 ) -> Result<Hold> {
     let n = b.attendee_count.get();
     let mut tx = backend.begin().await?;
-    current_in(&mut tx, b.appointment_id.0, claim.revision).await?;
+    current_in(&mut tx, B::LOCKS_ROWS, b.appointment_id.0, claim.revision).await?;
     if banned_in(&mut tx, claim.owner, &b.email.canonical()).await? {
         return Err(Error::Banned);
     }
