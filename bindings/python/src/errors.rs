@@ -80,6 +80,12 @@ create_exception!(
 );
 create_exception!(
     appointment_master,
+    ChangedError,
+    AppointmentError,
+    "The thing (`entity`: appointment) changed since it was read: an edit, close or reopen given `if_revision` found another revision; nothing was changed."
+);
+create_exception!(
+    appointment_master,
     StorageError,
     AppointmentError,
     "The store failed for a reason of its own (connection lost, disk full)."
@@ -156,6 +162,10 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
                 HoldEndedError::new_err(message),
                 vec![("status", to_obj(py, status.as_str()))],
             ),
+            Error::Changed(entity) => (
+                ChangedError::new_err(message),
+                vec![("entity", to_obj(py, entity.to_string()))],
+            ),
             Error::Storage(_) => (StorageError::new_err(message), Vec::new()),
             Error::Unavailable(_) => (UnavailableError::new_err(message), Vec::new()),
             _ => (AppointmentError::new_err(message), Vec::new()),
@@ -206,6 +216,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("TooLateError", py.get_type::<TooLateError>())?;
     m.add("TooEarlyError", py.get_type::<TooEarlyError>())?;
     m.add("HoldEndedError", py.get_type::<HoldEndedError>())?;
+    m.add("ChangedError", py.get_type::<ChangedError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
     m.add("UnavailableError", py.get_type::<UnavailableError>())?;
     Ok(())

@@ -168,11 +168,13 @@ fn set_status<'py>(
     owner_id: &str,
     code: &str,
     status: AppointmentStatus,
+    if_revision: Option<u64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let owner = user_id(owner_id)?;
     let code = AppCode::parse(code).or_raise()?;
     let changes = AppointmentChanges {
         status: Some(status),
+        if_revision,
         ..AppointmentChanges::default()
     };
     r.call(py, |s| async move {
@@ -398,13 +400,17 @@ macro_rules! scheduler_methods {
             /// (bookings already made keep the time they hold); `closed` closes (`True`) or reopens
             /// (`False`) it; `cancel_cutoff_minutes` changes the cancellation policy, for the
             /// bookings already made too; `hold_minutes` changes the length of holds taken from now
-            /// on (holds already taken keep their expiry). Bookings are never touched: the answer
-            /// counts those still to come that the new hours no longer offer.
+            /// on (holds already taken keep their expiry). With `if_revision` (an
+            /// `Appointment.revision` read before) the changes apply only if the appointment is
+            /// still at that revision; otherwise `ChangedError` and nothing changes. Bookings are
+            /// never touched: the answer counts those still to come that the new hours no longer
+            /// offer.
             #[pyo3(signature = (
                 owner_id, code, *, title = None, description = None, weekly_hours = None,
                 overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
                 horizon_days = None, remove_horizon = false, closed = None, resource = None,
-                remove_resource = false, cancel_cutoff_minutes = None, hold_minutes = None
+                remove_resource = false, cancel_cutoff_minutes = None, hold_minutes = None,
+                if_revision = None
             ))]
             #[allow(clippy::too_many_arguments)]
             fn update_appointment<'py>(
@@ -426,6 +432,7 @@ macro_rules! scheduler_methods {
                 remove_resource: bool,
                 cancel_cutoff_minutes: Option<u32>,
                 hold_minutes: Option<u32>,
+                if_revision: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let owner = user_id(owner_id)?;
                 let code = AppCode::parse(code).or_raise()?;
@@ -466,7 +473,7 @@ macro_rules! scheduler_methods {
                     horizon_days,
                     status: closed.map(status),
                     resource,
-                    if_revision: None,
+                    if_revision,
                 };
                 self.call(py, |s| async move {
                     s.update_appointment(owner, &code, changes)
@@ -476,24 +483,43 @@ macro_rules! scheduler_methods {
             }
 
             /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing
-            /// bookings stay as they are.
+            /// bookings stay as they are. `if_revision` as in `update_appointment`.
+            #[pyo3(signature = (owner_id, code, *, if_revision = None))]
             fn close_appointment<'py>(
                 &self,
                 py: Python<'py>,
                 owner_id: &str,
                 code: &str,
+                if_revision: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                set_status(self, py, owner_id, code, AppointmentStatus::Closed)
+                set_status(
+                    self,
+                    py,
+                    owner_id,
+                    code,
+                    AppointmentStatus::Closed,
+                    if_revision,
+                )
             }
 
-            /// Reopens `owner_id`'s closed appointment.
+            /// Reopens `owner_id`'s closed appointment. `if_revision` as in
+            /// `update_appointment`.
+            #[pyo3(signature = (owner_id, code, *, if_revision = None))]
             fn reopen_appointment<'py>(
                 &self,
                 py: Python<'py>,
                 owner_id: &str,
                 code: &str,
+                if_revision: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                set_status(self, py, owner_id, code, AppointmentStatus::Active)
+                set_status(
+                    self,
+                    py,
+                    owner_id,
+                    code,
+                    AppointmentStatus::Active,
+                    if_revision,
+                )
             }
 
             /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings

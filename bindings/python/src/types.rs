@@ -132,6 +132,9 @@ pub struct Appointment {
     pub created_at: DateTime<Utc>,
     /// When it was last edited, closed or reopened (`created_at` until then).
     pub updated_at: DateTime<Utc>,
+    /// 0 when created; every edit, close and reopen moves it on by one. Give it back as
+    /// `if_revision` to apply a change only to the appointment as it was read.
+    pub revision: u64,
 }
 
 impl From<core::Appointment> for Appointment {
@@ -177,6 +180,7 @@ impl From<core::Appointment> for Appointment {
             resource: a.resource.as_ref().map(ToString::to_string),
             created_at: a.created_at,
             updated_at: a.updated_at,
+            revision: a.revision,
         }
     }
 }

@@ -346,13 +346,14 @@ def test_exception_hierarchy() -> None:
     kinds = [
         am.SlotFullError, am.NotFoundError, am.DuplicateError, am.BannedError,
         am.ForbiddenError, am.InvalidInputError, am.InvalidTransitionError, am.StorageError,
-        am.UnavailableError,
+        am.UnavailableError, am.ChangedError,
     ]
     for kind in kinds:
         assert issubclass(kind, AppointmentError)
         assert issubclass(kind, Exception)
-    assert len(set(kinds)) == 9
+    assert len(set(kinds)) == 10
     assert issubclass(am.UnavailableError, am.StorageError)
+    assert not issubclass(am.ChangedError, am.StorageError)
     assert set(am.__all__) >= {k.__name__ for k in kinds} | {"AppointmentError", "Scheduler"}
     assert AppointmentError.__module__ == "appointment_master"
 

@@ -126,6 +126,15 @@ pub enum AppointmentError {
         /// The engine's message.
         detail: String,
     },
+    /// The appointment changed since it was read: an edit, close or reopen given `if_revision`
+    /// found it at another revision. Nothing was changed; read it again and decide anew.
+    #[error("{detail}")]
+    Changed {
+        /// What changed: `appointment`.
+        entity: String,
+        /// The engine's message.
+        detail: String,
+    },
     /// The store failed for a reason of its own.
     #[error("{detail}")]
     Storage {
@@ -188,6 +197,10 @@ impl From<core::Error> for AppointmentError {
             },
             core::Error::HoldEnded { status } => AppointmentError::HoldEnded {
                 status: status.as_str().to_owned(),
+                detail,
+            },
+            core::Error::Changed(entity) => AppointmentError::Changed {
+                entity: entity.to_string(),
                 detail,
             },
             core::Error::Storage(source) => AppointmentError::Storage {
@@ -534,6 +547,11 @@ pub struct AppointmentChanges {
     /// the time they hold.
     #[uniffi(default = false)]
     pub remove_resource: bool,
+    /// Apply the changes only if the appointment is still at this revision (its
+    /// `Appointment.revision` when it was read); otherwise throw `Changed` and change nothing.
+    /// `null` applies them to whatever is current.
+    #[uniffi(default = None)]
+    pub if_revision: Option<u64>,
 }
 
 impl AppointmentChanges {
@@ -580,7 +598,7 @@ impl AppointmentChanges {
                 }
             }),
             resource,
-            if_revision: None,
+            if_revision: self.if_revision,
         })
     }
 }
@@ -665,6 +683,10 @@ pub struct Appointment {
     pub created_at: SystemTime,
     /// When it was last edited, closed or reopened (`created_at` until then).
     pub updated_at: SystemTime,
+    /// 0 when created; every edit, close and reopen moves it on by one. Give it back as
+    /// `AppointmentChanges.if_revision` (or `if_revision` of a close or reopen) to apply a
+    /// change only to the appointment as it was read.
+    pub revision: u64,
 }
 
 impl From<core::Appointment> for Appointment {
@@ -733,6 +755,7 @@ impl From<core::Appointment> for Appointment {
             resource: a.resource.as_ref().map(ToString::to_string),
             created_at: a.created_at.into(),
             updated_at: a.updated_at.into(),
+            revision: a.revision,
         }
     }
 }
@@ -1230,19 +1253,35 @@ impl Scheduler {
     }
 
     /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
-    /// stay as they are.
-    pub fn close_appointment(&self, owner_id: String, code: String) -> Result<AppointmentEdit> {
+    /// stay as they are. With `if_revision`, only if the appointment is still at that revision
+    /// (`Changed` otherwise, and nothing changes).
+    #[uniffi::method(default(if_revision = None))]
+    pub fn close_appointment(
+        &self,
+        owner_id: String,
+        code: String,
+        if_revision: Option<u64>,
+    ) -> Result<AppointmentEdit> {
         let changes = AppointmentChanges {
             closed: Some(true),
+            if_revision,
             ..AppointmentChanges::default()
         };
         self.update_appointment(owner_id, code, changes)
     }
 
-    /// Reopens `owner_id`'s closed appointment.
-    pub fn reopen_appointment(&self, owner_id: String, code: String) -> Result<AppointmentEdit> {
+    /// Reopens `owner_id`'s closed appointment. With `if_revision`, only if the appointment is
+    /// still at that revision (`Changed` otherwise, and nothing changes).
+    #[uniffi::method(default(if_revision = None))]
+    pub fn reopen_appointment(
+        &self,
+        owner_id: String,
+        code: String,
+        if_revision: Option<u64>,
+    ) -> Result<AppointmentEdit> {
         let changes = AppointmentChanges {
             closed: Some(false),
+            if_revision,
             ..AppointmentChanges::default()
         };
         self.update_appointment(owner_id, code, changes)
@@ -2047,14 +2086,14 @@ mod tests {
         let stranger =
             s.register_user("Eve".into(), "eve@example.com".into(), None, String::new())?;
         assert!(matches!(
-            s.close_appointment(stranger.id, app.code.clone()),
+            s.close_appointment(stranger.id, app.code.clone(), None),
             Err(AppointmentError::Forbidden { .. })
         ));
 
-        let closed = s.close_appointment(owner.id.clone(), app.code.clone())?;
+        let closed = s.close_appointment(owner.id.clone(), app.code.clone(), None)?;
         assert_eq!(closed.appointment.status, "closed");
         assert_eq!(s.slots(app.code.clone(), None, 1, 20)?.total, 0);
-        let reopened = s.reopen_appointment(owner.id.clone(), app.code.clone())?;
+        let reopened = s.reopen_appointment(owner.id.clone(), app.code.clone(), None)?;
         assert_eq!(reopened.appointment.status, "active");
 
         s.delete_appointment(owner.id.clone(), app.code.clone())?;
@@ -2064,6 +2103,46 @@ mod tests {
         ));
         assert_eq!(s.my_appointments(owner.id, 1, 20)?.total, 0);
         assert_eq!(s.booking(booking.code)?.slot_start, tuesday[6].start);
+        Ok(())
+    }
+
+    #[test]
+    fn a_stale_revision_is_changed_and_changes_nothing() -> Result<()> {
+        let s = Scheduler::open("memory:".into())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(owner.id.clone(), barber("mon-fri 09:00-12:00"))?;
+        assert_eq!(app.revision, 0);
+        let titled = |title: &str, if_revision: Option<u64>| AppointmentChanges {
+            title: Some(title.into()),
+            if_revision,
+            ..AppointmentChanges::default()
+        };
+        let edit =
+            s.update_appointment(owner.id.clone(), app.code.clone(), titled("Seen", Some(0)))?;
+        assert_eq!(
+            (edit.appointment.revision, edit.appointment.title.as_str()),
+            (1, "Seen")
+        );
+        let stale =
+            s.update_appointment(owner.id.clone(), app.code.clone(), titled("Stale", Some(0)));
+        assert!(
+            matches!(&stale, Err(AppointmentError::Changed { entity, .. }) if entity == "appointment"),
+            "{stale:?}"
+        );
+        assert!(matches!(
+            s.close_appointment(owner.id.clone(), app.code.clone(), Some(0)),
+            Err(AppointmentError::Changed { .. })
+        ));
+        let now = s.appointment(app.code.clone())?;
+        assert_eq!(
+            (now.revision, now.title.as_str(), now.status.as_str()),
+            (1, "Seen", "active")
+        );
+        assert_eq!(now.updated_at, edit.appointment.updated_at);
+        let closed = s.close_appointment(owner.id.clone(), app.code.clone(), Some(1))?;
+        assert_eq!(closed.appointment.revision, 2);
+        let reopened = s.reopen_appointment(owner.id, app.code, Some(2))?;
+        assert_eq!(reopened.appointment.revision, 3);
         Ok(())
     }
 

@@ -897,9 +897,10 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     
     /**
      * Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
-     * stay as they are.
+     * stay as they are. With `if_revision`, only if the appointment is still at that revision
+     * (`Changed` otherwise, and nothing changes).
      */
-    func closeAppointment(ownerId: String, code: String) throws  -> AppointmentEdit
+    func closeAppointment(ownerId: String, code: String, ifRevision: UInt64?) throws  -> AppointmentEdit
     
     /**
      * The appointment's owner marks a booking whose slot has started as attended
@@ -973,9 +974,10 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func releaseHold(token: String) throws  -> Hold
     
     /**
-     * Reopens `owner_id`'s closed appointment.
+     * Reopens `owner_id`'s closed appointment. With `if_revision`, only if the appointment is
+     * still at that revision (`Changed` otherwise, and nothing changes).
      */
-    func reopenAppointment(ownerId: String, code: String) throws  -> AppointmentEdit
+    func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64?) throws  -> AppointmentEdit
     
     /**
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
@@ -1257,15 +1259,17 @@ open func cancel(code: String)throws  -> Booking  {
     
     /**
      * Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
-     * stay as they are.
+     * stay as they are. With `if_revision`, only if the appointment is still at that revision
+     * (`Changed` otherwise, and nothing changes).
      */
-open func closeAppointment(ownerId: String, code: String)throws  -> AppointmentEdit  {
+open func closeAppointment(ownerId: String, code: String, ifRevision: UInt64? = nil)throws  -> AppointmentEdit  {
     return try  FfiConverterTypeAppointmentEdit_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ownerId),
-        FfiConverterString.lower(code),uniffiCallStatus
+        FfiConverterString.lower(code),
+        FfiConverterOptionUInt64.lower(ifRevision),uniffiCallStatus
     )
 })
 }
@@ -1454,15 +1458,17 @@ open func releaseHold(token: String)throws  -> Hold  {
 }
     
     /**
-     * Reopens `owner_id`'s closed appointment.
+     * Reopens `owner_id`'s closed appointment. With `if_revision`, only if the appointment is
+     * still at that revision (`Changed` otherwise, and nothing changes).
      */
-open func reopenAppointment(ownerId: String, code: String)throws  -> AppointmentEdit  {
+open func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64? = nil)throws  -> AppointmentEdit  {
     return try  FfiConverterTypeAppointmentEdit_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_reopen_appointment(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ownerId),
-        FfiConverterString.lower(code),uniffiCallStatus
+        FfiConverterString.lower(code),
+        FfiConverterOptionUInt64.lower(ifRevision),uniffiCallStatus
     )
 })
 }
@@ -1929,6 +1935,12 @@ public struct Appointment: Equatable, Hashable {
      * When it was last edited, closed or reopened (`created_at` until then).
      */
     public var updatedAt: Date
+    /**
+     * 0 when created; every edit, close and reopen moves it on by one. Give it back as
+     * `AppointmentChanges.if_revision` (or `if_revision` of a close or reopen) to apply a
+     * change only to the appointment as it was read.
+     */
+    public var revision: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2018,7 +2030,12 @@ public struct Appointment: Equatable, Hashable {
          */createdAt: Date, 
         /**
          * When it was last edited, closed or reopened (`created_at` until then).
-         */updatedAt: Date) {
+         */updatedAt: Date, 
+        /**
+         * 0 when created; every edit, close and reopen moves it on by one. Give it back as
+         * `AppointmentChanges.if_revision` (or `if_revision` of a close or reopen) to apply a
+         * change only to the appointment as it was read.
+         */revision: UInt64) {
         self.id = id
         self.code = code
         self.ownerId = ownerId
@@ -2047,6 +2064,7 @@ public struct Appointment: Equatable, Hashable {
         self.resource = resource
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.revision = revision
     }
 
     
@@ -2092,7 +2110,8 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
                 closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
                 resource: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterTimestamp.read(from: &buf), 
-                updatedAt: FfiConverterTimestamp.read(from: &buf)
+                updatedAt: FfiConverterTimestamp.read(from: &buf), 
+                revision: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2125,6 +2144,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.resource, into: &buf)
         FfiConverterTimestamp.write(value.createdAt, into: &buf)
         FfiConverterTimestamp.write(value.updatedAt, into: &buf)
+        FfiConverterUInt64.write(value.revision, into: &buf)
     }
 }
 
@@ -2208,6 +2228,12 @@ public struct AppointmentChanges: Equatable, Hashable {
      * the time they hold.
      */
     public var removeResource: Bool
+    /**
+     * Apply the changes only if the appointment is still at this revision (its
+     * `Appointment.revision` when it was read); otherwise throw `Changed` and change nothing.
+     * `null` applies them to whatever is current.
+     */
+    public var ifRevision: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2255,7 +2281,12 @@ public struct AppointmentChanges: Equatable, Hashable {
         /**
          * Takes the appointment off its resource (not with `resource`); bookings already made keep
          * the time they hold.
-         */removeResource: Bool = false) {
+         */removeResource: Bool = false, 
+        /**
+         * Apply the changes only if the appointment is still at this revision (its
+         * `Appointment.revision` when it was read); otherwise throw `Changed` and change nothing.
+         * `null` applies them to whatever is current.
+         */ifRevision: UInt64? = nil) {
         self.title = title
         self.description = description
         self.weeklyHours = weeklyHours
@@ -2270,6 +2301,7 @@ public struct AppointmentChanges: Equatable, Hashable {
         self.closed = closed
         self.resource = resource
         self.removeResource = removeResource
+        self.ifRevision = ifRevision
     }
 
     
@@ -2301,7 +2333,8 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
                 removeHorizon: FfiConverterBool.read(from: &buf), 
                 closed: FfiConverterOptionBool.read(from: &buf), 
                 resource: FfiConverterOptionString.read(from: &buf), 
-                removeResource: FfiConverterBool.read(from: &buf)
+                removeResource: FfiConverterBool.read(from: &buf), 
+                ifRevision: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
@@ -2320,6 +2353,7 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.closed, into: &buf)
         FfiConverterOptionString.write(value.resource, into: &buf)
         FfiConverterBool.write(value.removeResource, into: &buf)
+        FfiConverterOptionUInt64.write(value.ifRevision, into: &buf)
     }
 }
 
@@ -3914,6 +3948,18 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */detail: String
     )
     /**
+     * The appointment changed since it was read: an edit, close or reopen given `if_revision`
+     * found it at another revision. Nothing was changed; read it again and decide anew.
+     */
+    case Changed(
+        /**
+         * What changed: `appointment`.
+         */entity: String, 
+        /**
+         * The engine's message.
+         */detail: String
+    )
+    /**
      * The store failed for a reason of its own.
      */
     case Storage(
@@ -4005,10 +4051,14 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             status: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Storage(
+        case 12: return .Changed(
+            entity: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Unavailable(
+        case 13: return .Storage(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .Unavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -4091,13 +4141,19 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Storage(detail):
+        case let .Changed(entity,detail):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(entity, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Unavailable(detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4233,6 +4289,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4613,7 +4693,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_cancel() != 10794) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_close_appointment() != 15494) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_close_appointment() != 23599) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_complete() != 45213) {
@@ -4652,7 +4732,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_release_hold() != 23842) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 12973) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 6234) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 47740) {

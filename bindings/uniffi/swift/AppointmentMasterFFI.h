@@ -345,7 +345,7 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_cancel(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CLOSE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_CLOSE_APPOINTMENT
-RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_close_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustBuffer if_revision, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_COMPLETE
@@ -410,7 +410,7 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_release_hold(uint64_t p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REOPEN_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_REOPEN_APPOINTMENT
-RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reopen_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_reopen_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustBuffer if_revision, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_RESCHEDULE

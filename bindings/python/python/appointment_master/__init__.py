@@ -22,6 +22,11 @@ Seats can be held for a few minutes (``hold``) while a form is filled in or a pa
 booked with ``book(..., hold_token=hold.token)`` or released; from ``expires_at`` on they are free
 again without anything having to run.
 
+Every appointment has a ``revision`` that each edit, close and reopen moves on by one;
+``update_appointment(..., if_revision=app.revision)`` (and ``close_appointment`` /
+``reopen_appointment`` with it) applies only to the appointment as it was read, and raises
+:class:`ChangedError` without changing anything if someone edited it since.
+
 For asyncio, :class:`AsyncScheduler` has every method of :class:`Scheduler`, each returning an
 awaitable that the engine's own threads complete, so the event loop is never blocked::
 
@@ -45,6 +50,7 @@ from appointment_master._native import (
     Ban,
     BannedError,
     Booking,
+    ChangedError,
     Closure,
     DuplicateError,
     ForbiddenError,
@@ -75,6 +81,7 @@ __all__ = [
     "Ban",
     "BannedError",
     "Booking",
+    "ChangedError",
     "Closure",
     "DuplicateError",
     "ForbiddenError",

@@ -427,6 +427,80 @@ fun holdChecks(store: String, url: String) {
     clock.close()
 }
 
+// Revisions against the store `url` names: counted from 0 by every edit, close and reopen; a
+// change given a stale ifRevision throws Changed and changes nothing; the current one applies.
+fun revisionChecks(store: String, url: String) {
+    val s = Scheduler.open(url)
+    val owner = s.registerUser("Rev", unique("owner"), null, "")
+
+    check("$store: revision starts at 0 and every edit, close and reopen moves it on") {
+        val app = workshop(s, owner.id, 2u)
+        expect(app.revision == 0uL && s.appointment(app.code).revision == 0uL, "created at 0: ${app.revision}")
+        s.book(app.code, at("09:00"), guest(unique("guest")), 1u, "", null)
+        expect(s.appointment(app.code).revision == 0uL, "a booking is not an edit")
+        expect(s.updateAppointment(owner.id, app.code, AppointmentChanges(title = "Renamed")).appointment.revision == 1uL, "edit")
+        expect(s.closeAppointment(owner.id, app.code).appointment.revision == 2uL, "close")
+        expect(s.reopenAppointment(owner.id, app.code).appointment.revision == 3uL, "reopen")
+        try {
+            s.updateAppointment(owner.id, app.code, AppointmentChanges(weeklyHours = "mon 9-5"))
+            throw AssertionError("bad hours must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+        }
+        expect(s.appointment(app.code).revision == 3uL, "a refused edit moves nothing")
+    }
+
+    check("$store: a stale ifRevision throws Changed and changes nothing") {
+        val app = workshop(s, owner.id, 2u)
+        s.updateAppointment(owner.id, app.code, AppointmentChanges(title = "Edited elsewhere"))
+        val before = s.appointment(app.code)
+        expect(before.revision == 1uL, "one edit: ${before.revision}")
+        for (stale in listOf(0uL, 2uL, 99uL)) {
+            try {
+                s.updateAppointment(
+                    owner.id, app.code,
+                    AppointmentChanges(title = "Stale", holdMinutes = 30u, closed = true, ifRevision = stale),
+                )
+                throw AssertionError("revision $stale is not current")
+            } catch (e: AppointmentException.Changed) {
+                expect(e.entity == "appointment" && e.detail.isNotEmpty(), "$e")
+            }
+        }
+        for (close in listOf(true, false)) {
+            try {
+                if (close) s.closeAppointment(owner.id, app.code, 0uL) else s.reopenAppointment(owner.id, app.code, 0uL)
+                throw AssertionError("a stale close/reopen must fail")
+            } catch (e: AppointmentException.Changed) {
+            }
+        }
+        val now = s.appointment(app.code)
+        expect(now == before, "nothing changed: $now")
+        expect(s.allSlots(app.code, null).size == 3, "still open")
+    }
+
+    check("$store: the current ifRevision applies; two editors of one revision lose nothing") {
+        val app = workshop(s, owner.id, 2u)
+        val edit = s.updateAppointment(owner.id, app.code, AppointmentChanges(title = "Seen", ifRevision = 0uL))
+        expect(edit.appointment.revision == 1uL && edit.appointment.title == "Seen", "applied: ${edit.appointment}")
+        val seenByA = s.appointment(app.code)
+        val seenByB = s.appointment(app.code)
+        s.updateAppointment(owner.id, app.code, AppointmentChanges(title = "A's title", ifRevision = seenByA.revision))
+        try {
+            s.updateAppointment(owner.id, app.code, AppointmentChanges(holdMinutes = 45u, ifRevision = seenByB.revision))
+            throw AssertionError("B's revision is stale")
+        } catch (e: AppointmentException.Changed) {
+        }
+        val again = s.appointment(app.code)
+        val b = s.updateAppointment(owner.id, app.code, AppointmentChanges(holdMinutes = 45u, ifRevision = again.revision))
+        expect(b.appointment.title == "A's title" && b.appointment.holdMinutes == 45u, "both edits kept: ${b.appointment}")
+        expect(b.appointment.revision == 3uL, "revision ${b.appointment.revision}")
+        val closed = s.closeAppointment(owner.id, app.code, 3uL)
+        expect(closed.appointment.status == "closed" && closed.appointment.revision == 4uL, "closed at 3")
+        val reopened = s.reopenAppointment(owner.id, app.code, ifRevision = 4uL)
+        expect(reopened.appointment.status == "active" && reopened.appointment.revision == 5uL, "reopened at 4")
+    }
+    s.close()
+}
+
 fun main() {
     val s = Scheduler.open("memory:")
     val owner = s.registerUser("Ada", "ada@example.com", null, "")
@@ -718,6 +792,9 @@ fun main() {
     holdChecks("memory", "memory:")
     holdChecks("sqlite", "sqlite://" + dir.resolve("holds.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { holdChecks("postgres", it) }
+    revisionChecks("memory", "memory:")
+    revisionChecks("sqlite", "sqlite://" + dir.resolve("revisions.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { revisionChecks("postgres", it) }
 
     s.close()
     println("kotlin: $passed passed, $failed failed")
