@@ -72,9 +72,23 @@ pub async fn appointment(
     capacity: u32,
     days: i64,
 ) -> String {
+    appointment_with(client, base, owner, kind, capacity, days, json!({})).await
+}
+
+/// As [`appointment`], with the fields of `extra` (an object, e.g. `{"hold_minutes": 1}`) added
+/// to the request.
+pub async fn appointment_with(
+    client: &Client,
+    base: &str,
+    owner: &User,
+    kind: &str,
+    capacity: u32,
+    days: i64,
+    extra: Value,
+) -> String {
     let start = tomorrow();
     let end = start + Days::days(days - 1);
-    let body = json!({
+    let mut body = json!({
         "title": format!("{kind} appointment"),
         "start_time": format!("{start}T09:00:00Z"),
         "end_time": format!("{start}T17:00:00Z"),
@@ -86,6 +100,9 @@ pub async fn appointment(
         "anti_scalping_level": "none",
         "description": "load"
     });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let res = client
         .post(format!("{base}/appointments"))
         .bearer_auth(&owner.token)

@@ -10,11 +10,19 @@
 //! Run it through `scripts/bench-load.sh`, which builds the release binaries and draws the chart;
 //! `am-bench report` rewrites the report from the last `results.json` (`scripts/bench-load.sh
 //! report` does that and redraws the chart).
+//!
+//! `am-bench holds` runs only the party drop with holds ([`holds`]) on a fresh database and
+//! writes only its own section of the report (between `<!-- holds:begin -->` and
+//! `<!-- holds:end -->`, after the chart), and `holds.json`; the full run and `report` keep that
+//! section as it is.
 //! Configuration (environment): `TEST_POSTGRES_URL` (admin URL), `APPOINTMENT_SERVER_BIN`,
 //! `BENCH_SECONDS` (10), `BENCH_CONNECTIONS` (64), `BENCH_PG_CLIENTS` (16, the server's pool),
 //! `BENCH_PARTY_SEATS` (5000), `BENCH_PARTY_ATTEMPTS` (20000), `BENCH_PARTY_CLIENTS` (256),
 //! `BENCH_OUT` (directory for `results.json` and scripts), `BENCH_MD` (the report to write),
-//! `BENCH_NOTES` (hand-written notes appended to the report), `BENCH_PGBENCH_SCRIPT`.
+//! `BENCH_NOTES` (hand-written notes appended to the report), `BENCH_PGBENCH_SCRIPT`,
+//! `BENCH_HOLDS_SEED` (the holds scenario's seed; default from the clock).
+
+mod holds;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -344,13 +352,61 @@ async fn main() {
     if std::env::args().nth(1).as_deref() == Some("report") {
         let json = std::fs::read_to_string(out_dir.join("results.json")).expect("results.json");
         let results: Value = serde_json::from_str(&json).expect("results.json is JSON");
-        std::fs::write(&md_path, report(&results, &notes)).expect("write the report");
+        std::fs::write(&md_path, report(&results, &notes, &md_path)).expect("write the report");
         print!("{}", table(&results));
         return;
     }
     let Some(admin) = db::postgres_admin_url("the load benchmark") else {
         std::process::exit(2);
     };
+    if std::env::args().nth(1).as_deref() == Some("holds") {
+        let cfg = holds::Config {
+            seats: party_seats,
+            attempts: party_attempts,
+            clients: party_clients,
+            hold_minutes: 1,
+            max_delay_ms: 200,
+            abandon_one_in: 5,
+            seed: std::env::var("BENCH_HOLDS_SEED")
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or_else(|| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(1, |d| d.as_nanos() as u64)
+                }),
+        };
+        let url = db::fresh_postgres_database(&admin).await;
+        let work = tempfile::tempdir().expect("temp dir");
+        let server = ServerProcess::start(&ServerOptions::new(url.clone(), work.path())).await;
+        let results = holds::run(&server, &url, cfg).await;
+        drop(server);
+        let json_path = out_dir.join("holds.json");
+        std::fs::write(
+            &json_path,
+            serde_json::to_string_pretty(&results).unwrap_or_default(),
+        )
+        .expect("write holds.json");
+        let commit = cmd_line("git", &["rev-parse", "--short", "HEAD"]);
+        let date = cmd_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+        let section = holds::section(&results, &date, &commit);
+        let md = std::fs::read_to_string(&md_path).unwrap_or_default();
+        std::fs::write(&md_path, holds::put_section(&md, &section)).expect("write the report");
+        print!("{section}");
+        eprintln!(
+            "[am-bench] wrote {} and the holds section of {}",
+            json_path.display(),
+            md_path.display()
+        );
+        if results["ok"].as_bool() != Some(true) {
+            eprintln!(
+                "[am-bench] the party drop with holds FAILED: {}",
+                results["failures"]
+            );
+            std::process::exit(1);
+        }
+        return;
+    }
     let url = db::fresh_postgres_database(&admin).await;
     let work = tempfile::tempdir().expect("temp dir");
     let opts = ServerOptions::new(url.clone(), work.path());
@@ -541,7 +597,7 @@ async fn main() {
         serde_json::to_string_pretty(&results).unwrap_or_default(),
     )
     .expect("write results.json");
-    let md = report(&results, &notes);
+    let md = report(&results, &notes, &md_path);
     print!("{}", table(&results));
     std::fs::write(&md_path, md).expect("write the report");
     say(&format!(
@@ -614,7 +670,21 @@ fn table(r: &Value) -> String {
     t
 }
 
-fn report(r: &Value, notes: &str) -> String {
+/// The whole report; the holds section of the report at `previous` (if any) is kept, in its
+/// place after the chart.
+fn report(r: &Value, notes: &str, previous: &std::path::Path) -> String {
+    let md = whole_report(r, notes);
+    match std::fs::read_to_string(previous)
+        .ok()
+        .as_deref()
+        .and_then(holds::section_in)
+    {
+        Some(section) => holds::put_section(&md, section),
+        None => md,
+    }
+}
+
+fn whole_report(r: &Value, notes: &str) -> String {
     format!(
         "# Benchmarks\n\n\
          Load on the REST service over loopback, on Postgres, measured as ratios within one run: these \
