@@ -798,7 +798,8 @@ pub struct HoldResponse {
     pub attendee_count: u32,
     /// `held`, `released`, `expired` (the seats went back to the slot) or `booked`.
     pub status: String,
-    /// When the seats go back to the slot unless the hold is booked first.
+    /// When the seats go back to the slot unless the hold is booked first, to the microsecond
+    /// (the hold ends at exactly this instant).
     pub expires_at: String,
     /// The booking's id, once booked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -816,7 +817,7 @@ impl From<&appointment_core::Hold> for HoldResponse {
             end_time: rfc3339(h.slot_end),
             attendee_count: h.seats.get(),
             status: h.status.to_string(),
-            expires_at: rfc3339(h.expires_at),
+            expires_at: timestamp(h.expires_at),
             booking_id: h.booking_id.map(|b| b.to_string()),
             created_at: timestamp(h.created_at),
         }
