@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Fixture, at, date, guest_booking, time};
+use super::{Fixture, at, guest_booking};
 use crate::{
     AntiScalping, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
     BookingStatus, DEFAULT_HOLD_MINUTES, Duplicate, Email, Entity, Error, Hold, HoldStatus,
-    HoldToken, NewHold, Schedule, Store,
+    HoldToken, NewHold, Store,
 };
 
 impl<S: Store> Fixture<S> {
@@ -59,16 +59,10 @@ async fn group<S: Store>(
     minutes: u32,
     anti: AntiScalping,
 ) -> crate::Appointment {
-    let schedule = Schedule::builder(
-        date(2030, 1, 7),
-        date(2030, 1, 9),
-        time(9, 0),
-        time(12, 0),
-        60,
-    )
-    .hold_minutes(minutes)
-    .build()
-    .expect("a valid schedule");
+    let schedule = super::fixture_schedule()
+        .hold_minutes(minutes)
+        .build()
+        .expect("a valid schedule");
     f.appointment_with(AppointmentKind::Group, Some(seats), anti, schedule)
         .await
 }
@@ -318,15 +312,7 @@ pub async fn holds_are_checked<S: Store>(store: S) {
         }
     );
     for minutes in [0, crate::MAX_HOLD_MINUTES + 1] {
-        let built = Schedule::builder(
-            date(2030, 1, 7),
-            date(2030, 1, 9),
-            time(9, 0),
-            time(12, 0),
-            60,
-        )
-        .hold_minutes(minutes)
-        .build();
+        let built = super::fixture_schedule().hold_minutes(minutes).build();
         assert!(
             matches!(
                 built,

@@ -197,15 +197,7 @@ impl<S: Store> Fixture<S> {
         capacity: Option<u32>,
         anti_scalping: AntiScalping,
     ) -> Appointment {
-        let schedule = Schedule::builder(
-            date(2030, 1, 7),
-            date(2030, 1, 9),
-            time(9, 0),
-            time(12, 0),
-            60,
-        )
-        .build()
-        .expect("a valid schedule");
+        let schedule = fixture_schedule().build().expect("a valid schedule");
         self.appointment_with(kind, capacity, anti_scalping, schedule)
             .await
     }
@@ -260,6 +252,18 @@ impl<S: Store> Fixture<S> {
     pub async fn assert_counters_equal_facts(&self, app: &Appointment) {
         assert_counters_equal_facts(&self.sched, app).await;
     }
+}
+
+/// The schedule of [`Fixture::appointment`], to change before building: 2030-01-07 (a Monday)
+/// to 2030-01-09, 09:00–12:00 UTC, 60-minute slots.
+pub fn fixture_schedule() -> crate::ScheduleBuilder {
+    Schedule::builder(
+        date(2030, 1, 7),
+        date(2030, 1, 9),
+        time(9, 0),
+        time(12, 0),
+        60,
+    )
 }
 
 /// A new user with a placeholder credential.

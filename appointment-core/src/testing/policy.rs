@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use super::{Fixture, at, date, time};
+use super::{Fixture, at, date};
 use crate::{
-    AntiScalping, AppointmentChanges, AppointmentKind, BookingStatus, Error, Reschedule, Schedule,
-    Store,
+    AntiScalping, AppointmentChanges, AppointmentKind, BookingStatus, Error, Reschedule, Store,
 };
 
 /// A move to the slot at `start`, keeping the seats.
@@ -25,16 +24,10 @@ fn to(start: chrono::DateTime<chrono::Utc>) -> Reschedule {
 /// A group appointment of `seats` seats on 2030-01-07 to 2030-01-09, 09:00-12:00 UTC, hourly
 /// slots, with a cancellation cut-off of `cutoff` minutes.
 async fn with_cutoff<S: Store>(f: &Fixture<S>, seats: u32, cutoff: u32) -> crate::Appointment {
-    let schedule = Schedule::builder(
-        date(2030, 1, 7),
-        date(2030, 1, 9),
-        time(9, 0),
-        time(12, 0),
-        60,
-    )
-    .cancel_cutoff_minutes(cutoff)
-    .build()
-    .expect("a valid schedule");
+    let schedule = super::fixture_schedule()
+        .cancel_cutoff_minutes(cutoff)
+        .build()
+        .expect("a valid schedule");
     f.appointment_with(
         AppointmentKind::Group,
         Some(seats),
