@@ -1,7 +1,10 @@
 //! Kotlin and Swift bindings of Appointment Master (uniffi proc-macros, library mode).
 //!
 //! The engine embedded in an app: [`Scheduler`] opens a store from a URL and exposes the booking
-//! flow as blocking calls (run them off the UI thread). Values cross as records: instants as
+//! flow as blocking calls (run them off the UI thread); [`AsyncScheduler`] has the same methods
+//! as `suspend` functions in Kotlin and `async` ones in Swift, each run as a task of the engine's
+//! tokio runtime (one definition of each method, `scheduler_methods!`, exports both; cancelling
+//! a call is explained on [`AsyncScheduler`]). Values cross as records: instants as
 //! timestamps (`java.time.Instant`, `Date`), dates as `YYYY-MM-DD` and wall-clock times as `HH:MM`
 //! strings, opening hours as windows `HH:MM-HH:MM` and weekly hours in their text form
 //! (`mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`). Every engine error becomes one case of [`AppointmentError`]
@@ -10,7 +13,10 @@
 //! are the engine's.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use appointment_core::chrono::{
@@ -283,6 +289,16 @@ const WEEK: [(Weekday, &str); 7] = [
     (Weekday::Sat, "sat"),
     (Weekday::Sun, "sun"),
 ];
+
+fn slot_page(paged: core::Paged<core::AvailableSlot>) -> SlotPage {
+    SlotPage {
+        page: paged.page,
+        per_page: paged.per_page,
+        total: paged.total,
+        total_pages: paged.total_pages,
+        items: paged.items.into_iter().map(Slot::from).collect(),
+    }
+}
 
 fn booking_page(paged: core::Paged<core::Booking>) -> BookingPage {
     BookingPage {
@@ -1107,10 +1123,84 @@ impl ManualClock {
     }
 }
 
-/// The booking engine over one store. Thread-safe; every call blocks until the engine answers.
+/// The engine over one store, shared by [`Scheduler`] and [`AsyncScheduler`].
+type Engine = core::Scheduler<dyn ServiceStore>;
+
+/// One call's work for the engine, its arguments already checked and converted: a future the
+/// blocking [`Scheduler`] blocks on and the [`AsyncScheduler`] runs as a task of the runtime.
+type Call<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// The call `f` makes on (a handle of) `engine`, its engine error translated.
+fn call<T, F>(engine: &Engine, f: impl FnOnce(Engine) -> F) -> Call<T>
+where
+    F: Future<Output = core::Result<T>> + Send + 'static,
+{
+    let fut = f(engine.clone());
+    Box::pin(async move { fut.await.map_err(AppointmentError::from) })
+}
+
+/// Runs a call on the engine's runtime, blocking the calling thread until it answers.
+fn block<T>(call: Call<T>) -> Result<T> {
+    runtime().block_on(call)
+}
+
+/// Runs a call as a task of the engine's runtime and awaits it. Dropping the returned future (a
+/// Kotlin coroutine or Swift task cancelled mid-call) aborts the task: it stops at its next
+/// await point, and a transaction it had open is rolled back (see [`AsyncScheduler`]).
+fn spawn<T: Send + 'static>(call: Call<T>) -> EngineTask<T> {
+    EngineTask(runtime().spawn(call))
+}
+
+/// A call running on the engine's runtime; aborted when dropped.
+struct EngineTask<T>(tokio::task::JoinHandle<Result<T>>);
+
+impl<T> Future for EngineTask<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(answer)) => Poll::Ready(answer),
+            // The task panicked: the panic goes on to the caller, as a blocking call's would
+            // (uniffi turns it into an `InternalException` / a Swift error).
+            Poll::Ready(Err(err)) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            // Only `Drop` aborts the task, and then nobody polls it any more.
+            Poll::Ready(Err(err)) => Poll::Ready(Err(AppointmentError::Storage {
+                detail: format!("the engine's task ended early: {err}"),
+            })),
+        }
+    }
+}
+
+impl<T> Drop for EngineTask<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Changes `owner_id`'s appointment: the call behind `update_appointment`,
+/// `close_appointment` and `reopen_appointment`.
+fn update_call(
+    engine: &Engine,
+    owner_id: &str,
+    code: &str,
+    changes: &AppointmentChanges,
+) -> Result<Call<AppointmentEdit>> {
+    let owner = user_id(owner_id)?;
+    let code = AppCode::parse(code)?;
+    let changes = changes.to_core()?;
+    Ok(call(engine, |s| async move {
+        s.update_appointment(owner, &code, changes)
+            .await
+            .map(AppointmentEdit::from)
+    }))
+}
+
+/// The booking engine over one store. Thread-safe; every call blocks until the engine answers
+/// (run them off the UI thread, or use [`AsyncScheduler`]).
 #[derive(uniffi::Object)]
 pub struct Scheduler {
-    inner: core::Scheduler<dyn ServiceStore>,
+    inner: Engine,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -1119,14 +1209,25 @@ impl std::fmt::Debug for Scheduler {
     }
 }
 
-impl Scheduler {
-    fn run<T, F>(&self, f: impl FnOnce(core::Scheduler<dyn ServiceStore>) -> F) -> Result<T>
-    where
-        F: std::future::Future<Output = core::Result<T>>,
-    {
-        runtime()
-            .block_on(f(self.inner.clone()))
-            .map_err(AppointmentError::from)
+/// The booking engine over one store with `suspend` calls in Kotlin and `async` ones in Swift:
+/// the same methods as [`Scheduler`], each running as a task of the engine's tokio runtime, so
+/// no caller's thread waits on the store.
+///
+/// Cancelling a call (a Kotlin coroutine cancelled or timed out, a Swift task cancelled) drops
+/// its Rust future and aborts the engine's task, which stops at its next await point. Every
+/// change the engine makes is one store transaction, so a cancelled write has either committed
+/// completely or not at all: never part of a booking, never seats taken without their booking.
+/// Which of the two is not known to the cancelled caller (the commit may have happened just
+/// before the cancel arrived): read the state again (`booking`, `slot`, `appointmentBookings`)
+/// to know. Reads have no effect to undo.
+#[derive(uniffi::Object)]
+pub struct AsyncScheduler {
+    inner: Engine,
+}
+
+impl std::fmt::Debug for AsyncScheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncScheduler").finish_non_exhaustive()
     }
 }
 
@@ -1136,22 +1237,96 @@ impl Scheduler {
     /// `postgres://…` (pending migrations are applied).
     #[uniffi::constructor]
     pub fn open(url: String) -> Result<Arc<Self>> {
-        let store = runtime().block_on(open_store(&url))?;
-        Ok(Arc::new(Scheduler {
-            inner: core::Scheduler::from_arc(store),
-        }))
+        let inner = block(open_engine(url, None))?;
+        Ok(Arc::new(Scheduler { inner }))
     }
 
     /// Opens a scheduler as [`Scheduler::open`] does, reading the time from `clock` instead of
     /// the system's clock. **For tests and simulations**: an app uses `open`.
     #[uniffi::constructor]
     pub fn open_with_clock(url: String, clock: Arc<ManualClock>) -> Result<Arc<Self>> {
-        let store = runtime().block_on(open_store(&url))?;
-        Ok(Arc::new(Scheduler {
-            inner: core::Scheduler::from_arc(store).with_clock(clock.clock.clone()),
-        }))
+        let inner = block(open_engine(url, Some(clock.clock.clone())))?;
+        Ok(Arc::new(Scheduler { inner }))
     }
 
+    /// The same engine and store with `suspend` (Kotlin) / `async` (Swift) calls.
+    pub fn as_async(&self) -> Arc<AsyncScheduler> {
+        Arc::new(AsyncScheduler {
+            inner: self.inner.clone(),
+        })
+    }
+}
+
+#[uniffi::export]
+impl AsyncScheduler {
+    /// Opens a scheduler on the store `url` names, as `Scheduler.open` does: `memory:`,
+    /// `sqlite://path/to/file.db` or `postgres://…` (pending migrations are applied).
+    #[uniffi::constructor]
+    pub async fn open(url: String) -> Result<Arc<Self>> {
+        let inner = spawn(open_engine(url, None)).await?;
+        Ok(Arc::new(AsyncScheduler { inner }))
+    }
+
+    /// Opens a scheduler as `open` does, reading the time from `clock` instead of the system's
+    /// clock. **For tests and simulations**: an app uses `open`.
+    #[uniffi::constructor]
+    pub async fn open_with_clock(url: String, clock: Arc<ManualClock>) -> Result<Arc<Self>> {
+        let inner = spawn(open_engine(url, Some(clock.clock.clone()))).await?;
+        Ok(Arc::new(AsyncScheduler { inner }))
+    }
+
+    /// The same engine and store with blocking calls.
+    pub fn blocking(&self) -> Arc<Scheduler> {
+        Arc::new(Scheduler {
+            inner: self.inner.clone(),
+        })
+    }
+}
+
+/// Opens the engine over the store `url` names, on `clock` if given.
+fn open_engine(url: String, clock: Option<Arc<core::ManualClock>>) -> Call<Engine> {
+    Box::pin(async move {
+        let engine = core::Scheduler::from_arc(open_store(&url).await?);
+        Ok(match clock {
+            Some(clock) => engine.with_clock(clock),
+            None => engine,
+        })
+    })
+}
+
+/// Defines every engine method once and exports it twice: blocking on [`Scheduler`], `async`
+/// on [`AsyncScheduler`]. A method's body checks and converts its arguments (returning early
+/// with `?`) and evaluates to the [`Call`] that does the engine's work.
+macro_rules! scheduler_methods {
+    ($(
+        $(#[$attr:meta])*
+        pub fn $name:ident(&$this:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $out:ty $body:block
+    )*) => {
+        #[uniffi::export]
+        impl Scheduler {
+            $(
+                $(#[$attr])*
+                pub fn $name(&$this $(, $arg: $ty)*) -> Result<$out> {
+                    let work: Call<$out> = $body;
+                    block(work)
+                }
+            )*
+        }
+
+        #[uniffi::export]
+        impl AsyncScheduler {
+            $(
+                $(#[$attr])*
+                pub async fn $name(&$this $(, $arg: $ty)*) -> Result<$out> {
+                    let work: Call<$out> = $body;
+                    spawn(work).await
+                }
+            )*
+        }
+    };
+}
+
+scheduler_methods! {
     /// Registers a user account.
     pub fn register_user(
         &self,
@@ -1159,30 +1334,24 @@ impl Scheduler {
         email: String,
         phone: Option<String>,
         password_hash: String,
-    ) -> Result<User> {
+    ) -> User {
         let new = NewUser {
             name: Name::parse(&name)?,
             email: Email::parse(&email)?,
             phone: phone.as_deref().map(Phone::parse).transpose()?,
             password_hash,
         };
-        self.run(|s| async move { s.register_user(new).await })
-            .map(User::from)
+        call(&self.inner, |s| async move { s.register_user(new).await.map(User::from) })
     }
 
     /// A user by id.
-    pub fn user(&self, user_id: String) -> Result<User> {
+    pub fn user(&self, user_id: String) -> User {
         let id = self::user_id(&user_id)?;
-        self.run(|s| async move { s.user(id).await })
-            .map(User::from)
+        call(&self.inner, |s| async move { s.user(id).await.map(User::from) })
     }
 
     /// Creates an appointment owned by `owner_id`.
-    pub fn create_appointment(
-        &self,
-        owner_id: String,
-        input: AppointmentInput,
-    ) -> Result<Appointment> {
+    pub fn create_appointment(&self, owner_id: String, input: AppointmentInput) -> Appointment {
         let owner = user_id(&owner_id)?;
         let schedule = input.schedule()?;
         let new = NewAppointment {
@@ -1198,40 +1367,37 @@ impl Scheduler {
                 .map(ResourceName::parse)
                 .transpose()?,
         };
-        self.run(|s| async move { s.create_appointment(owner, new).await })
-            .map(Appointment::from)
+        call(&self.inner, |s| async move {
+            s.create_appointment(owner, new).await.map(Appointment::from)
+        })
     }
 
     /// An appointment by code.
-    pub fn appointment(&self, code: String) -> Result<Appointment> {
+    pub fn appointment(&self, code: String) -> Appointment {
         let code = AppCode::parse(&code)?;
-        self.run(|s| async move { s.appointment(&code).await })
-            .map(Appointment::from)
+        call(&self.inner, |s| async move { s.appointment(&code).await.map(Appointment::from) })
     }
 
     /// The appointments `owner_id` created, newest first.
-    pub fn my_appointments(
-        &self,
-        owner_id: String,
-        page: u32,
-        per_page: u32,
-    ) -> Result<AppointmentPage> {
+    pub fn my_appointments(&self, owner_id: String, page: u32, per_page: u32) -> AppointmentPage {
         let owner = user_id(&owner_id)?;
         let p = Page::new(page, per_page)?;
-        let paged = self.run(|s| async move { s.my_appointments(owner, p).await })?;
-        Ok(AppointmentPage {
-            page: paged.page,
-            per_page: paged.per_page,
-            total: paged.total,
-            total_pages: paged.total_pages,
-            items: paged.items.into_iter().map(Appointment::from).collect(),
+        call(&self.inner, |s| async move {
+            let paged = s.my_appointments(owner, p).await?;
+            Ok(AppointmentPage {
+                page: paged.page,
+                per_page: paged.per_page,
+                total: paged.total,
+                total_pages: paged.total_pages,
+                items: paged.items.into_iter().map(Appointment::from).collect(),
+            })
         })
     }
 
     /// Seats held by active bookings and live holds across all of the appointment's slots.
-    pub fn attendees_booked(&self, code: String) -> Result<u64> {
+    pub fn attendees_booked(&self, code: String) -> u64 {
         let code = AppCode::parse(&code)?;
-        self.run(|s| async move {
+        call(&self.inner, |s| async move {
             let app = s.appointment(&code).await?;
             s.attendees_booked(&app).await
         })
@@ -1244,12 +1410,8 @@ impl Scheduler {
         owner_id: String,
         code: String,
         changes: AppointmentChanges,
-    ) -> Result<AppointmentEdit> {
-        let owner = user_id(&owner_id)?;
-        let code = AppCode::parse(&code)?;
-        let changes = changes.to_core()?;
-        self.run(|s| async move { s.update_appointment(owner, &code, changes).await })
-            .map(AppointmentEdit::from)
+    ) -> AppointmentEdit {
+        update_call(&self.inner, &owner_id, &code, &changes)?
     }
 
     /// Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
@@ -1261,13 +1423,13 @@ impl Scheduler {
         owner_id: String,
         code: String,
         if_revision: Option<u64>,
-    ) -> Result<AppointmentEdit> {
+    ) -> AppointmentEdit {
         let changes = AppointmentChanges {
             closed: Some(true),
             if_revision,
             ..AppointmentChanges::default()
         };
-        self.update_appointment(owner_id, code, changes)
+        update_call(&self.inner, &owner_id, &code, &changes)?
     }
 
     /// Reopens `owner_id`'s closed appointment. With `if_revision`, only if the appointment is
@@ -1278,21 +1440,21 @@ impl Scheduler {
         owner_id: String,
         code: String,
         if_revision: Option<u64>,
-    ) -> Result<AppointmentEdit> {
+    ) -> AppointmentEdit {
         let changes = AppointmentChanges {
             closed: Some(false),
             if_revision,
             ..AppointmentChanges::default()
         };
-        self.update_appointment(owner_id, code, changes)
+        update_call(&self.inner, &owner_id, &code, &changes)?
     }
 
     /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
     /// readable by their codes.
-    pub fn delete_appointment(&self, owner_id: String, code: String) -> Result<()> {
+    pub fn delete_appointment(&self, owner_id: String, code: String) -> () {
         let owner = user_id(&owner_id)?;
         let code = AppCode::parse(&code)?;
-        self.run(|s| async move { s.delete_appointment(owner, &code).await })
+        call(&self.inner, |s| async move { s.delete_appointment(owner, &code).await })
     }
 
     /// One page of the slots that can be booked now and start in `[from, to)`, a window of at
@@ -1304,58 +1466,45 @@ impl Scheduler {
         to: SystemTime,
         page: u32,
         per_page: u32,
-    ) -> Result<SlotPage> {
+    ) -> SlotPage {
         let code = AppCode::parse(&code)?;
         let p = Page::new(page, per_page)?;
         let (from, to) = (to_utc(from), to_utc(to));
-        let paged = self.run(|s| async move { s.slots_between(&code, from, to, p).await })?;
-        Ok(SlotPage {
-            page: paged.page,
-            per_page: paged.per_page,
-            total: paged.total,
-            total_pages: paged.total_pages,
-            items: paged.items.into_iter().map(Slot::from).collect(),
+        call(&self.inner, |s| async move {
+            s.slots_between(&code, from, to, p).await.map(slot_page)
         })
     }
 
     /// One page of the slots that can be booked now, optionally of one local date
     /// (`YYYY-MM-DD`).
-    pub fn slots(
-        &self,
-        code: String,
-        day: Option<String>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<SlotPage> {
+    pub fn slots(&self, code: String, day: Option<String>, page: u32, per_page: u32) -> SlotPage {
         let code = AppCode::parse(&code)?;
         let query = SlotQuery {
             day: day.as_deref().map(|d| date("day", d)).transpose()?,
             page: Page::new(page, per_page)?,
         };
-        let paged = self.run(|s| async move { s.available_slots(&code, query).await })?;
-        Ok(SlotPage {
-            page: paged.page,
-            per_page: paged.per_page,
-            total: paged.total,
-            total_pages: paged.total_pages,
-            items: paged.items.into_iter().map(Slot::from).collect(),
+        call(&self.inner, |s| async move {
+            s.available_slots(&code, query).await.map(slot_page)
         })
     }
 
     /// Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
     /// order.
-    pub fn all_slots(&self, code: String, day: Option<String>) -> Result<Vec<Slot>> {
+    pub fn all_slots(&self, code: String, day: Option<String>) -> Vec<Slot> {
         let code = AppCode::parse(&code)?;
         let day = day.as_deref().map(|d| date("day", d)).transpose()?;
-        let slots = self.run(|s| async move { s.all_available_slots(&code, day).await })?;
-        Ok(slots.into_iter().map(Slot::from).collect())
+        call(&self.inner, |s| async move {
+            let slots = s.all_available_slots(&code, day).await?;
+            Ok(slots.into_iter().map(Slot::from).collect())
+        })
     }
 
     /// The seats of the slot starting at `start`, bookable or not.
-    pub fn slot(&self, code: String, start: SystemTime) -> Result<Slot> {
+    pub fn slot(&self, code: String, start: SystemTime) -> Slot {
         let code = AppCode::parse(&code)?;
-        self.run(|s| async move { s.slot_seats(&code, to_utc(start)).await })
-            .map(Slot::from)
+        call(&self.inner, |s| async move {
+            s.slot_seats(&code, to_utc(start)).await.map(Slot::from)
+        })
     }
 
     /// Books seats on the slot starting at `start`. With `hold_token` (from `hold`) the booking
@@ -1373,7 +1522,7 @@ impl Scheduler {
         description: String,
         device_id: Option<String>,
         hold_token: Option<String>,
-    ) -> Result<Booking> {
+    ) -> Booking {
         let token = hold_token.as_deref().map(HoldToken::parse).transpose()?;
         let booker = match booker {
             BookerInput::Guest { name, email, phone } => Booker::Guest {
@@ -1391,13 +1540,13 @@ impl Scheduler {
             description,
             device_id: device_id.as_deref().map(DeviceId::parse).transpose()?,
         };
-        self.run(|s| async move {
+        call(&self.inner, |s| async move {
             match token {
                 Some(token) => s.book_hold(&token, req).await,
                 None => s.book(req).await,
             }
+            .map(Booking::from)
         })
-        .map(Booking::from)
     }
 
     /// Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
@@ -1406,36 +1555,32 @@ impl Scheduler {
     /// free again from `expiresAt` on, or once released. Book them with `book(…, holdToken =
     /// hold.token)`. Appointments that share a resource take no holds (`InvalidInput`).
     #[uniffi::method(default(seats = 1))]
-    pub fn hold(&self, code: String, start: SystemTime, seats: u32) -> Result<Hold> {
+    pub fn hold(&self, code: String, start: SystemTime, seats: u32) -> Hold {
         let req = NewHold {
             app_code: AppCode::parse(&code)?,
             slot_start: to_utc(start),
             seats: AttendeeCount::new(seats)?,
         };
-        self.run(|s| async move { s.hold(req).await })
-            .map(Hold::from)
+        call(&self.inner, |s| async move { s.hold(req).await.map(Hold::from) })
     }
 
     /// A hold by token, with its status as of now (`expired` from its `expiresAt` on).
-    pub fn hold_by_token(&self, token: String) -> Result<Hold> {
+    pub fn hold_by_token(&self, token: String) -> Hold {
         let token = HoldToken::parse(&token)?;
-        self.run(|s| async move { s.hold_by_token(&token).await })
-            .map(Hold::from)
+        call(&self.inner, |s| async move { s.hold_by_token(&token).await.map(Hold::from) })
     }
 
     /// Gives a hold's seats back at once. A hold already released or expired is answered as it
     /// is; a booked one throws `HoldEnded` (cancel the booking instead).
-    pub fn release_hold(&self, token: String) -> Result<Hold> {
+    pub fn release_hold(&self, token: String) -> Hold {
         let token = HoldToken::parse(&token)?;
-        self.run(|s| async move { s.release_hold(&token).await })
-            .map(Hold::from)
+        call(&self.inner, |s| async move { s.release_hold(&token).await.map(Hold::from) })
     }
 
     /// A booking by code.
-    pub fn booking(&self, code: String) -> Result<Booking> {
+    pub fn booking(&self, code: String) -> Booking {
         let code = BookingCode::parse(&code)?;
-        self.run(|s| async move { s.booking(&code).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move { s.booking(&code).await.map(Booking::from) })
     }
 
     /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
@@ -1449,11 +1594,12 @@ impl Scheduler {
         start: SystemTime,
         attendee_count: Option<u32>,
         description: Option<String>,
-    ) -> Result<Booking> {
+    ) -> Booking {
         let code = BookingCode::parse(&code)?;
         let change = booking_update(start, attendee_count, description)?;
-        self.run(|s| async move { s.reschedule(&code, change).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move {
+            s.reschedule(&code, change).await.map(Booking::from)
+        })
     }
 
     /// The appointment's owner moves a booking, as `reschedule` does but not bound by the
@@ -1467,55 +1613,55 @@ impl Scheduler {
         start: SystemTime,
         attendee_count: Option<u32>,
         description: Option<String>,
-    ) -> Result<Booking> {
+    ) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
         let change = booking_update(start, attendee_count, description)?;
-        self.run(|s| async move { s.owner_reschedule(owner, &code, change).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move {
+            s.owner_reschedule(owner, &code, change).await.map(Booking::from)
+        })
     }
 
     /// Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
     /// code): `TooLate` from the appointment's cancellation cut-off before the slot on.
-    pub fn cancel(&self, code: String) -> Result<Booking> {
+    pub fn cancel(&self, code: String) -> Booking {
         let code = BookingCode::parse(&code)?;
-        self.run(|s| async move { s.cancel(&code).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move { s.cancel(&code).await.map(Booking::from) })
     }
 
     /// The appointment's owner cancels a booking whatever the cancellation policy, freeing its
     /// seats.
-    pub fn owner_cancel(&self, owner_id: String, code: String) -> Result<Booking> {
+    pub fn owner_cancel(&self, owner_id: String, code: String) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
-        self.run(|s| async move { s.owner_cancel(owner, &code).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move {
+            s.owner_cancel(owner, &code).await.map(Booking::from)
+        })
     }
 
     /// The appointment's owner rejects a booking, freeing its seats.
-    pub fn reject(&self, owner_id: String, code: String) -> Result<Booking> {
+    pub fn reject(&self, owner_id: String, code: String) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
-        self.run(|s| async move { s.reject(owner, &code).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move { s.reject(owner, &code).await.map(Booking::from) })
     }
 
     /// The appointment's owner marks a booking whose slot has started as attended
     /// (`completed`), freeing its seats; `TooEarly` before the slot's start.
-    pub fn complete(&self, owner_id: String, code: String) -> Result<Booking> {
+    pub fn complete(&self, owner_id: String, code: String) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
-        self.run(|s| async move { s.complete(owner, &code).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move { s.complete(owner, &code).await.map(Booking::from) })
     }
 
     /// The appointment's owner marks a booking whose slot has started as not attended
     /// (`no_show`), freeing its seats; `TooEarly` before the slot's start.
-    pub fn mark_no_show(&self, owner_id: String, code: String) -> Result<Booking> {
+    pub fn mark_no_show(&self, owner_id: String, code: String) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
-        self.run(|s| async move { s.mark_no_show(owner, &code).await })
-            .map(Booking::from)
+        call(&self.inner, |s| async move {
+            s.mark_no_show(owner, &code).await.map(Booking::from)
+        })
     }
 
     /// The bookings of an appointment, for its owner.
@@ -1525,64 +1671,199 @@ impl Scheduler {
         code: String,
         page: u32,
         per_page: u32,
-    ) -> Result<BookingPage> {
+    ) -> BookingPage {
         let owner = user_id(&owner_id)?;
         let code = AppCode::parse(&code)?;
         let p = Page::new(page, per_page)?;
-        let paged = self.run(|s| async move { s.appointment_bookings(owner, &code, p).await })?;
-        Ok(booking_page(paged))
+        call(&self.inner, |s| async move {
+            s.appointment_bookings(owner, &code, p).await.map(booking_page)
+        })
     }
 
     /// The bookings a registered user made.
-    pub fn user_bookings(&self, user_id: String, page: u32, per_page: u32) -> Result<BookingPage> {
+    pub fn user_bookings(&self, user_id: String, page: u32, per_page: u32) -> BookingPage {
         let user = self::user_id(&user_id)?;
         let p = Page::new(page, per_page)?;
-        let paged = self.run(|s| async move { s.user_bookings(user, p).await })?;
-        Ok(booking_page(paged))
+        call(&self.inner, |s| async move { s.user_bookings(user, p).await.map(booking_page) })
     }
 
     /// Bans an email from all of the owner's appointments.
-    pub fn ban(&self, owner_id: String, email: String) -> Result<Ban> {
+    pub fn ban(&self, owner_id: String, email: String) -> Ban {
         let owner = user_id(&owner_id)?;
         let email = Email::parse(&email)?;
-        self.run(|s| async move { s.ban(owner, email).await })
-            .map(Ban::from)
+        call(&self.inner, |s| async move { s.ban(owner, email).await.map(Ban::from) })
     }
 
     /// Lifts a ban.
-    pub fn unban(&self, owner_id: String, email: String) -> Result<()> {
+    pub fn unban(&self, owner_id: String, email: String) -> () {
         let owner = user_id(&owner_id)?;
         let email = Email::parse(&email)?;
-        self.run(|s| async move { s.unban(owner, &email).await })
+        call(&self.inner, |s| async move { s.unban(owner, &email).await })
     }
 
     /// The owner's ban list, oldest first.
-    pub fn bans(&self, owner_id: String) -> Result<Vec<Ban>> {
+    pub fn bans(&self, owner_id: String) -> Vec<Ban> {
         let owner = user_id(&owner_id)?;
-        let bans = self.run(|s| async move { s.bans(owner).await })?;
-        Ok(bans.into_iter().map(Ban::from).collect())
+        call(&self.inner, |s| async move {
+            let bans = s.bans(owner).await?;
+            Ok(bans.into_iter().map(Ban::from).collect())
+        })
     }
 
     /// An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
-    pub fn analytics(
-        &self,
-        owner_id: String,
-        start_date: String,
-        end_date: String,
-    ) -> Result<Analytics> {
+    pub fn analytics(&self, owner_id: String, start_date: String, end_date: String) -> Analytics {
         let owner = user_id(&owner_id)?;
         let (start, end) = (
             date("start_date", &start_date)?,
             date("end_date", &end_date)?,
         );
-        self.run(|s| async move { s.analytics(owner, start, end).await })
-            .map(Analytics::from)
+        call(&self.inner, |s| async move {
+            s.analytics(owner, start, end).await.map(Analytics::from)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A group appointment on 2031-03-03, 09:00-12:00 UTC: hourly slots of `seats` seats.
+    fn workshop(seats: u32) -> AppointmentInput {
+        AppointmentInput {
+            title: "Workshop".into(),
+            start_date: "2031-03-03".into(),
+            end_date: "2031-03-03".into(),
+            start_time: Some("09:00".into()),
+            end_time: Some("12:00".into()),
+            slot_minutes: 60,
+            kind: "group".into(),
+            capacity: Some(seats),
+            description: String::new(),
+            anti_scalping: "none".into(),
+            time_zone: "UTC".into(),
+            weekdays: Vec::new(),
+            buffer_minutes: 0,
+            min_notice_minutes: 0,
+            horizon_days: None,
+            cancel_cutoff_minutes: 0,
+            hold_minutes: 10,
+            weekly_hours: None,
+            overrides: Vec::new(),
+            closures: Vec::new(),
+            resource: None,
+        }
+    }
+
+    fn guest_no(i: usize) -> BookerInput {
+        BookerInput::Guest {
+            name: "Bo".into(),
+            email: format!("guest{i}@example.com"),
+            phone: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_async_scheduler_shares_the_store_and_races_fairly() -> Result<()> {
+        let s = AsyncScheduler::open("memory:".into()).await?;
+        let owner = s
+            .register_user("Ada".into(), "ada@example.com".into(), None, String::new())
+            .await?;
+        let app = s.create_appointment(owner.id.clone(), workshop(5)).await?;
+        let start = s.all_slots(app.code.clone(), None).await?[0].start;
+        // The blocking view reads the same store.
+        let (same, code) = (s.blocking(), app.code.clone());
+        assert_eq!(
+            tokio::task::spawn_blocking(move || same.appointment(code))
+                .await
+                .expect("the blocking read ran")?
+                .title,
+            "Workshop"
+        );
+        let mut racers = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let (s, code) = (s.clone(), app.code.clone());
+            racers.spawn(async move {
+                s.book(code, start, guest_no(i), 1, String::new(), None, None)
+                    .await
+            });
+        }
+        let (mut won, mut full) = (0, 0);
+        while let Some(answer) = racers.join_next().await {
+            match answer.expect("a racer ran") {
+                Ok(_) => won += 1,
+                Err(AppointmentError::SlotFull { .. }) => full += 1,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((won, full), (5, 35));
+        assert_eq!(s.slot(app.code.clone(), start).await?.seats_taken, 5);
+        assert!(matches!(
+            s.user("nobody".into()).await,
+            Err(AppointmentError::InvalidInput { field, .. }) if field == "user_id"
+        ));
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_call_leaves_no_partial_booking() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("am-uniffi-cancel-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let url = format!("sqlite://{}", dir.join("cancel.db").display());
+        let s = AsyncScheduler::open(url).await?;
+        let owner = s
+            .register_user("Ada".into(), "ada@example.com".into(), None, String::new())
+            .await?;
+        let app = s.create_appointment(owner.id.clone(), workshop(20)).await?;
+        let start = s.all_slots(app.code.clone(), None).await?[0].start;
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..60 {
+            let (s, code) = (s.clone(), app.code.clone());
+            calls.spawn(async move {
+                let booking = s.book(code, start, guest_no(i), 1, String::new(), None, None);
+                if i % 2 == 0 {
+                    // Dropped after 0 to 29 ms: before, during or after its transaction.
+                    let limit = Duration::from_millis(u64::try_from(i / 2).unwrap_or(0));
+                    tokio::time::timeout(limit, booking).await.ok()
+                } else {
+                    Some(booking.await)
+                }
+            });
+        }
+        let (mut returned, mut cancelled) = (Vec::new(), 0);
+        while let Some(answer) = calls.join_next().await {
+            match answer.expect("a call ran") {
+                Some(Ok(booking)) => returned.push(booking.code),
+                Some(Err(AppointmentError::SlotFull { .. })) => {}
+                None => cancelled += 1,
+                Some(Err(other)) => panic!("unexpected {other:?}"),
+            }
+        }
+        let listed = s
+            .appointment_bookings(owner.id, app.code.clone(), 1, 100)
+            .await?;
+        let active: Vec<_> = listed
+            .items
+            .iter()
+            .filter(|b| b.status == "active")
+            .collect();
+        let seats = s.slot(app.code, start).await?.seats_taken;
+        assert_eq!(
+            seats as usize,
+            active.len(),
+            "seats taken are the active bookings"
+        );
+        assert!(active.len() <= 20);
+        // The calls dropped after 0 ms at least were cancelled while their task ran.
+        assert!(cancelled >= 1, "no call was cancelled");
+        for code in &returned {
+            assert!(
+                active.iter().any(|b| &b.code == code),
+                "{code} answered but not kept"
+            );
+        }
+        std::fs::remove_dir_all(&dir).ok();
+        Ok(())
+    }
 
     #[test]
     fn books_and_maps_a_full_slot_to_its_error_case() -> Result<()> {

@@ -655,6 +655,1011 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
 
 
 /**
+ * The booking engine over one store with `suspend` calls in Kotlin and `async` ones in Swift:
+ * the same methods as [`Scheduler`], each running as a task of the engine's tokio runtime, so
+ * no caller's thread waits on the store.
+ *
+ * Cancelling a call (a Kotlin coroutine cancelled or timed out, a Swift task cancelled) drops
+ * its Rust future and aborts the engine's task, which stops at its next await point. Every
+ * change the engine makes is one store transaction, so a cancelled write has either committed
+ * completely or not at all: never part of a booking, never seats taken without their booking.
+ * Which of the two is not known to the cancelled caller (the commit may have happened just
+ * before the cancel arrived): read the state again (`booking`, `slot`, `appointmentBookings`)
+ * to know. Reads have no effect to undo.
+ */
+public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
+     * order.
+     */
+    func allSlots(code: String, day: String?) async throws  -> [Slot]
+    
+    /**
+     * An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
+     */
+    func analytics(ownerId: String, startDate: String, endDate: String) async throws  -> Analytics
+    
+    /**
+     * An appointment by code.
+     */
+    func appointment(code: String) async throws  -> Appointment
+    
+    /**
+     * The bookings of an appointment, for its owner.
+     */
+    func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32) async throws  -> BookingPage
+    
+    /**
+     * Seats held by active bookings and live holds across all of the appointment's slots.
+     */
+    func attendeesBooked(code: String) async throws  -> UInt64
+    
+    /**
+     * Bans an email from all of the owner's appointments.
+     */
+    func ban(ownerId: String, email: String) async throws  -> Ban
+    
+    /**
+     * The owner's ban list, oldest first.
+     */
+    func bans(ownerId: String) async throws  -> [Ban]
+    
+    /**
+     * The same engine and store with blocking calls.
+     */
+    func blocking()  -> Scheduler
+    
+    /**
+     * Books seats on the slot starting at `start`. With `hold_token` (from `hold`) the booking
+     * takes over the hold's seats and cannot find the slot full; `code`, `start` and
+     * `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
+     * a hold that expired, was released or was booked throws `HoldEnded`.
+     */
+    func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?, holdToken: String?) async throws  -> Booking
+    
+    /**
+     * A booking by code.
+     */
+    func booking(code: String) async throws  -> Booking
+    
+    /**
+     * Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+     * code): `TooLate` from the appointment's cancellation cut-off before the slot on.
+     */
+    func cancel(code: String) async throws  -> Booking
+    
+    /**
+     * Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+     * stay as they are. With `if_revision`, only if the appointment is still at that revision
+     * (`Changed` otherwise, and nothing changes).
+     */
+    func closeAppointment(ownerId: String, code: String, ifRevision: UInt64?) async throws  -> AppointmentEdit
+    
+    /**
+     * The appointment's owner marks a booking whose slot has started as attended
+     * (`completed`), freeing its seats; `TooEarly` before the slot's start.
+     */
+    func complete(ownerId: String, code: String) async throws  -> Booking
+    
+    /**
+     * Creates an appointment owned by `owner_id`.
+     */
+    func createAppointment(ownerId: String, input: AppointmentInput) async throws  -> Appointment
+    
+    /**
+     * Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+     * readable by their codes.
+     */
+    func deleteAppointment(ownerId: String, code: String) async throws 
+    
+    /**
+     * Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
+     * for whoever gets the hold's `token` (while a form is filled in or a payment made). The
+     * seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
+     * free again from `expiresAt` on, or once released. Book them with `book(…, holdToken =
+     * hold.token)`. Appointments that share a resource take no holds (`InvalidInput`).
+     */
+    func hold(code: String, start: Date, seats: UInt32) async throws  -> Hold
+    
+    /**
+     * A hold by token, with its status as of now (`expired` from its `expiresAt` on).
+     */
+    func holdByToken(token: String) async throws  -> Hold
+    
+    /**
+     * The appointment's owner marks a booking whose slot has started as not attended
+     * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
+     */
+    func markNoShow(ownerId: String, code: String) async throws  -> Booking
+    
+    /**
+     * The appointments `owner_id` created, newest first.
+     */
+    func myAppointments(ownerId: String, page: UInt32, perPage: UInt32) async throws  -> AppointmentPage
+    
+    /**
+     * The appointment's owner cancels a booking whatever the cancellation policy, freeing its
+     * seats.
+     */
+    func ownerCancel(ownerId: String, code: String) async throws  -> Booking
+    
+    /**
+     * The appointment's owner moves a booking, as `reschedule` does but not bound by the
+     * cancellation cut-off: only a booking whose slot has started can no longer be moved
+     * (`TooLate`).
+     */
+    func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String?) async throws  -> Booking
+    
+    /**
+     * Registers a user account.
+     */
+    func registerUser(name: String, email: String, phone: String?, passwordHash: String) async throws  -> User
+    
+    /**
+     * The appointment's owner rejects a booking, freeing its seats.
+     */
+    func reject(ownerId: String, code: String) async throws  -> Booking
+    
+    /**
+     * Gives a hold's seats back at once. A hold already released or expired is answered as it
+     * is; a booked one throws `HoldEnded` (cancel the booking instead).
+     */
+    func releaseHold(token: String) async throws  -> Hold
+    
+    /**
+     * Reopens `owner_id`'s closed appointment. With `if_revision`, only if the appointment is
+     * still at that revision (`Changed` otherwise, and nothing changes).
+     */
+    func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64?) async throws  -> AppointmentEdit
+    
+    /**
+     * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+     * with a new number of seats and a new description (up to 2000 characters), in one step.
+     * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
+     * cancellation cut-off before the booked slot on.
+     */
+    func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String?) async throws  -> Booking
+    
+    /**
+     * The seats of the slot starting at `start`, bookable or not.
+     */
+    func slot(code: String, start: Date) async throws  -> Slot
+    
+    /**
+     * One page of the slots that can be booked now, optionally of one local date
+     * (`YYYY-MM-DD`).
+     */
+    func slots(code: String, day: String?, page: UInt32, perPage: UInt32) async throws  -> SlotPage
+    
+    /**
+     * One page of the slots that can be booked now and start in `[from, to)`, a window of at
+     * most 92 days.
+     */
+    func slotsBetween(code: String, from: Date, to: Date, page: UInt32, perPage: UInt32) async throws  -> SlotPage
+    
+    /**
+     * Lifts a ban.
+     */
+    func unban(ownerId: String, email: String) async throws 
+    
+    /**
+     * Applies `owner_id`'s changes to their appointment (see [`AppointmentChanges`]): checked
+     * like a new appointment, never touching a booking.
+     */
+    func updateAppointment(ownerId: String, code: String, changes: AppointmentChanges) async throws  -> AppointmentEdit
+    
+    /**
+     * A user by id.
+     */
+    func user(userId: String) async throws  -> User
+    
+    /**
+     * The bookings a registered user made.
+     */
+    func userBookings(userId: String, page: UInt32, perPage: UInt32) async throws  -> BookingPage
+    
+}
+/**
+ * The booking engine over one store with `suspend` calls in Kotlin and `async` ones in Swift:
+ * the same methods as [`Scheduler`], each running as a task of the engine's tokio runtime, so
+ * no caller's thread waits on the store.
+ *
+ * Cancelling a call (a Kotlin coroutine cancelled or timed out, a Swift task cancelled) drops
+ * its Rust future and aborts the engine's task, which stops at its next await point. Every
+ * change the engine makes is one store transaction, so a cancelled write has either committed
+ * completely or not at all: never part of a booking, never seats taken without their booking.
+ * Which of the two is not known to the cancelled caller (the commit may have happened just
+ * before the cancel arrived): read the state again (`booking`, `slot`, `appointmentBookings`)
+ * to know. Reads have no effect to undo.
+ */
+open class AsyncScheduler: AsyncSchedulerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_appointment_uniffi_fn_clone_asyncscheduler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_appointment_uniffi_fn_free_asyncscheduler(handle, $0) }
+    }
+
+    
+    /**
+     * Opens a scheduler on the store `url` names, as `Scheduler.open` does: `memory:`,
+     * `sqlite://path/to/file.db` or `postgres://…` (pending migrations are applied).
+     */
+public static func `open`(url: String)async throws  -> AsyncScheduler  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_constructor_asyncscheduler_open(FfiConverterString.lower(url)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeAsyncScheduler_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Opens a scheduler as `open` does, reading the time from `clock` instead of the system's
+     * clock. **For tests and simulations**: an app uses `open`.
+     */
+public static func openWithClock(url: String, clock: ManualClock)async throws  -> AsyncScheduler  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_constructor_asyncscheduler_open_with_clock(FfiConverterString.lower(url),FfiConverterTypeManualClock_lower(clock)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeAsyncScheduler_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+
+    
+    /**
+     * Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
+     * order.
+     */
+open func allSlots(code: String, day: String?)async throws  -> [Slot]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_all_slots(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterOptionString.lower(day)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSlot.lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
+     */
+open func analytics(ownerId: String, startDate: String, endDate: String)async throws  -> Analytics  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_analytics(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(startDate),FfiConverterString.lower(endDate)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAnalytics_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * An appointment by code.
+     */
+open func appointment(code: String)async throws  -> Appointment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_appointment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAppointment_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The bookings of an appointment, for its owner.
+     */
+open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32)async throws  -> BookingPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_appointment_bookings(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code),FfiConverterUInt32.lower(page),FfiConverterUInt32.lower(perPage)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBookingPage_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Seats held by active bookings and live holds across all of the appointment's slots.
+     */
+open func attendeesBooked(code: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_attendees_booked(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Bans an email from all of the owner's appointments.
+     */
+open func ban(ownerId: String, email: String)async throws  -> Ban  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_ban(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(email)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBan_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The owner's ban list, oldest first.
+     */
+open func bans(ownerId: String)async throws  -> [Ban]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_bans(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeBan.lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The same engine and store with blocking calls.
+     */
+open func blocking() -> Scheduler  {
+    return try!  FfiConverterTypeScheduler_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_asyncscheduler_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Books seats on the slot starting at `start`. With `hold_token` (from `hold`) the booking
+     * takes over the hold's seats and cannot find the slot full; `code`, `start` and
+     * `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
+     * a hold that expired, was released or was booked throws `HoldEnded`.
+     */
+open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?, holdToken: String? = nil)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_book(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTimestamp.lower(start),FfiConverterTypeBookerInput_lower(booker),FfiConverterUInt32.lower(attendeeCount),FfiConverterString.lower(description),FfiConverterOptionString.lower(deviceId),FfiConverterOptionString.lower(holdToken)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * A booking by code.
+     */
+open func booking(code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_booking(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Cancels a booking, freeing its seats. This is the guest's cancel (whoever holds the
+     * code): `TooLate` from the appointment's cancellation cut-off before the slot on.
+     */
+open func cancel(code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_cancel(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Closes `owner_id`'s appointment: no slots listed, no bookings taken; existing bookings
+     * stay as they are. With `if_revision`, only if the appointment is still at that revision
+     * (`Changed` otherwise, and nothing changes).
+     */
+open func closeAppointment(ownerId: String, code: String, ifRevision: UInt64? = nil)async throws  -> AppointmentEdit  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_close_appointment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code),FfiConverterOptionUInt64.lower(ifRevision)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAppointmentEdit_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointment's owner marks a booking whose slot has started as attended
+     * (`completed`), freeing its seats; `TooEarly` before the slot's start.
+     */
+open func complete(ownerId: String, code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_complete(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Creates an appointment owned by `owner_id`.
+     */
+open func createAppointment(ownerId: String, input: AppointmentInput)async throws  -> Appointment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_create_appointment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterTypeAppointmentInput_lower(input)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAppointment_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
+     * readable by their codes.
+     */
+open func deleteAppointment(ownerId: String, code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_delete_appointment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_void,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_void,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
+     * for whoever gets the hold's `token` (while a form is filled in or a payment made). The
+     * seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
+     * free again from `expiresAt` on, or once released. Book them with `book(…, holdToken =
+     * hold.token)`. Appointments that share a resource take no holds (`InvalidInput`).
+     */
+open func hold(code: String, start: Date, seats: UInt32 = UInt32(1))async throws  -> Hold  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_hold(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTimestamp.lower(start),FfiConverterUInt32.lower(seats)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHold_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * A hold by token, with its status as of now (`expired` from its `expiresAt` on).
+     */
+open func holdByToken(token: String)async throws  -> Hold  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_hold_by_token(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHold_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointment's owner marks a booking whose slot has started as not attended
+     * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
+     */
+open func markNoShow(ownerId: String, code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_mark_no_show(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointments `owner_id` created, newest first.
+     */
+open func myAppointments(ownerId: String, page: UInt32, perPage: UInt32)async throws  -> AppointmentPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_my_appointments(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterUInt32.lower(page),FfiConverterUInt32.lower(perPage)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAppointmentPage_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointment's owner cancels a booking whatever the cancellation policy, freeing its
+     * seats.
+     */
+open func ownerCancel(ownerId: String, code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_owner_cancel(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointment's owner moves a booking, as `reschedule` does but not bound by the
+     * cancellation cut-off: only a booking whose slot has started can no longer be moved
+     * (`TooLate`).
+     */
+open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_owner_reschedule(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code),FfiConverterTimestamp.lower(start),FfiConverterOptionUInt32.lower(attendeeCount),FfiConverterOptionString.lower(description)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Registers a user account.
+     */
+open func registerUser(name: String, email: String, phone: String?, passwordHash: String)async throws  -> User  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_register_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterString.lower(email),FfiConverterOptionString.lower(phone),FfiConverterString.lower(passwordHash)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUser_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointment's owner rejects a booking, freeing its seats.
+     */
+open func reject(ownerId: String, code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_reject(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Gives a hold's seats back at once. A hold already released or expired is answered as it
+     * is; a booked one throws `HoldEnded` (cancel the booking instead).
+     */
+open func releaseHold(token: String)async throws  -> Hold  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_release_hold(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHold_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Reopens `owner_id`'s closed appointment. With `if_revision`, only if the appointment is
+     * still at that revision (`Changed` otherwise, and nothing changes).
+     */
+open func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64? = nil)async throws  -> AppointmentEdit  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_reopen_appointment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code),FfiConverterOptionUInt64.lower(ifRevision)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAppointmentEdit_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
+     * with a new number of seats and a new description (up to 2000 characters), in one step.
+     * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
+     * cancellation cut-off before the booked slot on.
+     */
+open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_reschedule(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTimestamp.lower(start),FfiConverterOptionUInt32.lower(attendeeCount),FfiConverterOptionString.lower(description)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The seats of the slot starting at `start`, bookable or not.
+     */
+open func slot(code: String, start: Date)async throws  -> Slot  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_slot(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTimestamp.lower(start)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSlot_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * One page of the slots that can be booked now, optionally of one local date
+     * (`YYYY-MM-DD`).
+     */
+open func slots(code: String, day: String?, page: UInt32, perPage: UInt32)async throws  -> SlotPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_slots(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterOptionString.lower(day),FfiConverterUInt32.lower(page),FfiConverterUInt32.lower(perPage)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSlotPage_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * One page of the slots that can be booked now and start in `[from, to)`, a window of at
+     * most 92 days.
+     */
+open func slotsBetween(code: String, from: Date, to: Date, page: UInt32, perPage: UInt32)async throws  -> SlotPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_slots_between(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTimestamp.lower(from),FfiConverterTimestamp.lower(to),FfiConverterUInt32.lower(page),FfiConverterUInt32.lower(perPage)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSlotPage_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Lifts a ban.
+     */
+open func unban(ownerId: String, email: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_unban(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(email)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_void,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_void,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Applies `owner_id`'s changes to their appointment (see [`AppointmentChanges`]): checked
+     * like a new appointment, never touching a booking.
+     */
+open func updateAppointment(ownerId: String, code: String, changes: AppointmentChanges)async throws  -> AppointmentEdit  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_update_appointment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code),FfiConverterTypeAppointmentChanges_lower(changes)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAppointmentEdit_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * A user by id.
+     */
+open func user(userId: String)async throws  -> User  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUser_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The bookings a registered user made.
+     */
+open func userBookings(userId: String, page: UInt32, perPage: UInt32)async throws  -> BookingPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_user_bookings(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterUInt32.lower(page),FfiConverterUInt32.lower(perPage)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBookingPage_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAsyncScheduler: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AsyncScheduler
+
+    public static func lift(_ handle: UInt64) throws -> AsyncScheduler {
+        return AsyncScheduler(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AsyncScheduler) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AsyncScheduler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AsyncScheduler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAsyncScheduler_lift(_ handle: UInt64) throws -> AsyncScheduler {
+    return try FfiConverterTypeAsyncScheduler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAsyncScheduler_lower(_ value: AsyncScheduler) -> UInt64 {
+    return FfiConverterTypeAsyncScheduler.lower(value)
+}
+
+
+
+
+
+
+/**
  * A clock that stands still until moved, **for tests and simulations**: give it to
  * `Scheduler.openWithClock(url, clock)` and the engine reads "now" from it (bookable slots,
  * cancellation cut-offs, the start of a slot, creation and change times). An app opens its
@@ -836,7 +1841,8 @@ public func FfiConverterTypeManualClock_lower(_ value: ManualClock) -> UInt64 {
 
 
 /**
- * The booking engine over one store. Thread-safe; every call blocks until the engine answers.
+ * The booking engine over one store. Thread-safe; every call blocks until the engine answers
+ * (run them off the UI thread, or use [`AsyncScheduler`]).
  */
 public protocol SchedulerProtocol: AnyObject, Sendable {
     
@@ -860,6 +1866,11 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * The bookings of an appointment, for its owner.
      */
     func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32) throws  -> BookingPage
+    
+    /**
+     * The same engine and store with `suspend` (Kotlin) / `async` (Swift) calls.
+     */
+    func asAsync()  -> AsyncScheduler
     
     /**
      * Seats held by active bookings and live holds across all of the appointment's slots.
@@ -1027,7 +2038,8 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     
 }
 /**
- * The booking engine over one store. Thread-safe; every call blocks until the engine answers.
+ * The booking engine over one store. Thread-safe; every call blocks until the engine answers
+ * (run them off the UI thread, or use [`AsyncScheduler`]).
  */
 open class Scheduler: SchedulerProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1164,6 +2176,18 @@ open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPa
         FfiConverterString.lower(code),
         FfiConverterUInt32.lower(page),
         FfiConverterUInt32.lower(perPage),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The same engine and store with `suspend` (Kotlin) / `async` (Swift) calls.
+     */
+open func asAsync() -> AsyncScheduler  {
+    return try!  FfiConverterTypeAsyncScheduler_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_as_async(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4638,6 +5662,54 @@ fileprivate struct FfiConverterDictionaryStringSequenceString: FfiConverterRustB
         return dict
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureAppointmentUniffiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
 
 private enum InitializationResult {
     case ok
@@ -4653,6 +5725,105 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_appointment_uniffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_all_slots() != 56444) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_analytics() != 64098) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_appointment() != 58313) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_appointment_bookings() != 9580) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_attendees_booked() != 36451) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_ban() != 27527) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_bans() != 13966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_blocking() != 28679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_book() != 49487) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_booking() != 44270) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_cancel() != 62882) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_close_appointment() != 53137) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_complete() != 2483) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_create_appointment() != 16251) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_delete_appointment() != 43652) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_hold() != 24612) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_hold_by_token() != 5434) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_mark_no_show() != 31057) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_my_appointments() != 12544) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_cancel() != 22591) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_reschedule() != 11053) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_register_user() != 54555) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reject() != 52013) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_release_hold() != 4609) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reopen_appointment() != 62198) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reschedule() != 37068) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slot() != 12192) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slots() != 54256) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slots_between() != 41325) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_unban() != 3834) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_update_appointment() != 37641) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user() != 11768) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user_bookings() != 14603) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_manualclock_advance() != 33628) {
         return InitializationResult.apiChecksumMismatch
@@ -4673,6 +5844,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment_bookings() != 2169) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_as_async() != 64615) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked() != 37634) {
@@ -4757,6 +5931,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings() != 48176) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_constructor_asyncscheduler_open() != 46499) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_constructor_asyncscheduler_open_with_clock() != 63218) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_constructor_manualclock_new() != 6376) {

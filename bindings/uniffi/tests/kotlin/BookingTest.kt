@@ -1,6 +1,7 @@
 // The Kotlin bindings against the embedded engine: each check prints PASS or FAIL, and the
 // program ends with "kotlin: N passed, M failed" and a non-zero exit status on any failure.
 import com.appointmentmaster.AppointmentChanges
+import com.appointmentmaster.AsyncScheduler
 import com.appointmentmaster.AppointmentException
 import com.appointmentmaster.AppointmentInput
 import com.appointmentmaster.BookerInput
@@ -16,6 +17,14 @@ import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 import kotlin.system.exitProcess
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.joinAll
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeoutOrNull
 
 var passed = 0
 var failed = 0
@@ -30,6 +39,9 @@ fun check(name: String, body: () -> Unit) {
         println("FAIL $name: $e")
     }
 }
+
+// A check whose body calls suspend functions, run inside runBlocking.
+fun checkSuspending(name: String, body: suspend CoroutineScope.() -> Unit) = check(name) { runBlocking { body() } }
 
 fun expect(cond: Boolean, what: String) {
     if (!cond) throw AssertionError(what)
@@ -501,6 +513,143 @@ fun revisionChecks(store: String, url: String) {
     s.close()
 }
 
+// The suspend API (AsyncScheduler) against the store `url` names: the booking flow, a race of
+// coroutines for the last seats of a party, and coroutines cancelled mid-call.
+fun asyncChecks(store: String, url: String) {
+    val s = runBlocking { AsyncScheduler.open(url) }
+    val owner = runBlocking { s.registerUser("Sue", unique("owner"), null, "") }
+    suspend fun group(seats: UInt, kind: String = "group") = s.createAppointment(
+        owner.id,
+        AppointmentInput(
+            title = "Async $kind", startDate = "2031-03-03", endDate = "2031-03-03",
+            startTime = "09:00", endTime = "12:00", slotMinutes = if (kind == "party") 180u else 60u,
+            kind = kind, capacity = seats, antiScalping = "none",
+        ),
+    )
+
+    checkSuspending("$store: suspend calls: book, read, move, cancel; errors are typed") {
+        val app = group(2u)
+        val slots = s.allSlots(app.code, null)
+        expect(slots.map { it.start } == listOf(at("09:00"), at("10:00"), at("11:00")), "slots: $slots")
+        val booking = s.book(app.code, at("09:00"), guest(unique("guest")), 2u, "", null)
+        expect(booking.status == "active" && s.booking(booking.code).id == booking.id, "read back")
+        try {
+            s.book(app.code, at("09:00"), guest(unique("guest")), 1u, "", null)
+            throw AssertionError("the slot is full")
+        } catch (e: AppointmentException.SlotFull) {
+            expect(e.requested == 1u && e.available == 0u, "$e")
+        }
+        val moved = s.reschedule(booking.code, at("10:00"), 1u)
+        expect(moved.slotStart == at("10:00") && moved.attendeeCount == 1u, "moved: $moved")
+        expect(s.slot(app.code, at("09:00")).seatsTaken == 0u, "old seats freed")
+        // The blocking view reads the same store and engine.
+        s.blocking().use { b -> expect(b.slot(app.code, at("10:00")).seatsTaken == 1u, "seen blocking") }
+        expect(s.cancel(booking.code).status == "cancelled", "cancelled")
+        try {
+            s.cancel(booking.code)
+            throw AssertionError("cancelling twice must fail")
+        } catch (e: AppointmentException.InvalidTransition) {
+            expect(e.status == "cancelled", "$e")
+        }
+        try {
+            s.booking("BK-AAAAAAAAAAAA")
+            throw AssertionError("unknown booking must fail")
+        } catch (e: AppointmentException.NotFound) {
+            expect(e.entity == "booking", "$e")
+        }
+        val hold = s.hold(app.code, at("11:00"), 2u)
+        val held = s.book(app.code, at("11:00"), guest(unique("guest")), 2u, "", null, hold.token)
+        expect(s.holdByToken(hold.token).status == "booked" && held.status == "active", "hold booked")
+        val edit = s.closeAppointment(owner.id, app.code, app.revision)
+        expect(edit.appointment.status == "closed", "closed")
+        expect(s.myAppointments(owner.id, 1u, 100u).items.any { it.code == app.code }, "listed")
+    }
+
+    checkSuspending("$store: 300 coroutines race for the last 25 seats of a party") {
+        val party = group(25u, kind = "party")
+        val start = s.allSlots(party.code, null).single().start
+        val racers = 300
+        val outcomes = (1..racers).map { i ->
+            async(Dispatchers.Default) {
+                try {
+                    s.book(party.code, start, guest(unique("racer$i")), 1u, "", null)
+                    "won"
+                } catch (e: AppointmentException.SlotFull) {
+                    "full"
+                }
+            }
+        }.awaitAll()
+        expect(outcomes.count { it == "won" } == 25, "exactly 25 win: ${outcomes.count { it == "won" }}")
+        expect(outcomes.count { it == "full" } == racers - 25, "the rest see SlotFull")
+        val slot = s.slot(party.code, start)
+        expect(slot.seatsTaken == 25u && slot.seatsLeft == 0u, "25 seats taken: $slot")
+        expect(s.appointmentBookings(owner.id, party.code, 1u, 100u).total == 25uL, "25 bookings")
+    }
+
+    checkSuspending("$store: coroutines cancelled mid-call leave no partial booking") {
+        val app = group(20u)
+        val start = at("09:00")
+        // 60 bookings of one 20-seat slot; every other one is cancelled: half of those time out
+        // after 1 to 15 ms, the other half are cancelled as soon as all are launched.
+        var timedOut = 0
+        val returned = java.util.concurrent.ConcurrentLinkedQueue<String>()
+        val fullSeen = java.util.concurrent.atomic.AtomicInteger()
+        val jobs = (0 until 60).map { i ->
+            launch(Dispatchers.Default) {
+                val call = suspend {
+                    try {
+                        returned.add(s.book(app.code, start, guest(unique("c$i")), 1u, "", null).code)
+                    } catch (e: AppointmentException.SlotFull) {
+                        fullSeen.incrementAndGet()
+                    }
+                }
+                if (i % 4 == 0) {
+                    if (withTimeoutOrNull(1L + (i / 4) % 15) { call() } == null) synchronized(returned) { timedOut++ }
+                } else {
+                    call()
+                }
+            }
+        }
+        jobs.filterIndexed { i, _ -> i % 4 == 2 }.forEach { it.cancel() }
+        jobs.joinAll()
+        val active = s.appointmentBookings(owner.id, app.code, 1u, 100u).items.filter { it.status == "active" }
+        val slot = s.slot(app.code, start)
+        expect(slot.seatsTaken.toInt() == active.size, "seats taken ${slot.seatsTaken}, active bookings ${active.size}")
+        expect(active.size <= 20, "at most 20: ${active.size}")
+        expect(active.all { it.slotStart == start && it.attendeeCount == 1u }, "whole bookings only")
+        expect(returned.all { code -> active.any { it.code == code } }, "every answered booking is kept")
+        // Nothing frees a seat here: once one call was refused, the slot stayed full.
+        expect(fullSeen.get() == 0 || active.size == 20, "refused ${fullSeen.get()}, kept ${active.size}")
+        // The 30 calls nobody cancelled all answered, with a booking or SlotFull.
+        expect(returned.size + fullSeen.get() >= 30, "answered ${returned.size}, refused ${fullSeen.get()}")
+        // Kept beyond those answered: cancelled calls whose transaction had committed.
+        println("  ($store: ${returned.size} answered, ${active.size} kept, $timedOut timed out mid-call)")
+    }
+
+    runBlocking {
+        val clock = ManualClock(Instant.parse("2031-03-03T09:30:00Z"))
+        AsyncScheduler.openWithClock(url, clock).use { pinned ->
+            check("$store: an AsyncScheduler opened with a clock reads it") {
+                runBlocking {
+                    // On `memory:` this is another store: its own owner.
+                    val pinnedOwner = pinned.registerUser("Pia", unique("owner"), null, "")
+                    val app = pinned.createAppointment(
+                        pinnedOwner.id,
+                        AppointmentInput(
+                            title = "Pinned", startDate = "2031-03-03", endDate = "2031-03-03",
+                            startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+                        ),
+                    )
+                    expect(app.createdAt == Instant.parse("2031-03-03T09:30:00Z"), "created at ${app.createdAt}")
+                    expect(pinned.allSlots(app.code, null).map { it.start } == listOf(at("10:00"), at("11:00")), "09:00 started")
+                }
+            }
+        }
+        clock.close()
+    }
+    s.close()
+}
+
 fun main() {
     val s = Scheduler.open("memory:")
     val owner = s.registerUser("Ada", "ada@example.com", null, "")
@@ -792,6 +941,9 @@ fun main() {
     holdChecks("memory", "memory:")
     holdChecks("sqlite", "sqlite://" + dir.resolve("holds.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { holdChecks("postgres", it) }
+    asyncChecks("memory", "memory:")
+    asyncChecks("sqlite", "sqlite://" + dir.resolve("async.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { asyncChecks("postgres", it) }
     revisionChecks("memory", "memory:")
     revisionChecks("sqlite", "sqlite://" + dir.resolve("revisions.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { revisionChecks("postgres", it) }
