@@ -1,6 +1,11 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("../README.crate.md")]
 
 pub use appointment_core as core;
 pub use appointment_core::*;
 pub use appointment_store as store;
 pub use appointment_store::MemoryStore;
+
+// The workspace README's Rust examples are tests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod workspace_readme {}

@@ -13,6 +13,11 @@
 //! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The crate's README (its page on crates.io) is checked as documentation is.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 mod cache;
 mod clock;
 mod domain;

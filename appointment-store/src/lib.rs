@@ -19,6 +19,11 @@
 
 use std::sync::Arc;
 
+// The crate's README (its page on crates.io) is checked as documentation is.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod hooks;

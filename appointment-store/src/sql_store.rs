@@ -310,6 +310,8 @@ macro_rules! claim_seats_sql {
         )
     };
 }
+// Used as a macro by the Postgres backend's one-statement booking only.
+#[cfg(feature = "postgres")]
 pub(crate) use claim_seats_sql;
 
 /// `bans WHERE …`: the ban of the email `$email` by the owner `$owner`, if any.
@@ -318,6 +320,7 @@ macro_rules! ban_of_sql {
         concat!("bans WHERE owner_id = ", $owner, " AND email = ", $email)
     };
 }
+#[cfg(feature = "postgres")]
 pub(crate) use ban_of_sql;
 
 /// Takes `$3` seats of the slot (`$1`, `$2`) if they fit in `$4` (see [`claim_seats_sql!`]).
