@@ -275,7 +275,7 @@ macro_rules! scheduler_methods {
             #[pyo3(signature = (
                 owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
                 slot_minutes, kind = "single", capacity = None, description = "",
-                anti_scalping = "standard", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
+                anti_scalping = "none", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
                 min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
                 closures = None, resource = None, cancel_cutoff_minutes = 0, hold_minutes = 10
             ))]

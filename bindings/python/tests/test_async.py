@@ -117,7 +117,7 @@ async def test_the_booking_flow_awaited(scheduler: AsyncScheduler, owner: User) 
 
 @pytest.mark.asyncio
 async def test_errors_raise_the_same_classes(scheduler: AsyncScheduler, owner: User) -> None:
-    app = await make_appointment(scheduler, owner)
+    app = await make_appointment(scheduler, owner, anti_scalping="standard")
     email = unique_email("guest")
     booking = await scheduler.book(app.code, at(9), name="Guest", email=email)
 

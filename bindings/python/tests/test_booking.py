@@ -128,8 +128,13 @@ def test_group_capacity_and_slot_full(scheduler: Scheduler, make_appointment: Ma
 
 
 def test_anti_scalping_duplicate(scheduler: Scheduler, make_appointment: MakeApp) -> None:
-    app = make_appointment(kind="group", capacity=10)
-    start = scheduler.slots(app.code).items[0].start
+    # No limit unless asked for, as over REST.
+    open_app = make_appointment(kind="group", capacity=10)
+    assert open_app.anti_scalping == "none"
+    start = scheduler.slots(open_app.code).items[0].start
+    scheduler.book(open_app.code, start, name="A", email="a@example.com")
+    scheduler.book(open_app.code, start, name="A", email="a@example.com")
+    app = make_appointment(kind="group", capacity=10, anti_scalping="standard")
     scheduler.book(app.code, start, name="A", email="a@example.com")
     with pytest.raises(DuplicateError) as err:
         scheduler.book(app.code, start, name="A", email="A@example.com")

@@ -370,8 +370,8 @@ pub struct AppointmentInput {
     /// Free text.
     #[uniffi(default = "")]
     pub description: String,
-    /// `none`, `standard` or `strict`.
-    #[uniffi(default = "standard")]
+    /// `none` (the default, as over REST), `standard` or `strict`.
+    #[uniffi(default = "none")]
     pub anti_scalping: String,
     /// IANA time zone of the window.
     #[uniffi(default = "UTC")]

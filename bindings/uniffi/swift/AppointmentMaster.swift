@@ -3510,7 +3510,7 @@ public struct AppointmentInput: Equatable, Hashable {
      */
     public var description: String
     /**
-     * `none`, `standard` or `strict`.
+     * `none` (the default, as over REST), `standard` or `strict`.
      */
     public var antiScalping: String
     /**
@@ -3596,8 +3596,8 @@ public struct AppointmentInput: Equatable, Hashable {
          * Free text.
          */description: String = "", 
         /**
-         * `none`, `standard` or `strict`.
-         */antiScalping: String = "standard", 
+         * `none` (the default, as over REST), `standard` or `strict`.
+         */antiScalping: String = "none", 
         /**
          * IANA time zone of the window.
          */timeZone: String = "UTC", 
