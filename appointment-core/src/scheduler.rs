@@ -1405,12 +1405,11 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 "the hold is for another appointment, slot or number of seats",
             ));
         }
-        let app = self.appointment_by_id(hold.appointment_id).await?;
+        let mut app = self.appointment_by_id(hold.appointment_id).await?;
         let slot = Slot {
             start: hold.slot_start,
             end: hold.slot_end,
         };
-        let mut app = app;
         let mut booking = self.new_booking(&app, &slot, req).await?;
         let _seats = self.seats_will_change(app.id);
         let (mut codes, mut changes) = (1, 1);
@@ -1518,21 +1517,26 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 description: change.description.clone(),
                 now,
             };
-            match self.store.move_booking(booking.id, &to).await {
+            let changed = match self.store.move_booking(booking.id, &to).await {
                 Ok(Some(moved)) => return Ok(moved),
                 // The appointment changed: decide again on what it now is.
                 Err(Error::Changed(Entity::Appointment)) => {
                     self.reread(&app).await?;
+                    true
                 }
                 Err(e) => return Err(e),
                 // Moved meanwhile: decide again from the slot it is on now.
-                Ok(None) => {}
-            }
+                Ok(None) => false,
+            };
             attempt += 1;
             if attempt >= END_ATTEMPTS {
-                return Err(Error::unavailable(std::io::Error::other(
-                    "the booking kept moving while it was being rescheduled",
-                )));
+                return Err(if changed {
+                    Error::Changed(Entity::Appointment)
+                } else {
+                    Error::unavailable(std::io::Error::other(
+                        "the booking kept moving while it was being rescheduled",
+                    ))
+                });
             }
         }
     }

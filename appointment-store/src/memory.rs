@@ -123,6 +123,27 @@ impl Inner {
             .sum()
     }
 
+    /// `SlotFull` unless `n` more seats fit in `capacity` on the slot, once the slot's holds
+    /// expired at `now` gave their seats back.
+    fn fits(
+        &mut self,
+        app: AppointmentId,
+        start: DateTime<Utc>,
+        n: u32,
+        capacity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.reclaim_expired(app, start, now);
+        let taken = self.taken(app, start);
+        if u64::from(taken) + u64::from(n) > u64::from(capacity) {
+            return Err(Error::SlotFull {
+                requested: n,
+                available: capacity.saturating_sub(taken),
+            });
+        }
+        Ok(())
+    }
+
     /// Gives back the seats of the slot's holds that expired at `now`, marking them expired.
     fn reclaim_expired(&mut self, app: AppointmentId, start: DateTime<Utc>, now: DateTime<Utc>) {
         let Some(ids) = self.held.get(&(app, start)).cloned() else {
@@ -433,15 +454,14 @@ impl Store for MemoryStore {
         let app = booking.appointment_id;
         g.current(app, claim.revision)?;
         g.check_booker(booking, claim)?;
-        g.reclaim_expired(app, booking.slot_start, booking.created_at);
         let n = booking.attendee_count.get();
-        let taken = g.taken(app, booking.slot_start);
-        if u64::from(taken) + u64::from(n) > u64::from(claim.capacity) {
-            return Err(Error::SlotFull {
-                requested: n,
-                available: claim.capacity.saturating_sub(taken),
-            });
-        }
+        g.fits(
+            app,
+            booking.slot_start,
+            n,
+            claim.capacity,
+            booking.created_at,
+        )?;
         if let Some(r) = claim.resource
             && g.resource_taken(r, app, booking.slot_start, booking.id)
         {
@@ -588,15 +608,8 @@ impl Store for MemoryStore {
             return Err(Error::Duplicate(Duplicate::Code));
         }
         let (app, start) = (hold.appointment_id, hold.slot_start);
-        g.reclaim_expired(app, start, hold.created_at);
         let n = hold.seats.get();
-        let taken = g.taken(app, start);
-        if u64::from(taken) + u64::from(n) > u64::from(capacity) {
-            return Err(Error::SlotFull {
-                requested: n,
-                available: capacity.saturating_sub(taken),
-            });
-        }
+        g.fits(app, start, n, capacity, hold.created_at)?;
         g.add_seats(app, start, i64::from(n));
         let mut stored = hold.clone();
         stored.status = HoldStatus::Held;

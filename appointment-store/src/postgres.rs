@@ -35,9 +35,8 @@ use crate::sql_common::{
     ReadRow, booking_write_error, commit_error, corrupt, db_error, idempotency_state, slot_full,
 };
 use crate::sql_store::{
-    Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_in, claim_seats_sql, impl_conn,
-    impl_store, insert_appointment_sql, insert_booking_sql, migration_methods, reclaim_in,
-    taken_in,
+    Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_seats_sql, impl_conn, impl_store,
+    insert_appointment_sql, insert_booking_sql, migration_methods, reclaim_and_claim_in, taken_in,
 };
 #[cfg(doc)]
 use crate::sql_store::{CLAIM_SEATS, book_in_steps};
@@ -289,8 +288,8 @@ impl SqlBackend for PostgresStore {
             // The booking row is written; the seats did not fit. Holds of the slot that expired
             // may still count: give them back and claim once more, in the same transaction.
             let app = b.appointment_id.0;
-            let reclaimed = reclaim_in(&mut tx, true, app, b.slot_start, b.created_at).await? > 0;
-            if !(reclaimed && claim_in(&mut tx, app, b.slot_start, n, claim.capacity).await?) {
+            let (start, capacity) = (b.slot_start, claim.capacity);
+            if !reclaim_and_claim_in(&mut tx, true, app, start, n, capacity, b.created_at).await? {
                 let taken = taken_in(&mut tx, app, b.slot_start).await?;
                 return Err(slot_full(n, claim.capacity, taken));
             }

@@ -571,6 +571,20 @@ pub(crate) async fn claim_or_reclaim_in<C: Conn>(
     if claim_in(c, app, start, n, capacity).await? {
         return Ok(true);
     }
+    reclaim_and_claim_in(c, locks_rows, app, start, n, capacity, now).await
+}
+
+/// After a claim of `n` seats did not fit: gives back the seats of the slot's holds expired at
+/// `now` and, if there were any, claims once more. `Ok(false)` when the seats still do not fit.
+pub(crate) async fn reclaim_and_claim_in<C: Conn>(
+    c: &mut C,
+    locks_rows: bool,
+    app: Uuid,
+    start: DateTime<Utc>,
+    n: u32,
+    capacity: u32,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     if reclaim_in(c, locks_rows, app, start, now).await? == 0 {
         return Ok(false);
     }
