@@ -27,6 +27,7 @@ const TABLES_AT_3: &[&str] = &["appointments", "bookings", "slot_seats", "users"
 const RULE_INDEXES: &[&str] = &[
     "bookings_guard_email_key",
     "bookings_guard_device_key",
+    "bookings_pending_slot_idx",
     "users_phone_key",
 ];
 
@@ -57,7 +58,7 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -97,7 +98,7 @@ async fn sqlite_up_down_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_flows_after_down_and_up() {
-    for case in 0..7 {
+    for case in 0..8 {
         let url = sql_support::fresh_sqlite_url();
         let store = SqliteStore::connect(&url).await.expect("open");
         store.migrate_down_to(0).await.expect("down");
@@ -111,6 +112,8 @@ async fn sqlite_flows_after_down_and_up() {
             // statuses must be there after a way down and up again.
             4 => cases::race_resource_across_appointments(store).await,
             5 => cases::owner_marks_completed_and_no_show_after_the_start(store).await,
+            // Migration 11 rebuilds the bookings table again, and the holds that refer to it.
+            6 => cases::race_bookings_for_the_seats_of_expired_pending_ones(store).await,
             _ => cases::race_holds_and_bookings_for_the_last_seats(store).await,
         }
     }
@@ -156,6 +159,80 @@ async fn sqlite_down_from_holds_gives_held_seats_back() {
     f.assert_counters_equal_facts(&app).await;
 }
 
+/// Going down from the approval migration keeps the counters equal to the bookings of the
+/// earlier schema: a pending booking still in time becomes active with its seats, a declined one
+/// rejected; a booked hold keeps its booking through the rebuilt tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_down_from_approval_keeps_bookings_and_holds() {
+    use appointment_core::testing::{Fixture, at};
+    use appointment_core::{AntiScalping, AppointmentKind, BookingStatus};
+    let url = sql_support::fresh_sqlite_url();
+    let store = SqliteStore::connect(&url).await.expect("open");
+    let f = Fixture::new(store.clone()).await;
+    let schedule = appointment_core::testing::fixture_schedule()
+        .confirm_within_minutes(Some(60))
+        .build()
+        .expect("schedule");
+    let app = f
+        .appointment_with(
+            AppointmentKind::Group,
+            Some(5),
+            AntiScalping::None,
+            schedule,
+        )
+        .await;
+    let pending = f
+        .guest(&app.code, at(7, 9), 2, "a@example.com")
+        .await
+        .expect("book");
+    assert_eq!(pending.status, BookingStatus::Pending);
+    let declined = f
+        .guest(&app.code, at(7, 9), 1, "b@example.com")
+        .await
+        .expect("book");
+    f.sched
+        .decline(f.owner.id, &declined.code)
+        .await
+        .expect("decline");
+    let hold = f.hold(&app.code, at(7, 10), 2).await.expect("hold");
+    let from_hold = f
+        .book_hold(&hold, "c@example.com")
+        .await
+        .expect("book hold");
+    store.migrate_down_to(10).await.expect("down to 10");
+    let mut c = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("SELECT email, status FROM bookings ORDER BY email")
+            .fetch_all(&mut c)
+            .await
+            .expect("statuses");
+    let expect = |e: &str, s: &str| (e.to_owned(), s.to_owned());
+    // The booking made of the hold was pending too: in time, it is active now.
+    assert_eq!(
+        statuses,
+        vec![
+            expect("a@example.com", "active"),
+            expect("b@example.com", "rejected"),
+            expect("c@example.com", "active"),
+        ]
+    );
+    let counters: Vec<i64> =
+        sqlx::query_scalar("SELECT seats_taken FROM slot_seats ORDER BY slot_start")
+            .fetch_all(&mut c)
+            .await
+            .expect("counters");
+    assert_eq!(counters, vec![2, 2]);
+    let booked: Option<String> = sqlx::query_scalar("SELECT booking_id FROM holds")
+        .fetch_one(&mut c)
+        .await
+        .expect("the hold is kept");
+    assert_eq!(booked, Some(from_hold.id.to_string()));
+    store.migrate_up().await.expect("up again");
+    f.assert_counters_equal_facts(&app).await;
+}
+
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
@@ -189,7 +266,7 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)
@@ -228,7 +305,7 @@ mod postgres {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn postgres_flows_after_down_and_up() {
-        for case in 0..4 {
+        for case in 0..5 {
             let Some(url) = sql_support::fresh_postgres_url().await else {
                 return;
             };
@@ -239,6 +316,7 @@ mod postgres {
                 0 => cases::guest_books_and_finds_by_code(store).await,
                 1 => cases::race_standard_same_email(store).await,
                 2 => cases::race_holds_and_bookings_for_the_last_seats(store).await,
+                3 => cases::race_confirm_decline_and_cancel(store).await,
                 _ => cases::race_reschedule_cancel_and_book(store).await,
             }
         }
@@ -264,7 +342,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 10);
+        assert_eq!(store.applied_version().await.expect("version"), 11);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

@@ -664,10 +664,19 @@ str_enum!(
 );
 
 str_enum!(
-    /// Where a booking stands. Only `Active` holds seats; the others are final.
+    /// Where a booking stands. `Active` and `Pending` hold seats (a pending booking only until
+    /// its [`Booking::confirm_by`]); the others are final.
     BookingStatus {
-        /// Holds its seats.
+        /// Holds its seats: booked, or confirmed by the owner.
         Active = "active",
+        /// Waits for the owner's confirmation (the appointment requires it) and holds its seats
+        /// until [`Booking::confirm_by`]; confirmed, it becomes active.
+        Pending = "pending",
+        /// A pending booking the owner declined; its seats went back to the slot.
+        Declined = "declined",
+        /// A pending booking nobody confirmed in time; its seats went back to the slot at
+        /// [`Booking::confirm_by`], whether or not the status was written yet.
+        Expired = "expired",
         /// Cancelled by its holder.
         Cancelled = "cancelled",
         /// Rejected by the appointment's owner.
@@ -709,7 +718,40 @@ impl BookingStatus {
             BookingStatus::Rejected => "reject",
             BookingStatus::Completed => "complete",
             BookingStatus::NoShow => "mark no-show",
-            BookingStatus::Active | BookingStatus::Cancelled => "cancel",
+            BookingStatus::Declined => "decline",
+            BookingStatus::Expired => "expire",
+            BookingStatus::Active | BookingStatus::Pending | BookingStatus::Cancelled => "cancel",
+        }
+    }
+
+    /// Whether a booking of this status holds seats (a pending one only until its
+    /// [`Booking::confirm_by`]: see [`Booking::status_at`]).
+    ///
+    /// ```
+    /// use appointment_core::BookingStatus;
+    /// assert!(BookingStatus::Pending.holds_seats());
+    /// assert!(!BookingStatus::Declined.holds_seats());
+    /// ```
+    pub fn holds_seats(self) -> bool {
+        matches!(self, BookingStatus::Active | BookingStatus::Pending)
+    }
+
+    /// Whether a booking of this status can end as `end` (cancelled, rejected, declined,
+    /// completed or no-show): an active booking ends in any of them but declined, a pending one
+    /// as cancelled, rejected or declined; nothing else changes.
+    ///
+    /// ```
+    /// use appointment_core::BookingStatus::*;
+    /// assert!(Pending.can_end_as(Declined));
+    /// assert!(!Active.can_end_as(Declined));
+    /// assert!(!Pending.can_end_as(Completed));
+    /// ```
+    pub fn can_end_as(self, end: BookingStatus) -> bool {
+        use BookingStatus::*;
+        match self {
+            Active => matches!(end, Cancelled | Rejected | Completed | NoShow),
+            Pending => matches!(end, Cancelled | Rejected | Declined),
+            _ => false,
         }
     }
 }
@@ -808,8 +850,12 @@ pub struct Booking {
     pub slot_end: DateTime<Utc>,
     /// Seats held.
     pub attendee_count: AttendeeCount,
-    /// Active, cancelled or rejected.
+    /// As stored: a `Pending` booking past its [`Booking::confirm_by`] holds nothing (see
+    /// [`Booking::status_at`]).
     pub status: BookingStatus,
+    /// While pending: the instant it expires unless the owner confirmed it (at the latest the
+    /// slot's start). `None` for bookings that never waited for a confirmation.
+    pub confirm_by: Option<DateTime<Utc>>,
     /// Free text from the booker.
     pub description: String,
     /// The verified device the booking came from, if any (strict anti-scalping requires one).
@@ -849,6 +895,26 @@ pub struct Hold {
     pub created_at: DateTime<Utc>,
     /// When its status last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl Booking {
+    /// Its status as of `now`: a pending booking whose [`Booking::confirm_by`] has passed is
+    /// `Expired`, whether or not a claim on its slot has written that yet.
+    ///
+    /// ```
+    /// # use appointment_core::BookingStatus;
+    /// # fn demo(booking: appointment_core::Booking, now: chrono::DateTime<chrono::Utc>) {
+    /// if booking.status_at(now) == BookingStatus::Pending {
+    ///     println!("waiting for the owner until {:?}", booking.confirm_by);
+    /// }
+    /// # }
+    /// ```
+    pub fn status_at(&self, now: DateTime<Utc>) -> BookingStatus {
+        match (self.status, self.confirm_by) {
+            (BookingStatus::Pending, Some(by)) if now >= by => BookingStatus::Expired,
+            (status, _) => status,
+        }
+    }
 }
 
 impl Hold {

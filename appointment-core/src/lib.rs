@@ -38,8 +38,8 @@ pub use domain::{
 };
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{
-    Closure, DEFAULT_HOLD_MINUTES, MAX_DATE, MAX_HOLD_MINUTES, MIN_DATE, Schedule, ScheduleBuilder,
-    Slot, Slots, TimeWindow, TimeZoneName, Weekdays, WeeklyHours,
+    Closure, DEFAULT_HOLD_MINUTES, MAX_CONFIRM_MINUTES, MAX_DATE, MAX_HOLD_MINUTES, MIN_DATE,
+    Schedule, ScheduleBuilder, Slot, Slots, TimeWindow, TimeZoneName, Weekdays, WeeklyHours,
 };
 pub use scheduler::{
     Analytics, AnalyticsInputs, AppointmentChanges, AppointmentEdit, AvailableSlot, Booker,

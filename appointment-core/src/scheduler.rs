@@ -138,6 +138,9 @@ pub struct AppointmentChanges {
     /// New hold length, in minutes (see [`crate::ScheduleBuilder::hold_minutes`]); holds already
     /// taken keep their expiry.
     pub hold_minutes: Option<u32>,
+    /// Approval on or off (see [`crate::ScheduleBuilder::confirm_within_minutes`]; `Some(None)`
+    /// turns it off). Bookings already pending keep their deadline and still need a decision.
+    pub confirm_within_minutes: Option<Option<u32>>,
     /// New horizon (`Some(None)` removes it).
     pub horizon_days: Option<Option<u32>>,
     /// Close (no slots listed, no bookings taken; existing bookings stay) or reopen.
@@ -156,7 +159,7 @@ pub struct AppointmentChanges {
 pub struct AppointmentEdit {
     /// The appointment as it now is.
     pub appointment: Appointment,
-    /// Active bookings of slots still to come that the new hours no longer offer. An edit never
+    /// Bookings (active or pending) of slots still to come that the new hours no longer offer. An edit never
     /// cancels or moves a booking; these are for the owner to act on.
     pub bookings_outside_hours: u64,
 }
@@ -235,7 +238,14 @@ impl Analytics {
     /// All bookings in the range, whatever their status.
     pub fn total_bookings(&self) -> u64 {
         let b = &self.bookings;
-        b.active + b.cancelled + b.rejected + b.completed + b.no_show
+        b.active
+            + b.pending
+            + b.declined
+            + b.expired
+            + b.cancelled
+            + b.rejected
+            + b.completed
+            + b.no_show
     }
 
     /// The share of the bookings marked after the fact that were no-shows: `no_show / (completed
@@ -602,6 +612,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
             updated_at: now,
             revision: 0,
         };
+        approval_without_resource(&appointment)?;
         let mut attempt = 1;
         loop {
             match self.store.insert_appointment(&appointment).await {
@@ -770,6 +781,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
         if let Some(m) = changes.hold_minutes {
             b = b.hold_minutes(m);
         }
+        if let Some(m) = changes.confirm_within_minutes {
+            b = b.confirm_within_minutes(m);
+        }
         if let Some(h) = changes.horizon_days {
             b = b.horizon_days(h);
         }
@@ -780,12 +794,13 @@ impl<S: Store + ?Sized> Scheduler<S> {
         if let Some(resource) = changes.resource {
             app.resource = resource;
         }
+        approval_without_resource(&app)?;
         app.updated_at = self.now();
         app.revision += 1;
         Ok(app)
     }
 
-    /// Active bookings of slots still to come that `app`'s schedule no longer has.
+    /// Bookings (active or pending) of slots still to come that `app`'s schedule no longer has.
     async fn bookings_outside_hours(&self, app: &Appointment) -> Result<u64> {
         let now = self.now();
         let mut outside = 0u64;
@@ -799,7 +814,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 .items
                 .iter()
                 .filter(|b| {
-                    b.status == BookingStatus::Active
+                    b.status_at(now).holds_seats()
                         && b.slot_start >= now
                         && app
                             .schedule
@@ -1184,17 +1199,31 @@ impl<S: Store + ?Sized> Scheduler<S> {
         // Taken seats, or found the slot fuller than a cached listing said: either way the
         // appointment's cached counters are out of date afterwards.
         let _seats = self.seats_will_change(app.id);
-        let mut attempt = 1;
+        let (mut attempt, mut reclaimed) = (1, false);
         let inserted = loop {
             match self.store.insert_booking(&booking, claim).await {
                 Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
                     attempt += 1;
                     booking.code = BookingCode::generate();
                 }
+                Err(Error::Duplicate(d)) if !reclaimed && self.reclaimed_guard(app, d).await? => {
+                    reclaimed = true;
+                }
                 other => break other,
             }
         };
         inserted.map(|()| booking)
+    }
+
+    /// After a claim was refused as a duplicate of another booker's `d`: gives back what the
+    /// appointment's expired pending bookings (and holds) still held, and answers whether that
+    /// freed anything, in which case the claim is worth one more try (the duplicate may have
+    /// been a pending booking nobody confirmed in time).
+    async fn reclaimed_guard(&self, app: &Appointment, d: Duplicate) -> Result<bool> {
+        if !matches!(d, Duplicate::BookingEmail | Duplicate::BookingDevice) {
+            return Ok(false);
+        }
+        Ok(self.store.reclaim_expired(app.id, self.now()).await? > 0)
     }
 
     /// `app` as the store holds it now, past the read cache (which forgets what it held): after
@@ -1239,6 +1268,12 @@ impl<S: Store + ?Sized> Scheduler<S> {
             ));
         }
         let now = self.now();
+        // Approval: pending until the owner decides, for at most the appointment's window and
+        // never past the slot's start.
+        let confirm_by = app
+            .schedule
+            .confirm_within_minutes()
+            .map(|m| (now + TimeDelta::minutes(i64::from(m))).min(slot.start));
         Ok(Booking {
             id: BookingId::new(),
             code: BookingCode::generate(),
@@ -1251,7 +1286,12 @@ impl<S: Store + ?Sized> Scheduler<S> {
             slot_start: slot.start,
             slot_end: slot.end,
             attendee_count: req.attendee_count,
-            status: BookingStatus::Active,
+            status: if confirm_by.is_some() {
+                BookingStatus::Pending
+            } else {
+                BookingStatus::Active
+            },
+            confirm_by,
             description: req.description,
             device_id: req.device_id,
             created_at: now,
@@ -1412,7 +1452,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         };
         let mut booking = self.new_booking(&app, &slot, req).await?;
         let _seats = self.seats_will_change(app.id);
-        let (mut codes, mut changes) = (1, 1);
+        let (mut codes, mut changes, mut reclaimed) = (1, 1, false);
         loop {
             match self
                 .store
@@ -1422,6 +1462,9 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 Err(Error::Duplicate(Duplicate::Code)) if codes < CODE_ATTEMPTS => {
                     codes += 1;
                     booking.code = BookingCode::generate();
+                }
+                Err(Error::Duplicate(d)) if !reclaimed && self.reclaimed_guard(&app, d).await? => {
+                    reclaimed = true;
                 }
                 // The booker's rules (bans, anti-scalping) come from the appointment as it now is.
                 Err(Error::Changed(Entity::Appointment)) if changes < CHANGE_ATTEMPTS => {
@@ -1490,14 +1533,15 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let mut attempt = 0;
         loop {
             let booking = self.booking(code).await?;
-            if booking.status != BookingStatus::Active {
+            let now = self.now();
+            let status = booking.status_at(now);
+            if !status.holds_seats() {
                 return Err(Error::InvalidTransition {
-                    from: booking.status,
+                    from: status,
                     action: "reschedule",
                 });
             }
             let app = self.appointment_by_id(booking.appointment_id).await?;
-            let now = self.now();
             match owner {
                 Some(owner) => {
                     only_owner(&app, owner, "reschedule")?;
@@ -1570,6 +1614,52 @@ impl<S: Store + ?Sized> Scheduler<S> {
         .await
     }
 
+    /// The owner of the booking's appointment confirms a [pending](BookingStatus::Pending)
+    /// booking: it becomes active and keeps its seats. Refused with `InvalidTransition` once it
+    /// is no longer pending: from `expired` at its [`Booking::confirm_by`] (to the
+    /// microsecond), from `cancelled` if its guest cancelled first. Of a confirmation racing a
+    /// cancel, a decline or the deadline, exactly one wins. `Forbidden` for anyone else.
+    ///
+    /// ```
+    /// # use appointment_core::*;
+    /// # async fn demo(scheduler: Scheduler<dyn Store>, owner: UserId, code: BookingCode) -> Result<()> {
+    /// let booking = scheduler.confirm(owner, &code).await?;
+    /// assert_eq!(booking.status, BookingStatus::Active);
+    /// # Ok(()) }
+    /// ```
+    pub async fn confirm(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
+        let booking = self.booking(code).await?;
+        let app = self.appointment_by_id(booking.appointment_id).await?;
+        only_owner(&app, owner, "confirm")?;
+        let now = self.now();
+        let from = booking.status_at(now);
+        if from != BookingStatus::Pending {
+            return Err(Error::InvalidTransition {
+                from,
+                action: "confirm",
+            });
+        }
+        self.store.confirm_booking(booking.id, now).await
+    }
+
+    /// The owner of the booking's appointment declines a [pending](BookingStatus::Pending)
+    /// booking, freeing its seats. Refused with `InvalidTransition` once it is no longer
+    /// pending (confirmed, cancelled, expired). `Forbidden` for anyone else.
+    pub async fn decline(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
+        self.end_as(code, BookingStatus::Declined, Some(owner), |_, _, _| Ok(()))
+            .await
+    }
+
+    /// Gives back, now, the seats of an appointment's holds and pending bookings that expired
+    /// (marking them expired), and answers how many seats that gave back. Nothing depends on it: expired
+    /// holds and pending bookings are free for every listing and claim from their deadline on.
+    /// A sweeper may call it to keep the stored statuses tidy.
+    pub async fn reclaim_expired(&self, code: &AppCode) -> Result<u64> {
+        let app = self.appointment(code).await?;
+        let _seats = self.seats_will_change(app.id);
+        self.store.reclaim_expired(app.id, self.now()).await
+    }
+
     /// The owner of the booking's appointment rejects it, freeing its seats. `Forbidden` for
     /// anyone else.
     pub async fn reject(&self, owner: UserId, code: &BookingCode) -> Result<Booking> {
@@ -1620,13 +1710,11 @@ impl<S: Store + ?Sized> Scheduler<S> {
             if let (Some(owner), Some(app)) = (owner, &app) {
                 only_owner(app, owner, action)?;
             }
-            if booking.status != BookingStatus::Active {
-                return Err(Error::InvalidTransition {
-                    from: booking.status,
-                    action,
-                });
-            }
             let now = self.now();
+            let from = booking.status_at(now);
+            if !from.can_end_as(status) {
+                return Err(Error::InvalidTransition { from, action });
+            }
             timing(app.as_ref(), &booking, now)?;
             let _seats = self.seats_will_change(booking.appointment_id);
             let end = BookingEnd {
@@ -1737,7 +1825,10 @@ impl<S: Store + ?Sized> Scheduler<S> {
             .appointments_created(owner, range.clone())
             .await?
             .len() as u64;
-        let bookings = self.store.booking_stats(owner, range.clone()).await?;
+        let bookings = self
+            .store
+            .booking_stats(owner, range.clone(), self.now())
+            .await?;
         let mut offered = Vec::new();
         let mut page = Page::new(1, Page::MAX_PER_PAGE)?;
         loop {
@@ -1773,6 +1864,18 @@ const CHANGE_ATTEMPTS: u32 = 8;
 /// round lets one of the racing edits through, so this bounds how many edits of one
 /// appointment may race and all succeed.
 const EDIT_ATTEMPTS: u32 = 64;
+
+/// Approval and shared resources do not combine: a pending booking would have to occupy a
+/// resource until a deadline no other appointment's claim can see.
+fn approval_without_resource(app: &Appointment) -> Result<()> {
+    if app.resource.is_some() && app.schedule.confirm_within_minutes().is_some() {
+        return Err(Error::invalid(
+            "confirm_within_minutes",
+            "appointments that share a resource cannot require confirmation",
+        ));
+    }
+    Ok(())
+}
 
 /// `Forbidden` unless `owner` owns `app`.
 fn only_owner(app: &Appointment, owner: UserId, action: &'static str) -> Result<()> {

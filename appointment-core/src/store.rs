@@ -12,7 +12,8 @@
 //! Seats are counted per slot, keyed by `(appointment, slot start)`. A counter exists only for slots
 //! that were ever booked (slots themselves are computed, never stored). A party appointment has
 //! exactly one slot, so its shared capacity is that slot's counter. At every commit, a slot's
-//! seats taken equal the sum of `attendee_count` over its active bookings.
+//! seats taken equal the sum of `attendee_count` over its bookings whose stored status holds
+//! seats (active and pending), plus the seats of its held holds.
 //!
 //! Errors: violations of the rules a method enforces are reported with the matching typed variant
 //! ([`Error::SlotFull`], [`Error::Duplicate`], [`Error::InvalidTransition`], [`Error::NotFound`]),
@@ -27,6 +28,14 @@
 //! [`Store::seats_taken`] leaves it out, and every claim that finds its slot full (a booking, a
 //! move, a hold) first gives the seats of that slot's expired holds back (marking them
 //! expired) within its own atomic step, then decides. Correctness never waits for a sweeper.
+//!
+//! Approval: a [pending](BookingStatus::Pending) booking holds its seats like an active one
+//! until its [`Booking::confirm_by`], and from that microsecond on holds nothing, exactly as an
+//! expired hold: [`Store::seats_taken`] leaves it out, a claim that finds the slot full marks
+//! it expired and gives its seats back first, and its anti-scalping claim stops counting once
+//! [`Store::reclaim_expired`] has run (which the engine does when a booking finds one in its
+//! way). Confirming ([`Store::confirm_booking`]) and ending a pending booking are conditional on
+//! its deadline, so a confirmation and an expiry can never both win.
 //!
 //! Shared resources: a booking whose claim names a [`ResourceClaim`] occupies that resource over
 //! `[slot_start, claim.until)`. Two active bookings of *different* appointments never occupy one
@@ -111,10 +120,11 @@ pub struct BookingMove {
     pub now: DateTime<Utc>,
 }
 
-/// How [`Store::end_booking`] ends an active booking.
+/// How [`Store::end_booking`] ends an active or pending booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BookingEnd {
-    /// The status it ends with: cancelled, rejected, completed or no-show.
+    /// The status it ends with: cancelled, rejected, declined, completed or no-show (see
+    /// [`BookingStatus::can_end_as`] for which status can end as which).
     pub status: BookingStatus,
     /// The slot start the caller's rules were checked against: the end applies only while the
     /// booking is still on that slot (a concurrent reschedule makes the caller decide again).
@@ -128,15 +138,21 @@ pub struct BookingEnd {
 pub struct SlotSeats {
     /// The slot's start.
     pub slot_start: DateTime<Utc>,
-    /// Seats held by active bookings.
+    /// Seats held by active and live pending bookings and by live holds.
     pub seats_taken: u32,
 }
 
 /// Counts of an owner's bookings, for analytics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BookingStats {
-    /// Bookings that hold seats.
+    /// Bookings that hold seats, confirmed or needing no confirmation.
     pub active: u64,
+    /// Bookings waiting for the owner's confirmation (and still in time for it).
+    pub pending: u64,
+    /// Pending bookings the owner declined.
+    pub declined: u64,
+    /// Pending bookings nobody confirmed in time.
+    pub expired: u64,
     /// Bookings cancelled by their holders (or by the owner).
     pub cancelled: u64,
     /// Bookings rejected by the owner.
@@ -147,13 +163,22 @@ pub struct BookingStats {
     pub no_show: u64,
     /// Seats of the bookings that were not called off: active, completed and no-show.
     pub seats_booked: u64,
+    /// Seats held by pending bookings, waiting for the owner's confirmation.
+    pub seats_pending: u64,
 }
 
 impl BookingStats {
-    /// Counts one booking of `status` with `seats` seats.
+    /// Counts `count` bookings of `status` (as of the time of the count: see
+    /// [`Booking::status_at`]) with `seats` seats in all.
     pub fn add(&mut self, status: BookingStatus, count: u64, seats: u64) {
         match status {
             BookingStatus::Active => self.active += count,
+            BookingStatus::Pending => {
+                self.pending += count;
+                self.seats_pending += seats;
+            }
+            BookingStatus::Declined => self.declined += count,
+            BookingStatus::Expired => self.expired += count,
             BookingStatus::Cancelled => self.cancelled += count,
             BookingStatus::Rejected => self.rejected += count,
             BookingStatus::Completed => self.completed += count,
@@ -213,8 +238,9 @@ pub trait Store: Send + Sync + 'static {
     // ---- seats and bookings ----
 
     /// The seat counters of an appointment's slots that start in `[range.start, range.end)` and
-    /// hold at least one seat at `now`: seats of active bookings and of holds live at `now`
-    /// (the seats of held holds whose expiry is not after `now` are left out).
+    /// hold at least one seat at `now`: seats of active bookings, and of pending bookings and
+    /// holds live at `now` (the seats of held holds whose expiry is not after `now`, and of
+    /// pending bookings whose `confirm_by` is not after `now`, are left out).
     async fn seats_taken(
         &self,
         appointment: AppointmentId,
@@ -233,8 +259,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically: takes `booking.attendee_count` seats on the slot
     /// `(booking.appointment_id, booking.slot_start)` if they fit in `claim.capacity` (holds of
-    /// the slot expired at `booking.created_at` give their seats back first), and inserts
-    /// the booking (status active). Fails with `Banned` if `claim.owner` banned the booking's
+    /// the slot expired at `booking.created_at`, and its pending bookings expired then, give
+    /// their seats back first), and inserts the booking with its status (active, or pending with
+    /// its `confirm_by`). Fails with `Banned` if `claim.owner` banned the booking's
     /// email, with `SlotFull` (nothing written) if the seats do not fit, and with
     /// `Duplicate(BookingEmail | BookingDevice)` when a uniqueness asked for by `claim` is broken,
     /// or `Duplicate(Code)` if the booking code is taken. With `claim.resource`, the booking also
@@ -242,7 +269,8 @@ pub trait Store: Send + Sync + 'static {
     /// appointment occupies it over an overlapping time.
     async fn insert_booking(&self, booking: &Booking, claim: SeatClaim) -> Result<()>;
 
-    /// Atomically moves an active booking to `to.slot_start`/`to.slot_end` with
+    /// Atomically moves an active or live pending booking (which stays pending, with its
+    /// `confirm_by`) to `to.slot_start`/`to.slot_end` with
     /// `to.attendee_count` seats (and `to.description`, when given): releases its seats on the old slot and takes the new count on
     /// the new one (which may be the same slot) if they fit in `to.claim.capacity` (holds of the
     /// new slot expired at `to.now` give their seats back first), and sets its
@@ -255,12 +283,27 @@ pub trait Store: Send + Sync + 'static {
     /// `to.from`.
     async fn move_booking(&self, id: BookingId, to: &BookingMove) -> Result<Option<Booking>>;
 
-    /// Atomically ends an active booking that is still on the slot `end.slot_start`: sets
-    /// `status` (cancelled, rejected, completed or no-show) and `updated_at` (`end.now`), and
-    /// releases its seats. Fails with `NotFound(Booking)`, with `InvalidTransition` if it is not
-    /// active, or with `InvalidInput` if `end.status` is active (nothing written). Returns the
-    /// updated booking, or `None` (nothing written) if the booking is active on another slot.
+    /// Atomically ends an active booking, or a pending one whose `confirm_by` is after
+    /// `end.now`, that is still on the slot `end.slot_start`: sets `status` (one its status
+    /// [can end as](BookingStatus::can_end_as)) and `updated_at` (`end.now`), and releases its
+    /// seats. Fails with `NotFound(Booking)`, with `InvalidTransition` (from its status as of
+    /// `end.now`) if it cannot end so, or with `InvalidInput` if `end.status` is not an end
+    /// (nothing written). Returns the updated booking, or `None` (nothing written) if the booking
+    /// holds seats on another slot.
     async fn end_booking(&self, id: BookingId, end: BookingEnd) -> Result<Option<Booking>>;
+
+    /// Atomically confirms a pending booking whose `confirm_by` is after `now`: it becomes
+    /// active (keeping its seats) with `updated_at` `now`. Fails with `NotFound(Booking)`, or
+    /// with `InvalidTransition` from its status as of `now` (expired once `confirm_by` has
+    /// passed); of a confirmation and a concurrent end of the same booking, exactly one wins.
+    async fn confirm_booking(&self, id: BookingId, now: DateTime<Utc>) -> Result<Booking>;
+
+    /// Gives back the seats of an appointment's holds and pending bookings expired at `now`,
+    /// marking them expired, slot by slot (each slot in one atomic step, as a claim reclaims
+    /// them); answers how many seats that gave back. Nothing depends on it running
+    /// (claims and listings treat expired ones as free), but it frees what a claim would not
+    /// reach: the anti-scalping claim of an expired pending booking, and the rows a sweeper tidies.
+    async fn reclaim_expired(&self, appointment: AppointmentId, now: DateTime<Utc>) -> Result<u64>;
 
     // ---- holds ----
 
@@ -306,11 +349,13 @@ pub trait Store: Send + Sync + 'static {
     /// A user's bookings (any status), newest slot first.
     async fn bookings_for_user(&self, user: UserId, page: Page) -> Result<Paged<Booking>>;
     /// Counts of the bookings on an owner's appointments whose slot starts in `[range.start,
-    /// range.end)`.
+    /// range.end)`, by their status as of `now` (a pending booking past its `confirm_by` counts
+    /// as expired).
     async fn booking_stats(
         &self,
         owner: UserId,
         range: Range<DateTime<Utc>>,
+        now: DateTime<Utc>,
     ) -> Result<BookingStats>;
 
     // ---- ban lists ----

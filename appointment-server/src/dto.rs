@@ -359,6 +359,13 @@ pub struct AppointmentRequest {
     /// How long a hold of seats (`POST /holds`) lasts, in minutes: 1 to 120 (default 10).
     #[serde(default)]
     pub hold_minutes: Option<u32>,
+    /// Approval: bookings start `pending` and hold their seats until the owner confirms
+    /// (`POST /bookings/{code}/confirm`) or declines them, for at most this many minutes (1 to
+    /// 43200, and never past the slot's start), after which they expire. Absent or `null`
+    /// (default): bookings are active at once. Not with a `resource`.
+    #[serde(default)]
+    #[schema(example = 1440)]
+    pub confirm_within_minutes: Option<u32>,
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     #[serde(default)]
     pub horizon_days: Option<u32>,
@@ -452,6 +459,7 @@ impl AppointmentRequest {
         if let Some(m) = self.hold_minutes {
             b = b.hold_minutes(m);
         }
+        b = b.confirm_within_minutes(self.confirm_within_minutes);
         b = b.horizon_days(self.horizon_days);
         Ok(appointment_core::NewAppointment {
             title: self.title,
@@ -497,6 +505,11 @@ pub struct AppointmentPatch {
     /// New hold length, in minutes (1 to 120); holds already taken keep their expiry.
     #[serde(default)]
     pub hold_minutes: Option<u32>,
+    /// Approval on (minutes the owner has to confirm a booking, 1 to 43200) or off (`null`).
+    /// Bookings already pending keep their deadline.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<u32>, nullable)]
+    pub confirm_within_minutes: Option<Option<u32>>,
     /// New horizon in days; `null` removes it.
     #[serde(default, deserialize_with = "present_or_null")]
     #[schema(value_type = Option<u32>, nullable)]
@@ -557,6 +570,7 @@ impl AppointmentPatch {
             min_notice_minutes: self.min_notice_minutes,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
             hold_minutes: self.hold_minutes,
+            confirm_within_minutes: self.confirm_within_minutes,
             horizon_days: self.horizon_days,
             status: None,
             resource: self
@@ -626,6 +640,9 @@ pub struct AppointmentResponse {
     pub cancel_cutoff_minutes: u32,
     /// How long a hold of seats lasts, in minutes.
     pub hold_minutes: u32,
+    /// If bookings wait for the owner's confirmation: how many minutes the owner has to confirm
+    /// one (`null`: bookings are active at once).
+    pub confirm_within_minutes: Option<u32>,
     /// How many times it was edited, closed or reopened; send it as `If-Match` with an edit to
     /// apply the edit only to what you saw (`412` otherwise).
     pub revision: u64,
@@ -700,6 +717,7 @@ impl From<&Appointment> for AppointmentResponse {
             min_notice_minutes: s.min_notice_minutes(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             hold_minutes: s.hold_minutes(),
+            confirm_within_minutes: s.confirm_within_minutes(),
             revision: a.revision,
             horizon_days: s.horizon_days(),
             resource: a.resource.as_ref().map(ToString::to_string),
@@ -873,8 +891,13 @@ pub struct BookingResponse {
     pub end_time: String,
     /// Seats held.
     pub attendee_count: u32,
-    /// `active`, `cancelled`, `rejected`, `completed` or `no_show`.
+    /// `active`, `pending` (waiting for the owner's confirmation until `confirm_by`),
+    /// `declined`, `expired` (pending past `confirm_by`), `cancelled`, `rejected`, `completed` or
+    /// `no_show`.
     pub status: String,
+    /// While pending: when the booking expires unless the owner confirms it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_by: Option<String>,
     /// Free text.
     pub description: String,
     /// Creation time.
@@ -886,7 +909,9 @@ pub struct BookingResponse {
 impl BookingResponse {
     /// A booking whose slot falls on `local_date` in its appointment's zone (`None`: the UTC
     /// date of its start).
-    pub fn new(b: &Booking, local_date: Option<NaiveDate>) -> Self {
+    /// `now` (the engine's clock) decides whether a pending booking has expired.
+    pub fn new(b: &Booking, local_date: Option<NaiveDate>, now: DateTime<Utc>) -> Self {
+        let status = b.status_at(now);
         BookingResponse {
             id: b.id.to_string(),
             appointment_id: b.appointment_id.to_string(),
@@ -904,7 +929,11 @@ impl BookingResponse {
             start_time: rfc3339(b.slot_start),
             end_time: rfc3339(b.slot_end),
             attendee_count: b.attendee_count.get(),
-            status: b.status.to_string(),
+            status: status.to_string(),
+            confirm_by: b
+                .confirm_by
+                .filter(|_| status == appointment_core::BookingStatus::Pending)
+                .map(timestamp),
             description: b.description.clone(),
             created_at: timestamp(b.created_at),
             updated_at: timestamp(b.updated_at),
@@ -1132,6 +1161,12 @@ pub struct AnalyticsResponse {
     pub total_bookings: u64,
     /// Of which active.
     pub active_bookings: u64,
+    /// Of which waiting for the owner's confirmation.
+    pub pending_bookings: u64,
+    /// Of which declined by the owner.
+    pub declined_bookings: u64,
+    /// Of which expired unconfirmed.
+    pub expired_bookings: u64,
     /// Of which cancelled.
     pub cancelled_bookings: u64,
     /// Of which rejected.
@@ -1144,6 +1179,8 @@ pub struct AnalyticsResponse {
     pub no_show_rate: Option<f64>,
     /// Seats of the bookings not called off (active, completed, no-show).
     pub seats_booked: u64,
+    /// Seats held by pending bookings, waiting for the owner's confirmation.
+    pub seats_pending: u64,
     /// Seats offered by the slots that start in the range.
     pub seats_offered: u64,
 }
@@ -1156,12 +1193,16 @@ impl From<&appointment_core::Analytics> for AnalyticsResponse {
             total_appointments: a.appointments_created,
             total_bookings: a.total_bookings(),
             active_bookings: a.bookings.active,
+            pending_bookings: a.bookings.pending,
+            declined_bookings: a.bookings.declined,
+            expired_bookings: a.bookings.expired,
             cancelled_bookings: a.bookings.cancelled,
             rejected_bookings: a.bookings.rejected,
             completed_bookings: a.bookings.completed,
             no_show_bookings: a.bookings.no_show,
             no_show_rate: a.no_show_rate(),
             seats_booked: a.bookings.seats_booked,
+            seats_pending: a.bookings.seats_pending,
             seats_offered: a.seats_offered,
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use appointment_core::{AppCode, Booking, Paged, Schedule};
+use chrono::{DateTime, Utc};
 
 use crate::dto::{BookingPage, BookingResponse};
 use crate::error::ApiResult;
@@ -46,13 +47,17 @@ pub async fn schedule_before_change(
 }
 
 /// A booking as answered after a change, with the schedule read before it.
-pub fn changed_booking(b: &Booking, schedule: Option<&Schedule>) -> BookingResponse {
-    BookingResponse::new(b, schedule.map(|s| s.local_date(b.slot_start)))
+pub fn changed_booking(
+    b: &Booking,
+    schedule: Option<&Schedule>,
+    now: DateTime<Utc>,
+) -> BookingResponse {
+    BookingResponse::new(b, schedule.map(|s| s.local_date(b.slot_start)), now)
 }
 
 /// One booking as answered, with its appointment's schedule at hand (no store read).
-pub fn booking_of(b: &Booking, schedule: &Schedule) -> BookingResponse {
-    BookingResponse::new(b, Some(schedule.local_date(b.slot_start)))
+pub fn booking_of(b: &Booking, schedule: &Schedule, now: DateTime<Utc>) -> BookingResponse {
+    BookingResponse::new(b, Some(schedule.local_date(b.slot_start)), now)
 }
 
 /// One booking as answered.
@@ -61,16 +66,19 @@ pub async fn booking(state: &AppState, b: &Booking) -> ApiResult<BookingResponse
     Ok(BookingResponse::new(
         b,
         zones.get(&b.app_code).map(|s| s.local_date(b.slot_start)),
+        state.scheduler.now(),
     ))
 }
 
 /// A page of bookings as answered.
 pub async fn booking_page(state: &AppState, page: Paged<Booking>) -> ApiResult<BookingPage> {
     let zones = schedules(state, &page.items).await?;
+    let now = state.scheduler.now();
     Ok(BookingPage::from_paged(page, |b| {
         BookingResponse::new(
             &b,
             zones.get(&b.app_code).map(|s| s.local_date(b.slot_start)),
+            now,
         )
     }))
 }

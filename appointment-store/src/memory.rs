@@ -64,6 +64,8 @@ struct Inner {
     hold_tokens: HashMap<HoldToken, HoldId>,
     /// The holds whose stored status is held, per appointment and slot start.
     held: HashMap<(AppointmentId, DateTime<Utc>), Vec<HoldId>>,
+    /// The bookings whose stored status is pending, per appointment and slot start.
+    pending: HashMap<(AppointmentId, DateTime<Utc>), Vec<BookingId>>,
     revoked_tokens: HashMap<String, DateTime<Utc>>,
     idempotency: HashMap<String, IdempotencyRecord>,
 }
@@ -111,16 +113,28 @@ impl Inner {
         }
     }
 
-    /// Seats of the slot's held holds that expired at `now` (still counted until reclaimed).
+    /// Seats of the slot's held holds and pending bookings that expired at `now` (still counted
+    /// until reclaimed).
     fn expired_seats(&self, app: AppointmentId, start: DateTime<Utc>, now: DateTime<Utc>) -> u32 {
-        self.held
+        let holds: u32 = self
+            .held
             .get(&(app, start))
             .into_iter()
             .flatten()
             .filter_map(|id| self.holds.get(id))
             .filter(|h| !h.is_live(now))
             .map(|h| h.seats.get())
-            .sum()
+            .sum();
+        let pending: u32 = self
+            .pending
+            .get(&(app, start))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.bookings.get(id))
+            .filter(|b| b.status_at(now) == BookingStatus::Expired)
+            .map(|b| b.attendee_count.get())
+            .sum();
+        holds + pending
     }
 
     /// `SlotFull` unless `n` more seats fit in `capacity` on the slot, once the slot's holds
@@ -133,7 +147,7 @@ impl Inner {
         capacity: u32,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.reclaim_expired(app, start, now);
+        self.reclaim_slot(app, start, now);
         let taken = self.taken(app, start);
         if u64::from(taken) + u64::from(n) > u64::from(capacity) {
             return Err(Error::SlotFull {
@@ -144,14 +158,64 @@ impl Inner {
         Ok(())
     }
 
-    /// Gives back the seats of the slot's holds that expired at `now`, marking them expired.
-    fn reclaim_expired(&mut self, app: AppointmentId, start: DateTime<Utc>, now: DateTime<Utc>) {
-        let Some(ids) = self.held.get(&(app, start)).cloned() else {
-            return;
-        };
-        for id in ids {
-            if self.holds.get(&id).is_some_and(|h| !h.is_live(now)) {
-                self.end_hold(id, HoldStatus::Expired, now);
+    /// Gives back the seats of the slot's holds and pending bookings that expired at `now`,
+    /// marking them expired; answers how many seats that gave back.
+    fn reclaim_slot(
+        &mut self,
+        app: AppointmentId,
+        start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        let mut expired = 0;
+        for id in self.held.get(&(app, start)).cloned().unwrap_or_default() {
+            if self.holds.get(&id).is_some_and(|h| !h.is_live(now))
+                && let Some(h) = self.end_hold(id, HoldStatus::Expired, now)
+            {
+                expired += u64::from(h.seats.get());
+            }
+        }
+        for id in self.pending.get(&(app, start)).cloned().unwrap_or_default() {
+            if self
+                .bookings
+                .get(&id)
+                .is_some_and(|b| b.status_at(now) == BookingStatus::Expired)
+                && let Some(b) = self.end_seats(id, BookingStatus::Expired, now)
+            {
+                expired += u64::from(b.attendee_count.get());
+            }
+        }
+        expired
+    }
+
+    /// Ends a booking that holds seats as `status`: gives its seats and claims back and writes
+    /// the status.
+    fn end_seats(
+        &mut self,
+        id: BookingId,
+        status: BookingStatus,
+        now: DateTime<Utc>,
+    ) -> Option<Booking> {
+        let b = self.bookings.get(&id)?.clone();
+        self.add_seats(
+            b.appointment_id,
+            b.slot_start,
+            -i64::from(b.attendee_count.get()),
+        );
+        self.release_claims(&b);
+        self.unlist_pending(&b);
+        let stored = self.bookings.get_mut(&id)?;
+        stored.status = status;
+        stored.updated_at = now;
+        Some(stored.clone())
+    }
+
+    /// Drops a booking from the pending index (where it is listed under its slot).
+    fn unlist_pending(&mut self, b: &Booking) {
+        let key = (b.appointment_id, b.slot_start);
+        if let Some(ids) = self.pending.get_mut(&key) {
+            ids.retain(|other| *other != b.id);
+            if ids.is_empty() {
+                self.pending.remove(&key);
             }
         }
     }
@@ -216,7 +280,7 @@ impl Inner {
         Ok(())
     }
 
-    /// Stores an active booking whose seats are already counted, with its claims.
+    /// Stores a new booking (active or pending) whose seats are already counted, with its claims.
     fn record_booking(&mut self, b: &Booking, claim: SeatClaim) {
         let app = b.appointment_id;
         if let Some(r) = claim.resource {
@@ -230,8 +294,13 @@ impl Inner {
         {
             self.active_devices.insert((app, d.clone()), b.id);
         }
-        let mut stored = b.clone();
-        stored.status = BookingStatus::Active;
+        let stored = b.clone();
+        if stored.status == BookingStatus::Pending {
+            self.pending
+                .entry((app, b.slot_start))
+                .or_default()
+                .push(b.id);
+        }
         self.booking_codes.insert(b.code.clone(), b.id);
         self.booking_order.push(b.id);
         self.bookings.insert(b.id, stored);
@@ -302,6 +371,23 @@ impl Inner {
             }
         }
     }
+}
+
+/// Whether a booking can end as `status` at all (cancelled, rejected, declined, completed,
+/// no-show).
+pub(crate) fn is_end(status: BookingStatus) -> bool {
+    !matches!(
+        status,
+        BookingStatus::Active | BookingStatus::Pending | BookingStatus::Expired
+    )
+}
+
+/// The refusal of an end that is not one.
+pub(crate) fn not_an_end() -> Error {
+    Error::invalid(
+        "status",
+        "a booking can only end as cancelled, rejected, declined, completed or no-show",
+    )
 }
 
 #[async_trait]
@@ -484,9 +570,10 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or(Error::NotFound(Entity::Booking))?;
-        if b.status != BookingStatus::Active {
+        let from = b.status_at(to.now);
+        if !from.holds_seats() {
             return Err(Error::InvalidTransition {
-                from: b.status,
+                from,
                 action: "reschedule",
             });
         }
@@ -515,7 +602,7 @@ impl Store for MemoryStore {
         {
             return Err(Error::Duplicate(Duplicate::BookingDevice));
         }
-        g.reclaim_expired(app, new_start, to.now);
+        g.reclaim_slot(app, new_start, to.now);
         let old = b.attendee_count.get();
         let taken_after_release = if b.slot_start == new_start {
             g.taken(app, new_start) - old
@@ -539,6 +626,10 @@ impl Store for MemoryStore {
         g.add_seats(app, b.slot_start, -i64::from(old));
         g.add_seats(app, new_start, i64::from(new_count));
         g.release_claims(&b);
+        if b.status == BookingStatus::Pending {
+            g.unlist_pending(&b);
+            g.pending.entry((app, new_start)).or_default().push(id);
+        }
         if let Some(r) = to.claim.resource {
             g.occupy(r, app, new_start, id);
         }
@@ -571,34 +662,63 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or(Error::NotFound(Entity::Booking))?;
-        if b.status != BookingStatus::Active {
+        if !is_end(end.status) {
+            return Err(not_an_end());
+        }
+        let from = b.status_at(end.now);
+        if !from.can_end_as(end.status) {
             return Err(Error::InvalidTransition {
-                from: b.status,
+                from,
                 action: end.status.end_action(),
             });
-        }
-        if end.status == BookingStatus::Active {
-            return Err(Error::invalid(
-                "status",
-                "a booking can only end as cancelled, rejected, completed or no-show",
-            ));
         }
         if b.slot_start != end.slot_start {
             return Ok(None);
         }
-        g.add_seats(
-            b.appointment_id,
-            b.slot_start,
-            -i64::from(b.attendee_count.get()),
-        );
-        g.release_claims(&b);
+        g.end_seats(id, end.status, end.now)
+            .map(Some)
+            .ok_or(Error::NotFound(Entity::Booking))
+    }
+
+    async fn confirm_booking(&self, id: BookingId, now: DateTime<Utc>) -> Result<Booking> {
+        let mut g = self.inner.lock();
+        let b = g
+            .bookings
+            .get(&id)
+            .cloned()
+            .ok_or(Error::NotFound(Entity::Booking))?;
+        let from = b.status_at(now);
+        if from != BookingStatus::Pending {
+            return Err(Error::InvalidTransition {
+                from,
+                action: "confirm",
+            });
+        }
+        g.unlist_pending(&b);
         let stored = g
             .bookings
             .get_mut(&id)
             .ok_or(Error::NotFound(Entity::Booking))?;
-        stored.status = end.status;
-        stored.updated_at = end.now;
-        Ok(Some(stored.clone()))
+        stored.status = BookingStatus::Active;
+        stored.updated_at = now;
+        Ok(stored.clone())
+    }
+
+    async fn reclaim_expired(&self, appointment: AppointmentId, now: DateTime<Utc>) -> Result<u64> {
+        let mut g = self.inner.lock();
+        let mut slots: Vec<DateTime<Utc>> = g
+            .held
+            .keys()
+            .chain(g.pending.keys())
+            .filter(|(app, _)| *app == appointment)
+            .map(|(_, start)| *start)
+            .collect();
+        slots.sort();
+        slots.dedup();
+        Ok(slots
+            .into_iter()
+            .map(|start| g.reclaim_slot(appointment, start, now))
+            .sum())
     }
 
     async fn insert_hold(&self, hold: &Hold, capacity: u32, revision: u64) -> Result<()> {
@@ -747,6 +867,7 @@ impl Store for MemoryStore {
         &self,
         owner: UserId,
         range: Range<DateTime<Utc>>,
+        now: DateTime<Utc>,
     ) -> Result<BookingStats> {
         let g = self.inner.lock();
         let mut stats = BookingStats::default();
@@ -758,7 +879,7 @@ impl Store for MemoryStore {
             if !owned || !range.contains(&b.slot_start) {
                 continue;
             }
-            stats.add(b.status, 1, u64::from(b.attendee_count.get()));
+            stats.add(b.status_at(now), 1, u64::from(b.attendee_count.get()));
         }
         Ok(stats)
     }

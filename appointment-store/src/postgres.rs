@@ -80,15 +80,15 @@ pub struct PostgresStore {
 const BOOK: &str = concat!(
     "WITH cur AS (SELECT revision FROM appointments WHERE id = $3 AND deleted_at IS NULL \
      FOR KEY SHARE), banned AS (SELECT EXISTS (SELECT 1 FROM ",
-    ban_of_sql!("$20", "$22"),
-    ") AS yes, EXISTS (SELECT 1 FROM cur WHERE cur.revision = $23) AS current), booked AS (",
+    ban_of_sql!("$22", "$24"),
+    ") AS yes, EXISTS (SELECT 1 FROM cur WHERE cur.revision = $25) AS current), booked AS (",
     insert_booking_sql!(
         "",
         "",
         select " FROM banned WHERE banned.current AND NOT banned.yes"
     ),
     " RETURNING id), claim AS (",
-    claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $21", "$21"),
+    claim_seats_sql!("SELECT $3, $9, $11 FROM booked WHERE $11 <= $23", "$23"),
     ") SELECT (SELECT current FROM banned) AS current, (SELECT yes FROM banned) AS banned, \
      EXISTS (SELECT 1 FROM claim) AS booked"
 );
@@ -132,6 +132,9 @@ impl ReadRow for PgRow {
         get(self, col)
     }
     fn instant(&self, col: &str) -> Result<DateTime<Utc>> {
+        get(self, col)
+    }
+    fn opt_instant(&self, col: &str) -> Result<Option<DateTime<Utc>>> {
         get(self, col)
     }
     fn date(&self, col: &str) -> Result<NaiveDate> {

@@ -210,6 +210,7 @@ pub(crate) trait ReadRow {
     fn uuid(&self, col: &str) -> Result<Uuid>;
     fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>>;
     fn instant(&self, col: &str) -> Result<DateTime<Utc>>;
+    fn opt_instant(&self, col: &str) -> Result<Option<DateTime<Utc>>>;
     fn date(&self, col: &str) -> Result<NaiveDate>;
     fn clock(&self, col: &str) -> Result<NaiveTime>;
 }
@@ -259,6 +260,7 @@ pub(crate) fn appointment_from(row: &impl ReadRow) -> Result<Appointment> {
         cancel_cutoff_minutes: row.int("cancel_cutoff_minutes")?,
         hold_minutes: row.int("hold_minutes")?,
         revision: row.int("revision")?,
+        confirm_within_minutes: row.opt_int("confirm_within_minutes")?,
     }
     .into_domain()
 }
@@ -278,6 +280,7 @@ pub(crate) fn booking_from(row: &impl ReadRow) -> Result<Booking> {
         slot_end: row.instant("slot_end")?,
         attendee_count: row.int("attendee_count")?,
         status: row.text("status")?,
+        confirm_by: row.opt_instant("confirm_by")?,
         description: row.text("description")?,
         device_id: row.opt_text("device_id")?,
         created_at: row.instant("created_at")?,
@@ -383,6 +386,7 @@ pub(crate) struct AppointmentRow {
     pub cancel_cutoff_minutes: i64,
     pub hold_minutes: i64,
     pub revision: i64,
+    pub confirm_within_minutes: Option<i64>,
 }
 
 impl AppointmentRow {
@@ -436,6 +440,11 @@ impl AppointmentRow {
                 self.cancel_cutoff_minutes,
             )?)
             .hold_minutes(to_u32("appointments.hold_minutes", self.hold_minutes)?)
+            .confirm_within_minutes(
+                self.confirm_within_minutes
+                    .map(|m| to_u32("appointments.confirm_within_minutes", m))
+                    .transpose()?,
+            )
             .horizon_days(
                 self.horizon_days
                     .map(|h| to_u32("appointments.horizon_days", h))
@@ -488,6 +497,7 @@ pub(crate) struct BookingRow {
     pub slot_end: DateTime<Utc>,
     pub attendee_count: i64,
     pub status: String,
+    pub confirm_by: Option<DateTime<Utc>>,
     pub description: String,
     pub device_id: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -516,6 +526,7 @@ impl BookingRow {
                 AttendeeCount::new(to_u32("bookings.attendee_count", self.attendee_count)?),
             )?,
             status: valid("bookings.status", self.status.parse::<BookingStatus>())?,
+            confirm_by: self.confirm_by,
             description: self.description,
             device_id: self
                 .device_id

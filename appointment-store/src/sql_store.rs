@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
+use crate::memory::{is_end, not_an_end};
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
     corrupt, db_error, db_error_fk, guard_values, guards, hold_from, hold_not_found, limit_offset,
@@ -123,7 +124,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     }
 }
 
-/// `INSERT INTO appointments …` with `$1` … `$28` in [`appointment_args`] order. `$seq_col` and
+/// `INSERT INTO appointments …` with `$1` … `$29` in [`appointment_args`] order. `$seq_col` and
 /// `$seq_val` name the insertion-order column and its value where the backend does not fill it
 /// itself (both empty otherwise).
 macro_rules! insert_appointment_sql {
@@ -135,16 +136,16 @@ macro_rules! insert_appointment_sql {
              start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, \
              time_zone, weekdays, min_notice_minutes, horizon_days, single_event, created_at, \
              updated_at, weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, \
-             hold_minutes, revision) VALUES ($1, ",
+             hold_minutes, revision, confirm_within_minutes) VALUES ($1, ",
             $seq_val,
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $21, $22, $23, $24, $25, $26, $27, $28)"
+             $20, $21, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
         )
     };
 }
 pub(crate) use insert_appointment_sql;
 
-/// `INSERT INTO bookings …` with `$1` … `$19` in [`booking_args`] order; `$seq_col` and
+/// `INSERT INTO bookings …` with `$1` … `$21` in [`booking_args`] order; `$seq_col` and
 /// `$seq_val` as for [`insert_appointment_sql!`]. The values come from `VALUES (…)`, or, with a
 /// trailing `select … $from`, from `SELECT … $from` (for a booking inside a larger statement).
 macro_rules! insert_booking_sql {
@@ -160,12 +161,12 @@ macro_rules! insert_booking_sql {
             $seq_col,
             "code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
              attendee_count, status, description, device_id, guard_email, guard_device, \
-             created_at, updated_at, resource_key, claim_end) ",
+             created_at, updated_at, resource_key, claim_end, confirm_by) ",
             $open,
             "$1, ",
             $seq_val,
-            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $15, $16, $17, \
-             $18, $19",
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $20, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $21",
             $close
         )
     };
@@ -176,7 +177,7 @@ pub(crate) use insert_booking_sql;
 macro_rules! booking_cols {
     () => {
         "id, code, appointment_id, app_code, user_id, name, email, phone, slot_start, slot_end, \
-         attendee_count, status, description, device_id, created_at, updated_at"
+         attendee_count, status, description, device_id, created_at, updated_at, confirm_by"
     };
 }
 
@@ -187,7 +188,7 @@ macro_rules! appointment_cols {
          start_date, end_date, window_start, window_end, slot_minutes, buffer_minutes, time_zone, \
          weekdays, min_notice_minutes, horizon_days, single_event, created_at, updated_at, \
          weekly_hours, date_overrides, closures, resource, cancel_cutoff_minutes, hold_minutes, \
-         revision"
+         revision, confirm_within_minutes"
     };
 }
 
@@ -201,7 +202,7 @@ macro_rules! user_cols {
 /// The booking a move reads first (and, where rows are locked, locks).
 macro_rules! booking_to_move {
     () => {
-        "SELECT appointment_id, slot_start, attendee_count, status, email, device_id \
+        "SELECT appointment_id, slot_start, attendee_count, status, confirm_by, email, device_id \
          FROM bookings WHERE id = $1"
     };
 }
@@ -244,10 +245,14 @@ const APPOINTMENTS_CREATED: &str = concat!(
      AND deleted_at IS NULL ORDER BY seq"
 );
 
-/// Seat counters in `[$2, $3)` less the seats of their held holds expired at `$4`.
+/// Seat counters in `[$2, $3)` less the seats of their held holds and pending bookings expired
+/// at `$4`.
 const SEATS_TAKEN: &str = "SELECT s.slot_start, s.seats_taken - CAST(COALESCE((SELECT SUM(h.seats) \
      FROM holds h WHERE h.appointment_id = s.appointment_id AND h.slot_start = s.slot_start \
-     AND h.status = 'held' AND h.expires_at <= $4), 0) AS BIGINT) AS seats_taken \
+     AND h.status = 'held' AND h.expires_at <= $4), 0) AS BIGINT) \
+     - CAST(COALESCE((SELECT SUM(b.attendee_count) FROM bookings b \
+     WHERE b.appointment_id = s.appointment_id AND b.slot_start = s.slot_start \
+     AND b.status = 'pending' AND b.confirm_by <= $4), 0) AS BIGINT) AS seats_taken \
      FROM slot_seats s WHERE s.appointment_id = $1 AND s.slot_start >= $2 AND s.slot_start < $3 \
      AND s.seats_taken > 0 ORDER BY s.slot_start";
 
@@ -260,6 +265,36 @@ const LOCK_COUNTER: &str = "SELECT seats_taken FROM slot_seats \
 const EXPIRE_HOLDS: &str = "UPDATE holds SET status = 'expired', updated_at = $3 \
      WHERE appointment_id = $1 AND slot_start = $2 AND status = 'held' AND expires_at <= $3 \
      RETURNING seats";
+
+/// Marks the slot's pending bookings expired at `$3`, answering the seats of each; `$skip` is
+/// `FOR UPDATE SKIP LOCKED` where rows lock (a booking a concurrent cancel, decline or confirm
+/// holds is left to it: it would otherwise wait for the counter this claim holds), empty
+/// elsewhere.
+macro_rules! expire_pending_sql {
+    ($skip:literal) => {
+        concat!(
+            "UPDATE bookings SET status = 'expired', updated_at = $3 WHERE id IN (SELECT id \
+             FROM bookings WHERE appointment_id = $1 AND slot_start = $2 AND status = 'pending' \
+             AND confirm_by <= $3 ",
+            $skip,
+            ") RETURNING attendee_count AS seats"
+        )
+    };
+}
+const EXPIRE_PENDING: &str = expire_pending_sql!("");
+const EXPIRE_PENDING_LOCKED: &str = expire_pending_sql!("FOR UPDATE SKIP LOCKED");
+
+/// The slots of an appointment with holds or pending bookings expired at `$2`, in order.
+const EXPIRED_SLOTS: &str = "SELECT slot_start FROM holds WHERE appointment_id = $1 \
+     AND status = 'held' AND expires_at <= $2 UNION SELECT slot_start FROM bookings \
+     WHERE appointment_id = $1 AND status = 'pending' AND confirm_by <= $2 ORDER BY slot_start";
+
+/// Confirms a pending booking in time at `$2`; no row otherwise.
+const CONFIRM_BOOKING: &str = concat!(
+    "UPDATE bookings SET status = 'active', updated_at = $2 \
+     WHERE id = $1 AND status = 'pending' AND confirm_by > $2 RETURNING ",
+    booking_cols!()
+);
 
 /// Columns of `holds`, in the order [`hold_from`] reads them.
 macro_rules! hold_cols {
@@ -353,18 +388,22 @@ const BOOKING_TO_MOVE_LOCKED: &str = concat!(booking_to_move!(), " FOR UPDATE");
 const MOVE_BOOKING: &str = concat!(
     "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, updated_at = $5, \
      guard_email = $6, guard_device = $7, description = COALESCE($8, description), \
-     resource_key = $9, claim_end = $10 WHERE id = $1 AND status = 'active' RETURNING ",
+     resource_key = $9, claim_end = $10 WHERE id = $1 AND status IN ('active', 'pending') \
+     RETURNING ",
     booking_cols!()
 );
 
-/// Ends an active booking still on the slot $4; no row if it is not active or moved (which also
-/// locks it where rows lock).
+/// Ends a booking still on the slot $4 as `$2`, if it is active and `$2` is an end of an active
+/// booking, or pending in time at `$3` and `$2` an end of a pending one (see
+/// `BookingStatus::can_end_as`); no row otherwise (the update also locks it where rows lock).
 const END_BOOKING: &str = concat!(
     "UPDATE bookings SET status = $2, updated_at = $3 \
-     WHERE id = $1 AND status = 'active' AND slot_start = $4 RETURNING ",
+     WHERE id = $1 AND slot_start = $4 AND ((status = 'active' \
+     AND $2 IN ('cancelled', 'rejected', 'completed', 'no_show')) OR (status = 'pending' \
+     AND confirm_by > $3 AND $2 IN ('cancelled', 'rejected', 'declined'))) RETURNING ",
     booking_cols!()
 );
-const BOOKING_STATUS: &str = "SELECT status FROM bookings WHERE id = $1";
+const BOOKING_STATUS: &str = "SELECT status, confirm_by, slot_start FROM bookings WHERE id = $1";
 
 const BOOKING_BY_CODE: &str = concat!(
     "SELECT ",
@@ -387,11 +426,13 @@ const USER_BOOKINGS: &str = concat!(
     " FROM bookings WHERE user_id = $1 AND deleted_at IS NULL \
      ORDER BY slot_start DESC, seq LIMIT $2 OFFSET $3"
 );
-const BOOKING_STATS: &str = "SELECT b.status AS status, COUNT(*) AS n, \
+/// Bookings by status as of `$4` (a pending booking past its `confirm_by` counts as expired).
+const BOOKING_STATS: &str = "SELECT CASE WHEN b.status = 'pending' AND b.confirm_by <= $4 \
+     THEN 'expired' ELSE b.status END AS status, COUNT(*) AS n, \
      CAST(COALESCE(SUM(b.attendee_count), 0) AS BIGINT) AS seats \
      FROM bookings b JOIN appointments a ON a.id = b.appointment_id \
      WHERE a.owner_id = $1 AND b.slot_start >= $2 AND b.slot_start < $3 \
-     AND b.deleted_at IS NULL GROUP BY b.status";
+     AND b.deleted_at IS NULL GROUP BY 1";
 
 const INSERT_BAN: &str =
     "INSERT INTO bans (id, owner_id, email, created_at) VALUES ($1, $2, $3, $4)";
@@ -431,6 +472,7 @@ fn appointment_args(a: &Appointment) -> Vec<Arg> {
         Arg::Int(i64::from(s.cancel_cutoff_minutes())),
         Arg::Int(i64::from(s.hold_minutes())),
         Arg::Int(revision_arg(a.revision)),
+        Arg::OptInt(s.confirm_within_minutes().map(i64::from)),
     ]
 }
 
@@ -500,6 +542,8 @@ pub(crate) fn booking_args(b: &Booking, claim: SeatClaim) -> Vec<Arg> {
         Arg::Instant(b.updated_at),
         Arg::OptId(claim.resource.map(|r| r.key.0)),
         Arg::OptInstant(claim.resource.map(|r| r.until)),
+        text(b.status.as_str()),
+        Arg::OptInstant(b.confirm_by),
     ]
 }
 
@@ -530,8 +574,8 @@ pub(crate) async fn claim_in<C: Conn>(
     Ok(row.is_some())
 }
 
-/// Gives back the seats of the slot's held holds expired at `now` (marking them expired);
-/// answers how many. The counter is locked first where rows lock.
+/// Gives back the seats of the slot's held holds and pending bookings expired at `now` (marking
+/// them expired); answers how many. The counter is locked first where rows lock.
 pub(crate) async fn reclaim_in<C: Conn>(
     c: &mut C,
     locks_rows: bool,
@@ -546,10 +590,16 @@ pub(crate) async fn reclaim_in<C: Conn>(
     }
     let mut args = seat_args(app, start);
     args.push(Arg::Instant(now));
-    let rows = c.all(EXPIRE_HOLDS, args).await.map_err(db_error)?;
+    let mut rows = c.all(EXPIRE_HOLDS, args.clone()).await.map_err(db_error)?;
+    let pending = if locks_rows {
+        EXPIRE_PENDING_LOCKED
+    } else {
+        EXPIRE_PENDING
+    };
+    rows.extend(c.all(pending, args).await.map_err(db_error)?);
     let mut freed = 0u32;
     for r in &rows {
-        freed = freed.saturating_add(to_u32("holds.seats", r.int("seats")?)?);
+        freed = freed.saturating_add(to_u32("seats", r.int("seats")?)?);
     }
     if freed > 0 {
         release_in(c, app, start, freed).await?;
@@ -612,15 +662,33 @@ async fn banned_in<C: Conn>(c: &mut C, owner: UserId, email: &str) -> Result<boo
     Ok(row.map_or(Ok(0), |r| r.int("n"))? > 0)
 }
 
-/// Why a booking could not be changed: it does not exist, or it is no longer active.
-async fn not_changeable<C: Conn>(c: &mut C, id: Uuid, action: &'static str) -> Error {
-    match c.optional(BOOKING_STATUS, vec![Arg::Id(id)]).await {
-        Err(e) => db_error(e),
-        Ok(None) => booking_not_found(),
-        Ok(Some(row)) => match row.text("status").and_then(|s| stored_status(&s)) {
-            Ok(from) => Error::InvalidTransition { from, action },
-            Err(e) => e,
-        },
+/// A booking's status as of `now` and its slot: `NotFound(Booking)` if there is none.
+async fn status_at_in<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(BookingStatus, DateTime<Utc>)> {
+    let row = c
+        .optional(BOOKING_STATUS, vec![Arg::Id(id)])
+        .await
+        .map_err(db_error)?
+        .ok_or_else(booking_not_found)?;
+    let status = stored_status(&row.text("status")?)?;
+    Ok((
+        effective_status(status, row.opt_instant("confirm_by")?, now),
+        row.instant("slot_start")?,
+    ))
+}
+
+/// A stored status as of `now` (see `Booking::status_at`).
+fn effective_status(
+    status: BookingStatus,
+    confirm_by: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> BookingStatus {
+    match (status, confirm_by) {
+        (BookingStatus::Pending, Some(by)) if now >= by => BookingStatus::Expired,
+        _ => status,
     }
 }
 
@@ -750,12 +818,12 @@ pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
     Ok(())
 }
 
-/// The editable columns of `appointments`, `$2` … `$18` in [`appointment_update_args`] order.
+/// The editable columns of `appointments`, `$2` … `$19` in [`appointment_update_args`] order.
 const UPDATE_APPOINTMENT: &str = "UPDATE appointments SET title = $2, description = $3, \
      status = $4, window_start = $5, window_end = $6, buffer_minutes = $7, weekdays = $8, \
      min_notice_minutes = $9, horizon_days = $10, weekly_hours = $11, date_overrides = $12, \
      closures = $13, updated_at = $14, resource = $15, cancel_cutoff_minutes = $16, \
-     hold_minutes = $17, revision = $18 \
+     hold_minutes = $17, revision = $18, confirm_within_minutes = $19 \
      WHERE id = $1 AND deleted_at IS NULL AND revision = $18 - 1";
 
 const DELETE_APPOINTMENT: &str =
@@ -783,6 +851,7 @@ fn appointment_update_args(a: &Appointment) -> Vec<Arg> {
         Arg::Int(i64::from(s.cancel_cutoff_minutes())),
         Arg::Int(i64::from(s.hold_minutes())),
         Arg::Int(revision_arg(a.revision)),
+        Arg::OptInt(s.confirm_within_minutes().map(i64::from)),
     ]
 }
 
@@ -969,8 +1038,12 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
         .await
         .map_err(db_error)?
         .ok_or_else(booking_not_found)?;
-    let status = stored_status(&row.text("status")?)?;
-    if status != BookingStatus::Active {
+    let status = effective_status(
+        stored_status(&row.text("status")?)?,
+        row.opt_instant("confirm_by")?,
+        to.now,
+    );
+    if !status.holds_seats() {
         return Err(Error::InvalidTransition {
             from: status,
             action: "reschedule",
@@ -1061,7 +1134,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
 }
 
 /// See `Store::end_booking`. The conditional update both checks and locks: of two concurrent
-/// ends, one finds the booking no longer active.
+/// ends (or an end and a confirmation), one finds the booking no longer as it was.
 pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
     backend: &B,
     id: BookingId,
@@ -1069,17 +1142,9 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
 ) -> Result<Option<Booking>> {
     let mut tx = backend.begin().await?;
     let action = end.status.end_action();
-    if end.status == BookingStatus::Active {
-        return Err(match not_changeable(&mut tx, id.0, action).await {
-            Error::InvalidTransition {
-                from: BookingStatus::Active,
-                ..
-            } => Error::invalid(
-                "status",
-                "a booking can only end as cancelled, rejected, completed or no-show",
-            ),
-            other => other,
-        });
+    if !is_end(end.status) {
+        status_at_in(&mut tx, id.0, end.now).await?;
+        return Err(not_an_end());
     }
     let row = tx
         .optional(
@@ -1094,13 +1159,12 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
         .await
         .map_err(db_error)?;
     let Some(row) = row else {
-        return match not_changeable(&mut tx, id.0, action).await {
-            // Still active, so on another slot: the caller decides again.
-            Error::InvalidTransition {
-                from: BookingStatus::Active,
-                ..
-            } => Ok(None),
-            other => Err(other),
+        let (from, _) = status_at_in(&mut tx, id.0, end.now).await?;
+        // Still able to end so, hence on another slot: the caller decides again.
+        return if from.can_end_as(end.status) {
+            Ok(None)
+        } else {
+            Err(Error::InvalidTransition { from, action })
         };
     };
     let booking = booking_from(&row)?;
@@ -1113,6 +1177,50 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
     .await?;
     backend.commit(tx).await?;
     Ok(Some(booking))
+}
+
+/// See `Store::confirm_booking`: one conditional update (no seat changes hands).
+pub(crate) async fn confirm_booking<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: BookingId,
+    now: DateTime<Utc>,
+) -> Result<Booking> {
+    let mut tx = backend.begin().await?;
+    let row = tx
+        .optional(CONFIRM_BOOKING, vec![Arg::Id(id.0), Arg::Instant(now)])
+        .await
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        let (from, _) = status_at_in(&mut tx, id.0, now).await?;
+        return Err(Error::InvalidTransition {
+            from,
+            action: "confirm",
+        });
+    };
+    let booking = booking_from(&row)?;
+    backend.commit(tx).await?;
+    Ok(booking)
+}
+
+/// See `Store::reclaim_expired`: one transaction per slot, each reclaiming as a claim does.
+pub(crate) async fn reclaim_expired<B: SqlBackend + ?Sized>(
+    backend: &B,
+    app: AppointmentId,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut reads = backend.reads();
+    let slots = reads
+        .all(EXPIRED_SLOTS, vec![Arg::Id(app.0), Arg::Instant(now)])
+        .await
+        .map_err(db_error)?;
+    let mut freed = 0u64;
+    for row in &slots {
+        let start = row.instant("slot_start")?;
+        let mut tx = backend.begin().await?;
+        freed += u64::from(reclaim_in(&mut tx, B::LOCKS_ROWS, app.0, start, now).await?);
+        backend.commit(tx).await?;
+    }
+    Ok(freed)
 }
 
 /// See `Store::insert_hold`: the seats (reclaiming the slot's expired holds if they do not
@@ -1338,6 +1446,7 @@ pub(crate) async fn booking_stats<B: SqlBackend + ?Sized>(
     backend: &B,
     owner: UserId,
     range: Range<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<BookingStats> {
     let rows = backend
         .reads()
@@ -1347,6 +1456,7 @@ pub(crate) async fn booking_stats<B: SqlBackend + ?Sized>(
                 Arg::Id(owner.0),
                 Arg::Bound(range.start),
                 Arg::Bound(range.end),
+                Arg::Instant(now),
             ],
         )
         .await
@@ -1506,6 +1616,20 @@ macro_rules! impl_store {
             ) -> appointment_core::Result<Option<appointment_core::Booking>> {
                 $crate::sql_store::end_booking(self, id, end).await
             }
+            async fn confirm_booking(
+                &self,
+                id: appointment_core::BookingId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<appointment_core::Booking> {
+                $crate::sql_store::confirm_booking(self, id, now).await
+            }
+            async fn reclaim_expired(
+                &self,
+                appointment: appointment_core::AppointmentId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<u64> {
+                $crate::sql_store::reclaim_expired(self, appointment, now).await
+            }
             async fn insert_hold(
                 &self,
                 hold: &appointment_core::Hold,
@@ -1565,8 +1689,9 @@ macro_rules! impl_store {
                 &self,
                 owner: appointment_core::UserId,
                 range: std::ops::Range<chrono::DateTime<chrono::Utc>>,
+                now: chrono::DateTime<chrono::Utc>,
             ) -> appointment_core::Result<appointment_core::BookingStats> {
-                $crate::sql_store::booking_stats(self, owner, range).await
+                $crate::sql_store::booking_stats(self, owner, range, now).await
             }
             async fn insert_ban(
                 &self,

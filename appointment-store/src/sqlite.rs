@@ -115,6 +115,11 @@ impl ReadRow for SqliteRow {
         let v: i64 = get(self, col)?;
         DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(col, v))
     }
+    fn opt_instant(&self, col: &str) -> Result<Option<DateTime<Utc>>> {
+        let v: Option<i64> = get(self, col)?;
+        v.map(|v| DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(col, v)))
+            .transpose()
+    }
     /// Stored as `YYYY-MM-DD` text.
     fn date(&self, col: &str) -> Result<NaiveDate> {
         let s: String = get(self, col)?;

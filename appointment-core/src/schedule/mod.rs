@@ -120,6 +120,7 @@ pub struct Schedule {
     min_notice_minutes: u32,
     cancel_cutoff_minutes: u32,
     hold_minutes: u32,
+    confirm_within_minutes: Option<u32>,
     horizon_days: Option<u32>,
     single_event: bool,
 }
@@ -128,6 +129,9 @@ pub struct Schedule {
 pub const DEFAULT_HOLD_MINUTES: u32 = 10;
 /// The longest a hold of seats may last, in minutes.
 pub const MAX_HOLD_MINUTES: u32 = 120;
+
+/// The longest an owner may take to confirm a booking, in minutes (30 days).
+pub const MAX_CONFIRM_MINUTES: u32 = 30 * 24 * 60;
 
 /// Builds a [`Schedule`]; [`ScheduleBuilder::build`] validates everything at once.
 #[derive(Debug, Clone)]
@@ -206,6 +210,15 @@ impl ScheduleBuilder {
         self.inner.hold_minutes = minutes;
         self
     }
+    /// Approval: with `Some(minutes)` (1 to [`MAX_CONFIRM_MINUTES`]), every booking starts
+    /// [pending](crate::BookingStatus::Pending) and holds its seats until the owner confirms or
+    /// declines it, for at most that long (and never past its slot's start), after which it
+    /// expires and its seats are free. `None` (the default): bookings are active at once. See
+    /// [`crate::Scheduler::confirm`].
+    pub fn confirm_within_minutes(mut self, minutes: Option<u32>) -> Self {
+        self.inner.confirm_within_minutes = minutes;
+        self
+    }
     /// Slots more than this many days ahead cannot be booked yet (default: no limit).
     pub fn horizon_days(mut self, days: Option<u32>) -> Self {
         self.inner.horizon_days = days;
@@ -276,6 +289,14 @@ impl ScheduleBuilder {
             return Err(Error::invalid(
                 "hold_minutes",
                 format!("must be from 1 to {MAX_HOLD_MINUTES} minutes"),
+            ));
+        }
+        if let Some(m) = s.confirm_within_minutes
+            && !(1..=MAX_CONFIRM_MINUTES).contains(&m)
+        {
+            return Err(Error::invalid(
+                "confirm_within_minutes",
+                format!("must be from 1 to {MAX_CONFIRM_MINUTES} minutes (30 days)"),
             ));
         }
         if let Some(h) = s.horizon_days
@@ -441,6 +462,7 @@ impl Schedule {
                 min_notice_minutes: 0,
                 cancel_cutoff_minutes: 0,
                 hold_minutes: DEFAULT_HOLD_MINUTES,
+                confirm_within_minutes: None,
                 horizon_days: None,
                 single_event: false,
             },
@@ -531,6 +553,11 @@ impl Schedule {
     /// How long a hold of seats lasts, in minutes (see [`ScheduleBuilder::hold_minutes`]).
     pub fn hold_minutes(&self) -> u32 {
         self.hold_minutes
+    }
+    /// How long the owner has to confirm a booking, in minutes, if bookings wait for a
+    /// confirmation (see [`ScheduleBuilder::confirm_within_minutes`]).
+    pub fn confirm_within_minutes(&self) -> Option<u32> {
+        self.confirm_within_minutes
     }
     /// How far ahead slots can be booked, in days.
     pub fn horizon_days(&self) -> Option<u32> {

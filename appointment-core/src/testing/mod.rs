@@ -16,7 +16,7 @@
 //!
 //! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
 //! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
-//! capacity, bans, anti-scalping, lifecycle, holds, analytics, races, read cache, shared resources) and are all
+//! capacity, bans, anti-scalping, lifecycle, holds, approval, analytics, races, read cache, shared resources) and are all
 //! reachable as [`cases`]`::<name>`.
 
 use std::collections::HashMap;
@@ -26,9 +26,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 
 use crate::{
-    AntiScalping, AppCode, Appointment, AppointmentKind, AttendeeCount, Booker, Booking,
-    BookingStatus, Email, ManualClock, Name, NewAppointment, NewBooking, NewUser, Page, Schedule,
-    Scheduler, Store, User,
+    AntiScalping, AppCode, Appointment, AppointmentKind, AttendeeCount, Booker, Booking, Email,
+    ManualClock, Name, NewAppointment, NewBooking, NewUser, Page, Schedule, Scheduler, Store, User,
 };
 
 /// Runs one case: builds a multi-thread runtime, makes a store and hands it to the case.
@@ -116,6 +115,12 @@ macro_rules! store_conformance_suite {
             a_stale_replica_cannot_book_a_closed_appointment,
             race_bookings_and_close,
             concurrent_edits_lose_nothing,
+            pending_booking_holds_seats_until_confirmed,
+            pending_booking_expires_at_its_deadline,
+            decline_cancel_and_move_a_pending_booking,
+            expired_pending_booking_frees_its_anti_scalping_place,
+            race_confirm_decline_and_cancel,
+            race_bookings_for_the_seats_of_expired_pending_ones,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -315,21 +320,24 @@ pub async fn all_bookings<S: Store + ?Sized>(
 }
 
 /// Checks invariant 3 for one appointment: every slot's stored counter equals the seats of its
-/// active bookings plus those of its holds still stored as held, the seats taken at the
-/// scheduler's `now` leave out the held holds expired by then, and no slot holds more than the
-/// capacity. Returns the seats taken per slot at `now`.
+/// active and pending bookings plus those of its holds still stored as held, the seats taken at
+/// the scheduler's `now` leave out the held holds and pending bookings expired by then, and no
+/// slot holds more than the capacity. Returns the seats taken per slot at `now`.
 pub async fn assert_counters_equal_facts<S: Store + ?Sized>(
     sched: &Scheduler<S>,
     app: &Appointment,
 ) -> HashMap<DateTime<Utc>, u32> {
     let now = sched.now();
     let mut stored_facts: HashMap<DateTime<Utc>, u32> = HashMap::new();
+    let mut live_facts: HashMap<DateTime<Utc>, u32> = HashMap::new();
     for b in all_bookings(sched, app).await {
-        if b.status == BookingStatus::Active {
+        if b.status.holds_seats() {
             *stored_facts.entry(b.slot_start).or_default() += b.attendee_count.get();
         }
+        if b.status_at(now).holds_seats() {
+            *live_facts.entry(b.slot_start).or_default() += b.attendee_count.get();
+        }
     }
-    let mut live_facts = stored_facts.clone();
     for h in sched.store().held_holds(app.id).await.expect("read holds") {
         *stored_facts.entry(h.slot_start).or_default() += h.seats.get();
         if h.is_live(now) {
@@ -357,12 +365,12 @@ pub async fn assert_counters_equal_facts<S: Store + ?Sized>(
     live_facts.retain(|_, n| *n > 0);
     assert_eq!(
         stored, stored_facts,
-        "seat counters must equal the active bookings and held holds"
+        "seat counters must equal the active and pending bookings and held holds"
     );
     let counters = read(now).await;
     assert_eq!(
         counters, live_facts,
-        "seats taken must leave out the holds expired by now"
+        "seats taken must leave out the holds and pending bookings expired by now"
     );
     for (slot, n) in &counters {
         assert!(
@@ -395,6 +403,7 @@ macro_rules! assert_err {
 mod analytics;
 mod anti_scalping;
 mod appointments;
+mod approval;
 mod bans;
 mod bookings;
 mod cache;
@@ -415,6 +424,7 @@ pub mod cases {
     pub use super::analytics::*;
     pub use super::anti_scalping::*;
     pub use super::appointments::*;
+    pub use super::approval::*;
     pub use super::bans::*;
     pub use super::bookings::*;
     pub use super::cache::*;

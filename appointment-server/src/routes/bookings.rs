@@ -113,7 +113,11 @@ async fn book(
     };
     Ok((
         StatusCode::CREATED,
-        Json(present::booking_of(&booking, &app.schedule)),
+        Json(present::booking_of(
+            &booking,
+            &app.schedule,
+            state.scheduler.now(),
+        )),
     ))
 }
 
@@ -263,7 +267,11 @@ pub async fn update_booking(
         },
         None => state.scheduler.reschedule(&code, change).await,
     }?;
-    Ok(Json(present::changed_booking(&booking, schedule.as_ref())))
+    Ok(Json(present::changed_booking(
+        &booking,
+        schedule.as_ref(),
+        state.scheduler.now(),
+    )))
 }
 
 /// Cancels a booking and frees its seats. Whoever holds the code may, until the appointment's
@@ -292,7 +300,11 @@ pub async fn cancel_booking(
         },
         None => state.scheduler.cancel(&code).await,
     }?;
-    Ok(Json(present::changed_booking(&booking, schedule.as_ref())))
+    Ok(Json(present::changed_booking(
+        &booking,
+        schedule.as_ref(),
+        state.scheduler.now(),
+    )))
 }
 
 /// Rejects a booking of one of the caller's appointments (owner only).
@@ -314,6 +326,51 @@ pub async fn reject_booking(
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<BookingResponse>> {
     owner_ends(&state, user, &code, BookingStatus::Rejected).await
+}
+
+/// Confirms a pending booking of one of the caller's appointments (owner only): it becomes
+/// `active` and keeps its seats. `409 invalid_transition` once it is no longer pending (expired
+/// at its `confirm_by`, cancelled, declined).
+#[utoipa::path(post, path = "/bookings/{booking_code}/confirm", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the appointment's owner", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "No longer pending", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn confirm_booking(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    owner_ends(&state, user, &code, BookingStatus::Active).await
+}
+
+/// Declines a pending booking of one of the caller's appointments (owner only); its seats are
+/// freed. `409 invalid_transition` once it is no longer pending.
+#[utoipa::path(post, path = "/bookings/{booking_code}/decline", tag = "Bookings",
+    params(("booking_code" = String, Path, description = "Booking code")),
+    responses(
+        (status = 200, description = "OK", body = BookingResponse),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 403, description = "Not the appointment's owner", body = ErrorBody),
+        (status = 404, description = "Unknown booking", body = ErrorBody),
+        (status = 409, description = "No longer pending", body = ErrorBody),
+        (status = 429, description = "Too many writes by this owner", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn decline_booking(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<BookingResponse>> {
+    owner_ends(&state, user, &code, BookingStatus::Declined).await
 }
 
 /// Marks a booking whose slot has started as attended (owner only). Its seats are released.
@@ -358,7 +415,8 @@ pub async fn no_show_booking(
     owner_ends(&state, user, &code, BookingStatus::NoShow).await
 }
 
-/// The owner ends a booking as rejected, completed or no-show, answering from the write.
+/// The owner confirms (`Active`) or ends a booking as declined, rejected, completed or no-show,
+/// answering from the write.
 async fn owner_ends(
     state: &AppState,
     user: AuthUser,
@@ -372,7 +430,13 @@ async fn owner_ends(
     let booking = match status {
         BookingStatus::Completed => s.complete(user.id, &code).await,
         BookingStatus::NoShow => s.mark_no_show(user.id, &code).await,
+        BookingStatus::Active => s.confirm(user.id, &code).await,
+        BookingStatus::Declined => s.decline(user.id, &code).await,
         _ => s.reject(user.id, &code).await,
     }?;
-    Ok(Json(present::changed_booking(&booking, schedule.as_ref())))
+    Ok(Json(present::changed_booking(
+        &booking,
+        schedule.as_ref(),
+        state.scheduler.now(),
+    )))
 }

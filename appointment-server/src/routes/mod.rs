@@ -45,7 +45,8 @@ use crate::state::AppState;
         appointments::slots, appointments::slots_by_day,
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
-        bookings::complete_booking, bookings::no_show_booking,
+        bookings::complete_booking, bookings::no_show_booking, bookings::confirm_booking,
+        bookings::decline_booking,
         holds::create_hold, holds::get_hold, holds::release_hold,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
     ),
@@ -318,6 +319,14 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route(
             "/bookings/{booking_code}/reject",
             post(bookings::reject_booking),
+        )
+        .route(
+            "/bookings/{booking_code}/confirm",
+            post(bookings::confirm_booking),
+        )
+        .route(
+            "/bookings/{booking_code}/decline",
+            post(bookings::decline_booking),
         )
         .route(
             "/bookings/{booking_code}/complete",

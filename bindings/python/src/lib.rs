@@ -470,6 +470,7 @@ macro_rules! scheduler_methods {
                     min_notice_minutes,
                     cancel_cutoff_minutes,
                     hold_minutes,
+                    confirm_within_minutes: None,
                     horizon_days,
                     status: closed.map(status),
                     resource,

@@ -605,6 +605,7 @@ impl AppointmentChanges {
             min_notice_minutes: self.min_notice_minutes,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
             hold_minutes: self.hold_minutes,
+            confirm_within_minutes: None,
             horizon_days,
             status: self.closed.map(|closed| {
                 if closed {
