@@ -8,6 +8,7 @@ mod helpers;
 
 mod analytics_work;
 mod appointments;
+mod approval;
 mod auth;
 mod bookings;
 mod cli;
