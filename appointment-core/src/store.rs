@@ -165,6 +165,9 @@ pub struct BookingStats {
     pub seats_booked: u64,
     /// Seats held by pending bookings, waiting for the owner's confirmation.
     pub seats_pending: u64,
+    /// Seats kept by holds live at the time of the count (a form being filled in, a payment
+    /// being made).
+    pub seats_held: u64,
 }
 
 impl BookingStats {
@@ -350,7 +353,7 @@ pub trait Store: Send + Sync + 'static {
     async fn bookings_for_user(&self, user: UserId, page: Page) -> Result<Paged<Booking>>;
     /// Counts of the bookings on an owner's appointments whose slot starts in `[range.start,
     /// range.end)`, by their status as of `now` (a pending booking past its `confirm_by` counts
-    /// as expired).
+    /// as expired), and the seats of the holds on those slots live at `now`.
     async fn booking_stats(
         &self,
         owner: UserId,

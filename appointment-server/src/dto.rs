@@ -1181,6 +1181,8 @@ pub struct AnalyticsResponse {
     pub seats_booked: u64,
     /// Seats held by pending bookings, waiting for the owner's confirmation.
     pub seats_pending: u64,
+    /// Seats kept by live holds (`POST /holds`) on the range's slots.
+    pub seats_held: u64,
     /// Seats offered by the slots that start in the range.
     pub seats_offered: u64,
 }
@@ -1203,6 +1205,7 @@ impl From<&appointment_core::Analytics> for AnalyticsResponse {
             no_show_rate: a.no_show_rate(),
             seats_booked: a.bookings.seats_booked,
             seats_pending: a.bookings.seats_pending,
+            seats_held: a.bookings.seats_held,
             seats_offered: a.seats_offered,
         }
     }

@@ -881,6 +881,19 @@ impl Store for MemoryStore {
             }
             stats.add(b.status_at(now), 1, u64::from(b.attendee_count.get()));
         }
+        stats.seats_held = g
+            .held
+            .values()
+            .flatten()
+            .filter_map(|id| g.holds.get(id))
+            .filter(|h| h.is_live(now) && range.contains(&h.slot_start))
+            .filter(|h| {
+                g.appointments
+                    .get(&h.appointment_id)
+                    .is_some_and(|a| a.owner == owner)
+            })
+            .map(|h| u64::from(h.seats.get()))
+            .sum();
         Ok(stats)
     }
 

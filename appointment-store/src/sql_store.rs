@@ -434,6 +434,12 @@ const BOOKING_STATS: &str = "SELECT CASE WHEN b.status = 'pending' AND b.confirm
      WHERE a.owner_id = $1 AND b.slot_start >= $2 AND b.slot_start < $3 \
      AND b.deleted_at IS NULL GROUP BY 1";
 
+/// Seats of live holds (at `$4`) on an owner's slots that start in `[$2, $3)`.
+const HELD_SEATS: &str = "SELECT CAST(COALESCE(SUM(h.seats), 0) AS BIGINT) AS seats \
+     FROM holds h JOIN appointments a ON a.id = h.appointment_id \
+     WHERE a.owner_id = $1 AND h.slot_start >= $2 AND h.slot_start < $3 \
+     AND h.status = 'held' AND h.expires_at > $4";
+
 const INSERT_BAN: &str =
     "INSERT INTO bans (id, owner_id, email, created_at) VALUES ($1, $2, $3, $4)";
 const DELETE_BAN: &str = "DELETE FROM bans WHERE owner_id = $1 AND email = $2";
@@ -1448,19 +1454,18 @@ pub(crate) async fn booking_stats<B: SqlBackend + ?Sized>(
     range: Range<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<BookingStats> {
-    let rows = backend
-        .reads()
-        .all(
-            BOOKING_STATS,
-            vec![
-                Arg::Id(owner.0),
-                Arg::Bound(range.start),
-                Arg::Bound(range.end),
-                Arg::Instant(now),
-            ],
-        )
+    let args = vec![
+        Arg::Id(owner.0),
+        Arg::Bound(range.start),
+        Arg::Bound(range.end),
+        Arg::Instant(now),
+    ];
+    let mut reads = backend.reads();
+    let rows = reads
+        .all(BOOKING_STATS, args.clone())
         .await
         .map_err(db_error)?;
+    let held = reads.optional(HELD_SEATS, args).await.map_err(db_error)?;
     let mut stats = BookingStats::default();
     for r in &rows {
         let n = to_count(r.int("n")?);
@@ -1470,6 +1475,7 @@ pub(crate) async fn booking_stats<B: SqlBackend + ?Sized>(
             to_count(r.int("seats")?),
         );
     }
+    stats.seats_held = held.map_or(Ok(0), |r| r.int("seats").map(to_count))?;
     Ok(stats)
 }
 

@@ -27,6 +27,11 @@ pub async fn analytics_counts_bookings_and_seats<S: Store>(store: S) {
         .await
         .expect("book");
     f.sched.cancel(&c.code).await.expect("cancel");
+    // Seats held for a form count while the hold lives; an expired hold's do not.
+    let live = f.hold(&app.code, at(7, 11), 3).await.expect("hold");
+    f.clock.advance(chrono::TimeDelta::minutes(5));
+    f.hold(&party.code, at(7, 9), 4).await.expect("hold");
+    f.clock.set(live.expires_at);
     f.sched.reject(f.owner.id, &r.code).await.expect("reject");
     // Someone else's appointment does not count.
     let g = Fixture {
@@ -52,6 +57,10 @@ pub async fn analytics_counts_bookings_and_seats<S: Store>(store: S) {
         (2, 1, 0)
     );
     assert_eq!(a.bookings.seats_booked, 9);
+    assert_eq!(
+        a.bookings.seats_held, 4,
+        "the live hold, not the expired one"
+    );
     assert_eq!(a.seats_offered, 3 * 4 + 50);
     let all = f
         .sched
