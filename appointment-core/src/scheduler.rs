@@ -67,6 +67,69 @@ pub struct NewAppointment {
     pub resource: Option<ResourceName>,
 }
 
+impl NewAppointment {
+    /// A single appointment (one attendee per slot) with no description, no anti-scalping and
+    /// no shared resource; set the other fields with struct update syntax.
+    ///
+    /// ```
+    /// # use appointment_core::*;
+    /// # fn demo(schedule: Schedule) {
+    /// let new = NewAppointment { anti_scalping: AntiScalping::Standard, ..NewAppointment::single("Haircut", schedule) };
+    /// assert_eq!(new.kind, AppointmentKind::Single);
+    /// # }
+    /// ```
+    pub fn single(title: impl Into<String>, schedule: Schedule) -> Self {
+        NewAppointment {
+            title: title.into(),
+            description: String::new(),
+            kind: AppointmentKind::Single,
+            capacity: None,
+            anti_scalping: AntiScalping::None,
+            schedule,
+            resource: None,
+        }
+    }
+
+    /// A group appointment: `seats` per slot, shared by the slot's bookings.
+    pub fn group(title: impl Into<String>, seats: u32, schedule: Schedule) -> Self {
+        NewAppointment {
+            kind: AppointmentKind::Group,
+            capacity: Some(seats),
+            ..NewAppointment::single(title, schedule)
+        }
+    }
+
+    /// A party: one event (the schedule's first day, from its first window's start to its last
+    /// window's end) with `seats` in all.
+    pub fn party(title: impl Into<String>, seats: u32, schedule: Schedule) -> Self {
+        NewAppointment {
+            kind: AppointmentKind::Party,
+            capacity: Some(seats),
+            ..NewAppointment::single(title, schedule)
+        }
+    }
+}
+
+impl NewBooking {
+    /// A booking of `seats` on the slot starting at `slot_start`, with no description and no
+    /// device; set those with struct update syntax.
+    pub fn new(
+        app_code: AppCode,
+        slot_start: DateTime<Utc>,
+        seats: AttendeeCount,
+        booker: Booker,
+    ) -> Self {
+        NewBooking {
+            app_code,
+            slot_start,
+            attendee_count: seats,
+            booker,
+            description: String::new(),
+            device_id: None,
+        }
+    }
+}
+
 /// Who books.
 #[derive(Debug, Clone)]
 pub enum Booker {
