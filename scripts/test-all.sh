@@ -36,7 +36,8 @@ step "cargo doc (appointment-core, warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p appointment-core --all-features --no-deps
 
 # Language bindings and other suites add themselves as scripts/test-*.sh.
-for extra in scripts/test-packages.sh scripts/test-python.sh scripts/test-kotlin.sh scripts/test-fuzz.sh; do
+for extra in scripts/test-packages.sh scripts/test-python.sh scripts/test-wheels.sh \
+  scripts/test-kotlin.sh scripts/test-fuzz.sh; do
   if [ -f "$extra" ]; then
     step "$extra"
     bash "$extra"

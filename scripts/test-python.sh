@@ -13,20 +13,14 @@ CACHE="${APPOINTMENT_MASTER_CACHE:-$HOME/.cache/appointment-master}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 VENV="${APPOINTMENT_MASTER_VENV:-$CACHE/venv}"
-PYTHON="${PYTHON:-python3}"
+# shellcheck source=scripts/lib/venv.sh
+source "$ROOT/scripts/lib/venv.sh"
 
 step() { printf '\n--> %s\n' "$*"; }
 
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating the virtualenv $VENV"
-  if ! "$PYTHON" -m venv "$VENV"; then
-    # Debian's python3 needs python3-venv for `python3 -m venv`.
-    rm -rf "$VENV"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
-    "$PYTHON" -m venv "$VENV"
-  fi
+  make_venv "$VENV"
 fi
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
