@@ -3,11 +3,11 @@
 pub use appointment_core as core;
 pub use appointment_core::*;
 pub use appointment_store as store;
-pub use appointment_store::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use appointment_store::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use appointment_store::SqliteStore;
+pub use appointment_store::{AnyScheduler, MemoryStore, connect, open};
 
 // The workspace README's Rust examples are tests too.
 #[cfg(doctest)]

@@ -111,6 +111,25 @@ pub async fn connect(url: &str) -> appointment_core::Result<Arc<dyn ServiceStore
     }
 }
 
+/// A [`Scheduler`](appointment_core::Scheduler) on whichever store a URL names: what [`open`]
+/// answers.
+pub type AnyScheduler = appointment_core::Scheduler<dyn ServiceStore>;
+
+/// Opens the store that `url` names, as [`connect`] does, and a scheduler on it: the one call an
+/// application that takes its database from configuration needs.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> appointment_core::Result<()> {
+/// let scheduler = appointment_store::open("memory:").await?; // or "sqlite://app.db", "postgres://…"
+/// let user = scheduler.user_by_email(&appointment_core::Email::parse("ada@example.com")?).await?;
+/// assert!(user.is_none());
+/// # Ok(()) }
+/// ```
+pub async fn open(url: &str) -> appointment_core::Result<AnyScheduler> {
+    Ok(appointment_core::Scheduler::from_arc(connect(url).await?))
+}
+
 /// What [`migrate`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Migration {
