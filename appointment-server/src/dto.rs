@@ -53,12 +53,35 @@ pub fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
     ))
 }
 
-/// Parses a wall-clock time of day: the time as written in an RFC 3339 date-time (its offset is
-/// ignored: the appointment's `timezone` says how to read it), a date-time without offset, or
-/// `HH:MM[:SS]`.
-pub fn parse_wall_time(field: &str, raw: &str) -> Result<NaiveTime, ApiError> {
+/// Parses a wall-clock time of day in the appointment's `zone`: `HH:MM[:SS]`, a date-time
+/// without offset, or an RFC 3339 date-time. In the last form, `Z` (or `+00:00`) means the time
+/// as written, as the original service's requests send it; any other offset must be the zone's
+/// own offset at that date and time (`09:00:00+01:00` is 09:00 in Berlin in January), and is
+/// refused otherwise rather than silently reinterpreted.
+pub fn parse_wall_time(field: &str, raw: &str, zone: TimeZoneName) -> Result<NaiveTime, ApiError> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(raw) {
+        let written = t.offset().local_minus_utc();
+        if written != 0 {
+            use chrono::{Offset, TimeZone};
+            let local = t.naive_local();
+            let zone_offset = zone
+                .tz()
+                .offset_from_local_datetime(&local)
+                .earliest()
+                .map(|o| o.fix().local_minus_utc());
+            if zone_offset != Some(written) {
+                return Err(ApiError::invalid(
+                    field,
+                    format!(
+                        "the offset {} is not the offset of {} at {local}; send the wall-clock \
+                         time (HH:MM, or a date-time with Z or without an offset)",
+                        t.offset(),
+                        zone.name()
+                    ),
+                ));
+            }
+        }
         return Ok(t.naive_local().time());
     }
     if let Ok(t) = raw.parse::<NaiveDateTime>() {
@@ -267,7 +290,7 @@ fn windows_of(field: &'static str, raw: &[String]) -> Result<Vec<TimeWindow>, Ap
 #[serde(deny_unknown_fields)]
 pub struct DateOverrideDto {
     /// The local date.
-    #[schema(example = "2026-12-24")]
+    #[schema(example = "2030-12-24")]
     pub date: String,
     /// Its windows (`HH:MM-HH:MM`); empty closes the date.
     #[schema(example = json!(["09:00-12:00"]))]
@@ -279,10 +302,10 @@ pub struct DateOverrideDto {
 #[serde(deny_unknown_fields)]
 pub struct ClosureDto {
     /// First closed date.
-    #[schema(example = "2026-08-03")]
+    #[schema(example = "2030-08-05")]
     pub from: String,
     /// Last closed date (inclusive).
-    #[schema(example = "2026-08-16")]
+    #[schema(example = "2030-08-18")]
     pub to: String,
     /// What it is, shown to clients (optional, up to 200 characters).
     #[serde(default)]
@@ -300,11 +323,11 @@ pub struct AppointmentRequest {
     pub title: String,
     /// Start of the daily window (its time of day is used); required unless `weekly_hours`.
     #[serde(default)]
-    #[schema(example = "2025-01-15T09:00:00Z")]
+    #[schema(example = "2030-01-15T09:00:00Z")]
     pub start_time: Option<String>,
     /// End of the daily window (its time of day is used); required unless `weekly_hours`.
     #[serde(default)]
-    #[schema(example = "2025-01-15T17:00:00Z")]
+    #[schema(example = "2030-01-15T17:00:00Z")]
     pub end_time: Option<String>,
     /// The hours of a typical week, instead of `start_time` and `end_time`.
     #[serde(default)]
@@ -316,10 +339,10 @@ pub struct AppointmentRequest {
     #[serde(default)]
     pub closures: Option<Vec<ClosureDto>>,
     /// First date.
-    #[schema(example = "2025-01-15T00:00:00Z")]
+    #[schema(example = "2030-01-15T00:00:00Z")]
     pub start_date: String,
     /// Last date (inclusive).
-    #[schema(example = "2025-01-20T00:00:00Z")]
+    #[schema(example = "2030-01-20T00:00:00Z")]
     pub end_date: String,
     /// Slot length in minutes.
     pub booking_duration: u32,
@@ -409,9 +432,13 @@ impl AppointmentRequest {
                 ));
             }
             (None, start, end) => {
+                let zone = match self.timezone.as_deref().filter(|s| !s.trim().is_empty()) {
+                    Some(tz) => TimeZoneName::parse(tz)?,
+                    None => TimeZoneName::UTC,
+                };
                 let required = |field: &'static str, v: &Option<String>| {
                     v.as_deref()
-                        .map(|raw| parse_wall_time(field, raw))
+                        .map(|raw| parse_wall_time(field, raw, zone))
                         .unwrap_or_else(|| {
                             Err(ApiError::invalid(
                                 field,
@@ -753,7 +780,7 @@ pub struct BookingRequest {
     /// The appointment's code.
     pub app_code: String,
     /// Start of the slot (RFC 3339).
-    #[schema(example = "2025-01-15T10:00:00Z")]
+    #[schema(example = "2030-01-15T10:00:00Z")]
     pub start_time: String,
     /// End of the slot (optional; must agree with the slot).
     #[serde(default)]
@@ -793,7 +820,7 @@ pub struct HoldRequest {
     /// The appointment's code.
     pub app_code: String,
     /// Start of the slot (RFC 3339).
-    #[schema(example = "2025-01-15T10:00:00Z")]
+    #[schema(example = "2030-01-15T10:00:00Z")]
     pub start_time: String,
     /// Seats to hold (default 1).
     #[serde(default)]
@@ -1235,14 +1262,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wall_time_ignores_the_written_offset() {
-        let t = parse_wall_time("start_time", "2025-01-15T09:30:00+05:00").unwrap();
-        assert_eq!(t, NaiveTime::from_hms_opt(9, 30, 0).unwrap());
-        assert_eq!(
-            parse_wall_time("start_time", "17:00").unwrap(),
-            NaiveTime::from_hms_opt(17, 0, 0).unwrap()
-        );
-        assert!(parse_wall_time("start_time", "noon").is_err());
+    fn wall_time_takes_z_as_written_and_checks_other_offsets() {
+        let berlin = TimeZoneName::parse("Europe/Berlin").unwrap();
+        let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let wall = |raw| parse_wall_time("start_time", raw, berlin);
+        assert_eq!(wall("2030-01-15T09:30:00Z").unwrap(), at(9, 30));
+        assert_eq!(wall("2030-01-15T09:30:00+01:00").unwrap(), at(9, 30));
+        assert_eq!(wall("2030-07-15T09:30:00+02:00").unwrap(), at(9, 30));
+        for wrong in ["2030-01-15T09:30:00+05:00", "2030-07-15T09:30:00+01:00"] {
+            let e = wall(wrong).unwrap_err();
+            assert!(format!("{e:?}").contains("Europe/Berlin"), "{e:?}");
+        }
+        assert_eq!(wall("17:00").unwrap(), at(17, 0));
+        assert!(wall("noon").is_err());
+        let utc = parse_wall_time("start_time", "2030-01-15T09:30:00+01:00", TimeZoneName::UTC);
+        assert!(utc.is_err(), "an offset with no zone given is refused");
     }
 
     #[test]
