@@ -76,6 +76,13 @@ fn hold_token(raw: &str) -> PyResult<HoldToken> {
     HoldToken::parse(raw).or_raise()
 }
 
+/// Converts engine bookings as of the engine's clock at this moment, so that a pending booking
+/// past its deadline reads `"expired"` (see `Booking::at`).
+fn as_of_now(s: &Engine) -> impl Fn(appointment_core::Booking) -> Booking + use<> {
+    let now = s.now();
+    move |b| Booking::at(b, now)
+}
+
 // `create_appointment`'s default hold length is written out in its signature.
 const _: () = assert!(appointment_core::DEFAULT_HOLD_MINUTES == 10);
 
@@ -210,7 +217,7 @@ fn book_as<'py>(
             Some(token) => s.book_hold(&token, req).await,
             None => s.book(req).await,
         }
-        .map(Booking::from)
+        .map(as_of_now(&s))
     })
 }
 
@@ -271,13 +278,18 @@ macro_rules! scheduler_methods {
             /// and `closures` change given dates. Appointments of one owner naming the same
             /// `resource` (a chair, a room, a person; case does not matter) never hold overlapping
             /// bookings. Guests may cancel or reschedule only until `cancel_cutoff_minutes` before
-            /// a slot starts. A hold of seats (`hold`) lasts `hold_minutes` (1 to 120).
+            /// a slot starts. A hold of seats (`hold`) lasts `hold_minutes` (1 to 120). With
+            /// `confirm_within_minutes` (1 to 43200, not with a `resource`), every booking starts
+            /// `"pending"` and holds its seats until the owner confirms (`confirm`) or declines
+            /// (`decline`) it, for at most that long and never past the slot's start; then it
+            /// expires and its seats are free.
             #[pyo3(signature = (
                 owner_id, *, title, start_date, end_date, start_time = None, end_time = None,
                 slot_minutes, kind = "single", capacity = None, description = "",
                 anti_scalping = "none", time_zone = "UTC", weekdays = None, buffer_minutes = 0,
                 min_notice_minutes = 0, horizon_days = None, weekly_hours = None, overrides = None,
-                closures = None, resource = None, cancel_cutoff_minutes = 0, hold_minutes = 10
+                closures = None, resource = None, cancel_cutoff_minutes = 0, hold_minutes = 10,
+                confirm_within_minutes = None
             ))]
             #[allow(clippy::too_many_arguments)]
             fn create_appointment<'py>(
@@ -305,6 +317,7 @@ macro_rules! scheduler_methods {
                 resource: Option<&str>,
                 cancel_cutoff_minutes: u32,
                 hold_minutes: u32,
+                confirm_within_minutes: Option<u32>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let owner = user_id(owner_id)?;
                 let builder = match (weekly_hours, start_time, end_time) {
@@ -354,6 +367,7 @@ macro_rules! scheduler_methods {
                     .min_notice_minutes(min_notice_minutes)
                     .cancel_cutoff_minutes(cancel_cutoff_minutes)
                     .hold_minutes(hold_minutes)
+                    .confirm_within_minutes(confirm_within_minutes)
                     .horizon_days(horizon_days)
                     .build()
                     .or_raise()?;
@@ -381,7 +395,8 @@ macro_rules! scheduler_methods {
                 })
             }
 
-            /// Seats held by active bookings and live holds across all of the appointment's slots.
+            /// Seats held by active bookings, pending bookings still in time and live holds across
+            /// all of the appointment's slots.
             fn attendees_booked<'py>(
                 &self,
                 py: Python<'py>,
@@ -400,7 +415,10 @@ macro_rules! scheduler_methods {
             /// (bookings already made keep the time they hold); `closed` closes (`True`) or reopens
             /// (`False`) it; `cancel_cutoff_minutes` changes the cancellation policy, for the
             /// bookings already made too; `hold_minutes` changes the length of holds taken from now
-            /// on (holds already taken keep their expiry). With `if_revision` (an
+            /// on (holds already taken keep their expiry); `confirm_within_minutes` turns approval
+            /// on or changes its window for the bookings made from now on, and `remove_approval`
+            /// turns it off (bookings already pending keep their deadline and still need the
+            /// owner's decision). With `if_revision` (an
             /// `Appointment.revision` read before) the changes apply only if the appointment is
             /// still at that revision; otherwise `ChangedError` and nothing changes. Bookings are
             /// never touched: the answer counts those still to come that the new hours no longer
@@ -410,7 +428,7 @@ macro_rules! scheduler_methods {
                 overrides = None, closures = None, buffer_minutes = None, min_notice_minutes = None,
                 horizon_days = None, remove_horizon = false, closed = None, resource = None,
                 remove_resource = false, cancel_cutoff_minutes = None, hold_minutes = None,
-                if_revision = None
+                confirm_within_minutes = None, remove_approval = false, if_revision = None
             ))]
             #[allow(clippy::too_many_arguments)]
             fn update_appointment<'py>(
@@ -432,6 +450,8 @@ macro_rules! scheduler_methods {
                 remove_resource: bool,
                 cancel_cutoff_minutes: Option<u32>,
                 hold_minutes: Option<u32>,
+                confirm_within_minutes: Option<u32>,
+                remove_approval: bool,
                 if_revision: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let owner = user_id(owner_id)?;
@@ -460,6 +480,18 @@ macro_rules! scheduler_methods {
                     (None, true) => Some(None),
                     (None, false) => None,
                 };
+                let confirm_within_minutes = match (confirm_within_minutes, remove_approval) {
+                    (Some(_), true) => {
+                        return Err(Error::invalid(
+                            "confirm_within_minutes",
+                            "give either confirm_within_minutes or remove_approval, not both",
+                        ))
+                        .or_raise();
+                    }
+                    (Some(minutes), false) => Some(Some(minutes)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                };
                 let changes = AppointmentChanges {
                     title,
                     description,
@@ -470,7 +502,7 @@ macro_rules! scheduler_methods {
                     min_notice_minutes,
                     cancel_cutoff_minutes,
                     hold_minutes,
-                    confirm_within_minutes: None,
+                    confirm_within_minutes,
                     horizon_days,
                     status: closed.map(status),
                     resource,
@@ -764,14 +796,15 @@ macro_rules! scheduler_methods {
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(
                     py,
-                    |s| async move { s.booking(&code).await.map(Booking::from) },
+                    |s| async move { s.booking(&code).await.map(as_of_now(&s)) },
                 )
             }
 
             /// Moves a booking to the slot starting at `start` (which may be its own slot),
             /// optionally with a new number of seats and a new description, in one step. This is
             /// the guest's move (whoever holds the code): `TooLateError` from the appointment's
-            /// cancellation cut-off before the booked slot on.
+            /// cancellation cut-off before the booked slot on. A pending booking stays pending,
+            /// with its `confirm_by`.
             #[pyo3(signature = (code, start, *, attendee_count = None, description = None))]
             fn reschedule<'py>(
                 &self,
@@ -784,7 +817,7 @@ macro_rules! scheduler_methods {
                 let code = BookingCode::parse(code).or_raise()?;
                 let change = booking_update(start, attendee_count, description)?;
                 self.call(py, |s| async move {
-                    s.reschedule(&code, change).await.map(Booking::from)
+                    s.reschedule(&code, change).await.map(as_of_now(&s))
                 })
             }
 
@@ -809,7 +842,7 @@ macro_rules! scheduler_methods {
                 self.call(py, |s| async move {
                     s.owner_reschedule(owner, &code, change)
                         .await
-                        .map(Booking::from)
+                        .map(as_of_now(&s))
                 })
             }
 
@@ -820,7 +853,7 @@ macro_rules! scheduler_methods {
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(
                     py,
-                    |s| async move { s.cancel(&code).await.map(Booking::from) },
+                    |s| async move { s.cancel(&code).await.map(as_of_now(&s)) },
                 )
             }
 
@@ -835,7 +868,7 @@ macro_rules! scheduler_methods {
                 let owner = user_id(owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
-                    s.owner_cancel(owner, &code).await.map(Booking::from)
+                    s.owner_cancel(owner, &code).await.map(as_of_now(&s))
                 })
             }
 
@@ -849,7 +882,7 @@ macro_rules! scheduler_methods {
                 let owner = user_id(owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
-                    s.reject(owner, &code).await.map(Booking::from)
+                    s.reject(owner, &code).await.map(as_of_now(&s))
                 })
             }
 
@@ -865,7 +898,7 @@ macro_rules! scheduler_methods {
                 let owner = user_id(owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
-                    s.complete(owner, &code).await.map(Booking::from)
+                    s.complete(owner, &code).await.map(as_of_now(&s))
                 })
             }
 
@@ -880,8 +913,52 @@ macro_rules! scheduler_methods {
                 let owner = user_id(owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
-                    s.mark_no_show(owner, &code).await.map(Booking::from)
+                    s.mark_no_show(owner, &code).await.map(as_of_now(&s))
                 })
+            }
+
+            /// The appointment's owner `owner_id` confirms a pending booking: it becomes
+            /// `"active"` and keeps its seats. `InvalidTransitionError` once it is no longer
+            /// pending (`status` `"expired"` from its `confirm_by` on, `"cancelled"` if its guest
+            /// cancelled first, …).
+            fn confirm<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.confirm(owner, &code).await.map(as_of_now(&s))
+                })
+            }
+
+            /// The appointment's owner `owner_id` declines a pending booking (`"declined"`),
+            /// freeing its seats. `InvalidTransitionError` once it is no longer pending.
+            fn decline<'py>(
+                &self,
+                py: Python<'py>,
+                owner_id: &str,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = user_id(owner_id)?;
+                let code = BookingCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.decline(owner, &code).await.map(as_of_now(&s))
+                })
+            }
+
+            /// Marks the appointment's expired holds and pending bookings as expired now, and
+            /// answers how many seats that gave back. Nothing depends on it (their seats are free
+            /// from their deadline on); a sweeper may call it to keep the stored statuses tidy.
+            fn reclaim_expired<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = AppCode::parse(code).or_raise()?;
+                self.call(py, |s| async move { s.reclaim_expired(&code).await })
             }
 
             /// The bookings of an appointment, for its owner.
@@ -898,9 +975,8 @@ macro_rules! scheduler_methods {
                 let code = AppCode::parse(code).or_raise()?;
                 let p = self::page(page, per_page)?;
                 self.call(py, |s| async move {
-                    s.appointment_bookings(owner, &code, p)
-                        .await
-                        .map(PageOf::<_, Booking>::new)
+                    let paged = s.appointment_bookings(owner, &code, p).await?;
+                    Ok(PageOf::<_, Booking>::new(paged.map(as_of_now(&s))))
                 })
             }
 
@@ -916,9 +992,8 @@ macro_rules! scheduler_methods {
                 let user = self::user_id(user_id)?;
                 let p = self::page(page, per_page)?;
                 self.call(py, |s| async move {
-                    s.user_bookings(user, p)
-                        .await
-                        .map(PageOf::<_, Booking>::new)
+                    let paged = s.user_bookings(user, p).await?;
+                    Ok(PageOf::<_, Booking>::new(paged.map(as_of_now(&s))))
                 })
             }
 

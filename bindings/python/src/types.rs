@@ -118,6 +118,10 @@ pub struct Appointment {
     pub cancel_cutoff_minutes: u32,
     /// How long a hold of seats (`Scheduler.hold`) lasts, in minutes.
     pub hold_minutes: u32,
+    /// Approval: if set, bookings start `"pending"` and hold their seats until the owner
+    /// confirms or declines them, for at most this many minutes (and never past the slot's
+    /// start), after which they expire. `None`: bookings are active at once.
+    pub confirm_within_minutes: Option<u32>,
     /// The hours of a typical week, in the text form `create_appointment` accepts, e.g.
     /// `"mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00"` (`"closed"` if none).
     pub weekly_hours: String,
@@ -171,6 +175,7 @@ impl From<core::Appointment> for Appointment {
             horizon_days: s.horizon_days(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             hold_minutes: s.hold_minutes(),
+            confirm_within_minutes: s.confirm_within_minutes(),
             weekly_hours: s.weekly_hours().to_string(),
             overrides: s
                 .overrides()
@@ -185,14 +190,15 @@ impl From<core::Appointment> for Appointment {
     }
 }
 
-/// What an edit, close or reopen did: the appointment as it now is, and how many active bookings
-/// of slots still to come its hours no longer offer (an edit never cancels or moves a booking).
+/// What an edit, close or reopen did: the appointment as it now is, and how many bookings (active
+/// or pending) of slots still to come its hours no longer offer (an edit never cancels or moves a
+/// booking).
 #[pyclass(frozen, get_all, module = "appointment_master")]
 #[derive(Debug, Clone)]
 pub struct AppointmentEdit {
     /// The appointment after the change.
     pub appointment: Appointment,
-    /// Active bookings still to come that fall outside the new hours.
+    /// Bookings (active or pending) still to come that fall outside the new hours.
     pub bookings_outside_hours: u64,
 }
 
@@ -309,7 +315,7 @@ pub struct Slot {
     pub local_date: NaiveDate,
     /// Seats in all.
     pub capacity: u32,
-    /// Seats held by active bookings and live holds.
+    /// Seats held by active bookings, pending bookings still in time and live holds.
     pub seats_taken: u32,
     /// Seats still free.
     pub seats_left: u32,
@@ -365,8 +371,14 @@ pub struct Booking {
     pub slot_end: DateTime<Utc>,
     /// Seats held.
     pub attendee_count: u32,
-    /// `"active"`, `"cancelled"`, `"rejected"`, `"completed"` or `"no_show"`.
+    /// Its status as of the engine's clock when it was read: `"active"`, `"pending"` (waiting
+    /// for the owner's confirmation until `confirm_by`), `"declined"`, `"expired"` (pending past
+    /// `confirm_by`: its seats are free), `"cancelled"`, `"rejected"`, `"completed"` or
+    /// `"no_show"`.
     pub status: String,
+    /// While pending: when it expires unless the owner confirms it (at the latest the slot's
+    /// start). `None` otherwise.
+    pub confirm_by: Option<DateTime<Utc>>,
     /// Free text from the booker.
     pub description: String,
     /// The verified device it came from, if any.
@@ -377,8 +389,11 @@ pub struct Booking {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<core::Booking> for Booking {
-    fn from(b: core::Booking) -> Self {
+impl Booking {
+    /// The booking as of `now` (the engine's clock): a pending booking whose `confirm_by` has
+    /// passed reads `"expired"`, and `confirm_by` is kept only while it is pending.
+    pub(crate) fn at(b: core::Booking, now: DateTime<Utc>) -> Self {
+        let status = b.status_at(now);
         Booking {
             id: b.id.to_string(),
             code: b.code.to_string(),
@@ -391,7 +406,10 @@ impl From<core::Booking> for Booking {
             slot_start: b.slot_start,
             slot_end: b.slot_end,
             attendee_count: b.attendee_count.get(),
-            status: b.status.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            confirm_by: b
+                .confirm_by
+                .filter(|_| status == core::BookingStatus::Pending),
             description: b.description,
             device_id: b.device_id.map(|d| d.to_string()),
             created_at: b.created_at,
@@ -504,8 +522,14 @@ pub struct Analytics {
     pub end_date: NaiveDate,
     /// Appointments created in the range.
     pub appointments_created: u64,
-    /// Bookings (slot in the range) that hold seats.
+    /// Bookings (slot in the range) that hold seats: confirmed, or needing no confirmation.
     pub active_bookings: u64,
+    /// Bookings waiting for the owner's confirmation (and still in time for it).
+    pub pending_bookings: u64,
+    /// Pending bookings the owner declined.
+    pub declined_bookings: u64,
+    /// Pending bookings nobody confirmed in time.
+    pub expired_bookings: u64,
     /// Bookings cancelled by their holders (or by the owner).
     pub cancelled_bookings: u64,
     /// Bookings rejected by the owner.
@@ -521,6 +545,8 @@ pub struct Analytics {
     pub total_bookings: u64,
     /// Seats of the bookings not called off: active, completed and no-show.
     pub seats_booked: u64,
+    /// Seats held by pending bookings, waiting for the owner's confirmation.
+    pub seats_pending: u64,
     /// Seats offered by the slots that start in the range.
     pub seats_offered: u64,
 }
@@ -532,6 +558,9 @@ impl From<core::Analytics> for Analytics {
             end_date: a.end_date,
             appointments_created: a.appointments_created,
             active_bookings: a.bookings.active,
+            pending_bookings: a.bookings.pending,
+            declined_bookings: a.bookings.declined,
+            expired_bookings: a.bookings.expired,
             cancelled_bookings: a.bookings.cancelled,
             rejected_bookings: a.bookings.rejected,
             completed_bookings: a.bookings.completed,
@@ -539,6 +568,7 @@ impl From<core::Analytics> for Analytics {
             no_show_rate: a.no_show_rate(),
             total_bookings: a.total_bookings(),
             seats_booked: a.bookings.seats_booked,
+            seats_pending: a.bookings.seats_pending,
             seats_offered: a.seats_offered,
         }
     }

@@ -300,14 +300,26 @@ fn slot_page(paged: core::Paged<core::AvailableSlot>) -> SlotPage {
     }
 }
 
-fn booking_page(paged: core::Paged<core::Booking>) -> BookingPage {
+/// A page of bookings as of `now` (see [`Booking::at`]).
+fn booking_page(paged: core::Paged<core::Booking>, now: DateTime<Utc>) -> BookingPage {
     BookingPage {
         page: paged.page,
         per_page: paged.per_page,
         total: paged.total,
         total_pages: paged.total_pages,
-        items: paged.items.into_iter().map(Booking::from).collect(),
+        items: paged
+            .items
+            .into_iter()
+            .map(|b| Booking::at(b, now))
+            .collect(),
     }
+}
+
+/// Converts engine bookings as of the engine's clock at this moment, so that a pending booking
+/// past its deadline reads `expired` (see [`Booking::at`]).
+fn as_of_now(s: &Engine) -> impl Fn(core::Booking) -> Booking + use<> {
+    let now = s.now();
+    move |b| Booking::at(b, now)
 }
 
 fn user_id(raw: &str) -> Result<UserId> {
@@ -396,6 +408,12 @@ pub struct AppointmentInput {
     /// How long a hold of seats (`Scheduler.hold`) lasts, in minutes: 1 to 120.
     #[uniffi(default = 10)]
     pub hold_minutes: u32,
+    /// Approval: with a number of minutes (1 to 43200, not with a `resource`), every booking
+    /// starts `pending` and holds its seats until the owner confirms (`confirm`) or declines
+    /// (`decline`) it, for at most that long and never past the slot's start; then it expires
+    /// and its seats are free. `null` (the default): bookings are active at once.
+    #[uniffi(default = None)]
+    pub confirm_within_minutes: Option<u32>,
     /// The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
     /// `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
     /// windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -485,6 +503,7 @@ impl AppointmentInput {
             .min_notice_minutes(self.min_notice_minutes)
             .cancel_cutoff_minutes(self.cancel_cutoff_minutes)
             .hold_minutes(self.hold_minutes)
+            .confirm_within_minutes(self.confirm_within_minutes)
             .horizon_days(self.horizon_days)
             .build()?)
     }
@@ -546,6 +565,14 @@ pub struct AppointmentChanges {
     /// New hold length, in minutes (1 to 120); holds already taken keep their expiry.
     #[uniffi(default = None)]
     pub hold_minutes: Option<u32>,
+    /// Turns approval on, or changes its window, for the bookings made from now on (see
+    /// `AppointmentInput.confirm_within_minutes`).
+    #[uniffi(default = None)]
+    pub confirm_within_minutes: Option<u32>,
+    /// Turns approval off (not with `confirm_within_minutes`): bookings made from now on are
+    /// active at once; those already pending keep their deadline and still need a decision.
+    #[uniffi(default = false)]
+    pub remove_approval: bool,
     /// New horizon in days.
     #[uniffi(default = None)]
     pub horizon_days: Option<u32>,
@@ -595,6 +622,17 @@ impl AppointmentChanges {
             (None, true) => Some(None),
             (None, false) => None,
         };
+        let confirm_within_minutes = match (self.confirm_within_minutes, self.remove_approval) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    "confirm_within_minutes",
+                    "give either confirm_within_minutes or remove_approval, not both",
+                ));
+            }
+            (Some(minutes), false) => Some(Some(minutes)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
         Ok(core::AppointmentChanges {
             title: self.title.clone(),
             description: self.description.clone(),
@@ -605,7 +643,7 @@ impl AppointmentChanges {
             min_notice_minutes: self.min_notice_minutes,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
             hold_minutes: self.hold_minutes,
-            confirm_within_minutes: None,
+            confirm_within_minutes,
             horizon_days,
             status: self.closed.map(|closed| {
                 if closed {
@@ -625,8 +663,8 @@ impl AppointmentChanges {
 pub struct AppointmentEdit {
     /// The appointment as it now is.
     pub appointment: Appointment,
-    /// Active bookings of slots still to come that the new hours no longer offer. An edit never
-    /// cancels or moves a booking; these are for the owner to act on.
+    /// Bookings (active or pending) of slots still to come that the new hours no longer offer. An
+    /// edit never cancels or moves a booking; these are for the owner to act on.
     pub bookings_outside_hours: u64,
 }
 
@@ -684,6 +722,9 @@ pub struct Appointment {
     pub cancel_cutoff_minutes: u32,
     /// How long a hold of seats lasts, in minutes.
     pub hold_minutes: u32,
+    /// Approval: how many minutes the owner has to confirm a booking (`null`: bookings are
+    /// active at once). See `AppointmentInput.confirm_within_minutes`.
+    pub confirm_within_minutes: Option<u32>,
     /// The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
     /// `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
     pub weekly_hours: String,
@@ -742,6 +783,7 @@ impl From<core::Appointment> for Appointment {
             horizon_days: s.horizon_days(),
             cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
             hold_minutes: s.hold_minutes(),
+            confirm_within_minutes: s.confirm_within_minutes(),
             weekly_hours: s.weekly_hours().to_string(),
             weekly_hours_by_day: WEEK
                 .iter()
@@ -788,7 +830,7 @@ pub struct Slot {
     pub local_date: String,
     /// Seats in all.
     pub capacity: u32,
-    /// Seats held by active bookings and live holds.
+    /// Seats held by active bookings, pending bookings still in time and live holds.
     pub seats_taken: u32,
     /// Seats still free.
     pub seats_left: u32,
@@ -875,8 +917,13 @@ pub struct Booking {
     pub slot_end: SystemTime,
     /// Seats held.
     pub attendee_count: u32,
-    /// `active`, `cancelled`, `rejected`, `completed` or `no_show`.
+    /// Its status as of the engine's clock when it was read: `active`, `pending` (waiting for
+    /// the owner's confirmation until `confirm_by`), `declined`, `expired` (pending past
+    /// `confirm_by`: its seats are free), `cancelled`, `rejected`, `completed` or `no_show`.
     pub status: String,
+    /// While pending: when it expires unless the owner confirms it (at the latest the slot's
+    /// start). `null` otherwise.
+    pub confirm_by: Option<SystemTime>,
     /// Free text from the booker.
     pub description: String,
     /// The verified device, if any.
@@ -887,8 +934,11 @@ pub struct Booking {
     pub updated_at: SystemTime,
 }
 
-impl From<core::Booking> for Booking {
-    fn from(b: core::Booking) -> Self {
+impl Booking {
+    /// The booking as of `now` (the engine's clock): a pending booking whose `confirm_by` has
+    /// passed reads `expired`, and `confirm_by` is kept only while it is pending.
+    fn at(b: core::Booking, now: DateTime<Utc>) -> Self {
+        let status = b.status_at(now);
         Booking {
             id: b.id.to_string(),
             code: b.code.to_string(),
@@ -900,7 +950,11 @@ impl From<core::Booking> for Booking {
             slot_start: b.slot_start.into(),
             slot_end: b.slot_end.into(),
             attendee_count: b.attendee_count.get(),
-            status: b.status.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            confirm_by: b
+                .confirm_by
+                .filter(|_| status == core::BookingStatus::Pending)
+                .map(SystemTime::from),
             description: b.description,
             device_id: b.device_id.map(|d| d.to_string()),
             created_at: b.created_at.into(),
@@ -1004,8 +1058,14 @@ pub struct Analytics {
     pub end_date: String,
     /// Appointments created in the range.
     pub appointments_created: u64,
-    /// Bookings that hold seats.
+    /// Bookings that hold seats: confirmed, or needing no confirmation.
     pub active_bookings: u64,
+    /// Bookings waiting for the owner's confirmation (and still in time for it).
+    pub pending_bookings: u64,
+    /// Pending bookings the owner declined.
+    pub declined_bookings: u64,
+    /// Pending bookings nobody confirmed in time.
+    pub expired_bookings: u64,
     /// Bookings cancelled by their holders (or by the owner).
     pub cancelled_bookings: u64,
     /// Bookings rejected by the owner.
@@ -1021,6 +1081,8 @@ pub struct Analytics {
     pub total_bookings: u64,
     /// Seats of the bookings not called off: active, completed and no-show.
     pub seats_booked: u64,
+    /// Seats held by pending bookings, waiting for the owner's confirmation.
+    pub seats_pending: u64,
     /// Seats offered by the slots in the range.
     pub seats_offered: u64,
 }
@@ -1032,6 +1094,9 @@ impl From<core::Analytics> for Analytics {
             end_date: a.end_date.to_string(),
             appointments_created: a.appointments_created,
             active_bookings: a.bookings.active,
+            pending_bookings: a.bookings.pending,
+            declined_bookings: a.bookings.declined,
+            expired_bookings: a.bookings.expired,
             cancelled_bookings: a.bookings.cancelled,
             rejected_bookings: a.bookings.rejected,
             completed_bookings: a.bookings.completed,
@@ -1039,6 +1104,7 @@ impl From<core::Analytics> for Analytics {
             no_show_rate: a.no_show_rate(),
             total_bookings: a.total_bookings(),
             seats_booked: a.bookings.seats_booked,
+            seats_pending: a.bookings.seats_pending,
             seats_offered: a.seats_offered,
         }
     }
@@ -1395,7 +1461,8 @@ scheduler_methods! {
         })
     }
 
-    /// Seats held by active bookings and live holds across all of the appointment's slots.
+    /// Seats held by active bookings, pending bookings still in time and live holds across all of
+    /// the appointment's slots.
     pub fn attendees_booked(&self, code: String) -> u64 {
         let code = AppCode::parse(&code)?;
         call(&self.inner, |s| async move {
@@ -1546,7 +1613,7 @@ scheduler_methods! {
                 Some(token) => s.book_hold(&token, req).await,
                 None => s.book(req).await,
             }
-            .map(Booking::from)
+            .map(as_of_now(&s))
         })
     }
 
@@ -1581,13 +1648,14 @@ scheduler_methods! {
     /// A booking by code.
     pub fn booking(&self, code: String) -> Booking {
         let code = BookingCode::parse(&code)?;
-        call(&self.inner, |s| async move { s.booking(&code).await.map(Booking::from) })
+        call(&self.inner, |s| async move { s.booking(&code).await.map(as_of_now(&s)) })
     }
 
     /// Moves a booking to the slot starting at `start` (which may be its own slot), optionally
     /// with a new number of seats and a new description (up to 2000 characters), in one step.
     /// This is the guest's move (whoever holds the code): `TooLate` from the appointment's
-    /// cancellation cut-off before the booked slot on.
+    /// cancellation cut-off before the booked slot on. A pending booking stays pending, with its
+    /// `confirmBy`.
     #[uniffi::method(default(description = None))]
     pub fn reschedule(
         &self,
@@ -1599,7 +1667,7 @@ scheduler_methods! {
         let code = BookingCode::parse(&code)?;
         let change = booking_update(start, attendee_count, description)?;
         call(&self.inner, |s| async move {
-            s.reschedule(&code, change).await.map(Booking::from)
+            s.reschedule(&code, change).await.map(as_of_now(&s))
         })
     }
 
@@ -1619,7 +1687,7 @@ scheduler_methods! {
         let code = BookingCode::parse(&code)?;
         let change = booking_update(start, attendee_count, description)?;
         call(&self.inner, |s| async move {
-            s.owner_reschedule(owner, &code, change).await.map(Booking::from)
+            s.owner_reschedule(owner, &code, change).await.map(as_of_now(&s))
         })
     }
 
@@ -1627,7 +1695,7 @@ scheduler_methods! {
     /// code): `TooLate` from the appointment's cancellation cut-off before the slot on.
     pub fn cancel(&self, code: String) -> Booking {
         let code = BookingCode::parse(&code)?;
-        call(&self.inner, |s| async move { s.cancel(&code).await.map(Booking::from) })
+        call(&self.inner, |s| async move { s.cancel(&code).await.map(as_of_now(&s)) })
     }
 
     /// The appointment's owner cancels a booking whatever the cancellation policy, freeing its
@@ -1636,7 +1704,7 @@ scheduler_methods! {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move {
-            s.owner_cancel(owner, &code).await.map(Booking::from)
+            s.owner_cancel(owner, &code).await.map(as_of_now(&s))
         })
     }
 
@@ -1644,7 +1712,7 @@ scheduler_methods! {
     pub fn reject(&self, owner_id: String, code: String) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
-        call(&self.inner, |s| async move { s.reject(owner, &code).await.map(Booking::from) })
+        call(&self.inner, |s| async move { s.reject(owner, &code).await.map(as_of_now(&s)) })
     }
 
     /// The appointment's owner marks a booking whose slot has started as attended
@@ -1652,7 +1720,7 @@ scheduler_methods! {
     pub fn complete(&self, owner_id: String, code: String) -> Booking {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
-        call(&self.inner, |s| async move { s.complete(owner, &code).await.map(Booking::from) })
+        call(&self.inner, |s| async move { s.complete(owner, &code).await.map(as_of_now(&s)) })
     }
 
     /// The appointment's owner marks a booking whose slot has started as not attended
@@ -1661,8 +1729,33 @@ scheduler_methods! {
         let owner = user_id(&owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move {
-            s.mark_no_show(owner, &code).await.map(Booking::from)
+            s.mark_no_show(owner, &code).await.map(as_of_now(&s))
         })
+    }
+
+    /// The appointment's owner confirms a pending booking: it becomes `active` and keeps its
+    /// seats. `InvalidTransition` once it is no longer pending (`status` `expired` from its
+    /// `confirmBy` on, `cancelled` if its guest cancelled first, …).
+    pub fn confirm(&self, owner_id: String, code: String) -> Booking {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        call(&self.inner, |s| async move { s.confirm(owner, &code).await.map(as_of_now(&s)) })
+    }
+
+    /// The appointment's owner declines a pending booking (`declined`), freeing its seats.
+    /// `InvalidTransition` once it is no longer pending.
+    pub fn decline(&self, owner_id: String, code: String) -> Booking {
+        let owner = user_id(&owner_id)?;
+        let code = BookingCode::parse(&code)?;
+        call(&self.inner, |s| async move { s.decline(owner, &code).await.map(as_of_now(&s)) })
+    }
+
+    /// Marks the appointment's expired holds and pending bookings as expired now, and answers
+    /// how many seats that gave back. Nothing depends on it (their seats are free from their
+    /// deadline on); a sweeper may call it to keep the stored statuses tidy.
+    pub fn reclaim_expired(&self, code: String) -> u64 {
+        let code = AppCode::parse(&code)?;
+        call(&self.inner, |s| async move { s.reclaim_expired(&code).await })
     }
 
     /// The bookings of an appointment, for its owner.
@@ -1677,7 +1770,8 @@ scheduler_methods! {
         let code = AppCode::parse(&code)?;
         let p = Page::new(page, per_page)?;
         call(&self.inner, |s| async move {
-            s.appointment_bookings(owner, &code, p).await.map(booking_page)
+            let paged = s.appointment_bookings(owner, &code, p).await?;
+            Ok(booking_page(paged, s.now()))
         })
     }
 
@@ -1685,7 +1779,10 @@ scheduler_methods! {
     pub fn user_bookings(&self, user_id: String, page: u32, per_page: u32) -> BookingPage {
         let user = self::user_id(&user_id)?;
         let p = Page::new(page, per_page)?;
-        call(&self.inner, |s| async move { s.user_bookings(user, p).await.map(booking_page) })
+        call(&self.inner, |s| async move {
+            let paged = s.user_bookings(user, p).await?;
+            Ok(booking_page(paged, s.now()))
+        })
     }
 
     /// Bans an email from all of the owner's appointments.
@@ -1748,6 +1845,7 @@ mod tests {
             horizon_days: None,
             cancel_cutoff_minutes: 0,
             hold_minutes: 10,
+            confirm_within_minutes: None,
             weekly_hours: None,
             overrides: Vec::new(),
             closures: Vec::new(),
@@ -1890,6 +1988,7 @@ mod tests {
                 horizon_days: None,
                 cancel_cutoff_minutes: 0,
                 hold_minutes: 10,
+                confirm_within_minutes: None,
                 weekly_hours: None,
                 overrides: Vec::new(),
                 closures: Vec::new(),
@@ -1969,6 +2068,7 @@ mod tests {
                 horizon_days: None,
                 cancel_cutoff_minutes: 120,
                 hold_minutes: 10,
+                confirm_within_minutes: None,
                 weekly_hours: None,
                 overrides: Vec::new(),
                 closures: Vec::new(),
@@ -2044,6 +2144,69 @@ mod tests {
     }
 
     #[test]
+    fn pending_bookings_read_as_of_the_engines_clock() -> Result<()> {
+        let clock = ManualClock::new(instant("2031-03-01T00:00:00Z"))?;
+        let s = Scheduler::open_with_clock("memory:".into(), clock.clone())?;
+        let owner = s.register_user("Ada".into(), "ada@example.com".into(), None, String::new())?;
+        let app = s.create_appointment(
+            owner.id.clone(),
+            AppointmentInput {
+                confirm_within_minutes: Some(60),
+                ..workshop(2)
+            },
+        )?;
+        assert_eq!(app.confirm_within_minutes, Some(60));
+        let nine = instant("2031-03-03T09:00:00Z");
+        let pending = s.book(
+            app.code.clone(),
+            nine,
+            guest_no(1),
+            2,
+            String::new(),
+            None,
+            None,
+        )?;
+        let deadline = instant("2031-03-01T01:00:00Z");
+        assert_eq!(
+            (pending.status.as_str(), pending.confirm_by),
+            ("pending", Some(deadline))
+        );
+        assert_eq!(s.slot(app.code.clone(), nine)?.seats_taken, 2);
+        clock.set(deadline)?;
+        let expired = s.booking(pending.code.clone())?;
+        assert_eq!(
+            (expired.status.as_str(), expired.confirm_by),
+            ("expired", None)
+        );
+        let listed = s.appointment_bookings(owner.id.clone(), app.code.clone(), 1, 20)?;
+        assert_eq!(listed.items[0].status, "expired");
+        assert_eq!(s.slot(app.code.clone(), nine)?.seats_taken, 0);
+        assert!(matches!(
+            s.confirm(owner.id.clone(), pending.code.clone()),
+            Err(AppointmentError::InvalidTransition { status, action, .. })
+                if status == "expired" && action == "confirm"
+        ));
+        assert_eq!(s.reclaim_expired(app.code.clone())?, 2);
+        let stats = s.analytics(owner.id.clone(), "2031-03-03".into(), "2031-03-03".into())?;
+        assert_eq!((stats.expired_bookings, stats.pending_bookings), (1, 0));
+        let off = s.update_appointment(
+            owner.id.clone(),
+            app.code.clone(),
+            AppointmentChanges {
+                remove_approval: true,
+                ..AppointmentChanges::default()
+            },
+        )?;
+        assert_eq!(off.appointment.confirm_within_minutes, None);
+        let active = s.book(app.code, nine, guest_no(2), 1, String::new(), None, None)?;
+        assert_eq!(
+            (active.status.as_str(), active.confirm_by),
+            ("active", None)
+        );
+        Ok(())
+    }
+
+    #[test]
     fn holds_on_a_pinned_clock() -> Result<()> {
         let clock = ManualClock::new(instant("2031-03-01T00:00:00Z"))?;
         let s = Scheduler::open_with_clock("memory:".into(), clock.clone())?;
@@ -2066,6 +2229,7 @@ mod tests {
             horizon_days: None,
             cancel_cutoff_minutes: 0,
             hold_minutes: 15,
+            confirm_within_minutes: None,
             weekly_hours: None,
             overrides: Vec::new(),
             closures: Vec::new(),
@@ -2221,6 +2385,7 @@ mod tests {
             horizon_days: None,
             cancel_cutoff_minutes: 0,
             hold_minutes: 10,
+            confirm_within_minutes: None,
             weekly_hours: Some(weekly_hours.into()),
             overrides: vec![DateOverride {
                 date: "2031-12-24".into(),
@@ -2494,6 +2659,7 @@ mod tests {
             horizon_days: None,
             cancel_cutoff_minutes: 0,
             hold_minutes: 10,
+            confirm_within_minutes: None,
             weekly_hours: None,
             overrides: Vec::new(),
             closures: Vec::new(),

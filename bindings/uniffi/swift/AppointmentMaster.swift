@@ -691,7 +691,8 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32) async throws  -> BookingPage
     
     /**
-     * Seats held by active bookings and live holds across all of the appointment's slots.
+     * Seats held by active bookings, pending bookings still in time and live holds across all of
+     * the appointment's slots.
      */
     func attendeesBooked(code: String) async throws  -> UInt64
     
@@ -743,9 +744,22 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func complete(ownerId: String, code: String) async throws  -> Booking
     
     /**
+     * The appointment's owner confirms a pending booking: it becomes `active` and keeps its
+     * seats. `InvalidTransition` once it is no longer pending (`status` `expired` from its
+     * `confirmBy` on, `cancelled` if its guest cancelled first, …).
+     */
+    func confirm(ownerId: String, code: String) async throws  -> Booking
+    
+    /**
      * Creates an appointment owned by `owner_id`.
      */
     func createAppointment(ownerId: String, input: AppointmentInput) async throws  -> Appointment
+    
+    /**
+     * The appointment's owner declines a pending booking (`declined`), freeing its seats.
+     * `InvalidTransition` once it is no longer pending.
+     */
+    func decline(ownerId: String, code: String) async throws  -> Booking
     
     /**
      * Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
@@ -792,6 +806,13 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String?) async throws  -> Booking
     
     /**
+     * Marks the appointment's expired holds and pending bookings as expired now, and answers
+     * how many seats that gave back. Nothing depends on it (their seats are free from their
+     * deadline on); a sweeper may call it to keep the stored statuses tidy.
+     */
+    func reclaimExpired(code: String) async throws  -> UInt64
+    
+    /**
      * Registers a user account.
      */
     func registerUser(name: String, email: String, phone: String?, passwordHash: String) async throws  -> User
@@ -817,7 +838,8 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
      * with a new number of seats and a new description (up to 2000 characters), in one step.
      * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
-     * cancellation cut-off before the booked slot on.
+     * cancellation cut-off before the booked slot on. A pending booking stays pending, with its
+     * `confirmBy`.
      */
     func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String?) async throws  -> Booking
     
@@ -1042,7 +1064,8 @@ open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPa
 }
     
     /**
-     * Seats held by active bookings and live holds across all of the appointment's slots.
+     * Seats held by active bookings, pending bookings still in time and live holds across all of
+     * the appointment's slots.
      */
 open func attendeesBooked(code: String)async throws  -> UInt64  {
     return
@@ -1213,6 +1236,27 @@ open func complete(ownerId: String, code: String)async throws  -> Booking  {
 }
     
     /**
+     * The appointment's owner confirms a pending booking: it becomes `active` and keeps its
+     * seats. `InvalidTransition` once it is no longer pending (`status` `expired` from its
+     * `confirmBy` on, `cancelled` if its guest cancelled first, …).
+     */
+open func confirm(ownerId: String, code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_confirm(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
      * Creates an appointment owned by `owner_id`.
      */
 open func createAppointment(ownerId: String, input: AppointmentInput)async throws  -> Appointment  {
@@ -1227,6 +1271,26 @@ open func createAppointment(ownerId: String, input: AppointmentInput)async throw
             completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeAppointment_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The appointment's owner declines a pending booking (`declined`), freeing its seats.
+     * `InvalidTransition` once it is no longer pending.
+     */
+open func decline(ownerId: String, code: String)async throws  -> Booking  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_decline(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ownerId),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBooking_lift,
             errorHandler: FfiConverterTypeAppointmentError_lift
         )
 }
@@ -1374,6 +1438,27 @@ open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCo
 }
     
     /**
+     * Marks the appointment's expired holds and pending bookings as expired now, and answers
+     * how many seats that gave back. Nothing depends on it (their seats are free from their
+     * deadline on); a sweeper may call it to keep the stored statuses tidy.
+     */
+open func reclaimExpired(code: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_reclaim_expired(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
      * Registers a user account.
      */
 open func registerUser(name: String, email: String, phone: String?, passwordHash: String)async throws  -> User  {
@@ -1455,7 +1540,8 @@ open func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64? =
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
      * with a new number of seats and a new description (up to 2000 characters), in one step.
      * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
-     * cancellation cut-off before the booked slot on.
+     * cancellation cut-off before the booked slot on. A pending booking stays pending, with its
+     * `confirmBy`.
      */
 open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)async throws  -> Booking  {
     return
@@ -1873,7 +1959,8 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func asAsync()  -> AsyncScheduler
     
     /**
-     * Seats held by active bookings and live holds across all of the appointment's slots.
+     * Seats held by active bookings, pending bookings still in time and live holds across all of
+     * the appointment's slots.
      */
     func attendeesBooked(code: String) throws  -> UInt64
     
@@ -1920,9 +2007,22 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func complete(ownerId: String, code: String) throws  -> Booking
     
     /**
+     * The appointment's owner confirms a pending booking: it becomes `active` and keeps its
+     * seats. `InvalidTransition` once it is no longer pending (`status` `expired` from its
+     * `confirmBy` on, `cancelled` if its guest cancelled first, …).
+     */
+    func confirm(ownerId: String, code: String) throws  -> Booking
+    
+    /**
      * Creates an appointment owned by `owner_id`.
      */
     func createAppointment(ownerId: String, input: AppointmentInput) throws  -> Appointment
+    
+    /**
+     * The appointment's owner declines a pending booking (`declined`), freeing its seats.
+     * `InvalidTransition` once it is no longer pending.
+     */
+    func decline(ownerId: String, code: String) throws  -> Booking
     
     /**
      * Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
@@ -1969,6 +2069,13 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String?) throws  -> Booking
     
     /**
+     * Marks the appointment's expired holds and pending bookings as expired now, and answers
+     * how many seats that gave back. Nothing depends on it (their seats are free from their
+     * deadline on); a sweeper may call it to keep the stored statuses tidy.
+     */
+    func reclaimExpired(code: String) throws  -> UInt64
+    
+    /**
      * Registers a user account.
      */
     func registerUser(name: String, email: String, phone: String?, passwordHash: String) throws  -> User
@@ -1994,7 +2101,8 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
      * with a new number of seats and a new description (up to 2000 characters), in one step.
      * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
-     * cancellation cut-off before the booked slot on.
+     * cancellation cut-off before the booked slot on. A pending booking stays pending, with its
+     * `confirmBy`.
      */
     func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String?) throws  -> Booking
     
@@ -2193,7 +2301,8 @@ open func asAsync() -> AsyncScheduler  {
 }
     
     /**
-     * Seats held by active bookings and live holds across all of the appointment's slots.
+     * Seats held by active bookings, pending bookings still in time and live holds across all of
+     * the appointment's slots.
      */
 open func attendeesBooked(code: String)throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -2314,6 +2423,22 @@ open func complete(ownerId: String, code: String)throws  -> Booking  {
 }
     
     /**
+     * The appointment's owner confirms a pending booking: it becomes `active` and keeps its
+     * seats. `InvalidTransition` once it is no longer pending (`status` `expired` from its
+     * `confirmBy` on, `cancelled` if its guest cancelled first, …).
+     */
+open func confirm(ownerId: String, code: String)throws  -> Booking  {
+    return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_confirm(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Creates an appointment owned by `owner_id`.
      */
 open func createAppointment(ownerId: String, input: AppointmentInput)throws  -> Appointment  {
@@ -2323,6 +2448,21 @@ open func createAppointment(ownerId: String, input: AppointmentInput)throws  -> 
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ownerId),
         FfiConverterTypeAppointmentInput_lower(input),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The appointment's owner declines a pending booking (`declined`), freeing its seats.
+     * `InvalidTransition` once it is no longer pending.
+     */
+open func decline(ownerId: String, code: String)throws  -> Booking  {
+    return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_decline(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ownerId),
+        FfiConverterString.lower(code),uniffiCallStatus
     )
 })
 }
@@ -2438,6 +2578,21 @@ open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCo
 }
     
     /**
+     * Marks the appointment's expired holds and pending bookings as expired now, and answers
+     * how many seats that gave back. Nothing depends on it (their seats are free from their
+     * deadline on); a sweeper may call it to keep the stored statuses tidy.
+     */
+open func reclaimExpired(code: String)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_reclaim_expired(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Registers a user account.
      */
 open func registerUser(name: String, email: String, phone: String?, passwordHash: String)throws  -> User  {
@@ -2501,7 +2656,8 @@ open func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64? =
      * Moves a booking to the slot starting at `start` (which may be its own slot), optionally
      * with a new number of seats and a new description (up to 2000 characters), in one step.
      * This is the guest's move (whoever holds the code): `TooLate` from the appointment's
-     * cancellation cut-off before the booked slot on.
+     * cancellation cut-off before the booked slot on. A pending booking stays pending, with its
+     * `confirmBy`.
      */
 open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
@@ -2687,9 +2843,21 @@ public struct Analytics: Equatable, Hashable {
      */
     public var appointmentsCreated: UInt64
     /**
-     * Bookings that hold seats.
+     * Bookings that hold seats: confirmed, or needing no confirmation.
      */
     public var activeBookings: UInt64
+    /**
+     * Bookings waiting for the owner's confirmation (and still in time for it).
+     */
+    public var pendingBookings: UInt64
+    /**
+     * Pending bookings the owner declined.
+     */
+    public var declinedBookings: UInt64
+    /**
+     * Pending bookings nobody confirmed in time.
+     */
+    public var expiredBookings: UInt64
     /**
      * Bookings cancelled by their holders (or by the owner).
      */
@@ -2720,6 +2888,10 @@ public struct Analytics: Equatable, Hashable {
      */
     public var seatsBooked: UInt64
     /**
+     * Seats held by pending bookings, waiting for the owner's confirmation.
+     */
+    public var seatsPending: UInt64
+    /**
      * Seats offered by the slots in the range.
      */
     public var seatsOffered: UInt64
@@ -2737,8 +2909,17 @@ public struct Analytics: Equatable, Hashable {
          * Appointments created in the range.
          */appointmentsCreated: UInt64, 
         /**
-         * Bookings that hold seats.
+         * Bookings that hold seats: confirmed, or needing no confirmation.
          */activeBookings: UInt64, 
+        /**
+         * Bookings waiting for the owner's confirmation (and still in time for it).
+         */pendingBookings: UInt64, 
+        /**
+         * Pending bookings the owner declined.
+         */declinedBookings: UInt64, 
+        /**
+         * Pending bookings nobody confirmed in time.
+         */expiredBookings: UInt64, 
         /**
          * Bookings cancelled by their holders (or by the owner).
          */cancelledBookings: UInt64, 
@@ -2762,12 +2943,18 @@ public struct Analytics: Equatable, Hashable {
          * Seats of the bookings not called off: active, completed and no-show.
          */seatsBooked: UInt64, 
         /**
+         * Seats held by pending bookings, waiting for the owner's confirmation.
+         */seatsPending: UInt64, 
+        /**
          * Seats offered by the slots in the range.
          */seatsOffered: UInt64) {
         self.startDate = startDate
         self.endDate = endDate
         self.appointmentsCreated = appointmentsCreated
         self.activeBookings = activeBookings
+        self.pendingBookings = pendingBookings
+        self.declinedBookings = declinedBookings
+        self.expiredBookings = expiredBookings
         self.cancelledBookings = cancelledBookings
         self.rejectedBookings = rejectedBookings
         self.completedBookings = completedBookings
@@ -2775,6 +2962,7 @@ public struct Analytics: Equatable, Hashable {
         self.noShowRate = noShowRate
         self.totalBookings = totalBookings
         self.seatsBooked = seatsBooked
+        self.seatsPending = seatsPending
         self.seatsOffered = seatsOffered
     }
 
@@ -2798,6 +2986,9 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
                 endDate: FfiConverterString.read(from: &buf), 
                 appointmentsCreated: FfiConverterUInt64.read(from: &buf), 
                 activeBookings: FfiConverterUInt64.read(from: &buf), 
+                pendingBookings: FfiConverterUInt64.read(from: &buf), 
+                declinedBookings: FfiConverterUInt64.read(from: &buf), 
+                expiredBookings: FfiConverterUInt64.read(from: &buf), 
                 cancelledBookings: FfiConverterUInt64.read(from: &buf), 
                 rejectedBookings: FfiConverterUInt64.read(from: &buf), 
                 completedBookings: FfiConverterUInt64.read(from: &buf), 
@@ -2805,6 +2996,7 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
                 noShowRate: FfiConverterOptionDouble.read(from: &buf), 
                 totalBookings: FfiConverterUInt64.read(from: &buf), 
                 seatsBooked: FfiConverterUInt64.read(from: &buf), 
+                seatsPending: FfiConverterUInt64.read(from: &buf), 
                 seatsOffered: FfiConverterUInt64.read(from: &buf)
         )
     }
@@ -2814,6 +3006,9 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
         FfiConverterString.write(value.endDate, into: &buf)
         FfiConverterUInt64.write(value.appointmentsCreated, into: &buf)
         FfiConverterUInt64.write(value.activeBookings, into: &buf)
+        FfiConverterUInt64.write(value.pendingBookings, into: &buf)
+        FfiConverterUInt64.write(value.declinedBookings, into: &buf)
+        FfiConverterUInt64.write(value.expiredBookings, into: &buf)
         FfiConverterUInt64.write(value.cancelledBookings, into: &buf)
         FfiConverterUInt64.write(value.rejectedBookings, into: &buf)
         FfiConverterUInt64.write(value.completedBookings, into: &buf)
@@ -2821,6 +3016,7 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
         FfiConverterOptionDouble.write(value.noShowRate, into: &buf)
         FfiConverterUInt64.write(value.totalBookings, into: &buf)
         FfiConverterUInt64.write(value.seatsBooked, into: &buf)
+        FfiConverterUInt64.write(value.seatsPending, into: &buf)
         FfiConverterUInt64.write(value.seatsOffered, into: &buf)
     }
 }
@@ -2930,6 +3126,11 @@ public struct Appointment: Equatable, Hashable {
      */
     public var holdMinutes: UInt32
     /**
+     * Approval: how many minutes the owner has to confirm a booking (`null`: bookings are
+     * active at once). See `AppointmentInput.confirm_within_minutes`.
+     */
+    public var confirmWithinMinutes: UInt32?
+    /**
      * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
      * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
      */
@@ -3033,6 +3234,10 @@ public struct Appointment: Equatable, Hashable {
          * How long a hold of seats lasts, in minutes.
          */holdMinutes: UInt32, 
         /**
+         * Approval: how many minutes the owner has to confirm a booking (`null`: bookings are
+         * active at once). See `AppointmentInput.confirm_within_minutes`.
+         */confirmWithinMinutes: UInt32?, 
+        /**
          * The hours of a typical week in the text form `AppointmentInput.weekly_hours` accepts, e.g.
          * `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00` (`closed` if none).
          */weeklyHours: String, 
@@ -3081,6 +3286,7 @@ public struct Appointment: Equatable, Hashable {
         self.horizonDays = horizonDays
         self.cancelCutoffMinutes = cancelCutoffMinutes
         self.holdMinutes = holdMinutes
+        self.confirmWithinMinutes = confirmWithinMinutes
         self.weeklyHours = weeklyHours
         self.weeklyHoursByDay = weeklyHoursByDay
         self.overrides = overrides
@@ -3128,6 +3334,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 cancelCutoffMinutes: FfiConverterUInt32.read(from: &buf), 
                 holdMinutes: FfiConverterUInt32.read(from: &buf), 
+                confirmWithinMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterString.read(from: &buf), 
                 weeklyHoursByDay: FfiConverterDictionaryStringSequenceString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
@@ -3161,6 +3368,7 @@ public struct FfiConverterTypeAppointment: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterUInt32.write(value.cancelCutoffMinutes, into: &buf)
         FfiConverterUInt32.write(value.holdMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.confirmWithinMinutes, into: &buf)
         FfiConverterString.write(value.weeklyHours, into: &buf)
         FfiConverterDictionaryStringSequenceString.write(value.weeklyHoursByDay, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
@@ -3231,6 +3439,16 @@ public struct AppointmentChanges: Equatable, Hashable {
      */
     public var holdMinutes: UInt32?
     /**
+     * Turns approval on, or changes its window, for the bookings made from now on (see
+     * `AppointmentInput.confirm_within_minutes`).
+     */
+    public var confirmWithinMinutes: UInt32?
+    /**
+     * Turns approval off (not with `confirm_within_minutes`): bookings made from now on are
+     * active at once; those already pending keep their deadline and still need a decision.
+     */
+    public var removeApproval: Bool
+    /**
      * New horizon in days.
      */
     public var horizonDays: UInt32?
@@ -3290,6 +3508,14 @@ public struct AppointmentChanges: Equatable, Hashable {
          * New hold length, in minutes (1 to 120); holds already taken keep their expiry.
          */holdMinutes: UInt32? = nil, 
         /**
+         * Turns approval on, or changes its window, for the bookings made from now on (see
+         * `AppointmentInput.confirm_within_minutes`).
+         */confirmWithinMinutes: UInt32? = nil, 
+        /**
+         * Turns approval off (not with `confirm_within_minutes`): bookings made from now on are
+         * active at once; those already pending keep their deadline and still need a decision.
+         */removeApproval: Bool = false, 
+        /**
          * New horizon in days.
          */horizonDays: UInt32? = nil, 
         /**
@@ -3320,6 +3546,8 @@ public struct AppointmentChanges: Equatable, Hashable {
         self.minNoticeMinutes = minNoticeMinutes
         self.cancelCutoffMinutes = cancelCutoffMinutes
         self.holdMinutes = holdMinutes
+        self.confirmWithinMinutes = confirmWithinMinutes
+        self.removeApproval = removeApproval
         self.horizonDays = horizonDays
         self.removeHorizon = removeHorizon
         self.closed = closed
@@ -3353,6 +3581,8 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
                 minNoticeMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 cancelCutoffMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 holdMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                confirmWithinMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                removeApproval: FfiConverterBool.read(from: &buf), 
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 removeHorizon: FfiConverterBool.read(from: &buf), 
                 closed: FfiConverterOptionBool.read(from: &buf), 
@@ -3372,6 +3602,8 @@ public struct FfiConverterTypeAppointmentChanges: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.minNoticeMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.cancelCutoffMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.holdMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.confirmWithinMinutes, into: &buf)
+        FfiConverterBool.write(value.removeApproval, into: &buf)
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterBool.write(value.removeHorizon, into: &buf)
         FfiConverterOptionBool.write(value.closed, into: &buf)
@@ -3406,8 +3638,8 @@ public struct AppointmentEdit: Equatable, Hashable {
      */
     public var appointment: Appointment
     /**
-     * Active bookings of slots still to come that the new hours no longer offer. An edit never
-     * cancels or moves a booking; these are for the owner to act on.
+     * Bookings (active or pending) of slots still to come that the new hours no longer offer. An
+     * edit never cancels or moves a booking; these are for the owner to act on.
      */
     public var bookingsOutsideHours: UInt64
 
@@ -3418,8 +3650,8 @@ public struct AppointmentEdit: Equatable, Hashable {
          * The appointment as it now is.
          */appointment: Appointment, 
         /**
-         * Active bookings of slots still to come that the new hours no longer offer. An edit never
-         * cancels or moves a booking; these are for the owner to act on.
+         * Bookings (active or pending) of slots still to come that the new hours no longer offer. An
+         * edit never cancels or moves a booking; these are for the owner to act on.
          */bookingsOutsideHours: UInt64) {
         self.appointment = appointment
         self.bookingsOutsideHours = bookingsOutsideHours
@@ -3544,6 +3776,13 @@ public struct AppointmentInput: Equatable, Hashable {
      */
     public var holdMinutes: UInt32
     /**
+     * Approval: with a number of minutes (1 to 43200, not with a `resource`), every booking
+     * starts `pending` and holds its seats until the owner confirms (`confirm`) or declines
+     * (`decline`) it, for at most that long and never past the slot's start; then it expires
+     * and its seats are free. `null` (the default): bookings are active at once.
+     */
+    public var confirmWithinMinutes: UInt32?
+    /**
      * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
      * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
      * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -3622,6 +3861,12 @@ public struct AppointmentInput: Equatable, Hashable {
          * How long a hold of seats (`Scheduler.hold`) lasts, in minutes: 1 to 120.
          */holdMinutes: UInt32 = UInt32(10), 
         /**
+         * Approval: with a number of minutes (1 to 43200, not with a `resource`), every booking
+         * starts `pending` and holds its seats until the owner confirms (`confirm`) or declines
+         * (`decline`) it, for at most that long and never past the slot's start; then it expires
+         * and its seats are free. `null` (the default): bookings are active at once.
+         */confirmWithinMinutes: UInt32? = nil, 
+        /**
          * The hours of a typical week instead of `start_time` and `end_time`, in wall-clock time in
          * `time_zone`: `;`-separated entries of days (`mon`, `mon-fri`, `sat,sun`) and their
          * windows, e.g. `mon-fri 09:00-12:00,13:00-17:30; sat 10:00-14:00`. Days not named are
@@ -3654,6 +3899,7 @@ public struct AppointmentInput: Equatable, Hashable {
         self.horizonDays = horizonDays
         self.cancelCutoffMinutes = cancelCutoffMinutes
         self.holdMinutes = holdMinutes
+        self.confirmWithinMinutes = confirmWithinMinutes
         self.weeklyHours = weeklyHours
         self.overrides = overrides
         self.closures = closures
@@ -3693,6 +3939,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
                 horizonDays: FfiConverterOptionUInt32.read(from: &buf), 
                 cancelCutoffMinutes: FfiConverterUInt32.read(from: &buf), 
                 holdMinutes: FfiConverterUInt32.read(from: &buf), 
+                confirmWithinMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 weeklyHours: FfiConverterOptionString.read(from: &buf), 
                 overrides: FfiConverterSequenceTypeDateOverride.read(from: &buf), 
                 closures: FfiConverterSequenceTypeClosure.read(from: &buf), 
@@ -3718,6 +3965,7 @@ public struct FfiConverterTypeAppointmentInput: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.horizonDays, into: &buf)
         FfiConverterUInt32.write(value.cancelCutoffMinutes, into: &buf)
         FfiConverterUInt32.write(value.holdMinutes, into: &buf)
+        FfiConverterOptionUInt32.write(value.confirmWithinMinutes, into: &buf)
         FfiConverterOptionString.write(value.weeklyHours, into: &buf)
         FfiConverterSequenceTypeDateOverride.write(value.overrides, into: &buf)
         FfiConverterSequenceTypeClosure.write(value.closures, into: &buf)
@@ -3974,9 +4222,16 @@ public struct Booking: Equatable, Hashable {
      */
     public var attendeeCount: UInt32
     /**
-     * `active`, `cancelled`, `rejected`, `completed` or `no_show`.
+     * Its status as of the engine's clock when it was read: `active`, `pending` (waiting for
+     * the owner's confirmation until `confirm_by`), `declined`, `expired` (pending past
+     * `confirm_by`: its seats are free), `cancelled`, `rejected`, `completed` or `no_show`.
      */
     public var status: String
+    /**
+     * While pending: when it expires unless the owner confirms it (at the latest the slot's
+     * start). `null` otherwise.
+     */
+    public var confirmBy: Date?
     /**
      * Free text from the booker.
      */
@@ -4028,8 +4283,14 @@ public struct Booking: Equatable, Hashable {
          * Seats held.
          */attendeeCount: UInt32, 
         /**
-         * `active`, `cancelled`, `rejected`, `completed` or `no_show`.
+         * Its status as of the engine's clock when it was read: `active`, `pending` (waiting for
+         * the owner's confirmation until `confirm_by`), `declined`, `expired` (pending past
+         * `confirm_by`: its seats are free), `cancelled`, `rejected`, `completed` or `no_show`.
          */status: String, 
+        /**
+         * While pending: when it expires unless the owner confirms it (at the latest the slot's
+         * start). `null` otherwise.
+         */confirmBy: Date?, 
         /**
          * Free text from the booker.
          */description: String, 
@@ -4053,6 +4314,7 @@ public struct Booking: Equatable, Hashable {
         self.slotEnd = slotEnd
         self.attendeeCount = attendeeCount
         self.status = status
+        self.confirmBy = confirmBy
         self.description = description
         self.deviceId = deviceId
         self.createdAt = createdAt
@@ -4086,6 +4348,7 @@ public struct FfiConverterTypeBooking: FfiConverterRustBuffer {
                 slotEnd: FfiConverterTimestamp.read(from: &buf), 
                 attendeeCount: FfiConverterUInt32.read(from: &buf), 
                 status: FfiConverterString.read(from: &buf), 
+                confirmBy: FfiConverterOptionTimestamp.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 deviceId: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterTimestamp.read(from: &buf), 
@@ -4105,6 +4368,7 @@ public struct FfiConverterTypeBooking: FfiConverterRustBuffer {
         FfiConverterTimestamp.write(value.slotEnd, into: &buf)
         FfiConverterUInt32.write(value.attendeeCount, into: &buf)
         FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionTimestamp.write(value.confirmBy, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.deviceId, into: &buf)
         FfiConverterTimestamp.write(value.createdAt, into: &buf)
@@ -4547,7 +4811,7 @@ public struct Slot: Equatable, Hashable {
      */
     public var capacity: UInt32
     /**
-     * Seats held by active bookings and live holds.
+     * Seats held by active bookings, pending bookings still in time and live holds.
      */
     public var seatsTaken: UInt32
     /**
@@ -4571,7 +4835,7 @@ public struct Slot: Equatable, Hashable {
          * Seats in all.
          */capacity: UInt32, 
         /**
-         * Seats held by active bookings and live holds.
+         * Seats held by active bookings, pending bookings still in time and live holds.
          */seatsTaken: UInt32, 
         /**
          * Seats still free.
@@ -5417,6 +5681,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceTypeClosure: FfiConverterRustBuffer {
     typealias SwiftType = [Closure]?
 
@@ -5738,7 +6026,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_appointment_bookings() != 9580) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_attendees_booked() != 36451) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_attendees_booked() != 41204) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_ban() != 27527) {
@@ -5765,7 +6053,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_complete() != 2483) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_confirm() != 34822) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_create_appointment() != 16251) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_decline() != 63728) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_delete_appointment() != 43652) {
@@ -5789,6 +6083,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_reschedule() != 11053) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reclaim_expired() != 56584) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_register_user() != 54555) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5801,7 +6098,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reopen_appointment() != 62198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reschedule() != 37068) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reschedule() != 22933) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slot() != 12192) {
@@ -5849,7 +6146,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_as_async() != 64615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked() != 37634) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_attendees_booked() != 38147) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_ban() != 56891) {
@@ -5873,7 +6170,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_complete() != 45213) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_confirm() != 39913) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_create_appointment() != 55285) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_decline() != 38158) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment() != 14652) {
@@ -5897,6 +6200,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_reschedule() != 50557) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reclaim_expired() != 17013) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_register_user() != 65464) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5909,7 +6215,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 6234) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 47740) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 10102) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_slot() != 34101) {

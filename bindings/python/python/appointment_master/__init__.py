@@ -22,6 +22,10 @@ Seats can be held for a few minutes (``hold``) while a form is filled in or a pa
 booked with ``book(..., hold_token=hold.token)`` or released; from ``expires_at`` on they are free
 again without anything having to run.
 
+With ``confirm_within_minutes``, bookings start ``"pending"`` and hold their seats until the owner
+calls ``confirm`` or ``decline``, or until ``Booking.confirm_by``, from which instant they read
+``"expired"`` and their seats are free; ``reclaim_expired`` tidies the stored statuses.
+
 Every appointment has a ``revision`` that each edit, close and reopen moves on by one;
 ``update_appointment(..., if_revision=app.revision)`` (and ``close_appointment`` /
 ``reopen_appointment`` with it) applies only to the appointment as it was read, and raises

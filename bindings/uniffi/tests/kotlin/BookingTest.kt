@@ -439,6 +439,183 @@ fun holdChecks(store: String, url: String) {
     clock.close()
 }
 
+// Approval on a clock the checks pin, against the store `url` names: bookings start pending and
+// hold their seats until the owner confirms or declines them, or until confirmBy, from which
+// instant they read "expired" and hold nothing; then the suspend API does the same.
+fun approvalChecks(store: String, url: String) {
+    val epoch = Instant.parse("2031-03-01T00:00:00Z")
+    val clock = ManualClock(epoch)
+    val s = Scheduler.openWithClock(url, clock)
+    val owner = s.registerUser("Abe", unique("owner"), null, "")
+    fun group(seats: UInt, confirmWithin: UInt? = 60u, scalping: String = "none", resource: String? = null) =
+        s.createAppointment(
+            owner.id,
+            AppointmentInput(
+                title = "Approved", startDate = "2031-03-03", endDate = "2031-03-03",
+                startTime = "09:00", endTime = "12:00", slotMinutes = 60u, kind = "group",
+                capacity = seats, antiScalping = scalping, confirmWithinMinutes = confirmWithin,
+                resource = resource,
+            ),
+        )
+    fun book(code: String, start: Instant, seats: UInt = 1u, email: String = unique("guest")) =
+        s.book(code, start, guest(email), seats, "", null)
+    fun taken(code: String, start: Instant) = s.slot(code, start).seatsTaken
+
+    check("$store: a pending booking holds its seats until the owner confirms or declines it") {
+        clock.set(epoch)
+        val app = group(3u)
+        expect(app.confirmWithinMinutes == 60u && s.appointment(app.code).confirmWithinMinutes == 60u, "stored")
+        val pending = book(app.code, at("09:00"), 2u)
+        expect(pending.status == "pending" && pending.confirmBy == epoch.plus(Duration.ofMinutes(60)), "$pending")
+        expect(taken(app.code, at("09:00")) == 2u, "seats held while pending")
+        try {
+            book(app.code, at("09:00"), 2u)
+            throw AssertionError("2 seats do not fit beside the pending booking")
+        } catch (e: AppointmentException.SlotFull) {
+            expect(e.requested == 2u && e.available == 1u, "$e")
+        }
+        val stranger = s.registerUser("Eve", unique("eve"), null, "")
+        try {
+            s.confirm(stranger.id, pending.code)
+            throw AssertionError("only the owner confirms")
+        } catch (e: AppointmentException.Forbidden) {
+        }
+        clock.advance(Duration.ofMinutes(59))
+        val confirmed = s.confirm(owner.id, pending.code)
+        expect(confirmed.status == "active" && confirmed.confirmBy == null, "$confirmed")
+        clock.advance(Duration.ofHours(2))
+        expect(s.booking(pending.code).status == "active", "confirmed: no deadline any more")
+        expect(taken(app.code, at("09:00")) == 2u, "seats kept")
+        try {
+            s.decline(owner.id, pending.code)
+            throw AssertionError("an active booking is not declined")
+        } catch (e: AppointmentException.InvalidTransition) {
+            expect(e.status == "active" && e.action == "decline", "$e")
+        }
+        val other = book(app.code, at("10:00"), 3u)
+        val declined = s.decline(owner.id, other.code)
+        expect(declined.status == "declined" && declined.confirmBy == null, "$declined")
+        expect(taken(app.code, at("10:00")) == 0u, "declining frees the seats")
+        val moved = s.reschedule(book(app.code, at("11:00")).code, at("10:00"), 2u)
+        expect(moved.status == "pending" && moved.slotStart == at("10:00"), "a move keeps it pending: $moved")
+        expect(s.cancel(moved.code).status == "cancelled", "a guest cancels a pending booking")
+    }
+
+    check("$store: a pending booking expires at confirmBy exactly; reclaimExpired; analytics") {
+        clock.set(epoch)
+        val counter = s.registerUser("Cal", unique("owner"), null, "")
+        val app = s.createAppointment(
+            counter.id,
+            AppointmentInput(
+                title = "Counted", startDate = "2031-03-03", endDate = "2031-03-03",
+                startTime = "09:00", endTime = "12:00", slotMinutes = 60u, kind = "group",
+                capacity = 2u, antiScalping = "standard", confirmWithinMinutes = 30u,
+            ),
+        )
+        val email = unique("late")
+        val pending = book(app.code, at("09:00"), 2u, email)
+        val deadline = pending.confirmBy ?: throw AssertionError("no confirmBy: $pending")
+        expect(deadline == epoch.plus(Duration.ofMinutes(30)), "deadline $deadline")
+        clock.set(deadline.minusNanos(1_000))
+        expect(s.booking(pending.code).status == "pending", "pending a microsecond before")
+        expect(taken(app.code, at("09:00")) == 2u, "still held")
+        expect(s.analytics(counter.id, "2031-03-03", "2031-03-03").seatsPending == 2uL, "seats pending")
+        clock.set(deadline)
+        val expired = s.booking(pending.code)
+        expect(expired.status == "expired" && expired.confirmBy == null, "expired at confirmBy: $expired")
+        expect(s.appointmentBookings(counter.id, app.code, 1u, 20u).items.single().status == "expired", "listed")
+        expect(taken(app.code, at("09:00")) == 0u, "free without a sweeper")
+        try {
+            s.confirm(counter.id, pending.code)
+            throw AssertionError("too late to confirm")
+        } catch (e: AppointmentException.InvalidTransition) {
+            expect(e.status == "expired" && e.action == "confirm", "$e")
+        }
+        val stats = s.analytics(counter.id, "2031-03-03", "2031-03-03")
+        expect(stats.expiredBookings == 1uL && stats.pendingBookings == 0uL && stats.seatsPending == 0uL, "$stats")
+        expect(stats.totalBookings == 1uL, "$stats")
+        expect(s.reclaimExpired(app.code) == 2uL, "the sweep gives back 2 seats")
+        expect(s.reclaimExpired(app.code) == 0uL, "and nothing twice")
+        val again = book(app.code, at("09:00"), 2u, email)
+        expect(again.status == "pending", "the expired booking no longer counts against its email")
+        val declined = book(app.code, at("10:00"))
+        s.decline(counter.id, declined.code)
+        val after = s.analytics(counter.id, "2031-03-03", "2031-03-03")
+        expect(after.pendingBookings == 1uL && after.declinedBookings == 1uL && after.expiredBookings == 1uL, "$after")
+        expect(after.seatsPending == 2uL && after.activeBookings == 0uL, "$after")
+    }
+
+    check("$store: confirmWithinMinutes is checked, edited and removed") {
+        clock.set(epoch)
+        for (minutes in listOf(0u, 43201u)) {
+            try {
+                group(1u, confirmWithin = minutes)
+                throw AssertionError("$minutes minutes must fail")
+            } catch (e: AppointmentException.InvalidInput) {
+                expect(e.field == "confirm_within_minutes", "$e")
+            }
+        }
+        try {
+            group(1u, resource = "Room 1")
+            throw AssertionError("approval and a shared resource do not combine")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "confirm_within_minutes", "$e")
+        }
+        val app = group(5u, confirmWithin = null)
+        expect(app.confirmWithinMinutes == null && book(app.code, at("09:00")).status == "active", "off by default")
+        val on = s.updateAppointment(owner.id, app.code, AppointmentChanges(confirmWithinMinutes = 90u))
+        expect(on.appointment.confirmWithinMinutes == 90u, "turned on")
+        val waiting = book(app.code, at("09:00"))
+        expect(waiting.status == "pending" && waiting.confirmBy == epoch.plus(Duration.ofMinutes(90)), "$waiting")
+        try {
+            s.updateAppointment(owner.id, app.code, AppointmentChanges(confirmWithinMinutes = 30u, removeApproval = true))
+            throw AssertionError("not both")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "confirm_within_minutes", "$e")
+        }
+        val off = s.updateAppointment(owner.id, app.code, AppointmentChanges(removeApproval = true))
+        expect(off.appointment.confirmWithinMinutes == null, "turned off")
+        expect(book(app.code, at("09:00")).status == "active", "active at once again")
+        val kept = s.booking(waiting.code)
+        expect(kept.status == "pending" && kept.confirmBy == waiting.confirmBy, "the pending one keeps its deadline")
+        expect(s.confirm(owner.id, waiting.code).status == "active", "and is still confirmed")
+    }
+    s.close()
+
+    checkSuspending("$store: suspend calls confirm, decline and expire") {
+        clock.set(epoch)
+        AsyncScheduler.openWithClock(url, clock).use { a ->
+            // On `memory:` this is another store: its own owner.
+            val boss = a.registerUser("Bea", unique("owner"), null, "")
+            val app = a.createAppointment(
+                boss.id,
+                AppointmentInput(
+                    title = "Awaited", startDate = "2031-03-03", endDate = "2031-03-03",
+                    startTime = "09:00", endTime = "12:00", slotMinutes = 60u, kind = "group",
+                    capacity = 3u, confirmWithinMinutes = 45u,
+                ),
+            )
+            suspend fun book(start: Instant, seats: UInt = 1u) =
+                a.book(app.code, start, guest(unique("guest")), seats, "", null)
+            val confirmed = book(at("09:00"), 2u)
+            val declined = book(at("10:00"))
+            val expired = book(at("11:00"), 3u)
+            expect(listOf(confirmed, declined, expired).all { it.status == "pending" }, "all pending")
+            expect(a.confirm(boss.id, confirmed.code).status == "active", "confirmed")
+            expect(a.decline(boss.id, declined.code).status == "declined", "declined")
+            clock.set(expired.confirmBy ?: throw AssertionError("no confirmBy"))
+            expect(a.booking(expired.code).status == "expired", "expired")
+            expect(a.slot(app.code, at("11:00")).seatsTaken == 0u, "its seats are free")
+            expect(a.reclaimExpired(app.code) == 3uL, "swept")
+            val stats = a.analytics(boss.id, "2031-03-03", "2031-03-03")
+            expect(stats.activeBookings == 1uL && stats.declinedBookings == 1uL && stats.expiredBookings == 1uL, "$stats")
+            val off = a.updateAppointment(boss.id, app.code, AppointmentChanges(removeApproval = true))
+            expect(off.appointment.confirmWithinMinutes == null, "turned off")
+        }
+    }
+    clock.close()
+}
+
 // Revisions against the store `url` names: counted from 0 by every edit, close and reopen; a
 // change given a stale ifRevision throws Changed and changes nothing; the current one applies.
 fun revisionChecks(store: String, url: String) {
@@ -947,6 +1124,9 @@ fun main() {
     revisionChecks("memory", "memory:")
     revisionChecks("sqlite", "sqlite://" + dir.resolve("revisions.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { revisionChecks("postgres", it) }
+    approvalChecks("memory", "memory:")
+    approvalChecks("sqlite", "sqlite://" + dir.resolve("approval.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { approvalChecks("postgres", it) }
 
     s.close()
     println("kotlin: $passed passed, $failed failed")
