@@ -18,6 +18,7 @@ const ALL_TABLES: &[&str] = &[
     "revoked_tokens",
     "slot_seats",
     "users",
+    "waitlist",
 ];
 
 /// Tables present after migration 3.
@@ -58,7 +59,7 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -199,7 +200,7 @@ async fn sqlite_down_from_approval_keeps_bookings_and_holds() {
         .book_hold(&hold, "c@example.com")
         .await
         .expect("book hold");
-    store.migrate_down_to(10).await.expect("down to 10");
+    store.migrate_down_to(10).await.expect("down to 10 (through 12 and 11)");
     let mut c = sqlx::SqliteConnection::connect(&url)
         .await
         .expect("connect");
@@ -266,7 +267,7 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)
@@ -342,7 +343,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 11);
+        assert_eq!(store.applied_version().await.expect("version"), 12);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

@@ -413,6 +413,28 @@ impl HoldToken {
 }
 string_newtype_common!(HoldToken);
 
+/// A place on a waiting list, `WL-` followed by random uppercase letters and digits. Whoever
+/// holds it can see the place, take the seats offered to it, or leave the list.
+///
+/// ```
+/// use appointment_core::WaitlistCode;
+/// assert!(WaitlistCode::generate().as_str().starts_with("WL-"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WaitlistCode(String);
+
+impl WaitlistCode {
+    /// A fresh random code from the thread's cryptographically secure generator.
+    pub fn generate() -> Self {
+        WaitlistCode(random_code("WL-"))
+    }
+    /// Validates a code given by a caller (case-insensitive).
+    pub fn parse(raw: &str) -> Result<Self> {
+        parse_code(raw, "WL-", "waitlist_code").map(WaitlistCode)
+    }
+}
+string_newtype_common!(WaitlistCode);
+
 /// A device identifier that the caller has already verified (the server mints and checks device
 /// tokens, each bound to a logged-in user; the engine only compares ids).
 ///
@@ -595,6 +617,10 @@ id_type!(
     /// The primary key of a hold.
     HoldId
 );
+id_type!(
+    /// The primary key of a place on a waiting list.
+    WaitlistId
+);
 
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }, $field:literal) => {
@@ -701,6 +727,24 @@ str_enum!(
         Expired = "expired",
         /// Turned into a booking, which took over its seats.
         Booked = "booked",
+    },
+    "status"
+);
+
+str_enum!(
+    /// Where a place on a waiting list stands.
+    WaitlistStatus {
+        /// In line for the slot's seats.
+        Waiting = "waiting",
+        /// Seats freed up and are held for this place (a hold in its name, until the hold's
+        /// expiry): book them with the hold's token.
+        Offered = "offered",
+        /// The offer was booked.
+        Booked = "booked",
+        /// The offer ran out unbooked; its seats went to the next in line.
+        Expired = "expired",
+        /// Left the list (or gave the offered seats back).
+        Left = "left",
     },
     "status"
 );
@@ -930,6 +974,56 @@ impl Hold {
             HoldStatus::Expired
         } else {
             self.status
+        }
+    }
+}
+
+/// A place on a slot's waiting list: someone who wants `seats` seats of a full slot. When seats
+/// free up, the first place in line whose seats fit is offered them as a [`Hold`] (see
+/// [`crate::Scheduler::join_waitlist`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    /// Primary key.
+    pub id: WaitlistId,
+    /// Public code; whoever holds it sees the place and the offer, and can leave.
+    pub code: WaitlistCode,
+    /// The appointment.
+    pub appointment_id: AppointmentId,
+    /// The appointment's public code.
+    pub app_code: AppCode,
+    /// Start of the slot (UTC).
+    pub slot_start: DateTime<Utc>,
+    /// End of the slot (UTC).
+    pub slot_end: DateTime<Utc>,
+    /// Who waits.
+    pub name: Name,
+    /// Their email (bans and anti-scalping compare its canonical form).
+    pub email: Email,
+    /// Seats wanted.
+    pub seats: AttendeeCount,
+    /// As stored: `Waiting`, `Offered` or `Left`; an offer's outcome (booked, expired, given
+    /// back) is its hold's (see [`WaitlistEntry::status_with`]).
+    pub status: WaitlistStatus,
+    /// The hold offered to this place, once offered.
+    pub hold_id: Option<HoldId>,
+    /// When it joined.
+    pub created_at: DateTime<Utc>,
+    /// When its status last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WaitlistEntry {
+    /// Its status as of `now`, given its offer's hold (if offered): the hold live is
+    /// `Offered`, booked is `Booked`, expired is `Expired`, released is `Left`.
+    pub fn status_with(&self, offer: Option<&Hold>, now: DateTime<Utc>) -> WaitlistStatus {
+        match (self.status, offer) {
+            (WaitlistStatus::Offered, Some(h)) => match h.status_at(now) {
+                HoldStatus::Held => WaitlistStatus::Offered,
+                HoldStatus::Booked => WaitlistStatus::Booked,
+                HoldStatus::Expired => WaitlistStatus::Expired,
+                HoldStatus::Released => WaitlistStatus::Left,
+            },
+            (status, _) => status,
         }
     }
 }

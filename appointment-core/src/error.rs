@@ -176,6 +176,8 @@ pub enum Entity {
     Ban,
     /// A hold of seats (by token or id).
     Hold,
+    /// A place on a waiting list (by code).
+    WaitlistEntry,
 }
 
 impl fmt::Display for Entity {
@@ -186,6 +188,7 @@ impl fmt::Display for Entity {
             Entity::User => "user",
             Entity::Ban => "ban",
             Entity::Hold => "hold",
+            Entity::WaitlistEntry => "waitlist entry",
         })
     }
 }
@@ -204,6 +207,9 @@ pub enum Duplicate {
     UserPhone,
     /// The owner has already banned this email.
     Ban,
+    /// This email already waits (or holds an offer) on the appointment's waiting list
+    /// (anti-scalping).
+    WaitlistEmail,
     /// A generated code collided with an existing one (astronomically unlikely; retried by the rules).
     Code,
 }
@@ -216,6 +222,7 @@ impl fmt::Display for Duplicate {
             Duplicate::UserEmail => "user email",
             Duplicate::UserPhone => "user phone number",
             Duplicate::Ban => "ban",
+            Duplicate::WaitlistEmail => "place on the waiting list for this email",
             Duplicate::Code => "code",
         })
     }

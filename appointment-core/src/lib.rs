@@ -34,7 +34,7 @@ pub use domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
     Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceKey, ResourceName, User,
-    UserId,
+    UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 pub use error::{Duplicate, Entity, Error, Result};
 pub use schedule::{
@@ -43,8 +43,8 @@ pub use schedule::{
 };
 pub use scheduler::{
     Analytics, AnalyticsInputs, AppointmentChanges, AppointmentEdit, AvailableSlot, Booker,
-    BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewHold, NewUser, Reschedule,
-    Scheduler, SlotQuery, Stopped,
+    BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewHold, NewUser, NewWaitlistEntry,
+    Reschedule, Scheduler, SlotQuery, Stopped, WaitlistPlace,
 };
 pub use store::{
     BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats,

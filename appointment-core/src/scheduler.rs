@@ -10,6 +10,7 @@ use crate::domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
     Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceName, User, UserId,
+    WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
 use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
@@ -174,6 +175,36 @@ pub struct NewHold {
     pub slot_start: DateTime<Utc>,
     /// Seats to hold.
     pub seats: AttendeeCount,
+}
+
+/// A request for a place on a slot's waiting list (see [`Scheduler::join_waitlist`]).
+#[derive(Debug, Clone)]
+pub struct NewWaitlistEntry {
+    /// The appointment.
+    pub app_code: AppCode,
+    /// The start of the full slot.
+    pub slot_start: DateTime<Utc>,
+    /// Seats wanted.
+    pub seats: AttendeeCount,
+    /// Who waits.
+    pub name: Name,
+    /// Their email (bans and anti-scalping apply as to a booking).
+    pub email: Email,
+}
+
+/// A place on a waiting list as of now: its status, its position while waiting, and the hold
+/// offered to it once seats freed up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistPlace {
+    /// The place as stored.
+    pub entry: WaitlistEntry,
+    /// Its status now (see [`WaitlistEntry::status_with`]).
+    pub status: WaitlistStatus,
+    /// 1 for the first in line; 0 once it no longer waits.
+    pub position: u64,
+    /// The hold offered to it, if any: book it with [`Scheduler::book_hold`] and the hold's
+    /// token before `expires_at`.
+    pub offer: Option<Hold>,
 }
 
 /// An owner's changes to an appointment; `None` leaves a field as it is. Kind, capacity and
@@ -1477,6 +1508,156 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let mut released = self.store.release_hold(hold.id, self.now()).await?;
         released.status = released.status_at(self.now());
         Ok(released)
+    }
+
+    /// Puts someone in line for a full slot: when seats of the slot free up (a cancel, a
+    /// decline, a reject, a move away, a released or expired hold, an expired pending booking),
+    /// the transaction that frees them offers them to the places in join order, each place
+    /// whose seats fit getting a [`Hold`] of them for the appointment's hold length (first come,
+    /// first served among the requests that fit; a larger request keeps its place while smaller
+    /// ones behind it are served). An offer that runs out goes to the next in line when its seats
+    /// are reclaimed (by the next claim on the slot, by [`Scheduler::reclaim_expired`], or when a
+    /// place on the list is looked at).
+    ///
+    /// The slot is checked as for a booking (open, bookable now, a count that fits the kind);
+    /// bans apply (`Banned`), and under anti-scalping one email holds one booking or one place
+    /// per appointment (`Duplicate(BookingEmail | WaitlistEmail)`). Joining a slot whose seats
+    /// are free is refused (`InvalidInput(attendee_count)`): book them. Appointments that share
+    /// a resource have no waiting lists (`InvalidInput(app_code)`).
+    ///
+    /// ```
+    /// # use appointment_core::*;
+    /// # async fn demo(scheduler: Scheduler<dyn Store>, app: AppCode, slot: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    /// let place = scheduler
+    ///     .join_waitlist(NewWaitlistEntry {
+    ///         app_code: app,
+    ///         slot_start: slot,
+    ///         seats: AttendeeCount::ONE,
+    ///         name: Name::parse("Ada")?,
+    ///         email: Email::parse("ada@example.com")?,
+    ///     })
+    ///     .await?;
+    /// println!("{} is number {} in line", place.entry.code, place.position);
+    /// # Ok(()) }
+    /// ```
+    pub async fn join_waitlist(&self, req: NewWaitlistEntry) -> Result<WaitlistPlace> {
+        let mut app = self.appointment(&req.app_code).await?;
+        let mut attempt = 1;
+        loop {
+            match self.join_on(&app, &req).await {
+                Err(Error::Changed(Entity::Appointment)) if attempt < CHANGE_ATTEMPTS => {
+                    attempt += 1;
+                    app = self.reread(&app).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn join_on(&self, app: &Appointment, req: &NewWaitlistEntry) -> Result<WaitlistPlace> {
+        if app.resource.is_some() {
+            return Err(Error::invalid(
+                "app_code",
+                "appointments that share a resource have no waiting lists",
+            ));
+        }
+        let slot = self.bookable_slot(app, req.slot_start, req.seats)?;
+        let now = self.now();
+        let mut entry = WaitlistEntry {
+            id: WaitlistId::new(),
+            code: WaitlistCode::generate(),
+            appointment_id: app.id,
+            app_code: app.code.clone(),
+            slot_start: slot.start,
+            slot_end: slot.end,
+            name: req.name.clone(),
+            email: req.email.clone(),
+            seats: req.seats,
+            status: WaitlistStatus::Waiting,
+            hold_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let claim = seat_claim(app, &slot);
+        let _seats = self.seats_will_change(app.id);
+        let mut attempt = 1;
+        loop {
+            match self.store.insert_waitlist(&entry, claim).await {
+                Err(Error::Duplicate(Duplicate::Code)) if attempt < CODE_ATTEMPTS => {
+                    attempt += 1;
+                    entry.code = WaitlistCode::generate();
+                }
+                Err(e) => return Err(e),
+                Ok(position) => {
+                    return Ok(WaitlistPlace {
+                        entry,
+                        status: WaitlistStatus::Waiting,
+                        position,
+                        offer: None,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A place on a waiting list as of now (`NotFound(WaitlistEntry)` if there is none). While
+    /// it waits, looking at it first gives back the seats of its appointment's expired holds and
+    /// pending bookings, so that an offer that ran out reaches the next in line without anything
+    /// else having to run.
+    pub async fn waitlist_place(&self, code: &WaitlistCode) -> Result<WaitlistPlace> {
+        let mut entry = self.waitlist_entry(code).await?;
+        if entry.status == WaitlistStatus::Waiting {
+            let _seats = self.seats_will_change(entry.appointment_id);
+            if self
+                .store
+                .reclaim_expired(entry.appointment_id, self.now())
+                .await?
+                > 0
+            {
+                entry = self.waitlist_entry(code).await?;
+            }
+        }
+        self.place_of(entry).await
+    }
+
+    /// Leaves a waiting list (whoever holds the code may): a waiting place is gone from the
+    /// line, and a live offer's seats go to the next in line. A place already done (booked,
+    /// expired, left) is answered as it is.
+    pub async fn leave_waitlist(&self, code: &WaitlistCode) -> Result<WaitlistPlace> {
+        let entry = self.waitlist_entry(code).await?;
+        let _seats = self.seats_will_change(entry.appointment_id);
+        let left = self.store.leave_waitlist(entry.id, self.now()).await?;
+        self.place_of(left).await
+    }
+
+    async fn waitlist_entry(&self, code: &WaitlistCode) -> Result<WaitlistEntry> {
+        self.store
+            .waitlist_by_code(code)
+            .await?
+            .ok_or(Error::NotFound(Entity::WaitlistEntry))
+    }
+
+    async fn place_of(&self, entry: WaitlistEntry) -> Result<WaitlistPlace> {
+        let offer = match entry.hold_id {
+            Some(id) => self.store.hold_by_id(id).await?,
+            None => None,
+        };
+        let now = self.now();
+        let status = entry.status_with(offer.as_ref(), now);
+        let position = if status == WaitlistStatus::Waiting {
+            self.store.waitlist_position(&entry).await?
+        } else {
+            0
+        };
+        Ok(WaitlistPlace {
+            entry,
+            status,
+            position,
+            offer: offer.map(|mut h| {
+                h.status = h.status_at(now);
+                h
+            }),
+        })
     }
 
     /// Turns a hold into a booking, which takes over the held seats without a second seat

@@ -58,6 +58,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
     BookingStatus, Email, Hold, HoldId, HoldToken, Page, Paged, ResourceKey, User, UserId,
+    WaitlistCode, WaitlistEntry, WaitlistId,
 };
 use crate::error::Result;
 
@@ -340,6 +341,39 @@ pub trait Store: Send + Sync + 'static {
 
     /// A hold by token, as stored (see [`Hold::status_at`] for its status at a given time).
     async fn hold_by_token(&self, token: &HoldToken) -> Result<Option<Hold>>;
+
+    /// A hold by id, as stored.
+    async fn hold_by_id(&self, id: HoldId) -> Result<Option<Hold>>;
+
+    // ---- waiting lists ----
+
+    /// Atomically: puts `entry` (status waiting) at the end of its slot's waiting list, and
+    /// answers its position (1 for the first in line). Checked in the same step: `Changed` unless
+    /// the appointment has `claim.revision`; `Banned` if `claim.owner` banned the email; with
+    /// `claim.unique_email`, `Duplicate(BookingEmail)` if the email has a booking holding seats
+    /// on the appointment and `Duplicate(WaitlistEmail)` if it already waits or holds a live
+    /// offer there; and, once the slot's expired holds and pending bookings gave their seats
+    /// back (offering them to the places already waiting), `InvalidInput(attendee_count)` if
+    /// `entry.seats` fit in `claim.capacity` (seats are free: book them).
+    ///
+    /// **Offers.** Whenever a store gives seats of a slot that has not started back (a booking
+    /// cancelled, rejected, declined or moved away; a hold released; an expired hold or pending
+    /// booking reclaimed; an offer left), it offers them in the same atomic step to the slot's
+    /// waiting places in join order: each place whose seats fit gets a hold of them (its hold
+    /// length the appointment's) and becomes offered; the others keep waiting. A place whose
+    /// offer expires is done, and the expiry, once reclaimed, offers its seats to the next.
+    async fn insert_waitlist(&self, entry: &WaitlistEntry, claim: SeatClaim) -> Result<u64>;
+
+    /// Atomically: a waiting or offered place leaves the list; a live offer's hold is released
+    /// and its seats offered to the next in line. A place already done is answered as it is.
+    /// `NotFound(WaitlistEntry)` if there is none.
+    async fn leave_waitlist(&self, id: WaitlistId, now: DateTime<Utc>) -> Result<WaitlistEntry>;
+
+    /// A place on a waiting list by code, as stored.
+    async fn waitlist_by_code(&self, code: &WaitlistCode) -> Result<Option<WaitlistEntry>>;
+
+    /// A waiting place's position on its slot's list: 1 plus the places waiting ahead of it.
+    async fn waitlist_position(&self, entry: &WaitlistEntry) -> Result<u64>;
 
     /// A booking by code.
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>>;

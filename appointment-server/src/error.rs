@@ -180,7 +180,7 @@ impl From<CoreError> for ApiError {
             CoreError::SlotFull { .. } => ApiError::new(StatusCode::CONFLICT, code, message),
             CoreError::Duplicate(d) => {
                 let details = match d {
-                    Duplicate::BookingEmail => "email",
+                    Duplicate::BookingEmail | Duplicate::WaitlistEmail => "email",
                     Duplicate::BookingDevice => "device_token",
                     Duplicate::UserEmail | Duplicate::Ban => "email",
                     Duplicate::UserPhone => "phone_number",

@@ -10,7 +10,8 @@ use appointment_core::store::{
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
     DeviceId, Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged,
-    Phone, ResourceKey, Result, User, UserId,
+    Phone, ResourceKey, Result, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId,
+    WaitlistStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -66,6 +67,10 @@ struct Inner {
     held: HashMap<(AppointmentId, DateTime<Utc>), Vec<HoldId>>,
     /// The bookings whose stored status is pending, per appointment and slot start.
     pending: HashMap<(AppointmentId, DateTime<Utc>), Vec<BookingId>>,
+    waitlist: HashMap<WaitlistId, WaitlistEntry>,
+    waitlist_codes: HashMap<WaitlistCode, WaitlistId>,
+    /// The waiting places per appointment and slot start, in join order.
+    waiting: HashMap<(AppointmentId, DateTime<Utc>), Vec<WaitlistId>>,
     revoked_tokens: HashMap<String, DateTime<Utc>>,
     idempotency: HashMap<String, IdempotencyRecord>,
 }
@@ -184,7 +189,64 @@ impl Inner {
                 expired += u64::from(b.attendee_count.get());
             }
         }
+        if expired > 0 {
+            self.offer(app, start, now);
+        }
         expired
+    }
+
+    /// Offers the free seats of a slot that has not started to its waiting places in join
+    /// order: each place whose seats fit gets a hold of them and becomes offered.
+    fn offer(&mut self, app: AppointmentId, start: DateTime<Utc>, now: DateTime<Utc>) {
+        if start <= now {
+            return;
+        }
+        let Some(a) = self.appointments.get(&app) else {
+            return;
+        };
+        let (capacity, minutes, code) = (a.capacity, a.schedule.hold_minutes(), a.code.clone());
+        for id in self.waiting.get(&(app, start)).cloned().unwrap_or_default() {
+            let Some(w) = self.waitlist.get(&id) else {
+                continue;
+            };
+            let n = w.seats.get();
+            if u64::from(self.taken(app, start)) + u64::from(n) > u64::from(capacity) {
+                continue;
+            }
+            let hold = Hold {
+                id: HoldId::new(),
+                token: HoldToken::generate(),
+                appointment_id: app,
+                app_code: code.clone(),
+                slot_start: start,
+                slot_end: w.slot_end,
+                seats: w.seats,
+                status: HoldStatus::Held,
+                expires_at: now + chrono::TimeDelta::minutes(i64::from(minutes)),
+                booking_id: None,
+                created_at: now,
+                updated_at: now,
+            };
+            self.add_seats(app, start, i64::from(n));
+            self.hold_tokens.insert(hold.token.clone(), hold.id);
+            self.held.entry((app, start)).or_default().push(hold.id);
+            if let Some(w) = self.waitlist.get_mut(&id) {
+                w.status = WaitlistStatus::Offered;
+                w.hold_id = Some(hold.id);
+                w.updated_at = now;
+            }
+            self.holds.insert(hold.id, hold);
+            self.unlist_waiting(app, start, id);
+        }
+    }
+
+    fn unlist_waiting(&mut self, app: AppointmentId, start: DateTime<Utc>, id: WaitlistId) {
+        if let Some(ids) = self.waiting.get_mut(&(app, start)) {
+            ids.retain(|other| *other != id);
+            if ids.is_empty() {
+                self.waiting.remove(&(app, start));
+            }
+        }
     }
 
     /// Ends a booking that holds seats as `status`: gives its seats and claims back and writes
@@ -625,6 +687,9 @@ impl Store for MemoryStore {
         }
         g.add_seats(app, b.slot_start, -i64::from(old));
         g.add_seats(app, new_start, i64::from(new_count));
+        if b.slot_start != new_start {
+            g.offer(app, b.slot_start, to.now);
+        }
         g.release_claims(&b);
         if b.status == BookingStatus::Pending {
             g.unlist_pending(&b);
@@ -675,9 +740,11 @@ impl Store for MemoryStore {
         if b.slot_start != end.slot_start {
             return Ok(None);
         }
-        g.end_seats(id, end.status, end.now)
-            .map(Some)
-            .ok_or(Error::NotFound(Entity::Booking))
+        let ended = g
+            .end_seats(id, end.status, end.now)
+            .ok_or(Error::NotFound(Entity::Booking))?;
+        g.offer(ended.appointment_id, ended.slot_start, end.now);
+        Ok(Some(ended))
     }
 
     async fn confirm_booking(&self, id: BookingId, now: DateTime<Utc>) -> Result<Booking> {
@@ -800,8 +867,11 @@ impl Store for MemoryStore {
                 } else {
                     HoldStatus::Expired
                 };
-                g.end_hold(hold, status, now)
-                    .ok_or(Error::NotFound(Entity::Hold))
+                let ended = g
+                    .end_hold(hold, status, now)
+                    .ok_or(Error::NotFound(Entity::Hold))?;
+                g.offer(ended.appointment_id, ended.slot_start, now);
+                Ok(ended)
             }
             HoldStatus::Booked => Err(Error::HoldEnded { status: h.status }),
             HoldStatus::Released | HoldStatus::Expired => Ok(h),
@@ -826,6 +896,105 @@ impl Store for MemoryStore {
             .get(token)
             .and_then(|id| g.holds.get(id))
             .cloned())
+    }
+
+    async fn hold_by_id(&self, id: HoldId) -> Result<Option<Hold>> {
+        Ok(self.inner.lock().holds.get(&id).cloned())
+    }
+
+    async fn insert_waitlist(&self, entry: &WaitlistEntry, claim: SeatClaim) -> Result<u64> {
+        let mut g = self.inner.lock();
+        let (app, start, now) = (entry.appointment_id, entry.slot_start, entry.created_at);
+        g.current(app, claim.revision)?;
+        let mailbox = entry.email.mailbox();
+        if g.bans.contains_key(&(claim.owner, mailbox.clone())) {
+            return Err(Error::Banned);
+        }
+        if claim.unique_email {
+            if g.active_emails.contains_key(&(app, mailbox.clone())) {
+                return Err(Error::Duplicate(Duplicate::BookingEmail));
+            }
+            let waits = g.waitlist.values().any(|w| {
+                w.appointment_id == app
+                    && w.email.mailbox() == mailbox
+                    && match w.status {
+                        WaitlistStatus::Waiting => true,
+                        WaitlistStatus::Offered => w
+                            .hold_id
+                            .and_then(|h| g.holds.get(&h))
+                            .is_some_and(|h| h.is_live(now)),
+                        _ => false,
+                    }
+            });
+            if waits {
+                return Err(Error::Duplicate(Duplicate::WaitlistEmail));
+            }
+        }
+        if g.waitlist_codes.contains_key(&entry.code) {
+            return Err(Error::Duplicate(Duplicate::Code));
+        }
+        g.reclaim_slot(app, start, now);
+        let taken = g.taken(app, start);
+        let n = entry.seats.get();
+        if u64::from(taken) + u64::from(n) <= u64::from(claim.capacity) {
+            return Err(Error::invalid(
+                "attendee_count",
+                format!(
+                    "{} seats of the slot are free: book them instead of joining its waiting list",
+                    claim.capacity - taken
+                ),
+            ));
+        }
+        let mut stored = entry.clone();
+        stored.status = WaitlistStatus::Waiting;
+        stored.hold_id = None;
+        g.waitlist_codes.insert(entry.code.clone(), entry.id);
+        g.waitlist.insert(entry.id, stored);
+        let line = g.waiting.entry((app, start)).or_default();
+        line.push(entry.id);
+        Ok(line.len() as u64)
+    }
+
+    async fn leave_waitlist(&self, id: WaitlistId, now: DateTime<Utc>) -> Result<WaitlistEntry> {
+        let mut g = self.inner.lock();
+        let w = g
+            .waitlist
+            .get(&id)
+            .cloned()
+            .ok_or(Error::NotFound(Entity::WaitlistEntry))?;
+        match (w.status, w.hold_id) {
+            (WaitlistStatus::Waiting, _) => g.unlist_waiting(w.appointment_id, w.slot_start, id),
+            (WaitlistStatus::Offered, Some(hold))
+                if g.holds.get(&hold).is_some_and(|h| h.is_live(now)) =>
+            {
+                g.end_hold(hold, HoldStatus::Released, now);
+                g.offer(w.appointment_id, w.slot_start, now);
+            }
+            _ => return Ok(w),
+        }
+        let stored = g
+            .waitlist
+            .get_mut(&id)
+            .ok_or(Error::NotFound(Entity::WaitlistEntry))?;
+        stored.status = WaitlistStatus::Left;
+        stored.updated_at = now;
+        Ok(stored.clone())
+    }
+
+    async fn waitlist_by_code(&self, code: &WaitlistCode) -> Result<Option<WaitlistEntry>> {
+        let g = self.inner.lock();
+        Ok(g.waitlist_codes
+            .get(code)
+            .and_then(|id| g.waitlist.get(id))
+            .cloned())
+    }
+
+    async fn waitlist_position(&self, entry: &WaitlistEntry) -> Result<u64> {
+        let g = self.inner.lock();
+        let line = g.waiting.get(&(entry.appointment_id, entry.slot_start));
+        Ok(line
+            .and_then(|l| l.iter().position(|id| *id == entry.id))
+            .map_or(0, |i| i as u64 + 1))
     }
 
     async fn booking_by_code(&self, code: &BookingCode) -> Result<Option<Booking>> {

@@ -7,7 +7,8 @@ use appointment_core::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Duplicate,
     Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Name, Page, Phone, ResourceName,
-    Result, Schedule, TimeZoneName, User, UserId, Weekdays,
+    Result, Schedule, TimeZoneName, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId,
+    WaitlistStatus, Weekdays,
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::error::ErrorKind;
@@ -313,6 +314,31 @@ pub(crate) fn hold_from(row: &impl ReadRow) -> Result<Hold> {
 /// `NotFound(Hold)`.
 pub(crate) fn hold_not_found() -> Error {
     Error::NotFound(Entity::Hold)
+}
+
+/// A place on a waiting list from a row of `waitlist`.
+pub(crate) fn waitlist_from(row: &impl ReadRow) -> Result<WaitlistEntry> {
+    Ok(WaitlistEntry {
+        id: WaitlistId(row.uuid("id")?),
+        code: valid("waitlist.code", WaitlistCode::parse(&row.text("code")?))?,
+        appointment_id: AppointmentId(row.uuid("appointment_id")?),
+        app_code: valid("waitlist.app_code", AppCode::parse(&row.text("app_code")?))?,
+        slot_start: row.instant("slot_start")?,
+        slot_end: row.instant("slot_end")?,
+        name: valid("waitlist.name", Name::parse(&row.text("name")?))?,
+        email: valid("waitlist.email", Email::from_stored(&row.text("email")?))?,
+        seats: valid(
+            "waitlist.seats",
+            AttendeeCount::new(to_u32("waitlist.seats", row.int("seats")?)?),
+        )?,
+        status: valid(
+            "waitlist.status",
+            row.text("status")?.parse::<WaitlistStatus>(),
+        )?,
+        hold_id: row.opt_uuid("hold_id")?.map(HoldId),
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+    })
 }
 
 /// A ban from a row of `bans`.

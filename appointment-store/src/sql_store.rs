@@ -16,8 +16,8 @@ use appointment_core::store::{
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged, ResourceKey, Result,
-    User, UserId,
+    Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged, ResourceKey,
+    Result, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -27,7 +27,7 @@ use crate::memory::{is_end, not_an_end};
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
     corrupt, db_error, db_error_fk, guard_values, guards, hold_from, hold_not_found, limit_offset,
-    slot_full, stored_status, to_count, to_u32, user_from, valid,
+    slot_full, stored_status, to_count, to_u32, user_from, valid, waitlist_from,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -296,6 +296,55 @@ const CONFIRM_BOOKING: &str = concat!(
     booking_cols!()
 );
 
+/// Columns of `waitlist`, in the order [`waitlist_from`] reads them.
+macro_rules! waitlist_cols {
+    () => {
+        "id, code, appointment_id, app_code, slot_start, slot_end, name, email, seats, status, \
+         hold_id, created_at, updated_at"
+    };
+}
+
+/// The waiting places of a slot in line order.
+macro_rules! waiting_sql {
+    () => {
+        "SELECT id, seats, slot_end FROM waitlist WHERE appointment_id = $1 AND slot_start = $2 \
+         AND status = 'waiting' ORDER BY seq, created_at"
+    };
+}
+const WAITING: &str = waiting_sql!();
+const WAITING_LOCKED: &str = concat!(waiting_sql!(), " FOR UPDATE");
+/// What an offer needs of its appointment.
+const OFFER_TERMS: &str = "SELECT code, capacity, hold_minutes FROM appointments WHERE id = $1";
+/// A waiting place offered the hold `$2` at `$3`.
+const OFFER_PLACE: &str = "UPDATE waitlist SET status = 'offered', hold_id = $2, updated_at = $3 \
+     WHERE id = $1 AND status = 'waiting'";
+const INSERT_WAITLIST: &str = "INSERT INTO waitlist (id, seq, code, appointment_id, app_code, \
+     slot_start, slot_end, name, email, guard_email, seats, status, hold_id, created_at, \
+     updated_at) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM waitlist), $2, $3, $4, $5, \
+     $6, $7, $8, $9, $10, 'waiting', NULL, $11, $11)";
+const WAITLIST_BY_CODE: &str = concat!(
+    "SELECT ",
+    waitlist_cols!(),
+    " FROM waitlist WHERE code = $1"
+);
+const WAITLIST_BY_ID: &str = concat!("SELECT ", waitlist_cols!(), " FROM waitlist WHERE id = $1");
+/// How many places of the slot wait ahead of the place `$3` (joined as `$4`).
+const WAITING_AHEAD: &str = "SELECT COUNT(*) AS n FROM waitlist WHERE appointment_id = $1 \
+     AND slot_start = $2 AND status = 'waiting' \
+     AND seq < (SELECT seq FROM waitlist WHERE id = $3)";
+/// Whether the canonical email `$2` waits (or holds a live offer) on the appointment `$1` at
+/// `$3`.
+const EMAIL_WAITING: &str = "SELECT COUNT(*) AS n FROM waitlist w LEFT JOIN holds h \
+     ON h.id = w.hold_id WHERE w.appointment_id = $1 AND w.guard_email = $2 \
+     AND (w.status = 'waiting' OR (w.status = 'offered' AND h.status = 'held' \
+     AND h.expires_at > $3))";
+/// Whether the canonical email `$2` has a booking holding seats on the appointment `$1`.
+const EMAIL_BOOKED: &str = "SELECT COUNT(*) AS n FROM bookings WHERE appointment_id = $1 \
+     AND guard_email = $2 AND status IN ('active', 'pending')";
+/// A place leaves the list.
+const LEAVE_WAITLIST: &str = "UPDATE waitlist SET status = 'left', updated_at = $2 \
+     WHERE id = $1 AND status IN ('waiting', 'offered')";
+
 /// Columns of `holds`, in the order [`hold_from`] reads them.
 macro_rules! hold_cols {
     () => {
@@ -314,6 +363,12 @@ const HELD_HOLDS: &str = concat!(
     " FROM holds WHERE appointment_id = $1 AND status = 'held' ORDER BY slot_start, created_at"
 );
 const HOLD_BY_ID: &str = concat!("SELECT ", hold_cols!(), " FROM holds WHERE id = $1");
+/// Releases a hold that is held and live at `$2`.
+const END_LIVE_HOLD: &str = concat!(
+    "UPDATE holds SET status = 'released', updated_at = $2 WHERE id = $1 AND status = 'held' \
+     AND expires_at > $2 RETURNING ",
+    hold_cols!()
+);
 /// Books the hold `$1` as the booking `$2` if it is held and live at `$3`, and is for the
 /// appointment `$4`, the slot `$5` and `$6` seats.
 const BOOK_HOLD: &str = concat!(
@@ -608,7 +663,7 @@ pub(crate) async fn reclaim_in<C: Conn>(
         freed = freed.saturating_add(to_u32("seats", r.int("seats")?)?);
     }
     if freed > 0 {
-        release_in(c, app, start, freed).await?;
+        release_in(c, locks_rows, app, start, freed, now).await?;
     }
     Ok(freed)
 }
@@ -647,7 +702,16 @@ pub(crate) async fn reclaim_and_claim_in<C: Conn>(
     claim_in(c, app, start, n, capacity).await
 }
 
-async fn release_in<C: Conn>(c: &mut C, app: Uuid, start: DateTime<Utc>, n: u32) -> Result<()> {
+/// Gives `n` seats of a slot back, then offers what is free to the slot's waiting list
+/// ([`offer_in`]) in the same transaction.
+async fn release_in<C: Conn>(
+    c: &mut C,
+    locks_rows: bool,
+    app: Uuid,
+    start: DateTime<Utc>,
+    n: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut args = seat_args(app, start);
     args.push(Arg::Int(i64::from(n)));
     if c.execute(RELEASE_SEATS, args).await.map_err(db_error)? != 1 {
@@ -655,6 +719,77 @@ async fn release_in<C: Conn>(c: &mut C, app: Uuid, start: DateTime<Utc>, n: u32)
             "slot_seats",
             "an active booking has no seat counter",
         ));
+    }
+    offer_in(c, locks_rows, app, start, now).await
+}
+
+/// Offers the free seats of a slot that has not started to its waiting list, first come first
+/// served: each waiting place in join order whose seats fit gets a hold of them in its name
+/// (for the appointment's hold length) and becomes offered; places whose seats do not fit keep
+/// waiting. Runs inside the transaction that freed the seats, which holds the slot's counter.
+async fn offer_in<C: Conn>(
+    c: &mut C,
+    locks_rows: bool,
+    app: Uuid,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if start <= now {
+        return Ok(());
+    }
+    let select = if locks_rows { WAITING_LOCKED } else { WAITING };
+    let rows = c
+        .all(select, seat_args(app, start))
+        .await
+        .map_err(db_error)?;
+    let waiting = rows
+        .iter()
+        .map(|w| {
+            Ok((
+                w.uuid("id")?,
+                to_u32("waitlist.seats", w.int("seats")?)?,
+                w.instant("slot_end")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    drop(rows);
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let Some(a) = c
+        .optional(OFFER_TERMS, vec![Arg::Id(app)])
+        .await
+        .map_err(db_error)?
+    else {
+        return Ok(());
+    };
+    let capacity = to_u32("appointments.capacity", a.int("capacity")?)?;
+    let minutes = a.int("hold_minutes")?;
+    let app_code = a.text("code")?;
+    drop(a);
+    for (place, seats, slot_end) in waiting {
+        if !claim_in(c, app, start, seats, capacity).await? {
+            continue;
+        }
+        let hold = Uuid::new_v4();
+        let args = vec![
+            Arg::Id(hold),
+            text(appointment_core::HoldToken::generate().as_str()),
+            Arg::Id(app),
+            text(&app_code),
+            Arg::Instant(start),
+            Arg::Instant(slot_end),
+            Arg::Int(i64::from(seats)),
+            Arg::Instant(now + chrono::TimeDelta::minutes(minutes)),
+            Arg::Instant(now),
+        ];
+        c.execute(INSERT_HOLD, args).await.map_err(db_error)?;
+        c.execute(
+            OFFER_PLACE,
+            vec![Arg::Id(place), Arg::Id(hold), Arg::Instant(now)],
+        )
+        .await
+        .map_err(db_error)?;
     }
     Ok(())
 }
@@ -1095,7 +1230,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
         }
     } else {
         if to.slot_start > old_start {
-            release_in(&mut tx, app, old_start, old).await?;
+            release_in(&mut tx, B::LOCKS_ROWS, app, old_start, old, to.now).await?;
         }
         if !claim_or_reclaim_in(
             &mut tx,
@@ -1112,7 +1247,7 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
             return Err(slot_full(new_count, capacity, taken));
         }
         if to.slot_start < old_start {
-            release_in(&mut tx, app, old_start, old).await?;
+            release_in(&mut tx, B::LOCKS_ROWS, app, old_start, old, to.now).await?;
         }
     }
     let row = tx
@@ -1176,9 +1311,11 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
     let booking = booking_from(&row)?;
     release_in(
         &mut tx,
+        B::LOCKS_ROWS,
         booking.appointment_id.0,
         booking.slot_start,
         booking.attendee_count.get(),
+        end.now,
     )
     .await?;
     backend.commit(tx).await?;
@@ -1227,6 +1364,193 @@ pub(crate) async fn reclaim_expired<B: SqlBackend + ?Sized>(
         backend.commit(tx).await?;
     }
     Ok(freed)
+}
+
+/// See `Store::insert_waitlist`: the appointment's revision, the ban, anti-scalping, then, with
+/// the slot's counter locked and its expired holds and pending bookings reclaimed (offering
+/// their seats to the places already waiting), the check that the seats do not fit, then the
+/// place; in one transaction.
+pub(crate) async fn insert_waitlist<B: SqlBackend + ?Sized>(
+    backend: &B,
+    w: &WaitlistEntry,
+    claim: SeatClaim,
+) -> Result<u64> {
+    let app = w.appointment_id.0;
+    let n = w.seats.get();
+    let now = w.created_at;
+    let canonical = w.email.canonical().into_owned();
+    let mut tx = backend.begin().await?;
+    current_in(&mut tx, B::LOCKS_ROWS, app, claim.revision).await?;
+    if banned_in(&mut tx, claim.owner, &canonical).await? {
+        return Err(Error::Banned);
+    }
+    if claim.unique_email {
+        let args = vec![Arg::Id(app), text(&canonical)];
+        if count_in(&mut tx, EMAIL_BOOKED, args.clone()).await? > 0 {
+            return Err(Error::Duplicate(Duplicate::BookingEmail));
+        }
+        let mut args = args;
+        args.push(Arg::Instant(now));
+        if count_in(&mut tx, EMAIL_WAITING, args).await? > 0 {
+            return Err(Error::Duplicate(Duplicate::WaitlistEmail));
+        }
+    }
+    reclaim_in(&mut tx, B::LOCKS_ROWS, app, w.slot_start, now).await?;
+    let taken = taken_in(&mut tx, app, w.slot_start).await?;
+    if taken + i64::from(n) <= i64::from(claim.capacity) {
+        return Err(seats_free(claim.capacity, taken));
+    }
+    let args = vec![
+        Arg::Id(w.id.0),
+        text(w.code.as_str()),
+        Arg::Id(app),
+        text(w.app_code.as_str()),
+        Arg::Instant(w.slot_start),
+        Arg::Instant(w.slot_end),
+        text(w.name.as_str()),
+        text(w.email.as_str()),
+        Arg::OptText(claim.unique_email.then_some(canonical)),
+        Arg::Int(i64::from(n)),
+        Arg::Instant(now),
+    ];
+    tx.execute(INSERT_WAITLIST, args).await.map_err(db_error)?;
+    let ahead = count_in(
+        &mut tx,
+        WAITING_AHEAD,
+        vec![Arg::Id(app), Arg::Instant(w.slot_start), Arg::Id(w.id.0)],
+    )
+    .await?;
+    backend.commit(tx).await?;
+    Ok(ahead + 1)
+}
+
+/// The refusal of a place on a waiting list while the seats are free.
+fn seats_free(capacity: u32, taken: i64) -> Error {
+    let free = i64::from(capacity) - taken;
+    Error::invalid(
+        "attendee_count",
+        format!("{free} seats of the slot are free: book them instead of joining its waiting list"),
+    )
+}
+
+/// A count (`n`) answered by `sql`.
+async fn count_in<C: Conn>(c: &mut C, sql: &'static str, args: Vec<Arg>) -> Result<u64> {
+    let row = c.optional(sql, args).await.map_err(db_error)?;
+    row.map_or(Ok(0), |r| r.int("n").map(to_count))
+}
+
+/// See `Store::leave_waitlist`: with the slot's counter locked (where rows lock), a live
+/// offer's hold is released first (a conditional write: if the hold was booked or ended
+/// meanwhile, nothing changes), then the place leaves; the released seats go to the next in line.
+pub(crate) async fn leave_waitlist<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: WaitlistId,
+    now: DateTime<Utc>,
+) -> Result<WaitlistEntry> {
+    let mut tx = backend.begin().await?;
+    let row = tx
+        .optional(WAITLIST_BY_ID, vec![Arg::Id(id.0)])
+        .await
+        .map_err(db_error)?
+        .ok_or(Error::NotFound(Entity::WaitlistEntry))?;
+    let entry = waitlist_from(&row)?;
+    let app = entry.appointment_id.0;
+    if B::LOCKS_ROWS {
+        tx.optional(LOCK_COUNTER, seat_args(app, entry.slot_start))
+            .await
+            .map_err(db_error)?;
+    }
+    match (entry.status, entry.hold_id) {
+        (WaitlistStatus::Waiting, _) => {}
+        (WaitlistStatus::Offered, Some(hold)) => {
+            // Only a live offer can be given back; a booked or expired one is done.
+            let row = tx
+                .optional(END_LIVE_HOLD, vec![Arg::Id(hold.0), Arg::Instant(now)])
+                .await
+                .map_err(db_error)?;
+            let Some(row) = row else {
+                return Ok(entry);
+            };
+            let h = hold_from(&row)?;
+            tx.execute(LEAVE_WAITLIST, vec![Arg::Id(id.0), Arg::Instant(now)])
+                .await
+                .map_err(db_error)?;
+            release_in(
+                &mut tx,
+                B::LOCKS_ROWS,
+                app,
+                h.slot_start,
+                h.seats.get(),
+                now,
+            )
+            .await?;
+        }
+        _ => return Ok(entry),
+    }
+    if entry.status == WaitlistStatus::Waiting
+        && tx
+            .execute(LEAVE_WAITLIST, vec![Arg::Id(id.0), Arg::Instant(now)])
+            .await
+            .map_err(db_error)?
+            == 0
+    {
+        // Offered meanwhile (before this transaction locked the counter): decide on what it is.
+        drop(tx);
+        return Box::pin(leave_waitlist(backend, id, now)).await;
+    }
+    let row = tx
+        .optional(WAITLIST_BY_ID, vec![Arg::Id(id.0)])
+        .await
+        .map_err(db_error)?
+        .ok_or(Error::NotFound(Entity::WaitlistEntry))?;
+    let entry = waitlist_from(&row)?;
+    backend.commit(tx).await?;
+    Ok(entry)
+}
+
+/// See `Store::waitlist_by_code`.
+pub(crate) async fn waitlist_by_code<B: SqlBackend + ?Sized>(
+    backend: &B,
+    code: &WaitlistCode,
+) -> Result<Option<WaitlistEntry>> {
+    let row = backend
+        .reads()
+        .optional(WAITLIST_BY_CODE, vec![text(code.as_str())])
+        .await
+        .map_err(db_error)?;
+    row.map(|r| waitlist_from(&r)).transpose()
+}
+
+/// See `Store::waitlist_position`.
+pub(crate) async fn waitlist_position<B: SqlBackend + ?Sized>(
+    backend: &B,
+    entry: &WaitlistEntry,
+) -> Result<u64> {
+    let mut reads = backend.reads();
+    let ahead = count_in(
+        &mut reads,
+        WAITING_AHEAD,
+        vec![
+            Arg::Id(entry.appointment_id.0),
+            Arg::Instant(entry.slot_start),
+            Arg::Id(entry.id.0),
+        ],
+    )
+    .await?;
+    Ok(ahead + 1)
+}
+
+/// See `Store::hold_by_id`.
+pub(crate) async fn hold_by_id<B: SqlBackend + ?Sized>(
+    backend: &B,
+    id: HoldId,
+) -> Result<Option<Hold>> {
+    let row = backend
+        .reads()
+        .optional(HOLD_BY_ID, vec![Arg::Id(id.0)])
+        .await
+        .map_err(db_error)?;
+    row.map(|r| hold_from(&r)).transpose()
 }
 
 /// See `Store::insert_hold`: the seats (reclaiming the slot's expired holds if they do not
@@ -1385,7 +1709,15 @@ pub(crate) async fn release_hold<B: SqlBackend + ?Sized>(
         };
     };
     let hold = hold_from(&row)?;
-    release_in(&mut tx, app, hold.slot_start, hold.seats.get()).await?;
+    release_in(
+        &mut tx,
+        B::LOCKS_ROWS,
+        app,
+        hold.slot_start,
+        hold.seats.get(),
+        now,
+    )
+    .await?;
     backend.commit(tx).await?;
     Ok(hold)
 }
@@ -1670,6 +2002,38 @@ macro_rules! impl_store {
                 token: &appointment_core::HoldToken,
             ) -> appointment_core::Result<Option<appointment_core::Hold>> {
                 $crate::sql_store::hold_by_token(self, token).await
+            }
+            async fn hold_by_id(
+                &self,
+                id: appointment_core::HoldId,
+            ) -> appointment_core::Result<Option<appointment_core::Hold>> {
+                $crate::sql_store::hold_by_id(self, id).await
+            }
+            async fn insert_waitlist(
+                &self,
+                entry: &appointment_core::WaitlistEntry,
+                claim: appointment_core::SeatClaim,
+            ) -> appointment_core::Result<u64> {
+                $crate::sql_store::insert_waitlist(self, entry, claim).await
+            }
+            async fn leave_waitlist(
+                &self,
+                id: appointment_core::WaitlistId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<appointment_core::WaitlistEntry> {
+                $crate::sql_store::leave_waitlist(self, id, now).await
+            }
+            async fn waitlist_by_code(
+                &self,
+                code: &appointment_core::WaitlistCode,
+            ) -> appointment_core::Result<Option<appointment_core::WaitlistEntry>> {
+                $crate::sql_store::waitlist_by_code(self, code).await
+            }
+            async fn waitlist_position(
+                &self,
+                entry: &appointment_core::WaitlistEntry,
+            ) -> appointment_core::Result<u64> {
+                $crate::sql_store::waitlist_position(self, entry).await
             }
             async fn booking_by_code(
                 &self,

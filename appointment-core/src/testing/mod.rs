@@ -16,7 +16,7 @@
 //!
 //! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
 //! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
-//! capacity, bans, anti-scalping, lifecycle, holds, approval, analytics, races, read cache, shared resources) and are all
+//! capacity, bans, anti-scalping, lifecycle, holds, approval, waiting lists, analytics, races, read cache, shared resources) and are all
 //! reachable as [`cases`]`::<name>`.
 
 use std::collections::HashMap;
@@ -121,6 +121,11 @@ macro_rules! store_conformance_suite {
             expired_pending_booking_frees_its_anti_scalping_place,
             race_confirm_decline_and_cancel,
             race_bookings_for_the_seats_of_expired_pending_ones,
+            waitlist_offers_freed_seats_in_order,
+            waitlist_offer_expires_to_the_next,
+            waitlist_serves_the_first_request_that_fits_and_leaving,
+            waitlist_joins_are_checked,
+            race_cancellations_and_waitlist_joins,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -417,6 +422,7 @@ mod resources;
 mod revisions;
 mod slots;
 mod users;
+mod waitlist;
 
 /// The conformance cases, each an `async fn(store)`. Run them through
 /// [`store_conformance_suite!`](crate::store_conformance_suite).
@@ -438,4 +444,5 @@ pub mod cases {
     pub use super::revisions::*;
     pub use super::slots::*;
     pub use super::users::*;
+    pub use super::waitlist::*;
 }
