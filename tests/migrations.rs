@@ -200,7 +200,10 @@ async fn sqlite_down_from_approval_keeps_bookings_and_holds() {
         .book_hold(&hold, "c@example.com")
         .await
         .expect("book hold");
-    store.migrate_down_to(10).await.expect("down to 10 (through 12 and 11)");
+    store
+        .migrate_down_to(10)
+        .await
+        .expect("down to 10 (through 12 and 11)");
     let mut c = sqlx::SqliteConnection::connect(&url)
         .await
         .expect("connect");

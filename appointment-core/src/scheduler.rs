@@ -1310,14 +1310,16 @@ impl<S: Store + ?Sized> Scheduler<S> {
     }
 
     /// After a claim was refused as a duplicate of another booker's `d`: gives back what the
-    /// appointment's expired pending bookings (and holds) still held, and answers whether that
-    /// freed anything, in which case the claim is worth one more try (the duplicate may have
-    /// been a pending booking nobody confirmed in time).
+    /// appointment's expired pending bookings (and holds) still held, and answers whether the
+    /// claim is worth one more try: the duplicate may have been a pending booking nobody
+    /// confirmed in time (this sweep, or a concurrent claim, expired it). Appointments that
+    /// never had approval have no pending bookings: their duplicates are final.
     async fn reclaimed_guard(&self, app: &Appointment, d: Duplicate) -> Result<bool> {
         if !matches!(d, Duplicate::BookingEmail | Duplicate::BookingDevice) {
             return Ok(false);
         }
-        Ok(self.store.reclaim_expired(app.id, self.now()).await? > 0)
+        let freed = self.store.reclaim_expired(app.id, self.now()).await?;
+        Ok(freed > 0 || app.schedule.confirm_within_minutes().is_some())
     }
 
     /// `app` as the store holds it now, past the read cache (which forgets what it held): after
@@ -1364,10 +1366,17 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let now = self.now();
         // Approval: pending until the owner decides, for at most the appointment's window and
         // never past the slot's start.
-        let confirm_by = app
-            .schedule
-            .confirm_within_minutes()
-            .map(|m| (now + TimeDelta::minutes(i64::from(m))).min(slot.start));
+        let confirm_by = app.schedule.confirm_within_minutes().map(|m| {
+            (now + TimeDelta::minutes(i64::from(m)))
+                .min(slot.start)
+                .trunc_subsecs(6)
+        });
+        if confirm_by.is_some_and(|by| by <= now) {
+            return Err(Error::invalid(
+                "start_time",
+                "the slot starts now: too late for a booking the owner must confirm",
+            ));
+        }
         Ok(Booking {
             id: BookingId::new(),
             code: BookingCode::generate(),
@@ -1774,7 +1783,7 @@ impl<S: Store + ?Sized> Scheduler<S> {
         if let Some(d) = &change.description {
             check_description(d)?;
         }
-        let mut attempt = 0;
+        let (mut attempt, mut reclaimed) = (0, false);
         loop {
             let booking = self.booking(code).await?;
             let now = self.now();
@@ -1811,6 +1820,11 @@ impl<S: Store + ?Sized> Scheduler<S> {
                 Err(Error::Changed(Entity::Appointment)) => {
                     self.reread(&app).await?;
                     true
+                }
+                // An expired pending booking may hold the booker's anti-scalping place.
+                Err(Error::Duplicate(d)) if !reclaimed && self.reclaimed_guard(&app, d).await? => {
+                    reclaimed = true;
+                    false
                 }
                 Err(e) => return Err(e),
                 // Moved meanwhile: decide again from the slot it is on now.

@@ -65,12 +65,15 @@ pub fn parse_wall_time(field: &str, raw: &str, zone: TimeZoneName) -> Result<Nai
         if written != 0 {
             use chrono::{Offset, TimeZone};
             let local = t.naive_local();
-            let zone_offset = zone
-                .tz()
-                .offset_from_local_datetime(&local)
-                .earliest()
-                .map(|o| o.fix().local_minus_utc());
-            if zone_offset != Some(written) {
+            // Either offset of a repeated hour (autumn) is the zone's.
+            let fits = match zone.tz().offset_from_local_datetime(&local) {
+                chrono::LocalResult::Single(o) => o.fix().local_minus_utc() == written,
+                chrono::LocalResult::Ambiguous(a, b) => {
+                    a.fix().local_minus_utc() == written || b.fix().local_minus_utc() == written
+                }
+                chrono::LocalResult::None => false,
+            };
+            if !fits {
                 return Err(ApiError::invalid(
                     field,
                     format!(

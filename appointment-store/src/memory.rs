@@ -712,6 +712,10 @@ impl Store for MemoryStore {
             .ok_or(Error::NotFound(Entity::Booking))?;
         stored.slot_start = new_start;
         stored.slot_end = to.slot_end;
+        // A pending booking must still be decided by its slot's start.
+        if stored.status == BookingStatus::Pending {
+            stored.confirm_by = stored.confirm_by.map(|by| by.min(new_start));
+        }
         stored.attendee_count = to.attendee_count;
         if let Some(d) = &to.description {
             stored.description.clone_from(d);

@@ -203,7 +203,8 @@ macro_rules! user_cols {
 macro_rules! booking_to_move {
     () => {
         "SELECT appointment_id, slot_start, attendee_count, status, confirm_by, email, device_id \
-         FROM bookings WHERE id = $1"
+         FROM bookings WHERE id = $1 AND (status = 'active' \
+         OR (status = 'pending' AND confirm_by > $2))"
     };
 }
 
@@ -443,8 +444,9 @@ const BOOKING_TO_MOVE_LOCKED: &str = concat!(booking_to_move!(), " FOR UPDATE");
 const MOVE_BOOKING: &str = concat!(
     "UPDATE bookings SET slot_start = $2, slot_end = $3, attendee_count = $4, updated_at = $5, \
      guard_email = $6, guard_device = $7, description = COALESCE($8, description), \
-     resource_key = $9, claim_end = $10 WHERE id = $1 AND status IN ('active', 'pending') \
-     RETURNING ",
+     resource_key = $9, claim_end = $10, confirm_by = CASE WHEN status = 'pending' \
+     AND confirm_by > $2 THEN $2 ELSE confirm_by END \
+     WHERE id = $1 AND status IN ('active', 'pending') RETURNING ",
     booking_cols!()
 );
 
@@ -1174,22 +1176,19 @@ pub(crate) async fn move_booking<B: SqlBackend + ?Sized>(
     } else {
         BOOKING_TO_MOVE
     };
+    // Only a booking that can move is read (and locked): an expired pending one stays free for
+    // the claims that reclaim it.
     let row = tx
-        .optional(select, vec![Arg::Id(id.0)])
+        .optional(select, vec![Arg::Id(id.0), Arg::Instant(to.now)])
         .await
-        .map_err(db_error)?
-        .ok_or_else(booking_not_found)?;
-    let status = effective_status(
-        stored_status(&row.text("status")?)?,
-        row.opt_instant("confirm_by")?,
-        to.now,
-    );
-    if !status.holds_seats() {
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        let (from, _) = status_at_in(&mut tx, id.0, to.now).await?;
         return Err(Error::InvalidTransition {
-            from: status,
+            from,
             action: "reschedule",
         });
-    }
+    };
     let email = valid("bookings.email", Email::from_stored(&row.text("email")?))?;
     if banned_in(&mut tx, to.claim.owner, &email.canonical()).await? {
         return Err(Error::Banned);

@@ -277,6 +277,38 @@ pub async fn decline_cancel_and_move_a_pending_booking<S: Store>(store: S) {
     assert_eq!(rejected.status, BookingStatus::Rejected);
     assert_eq!(f.taken(&app.code, at(7, 11)).await, 0);
     f.assert_counters_equal_facts(&app).await;
+    // Moved to an earlier slot, a pending booking must be decided by that slot's start.
+    let month = approved(&f, 2, crate::MAX_CONFIRM_MINUTES, AntiScalping::None).await;
+    let far = f
+        .guest(&month.code, at(9, 11), 1, "far@example.com")
+        .await
+        .expect("book");
+    assert_eq!(far.confirm_by, Some(at(9, 11)));
+    let near = f
+        .sched
+        .reschedule(
+            &far.code,
+            Reschedule {
+                slot_start: at(7, 9),
+                attendee_count: None,
+            },
+        )
+        .await
+        .expect("move");
+    assert_eq!(near.confirm_by, Some(at(7, 9)));
+    assert_eq!(
+        f.sched.booking(&far.code).await.expect("read").confirm_by,
+        Some(at(7, 9))
+    );
+    // A slot that starts now is too late to ask the owner.
+    let clock_was = f.sched.now();
+    f.clock.set(at(7, 10));
+    assert_err!(
+        f.guest(&month.code, at(7, 10), 1, "now@example.com").await,
+        Error::InvalidInput { .. }
+    );
+    f.clock.set(clock_was);
+    f.assert_counters_equal_facts(&month).await;
     // Approval off again: new bookings are active, the pending ones still wait for a decision.
     let five = f
         .guest(&app.code, at(8, 9), 1, "e@example.com")
