@@ -872,6 +872,80 @@ impl From<&appointment_core::Hold> for HoldResponse {
     }
 }
 
+/// `POST /waitlist`: a place in line for a full slot.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WaitlistRequest {
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the full slot (RFC 3339).
+    #[schema(example = "2030-01-15T10:00:00Z")]
+    pub start_time: String,
+    /// Seats wanted (default 1).
+    #[serde(default)]
+    pub attendee_count: Option<u32>,
+    /// Who waits.
+    #[schema(example = "Jane Smith")]
+    pub name: String,
+    /// Their email.
+    #[schema(example = "jane@example.com")]
+    pub email: String,
+}
+
+/// A place on a waiting list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WaitlistResponse {
+    /// The code that shows the place or leaves the list (`WL-…`); keep it like a booking code.
+    pub waitlist_code: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot.
+    pub start_time: String,
+    /// End of the slot.
+    pub end_time: String,
+    /// Seats wanted.
+    pub attendee_count: u32,
+    /// Who waits.
+    pub name: String,
+    /// Their email.
+    pub email: String,
+    /// `waiting`, `offered` (book with `hold_token` before `offer_expires_at`), `booked`,
+    /// `expired` (the offer ran out) or `left`.
+    pub status: String,
+    /// 1 for the next in line; 0 once no longer waiting.
+    pub position: u64,
+    /// While offered: the token of the hold kept for this place (send it as `hold_token` with a
+    /// booking request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_token: Option<String>,
+    /// While offered: when the offer passes to the next in line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_expires_at: Option<String>,
+    /// When it joined.
+    pub created_at: String,
+}
+
+impl From<&appointment_core::WaitlistPlace> for WaitlistResponse {
+    fn from(p: &appointment_core::WaitlistPlace) -> Self {
+        let e = &p.entry;
+        let offered = p.status == appointment_core::WaitlistStatus::Offered;
+        let offer = p.offer.as_ref().filter(|_| offered);
+        WaitlistResponse {
+            waitlist_code: e.code.to_string(),
+            app_code: e.app_code.to_string(),
+            start_time: rfc3339(e.slot_start),
+            end_time: rfc3339(e.slot_end),
+            attendee_count: e.seats.get(),
+            name: e.name.to_string(),
+            email: e.email.to_string(),
+            status: p.status.to_string(),
+            position: p.position,
+            hold_token: offer.map(|h| h.token.to_string()),
+            offer_expires_at: offer.map(|h| timestamp(h.expires_at)),
+            created_at: timestamp(e.created_at),
+        }
+    }
+}
+
 /// `PUT /bookings/{booking_code}`: move to another slot and/or change the seats.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct BookingUpdateRequest {

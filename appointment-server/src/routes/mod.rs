@@ -7,6 +7,7 @@ pub mod bookings;
 pub mod health;
 pub mod holds;
 pub mod users;
+pub mod waitlist;
 
 use std::time::Duration;
 
@@ -48,6 +49,7 @@ use crate::state::AppState;
         bookings::complete_booking, bookings::no_show_booking, bookings::confirm_booking,
         bookings::decline_booking,
         holds::create_hold, holds::get_hold, holds::release_hold,
+        waitlist::join_waitlist, waitlist::get_place, waitlist::leave_waitlist,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
@@ -217,6 +219,7 @@ pub fn redact_path(path: &str) -> String {
         .map(|seg| match seg.get(..3) {
             Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("bk-") => "BK-***",
             Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("hd-") => "HD-***",
+            Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("wl-") => "WL-***",
             _ => seg,
         })
         .collect::<Vec<_>>()
@@ -273,6 +276,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             post(bookings::book_registered),
         )
         .route("/holds", post(holds::create_hold))
+        .route("/waitlist", post(waitlist::join_waitlist))
         .route_layer(handler_deadline.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency));
 
@@ -339,6 +343,10 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route(
             "/holds/{hold_token}",
             get(holds::get_hold).delete(holds::release_hold),
+        )
+        .route(
+            "/waitlist/{waitlist_code}",
+            get(waitlist::get_place).delete(waitlist::leave_waitlist),
         )
         .route("/analytics", get(analytics::analytics))
         .route(
@@ -427,6 +435,7 @@ mod tests {
             "/bookings/BK-***/reject"
         );
         assert_eq!(redact_path("/holds/hd-abcdefghijkl"), "/holds/HD-***");
+        assert_eq!(redact_path("/waitlist/WL-ABCDEFGHJKLM"), "/waitlist/WL-***");
         assert_eq!(
             redact_path("/appointments/slots/AP-ABCDEFGHIJKL"),
             "/appointments/slots/AP-ABCDEFGHIJKL"

@@ -27,3 +27,4 @@ mod request_id;
 mod reschedule;
 mod shutdown;
 mod users;
+mod waitlist;
