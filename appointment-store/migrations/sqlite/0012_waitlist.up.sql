@@ -29,3 +29,5 @@ CREATE INDEX waitlist_waiting_idx ON waitlist (appointment_id, slot_start, seq)
 -- Anti-scalping: an email's places on an appointment.
 CREATE INDEX waitlist_guard_idx ON waitlist (appointment_id, guard_email)
     WHERE guard_email IS NOT NULL AND status IN ('waiting', 'offered');
+-- The join order: the next place's seq is one more than the largest.
+CREATE INDEX waitlist_seq_idx ON waitlist (seq);
