@@ -768,6 +768,21 @@ impl BookingStatus {
         }
     }
 
+    /// Whether a booking can end with this status at all: cancelled, rejected, declined,
+    /// completed or no-show (not active, pending or expired, which no action sets).
+    ///
+    /// ```
+    /// use appointment_core::BookingStatus;
+    /// assert!(BookingStatus::Declined.is_end());
+    /// assert!(!BookingStatus::Expired.is_end());
+    /// ```
+    pub fn is_end(self) -> bool {
+        !matches!(
+            self,
+            BookingStatus::Active | BookingStatus::Pending | BookingStatus::Expired
+        )
+    }
+
     /// Whether a booking of this status holds seats (a pending one only until its
     /// [`Booking::confirm_by`]: see [`Booking::status_at`]).
     ///

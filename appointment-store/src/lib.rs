@@ -130,6 +130,14 @@ pub async fn open(url: &str) -> appointment_core::Result<AnyScheduler> {
     Ok(appointment_core::Scheduler::from_arc(connect(url).await?))
 }
 
+/// The refusal of a [`appointment_core::BookingEnd`] whose status is not an end.
+pub(crate) fn not_an_end() -> appointment_core::Error {
+    appointment_core::Error::invalid(
+        "status",
+        "a booking can only end as cancelled, rejected, declined, completed or no-show",
+    )
+}
+
 /// What [`migrate`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Migration {

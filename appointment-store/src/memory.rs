@@ -435,23 +435,6 @@ impl Inner {
     }
 }
 
-/// Whether a booking can end as `status` at all (cancelled, rejected, declined, completed,
-/// no-show).
-pub(crate) fn is_end(status: BookingStatus) -> bool {
-    !matches!(
-        status,
-        BookingStatus::Active | BookingStatus::Pending | BookingStatus::Expired
-    )
-}
-
-/// The refusal of an end that is not one.
-pub(crate) fn not_an_end() -> Error {
-    Error::invalid(
-        "status",
-        "a booking can only end as cancelled, rejected, declined, completed or no-show",
-    )
-}
-
 #[async_trait]
 impl Store for MemoryStore {
     async fn insert_user(&self, user: &User) -> Result<()> {
@@ -731,8 +714,8 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or(Error::NotFound(Entity::Booking))?;
-        if !is_end(end.status) {
-            return Err(not_an_end());
+        if !end.status.is_end() {
+            return Err(crate::not_an_end());
         }
         let from = b.status_at(end.now);
         if !from.can_end_as(end.status) {

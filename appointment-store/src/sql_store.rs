@@ -23,7 +23,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
-use crate::memory::{is_end, not_an_end};
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
     corrupt, db_error, db_error_fk, guard_values, guards, hold_from, hold_not_found, limit_offset,
@@ -1282,9 +1281,9 @@ pub(crate) async fn end_booking<B: SqlBackend + ?Sized>(
 ) -> Result<Option<Booking>> {
     let mut tx = backend.begin().await?;
     let action = end.status.end_action();
-    if !is_end(end.status) {
+    if !end.status.is_end() {
         status_at_in(&mut tx, id.0, end.now).await?;
-        return Err(not_an_end());
+        return Err(crate::not_an_end());
     }
     let row = tx
         .optional(
