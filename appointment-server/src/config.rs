@@ -1,28 +1,7 @@
 //! Configuration from the environment, with the original service's variable names.
 //!
-//! | variable | default | meaning |
-//! | --- | --- | --- |
-//! | `PORT` | `8888` | TCP port to listen on |
-//! | `HOST` | `0.0.0.0` | address to listen on |
-//! | `ENV` | `development` | `production` (or `prod`) refuses to start without a strong `JWT_SECRET_KEY`; `development` (or `dev`); any other value refuses to start |
-//! | `DATABASE_URL` | | `sqlite://…`, `postgres://…` or `memory:`; wins over `DB_*` |
-//! | `DB_HOST`, `DB_PORT`, `DB_USER`, `DB_PASSWORD`, `DB_NAME`, `DB_SSLMODE` | | a Postgres database, when `DATABASE_URL` is unset and `DB_HOST` is set |
-//! | `JWT_SECRET_KEY` | generated in development | HS256 signing key, at least 32 bytes in production |
-//! | `CORS_ORIGINS` | any origin | comma-separated allowed origins, or `*` |
-//! | `BCRYPT_COST` | `12` | bcrypt work factor (4 to 31) |
-//! | `LOGIN_RATE_PER_MINUTE` | `10` | login attempts per minute per (email, client address); per client address five times as many |
-//! | `DEVICE_TOKENS_PER_HOUR` | `10` | device tokens a user may mint per hour (`POST /auth/device-token`) |
-//! | `DEVICE_TOKENS_PER_HOUR_PER_IP` | `30` | device tokens per hour per client address (IPv6: per /64) |
-//! | `TRUST_X_FORWARDED_FOR` | `false` | take the client IP from the last `X-Forwarded-For` entry (behind one reverse proxy) |
-//! | `HEADER_READ_TIMEOUT_MS` | `10000` | the longest a request's header may take to arrive |
-//! | `IDLE_TIMEOUT_MS` | `75000` | an idle keep-alive connection is closed after this long |
-//! | `MAX_CONNECTIONS` | `4096` | connections served at once; past it a new one is answered 503 `too_many_connections` and closed |
-//! | `RATE_LIMIT_MAX_KEYS` | `100000` | the most keys (addresses, emails, users) each rate limiter keeps |
-//! | `REGISTRATION_RATE_PER_HOUR` | `30` | registrations per hour per client address |
-//! | `BCRYPT_THREADS` | the number of cores | bcrypt jobs at once; registrations get at most half |
-//! | `MAX_APPOINTMENTS_PER_OWNER` | `1000` | appointments one owner may have; past it `409` `limit_reached` |
-//! | `OWNER_WRITE_RATE_PER_MINUTE` | `60` | owner writes (appointments, bans, rejections) per minute per user |
-//! | `LOG_FORMAT` | `json` | `json` or `pretty` |
+//! The variables, their defaults and meanings are listed in [`ENVIRONMENT`] (and by
+//! `appointment-server --help`).
 //!
 //! With no database configured the service uses the SQLite file `appointments.db` in the working
 //! directory.
@@ -32,6 +11,138 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::connections::ConnectionLimits;
+
+/// Every variable the service reads: (name, default, meaning). `appointment-server --help`
+/// prints it; a test checks that every variable [`Config::from_lookup`] reads is here.
+pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
+    ("PORT", "8888", "TCP port to listen on"),
+    ("HOST", "0.0.0.0", "address to listen on"),
+    (
+        "ENV",
+        "development",
+        "production (or prod) refuses to start without a strong JWT_SECRET_KEY; development (or dev)",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite://appointments.db",
+        "sqlite://…, postgres://… or memory:; wins over DB_*",
+    ),
+    (
+        "DB_HOST",
+        "",
+        "a Postgres host, when DATABASE_URL is unset (with DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, DB_SSLMODE)",
+    ),
+    ("DB_PORT", "5432", "Postgres port (with DB_HOST)"),
+    ("DB_USER", "postgres", "Postgres user (with DB_HOST)"),
+    ("DB_PASSWORD", "", "Postgres password (with DB_HOST)"),
+    (
+        "DB_NAME",
+        "appointmentdb",
+        "Postgres database (with DB_HOST)",
+    ),
+    ("DB_SSLMODE", "disable", "Postgres sslmode (with DB_HOST)"),
+    (
+        "JWT_SECRET_KEY",
+        "generated in development",
+        "HS256 signing key, at least 32 bytes in production",
+    ),
+    (
+        "CORS_ORIGINS",
+        "any origin",
+        "comma-separated allowed origins, or *",
+    ),
+    ("BCRYPT_COST", "12", "bcrypt work factor (4 to 31)"),
+    (
+        "BCRYPT_THREADS",
+        "the number of cores",
+        "bcrypt jobs at once; registrations get at most half",
+    ),
+    (
+        "LOGIN_RATE_PER_MINUTE",
+        "10",
+        "login attempts per minute per (email, client address); per address five times as many",
+    ),
+    (
+        "REGISTRATION_RATE_PER_HOUR",
+        "30",
+        "registrations per hour per client address",
+    ),
+    (
+        "DEVICE_TOKENS_PER_HOUR",
+        "10",
+        "device tokens a user may mint per hour",
+    ),
+    (
+        "DEVICE_TOKENS_PER_HOUR_PER_IP",
+        "30",
+        "device tokens per hour per client address (IPv6: per /64)",
+    ),
+    (
+        "OWNER_WRITE_RATE_PER_MINUTE",
+        "60",
+        "owner writes (appointments, bans, rejections) per minute per user",
+    ),
+    (
+        "MAX_APPOINTMENTS_PER_OWNER",
+        "1000",
+        "appointments one owner may have; past it 409 limit_reached",
+    ),
+    (
+        "TRUST_X_FORWARDED_FOR",
+        "false",
+        "take the client address from the last X-Forwarded-For entry (behind one proxy)",
+    ),
+    (
+        "READ_CACHE_MS",
+        "500",
+        "how long slot listings and appointments may be served from this replica's cache (0: off)",
+    ),
+    (
+        "REQUEST_TIMEOUT_MS",
+        "30000",
+        "a request's deadline; past it 504 timeout",
+    ),
+    (
+        "HEADER_READ_TIMEOUT_MS",
+        "10000",
+        "the longest a request's header may take to arrive",
+    ),
+    (
+        "IDLE_TIMEOUT_MS",
+        "75000",
+        "an idle keep-alive connection is closed after this long",
+    ),
+    (
+        "MAX_CONNECTIONS",
+        "4096",
+        "connections served at once; past it 503 too_many_connections",
+    ),
+    (
+        "RATE_LIMIT_MAX_KEYS",
+        "100000",
+        "the most keys each rate limiter keeps",
+    ),
+    ("LOG_FORMAT", "json", "json or pretty"),
+];
+
+/// [`ENVIRONMENT`] as `--help` shows it.
+pub fn environment_help() -> String {
+    let width = ENVIRONMENT
+        .iter()
+        .map(|(n, _, _)| n.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("Environment variables (also read from .env):\n");
+    for (name, default, meaning) in ENVIRONMENT {
+        let default = if default.is_empty() {
+            String::new()
+        } else {
+            format!(" [default: {default}]")
+        };
+        out.push_str(&format!("  {name:width$}  {meaning}{default}\n"));
+    }
+    out
+}
 
 /// Where the service runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,6 +514,26 @@ fn url_escape(s: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_variable_read_is_documented() {
+        let read = std::cell::RefCell::new(Vec::new());
+        for with_host in [false, true] {
+            let _ = Config::from_lookup(|k| {
+                read.borrow_mut().push(k.to_owned());
+                (with_host && k == "DB_HOST").then(|| "db".to_owned())
+            });
+        }
+        let read = read.into_inner();
+        assert!(read.len() > 20, "{read:?}");
+        for k in read {
+            assert!(
+                ENVIRONMENT.iter().any(|(name, _, _)| *name == k),
+                "{k} is read but not in ENVIRONMENT"
+            );
+        }
+        assert!(environment_help().contains("READ_CACHE_MS"));
+    }
     use std::collections::HashMap;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 /// The Appointment Master REST service. Configuration comes from the environment (and `.env`).
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = appointment_server::config::environment_help())]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -16,6 +16,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the service (the default).
+    #[command(after_help = appointment_server::config::environment_help())]
     Serve,
     /// Migrates the database schema.
     Migrate {

@@ -18,6 +18,28 @@ fn server(dir: &std::path::Path) -> Command {
 }
 
 #[test]
+fn help_lists_the_commands_and_every_environment_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["serve", "--help"][..]] {
+        let out = server(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        for (name, _, _) in appointment_server::config::ENVIRONMENT {
+            assert!(
+                text.contains(name),
+                "{args:?} does not list {name}:\n{text}"
+            );
+        }
+    }
+    let out = server(dir.path()).arg("--help").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("migrate") && text.contains("openapi"),
+        "{text}"
+    );
+}
+
+#[test]
 fn migrate_up_down_and_to_a_version() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("m.db").display());
