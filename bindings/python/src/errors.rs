@@ -97,8 +97,131 @@ create_exception!(
     "The store cannot be reached right now (database down or restarting); retrying later may succeed."
 );
 
-/// Builds the Python exception for an engine error, with its details as attributes.
+/// Python's name for an input the engine names otherwise (the engine uses the REST API's names:
+/// `timezone`, `type`, `booking_duration`, `max_attendees`, …). Where `only_in` lists methods,
+/// the entry holds in those methods only (there the engine's name means another argument than
+/// elsewhere); an empty list means every method.
+struct Argument {
+    engine: &'static str,
+    python: &'static str,
+    only_in: &'static [&'static str],
+    /// Words of the engine's reason that name its inputs, and Python's words for them.
+    reason_words: &'static [(&'static str, &'static str)],
+}
+
+const fn everywhere(engine: &'static str, python: &'static str) -> Argument {
+    Argument {
+        engine,
+        python,
+        only_in: &[],
+        reason_words: &[],
+    }
+}
+
+/// The one table of input names that differ between the engine and the Python API. An engine
+/// name not listed is the Python argument's name too (`email`, `title`, `attendee_count`,
+/// `buffer_minutes`, …).
+const ARGUMENTS: &[Argument] = &[
+    everywhere("timezone", "time_zone"),
+    everywhere("type", "kind"),
+    everywhere("anti_scalping_level", "anti_scalping"),
+    everywhere("booking_duration", "slot_minutes"),
+    everywhere("max_attendees", "capacity"),
+    // Every method names the appointment's or the booking's code `code`.
+    everywhere("app_code", "code"),
+    everywhere("booking_code", "code"),
+    // A slot is named by its start: `book`, `hold`, `slot`, `reschedule`, ….
+    everywhere("start_time", "start"),
+    everywhere("device_token", "device_id"),
+    everywhere("database_url", "url"),
+    // `slots_between(code, start, end)`: the engine's window is `from` to `to`.
+    Argument {
+        engine: "to",
+        python: "end",
+        only_in: &[],
+        reason_words: &[("from", "start")],
+    },
+    // `hold(code, start, *, seats)`: the engine counts a hold's seats as an attendee count.
+    Argument {
+        engine: "attendee_count",
+        python: "seats",
+        only_in: &["hold"],
+        reason_words: &[],
+    },
+    // `hold_by_token(token)`, `release_hold(token)`; `book(..., hold_token=...)` keeps its name.
+    Argument {
+        engine: "hold_token",
+        python: "token",
+        only_in: &["hold_by_token", "release_hold"],
+        reason_words: &[],
+    },
+];
+
+/// The engine's error with the input it names as the Python argument, in `field` and in the
+/// message, as seen from `method` (`None`: the entries that hold in every method).
+fn in_python_terms(err: Error, method: Option<&str>) -> Error {
+    let Error::InvalidInput { field, reason } = err else {
+        return err;
+    };
+    let applies = |a: &&Argument| {
+        a.engine == field
+            && match method {
+                Some(m) => a.only_in.contains(&m),
+                None => a.only_in.is_empty(),
+            }
+    };
+    match ARGUMENTS.iter().find(applies) {
+        Some(arg) => Error::InvalidInput {
+            field: arg.python,
+            reason: arg.reason_words.iter().fold(reason, |r, (engine, python)| {
+                replace_word(&r, engine, python)
+            }),
+        },
+        None => Error::InvalidInput { field, reason },
+    }
+}
+
+/// `text` with every whole-word `word` replaced by `by`.
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+            out.push_str(word);
+        } else {
+            out.push_str(by);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// For a method whose arguments the engine names otherwise than in the rest of the API (`hold`,
+/// `hold_by_token`, `release_hold`): its engine errors named as its own arguments.
+/// `to_py_err` then names the rest.
+pub(crate) fn in_method(method: &'static str) -> impl Fn(Error) -> Error {
+    move |err| in_python_terms(err, Some(method))
+}
+
+/// `InvalidInputError` for an argument the bindings refuse themselves, `arg` being its Python
+/// name.
+pub(crate) fn invalid_argument(arg: &'static str, reason: impl Into<String>) -> PyErr {
+    exception(Error::invalid(arg, reason))
+}
+
+/// Builds the Python exception for an engine error, with its details as attributes; an input
+/// it names is named as the Python argument (see `ARGUMENTS`).
 pub(crate) fn to_py_err(err: Error) -> PyErr {
+    exception(in_python_terms(err, None))
+}
+
+/// The exception of the error's kind, its message the error's text.
+fn exception(err: Error) -> PyErr {
     Python::attach(|py| {
         let message = match &err {
             // The store's own error is worth showing to an embedding program (it is not a client).
@@ -185,7 +308,7 @@ fn to_obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> Py<PyAny> {
 
 /// `?` for engine results inside Python methods.
 pub(crate) trait OrRaise<T> {
-    /// The value, or the engine's error as a Python exception.
+    /// The value, or the engine's error as a Python exception, naming Python's arguments.
     fn or_raise(self) -> PyResult<T>;
 }
 
@@ -220,4 +343,83 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StorageError", py.get_type::<StorageError>())?;
     m.add("UnavailableError", py.get_type::<UnavailableError>())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_and_reason(err: Error) -> (&'static str, String) {
+        match err {
+            Error::InvalidInput { field, reason } => (field, reason),
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn engine_names_become_python_arguments() {
+        let err = in_python_terms(Error::invalid("booking_duration", "must be 1"), None);
+        assert_eq!(err.to_string(), "invalid slot_minutes: must be 1");
+        let (field, reason) = field_and_reason(in_python_terms(
+            Error::invalid("to", "must be after from"),
+            None,
+        ));
+        assert_eq!((field, reason.as_str()), ("end", "must be after start"));
+        // Names the Python API shares with the engine stay as they are.
+        let (field, _) = field_and_reason(in_python_terms(Error::invalid("email", "x"), None));
+        assert_eq!(field, "email");
+    }
+
+    #[test]
+    fn method_entries_hold_in_their_methods_only() {
+        let seats = || Error::invalid("attendee_count", "must be at least 1");
+        assert_eq!(field_and_reason(in_method("hold")(seats())).0, "seats");
+        assert_eq!(
+            field_and_reason(in_python_terms(seats(), None)).0,
+            "attendee_count"
+        );
+        let token = || Error::invalid("hold_token", "must start with HD-");
+        assert_eq!(
+            field_and_reason(in_method("release_hold")(token())).0,
+            "token"
+        );
+        assert_eq!(
+            field_and_reason(in_python_terms(token(), None)).0,
+            "hold_token"
+        );
+    }
+
+    #[test]
+    fn every_name_is_listed_once_and_renamed_once() {
+        for (i, a) in ARGUMENTS.iter().enumerate() {
+            assert_ne!(a.engine, a.python);
+            // A Python name is never an engine name: naming twice cannot rename again.
+            assert!(
+                ARGUMENTS.iter().all(|b| b.engine != a.python),
+                "{}",
+                a.python
+            );
+            for b in &ARGUMENTS[i + 1..] {
+                let overlap = a.only_in.is_empty() && b.only_in.is_empty()
+                    || a.only_in.iter().any(|m| b.only_in.contains(m));
+                assert!(
+                    a.engine != b.engine || !overlap,
+                    "{} listed twice",
+                    a.engine
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn words_are_replaced_whole() {
+        assert_eq!(
+            replace_word("from 1 to from", "from", "start"),
+            "start 1 to start"
+        );
+        assert_eq!(
+            replace_word("fromage from_x xfrom", "from", "start"),
+            "fromage from_x xfrom"
+        );
+    }
 }
