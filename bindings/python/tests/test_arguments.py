@@ -45,13 +45,21 @@ Call = Callable[[Scheduler, User, Appointment], object]
 
 # (Python argument, the engine's name of it or None when they agree, the call).
 CASES: Dict[str, Tuple[str, Optional[str], Call]] = {
-    "slot_minutes zero": ("slot_minutes", "booking_duration", lambda s, o, a: create(s, o, slot_minutes=0)),
+    "slot_minutes zero": (
+        "slot_minutes",
+        "booking_duration",
+        lambda s, o, a: create(s, o, slot_minutes=0),
+    ),
     "slot_minutes longer than the window": (
         "slot_minutes",
         "booking_duration",
         lambda s, o, a: create(s, o, end_time=time(9, 30), slot_minutes=45),
     ),
-    "time_zone": ("time_zone", "timezone", lambda s, o, a: create(s, o, time_zone="Mars/Olympus")),
+    "time_zone": (
+        "time_zone",
+        "timezone",
+        lambda s, o, a: create(s, o, time_zone="Mars/Olympus"),
+    ),
     "kind": ("kind", "type", lambda s, o, a: create(s, o, kind="banquet")),
     "capacity missing": ("capacity", "max_attendees", lambda s, o, a: create(s, o, kind="group")),
     "capacity of a single": ("capacity", "max_attendees", lambda s, o, a: create(s, o, capacity=2)),
@@ -71,25 +79,49 @@ CASES: Dict[str, Tuple[str, Optional[str], Call]] = {
         "start_time",
         lambda s, o, a: s.book(a.code, datetime(2031, 3, 3, 9), name="Bo", email=unique_email()),
     ),
-    "seats of a hold, refused by the engine": ("seats", "attendee_count", lambda s, o, a: s.hold(a.code, at(9), seats=2)),
-    "seats of a hold, malformed": ("seats", "attendee_count", lambda s, o, a: s.hold(a.code, at(9), seats=0)),
+    "seats of a hold, refused by the engine": (
+        "seats",
+        "attendee_count",
+        lambda s, o, a: s.hold(a.code, at(9), seats=2),
+    ),
+    "seats of a hold, malformed": (
+        "seats",
+        "attendee_count",
+        lambda s, o, a: s.hold(a.code, at(9), seats=0),
+    ),
     "attendee_count of a booking": (
         "attendee_count",
         None,
         lambda s, o, a: s.book(a.code, at(9), name="Bo", email=unique_email(), attendee_count=2),
     ),
-    "token of hold_by_token": ("token", "hold_token", lambda s, o, a: s.hold_by_token("BK-AAAAAAAAAAAA")),
+    "token of hold_by_token": (
+        "token",
+        "hold_token",
+        lambda s, o, a: s.hold_by_token("BK-AAAAAAAAAAAA"),
+    ),
     "token of release_hold": ("token", "hold_token", lambda s, o, a: s.release_hold("nonsense")),
     "hold_token of a booking": (
         "hold_token",
         None,
-        lambda s, o, a: s.book(a.code, at(9), name="Bo", email=unique_email(), hold_token="nonsense"),
+        lambda s, o, a: s.book(a.code, at(9), name="Bo", email=unique_email(), hold_token="x"),
     ),
-    "code of an appointment": ("code", "app_code", lambda s, o, a: s.appointment("BK-AAAAAAAAAAAA")),
+    "code of an appointment": (
+        "code",
+        "app_code",
+        lambda s, o, a: s.appointment("BK-AAAAAAAAAAAA"),
+    ),
     "code of a booking": ("code", "booking_code", lambda s, o, a: s.cancel("AP-AAAAAAAAAAAA")),
     "end before start": ("end", "to", lambda s, o, a: s.slots_between(a.code, at(11), at(9))),
-    "naive end": ("end", "to", lambda s, o, a: s.slots_between(a.code, at(9), datetime(2031, 3, 4))),
-    "owner_id": ("owner_id", "user_id", lambda s, o, a: s.close_appointment("not-a-uuid", a.code)),
+    "naive end": (
+        "end",
+        "to",
+        lambda s, o, a: s.slots_between(a.code, at(9), datetime(2031, 3, 4)),
+    ),
+    "owner_id": (
+        "owner_id",
+        "user_id",
+        lambda s, o, a: s.close_appointment("not-a-uuid", a.code),
+    ),
     "per_page": ("per_page", None, lambda s, o, a: s.my_appointments(o.id, per_page=0)),
 }
 
@@ -145,7 +177,10 @@ async def test_awaited_errors_name_the_python_argument(store_url: str) -> None:
     # Refused before the engine starts: raised by the call itself.
     with pytest.raises(InvalidInputError) as early:
         s.create_appointment(owner.id, **{**APPOINTMENT, "time_zone": "Mars/Olympus"})
-    assert (early.value.field, str(early.value).split(":")[0]) == ("time_zone", "invalid time_zone")
+    assert (early.value.field, str(early.value).split(":")[0]) == (
+        "time_zone",
+        "invalid time_zone",
+    )
     # Refused by the engine: raised when awaited.
     with pytest.raises(InvalidInputError) as late:
         await s.create_appointment(owner.id, **{**APPOINTMENT, "kind": "group"})
