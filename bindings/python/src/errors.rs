@@ -157,6 +157,59 @@ const ARGUMENTS: &[Argument] = &[
     },
 ];
 
+// The table renames each name once: a Python name is never an engine name, and an engine name
+// is listed at most once for every method and once for all of them. Checked when compiling.
+const _: () = {
+    let mut i = 0;
+    while i < ARGUMENTS.len() {
+        let mut j = 0;
+        while j < ARGUMENTS.len() {
+            let (a, b) = (&ARGUMENTS[i], &ARGUMENTS[j]);
+            assert!(!same(a.python, b.engine), "a Python name is an engine name");
+            assert!(
+                i == j || !same(a.engine, b.engine) || !share_scope(a.only_in, b.only_in),
+                "an engine name is listed twice for one method"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+};
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut k = 0;
+    while k < a.len() {
+        if a[k] != b[k] {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// Whether two entries' `only_in` lists hold for a common method (both empty: every method).
+const fn share_scope(a: &[&str], b: &[&str]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return a.is_empty() && b.is_empty();
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let mut j = 0;
+        while j < b.len() {
+            if same(a[i], b[j]) {
+                return true;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// The engine's error with the input it names as the Python argument, in `field` and in the
 /// message, as seen from `method` (`None`: the entries that hold in every method).
 fn in_python_terms(err: Error, method: Option<&str>) -> Error {
@@ -343,83 +396,4 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StorageError", py.get_type::<StorageError>())?;
     m.add("UnavailableError", py.get_type::<UnavailableError>())?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn field_and_reason(err: Error) -> (&'static str, String) {
-        match err {
-            Error::InvalidInput { field, reason } => (field, reason),
-            other => panic!("expected InvalidInput, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn engine_names_become_python_arguments() {
-        let err = in_python_terms(Error::invalid("booking_duration", "must be 1"), None);
-        assert_eq!(err.to_string(), "invalid slot_minutes: must be 1");
-        let (field, reason) = field_and_reason(in_python_terms(
-            Error::invalid("to", "must be after from"),
-            None,
-        ));
-        assert_eq!((field, reason.as_str()), ("end", "must be after start"));
-        // Names the Python API shares with the engine stay as they are.
-        let (field, _) = field_and_reason(in_python_terms(Error::invalid("email", "x"), None));
-        assert_eq!(field, "email");
-    }
-
-    #[test]
-    fn method_entries_hold_in_their_methods_only() {
-        let seats = || Error::invalid("attendee_count", "must be at least 1");
-        assert_eq!(field_and_reason(in_method("hold")(seats())).0, "seats");
-        assert_eq!(
-            field_and_reason(in_python_terms(seats(), None)).0,
-            "attendee_count"
-        );
-        let token = || Error::invalid("hold_token", "must start with HD-");
-        assert_eq!(
-            field_and_reason(in_method("release_hold")(token())).0,
-            "token"
-        );
-        assert_eq!(
-            field_and_reason(in_python_terms(token(), None)).0,
-            "hold_token"
-        );
-    }
-
-    #[test]
-    fn every_name_is_listed_once_and_renamed_once() {
-        for (i, a) in ARGUMENTS.iter().enumerate() {
-            assert_ne!(a.engine, a.python);
-            // A Python name is never an engine name: naming twice cannot rename again.
-            assert!(
-                ARGUMENTS.iter().all(|b| b.engine != a.python),
-                "{}",
-                a.python
-            );
-            for b in &ARGUMENTS[i + 1..] {
-                let overlap = a.only_in.is_empty() && b.only_in.is_empty()
-                    || a.only_in.iter().any(|m| b.only_in.contains(m));
-                assert!(
-                    a.engine != b.engine || !overlap,
-                    "{} listed twice",
-                    a.engine
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn words_are_replaced_whole() {
-        assert_eq!(
-            replace_word("from 1 to from", "from", "start"),
-            "start 1 to start"
-        );
-        assert_eq!(
-            replace_word("fromage from_x xfrom", "from", "start"),
-            "fromage from_x xfrom"
-        );
-    }
 }

@@ -149,6 +149,14 @@ def test_the_error_names_the_python_argument(scheduler: Scheduler, owner: User, 
     assert scheduler.attendees_booked(app.code) == 0
 
 
+def test_the_reason_names_python_arguments_too(scheduler: Scheduler, owner: User) -> None:
+    app = scheduler.create_appointment(owner.id, **APPOINTMENT)
+    with pytest.raises(InvalidInputError) as err:
+        scheduler.slots_between(app.code, at(11), at(9))
+    assert str(err.value) == "invalid end: must be after start"
+    assert err.value.reason == "must be after start"
+
+
 def test_the_store_url_is_named_url() -> None:
     with pytest.raises(InvalidInputError) as err:
         Scheduler("mongodb://nowhere")
