@@ -97,8 +97,184 @@ create_exception!(
     "The store cannot be reached right now (database down or restarting); retrying later may succeed."
 );
 
-/// Builds the Python exception for an engine error, with its details as attributes.
+/// Python's name for an input the engine names otherwise (the engine uses the REST API's names:
+/// `timezone`, `type`, `booking_duration`, `max_attendees`, …). Where `only_in` lists methods,
+/// the entry holds in those methods only (there the engine's name means another argument than
+/// elsewhere); an empty list means every method.
+struct Argument {
+    engine: &'static str,
+    python: &'static str,
+    only_in: &'static [&'static str],
+    /// Words of the engine's reason that name its inputs, and Python's words for them.
+    reason_words: &'static [(&'static str, &'static str)],
+}
+
+const fn everywhere(engine: &'static str, python: &'static str) -> Argument {
+    Argument {
+        engine,
+        python,
+        only_in: &[],
+        reason_words: &[],
+    }
+}
+
+/// The one table of input names that differ between the engine and the Python API. An engine
+/// name not listed is the Python argument's name too (`email`, `title`, `attendee_count`,
+/// `buffer_minutes`, …).
+const ARGUMENTS: &[Argument] = &[
+    everywhere("timezone", "time_zone"),
+    everywhere("type", "kind"),
+    everywhere("anti_scalping_level", "anti_scalping"),
+    everywhere("booking_duration", "slot_minutes"),
+    everywhere("max_attendees", "capacity"),
+    // Every method names the appointment's or the booking's code `code`.
+    everywhere("app_code", "code"),
+    everywhere("booking_code", "code"),
+    // A slot is named by its start: `book`, `hold`, `slot`, `reschedule`, ….
+    everywhere("start_time", "start"),
+    everywhere("device_token", "device_id"),
+    everywhere("database_url", "url"),
+    // `slots_between(code, start, end)`: the engine's window is `from` to `to`.
+    Argument {
+        engine: "to",
+        python: "end",
+        only_in: &[],
+        reason_words: &[("from", "start")],
+    },
+    // `hold(code, start, *, seats)`: the engine counts a hold's seats as an attendee count.
+    Argument {
+        engine: "attendee_count",
+        python: "seats",
+        only_in: &["hold"],
+        reason_words: &[],
+    },
+    // `hold_by_token(token)`, `release_hold(token)`; `book(..., hold_token=...)` keeps its name.
+    Argument {
+        engine: "hold_token",
+        python: "token",
+        only_in: &["hold_by_token", "release_hold"],
+        reason_words: &[],
+    },
+];
+
+// The table renames each name once: a Python name is never an engine name, and an engine name
+// is listed at most once for every method and once for all of them. Checked when compiling.
+const _: () = {
+    let mut i = 0;
+    while i < ARGUMENTS.len() {
+        let mut j = 0;
+        while j < ARGUMENTS.len() {
+            let (a, b) = (&ARGUMENTS[i], &ARGUMENTS[j]);
+            assert!(!same(a.python, b.engine), "a Python name is an engine name");
+            assert!(
+                i == j || !same(a.engine, b.engine) || !share_scope(a.only_in, b.only_in),
+                "an engine name is listed twice for one method"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+};
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut k = 0;
+    while k < a.len() {
+        if a[k] != b[k] {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// Whether two entries' `only_in` lists hold for a common method (both empty: every method).
+const fn share_scope(a: &[&str], b: &[&str]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return a.is_empty() && b.is_empty();
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let mut j = 0;
+        while j < b.len() {
+            if same(a[i], b[j]) {
+                return true;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The engine's error with the input it names as the Python argument, in `field` and in the
+/// message, as seen from `method` (`None`: the entries that hold in every method).
+fn in_python_terms(err: Error, method: Option<&str>) -> Error {
+    let Error::InvalidInput { field, reason } = err else {
+        return err;
+    };
+    let applies = |a: &&Argument| {
+        a.engine == field
+            && match method {
+                Some(m) => a.only_in.contains(&m),
+                None => a.only_in.is_empty(),
+            }
+    };
+    match ARGUMENTS.iter().find(applies) {
+        Some(arg) => Error::InvalidInput {
+            field: arg.python,
+            reason: arg.reason_words.iter().fold(reason, |r, (engine, python)| {
+                replace_word(&r, engine, python)
+            }),
+        },
+        None => Error::InvalidInput { field, reason },
+    }
+}
+
+/// `text` with every whole-word `word` replaced by `by`.
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+            out.push_str(word);
+        } else {
+            out.push_str(by);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// For a method whose arguments the engine names otherwise than in the rest of the API (`hold`,
+/// `hold_by_token`, `release_hold`): its engine errors named as its own arguments.
+/// `to_py_err` then names the rest.
+pub(crate) fn in_method(method: &'static str) -> impl Fn(Error) -> Error {
+    move |err| in_python_terms(err, Some(method))
+}
+
+/// `InvalidInputError` for an argument the bindings refuse themselves, `arg` being its Python
+/// name.
+pub(crate) fn invalid_argument(arg: &'static str, reason: impl Into<String>) -> PyErr {
+    exception(Error::invalid(arg, reason))
+}
+
+/// Builds the Python exception for an engine error, with its details as attributes; an input
+/// it names is named as the Python argument (see `ARGUMENTS`).
 pub(crate) fn to_py_err(err: Error) -> PyErr {
+    exception(in_python_terms(err, None))
+}
+
+/// The exception of the error's kind, its message the error's text.
+fn exception(err: Error) -> PyErr {
     Python::attach(|py| {
         let message = match &err {
             // The store's own error is worth showing to an embedding program (it is not a client).
@@ -185,7 +361,7 @@ fn to_obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> Py<PyAny> {
 
 /// `?` for engine results inside Python methods.
 pub(crate) trait OrRaise<T> {
-    /// The value, or the engine's error as a Python exception.
+    /// The value, or the engine's error as a Python exception, naming Python's arguments.
     fn or_raise(self) -> PyResult<T>;
 }
 

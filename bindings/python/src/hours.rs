@@ -7,7 +7,7 @@ use appointment_core::{self as core, Error, TimeWindow, WeeklyHours};
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyMapping, PyString};
 
-use crate::errors::OrRaise;
+use crate::errors::{OrRaise, invalid_argument};
 use crate::types::Closure;
 
 /// An engine error, re-labelled with the argument the caller gave.
@@ -19,7 +19,7 @@ fn as_field(field: &'static str, err: Error) -> Error {
 }
 
 fn refuse<T>(field: &'static str, reason: impl Into<String>) -> PyResult<T> {
-    Err(Error::invalid(field, reason)).or_raise()
+    Err(invalid_argument(field, reason))
 }
 
 /// One window, `HH:MM-HH:MM`.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
     AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
-    Booker, BookingCode, BookingUpdate, DeviceId, Email, Error, HoldToken, Name, NewAppointment,
+    Booker, BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment,
     NewBooking, NewHold, NewUser, Page as CorePage, Phone, ResourceName, Schedule,
     Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
 };
@@ -30,7 +30,7 @@ mod run;
 mod types;
 
 use clock::ManualClock;
-use errors::OrRaise;
+use errors::{OrRaise, in_method, invalid_argument};
 use run::{Engine, PageOf, Run, awaitable, block_on, runtime};
 use types::{
     Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot, User,
@@ -42,11 +42,11 @@ async fn open_store(url: &str) -> appointment_core::Result<Arc<dyn ServiceStore>
     appointment_store::connect(url).await
 }
 
-fn user_id(raw: &str) -> PyResult<UserId> {
+/// A user id given as the argument `arg` (`owner_id`, `user_id`).
+fn user_id(arg: &'static str, raw: &str) -> PyResult<UserId> {
     uuid::Uuid::parse_str(raw.trim())
         .map(UserId)
-        .map_err(|_| Error::invalid("user_id", "is not a valid user id"))
-        .or_raise()
+        .map_err(|_| invalid_argument(arg, "is not a valid user id"))
 }
 
 fn page(page: u32, per_page: u32) -> PyResult<CorePage> {
@@ -70,10 +70,6 @@ fn opt_resource(resource: Option<&str>) -> PyResult<Option<ResourceName>> {
 
 fn opt_device(device: Option<&str>) -> PyResult<Option<DeviceId>> {
     device.map(DeviceId::parse).transpose().or_raise()
-}
-
-fn hold_token(raw: &str) -> PyResult<HoldToken> {
-    HoldToken::parse(raw).or_raise()
 }
 
 /// Converts engine bookings as of the engine's clock at this moment, so that a pending booking
@@ -177,7 +173,7 @@ fn set_status<'py>(
     status: AppointmentStatus,
     if_revision: Option<u64>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let owner = user_id(owner_id)?;
+    let owner = user_id("owner_id", owner_id)?;
     let code = AppCode::parse(code).or_raise()?;
     let changes = AppointmentChanges {
         status: Some(status),
@@ -203,7 +199,7 @@ fn book_as<'py>(
     device_id: Option<&str>,
     hold_token: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let token = hold_token.map(self::hold_token).transpose()?;
+    let token = hold_token.map(HoldToken::parse).transpose().or_raise()?;
     let req = NewBooking {
         app_code: AppCode::parse(code).or_raise()?,
         slot_start: start.0,
@@ -269,8 +265,21 @@ macro_rules! scheduler_methods {
 
             /// A user by id.
             fn user<'py>(&self, py: Python<'py>, user_id: &str) -> PyResult<Bound<'py, PyAny>> {
-                let id = self::user_id(user_id)?;
+                let id = self::user_id("user_id", user_id)?;
                 self.call(py, |s| async move { s.user(id).await.map(User::from) })
+            }
+
+            /// The user registered with `email` (case does not matter), or `None`: a script run
+            /// again against the same database finds the user it registered the first time.
+            fn user_by_email<'py>(
+                &self,
+                py: Python<'py>,
+                email: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let email = Email::parse(email).or_raise()?;
+                self.call(py, |s| async move {
+                    Ok(s.user_by_email(&email).await?.map(User::from))
+                })
             }
 
             /// Creates an appointment owned by `owner_id`. Its hours are either one daily window
@@ -319,7 +328,7 @@ macro_rules! scheduler_methods {
                 hold_minutes: u32,
                 confirm_within_minutes: Option<u32>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let builder = match (weekly_hours, start_time, end_time) {
                     (Some(week), None, None) => Schedule::weekly(
                         start_date,
@@ -328,11 +337,10 @@ macro_rules! scheduler_methods {
                         slot_minutes,
                     ),
                     (Some(_), _, _) => {
-                        return Err(Error::invalid(
+                        return Err(invalid_argument(
                             "weekly_hours",
                             "give either weekly_hours or start_time and end_time, not both",
-                        ))
-                        .or_raise();
+                        ));
                     }
                     (None, Some(start), Some(end)) => {
                         Schedule::builder(start_date, end_date, start, end, slot_minutes)
@@ -343,11 +351,10 @@ macro_rules! scheduler_methods {
                         } else {
                             "end_time"
                         };
-                        return Err(Error::invalid(
+                        return Err(invalid_argument(
                             missing,
                             "is required (or give weekly_hours instead)",
-                        ))
-                        .or_raise();
+                        ));
                     }
                 };
                 let overrides = overrides
@@ -454,15 +461,14 @@ macro_rules! scheduler_methods {
                 remove_approval: bool,
                 if_revision: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = AppCode::parse(code).or_raise()?;
                 let horizon_days = match (horizon_days, remove_horizon) {
                     (Some(_), true) => {
-                        return Err(Error::invalid(
+                        return Err(invalid_argument(
                             "horizon_days",
                             "give either horizon_days or remove_horizon, not both",
-                        ))
-                        .or_raise();
+                        ));
                     }
                     (Some(days), false) => Some(Some(days)),
                     (None, true) => Some(None),
@@ -470,11 +476,10 @@ macro_rules! scheduler_methods {
                 };
                 let resource = match (resource, remove_resource) {
                     (Some(_), true) => {
-                        return Err(Error::invalid(
+                        return Err(invalid_argument(
                             "resource",
                             "give either resource or remove_resource, not both",
-                        ))
-                        .or_raise();
+                        ));
                     }
                     (Some(name), false) => Some(opt_resource(Some(name))?),
                     (None, true) => Some(None),
@@ -482,11 +487,10 @@ macro_rules! scheduler_methods {
                 };
                 let confirm_within_minutes = match (confirm_within_minutes, remove_approval) {
                     (Some(_), true) => {
-                        return Err(Error::invalid(
+                        return Err(invalid_argument(
                             "confirm_within_minutes",
                             "give either confirm_within_minutes or remove_approval, not both",
-                        ))
-                        .or_raise();
+                        ));
                     }
                     (Some(minutes), false) => Some(Some(minutes)),
                     (None, true) => Some(None),
@@ -563,7 +567,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = AppCode::parse(code).or_raise()?;
                 self.call(
                     py,
@@ -580,7 +584,7 @@ macro_rules! scheduler_methods {
                 page: u32,
                 per_page: u32,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let p = self::page(page, per_page)?;
                 self.call(py, |s| async move {
                     s.my_appointments(owner, p)
@@ -619,7 +623,7 @@ macro_rules! scheduler_methods {
                 py: Python<'py>,
                 code: &str,
                 start: Instant,
-                end: Instant,
+                #[pyo3(from_py_with = types::end_instant)] end: Instant,
                 page: u32,
                 per_page: u32,
             ) -> PyResult<Bound<'py, PyAny>> {
@@ -628,18 +632,6 @@ macro_rules! scheduler_methods {
                 self.call(py, |s| async move {
                     s.slots_between(&code, start.0, end.0, p)
                         .await
-                        // The engine names its window `from` and `to`.
-                        .map_err(|e| match e {
-                            Error::InvalidInput { field, reason } => Error::invalid(
-                                match field {
-                                    "from" => "start",
-                                    "to" => "end",
-                                    other => other,
-                                },
-                                reason,
-                            ),
-                            other => other,
-                        })
                         .map(PageOf::<_, Slot>::new)
                 })
             }
@@ -730,7 +722,7 @@ macro_rules! scheduler_methods {
                 device_id: Option<&str>,
                 hold_token: Option<&str>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let booker = Booker::User(self::user_id(user_id)?);
+                let booker = Booker::User(self::user_id("user_id", user_id)?);
                 book_as(
                     self,
                     py,
@@ -761,9 +753,16 @@ macro_rules! scheduler_methods {
                 let req = NewHold {
                     app_code: AppCode::parse(code).or_raise()?,
                     slot_start: start.0,
-                    seats: AttendeeCount::new(seats).or_raise()?,
+                    seats: AttendeeCount::new(seats)
+                        .map_err(in_method("hold"))
+                        .or_raise()?,
                 };
-                self.call(py, |s| async move { s.hold(req).await.map(Hold::from) })
+                self.call(py, |s| async move {
+                    s.hold(req)
+                        .await
+                        .map_err(in_method("hold"))
+                        .map(Hold::from)
+                })
             }
 
             /// A hold by token, with its status as of now (`"expired"` from its `expires_at` on).
@@ -772,7 +771,9 @@ macro_rules! scheduler_methods {
                 py: Python<'py>,
                 token: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let token = hold_token(token)?;
+                let token = HoldToken::parse(token)
+                    .map_err(in_method("hold_by_token"))
+                    .or_raise()?;
                 self.call(py, |s| async move {
                     s.hold_by_token(&token).await.map(Hold::from)
                 })
@@ -785,7 +786,9 @@ macro_rules! scheduler_methods {
                 py: Python<'py>,
                 token: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let token = hold_token(token)?;
+                let token = HoldToken::parse(token)
+                    .map_err(in_method("release_hold"))
+                    .or_raise()?;
                 self.call(py, |s| async move {
                     s.release_hold(&token).await.map(Hold::from)
                 })
@@ -836,7 +839,7 @@ macro_rules! scheduler_methods {
                 attendee_count: Option<u32>,
                 description: Option<String>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 let change = booking_update(start, attendee_count, description)?;
                 self.call(py, |s| async move {
@@ -865,7 +868,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
                     s.owner_cancel(owner, &code).await.map(as_of_now(&s))
@@ -879,7 +882,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
                     s.reject(owner, &code).await.map(as_of_now(&s))
@@ -895,7 +898,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
                     s.complete(owner, &code).await.map(as_of_now(&s))
@@ -910,7 +913,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
                     s.mark_no_show(owner, &code).await.map(as_of_now(&s))
@@ -927,7 +930,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
                     s.confirm(owner, &code).await.map(as_of_now(&s))
@@ -942,7 +945,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 code: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = BookingCode::parse(code).or_raise()?;
                 self.call(py, |s| async move {
                     s.decline(owner, &code).await.map(as_of_now(&s))
@@ -971,7 +974,7 @@ macro_rules! scheduler_methods {
                 page: u32,
                 per_page: u32,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let code = AppCode::parse(code).or_raise()?;
                 let p = self::page(page, per_page)?;
                 self.call(py, |s| async move {
@@ -989,7 +992,7 @@ macro_rules! scheduler_methods {
                 page: u32,
                 per_page: u32,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let user = self::user_id(user_id)?;
+                let user = self::user_id("user_id", user_id)?;
                 let p = self::page(page, per_page)?;
                 self.call(py, |s| async move {
                     let paged = s.user_bookings(user, p).await?;
@@ -1004,7 +1007,7 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 email: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let email = Email::parse(email).or_raise()?;
                 self.call(
                     py,
@@ -1019,14 +1022,14 @@ macro_rules! scheduler_methods {
                 owner_id: &str,
                 email: &str,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 let email = Email::parse(email).or_raise()?;
                 self.call(py, |s| async move { s.unban(owner, &email).await })
             }
 
             /// The owner's ban list, oldest first.
             fn bans<'py>(&self, py: Python<'py>, owner_id: &str) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 self.call(py, |s| async move {
                     let bans = s.bans(owner).await?;
                     Ok(bans.into_iter().map(Ban::from).collect::<Vec<_>>())
@@ -1041,7 +1044,7 @@ macro_rules! scheduler_methods {
                 start_date: NaiveDate,
                 end_date: NaiveDate,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let owner = user_id(owner_id)?;
+                let owner = user_id("owner_id", owner_id)?;
                 self.call(py, |s| async move {
                     s.analytics(owner, start_date, end_date)
                         .await

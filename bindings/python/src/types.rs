@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use appointment_core::chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
-use appointment_core::{self as core, Error, WeeklyHours};
+use appointment_core::{self as core, WeeklyHours};
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyTzInfo};
 
-use crate::errors::{OrRaise, to_py_err};
+use crate::errors::{OrRaise, invalid_argument};
 
 /// An instant given by Python: a timezone-aware `datetime` (any zone), converted to UTC.
 #[derive(Debug, Clone, Copy)]
@@ -16,9 +16,15 @@ pub(crate) struct Instant(pub(crate) DateTime<Utc>);
 impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
     type Error = PyErr;
 
+    /// For the arguments named `start` (a slot by its start).
     fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        aware_utc(&ob, "start_time").map(Instant)
+        aware_utc(&ob, "start").map(Instant)
     }
+}
+
+/// An instant given as the argument `end`.
+pub(crate) fn end_instant(ob: &Bound<'_, PyAny>) -> PyResult<Instant> {
+    aware_utc(ob, "end").map(Instant)
 }
 
 /// A timezone-aware `datetime` (any zone) as an instant in UTC; a naive one is refused as an
@@ -27,10 +33,7 @@ pub(crate) fn aware_utc(ob: &Bound<'_, PyAny>, field: &'static str) -> PyResult<
     let py = ob.py();
     let dt = ob.cast::<PyDateTime>()?;
     if dt.call_method0("utcoffset")?.is_none() {
-        return Err(to_py_err(Error::invalid(
-            field,
-            "must be a timezone-aware datetime",
-        )));
+        return Err(invalid_argument(field, "must be a timezone-aware datetime"));
     }
     let utc = dt.call_method1("astimezone", (PyTzInfo::utc(py)?,))?;
     utc.extract()

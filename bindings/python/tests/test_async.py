@@ -72,6 +72,9 @@ async def book_or_error(
 async def test_the_booking_flow_awaited(scheduler: AsyncScheduler, owner: User) -> None:
     assert repr(scheduler).startswith("AsyncScheduler(")
     assert (await scheduler.user(owner.id)).email == owner.email
+    found = await scheduler.user_by_email(owner.email)
+    assert found is not None and found.id == owner.id
+    assert await scheduler.user_by_email(unique_email("nobody")) is None
     app = await make_appointment(scheduler, owner, kind="group", capacity=3)
     assert (await scheduler.appointment(app.code)).title == "Consultation"
 
@@ -136,7 +139,7 @@ async def test_errors_raise_the_same_classes(scheduler: AsyncScheduler, owner: U
     # Arguments are checked before anything starts: raised by the call itself.
     with pytest.raises(InvalidInputError) as naive:
         scheduler.book(app.code, datetime(2031, 3, 3, 9), name="N", email=unique_email("n"))
-    assert naive.value.field == "start_time"
+    assert naive.value.field == "start"
 
     await scheduler.cancel(booking.code)
     with pytest.raises(InvalidTransitionError) as twice:

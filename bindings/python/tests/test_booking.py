@@ -83,7 +83,7 @@ def test_naive_datetime_is_invalid_input(scheduler: Scheduler, make_appointment:
     with pytest.raises(InvalidInputError) as err:
         scheduler.book(app.code, datetime(2031, 3, 3, 9), name="Bo", email="bo@example.com")
     assert err.value.code == "invalid_input"
-    assert err.value.field == "start_time"
+    assert err.value.field == "start"
     assert scheduler.slot(app.code, datetime(2031, 3, 3, 9, tzinfo=timezone.utc)).seats_taken == 0
 
 
@@ -151,7 +151,7 @@ def test_anti_scalping_duplicate(scheduler: Scheduler, make_appointment: MakeApp
     member = scheduler.register_user("Member", unique_email("strict"))
     with pytest.raises(InvalidInputError) as strict:
         scheduler.book_as_user(strict_app.code, start, member.id)
-    assert strict.value.field == "device_token"
+    assert strict.value.field == "device_id"
     scheduler.book_as_user(strict_app.code, start, member.id, device_id="D-1")
     with pytest.raises(DuplicateError):
         scheduler.book_as_user(strict_app.code, start, member.id, device_id="d-2")
@@ -173,6 +173,30 @@ def test_book_as_user(scheduler: Scheduler, make_appointment: MakeApp) -> None:
     assert [b.code for b in mine.items] == [booking.code]
     with pytest.raises(DuplicateError):
         scheduler.register_user("Again", email)
+
+
+def test_user_by_email(scheduler: Scheduler) -> None:
+    email = unique_email("member")
+    assert scheduler.user_by_email(email) is None
+    user = scheduler.register_user("Member", email)
+    found = scheduler.user_by_email(email.upper())
+    assert found is not None
+    assert (found.id, found.name, found.email) == (user.id, "Member", email)
+    assert scheduler.user_by_email(unique_email("stranger")) is None
+    with pytest.raises(InvalidInputError) as bad:
+        scheduler.user_by_email("not an email")
+    assert bad.value.field == "email"
+
+
+def test_a_script_run_twice_finds_its_user(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'script.db'}"
+    ids = []
+    for _ in range(2):
+        s = Scheduler(url)
+        owner = s.user_by_email("ada@example.com") or s.register_user("Ada", "ada@example.com")
+        ids.append(owner.id)
+        del s
+    assert ids[0] == ids[1]
 
 
 def test_reschedule_cancel_reject(
@@ -282,12 +306,12 @@ def test_invalid_inputs_change_nothing(scheduler: Scheduler, owner: User) -> Non
         slot_minutes=60,
     )
     cases: List[Tuple[Dict[str, Any], str]] = [
-        ({"time_zone": "Mars/Olympus"}, "timezone"),
-        ({"kind": "banquet"}, "type"),
-        ({"anti_scalping": "maybe"}, "anti_scalping_level"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"kind": "banquet"}, "kind"),
+        ({"anti_scalping": "maybe"}, "anti_scalping"),
         ({"weekdays": ["someday"]}, "weekdays"),
         ({"end_time": time(8)}, "end_time"),
-        ({"kind": "group"}, "max_attendees"),
+        ({"kind": "group"}, "capacity"),
         ({"title": "   "}, "title"),
     ]
     for override, field in cases:
@@ -304,13 +328,13 @@ def test_invalid_inputs_change_nothing(scheduler: Scheduler, owner: User) -> Non
     assert bad_id.value.field == "user_id"
     with pytest.raises(InvalidInputError) as bad_code:
         scheduler.booking("XX-1")
-    assert bad_code.value.field == "booking_code"
+    assert bad_code.value.field == "code"
 
 
 def test_unknown_store_url() -> None:
     with pytest.raises(InvalidInputError) as err:
         Scheduler("mongodb://nowhere")
-    assert err.value.field == "database_url"
+    assert err.value.field == "url"
 
 
 def test_sqlite_file_keeps_bookings_across_reopen(tmp_path: Path) -> None:

@@ -304,7 +304,7 @@ def test_close_reopen_and_delete(scheduler: Scheduler, owner: User) -> None:
     assert scheduler.slots(app.code).total == 0
     with pytest.raises(InvalidInputError) as err:
         scheduler.book(app.code, start + timedelta(minutes=30), name="Late", email=unique_email())
-    assert err.value.field == "app_code"
+    assert err.value.field == "code"
     assert scheduler.booking(booking.code).status == "active"
 
     reopened = scheduler.reopen_appointment(owner.id, app.code)

@@ -226,6 +226,8 @@ type Result<T, E = AppointmentError> = std::result::Result<T, E>;
 
 // `AppointmentInput.hold_minutes` writes the engine's default hold length out as a literal.
 const _: () = assert!(core::DEFAULT_HOLD_MINUTES == 10);
+// The methods' default page size (`per_page = 20`) is the engine's.
+const _: () = assert!(Page::DEFAULT_PER_PAGE == 20);
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> AppointmentError {
     core::Error::invalid(field, reason).into()
@@ -1015,7 +1017,8 @@ pub enum BookerInput {
         name: String,
         /// Email.
         email: String,
-        /// Phone.
+        /// Phone, if given.
+        #[uniffi(default = None)]
         phone: Option<String>,
     },
     /// A registered user (details from the profile).
@@ -1395,6 +1398,7 @@ macro_rules! scheduler_methods {
 
 scheduler_methods! {
     /// Registers a user account.
+    #[uniffi::method(default(phone = None, password_hash = ""))]
     pub fn register_user(
         &self,
         name: String,
@@ -1446,6 +1450,7 @@ scheduler_methods! {
     }
 
     /// The appointments `owner_id` created, newest first.
+    #[uniffi::method(default(page = 1, per_page = 20))]
     pub fn my_appointments(&self, owner_id: String, page: u32, per_page: u32) -> AppointmentPage {
         let owner = user_id(&owner_id)?;
         let p = Page::new(page, per_page)?;
@@ -1527,6 +1532,7 @@ scheduler_methods! {
 
     /// One page of the slots that can be booked now and start in `[from, to)`, a window of at
     /// most 92 days.
+    #[uniffi::method(default(page = 1, per_page = 20))]
     pub fn slots_between(
         &self,
         code: String,
@@ -1545,6 +1551,7 @@ scheduler_methods! {
 
     /// One page of the slots that can be booked now, optionally of one local date
     /// (`YYYY-MM-DD`).
+    #[uniffi::method(default(day = None, page = 1, per_page = 20))]
     pub fn slots(&self, code: String, day: Option<String>, page: u32, per_page: u32) -> SlotPage {
         let code = AppCode::parse(&code)?;
         let query = SlotQuery {
@@ -1558,6 +1565,7 @@ scheduler_methods! {
 
     /// Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
     /// order.
+    #[uniffi::method(default(day = None))]
     pub fn all_slots(&self, code: String, day: Option<String>) -> Vec<Slot> {
         let code = AppCode::parse(&code)?;
         let day = day.as_deref().map(|d| date("day", d)).transpose()?;
@@ -1579,7 +1587,12 @@ scheduler_methods! {
     /// takes over the hold's seats and cannot find the slot full; `code`, `start` and
     /// `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
     /// a hold that expired, was released or was booked throws `HoldEnded`.
-    #[uniffi::method(default(hold_token = None))]
+    #[uniffi::method(default(
+        attendee_count = 1,
+        description = "",
+        device_id = None,
+        hold_token = None
+    ))]
     #[allow(clippy::too_many_arguments)]
     pub fn book(
         &self,
@@ -1656,7 +1669,7 @@ scheduler_methods! {
     /// This is the guest's move (whoever holds the code): `TooLate` from the appointment's
     /// cancellation cut-off before the booked slot on. A pending booking stays pending, with its
     /// `confirmBy`.
-    #[uniffi::method(default(description = None))]
+    #[uniffi::method(default(attendee_count = None, description = None))]
     pub fn reschedule(
         &self,
         code: String,
@@ -1674,7 +1687,7 @@ scheduler_methods! {
     /// The appointment's owner moves a booking, as `reschedule` does but not bound by the
     /// cancellation cut-off: only a booking whose slot has started can no longer be moved
     /// (`TooLate`).
-    #[uniffi::method(default(description = None))]
+    #[uniffi::method(default(attendee_count = None, description = None))]
     pub fn owner_reschedule(
         &self,
         owner_id: String,
@@ -1759,6 +1772,7 @@ scheduler_methods! {
     }
 
     /// The bookings of an appointment, for its owner.
+    #[uniffi::method(default(page = 1, per_page = 20))]
     pub fn appointment_bookings(
         &self,
         owner_id: String,
@@ -1776,6 +1790,7 @@ scheduler_methods! {
     }
 
     /// The bookings a registered user made.
+    #[uniffi::method(default(page = 1, per_page = 20))]
     pub fn user_bookings(&self, user_id: String, page: u32, per_page: u32) -> BookingPage {
         let user = self::user_id(&user_id)?;
         let p = Page::new(page, per_page)?;

@@ -990,7 +990,7 @@ public static func openWithClock(url: String, clock: ManualClock)async throws  -
      * Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
      * order.
      */
-open func allSlots(code: String, day: String?)async throws  -> [Slot]  {
+open func allSlots(code: String, day: String? = nil)async throws  -> [Slot]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1047,7 +1047,7 @@ open func appointment(code: String)async throws  -> Appointment  {
     /**
      * The bookings of an appointment, for its owner.
      */
-open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32)async throws  -> BookingPage  {
+open func appointmentBookings(ownerId: String, code: String, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))async throws  -> BookingPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1139,7 +1139,7 @@ open func blocking() -> Scheduler  {
      * `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
      * a hold that expired, was released or was booked throws `HoldEnded`.
      */
-open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?, holdToken: String? = nil)async throws  -> Booking  {
+open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32 = UInt32(1), description: String = "", deviceId: String? = nil, holdToken: String? = nil)async throws  -> Booking  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1380,7 +1380,7 @@ open func markNoShow(ownerId: String, code: String)async throws  -> Booking  {
     /**
      * The appointments `owner_id` created, newest first.
      */
-open func myAppointments(ownerId: String, page: UInt32, perPage: UInt32)async throws  -> AppointmentPage  {
+open func myAppointments(ownerId: String, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))async throws  -> AppointmentPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1421,7 +1421,7 @@ open func ownerCancel(ownerId: String, code: String)async throws  -> Booking  {
      * cancellation cut-off: only a booking whose slot has started can no longer be moved
      * (`TooLate`).
      */
-open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)async throws  -> Booking  {
+open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32? = nil, description: String? = nil)async throws  -> Booking  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1461,7 +1461,7 @@ open func reclaimExpired(code: String)async throws  -> UInt64  {
     /**
      * Registers a user account.
      */
-open func registerUser(name: String, email: String, phone: String?, passwordHash: String)async throws  -> User  {
+open func registerUser(name: String, email: String, phone: String? = nil, passwordHash: String = "")async throws  -> User  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1543,7 +1543,7 @@ open func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64? =
      * cancellation cut-off before the booked slot on. A pending booking stays pending, with its
      * `confirmBy`.
      */
-open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)async throws  -> Booking  {
+open func reschedule(code: String, start: Date, attendeeCount: UInt32? = nil, description: String? = nil)async throws  -> Booking  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1582,7 +1582,7 @@ open func slot(code: String, start: Date)async throws  -> Slot  {
      * One page of the slots that can be booked now, optionally of one local date
      * (`YYYY-MM-DD`).
      */
-open func slots(code: String, day: String?, page: UInt32, perPage: UInt32)async throws  -> SlotPage  {
+open func slots(code: String, day: String? = nil, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))async throws  -> SlotPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1602,7 +1602,7 @@ open func slots(code: String, day: String?, page: UInt32, perPage: UInt32)async 
      * One page of the slots that can be booked now and start in `[from, to)`, a window of at
      * most 92 days.
      */
-open func slotsBetween(code: String, from: Date, to: Date, page: UInt32, perPage: UInt32)async throws  -> SlotPage  {
+open func slotsBetween(code: String, from: Date, to: Date, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))async throws  -> SlotPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1679,7 +1679,7 @@ open func user(userId: String)async throws  -> User  {
     /**
      * The bookings a registered user made.
      */
-open func userBookings(userId: String, page: UInt32, perPage: UInt32)async throws  -> BookingPage  {
+open func userBookings(userId: String, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))async throws  -> BookingPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2233,7 +2233,7 @@ public static func openWithClock(url: String, clock: ManualClock)throws  -> Sche
      * Every slot that can be booked now, optionally of one local date (`YYYY-MM-DD`), in time
      * order.
      */
-open func allSlots(code: String, day: String?)throws  -> [Slot]  {
+open func allSlots(code: String, day: String? = nil)throws  -> [Slot]  {
     return try  FfiConverterSequenceTypeSlot.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_all_slots(
@@ -2275,7 +2275,7 @@ open func appointment(code: String)throws  -> Appointment  {
     /**
      * The bookings of an appointment, for its owner.
      */
-open func appointmentBookings(ownerId: String, code: String, page: UInt32, perPage: UInt32)throws  -> BookingPage  {
+open func appointmentBookings(ownerId: String, code: String, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))throws  -> BookingPage  {
     return try  FfiConverterTypeBookingPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_appointment_bookings(
@@ -2347,7 +2347,7 @@ open func bans(ownerId: String)throws  -> [Ban]  {
      * `attendee_count` must then be the hold's (`InvalidInput` on `hold_token` otherwise), and
      * a hold that expired, was released or was booked throws `HoldEnded`.
      */
-open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32, description: String, deviceId: String?, holdToken: String? = nil)throws  -> Booking  {
+open func book(code: String, start: Date, booker: BookerInput, attendeeCount: UInt32 = UInt32(1), description: String = "", deviceId: String? = nil, holdToken: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_book(
@@ -2531,7 +2531,7 @@ open func markNoShow(ownerId: String, code: String)throws  -> Booking  {
     /**
      * The appointments `owner_id` created, newest first.
      */
-open func myAppointments(ownerId: String, page: UInt32, perPage: UInt32)throws  -> AppointmentPage  {
+open func myAppointments(ownerId: String, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))throws  -> AppointmentPage  {
     return try  FfiConverterTypeAppointmentPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_my_appointments(
@@ -2563,7 +2563,7 @@ open func ownerCancel(ownerId: String, code: String)throws  -> Booking  {
      * cancellation cut-off: only a booking whose slot has started can no longer be moved
      * (`TooLate`).
      */
-open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)throws  -> Booking  {
+open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32? = nil, description: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_owner_reschedule(
@@ -2595,7 +2595,7 @@ open func reclaimExpired(code: String)throws  -> UInt64  {
     /**
      * Registers a user account.
      */
-open func registerUser(name: String, email: String, phone: String?, passwordHash: String)throws  -> User  {
+open func registerUser(name: String, email: String, phone: String? = nil, passwordHash: String = "")throws  -> User  {
     return try  FfiConverterTypeUser_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_register_user(
@@ -2659,7 +2659,7 @@ open func reopenAppointment(ownerId: String, code: String, ifRevision: UInt64? =
      * cancellation cut-off before the booked slot on. A pending booking stays pending, with its
      * `confirmBy`.
      */
-open func reschedule(code: String, start: Date, attendeeCount: UInt32?, description: String? = nil)throws  -> Booking  {
+open func reschedule(code: String, start: Date, attendeeCount: UInt32? = nil, description: String? = nil)throws  -> Booking  {
     return try  FfiConverterTypeBooking_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_reschedule(
@@ -2690,7 +2690,7 @@ open func slot(code: String, start: Date)throws  -> Slot  {
      * One page of the slots that can be booked now, optionally of one local date
      * (`YYYY-MM-DD`).
      */
-open func slots(code: String, day: String?, page: UInt32, perPage: UInt32)throws  -> SlotPage  {
+open func slots(code: String, day: String? = nil, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))throws  -> SlotPage  {
     return try  FfiConverterTypeSlotPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_slots(
@@ -2707,7 +2707,7 @@ open func slots(code: String, day: String?, page: UInt32, perPage: UInt32)throws
      * One page of the slots that can be booked now and start in `[from, to)`, a window of at
      * most 92 days.
      */
-open func slotsBetween(code: String, from: Date, to: Date, page: UInt32, perPage: UInt32)throws  -> SlotPage  {
+open func slotsBetween(code: String, from: Date, to: Date, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))throws  -> SlotPage  {
     return try  FfiConverterTypeSlotPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_slots_between(
@@ -2766,7 +2766,7 @@ open func user(userId: String)throws  -> User  {
     /**
      * The bookings a registered user made.
      */
-open func userBookings(userId: String, page: UInt32, perPage: UInt32)throws  -> BookingPage  {
+open func userBookings(userId: String, page: UInt32 = UInt32(1), perPage: UInt32 = UInt32(20))throws  -> BookingPage  {
     return try  FfiConverterTypeBookingPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
         uniffiCallStatus in
     uniffi_appointment_uniffi_fn_method_scheduler_user_bookings(
@@ -5481,8 +5481,8 @@ public enum BookerInput: Equatable, Hashable {
          * Email.
          */email: String, 
         /**
-         * Phone.
-         */phone: String?
+         * Phone, if given.
+         */phone: String? = nil
     )
     /**
      * A registered user (details from the profile).
@@ -6014,7 +6014,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_all_slots() != 56444) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_all_slots() != 22334) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_analytics() != 64098) {
@@ -6023,7 +6023,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_appointment() != 58313) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_appointment_bookings() != 9580) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_appointment_bookings() != 23192) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_attendees_booked() != 41204) {
@@ -6038,7 +6038,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_blocking() != 28679) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_book() != 49487) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_book() != 13031) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_booking() != 44270) {
@@ -6074,19 +6074,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_mark_no_show() != 31057) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_my_appointments() != 12544) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_my_appointments() != 61222) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_cancel() != 22591) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_reschedule() != 11053) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_reschedule() != 11243) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reclaim_expired() != 56584) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_register_user() != 54555) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_register_user() != 309) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reject() != 52013) {
@@ -6098,16 +6098,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reopen_appointment() != 62198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reschedule() != 22933) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reschedule() != 27975) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slot() != 12192) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slots() != 54256) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slots() != 44834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slots_between() != 41325) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_slots_between() != 847) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_unban() != 3834) {
@@ -6119,7 +6119,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user() != 11768) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user_bookings() != 14603) {
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user_bookings() != 25264) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_manualclock_advance() != 33628) {
@@ -6131,7 +6131,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_manualclock_set() != 28782) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_all_slots() != 30908) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_all_slots() != 43221) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_analytics() != 6717) {
@@ -6140,7 +6140,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment() != 57732) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment_bookings() != 2169) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_appointment_bookings() != 17844) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_as_async() != 64615) {
@@ -6155,7 +6155,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_bans() != 2772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_book() != 17380) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_book() != 25687) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_booking() != 24819) {
@@ -6191,19 +6191,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_mark_no_show() != 21389) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_my_appointments() != 19007) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_my_appointments() != 30167) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_cancel() != 1807) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_reschedule() != 50557) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_reschedule() != 7604) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reclaim_expired() != 17013) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_register_user() != 65464) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_register_user() != 34322) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reject() != 18043) {
@@ -6215,16 +6215,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reopen_appointment() != 6234) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 10102) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reschedule() != 64398) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_slot() != 34101) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_slots() != 46337) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_slots() != 44478) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_slots_between() != 11417) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_slots_between() != 61885) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_unban() != 10560) {
@@ -6236,7 +6236,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user() != 13820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings() != 48176) {
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings() != 13751) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_constructor_asyncscheduler_open() != 46499) {

@@ -49,6 +49,9 @@ class RegistrationRequiredError(AppointmentError): ...
 class ForbiddenError(AppointmentError): ...
 
 class InvalidInputError(AppointmentError):
+    """An input is not acceptable; nothing was changed. ``field`` names the argument as this API
+    names it (``slot_minutes``, ``time_zone``, ``kind``, ``start``, …), as the message does."""
+
     field: str
     reason: str
 
@@ -350,6 +353,8 @@ class Scheduler:
         self, name: str, email: str, *, phone: Optional[str] = None, password_hash: str = ""
     ) -> User: ...
     def user(self, user_id: str) -> User: ...
+    def user_by_email(self, email: str) -> Optional[User]:
+        """The user registered with ``email`` (case does not matter), or ``None``."""
     def create_appointment(
         self,
         owner_id: str,
@@ -501,6 +506,7 @@ class AsyncScheduler:
         self, name: str, email: str, *, phone: Optional[str] = None, password_hash: str = ""
     ) -> Awaitable[User]: ...
     def user(self, user_id: str) -> Awaitable[User]: ...
+    def user_by_email(self, email: str) -> Awaitable[Optional[User]]: ...
     def create_appointment(
         self,
         owner_id: str,

@@ -47,7 +47,7 @@ fun expect(cond: Boolean, what: String) {
     if (!cond) throw AssertionError(what)
 }
 
-fun guest(email: String) = BookerInput.Guest(name = "Guest", email = email, phone = null)
+fun guest(email: String) = BookerInput.Guest(name = "Guest", email = email)
 
 fun haircut(s: Scheduler, ownerId: String, kind: String = "single", capacity: UInt? = null) =
     s.createAppointment(
@@ -829,11 +829,11 @@ fun asyncChecks(store: String, url: String) {
 
 fun main() {
     val s = Scheduler.open("memory:")
-    val owner = s.registerUser("Ada", "ada@example.com", null, "")
+    val owner = s.registerUser("Ada", "ada@example.com")
 
     check("slots are computed in the appointment's time zone") {
         val app = haircut(s, owner.id)
-        val page = s.slots(app.code, null, 1u, 20u)
+        val page = s.slots(app.code)
         expect(page.total == 3uL, "3 slots, got ${page.total}")
         expect(page.items[0].start == Instant.parse("2031-03-03T08:00:00Z"), "09:00 Berlin is 08:00Z")
         expect(page.items[0].localDate == "2031-03-03", "local date")
@@ -841,20 +841,41 @@ fun main() {
 
     check("a guest books and the booking can be read back") {
         val app = haircut(s, owner.id)
-        val start = s.slots(app.code, null, 1u, 20u).items[0].start
-        val booking = s.book(app.code, start, guest("bo@example.com"), 1u, "", null)
+        val start = s.slots(app.code).items[0].start
+        val booking = s.book(app.code, start, guest("bo@example.com"))
         expect(booking.status == "active", "active")
         expect(booking.slotStart == start, "same slot")
         expect(s.booking(booking.code).id == booking.id, "read back")
         expect(s.slot(app.code, start).seatsLeft == 0u, "seat taken")
     }
 
+    check("left-out arguments take their defaults; the others can be named") {
+        val app = haircut(s, owner.id, kind = "group", capacity = 3u)
+        val page = s.slots(app.code)
+        expect(page.page == 1u && page.perPage == 20u, "page 1, 20 a page: ${page.page}, ${page.perPage}")
+        val start = page.items[0].start
+        val short = s.book(app.code, start, BookerInput.Guest("Bo", "bo.short@example.com"))
+        expect(short.attendeeCount == 1u && short.description == "", "one seat, no text: $short")
+        expect(short.deviceId == null && short.phone == null, "no device, no phone: $short")
+        val named = s.book(
+            app.code, start, BookerInput.Guest("Di", "di@example.com", phone = "+44 20 7946 0000"),
+            attendeeCount = 2u, description = "window seat",
+        )
+        expect(named.attendeeCount == 2u && named.description == "window seat", "named: $named")
+        expect(named.phone == "+442079460000", "phone: ${named.phone}")
+        val moved = s.reschedule(named.code, page.items[1].start, description = "aisle")
+        expect(moved.attendeeCount == 2u && moved.description == "aisle", "seats kept, text changed: $moved")
+        val onePerPage = s.appointmentBookings(owner.id, app.code, perPage = 1u)
+        expect(onePerPage.totalPages == 2uL && onePerPage.items.size == 1, "two pages of one")
+        expect(s.appointmentBookings(owner.id, app.code, page = 2u, perPage = 1u).page == 2u, "page 2")
+    }
+
     check("a full slot throws AppointmentException.SlotFull") {
         val app = haircut(s, owner.id)
-        val start = s.slots(app.code, null, 1u, 20u).items[0].start
-        s.book(app.code, start, guest("first@example.com"), 1u, "", null)
+        val start = s.slots(app.code).items[0].start
+        s.book(app.code, start, guest("first@example.com"))
         try {
-            s.book(app.code, start, guest("second@example.com"), 1u, "", null)
+            s.book(app.code, start, guest("second@example.com"))
             throw AssertionError("the second booking must fail")
         } catch (e: AppointmentException.SlotFull) {
             expect(e.requested == 1u && e.available == 0u, "requested 1, available 0: $e")
@@ -864,8 +885,8 @@ fun main() {
 
     check("cancel twice throws InvalidTransition; unknown code throws NotFound") {
         val app = haircut(s, owner.id)
-        val start = s.slots(app.code, null, 1u, 20u).items[1].start
-        val booking = s.book(app.code, start, guest("cy@example.com"), 1u, "", null)
+        val start = s.slots(app.code).items[1].start
+        val booking = s.book(app.code, start, guest("cy@example.com"))
         expect(s.cancel(booking.code).status == "cancelled", "cancelled")
         try {
             s.cancel(booking.code)
@@ -899,7 +920,7 @@ fun main() {
 
     check("threads racing for one group seat: capacity holds") {
         val app = haircut(s, owner.id, kind = "group", capacity = 3u)
-        val start = s.slots(app.code, null, 1u, 20u).items[2].start
+        val start = s.slots(app.code).items[2].start
         val threads = 12
         val pool = Executors.newFixedThreadPool(threads)
         val go = CountDownLatch(1)
@@ -907,7 +928,7 @@ fun main() {
             pool.submit<String> {
                 go.await()
                 try {
-                    s.book(app.code, start, guest("racer$i@example.com"), 1u, "", null)
+                    s.book(app.code, start, guest("racer$i@example.com"))
                     "won"
                 } catch (e: AppointmentException.SlotFull) {
                     "full"
@@ -924,24 +945,24 @@ fun main() {
 
     check("bans, bookings as a user, owner listings, reject, analytics") {
         val app = haircut(s, owner.id, kind = "group", capacity = 2u)
-        val start = s.slots(app.code, null, 1u, 20u).items[0].start
+        val start = s.slots(app.code).items[0].start
         s.ban(owner.id, "troll@example.com")
         try {
-            s.book(app.code, start, guest("troll@example.com"), 1u, "", null)
+            s.book(app.code, start, guest("troll@example.com"))
             throw AssertionError("a banned email must fail")
         } catch (e: AppointmentException.Banned) {
         }
         expect(s.bans(owner.id).map { it.email } == listOf("troll@example.com"), "ban listed")
         try {
-            s.book(app.code, start, guest("Troll+Alias@example.com"), 1u, "", null)
+            s.book(app.code, start, guest("Troll+Alias@example.com"))
             throw AssertionError("a +tag alias of a banned email must fail")
         } catch (e: AppointmentException.Banned) {
         }
-        val member = s.registerUser("Mo", "mo@example.com", null, "")
-        val mine = s.book(app.code, start, BookerInput.User(member.id), 1u, "", null)
+        val member = s.registerUser("Mo", "mo@example.com")
+        val mine = s.book(app.code, start, BookerInput.User(member.id))
         expect(mine.userId == member.id && mine.email == "mo@example.com", "booked as user")
-        expect(s.userBookings(member.id, 1u, 20u).items.map { it.code } == listOf(mine.code), "user bookings")
-        expect(s.appointmentBookings(owner.id, app.code, 1u, 20u).total == 1uL, "appointment bookings")
+        expect(s.userBookings(member.id).items.map { it.code } == listOf(mine.code), "user bookings")
+        expect(s.appointmentBookings(owner.id, app.code).total == 1uL, "appointment bookings")
         expect(s.reject(owner.id, mine.code).status == "rejected", "rejected")
         try {
             s.appointmentBookings(member.id, app.code, 1u, 20u)
@@ -949,7 +970,7 @@ fun main() {
         } catch (e: AppointmentException.Forbidden) {
         }
         expect(s.allSlots(app.code, "2031-03-03").size == 3, "all slots of the day")
-        expect(s.myAppointments(owner.id, 1u, 100u).items.any { it.code == app.code }, "my appointments")
+        expect(s.myAppointments(owner.id, perPage = 100u).items.any { it.code == app.code }, "my appointments")
         val stats = s.analytics(owner.id, "2031-03-03", "2031-03-03")
         expect(stats.rejectedBookings == 1uL, "rejected counted: $stats")
         expect(stats.totalBookings >= 1uL, "bookings counted: $stats")
@@ -990,7 +1011,7 @@ fun main() {
     check("an edit changes the hours, never a booking; close, reopen, delete") {
         val app = barber(s, owner.id)
         val afternoon = s.allSlots(app.code, "2031-03-04")[6].start
-        val booking = s.book(app.code, afternoon, guest("trim@example.com"), 1u, "", null)
+        val booking = s.book(app.code, afternoon, guest("trim@example.com"))
         expect(s.attendeesBooked(app.code) == 1uL, "one seat booked")
         val edit = s.updateAppointment(
             owner.id, app.code,
@@ -1023,7 +1044,7 @@ fun main() {
             expect(e.field == "to", "$e")
         }
         expect(s.closeAppointment(owner.id, app.code).appointment.status == "closed", "closed")
-        expect(s.slots(app.code, null, 1u, 20u).total == 0uL, "no slots while closed")
+        expect(s.slots(app.code).total == 0uL, "no slots while closed")
         expect(s.reopenAppointment(owner.id, app.code).appointment.status == "active", "reopened")
         s.deleteAppointment(owner.id, app.code)
         try {
