@@ -46,10 +46,13 @@ cargo_no_warnings() {
 # Cargo verifies each package against the others through a local overlay registry, whose
 # crates it extracts under $CARGO_HOME/registry/src/-<hash>/ once per version and never again: a
 # copy left by an earlier run of the same version would be compiled instead of this tree's.
+# The overlay registry itself (target/package/tmp-registry) keeps the first .crate of a version
+# too; both go.
 CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 for crate in "${CRATES[@]}"; do
   rm -rf "$CARGO_HOME"/registry/src/-*/"$crate"-[0-9]* "$CARGO_HOME"/registry/cache/-*/"$crate"-[0-9]*
 done
+rm -rf "$CARGO_TARGET_DIR/package"
 
 dirty=()
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
