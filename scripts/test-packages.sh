@@ -53,6 +53,14 @@ for crate in "${CRATES[@]}"; do
   rm -rf "$CARGO_HOME"/registry/src/-*/"$crate"-[0-9]* "$CARGO_HOME"/registry/cache/-*/"$crate"-[0-9]*
 done
 rm -rf "$CARGO_TARGET_DIR/package"
+# Crates from a registry are taken to never change, so their compiled artifacts are reused
+# without looking at their sources: the verification would link a stale build of the same
+# version. Their artifacts go too (the workspace's own builds of these crates are rebuilt).
+for crate in "${CRATES[@]}"; do
+  lib="${crate//-/_}"
+  rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/"$crate"-* \
+    "$CARGO_TARGET_DIR"/debug/deps/lib"$lib"-* "$CARGO_TARGET_DIR"/debug/deps/"$lib"-*
+done
 
 dirty=()
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
