@@ -33,8 +33,8 @@ use clock::ManualClock;
 use errors::{OrRaise, in_method, invalid_argument};
 use run::{Engine, PageOf, Run, awaitable, block_on, runtime};
 use types::{
-    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot, User,
-    WaitlistPlace,
+    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot,
+    User, WaitlistPlace,
 };
 
 /// Opens the store a URL names, applying pending migrations: `memory:`, `sqlite:…` (e.g.
