@@ -22,13 +22,13 @@ create_exception!(
     appointment_master,
     NotFoundError,
     AppointmentError,
-    "The thing named does not exist (`entity`: appointment, booking, user, ban or hold)."
+    "The thing named does not exist (`entity`: appointment, booking, user, ban, hold or waitlist entry)."
 );
 create_exception!(
     appointment_master,
     DuplicateError,
     AppointmentError,
-    "A unique rule was broken (`what`: e.g. an active booking for this email)."
+    "A unique rule was broken (`what`: e.g. an active booking for this email, a place on the waiting list for this email)."
 );
 create_exception!(
     appointment_master,
@@ -141,11 +141,14 @@ const ARGUMENTS: &[Argument] = &[
         only_in: &[],
         reason_words: &[("from", "start")],
     },
-    // `hold(code, start, *, seats)`: the engine counts a hold's seats as an attendee count.
+    // `waitlist_place(code)`, `leave_waitlist(code)`.
+    everywhere("waitlist_code", "code"),
+    // `hold(code, start, *, seats)`, `join_waitlist(code, start, *, ..., seats)`: the engine
+    // counts those seats as an attendee count.
     Argument {
         engine: "attendee_count",
         python: "seats",
-        only_in: &["hold"],
+        only_in: &["hold", "join_waitlist"],
         reason_words: &[],
     },
     // `hold_by_token(token)`, `release_hold(token)`; `book(..., hold_token=...)` keeps its name.
@@ -255,7 +258,7 @@ fn replace_word(text: &str, word: &str, by: &str) -> String {
 }
 
 /// For a method whose arguments the engine names otherwise than in the rest of the API (`hold`,
-/// `hold_by_token`, `release_hold`): its engine errors named as its own arguments.
+/// `hold_by_token`, `release_hold`, `join_waitlist`): its engine errors named as its own arguments.
 /// `to_py_err` then names the rest.
 pub(crate) fn in_method(method: &'static str) -> impl Fn(Error) -> Error {
     move |err| in_python_terms(err, Some(method))

@@ -17,8 +17,8 @@ use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
     AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
     Booker, BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment,
-    NewBooking, NewHold, NewUser, Page as CorePage, Phone, ResourceName, Schedule,
-    Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, Weekdays,
+    NewBooking, NewHold, NewUser, NewWaitlistEntry, Page as CorePage, Phone, ResourceName,
+    Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, WaitlistCode, Weekdays,
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
@@ -33,7 +33,8 @@ use clock::ManualClock;
 use errors::{OrRaise, in_method, invalid_argument};
 use run::{Engine, PageOf, Run, awaitable, block_on, runtime};
 use types::{
-    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot, User,
+    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot,
+    User, WaitlistPlace,
 };
 
 /// Opens the store a URL names, applying pending migrations: `memory:`, `sqlite:…` (e.g.
@@ -794,6 +795,72 @@ macro_rules! scheduler_methods {
                 })
             }
 
+            /// Joins the waiting list of the full slot starting at `start`, for `seats` seats. When
+            /// seats of the slot free up (a cancel, a decline, a reject, a move away, a released or
+            /// expired hold, an expired pending booking), the change that frees them offers them to
+            /// the places in join order: each place whose seats fit gets a hold of them in its name
+            /// for the appointment's `hold_minutes` (`status` `"offered"`, `offer` the hold), booked
+            /// with `book(..., hold_token=place.offer.token)`. An offer that runs out passes to the
+            /// next in line. A slot with free seats takes no places (`InvalidInputError` on
+            /// `seats`: book them); bans apply, and under anti-scalping one email holds one booking
+            /// or one place per appointment (`DuplicateError`). Appointments that share a resource
+            /// have no waiting lists (`InvalidInputError` on `code`).
+            #[pyo3(signature = (code, start, *, name, email, seats = 1))]
+            fn join_waitlist<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+                start: Instant,
+                name: &str,
+                email: &str,
+                seats: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let req = NewWaitlistEntry {
+                    app_code: AppCode::parse(code).or_raise()?,
+                    slot_start: start.0,
+                    seats: AttendeeCount::new(seats)
+                        .map_err(in_method("join_waitlist"))
+                        .or_raise()?,
+                    name: Name::parse(name).or_raise()?,
+                    email: Email::parse(email).or_raise()?,
+                };
+                self.call(py, |s| async move {
+                    s.join_waitlist(req)
+                        .await
+                        .map_err(in_method("join_waitlist"))
+                        .map(WaitlistPlace::from)
+                })
+            }
+
+            /// A place on a waiting list by its code, as of now: its status, its position while it
+            /// waits, and the offer once seats were offered to it. While it waits, looking at it
+            /// first hands on the seats of offers that ran out, so an expired offer reaches the
+            /// next in line without anything else having to run.
+            fn waitlist_place<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = WaitlistCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.waitlist_place(&code).await.map(WaitlistPlace::from)
+                })
+            }
+
+            /// Leaves a waiting list: a waiting place is gone from the line, and the seats of a
+            /// live offer go to the next in line. A place already done (booked, expired, left) is
+            /// answered as it is.
+            fn leave_waitlist<'py>(
+                &self,
+                py: Python<'py>,
+                code: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let code = WaitlistCode::parse(code).or_raise()?;
+                self.call(py, |s| async move {
+                    s.leave_waitlist(&code).await.map(WaitlistPlace::from)
+                })
+            }
+
             /// A booking by code.
             fn booking<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
                 let code = BookingCode::parse(code).or_raise()?;
@@ -1115,6 +1182,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Slot>()?;
     m.add_class::<Booking>()?;
     m.add_class::<Hold>()?;
+    m.add_class::<WaitlistPlace>()?;
     m.add_class::<Ban>()?;
     m.add_class::<Analytics>()?;
     m.add_class::<Page>()?;

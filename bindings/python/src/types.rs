@@ -490,6 +490,71 @@ impl Hold {
     }
 }
 
+/// A place on a slot's waiting list (see `Scheduler.join_waitlist`), as of the engine's clock
+/// when it was read.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct WaitlistPlace {
+    /// The code, `WL-…`, that shows the place (`waitlist_place`) or leaves the list
+    /// (`leave_waitlist`); keep it like a booking code.
+    pub code: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot (UTC).
+    pub slot_start: DateTime<Utc>,
+    /// End of the slot (UTC).
+    pub slot_end: DateTime<Utc>,
+    /// Seats wanted.
+    pub seats: u32,
+    /// Who waits.
+    pub name: String,
+    /// Their email.
+    pub email: String,
+    /// `"waiting"`, `"offered"` (book `offer` with `book(..., hold_token=offer.token)` before
+    /// `offer.expires_at`), `"booked"`, `"expired"` (the offer ran out and went to the next in
+    /// line) or `"left"`.
+    pub status: String,
+    /// 1 for the next in line; 0 once it no longer waits.
+    pub position: u64,
+    /// The hold of the seats offered to this place, once offered (its own `status` says
+    /// whether it still keeps them); `None` while it waits.
+    pub offer: Option<Hold>,
+    /// When it joined.
+    pub created_at: DateTime<Utc>,
+    /// When its stored status last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<core::WaitlistPlace> for WaitlistPlace {
+    fn from(p: core::WaitlistPlace) -> Self {
+        let e = p.entry;
+        WaitlistPlace {
+            code: e.code.to_string(),
+            app_code: e.app_code.to_string(),
+            slot_start: e.slot_start,
+            slot_end: e.slot_end,
+            seats: e.seats.get(),
+            name: e.name.to_string(),
+            email: e.email.to_string(),
+            status: p.status.as_str().to_owned(),
+            position: p.position,
+            offer: p.offer.map(Hold::from),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[pymethods]
+impl WaitlistPlace {
+    fn __repr__(&self) -> String {
+        format!(
+            "WaitlistPlace(code={:?}, status={:?}, position={}, seats={})",
+            self.code, self.status, self.position, self.seats
+        )
+    }
+}
+
 /// An entry of an owner's ban list.
 #[pyclass(frozen, get_all, module = "appointment_master")]
 #[derive(Debug, Clone)]
@@ -550,6 +615,8 @@ pub struct Analytics {
     pub seats_booked: u64,
     /// Seats held by pending bookings, waiting for the owner's confirmation.
     pub seats_pending: u64,
+    /// Seats kept by holds live when the figures were counted (waiting-list offers included).
+    pub seats_held: u64,
     /// Seats offered by the slots that start in the range.
     pub seats_offered: u64,
 }
@@ -572,6 +639,7 @@ impl From<core::Analytics> for Analytics {
             total_bookings: a.total_bookings(),
             seats_booked: a.bookings.seats_booked,
             seats_pending: a.bookings.seats_pending,
+            seats_held: a.bookings.seats_held,
             seats_offered: a.seats_offered,
         }
     }

@@ -111,6 +111,22 @@ CASES: Dict[str, Tuple[str, Optional[str], Call]] = {
         lambda s, o, a: s.appointment("BK-AAAAAAAAAAAA"),
     ),
     "code of a booking": ("code", "booking_code", lambda s, o, a: s.cancel("AP-AAAAAAAAAAAA")),
+    "code of a waiting place": (
+        "code",
+        "waitlist_code",
+        lambda s, o, a: s.waitlist_place("BK-AAAAAAAAAAAA"),
+    ),
+    "code of a place to leave": ("code", "waitlist_code", lambda s, o, a: s.leave_waitlist("")),
+    "seats of a waiting place, free seats": (
+        "seats",
+        "attendee_count",
+        lambda s, o, a: s.join_waitlist(a.code, at(9), name="Bo", email=unique_email()),
+    ),
+    "seats of a waiting place, malformed": (
+        "seats",
+        "attendee_count",
+        lambda s, o, a: s.join_waitlist(a.code, at(9), name="Bo", email=unique_email(), seats=0),
+    ),
     "end before start": ("end", "to", lambda s, o, a: s.slots_between(a.code, at(11), at(9))),
     "naive end": (
         "end",

@@ -25,8 +25,8 @@ use appointment_core::chrono::{
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
     BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment, NewBooking,
-    NewHold, NewUser, Page, Phone, ResourceName, Schedule, SlotQuery, TimeWindow, TimeZoneName,
-    UserId, Weekdays, WeeklyHours,
+    NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName, Schedule, SlotQuery, TimeWindow,
+    TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -50,15 +50,17 @@ pub enum AppointmentError {
     /// The thing named does not exist.
     #[error("{detail}")]
     NotFound {
-        /// `appointment`, `booking`, `user`, `ban` or `hold`.
+        /// `appointment`, `booking`, `user`, `ban`, `hold` or `waitlist entry`.
         entity: String,
         /// The engine's message.
         detail: String,
     },
-    /// A unique rule was broken (e.g. a second active booking for one email).
+    /// A unique rule was broken (e.g. a second active booking for one email, a second place on
+    /// an appointment's waiting list for one email).
     #[error("{detail}")]
     Duplicate {
-        /// Which rule.
+        /// Which rule (`active booking for this email`, `place on the waiting list for this
+        /// email`, …).
         what: String,
         /// The engine's message.
         detail: String,
@@ -84,7 +86,8 @@ pub enum AppointmentError {
     /// An input is not acceptable; nothing was changed.
     #[error("{detail}")]
     InvalidInput {
-        /// The input's name.
+        /// The input's name as the Kotlin (and Swift) API names it: the method's parameter or the
+        /// record's field (`timeZone`, `slotMinutes`, `start`, `code`, `seats`, …).
         field: String,
         /// Why it was refused.
         reason: String,
@@ -157,7 +160,15 @@ pub enum AppointmentError {
 }
 
 impl From<core::Error> for AppointmentError {
+    /// The engine's error, an input it names named as Kotlin names it (see `ARGUMENTS`).
     fn from(err: core::Error) -> Self {
+        in_kotlin_terms(err, None)
+    }
+}
+
+impl AppointmentError {
+    /// The case of the engine's error, its fields as the engine gives them.
+    fn translate(err: core::Error) -> Self {
         let detail = err.to_string();
         match err {
             core::Error::SlotFull {
@@ -229,8 +240,209 @@ const _: () = assert!(core::DEFAULT_HOLD_MINUTES == 10);
 // The methods' default page size (`per_page = 20`) is the engine's.
 const _: () = assert!(Page::DEFAULT_PER_PAGE == 20);
 
+/// `InvalidInput` for an argument the bindings refuse themselves, `field` being its Kotlin (and
+/// Swift) name.
 fn invalid(field: &'static str, reason: impl Into<String>) -> AppointmentError {
-    core::Error::invalid(field, reason).into()
+    let reason = reason.into();
+    AppointmentError::InvalidInput {
+        detail: format!("invalid {field}: {reason}"),
+        field: field.to_owned(),
+        reason,
+    }
+}
+
+/// Kotlin's (and Swift's) name for an input the engine names otherwise: the engine uses the REST
+/// API's names (`timezone`, `type`, `booking_duration`, …) in snake case. Where `only_in` lists
+/// methods (by their Rust names), the entry holds in those methods only; an empty list means
+/// every method.
+struct Argument {
+    engine: &'static str,
+    kotlin: &'static str,
+    only_in: &'static [&'static str],
+    /// Words of the engine's reason that name its inputs, and Kotlin's words for them.
+    reason_words: &'static [(&'static str, &'static str)],
+}
+
+const fn everywhere(engine: &'static str, kotlin: &'static str) -> Argument {
+    Argument {
+        engine,
+        kotlin,
+        only_in: &[],
+        reason_words: &[],
+    }
+}
+
+/// The one table of input names that differ between the engine and the Kotlin API beyond the
+/// case: an engine name not listed is the Kotlin name in camel case (`hold_minutes` is
+/// `holdMinutes`, `attendee_count` is `attendeeCount`, `email` is `email`).
+const ARGUMENTS: &[Argument] = &[
+    everywhere("timezone", "timeZone"),
+    everywhere("type", "kind"),
+    everywhere("anti_scalping_level", "antiScalping"),
+    everywhere("booking_duration", "slotMinutes"),
+    everywhere("max_attendees", "capacity"),
+    // Every method names the appointment's, the booking's or the place's code `code`.
+    everywhere("app_code", "code"),
+    everywhere("booking_code", "code"),
+    everywhere("waitlist_code", "code"),
+    // A slot is named by its start: `book`, `hold`, `slot`, `reschedule`, `joinWaitlist`, ….
+    everywhere("start_time", "start"),
+    everywhere("device_token", "deviceId"),
+    everywhere("database_url", "url"),
+    Argument {
+        engine: "end_date",
+        kotlin: "endDate",
+        only_in: &[],
+        reason_words: &[("start_date", "startDate")],
+    },
+    // `hold(code, start, seats)`, `joinWaitlist(code, start, name, email, seats)`: the engine
+    // counts those seats as an attendee count.
+    Argument {
+        engine: "attendee_count",
+        kotlin: "seats",
+        only_in: &["hold", "join_waitlist"],
+        reason_words: &[],
+    },
+    // `holdByToken(token)`, `releaseHold(token)`; `book(…, holdToken)` keeps its name.
+    Argument {
+        engine: "hold_token",
+        kotlin: "token",
+        only_in: &["hold_by_token", "release_hold"],
+        reason_words: &[],
+    },
+];
+
+// The table renames each name once: an engine name is listed at most once for every method and
+// once for all of them. Checked when compiling.
+const _: () = {
+    let mut i = 0;
+    while i < ARGUMENTS.len() {
+        let mut j = 0;
+        while j < ARGUMENTS.len() {
+            let (a, b) = (&ARGUMENTS[i], &ARGUMENTS[j]);
+            assert!(
+                i == j || !same(a.engine, b.engine) || !share_scope(a.only_in, b.only_in),
+                "an engine name is listed twice for one method"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+};
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut k = 0;
+    while k < a.len() {
+        if a[k] != b[k] {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// Whether two entries' `only_in` lists hold for a common method (both empty: every method).
+const fn share_scope(a: &[&str], b: &[&str]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return a.is_empty() && b.is_empty();
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let mut j = 0;
+        while j < b.len() {
+            if same(a[i], b[j]) {
+                return true;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `snake_case` as `camelCase`.
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` with every whole-word `word` replaced by `by`.
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+            out.push_str(word);
+        } else {
+            out.push_str(by);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The engine's error as the Kotlin and Swift APIs name things, as seen from `method` (`None`:
+/// the entries that hold in every method): an input it names is named as the argument (or
+/// record field) the caller gave, in `field` and in the message (see `ARGUMENTS`).
+fn in_kotlin_terms(err: core::Error, method: Option<&str>) -> AppointmentError {
+    let core::Error::InvalidInput { field, reason } = err else {
+        return AppointmentError::translate(err);
+    };
+    let applies = |a: &&Argument| {
+        a.engine == field
+            && match method {
+                Some(m) => a.only_in.contains(&m),
+                None => a.only_in.is_empty(),
+            }
+    };
+    let entry = ARGUMENTS.iter().find(applies).or_else(|| {
+        ARGUMENTS
+            .iter()
+            .find(|a| a.engine == field && a.only_in.is_empty())
+    });
+    match entry {
+        Some(arg) => {
+            let reason = arg.reason_words.iter().fold(reason, |r, (engine, kotlin)| {
+                replace_word(&r, engine, kotlin)
+            });
+            invalid(arg.kotlin, reason)
+        }
+        None => {
+            let field = camel(field);
+            AppointmentError::InvalidInput {
+                detail: format!("invalid {field}: {reason}"),
+                field,
+                reason,
+            }
+        }
+    }
+}
+
+/// For a method whose arguments the engine names otherwise than in the rest of the API (`hold`,
+/// `hold_by_token`, `release_hold`, `join_waitlist`): its engine errors named as its own
+/// arguments.
+fn in_method(method: &'static str) -> impl Fn(core::Error) -> AppointmentError + Send + Copy {
+    move |err| in_kotlin_terms(err, Some(method))
 }
 
 /// The process's runtime for the engine.
@@ -270,10 +482,9 @@ fn time(field: &'static str, raw: &str) -> Result<NaiveTime> {
 /// An engine error, re-labelled with the input the caller gave.
 fn as_field(field: &'static str, err: core::Error) -> AppointmentError {
     match err {
-        core::Error::InvalidInput { reason, .. } => core::Error::invalid(field, reason),
-        other => other,
+        core::Error::InvalidInput { reason, .. } => invalid(field, reason),
+        other => other.into(),
     }
-    .into()
 }
 
 fn windows(field: &'static str, raw: &[String]) -> Result<Vec<TimeWindow>> {
@@ -324,10 +535,11 @@ fn as_of_now(s: &Engine) -> impl Fn(core::Booking) -> Booking + use<> {
     move |b| Booking::at(b, now)
 }
 
-fn user_id(raw: &str) -> Result<UserId> {
+/// A user id given as the argument `arg` (`ownerId`, `userId`).
+fn user_id(arg: &'static str, raw: &str) -> Result<UserId> {
     uuid::Uuid::parse_str(raw.trim())
         .map(UserId)
-        .map_err(|_| invalid("user_id", "is not a valid user id"))
+        .map_err(|_| invalid(arg, "is not a valid user id"))
 }
 
 /// A registered user.
@@ -458,34 +670,34 @@ pub struct Closure {
 impl AppointmentInput {
     /// The engine's schedule: one daily window or weekly hours, with overrides and closures.
     fn schedule(&self) -> Result<Schedule> {
-        let start_date = date("start_date", &self.start_date)?;
-        let end_date = date("end_date", &self.end_date)?;
+        let start_date = date("startDate", &self.start_date)?;
+        let end_date = date("endDate", &self.end_date)?;
         let builder = match (&self.weekly_hours, &self.start_time, &self.end_time) {
             (Some(week), None, None) => {
                 Schedule::weekly(start_date, end_date, weekly_hours(week)?, self.slot_minutes)
             }
             (Some(_), _, _) => {
                 return Err(invalid(
-                    "weekly_hours",
-                    "give either weekly_hours or start_time and end_time, not both",
+                    "weeklyHours",
+                    "give either weeklyHours or startTime and endTime, not both",
                 ));
             }
             (None, Some(start), Some(end)) => Schedule::builder(
                 start_date,
                 end_date,
-                time("start_time", start)?,
-                time("end_time", end)?,
+                time("startTime", start)?,
+                time("endTime", end)?,
                 self.slot_minutes,
             ),
             (None, start, _) => {
                 let missing = if start.is_none() {
-                    "start_time"
+                    "startTime"
                 } else {
-                    "end_time"
+                    "endTime"
                 };
                 return Err(invalid(
                     missing,
-                    "is required (or give weekly_hours instead)",
+                    "is required (or give weeklyHours instead)",
                 ));
             }
         };
@@ -513,7 +725,7 @@ impl AppointmentInput {
 
 fn weekly_hours(raw: &str) -> Result<WeeklyHours> {
     raw.parse::<WeeklyHours>()
-        .map_err(|e| as_field("weekly_hours", e))
+        .map_err(|e| as_field("weeklyHours", e))
 }
 
 fn overrides(raw: &[DateOverride]) -> Result<Vec<(NaiveDate, Vec<TimeWindow>)>> {
@@ -605,8 +817,8 @@ impl AppointmentChanges {
         let horizon_days = match (self.horizon_days, self.remove_horizon) {
             (Some(_), true) => {
                 return Err(invalid(
-                    "horizon_days",
-                    "give either horizon_days or remove_horizon, not both",
+                    "horizonDays",
+                    "give either horizonDays or removeHorizon, not both",
                 ));
             }
             (Some(days), false) => Some(Some(days)),
@@ -617,7 +829,7 @@ impl AppointmentChanges {
             (Some(_), true) => {
                 return Err(invalid(
                     "resource",
-                    "give either resource or remove_resource, not both",
+                    "give either resource or removeResource, not both",
                 ));
             }
             (Some(name), false) => Some(Some(ResourceName::parse(name)?)),
@@ -627,8 +839,8 @@ impl AppointmentChanges {
         let confirm_within_minutes = match (self.confirm_within_minutes, self.remove_approval) {
             (Some(_), true) => {
                 return Err(invalid(
-                    "confirm_within_minutes",
-                    "give either confirm_within_minutes or remove_approval, not both",
+                    "confirmWithinMinutes",
+                    "give either confirmWithinMinutes or removeApproval, not both",
                 ));
             }
             (Some(minutes), false) => Some(Some(minutes)),
@@ -1008,6 +1220,60 @@ impl From<core::Hold> for Hold {
     }
 }
 
+/// A place on a slot's waiting list (see `Scheduler.joinWaitlist`), as of the engine's clock
+/// when it was read.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WaitlistPlace {
+    /// The code, `WL-…`, that shows the place (`waitlistPlace`) or leaves the list
+    /// (`leaveWaitlist`); keep it like a booking code.
+    pub code: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// Start of the slot.
+    pub slot_start: SystemTime,
+    /// End of the slot.
+    pub slot_end: SystemTime,
+    /// Seats wanted.
+    pub seats: u32,
+    /// Who waits.
+    pub name: String,
+    /// Their email.
+    pub email: String,
+    /// `waiting`, `offered` (book `offer` with `book(…, holdToken = offer.token)` before
+    /// `offer.expiresAt`), `booked`, `expired` (the offer ran out and went to the next in line)
+    /// or `left`.
+    pub status: String,
+    /// 1 for the next in line; 0 once it no longer waits.
+    pub position: u64,
+    /// The hold of the seats offered to this place, once offered (its own `status` says whether
+    /// it still keeps them); `null` while it waits.
+    pub offer: Option<Hold>,
+    /// When it joined.
+    pub created_at: SystemTime,
+    /// When its stored status last changed.
+    pub updated_at: SystemTime,
+}
+
+impl From<core::WaitlistPlace> for WaitlistPlace {
+    fn from(p: core::WaitlistPlace) -> Self {
+        let e = p.entry;
+        WaitlistPlace {
+            code: e.code.to_string(),
+            app_code: e.app_code.to_string(),
+            slot_start: e.slot_start.into(),
+            slot_end: e.slot_end.into(),
+            seats: e.seats.get(),
+            name: e.name.to_string(),
+            email: e.email.to_string(),
+            status: p.status.as_str().to_owned(),
+            position: p.position,
+            offer: p.offer.map(Hold::from),
+            created_at: e.created_at.into(),
+            updated_at: e.updated_at.into(),
+        }
+    }
+}
+
 /// Who books and what they give.
 #[derive(Debug, Clone, uniffi::Enum)]
 pub enum BookerInput {
@@ -1086,6 +1352,8 @@ pub struct Analytics {
     pub seats_booked: u64,
     /// Seats held by pending bookings, waiting for the owner's confirmation.
     pub seats_pending: u64,
+    /// Seats kept by holds live when the figures were counted (waiting-list offers included).
+    pub seats_held: u64,
     /// Seats offered by the slots in the range.
     pub seats_offered: u64,
 }
@@ -1108,6 +1376,7 @@ impl From<core::Analytics> for Analytics {
             total_bookings: a.total_bookings(),
             seats_booked: a.bookings.seats_booked,
             seats_pending: a.bookings.seats_pending,
+            seats_held: a.bookings.seats_held,
             seats_offered: a.seats_offered,
         }
     }
@@ -1209,6 +1478,16 @@ where
     Box::pin(async move { fut.await.map_err(AppointmentError::from) })
 }
 
+/// The call `f` makes on `engine`, its engine error named as `method`'s own arguments (see
+/// `in_method`).
+fn call_in<T, F>(method: &'static str, engine: &Engine, f: impl FnOnce(Engine) -> F) -> Call<T>
+where
+    F: Future<Output = core::Result<T>> + Send + 'static,
+{
+    let fut = f(engine.clone());
+    Box::pin(async move { fut.await.map_err(in_method(method)) })
+}
+
 /// Runs a call on the engine's runtime, blocking the calling thread until it answers.
 fn block<T>(call: Call<T>) -> Result<T> {
     runtime().block_on(call)
@@ -1256,7 +1535,7 @@ fn update_call(
     code: &str,
     changes: &AppointmentChanges,
 ) -> Result<Call<AppointmentEdit>> {
-    let owner = user_id(owner_id)?;
+    let owner = user_id("ownerId", owner_id)?;
     let code = AppCode::parse(code)?;
     let changes = changes.to_core()?;
     Ok(call(engine, |s| async move {
@@ -1415,15 +1694,24 @@ scheduler_methods! {
         call(&self.inner, |s| async move { s.register_user(new).await.map(User::from) })
     }
 
+    /// The user registered with `email` (case does not matter), or `null`: an app started
+    /// again against the same database finds the user it registered the first time.
+    pub fn user_by_email(&self, email: String) -> Option<User> {
+        let email = Email::parse(&email)?;
+        call(&self.inner, |s| async move {
+            Ok(s.user_by_email(&email).await?.map(User::from))
+        })
+    }
+
     /// A user by id.
     pub fn user(&self, user_id: String) -> User {
-        let id = self::user_id(&user_id)?;
+        let id = self::user_id("userId", &user_id)?;
         call(&self.inner, |s| async move { s.user(id).await.map(User::from) })
     }
 
     /// Creates an appointment owned by `owner_id`.
     pub fn create_appointment(&self, owner_id: String, input: AppointmentInput) -> Appointment {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let schedule = input.schedule()?;
         let new = NewAppointment {
             title: input.title,
@@ -1452,7 +1740,7 @@ scheduler_methods! {
     /// The appointments `owner_id` created, newest first.
     #[uniffi::method(default(page = 1, per_page = 20))]
     pub fn my_appointments(&self, owner_id: String, page: u32, per_page: u32) -> AppointmentPage {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let p = Page::new(page, per_page)?;
         call(&self.inner, |s| async move {
             let paged = s.my_appointments(owner, p).await?;
@@ -1525,7 +1813,7 @@ scheduler_methods! {
     /// Deletes `owner_id`'s appointment: gone from every lookup and listing; its bookings stay
     /// readable by their codes.
     pub fn delete_appointment(&self, owner_id: String, code: String) -> () {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = AppCode::parse(&code)?;
         call(&self.inner, |s| async move { s.delete_appointment(owner, &code).await })
     }
@@ -1611,7 +1899,7 @@ scheduler_methods! {
                 email: Email::parse(&email)?,
                 phone: phone.as_deref().map(Phone::parse).transpose()?,
             },
-            BookerInput::User { user_id } => Booker::User(self::user_id(&user_id)?),
+            BookerInput::User { user_id } => Booker::User(self::user_id("userId", &user_id)?),
         };
         let req = NewBooking {
             app_code: AppCode::parse(&code)?,
@@ -1640,22 +1928,74 @@ scheduler_methods! {
         let req = NewHold {
             app_code: AppCode::parse(&code)?,
             slot_start: to_utc(start),
-            seats: AttendeeCount::new(seats)?,
+            seats: AttendeeCount::new(seats).map_err(in_method("hold"))?,
         };
-        call(&self.inner, |s| async move { s.hold(req).await.map(Hold::from) })
+        call_in("hold", &self.inner, |s| async move { s.hold(req).await.map(Hold::from) })
     }
 
     /// A hold by token, with its status as of now (`expired` from its `expiresAt` on).
     pub fn hold_by_token(&self, token: String) -> Hold {
-        let token = HoldToken::parse(&token)?;
+        let token = HoldToken::parse(&token).map_err(in_method("hold_by_token"))?;
         call(&self.inner, |s| async move { s.hold_by_token(&token).await.map(Hold::from) })
     }
 
     /// Gives a hold's seats back at once. A hold already released or expired is answered as it
     /// is; a booked one throws `HoldEnded` (cancel the booking instead).
     pub fn release_hold(&self, token: String) -> Hold {
-        let token = HoldToken::parse(&token)?;
+        let token = HoldToken::parse(&token).map_err(in_method("release_hold"))?;
         call(&self.inner, |s| async move { s.release_hold(&token).await.map(Hold::from) })
+    }
+
+    /// Joins the waiting list of the full slot starting at `start`, for `seats` seats. When
+    /// seats of the slot free up (a cancel, a decline, a reject, a move away, a released or
+    /// expired hold, an expired pending booking), the change that frees them offers them to the
+    /// places in join order: each place whose seats fit gets a hold of them in its name for the
+    /// appointment's `holdMinutes` (`status` `offered`, `offer` the hold), booked with
+    /// `book(…, holdToken = place.offer.token)`. An offer that runs out passes to the next in
+    /// line. A slot with free seats takes no places (`InvalidInput` on `seats`: book them);
+    /// bans apply, and under anti-scalping one email holds one booking or one place per
+    /// appointment (`Duplicate`). Appointments that share a resource have no waiting lists
+    /// (`InvalidInput` on `code`).
+    #[uniffi::method(default(seats = 1))]
+    pub fn join_waitlist(
+        &self,
+        code: String,
+        start: SystemTime,
+        name: String,
+        email: String,
+        seats: u32,
+    ) -> WaitlistPlace {
+        let req = NewWaitlistEntry {
+            app_code: AppCode::parse(&code)?,
+            slot_start: to_utc(start),
+            seats: AttendeeCount::new(seats).map_err(in_method("join_waitlist"))?,
+            name: Name::parse(&name)?,
+            email: Email::parse(&email)?,
+        };
+        call_in("join_waitlist", &self.inner, |s| async move {
+            s.join_waitlist(req).await.map(WaitlistPlace::from)
+        })
+    }
+
+    /// A place on a waiting list by its code, as of now: its status, its position while it
+    /// waits, and the offer once seats were offered to it. While it waits, looking at it first
+    /// hands on the seats of offers that ran out, so an expired offer reaches the next in line
+    /// without anything else having to run.
+    pub fn waitlist_place(&self, code: String) -> WaitlistPlace {
+        let code = WaitlistCode::parse(&code)?;
+        call(&self.inner, |s| async move {
+            s.waitlist_place(&code).await.map(WaitlistPlace::from)
+        })
+    }
+
+    /// Leaves a waiting list: a waiting place is gone from the line, and the seats of a live
+    /// offer go to the next in line. A place already done (booked, expired, left) is answered
+    /// as it is.
+    pub fn leave_waitlist(&self, code: String) -> WaitlistPlace {
+        let code = WaitlistCode::parse(&code)?;
+        call(&self.inner, |s| async move {
+            s.leave_waitlist(&code).await.map(WaitlistPlace::from)
+        })
     }
 
     /// A booking by code.
@@ -1696,7 +2036,7 @@ scheduler_methods! {
         attendee_count: Option<u32>,
         description: Option<String>,
     ) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         let change = booking_update(start, attendee_count, description)?;
         call(&self.inner, |s| async move {
@@ -1714,7 +2054,7 @@ scheduler_methods! {
     /// The appointment's owner cancels a booking whatever the cancellation policy, freeing its
     /// seats.
     pub fn owner_cancel(&self, owner_id: String, code: String) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move {
             s.owner_cancel(owner, &code).await.map(as_of_now(&s))
@@ -1723,7 +2063,7 @@ scheduler_methods! {
 
     /// The appointment's owner rejects a booking, freeing its seats.
     pub fn reject(&self, owner_id: String, code: String) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move { s.reject(owner, &code).await.map(as_of_now(&s)) })
     }
@@ -1731,7 +2071,7 @@ scheduler_methods! {
     /// The appointment's owner marks a booking whose slot has started as attended
     /// (`completed`), freeing its seats; `TooEarly` before the slot's start.
     pub fn complete(&self, owner_id: String, code: String) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move { s.complete(owner, &code).await.map(as_of_now(&s)) })
     }
@@ -1739,7 +2079,7 @@ scheduler_methods! {
     /// The appointment's owner marks a booking whose slot has started as not attended
     /// (`no_show`), freeing its seats; `TooEarly` before the slot's start.
     pub fn mark_no_show(&self, owner_id: String, code: String) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move {
             s.mark_no_show(owner, &code).await.map(as_of_now(&s))
@@ -1750,7 +2090,7 @@ scheduler_methods! {
     /// seats. `InvalidTransition` once it is no longer pending (`status` `expired` from its
     /// `confirmBy` on, `cancelled` if its guest cancelled first, …).
     pub fn confirm(&self, owner_id: String, code: String) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move { s.confirm(owner, &code).await.map(as_of_now(&s)) })
     }
@@ -1758,7 +2098,7 @@ scheduler_methods! {
     /// The appointment's owner declines a pending booking (`declined`), freeing its seats.
     /// `InvalidTransition` once it is no longer pending.
     pub fn decline(&self, owner_id: String, code: String) -> Booking {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = BookingCode::parse(&code)?;
         call(&self.inner, |s| async move { s.decline(owner, &code).await.map(as_of_now(&s)) })
     }
@@ -1780,7 +2120,7 @@ scheduler_methods! {
         page: u32,
         per_page: u32,
     ) -> BookingPage {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let code = AppCode::parse(&code)?;
         let p = Page::new(page, per_page)?;
         call(&self.inner, |s| async move {
@@ -1792,7 +2132,7 @@ scheduler_methods! {
     /// The bookings a registered user made.
     #[uniffi::method(default(page = 1, per_page = 20))]
     pub fn user_bookings(&self, user_id: String, page: u32, per_page: u32) -> BookingPage {
-        let user = self::user_id(&user_id)?;
+        let user = self::user_id("userId", &user_id)?;
         let p = Page::new(page, per_page)?;
         call(&self.inner, |s| async move {
             let paged = s.user_bookings(user, p).await?;
@@ -1802,21 +2142,21 @@ scheduler_methods! {
 
     /// Bans an email from all of the owner's appointments.
     pub fn ban(&self, owner_id: String, email: String) -> Ban {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let email = Email::parse(&email)?;
         call(&self.inner, |s| async move { s.ban(owner, email).await.map(Ban::from) })
     }
 
     /// Lifts a ban.
     pub fn unban(&self, owner_id: String, email: String) -> () {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let email = Email::parse(&email)?;
         call(&self.inner, |s| async move { s.unban(owner, &email).await })
     }
 
     /// The owner's ban list, oldest first.
     pub fn bans(&self, owner_id: String) -> Vec<Ban> {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         call(&self.inner, |s| async move {
             let bans = s.bans(owner).await?;
             Ok(bans.into_iter().map(Ban::from).collect())
@@ -1825,10 +2165,10 @@ scheduler_methods! {
 
     /// An owner's figures over the UTC dates `[start_date, end_date]` (`YYYY-MM-DD`).
     pub fn analytics(&self, owner_id: String, start_date: String, end_date: String) -> Analytics {
-        let owner = user_id(&owner_id)?;
+        let owner = user_id("ownerId", &owner_id)?;
         let (start, end) = (
-            date("start_date", &start_date)?,
-            date("end_date", &end_date)?,
+            date("startDate", &start_date)?,
+            date("endDate", &end_date)?,
         );
         call(&self.inner, |s| async move {
             s.analytics(owner, start, end).await.map(Analytics::from)
@@ -1913,7 +2253,7 @@ mod tests {
         assert_eq!(s.slot(app.code.clone(), start).await?.seats_taken, 5);
         assert!(matches!(
             s.user("nobody".into()).await,
-            Err(AppointmentError::InvalidInput { field, .. }) if field == "user_id"
+            Err(AppointmentError::InvalidInput { field, .. }) if field == "userId"
         ));
         Ok(())
     }
@@ -2257,7 +2597,7 @@ mod tests {
             };
             assert!(matches!(
                 s.create_appointment(owner.id.clone(), bad),
-                Err(AppointmentError::InvalidInput { field, .. }) if field == "hold_minutes"
+                Err(AppointmentError::InvalidInput { field, .. }) if field == "holdMinutes"
             ));
         }
         let app = s.create_appointment(owner.id.clone(), input)?;
@@ -2330,7 +2670,7 @@ mod tests {
         ));
         assert!(matches!(
             s.hold_by_token("BK-AAAAAAAAAAAA".into()),
-            Err(AppointmentError::InvalidInput { field, .. }) if field == "hold_token"
+            Err(AppointmentError::InvalidInput { field, .. }) if field == "token"
         ));
         let edit = s.update_appointment(
             owner.id,
@@ -2370,10 +2710,55 @@ mod tests {
     }
 
     #[test]
+    fn engine_names_become_kotlin_names() {
+        let named = |field: &'static str, reason: &str, method: Option<&str>| match in_kotlin_terms(
+            core::Error::invalid(field, reason),
+            method,
+        ) {
+            AppointmentError::InvalidInput {
+                field,
+                reason,
+                detail,
+            } => (field, reason, detail),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(named("timezone", "x", None).0, "timeZone");
+        assert_eq!(
+            named("booking_duration", "x", Some("hold")).0,
+            "slotMinutes"
+        );
+        assert_eq!(named("hold_minutes", "x", None).0, "holdMinutes");
+        assert_eq!(named("attendee_count", "x", None).0, "attendeeCount");
+        assert_eq!(
+            named("attendee_count", "x", Some("book")).0,
+            "attendeeCount"
+        );
+        assert_eq!(
+            named("attendee_count", "x", Some("join_waitlist")).0,
+            "seats"
+        );
+        assert_eq!(named("hold_token", "x", None).0, "holdToken");
+        assert_eq!(named("hold_token", "x", Some("release_hold")).0, "token");
+        assert_eq!(named("waitlist_code", "x", None).0, "code");
+        assert_eq!(
+            named("end_date", "must not be before start_date", None),
+            (
+                "endDate".to_owned(),
+                "must not be before startDate".to_owned(),
+                "invalid endDate: must not be before startDate".to_owned()
+            )
+        );
+        assert!(matches!(
+            AppointmentError::from(core::Error::NotFound(core::Entity::WaitlistEntry)),
+            AppointmentError::NotFound { entity, .. } if entity == "waitlist entry"
+        ));
+    }
+
+    #[test]
     fn bad_input_is_invalid_input() {
         let err = Scheduler::open("ftp://nowhere".into()).err();
         assert!(
-            matches!(err, Some(AppointmentError::InvalidInput { field, .. }) if field == "database_url")
+            matches!(err, Some(AppointmentError::InvalidInput { field, .. }) if field == "url")
         );
         assert!(matches!(
             date("day", "03/03/2031"),
@@ -2450,13 +2835,13 @@ mod tests {
             Err(AppointmentError::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         };
-        assert_eq!(refused(barber("mon-fri 09:00-25:00")), "weekly_hours");
+        assert_eq!(refused(barber("mon-fri 09:00-25:00")), "weeklyHours");
         let mut both = barber("mon 09:00-12:00");
         both.start_time = Some("09:00".into());
-        assert_eq!(refused(both), "weekly_hours");
+        assert_eq!(refused(both), "weeklyHours");
         let mut neither = barber("");
         neither.weekly_hours = None;
-        assert_eq!(refused(neither), "start_time");
+        assert_eq!(refused(neither), "startTime");
         let mut bad_override = barber("mon 09:00-12:00");
         bad_override.overrides[0].hours = vec!["noon".into()];
         assert_eq!(refused(bad_override), "overrides");
@@ -2529,13 +2914,13 @@ mod tests {
             weekly_hours: Some("mon 9-5".into()),
             ..AppointmentChanges::default()
         };
-        assert_eq!(refused(bad_hours), "weekly_hours");
+        assert_eq!(refused(bad_hours), "weeklyHours");
         let both = AppointmentChanges {
             horizon_days: Some(10),
             remove_horizon: true,
             ..AppointmentChanges::default()
         };
-        assert_eq!(refused(both), "horizon_days");
+        assert_eq!(refused(both), "horizonDays");
         let removed = s.update_appointment(
             owner.id.clone(),
             app.code.clone(),

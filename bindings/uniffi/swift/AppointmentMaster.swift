@@ -782,6 +782,27 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func holdByToken(token: String) async throws  -> Hold
     
     /**
+     * Joins the waiting list of the full slot starting at `start`, for `seats` seats. When
+     * seats of the slot free up (a cancel, a decline, a reject, a move away, a released or
+     * expired hold, an expired pending booking), the change that frees them offers them to the
+     * places in join order: each place whose seats fit gets a hold of them in its name for the
+     * appointment's `holdMinutes` (`status` `offered`, `offer` the hold), booked with
+     * `book(…, holdToken = place.offer.token)`. An offer that runs out passes to the next in
+     * line. A slot with free seats takes no places (`InvalidInput` on `seats`: book them);
+     * bans apply, and under anti-scalping one email holds one booking or one place per
+     * appointment (`Duplicate`). Appointments that share a resource have no waiting lists
+     * (`InvalidInput` on `code`).
+     */
+    func joinWaitlist(code: String, start: Date, name: String, email: String, seats: UInt32) async throws  -> WaitlistPlace
+    
+    /**
+     * Leaves a waiting list: a waiting place is gone from the line, and the seats of a live
+     * offer go to the next in line. A place already done (booked, expired, left) is answered
+     * as it is.
+     */
+    func leaveWaitlist(code: String) async throws  -> WaitlistPlace
+    
+    /**
      * The appointment's owner marks a booking whose slot has started as not attended
      * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
      */
@@ -880,6 +901,20 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
      * The bookings a registered user made.
      */
     func userBookings(userId: String, page: UInt32, perPage: UInt32) async throws  -> BookingPage
+    
+    /**
+     * The user registered with `email` (case does not matter), or `null`: an app started
+     * again against the same database finds the user it registered the first time.
+     */
+    func userByEmail(email: String) async throws  -> User?
+    
+    /**
+     * A place on a waiting list by its code, as of now: its status, its position while it
+     * waits, and the offer once seats were offered to it. While it waits, looking at it first
+     * hands on the seats of offers that ran out, so an expired offer reaches the next in line
+     * without anything else having to run.
+     */
+    func waitlistPlace(code: String) async throws  -> WaitlistPlace
     
 }
 /**
@@ -1358,6 +1393,55 @@ open func holdByToken(token: String)async throws  -> Hold  {
 }
     
     /**
+     * Joins the waiting list of the full slot starting at `start`, for `seats` seats. When
+     * seats of the slot free up (a cancel, a decline, a reject, a move away, a released or
+     * expired hold, an expired pending booking), the change that frees them offers them to the
+     * places in join order: each place whose seats fit gets a hold of them in its name for the
+     * appointment's `holdMinutes` (`status` `offered`, `offer` the hold), booked with
+     * `book(…, holdToken = place.offer.token)`. An offer that runs out passes to the next in
+     * line. A slot with free seats takes no places (`InvalidInput` on `seats`: book them);
+     * bans apply, and under anti-scalping one email holds one booking or one place per
+     * appointment (`Duplicate`). Appointments that share a resource have no waiting lists
+     * (`InvalidInput` on `code`).
+     */
+open func joinWaitlist(code: String, start: Date, name: String, email: String, seats: UInt32 = UInt32(1))async throws  -> WaitlistPlace  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_join_waitlist(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTimestamp.lower(start),FfiConverterString.lower(name),FfiConverterString.lower(email),FfiConverterUInt32.lower(seats)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWaitlistPlace_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * Leaves a waiting list: a waiting place is gone from the line, and the seats of a live
+     * offer go to the next in line. A place already done (booked, expired, left) is answered
+     * as it is.
+     */
+open func leaveWaitlist(code: String)async throws  -> WaitlistPlace  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_leave_waitlist(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWaitlistPlace_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
      * The appointment's owner marks a booking whose slot has started as not attended
      * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
      */
@@ -1691,6 +1775,48 @@ open func userBookings(userId: String, page: UInt32 = UInt32(1), perPage: UInt32
             completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeBookingPage_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The user registered with `email` (case does not matter), or `null`: an app started
+     * again against the same database finds the user it registered the first time.
+     */
+open func userByEmail(email: String)async throws  -> User?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_user_by_email(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(email)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeUser.lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * A place on a waiting list by its code, as of now: its status, its position while it
+     * waits, and the offer once seats were offered to it. While it waits, looking at it first
+     * hands on the seats of offers that ran out, so an expired offer reaches the next in line
+     * without anything else having to run.
+     */
+open func waitlistPlace(code: String)async throws  -> WaitlistPlace  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_waitlist_place(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWaitlistPlace_lift,
             errorHandler: FfiConverterTypeAppointmentError_lift
         )
 }
@@ -2045,6 +2171,27 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func holdByToken(token: String) throws  -> Hold
     
     /**
+     * Joins the waiting list of the full slot starting at `start`, for `seats` seats. When
+     * seats of the slot free up (a cancel, a decline, a reject, a move away, a released or
+     * expired hold, an expired pending booking), the change that frees them offers them to the
+     * places in join order: each place whose seats fit gets a hold of them in its name for the
+     * appointment's `holdMinutes` (`status` `offered`, `offer` the hold), booked with
+     * `book(…, holdToken = place.offer.token)`. An offer that runs out passes to the next in
+     * line. A slot with free seats takes no places (`InvalidInput` on `seats`: book them);
+     * bans apply, and under anti-scalping one email holds one booking or one place per
+     * appointment (`Duplicate`). Appointments that share a resource have no waiting lists
+     * (`InvalidInput` on `code`).
+     */
+    func joinWaitlist(code: String, start: Date, name: String, email: String, seats: UInt32) throws  -> WaitlistPlace
+    
+    /**
+     * Leaves a waiting list: a waiting place is gone from the line, and the seats of a live
+     * offer go to the next in line. A place already done (booked, expired, left) is answered
+     * as it is.
+     */
+    func leaveWaitlist(code: String) throws  -> WaitlistPlace
+    
+    /**
      * The appointment's owner marks a booking whose slot has started as not attended
      * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
      */
@@ -2143,6 +2290,20 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
      * The bookings a registered user made.
      */
     func userBookings(userId: String, page: UInt32, perPage: UInt32) throws  -> BookingPage
+    
+    /**
+     * The user registered with `email` (case does not matter), or `null`: an app started
+     * again against the same database finds the user it registered the first time.
+     */
+    func userByEmail(email: String) throws  -> User?
+    
+    /**
+     * A place on a waiting list by its code, as of now: its status, its position while it
+     * waits, and the offer once seats were offered to it. While it waits, looking at it first
+     * hands on the seats of offers that ran out, so an expired offer reaches the next in line
+     * without anything else having to run.
+     */
+    func waitlistPlace(code: String) throws  -> WaitlistPlace
     
 }
 /**
@@ -2514,6 +2675,47 @@ open func holdByToken(token: String)throws  -> Hold  {
 }
     
     /**
+     * Joins the waiting list of the full slot starting at `start`, for `seats` seats. When
+     * seats of the slot free up (a cancel, a decline, a reject, a move away, a released or
+     * expired hold, an expired pending booking), the change that frees them offers them to the
+     * places in join order: each place whose seats fit gets a hold of them in its name for the
+     * appointment's `holdMinutes` (`status` `offered`, `offer` the hold), booked with
+     * `book(…, holdToken = place.offer.token)`. An offer that runs out passes to the next in
+     * line. A slot with free seats takes no places (`InvalidInput` on `seats`: book them);
+     * bans apply, and under anti-scalping one email holds one booking or one place per
+     * appointment (`Duplicate`). Appointments that share a resource have no waiting lists
+     * (`InvalidInput` on `code`).
+     */
+open func joinWaitlist(code: String, start: Date, name: String, email: String, seats: UInt32 = UInt32(1))throws  -> WaitlistPlace  {
+    return try  FfiConverterTypeWaitlistPlace_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_join_waitlist(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),
+        FfiConverterTimestamp.lower(start),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(email),
+        FfiConverterUInt32.lower(seats),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Leaves a waiting list: a waiting place is gone from the line, and the seats of a live
+     * offer go to the next in line. A place already done (booked, expired, left) is answered
+     * as it is.
+     */
+open func leaveWaitlist(code: String)throws  -> WaitlistPlace  {
+    return try  FfiConverterTypeWaitlistPlace_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_leave_waitlist(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The appointment's owner marks a booking whose slot has started as not attended
      * (`no_show`), freeing its seats; `TooEarly` before the slot's start.
      */
@@ -2778,6 +2980,36 @@ open func userBookings(userId: String, page: UInt32 = UInt32(1), perPage: UInt32
 })
 }
     
+    /**
+     * The user registered with `email` (case does not matter), or `null`: an app started
+     * again against the same database finds the user it registered the first time.
+     */
+open func userByEmail(email: String)throws  -> User?  {
+    return try  FfiConverterOptionTypeUser.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_user_by_email(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(email),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A place on a waiting list by its code, as of now: its status, its position while it
+     * waits, and the offer once seats were offered to it. While it waits, looking at it first
+     * hands on the seats of offers that ran out, so an expired offer reaches the next in line
+     * without anything else having to run.
+     */
+open func waitlistPlace(code: String)throws  -> WaitlistPlace  {
+    return try  FfiConverterTypeWaitlistPlace_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_waitlist_place(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -2892,6 +3124,10 @@ public struct Analytics: Equatable, Hashable {
      */
     public var seatsPending: UInt64
     /**
+     * Seats kept by holds live when the figures were counted (waiting-list offers included).
+     */
+    public var seatsHeld: UInt64
+    /**
      * Seats offered by the slots in the range.
      */
     public var seatsOffered: UInt64
@@ -2946,6 +3182,9 @@ public struct Analytics: Equatable, Hashable {
          * Seats held by pending bookings, waiting for the owner's confirmation.
          */seatsPending: UInt64, 
         /**
+         * Seats kept by holds live when the figures were counted (waiting-list offers included).
+         */seatsHeld: UInt64, 
+        /**
          * Seats offered by the slots in the range.
          */seatsOffered: UInt64) {
         self.startDate = startDate
@@ -2963,6 +3202,7 @@ public struct Analytics: Equatable, Hashable {
         self.totalBookings = totalBookings
         self.seatsBooked = seatsBooked
         self.seatsPending = seatsPending
+        self.seatsHeld = seatsHeld
         self.seatsOffered = seatsOffered
     }
 
@@ -2997,6 +3237,7 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
                 totalBookings: FfiConverterUInt64.read(from: &buf), 
                 seatsBooked: FfiConverterUInt64.read(from: &buf), 
                 seatsPending: FfiConverterUInt64.read(from: &buf), 
+                seatsHeld: FfiConverterUInt64.read(from: &buf), 
                 seatsOffered: FfiConverterUInt64.read(from: &buf)
         )
     }
@@ -3017,6 +3258,7 @@ public struct FfiConverterTypeAnalytics: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.totalBookings, into: &buf)
         FfiConverterUInt64.write(value.seatsBooked, into: &buf)
         FfiConverterUInt64.write(value.seatsPending, into: &buf)
+        FfiConverterUInt64.write(value.seatsHeld, into: &buf)
         FfiConverterUInt64.write(value.seatsOffered, into: &buf)
     }
 }
@@ -5098,6 +5340,184 @@ public func FfiConverterTypeUser_lower(_ value: User) -> RustBuffer {
 
 
 /**
+ * A place on a slot's waiting list (see `Scheduler.joinWaitlist`), as of the engine's clock
+ * when it was read.
+ */
+public struct WaitlistPlace: Equatable, Hashable {
+    /**
+     * The code, `WL-…`, that shows the place (`waitlistPlace`) or leaves the list
+     * (`leaveWaitlist`); keep it like a booking code.
+     */
+    public var code: String
+    /**
+     * The appointment's code.
+     */
+    public var appCode: String
+    /**
+     * Start of the slot.
+     */
+    public var slotStart: Date
+    /**
+     * End of the slot.
+     */
+    public var slotEnd: Date
+    /**
+     * Seats wanted.
+     */
+    public var seats: UInt32
+    /**
+     * Who waits.
+     */
+    public var name: String
+    /**
+     * Their email.
+     */
+    public var email: String
+    /**
+     * `waiting`, `offered` (book `offer` with `book(…, holdToken = offer.token)` before
+     * `offer.expiresAt`), `booked`, `expired` (the offer ran out and went to the next in line)
+     * or `left`.
+     */
+    public var status: String
+    /**
+     * 1 for the next in line; 0 once it no longer waits.
+     */
+    public var position: UInt64
+    /**
+     * The hold of the seats offered to this place, once offered (its own `status` says whether
+     * it still keeps them); `null` while it waits.
+     */
+    public var offer: Hold?
+    /**
+     * When it joined.
+     */
+    public var createdAt: Date
+    /**
+     * When its stored status last changed.
+     */
+    public var updatedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The code, `WL-…`, that shows the place (`waitlistPlace`) or leaves the list
+         * (`leaveWaitlist`); keep it like a booking code.
+         */code: String, 
+        /**
+         * The appointment's code.
+         */appCode: String, 
+        /**
+         * Start of the slot.
+         */slotStart: Date, 
+        /**
+         * End of the slot.
+         */slotEnd: Date, 
+        /**
+         * Seats wanted.
+         */seats: UInt32, 
+        /**
+         * Who waits.
+         */name: String, 
+        /**
+         * Their email.
+         */email: String, 
+        /**
+         * `waiting`, `offered` (book `offer` with `book(…, holdToken = offer.token)` before
+         * `offer.expiresAt`), `booked`, `expired` (the offer ran out and went to the next in line)
+         * or `left`.
+         */status: String, 
+        /**
+         * 1 for the next in line; 0 once it no longer waits.
+         */position: UInt64, 
+        /**
+         * The hold of the seats offered to this place, once offered (its own `status` says whether
+         * it still keeps them); `null` while it waits.
+         */offer: Hold?, 
+        /**
+         * When it joined.
+         */createdAt: Date, 
+        /**
+         * When its stored status last changed.
+         */updatedAt: Date) {
+        self.code = code
+        self.appCode = appCode
+        self.slotStart = slotStart
+        self.slotEnd = slotEnd
+        self.seats = seats
+        self.name = name
+        self.email = email
+        self.status = status
+        self.position = position
+        self.offer = offer
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WaitlistPlace: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWaitlistPlace: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WaitlistPlace {
+        return
+            try WaitlistPlace(
+                code: FfiConverterString.read(from: &buf), 
+                appCode: FfiConverterString.read(from: &buf), 
+                slotStart: FfiConverterTimestamp.read(from: &buf), 
+                slotEnd: FfiConverterTimestamp.read(from: &buf), 
+                seats: FfiConverterUInt32.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                email: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                position: FfiConverterUInt64.read(from: &buf), 
+                offer: FfiConverterOptionTypeHold.read(from: &buf), 
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                updatedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WaitlistPlace, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.appCode, into: &buf)
+        FfiConverterTimestamp.write(value.slotStart, into: &buf)
+        FfiConverterTimestamp.write(value.slotEnd, into: &buf)
+        FfiConverterUInt32.write(value.seats, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.email, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterUInt64.write(value.position, into: &buf)
+        FfiConverterOptionTypeHold.write(value.offer, into: &buf)
+        FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterTimestamp.write(value.updatedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitlistPlace_lift(_ buf: RustBuffer) throws -> WaitlistPlace {
+    return try FfiConverterTypeWaitlistPlace.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitlistPlace_lower(_ value: WaitlistPlace) -> RustBuffer {
+    return FfiConverterTypeWaitlistPlace.lower(value)
+}
+
+
+/**
  * Every error the engine reports, one case per kind.
  */
 public 
@@ -5124,18 +5544,20 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case NotFound(
         /**
-         * `appointment`, `booking`, `user`, `ban` or `hold`.
+         * `appointment`, `booking`, `user`, `ban`, `hold` or `waitlist entry`.
          */entity: String, 
         /**
          * The engine's message.
          */detail: String
     )
     /**
-     * A unique rule was broken (e.g. a second active booking for one email).
+     * A unique rule was broken (e.g. a second active booking for one email, a second place on
+     * an appointment's waiting list for one email).
      */
     case Duplicate(
         /**
-         * Which rule.
+         * Which rule (`active booking for this email`, `place on the waiting list for this
+         * email`, …).
          */what: String, 
         /**
          * The engine's message.
@@ -5170,7 +5592,8 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case InvalidInput(
         /**
-         * The input's name.
+         * The input's name as the Kotlin (and Swift) API names it: the method's parameter or the
+         * record's field (`timeZone`, `slotMinutes`, `start`, `code`, `seats`, …).
          */field: String, 
         /**
          * Why it was refused.
@@ -5705,6 +6128,54 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHold: FfiConverterRustBuffer {
+    typealias SwiftType = Hold?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHold.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHold.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUser: FfiConverterRustBuffer {
+    typealias SwiftType = User?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUser.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUser.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceTypeClosure: FfiConverterRustBuffer {
     typealias SwiftType = [Closure]?
 
@@ -6071,6 +6542,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_hold_by_token() != 5434) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_join_waitlist() != 64473) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_leave_waitlist() != 1084) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_mark_no_show() != 31057) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6120,6 +6597,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user_bookings() != 25264) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user_by_email() != 8322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_waitlist_place() != 14731) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_manualclock_advance() != 33628) {
@@ -6188,6 +6671,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_hold_by_token() != 48225) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_join_waitlist() != 14390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_leave_waitlist() != 6540) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_mark_no_show() != 21389) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6237,6 +6726,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user_bookings() != 13751) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_user_by_email() != 16984) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_waitlist_place() != 59168) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_constructor_asyncscheduler_open() != 46499) {

@@ -22,6 +22,11 @@ Seats can be held for a few minutes (``hold``) while a form is filled in or a pa
 booked with ``book(..., hold_token=hold.token)`` or released; from ``expires_at`` on they are free
 again without anything having to run.
 
+When a slot is full, ``join_waitlist`` puts someone in line for it: seats freed later (a cancel,
+a released or expired hold, …) are offered to the places in join order as holds in their names,
+booked with ``book(..., hold_token=place.offer.token)``; ``waitlist_place`` shows a place's
+status and position, ``leave_waitlist`` leaves the line.
+
 With ``confirm_within_minutes``, bookings start ``"pending"`` and hold their seats until the owner
 calls ``confirm`` or ``decline``, or until ``Booking.confirm_by``, from which instant they read
 ``"expired"`` and their seats are free; ``reclaim_expired`` tidies the stored statuses.
@@ -74,6 +79,7 @@ from appointment_master._native import (
     TooLateError,
     UnavailableError,
     User,
+    WaitlistPlace,
 )
 
 __all__ = [
@@ -105,4 +111,5 @@ __all__ = [
     "TooLateError",
     "UnavailableError",
     "User",
+    "WaitlistPlace",
 ]

@@ -83,6 +83,9 @@ fun barber(s: Scheduler, ownerId: String) = s.createAppointment(ownerId, barberI
 // An email no other run used (a Postgres database keeps data between runs).
 fun unique(prefix: String) = "$prefix.${UUID.randomUUID()}@example.com"
 
+// A page of no items, which the engine refuses.
+fun Scheduler.perPageOf(ownerId: String) = myAppointments(ownerId, perPage = 0u)
+
 // An instant of 2031-03-03 (a Monday), UTC.
 fun at(hm: String): Instant = Instant.parse("2031-03-03T$hm:00Z")
 
@@ -302,7 +305,7 @@ fun holdChecks(store: String, url: String) {
             book(app.code, at("10:00"), 1u, holdToken = hold.token)
             throw AssertionError("the seats must be the hold's")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "hold_token", "$e")
+            expect(e.field == "holdToken", "$e")
         }
         clock.advance(Duration.ofMinutes(9))
         val booking = book(app.code, at("10:00"), 2u, holdToken = hold.token)
@@ -357,7 +360,7 @@ fun holdChecks(store: String, url: String) {
                 group(1u, holdMinutes = minutes)
                 throw AssertionError("$minutes minutes must fail")
             } catch (e: AppointmentException.InvalidInput) {
-                expect(e.field == "hold_minutes", "$e")
+                expect(e.field == "holdMinutes", "$e")
             }
         }
         val app = group(5u, holdMinutes = 120u)
@@ -368,7 +371,7 @@ fun holdChecks(store: String, url: String) {
                 s.updateAppointment(owner.id, app.code, AppointmentChanges(holdMinutes = minutes))
                 throw AssertionError("an edit to $minutes minutes must fail")
             } catch (e: AppointmentException.InvalidInput) {
-                expect(e.field == "hold_minutes", "$e")
+                expect(e.field == "holdMinutes", "$e")
             }
         }
         val edit = s.updateAppointment(owner.id, app.code, AppointmentChanges(holdMinutes = 30u))
@@ -392,14 +395,14 @@ fun holdChecks(store: String, url: String) {
             s.releaseHold("BK-AAAAAAAAAAAA")
             throw AssertionError("a booking code is no hold token")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "hold_token", "$e")
+            expect(e.field == "token", "$e")
         }
         val chair = group(1u, kind = "single", resource = "Chair 1")
         try {
             s.hold(chair.code, at("09:00"))
             throw AssertionError("an appointment on a shared resource takes no holds")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "app_code", "$e")
+            expect(e.field == "code", "$e")
         }
     }
 
@@ -552,14 +555,14 @@ fun approvalChecks(store: String, url: String) {
                 group(1u, confirmWithin = minutes)
                 throw AssertionError("$minutes minutes must fail")
             } catch (e: AppointmentException.InvalidInput) {
-                expect(e.field == "confirm_within_minutes", "$e")
+                expect(e.field == "confirmWithinMinutes", "$e")
             }
         }
         try {
             group(1u, resource = "Room 1")
             throw AssertionError("approval and a shared resource do not combine")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "confirm_within_minutes", "$e")
+            expect(e.field == "confirmWithinMinutes", "$e")
         }
         val app = group(5u, confirmWithin = null)
         expect(app.confirmWithinMinutes == null && book(app.code, at("09:00")).status == "active", "off by default")
@@ -571,7 +574,7 @@ fun approvalChecks(store: String, url: String) {
             s.updateAppointment(owner.id, app.code, AppointmentChanges(confirmWithinMinutes = 30u, removeApproval = true))
             throw AssertionError("not both")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "confirm_within_minutes", "$e")
+            expect(e.field == "confirmWithinMinutes", "$e")
         }
         val off = s.updateAppointment(owner.id, app.code, AppointmentChanges(removeApproval = true))
         expect(off.appointment.confirmWithinMinutes == null, "turned off")
@@ -686,6 +689,128 @@ fun revisionChecks(store: String, url: String) {
         expect(closed.appointment.status == "closed" && closed.appointment.revision == 4uL, "closed at 3")
         val reopened = s.reopenAppointment(owner.id, app.code, ifRevision = 4uL)
         expect(reopened.appointment.status == "active" && reopened.appointment.revision == 5uL, "reopened at 4")
+    }
+    s.close()
+}
+
+// Waiting lists on a clock the checks pin, against the store `url` names: places in line for a
+// full slot, a cancel offering the seat to the first in line as a hold booked with its token, an
+// offer running out and passing to the next, leaving, and anti-scalping; blocking, then suspend.
+fun waitlistChecks(store: String, url: String) {
+    val epoch = Instant.parse("2031-03-01T00:00:00Z")
+    val clock = ManualClock(epoch)
+    val s = Scheduler.openWithClock(url, clock)
+    val owner = s.registerUser("Wal", unique("owner"))
+    fun group(seats: UInt, antiScalping: String = "none") = s.createAppointment(
+        owner.id,
+        AppointmentInput(
+            title = "Waited", startDate = "2031-03-03", endDate = "2031-03-03",
+            startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+            kind = "group", capacity = seats, antiScalping = antiScalping, holdMinutes = 15u,
+        ),
+    )
+    fun book(code: String, start: Instant) = s.book(code, start, guest(unique("guest")))
+
+    check("$store: a waiting list offers a freed seat to the first in line") {
+        clock.set(epoch)
+        val app = group(1u)
+        try {
+            s.joinWaitlist(app.code, at("09:00"), "Ada", unique("ada"))
+            throw AssertionError("a slot with free seats takes no places")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "seats", "named as Kotlin's parameter: $e")
+            expect(e.detail.startsWith("invalid seats: "), "$e")
+        }
+        val taken = book(app.code, at("09:00"))
+        val ada = s.joinWaitlist(app.code, at("09:00"), "Ada", unique("ada"))
+        val bo = s.joinWaitlist(app.code, at("09:00"), name = "Bo", email = unique("bo"), seats = 1u)
+        expect(ada.code.startsWith("WL-") && ada.status == "waiting" && ada.position == 1uL, "$ada")
+        expect(ada.slotStart == at("09:00") && ada.seats == 1u && ada.offer == null, "$ada")
+        expect(bo.position == 2uL, "$bo")
+        expect(s.waitlistPlace(bo.code).position == 2uL, "read back")
+
+        clock.advance(Duration.ofMinutes(1))
+        s.cancel(taken.code)
+        val offered = s.waitlistPlace(ada.code)
+        val offer = offered.offer ?: throw AssertionError("no offer: $offered")
+        expect(offered.status == "offered" && offered.position == 0uL, "$offered")
+        expect(offer.status == "held" && offer.seats == 1u, "$offer")
+        expect(offer.expiresAt == clock.now().plus(Duration.ofMinutes(15)), "expires: ${offer.expiresAt}")
+        expect(s.waitlistPlace(bo.code).position == 1uL, "Bo moves up")
+        expect(s.analytics(owner.id, "2031-03-03", "2031-03-03").seatsHeld == 1uL, "the offer is held")
+        val booking = s.book(app.code, at("09:00"), guest(offered.email), holdToken = offer.token)
+        expect(booking.status == "active", "$booking")
+        val booked = s.waitlistPlace(ada.code)
+        expect(booked.status == "booked" && booked.offer?.bookingId == booking.id, "$booked")
+        expect(s.analytics(owner.id, "2031-03-03", "2031-03-03").seatsHeld == 0uL, "nothing held")
+    }
+
+    check("$store: an offer that runs out passes to the next in line; leaving") {
+        clock.set(epoch)
+        val app = group(1u)
+        val taken = book(app.code, at("10:00"))
+        val ada = s.joinWaitlist(app.code, at("10:00"), "Ada", unique("ada"))
+        val bo = s.joinWaitlist(app.code, at("10:00"), "Bo", unique("bo"))
+        val cy = s.joinWaitlist(app.code, at("10:00"), "Cy", unique("cy"))
+        s.cancel(taken.code)
+        val offer = s.waitlistPlace(ada.code).offer ?: throw AssertionError("no offer")
+        clock.set(offer.expiresAt.minusNanos(1_000))
+        expect(s.waitlistPlace(bo.code).status == "waiting", "a microsecond before, still Ada's")
+        clock.set(offer.expiresAt)
+        expect(s.waitlistPlace(ada.code).status == "expired", "expired at expiresAt")
+        val passed = s.waitlistPlace(bo.code)
+        expect(passed.status == "offered" && passed.offer?.token != offer.token, "passed on: $passed")
+        val left = s.leaveWaitlist(bo.code)
+        expect(left.status == "left" && left.offer?.status == "released", "given back: $left")
+        expect(s.waitlistPlace(cy.code).status == "offered", "then Cy's")
+        try {
+            s.waitlistPlace("WL-AAAAAAAAAAAA")
+            throw AssertionError("unknown place")
+        } catch (e: AppointmentException.NotFound) {
+            expect(e.entity == "waitlist entry", "$e")
+        }
+        try {
+            s.leaveWaitlist("BK-AAAAAAAAAAAA")
+            throw AssertionError("a booking code is no place")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "code", "$e")
+        }
+    }
+
+    check("$store: one email, one place under anti-scalping") {
+        clock.set(epoch)
+        val app = group(1u, antiScalping = "standard")
+        book(app.code, at("11:00"))
+        val email = unique("ada")
+        s.joinWaitlist(app.code, at("11:00"), "Ada", email)
+        try {
+            s.joinWaitlist(app.code, at("11:00"), "Ada", email.uppercase())
+            throw AssertionError("twice in line")
+        } catch (e: AppointmentException.Duplicate) {
+            expect(e.what == "place on the waiting list for this email", "$e")
+        }
+    }
+
+    checkSuspending("$store: suspend calls join, read, book the offer and leave") {
+        clock.set(epoch)
+        val a = s.asAsync()
+        val app = group(1u)
+        val taken = a.book(app.code, at("11:00"), guest(unique("guest")))
+        val ada = a.joinWaitlist(app.code, at("11:00"), "Ada", unique("ada"))
+        val bo = a.joinWaitlist(app.code, at("11:00"), "Bo", unique("bo"), 1u)
+        expect(ada.position == 1uL && bo.position == 2uL, "in line")
+        a.cancel(taken.code)
+        val offered = a.waitlistPlace(ada.code)
+        val token = offered.offer?.token ?: throw AssertionError("no offer: $offered")
+        a.book(app.code, at("11:00"), guest(offered.email), holdToken = token)
+        expect(a.waitlistPlace(ada.code).status == "booked", "booked")
+        expect(a.leaveWaitlist(bo.code).status == "left", "left")
+        try {
+            a.joinWaitlist(app.code, at("11:00"), "Cy", unique("cy"), 0u)
+            throw AssertionError("no seats")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "seats", "$e")
+        }
     }
     s.close()
 }
@@ -902,6 +1027,53 @@ fun main() {
         }
     }
 
+    check("userByEmail finds a registered user, whatever the case, or null") {
+        val found = s.userByEmail("ADA@example.com")
+        expect(found?.id == owner.id, "found: $found")
+        expect(s.userByEmail(unique("nobody")) == null, "nobody")
+        try {
+            s.userByEmail("not an email")
+            throw AssertionError("must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "email", "$e")
+        }
+    }
+
+    check("InvalidInput names the Kotlin parameter or field, not the engine's input") {
+        fun refused(body: () -> Unit): String = try {
+            body()
+            throw AssertionError("must fail")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.detail == "invalid ${e.field}: ${e.reason}", "the message names it too: $e")
+            e.field
+        }
+        val input = AppointmentInput(
+            title = "Named", startDate = "2031-03-03", endDate = "2031-03-03",
+            startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+        )
+        expect(refused { s.createAppointment(owner.id, input.copy(slotMinutes = 0u)) } == "slotMinutes", "slotMinutes")
+        expect(refused { s.createAppointment(owner.id, input.copy(kind = "banquet")) } == "kind", "kind")
+        expect(refused { s.createAppointment(owner.id, input.copy(kind = "group")) } == "capacity", "capacity")
+        expect(refused { s.createAppointment(owner.id, input.copy(antiScalping = "maybe")) } == "antiScalping", "antiScalping")
+        expect(refused { s.createAppointment(owner.id, input.copy(holdMinutes = 0u)) } == "holdMinutes", "holdMinutes")
+        expect(refused { s.createAppointment(owner.id, input.copy(startTime = "9")) } == "startTime", "startTime")
+        expect(refused { s.createAppointment(owner.id, input.copy(endDate = "2031-03-01")) } == "endDate", "endDate")
+        expect(refused { s.createAppointment("not-a-uuid", input) } == "ownerId", "ownerId")
+        val app = s.createAppointment(owner.id, input)
+        expect(refused { s.book(app.code, at("09:30"), guest(unique("g"))) } == "start", "start")
+        expect(refused { s.book(app.code, at("09:00"), guest(unique("g")), attendeeCount = 2u) } == "attendeeCount", "attendeeCount")
+        expect(refused { s.book(app.code, at("09:00"), guest(unique("g")), holdToken = "x") } == "holdToken", "holdToken")
+        expect(refused { s.hold(app.code, at("09:00"), 2u) } == "seats", "seats of a hold")
+        expect(refused { s.holdByToken("BK-AAAAAAAAAAAA") } == "token", "token")
+        expect(refused { s.appointment("BK-AAAAAAAAAAAA") } == "code", "code of an appointment")
+        expect(refused { s.cancel("AP-AAAAAAAAAAAA") } == "code", "code of a booking")
+        expect(refused { s.waitlistPlace("") } == "code", "code of a place")
+        expect(refused { s.joinWaitlist(app.code, at("09:00"), "Bo", unique("bo")) } == "seats", "seats of a place")
+        expect(refused { s.userBookings("nope") } == "userId", "userId")
+        expect(refused { s.perPageOf(owner.id) } == "perPage", "perPage")
+        expect(s.appointmentBookings(owner.id, app.code).total == 0uL, "nothing was booked")
+    }
+
     check("bad input throws InvalidInput with the field") {
         try {
             s.createAppointment(
@@ -914,7 +1086,7 @@ fun main() {
             )
             throw AssertionError("an unknown zone must fail")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "timezone", "$e")
+            expect(e.field == "timeZone", "$e")
         }
     }
 
@@ -995,7 +1167,7 @@ fun main() {
             s.createAppointment(owner.id, barberInput().copy(weeklyHours = "mon-fri 09:00-25:00"))
             throw AssertionError("25:00 must fail")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "weekly_hours", "$e")
+            expect(e.field == "weeklyHours", "$e")
         }
         try {
             s.createAppointment(
@@ -1029,7 +1201,7 @@ fun main() {
             s.updateAppointment(owner.id, app.code, AppointmentChanges(weeklyHours = "mon 9-5"))
             throw AssertionError("bad hours must fail")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "weekly_hours", "$e")
+            expect(e.field == "weeklyHours", "$e")
         }
         val week = s.slotsBetween(
             app.code, Instant.parse("2031-03-03T00:00:00Z"), Instant.parse("2031-03-10T00:00:00Z"), 1u, 100u,
@@ -1118,7 +1290,7 @@ fun main() {
             Scheduler.open("ftp://nowhere")
             throw AssertionError("must fail")
         } catch (e: AppointmentException.InvalidInput) {
-            expect(e.field == "database_url", "$e")
+            expect(e.field == "url", "$e")
         }
     }
 
@@ -1148,6 +1320,9 @@ fun main() {
     approvalChecks("memory", "memory:")
     approvalChecks("sqlite", "sqlite://" + dir.resolve("approval.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { approvalChecks("postgres", it) }
+    waitlistChecks("memory", "memory:")
+    waitlistChecks("sqlite", "sqlite://" + dir.resolve("waitlist.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { waitlistChecks("postgres", it) }
 
     s.close()
     println("kotlin: $passed passed, $failed failed")
