@@ -74,8 +74,11 @@ printf 'Implementation-Title: appointment-master-kotlin\nImplementation-Version:
   "$VERSION" >"$WORK/manifest.txt"
 rm -f "$DIST"/appointment-master-kotlin-*.jar
 jar --create --file "$JAR" --manifest "$WORK/manifest.txt" -C "$WORK/classes" .
-jar --list --file "$JAR" | grep -qx "$PREFIX/libappointment_uniffi.so" \
+# (Read into a variable first: `grep -q` on a pipe can end the writer early, a failure under
+# pipefail.)
+contents="$(jar --list --file "$JAR")"
+grep -qx "$PREFIX/libappointment_uniffi.so" <<<"$contents" \
   || fail "the jar lacks $PREFIX/libappointment_uniffi.so"
-jar --list --file "$JAR" | grep -qx 'com/appointmentmaster/Scheduler.class' \
+grep -qx 'com/appointmentmaster/Scheduler.class' <<<"$contents" \
   || fail "the jar lacks com/appointmentmaster/Scheduler.class"
 echo "$JAR"

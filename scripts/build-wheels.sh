@@ -71,7 +71,8 @@ step "auditwheel show $(basename "$WHEEL")"
 report="$(auditwheel show "$WHEEL")"
 echo "$report"
 # auditwheel wraps its lines; join them before matching.
-if ! tr -s ' \n' '  ' <<<"$report" | grep -q 'consistent with the following platform tag: "manylinux_'; then
+joined="$(tr -s ' \n' '  ' <<<"$report")"
+if ! grep -q 'consistent with the following platform tag: "manylinux_' <<<"$joined"; then
   fail "auditwheel does not find $(basename "$WHEEL") consistent with a manylinux tag"
 fi
 case "$(basename "$WHEEL")" in

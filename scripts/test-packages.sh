@@ -81,17 +81,17 @@ for crate in "${CRATES[@]}"; do
   case "$crate" in
     appointment-store)
       for migration in $(git ls-files appointment-store/migrations | sed 's|^appointment-store/||'); do
-        printf '%s\n' "$list" | grep -qx "$migration" || fail "$crate does not ship $migration"
+        grep -qx "$migration" <<<"$list" || fail "$crate does not ship $migration"
       done
       ;;
     appointment-master)
-      printf '%s\n' "$list" | grep -qx 'README.crate.md' || fail "$crate does not ship its README"
-      printf '%s\n' "$list" | grep -qx 'src/lib.rs' || fail "$crate does not ship src/lib.rs"
+      grep -qx 'README.crate.md' <<<"$list" || fail "$crate does not ship its README"
+      grep -qx 'src/lib.rs' <<<"$list" || fail "$crate does not ship src/lib.rs"
       ;;
   esac
   for unwanted in '^scripts/' '^bindings/' '^reliability/' '^appointment-server/' \
     '^BENCHMARKS.md$' '^benchmarks.png$' '\.py$' '^\.ci/'; do
-    if printf '%s\n' "$list" | grep -q "$unwanted"; then
+    if grep -q "$unwanted" <<<"$list"; then
       fail "$crate ships files it should not: $(printf '%s\n' "$list" | grep "$unwanted" | head -3)"
     fi
   done
