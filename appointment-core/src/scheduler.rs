@@ -1617,14 +1617,12 @@ impl<S: Store + ?Sized> Scheduler<S> {
         let mut entry = self.waitlist_entry(code).await?;
         if entry.status == WaitlistStatus::Waiting {
             let _seats = self.seats_will_change(entry.appointment_id);
-            if self
-                .store
+            self.store
                 .reclaim_expired(entry.appointment_id, self.now())
-                .await?
-                > 0
-            {
-                entry = self.waitlist_entry(code).await?;
-            }
+                .await?;
+            // Read again whatever this sweep found: a concurrent one may have offered the
+            // seats to this place meanwhile.
+            entry = self.waitlist_entry(code).await?;
         }
         self.place_of(entry).await
     }
