@@ -979,6 +979,31 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
         .map(|t| t - chrono::TimeDelta::minutes(i64::from(cfg.hold_minutes)))
         .collect();
     let offer_instants = offer_made.iter().collect::<HashSet<_>>().len();
+    // Offers seen only at a later look: what the place's earlier looks answered.
+    let mut earlier_looks: BTreeMap<String, usize> = BTreeMap::new();
+    for d in &offered {
+        for a in &d.polls[..d.polls.len().saturating_sub(1)] {
+            let k = format!("{} at position {}", status_of(a), a.body["position"]);
+            *earlier_looks.entry(k).or_insert(0) += 1;
+        }
+    }
+    let offered_later = offered.iter().filter(|d| d.polls.len() > 1).count();
+    // A waiting place's position is its join position until the offers, then that minus the
+    // offers made (nobody leaves): any other position answered is one the place never had.
+    let n_offered = offered.len() as u64;
+    let mut waiting_looks = 0usize;
+    let mut wrong_positions: Vec<u64> = Vec::new();
+    for d in &drained {
+        for a in d.polls.iter().filter(|a| status_of(a) == "waiting") {
+            waiting_looks += 1;
+            let p = a.body["position"].as_u64().unwrap_or(0);
+            let join = d.place.position;
+            if p != join && (join <= n_offered || p != join - n_offered) {
+                wrong_positions.push(join);
+            }
+        }
+    }
+    wrong_positions.sort_unstable();
     let offer_span_ms = match (offer_made.iter().min(), offer_made.iter().max()) {
         (Some(a), Some(b)) => (*b - *a).num_microseconds().unwrap_or(0) as f64 / 1e3,
         _ => 0.0,
@@ -1181,6 +1206,13 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
         "book_p50_ms": quantile_ms(offer_book_lat.clone(), 0.5),
         "book_p99_ms": quantile_ms(offer_book_lat, 0.99),
         "offer_instants": offer_instants, "offer_span_ms": offer_span_ms,
+        "offered_at_a_later_look": offered_later, "earlier_looks_of_offered": earlier_looks,
+        "waiting_looks": waiting_looks, "wrong_positions": wrong_positions.len(),
+        "wrong_positions_joins": format!(
+            "{} to {}",
+            wrong_positions.first().unwrap_or(&0),
+            wrong_positions.last().unwrap_or(&0)
+        ),
     });
     json!({
         "seats": cfg.seats, "attempts": cfg.attempts, "clients": cfg.clients,
@@ -1302,7 +1334,7 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
             && wait["held_just_past_stated_expiry"].as_u64() == Some(0)),
     ));
     t.push_str(&format!(
-        "| Drain: the waiting clients look at their places (`GET /waitlist/{{code}}`, 32 at a time in join order, {} ms between rounds) and book an offer at once with its `hold_token` | {} offers for {} seats abandoned and {} places, to join positions {}; all seen {:.2} s after the first look ({:.0} offers/s), made at {} instant(s) of the server's (`offer_expires_at` minus `hold_minutes`, spread over {:.1} ms); {} booked with their token, the last at {:.2} s (the drain time; booking p50 {:.1} ms, p99 {:.1} ms); {} rounds, {} looks (p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms) | {} offers (fewer of seats abandoned and places): {}; to the first {} in join order: {}; every offer booked: {} |\n",
+        "| Drain: the waiting clients look at their places (`GET /waitlist/{{code}}`, 32 at a time in join order, {} ms between rounds) and book an offer at once with its `hold_token` | {} offers for {} seats abandoned and {} places, to join positions {}; all seen {:.2} s after the first look ({:.0} offers/s), {}; {} booked with their token, the last at {:.2} s (the drain time; booking p50 {:.1} ms, p99 {:.1} ms); {} rounds, {} looks (p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms){} | {} offers (fewer of seats abandoned and places): {}; to the first {} in join order: {}; every offer booked: {} |\n",
         POLL_EVERY.as_millis(), offers, abandoned, places,
         if misplaced == 0 {
             format!("1 to {offers}")
@@ -1310,15 +1342,50 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
             format!("**other than** 1 to {n} ({misplaced} misplaced)")
         },
         f(&wl["last_offer_seen_s"]), f(&wl["offers_per_s"]),
-        wl["offer_instants"], f(&wl["offer_span_ms"]),
+        match wl["offer_instants"].as_u64() {
+            Some(1) => "all made at the same instant of the server's clock (equal `offer_expires_at`)".to_owned(),
+            k => format!(
+                "made at {} instants of the server's clock over {:.1} ms (`offer_expires_at` minus `hold_minutes`)",
+                k.unwrap_or(0), f(&wl["offer_span_ms"])
+            ),
+        },
         wl["offers_booked"], f(&wl["drain_s"]), f(&wl["book_p50_ms"]), f(&wl["book_p99_ms"]),
         wl["rounds"], wl["polls"], f(&wl["poll_p50_ms"]), f(&wl["poll_p99_ms"]), f(&wl["poll_max_ms"]),
+        if wl["offered_at_a_later_look"].as_u64().unwrap_or(0) > 0 {
+            format!(
+                "; {} offers seen only at their place's second look or later, the earlier looks answering {}",
+                wl["offered_at_a_later_look"],
+                mix_of(&wl["earlier_looks_of_offered"])
+            )
+        } else {
+            String::new()
+        },
         n, met(offers == n), n, met(misplaced == 0),
         met(wl["unbooked"].as_u64() == Some(0) && wl["offers_booked"].as_u64() == Some(offers)),
     ));
+    let wrong = wl["wrong_positions"].as_u64().unwrap_or(0);
     t.push_str(&format!(
-        "| Places not offered, looked at after the drain | {} of {}: `waiting`, each at its join position minus {}{} | the rest still waiting, in order: {} |\n",
-        wl["still_waiting"], places.saturating_sub(offers), n,
+        "| Positions answered by the drain's looks at waiting places | {} of {} `waiting` answers{} at a position the place never had (its join position before the offers, that minus {} after) | every position the place's own: {} |\n",
+        wrong, wl["waiting_looks"],
+        if wrong > 0 {
+            format!(", for places at join positions {},", wl["wrong_positions_joins"].as_str().unwrap_or(""))
+        } else {
+            String::new()
+        },
+        offers,
+        if wrong == 0 { "met" } else { "**missed** (see below; not counted among the failures of the run)" },
+    ));
+    t.push_str(&format!(
+        "| Places not offered, looked at after the drain | {}{} | the rest still waiting, in order: {} |\n",
+        if places > offers {
+            format!(
+                "{} of {}: `waiting`, each at its join position minus {n}",
+                wl["still_waiting"],
+                places - offers
+            )
+        } else {
+            "none: every place was offered".to_owned()
+        },
         if wl["not_waiting"].as_object().is_some_and(|m| !m.is_empty()) {
             format!("; **other**: {}", mix_of(&wl["not_waiting"]))
         } else {
@@ -1328,9 +1395,17 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
             && wl["not_waiting"].as_object().is_some_and(serde_json::Map::is_empty)),
     ));
     t.push_str(&format!(
-        "| Wave 2: plain bookings (no token) by the same {} clients until each is refused `slot_full` | {} booked in {:.2} s ({:.0} bookings/s; p50 {:.1} ms, p99 {:.1} ms), {} attempts | abandoned seats not offered resold exactly once ({} = {} − {}): {} |\n",
-        r["clients"], w2["booked"], f(&w2["full_in_s"]), f(&w2["bookings_per_s"]),
-        f(&w2["p50_ms"]), f(&w2["p99_ms"]), w2["attempts"], w2["booked"], abandoned, n,
+        "| Wave 2: plain bookings (no token) by the same {} clients until each is refused `slot_full` | {}, {} attempts (p50 {:.1} ms, p99 {:.1} ms) | abandoned seats not offered resold exactly once ({} = {} − {}): {} |\n",
+        r["clients"],
+        if w2["booked"].as_u64().unwrap_or(0) > 0 {
+            format!(
+                "{} booked in {:.2} s ({:.0} bookings/s)",
+                w2["booked"], f(&w2["full_in_s"]), f(&w2["bookings_per_s"])
+            )
+        } else {
+            "none booked".to_owned()
+        },
+        w2["attempts"], f(&w2["p50_ms"]), f(&w2["p99_ms"]), w2["booked"], abandoned, n,
         met(w2["booked"].as_u64() == Some(abandoned - n)),
     ));
     t.push_str(&format!(
@@ -1381,6 +1456,17 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
          offers/s is how fast the clients saw offers already made, not how fast holds expire.\n",
         r["clients"]
     ));
+    if wrong > 0 {
+        t.push_str(&format!(
+            "\n**Wrong answers to looks at a place.** {wrong} looks that ran while another look's \
+             transaction was giving back the expired holds and offering their seats answered \
+             `waiting` at a position the place never had, for places that were by then offered \
+             (a later look showed the offer): a look re-reads its place only when its own \
+             reclaim gave seats back (`Scheduler::waitlist_place`), so when another look made \
+             the offers it answers the place as read before them, with a position counted after \
+             them. No seat is wrong; the answer is.\n"
+        ));
+    }
     if places > abandoned {
         t.push_str(&format!(
             "\nThe list ({places} places) is longer than the seats abandoned ({abandoned}): the \
