@@ -7,8 +7,10 @@
 #
 # `holds`: a 5,000-seat party whose holds last 1 minute; 256 clients make 20,000 attempts to hold
 # a seat, a holder books with the token after a random 0 to 200 ms, and a fifth of the holders
-# abandon; once the abandoned holds have expired, the same clients book without holds until the
-# party is full. On its own fresh database and release server; it writes only its section of
+# abandon; a client refused `slot_full` joins the party's waiting list (once). Once the abandoned
+# holds have expired, the waiting clients look at their places and book the seats offered to
+# them, in join order, with the offers' tokens; then the same clients book without holds until
+# the party is full. On its own fresh database and release server; it writes only its section of
 # BENCHMARKS.md (between <!-- holds:begin --> and <!-- holds:end -->) and leaves the rest of the
 # file and benchmarks.png as they are (the full run keeps that section). BENCH_HOLDS_SEED=N
 # replays a run's random choices; the seed is in the report. Exits non-zero if a check fails.

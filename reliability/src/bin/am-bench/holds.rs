@@ -1,23 +1,33 @@
-//! `am-bench holds`: the party drop with holds.
+//! `am-bench holds`: the party drop with holds and its waiting list.
 //!
 //! A party of `BENCH_PARTY_SEATS` (5,000) seats whose holds last one minute (`hold_minutes` 1).
 //! Wave 1: `BENCH_PARTY_CLIENTS` (256) clients make `BENCH_PARTY_ATTEMPTS` (20,000) attempts, each
 //! `POST /holds` of one seat; a holder waits a random 0 to 200 ms (the form) and books with the
 //! token, except a fifth of the holders (exactly `seats / 5` of the first `seats` holders, chosen
-//! at random) who walk away at once and never book. Then the run waits until every abandoned
-//! hold's `expires_at` has passed and checks that each answers `expired`. Wave 2: the same
-//! clients make plain bookings (no token) until each of them is refused `slot_full`, which only
-//! the reclaimed seats of the expired holds can satisfy.
+//! at random) who walk away at once and never book. The first time a client is refused
+//! `slot_full`, it joins the party's waiting list (`POST /waitlist`, its own email): one place per
+//! client at most, in the join order the server answers as positions. Then the run waits until
+//! every abandoned hold's `expires_at` has passed and checks that each answers `expired`.
+//!
+//! The drain: the waiting clients look at their places (`GET /waitlist/{code}`, 32 at a time,
+//! in join order, 100 ms between rounds); the first look reclaims the expired holds, whose seats are offered to
+//! the places in join order, and a client whose place is `offered` books at once with the
+//! offer's `hold_token`. Wave 2: the same clients make plain bookings (no token) until each of
+//! them is refused `slot_full`, which only abandoned seats that no place was offered can
+//! satisfy (none when the list is at least as long as the seats abandoned).
 //!
 //! The randomness (each attempt's delay, who abandons) comes from `BENCH_HOLDS_SEED` (default:
 //! from the clock), which the report names, so a run's choices can be replayed.
 //!
 //! Checks (the run exits non-zero if one fails): every seat held in wave 1 (as many holds as
 //! seats, wave 1 shorter than a hold's life); no booking of a hold refused (`slot_full`,
-//! `hold_ended` or anything else); wave 2 books exactly as many seats as were abandoned; every
-//! abandoned hold `expired` before and after wave 2, every booked one `booked` with its
-//! booking's id; the owner's listing of the party holds exactly `seats` active bookings, each one
-//! of the 201s of the run; seat counters equal the bookings in the database.
+//! `hold_ended` or anything else); every join answered 201 with positions 1 to P, each once;
+//! as many offers as seats abandoned or places, whichever is fewer (N), made to join positions
+//! 1 to N, each booked with its token; the other places still `waiting`, at their join position
+//! minus N; wave 2 books exactly the abandoned seats not offered; every abandoned hold `expired`
+//! before the drain and at the end, every booked one and every offer `booked` with its
+//! booking's id; the owner's listing of the party holds exactly `seats` active bookings, each
+//! one of the 201s of the run; seat counters equal the bookings in the database; no 5xx.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -154,6 +164,54 @@ struct HoldAttempt {
     book: Option<Answer>,
 }
 
+/// A client's `POST /waitlist` in wave 1, after a hold of its was refused `slot_full`.
+#[derive(Debug, Clone)]
+struct Join {
+    client: usize,
+    email: String,
+    answer: Answer,
+}
+
+/// A place on the waiting list, from its join's 201.
+#[derive(Debug, Clone)]
+struct Place {
+    code: String,
+    email: String,
+    /// The position the join answered: the join order.
+    position: u64,
+}
+
+/// An offer as the place's client first saw it.
+#[derive(Debug, Clone)]
+struct Offer {
+    token: String,
+    expires_at: Option<DateTime<Utc>>,
+    /// When it was seen, from the drain's start.
+    seen_at: Duration,
+}
+
+/// A place through the drain.
+#[derive(Debug, Clone)]
+struct Drained {
+    place: Place,
+    /// Its `GET /waitlist/{code}` answers, in order.
+    polls: Vec<Answer>,
+    offer: Option<Offer>,
+    /// The booking with the offer's token.
+    book: Option<Answer>,
+}
+
+impl Drained {
+    /// Still to be looked at: not offered yet, and waiting when last seen (or not seen yet).
+    fn pending(&self) -> bool {
+        self.offer.is_none()
+            && self
+                .polls
+                .last()
+                .is_none_or(|a| a.status == 200 && a.body["status"] == "waiting")
+    }
+}
+
 /// `status` or `status code` of an answer, e.g. `409 slot_full`.
 fn label(a: &Answer) -> String {
     match (&a.code, a.status) {
@@ -204,20 +262,22 @@ fn booking_body(code: &str, start: &str, email: &str, token: Option<&str>) -> Va
     b
 }
 
+/// Wave 1: the hold attempts, each client's join of the waiting list (after its first
+/// `slot_full`), and the wave's length.
 async fn wave_one(
     client: &Client,
     base: &str,
     code: &str,
     start_time: &str,
     cfg: Config,
-) -> (Vec<HoldAttempt>, Duration) {
+) -> (Vec<HoldAttempt>, Vec<Join>, Duration) {
     let next = Arc::new(AtomicUsize::new(0));
     let granted = Arc::new(AtomicUsize::new(0));
     let abandon = Arc::new(Abandon::new(cfg.seed, cfg.seats, cfg.abandon_one_in));
     let limit = Duration::from_secs(600);
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(cfg.clients);
-    for _ in 0..cfg.clients {
+    for c in 0..cfg.clients {
         let (client, next, granted, abandon) = (
             client.clone(),
             next.clone(),
@@ -226,7 +286,7 @@ async fn wave_one(
         );
         let (base, code, start_time) = (base.to_owned(), code.to_owned(), start_time.to_owned());
         tasks.push(tokio::spawn(async move {
-            let mut done = Vec::new();
+            let (mut done, mut joins, mut joined) = (Vec::new(), Vec::new(), false);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= cfg.attempts || start.elapsed() > limit {
@@ -245,6 +305,22 @@ async fn wave_one(
                     hold,
                     book: None,
                 };
+                if !joined && a.hold.code.as_deref() == Some("slot_full") {
+                    let email = format!("waiter{c}@example.com");
+                    let body = json!({
+                        "app_code": code, "start_time": start_time, "attendee_count": 1,
+                        "name": format!("Waiting guest {c}"), "email": email,
+                    });
+                    let answer =
+                        send(client.post(format!("{base}/waitlist")).json(&body), start).await;
+                    // Only "seats are free" (400) lets the client try again at its next refusal.
+                    joined = answer.status != 400;
+                    joins.push(Join {
+                        client: c,
+                        email,
+                        answer,
+                    });
+                }
                 if a.hold.status == 201 {
                     let rank = granted.fetch_add(1, Ordering::Relaxed);
                     a.rank = Some(rank);
@@ -264,14 +340,225 @@ async fn wave_one(
                 }
                 done.push(a);
             }
-            done
+            (done, joins)
         }));
     }
-    let mut all = Vec::new();
+    let (mut all, mut joins) = (Vec::new(), Vec::new());
     for t in tasks {
-        all.extend(t.await.expect("a wave-1 client"));
+        let (done, joined) = t.await.expect("a wave-1 client");
+        all.extend(done);
+        joins.extend(joined);
     }
-    (all, start.elapsed())
+    (all, joins, start.elapsed())
+}
+
+/// The pause between two rounds of looks at the places still waiting.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+/// The longest the drain goes on (an offer lasts the party's `hold_minutes`, one minute).
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+
+/// The drain: rounds of `GET /waitlist/{code}` over the places still waiting, 32 at a time in
+/// join order, [`POLL_EVERY`] between rounds; a place seen `offered` is booked at once with the offer's token.
+/// Ends once `expected` offers were seen, no place is left waiting, or after [`DRAIN_LIMIT`].
+/// Answers the places and the rounds made; `seen_at` and each answer's `at` count from the
+/// drain's start.
+async fn drain(
+    client: &Client,
+    base: &str,
+    code: &str,
+    start_time: &str,
+    places: Vec<Place>,
+    expected: usize,
+) -> (Vec<Drained>, usize) {
+    let start = Instant::now();
+    let mut all: Vec<Drained> = places
+        .into_iter()
+        .map(|place| Drained {
+            place,
+            polls: Vec::new(),
+            offer: None,
+            book: None,
+        })
+        .collect();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        // Popped from the end: first in line, first looked at.
+        let queue: Vec<(usize, String, String)> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.pending())
+            .map(|(i, d)| (i, d.place.code.clone(), d.place.email.clone()))
+            .rev()
+            .collect();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let (client, queue) = (client.clone(), queue.clone());
+            let (base, code, start_time) =
+                (base.to_owned(), code.to_owned(), start_time.to_owned());
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::new();
+                loop {
+                    let Some((i, place, email)) = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .pop()
+                    else {
+                        break;
+                    };
+                    let seen = send(client.get(format!("{base}/waitlist/{place}")), start).await;
+                    let token = (seen.status == 200 && seen.body["status"] == "offered")
+                        .then(|| seen.body["hold_token"].as_str().map(str::to_owned))
+                        .flatten();
+                    let book = match &token {
+                        Some(t) => {
+                            let body = booking_body(&code, &start_time, &email, Some(t));
+                            let req = client.post(format!("{base}/appointments/book")).json(&body);
+                            Some(send(req, start).await)
+                        }
+                        None => None,
+                    };
+                    out.push((i, seen, token, book));
+                }
+                out
+            }));
+        }
+        for t in tasks {
+            for (i, seen, token, book) in t.await.expect("a waiting client") {
+                let d = &mut all[i];
+                if let Some(token) = token {
+                    d.offer = Some(Offer {
+                        token,
+                        expires_at: seen.body["offer_expires_at"]
+                            .as_str()
+                            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                            .map(|t| t.with_timezone(&Utc)),
+                        seen_at: seen.at,
+                    });
+                    d.book = book;
+                }
+                d.polls.push(seen);
+            }
+        }
+        let offers = all.iter().filter(|d| d.offer.is_some()).count();
+        if offers >= expected || !all.iter().any(Drained::pending) || start.elapsed() > DRAIN_LIMIT
+        {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    (all, rounds)
+}
+
+/// What became of one place: its join position, whether it was offered and the offer booked
+/// (201), and its status and position when looked at after the drain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PlaceOutcome {
+    join_position: u64,
+    offered: bool,
+    booked: bool,
+    status: String,
+    position: u64,
+}
+
+/// The waiting list's checks, for `abandoned` seats freed and the places in `places`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WaitlistChecks {
+    /// Places (P).
+    places: usize,
+    /// Offers expected: N = min(abandoned, P).
+    expected: usize,
+    /// Offers made (seen).
+    offers: usize,
+    /// The joins answered positions 1 to P, each once.
+    positions_once: bool,
+    /// Join positions of the places offered when they should not have been, or not offered
+    /// when they should (the first N), in order.
+    misplaced: Vec<u64>,
+    /// Offers not booked with their token (or not `booked` at the end).
+    unbooked: usize,
+    /// Places not offered that are `waiting` at their join position minus N.
+    still_waiting: usize,
+    /// What the other places not offered were, by status.
+    not_waiting: BTreeMap<String, usize>,
+}
+
+impl WaitlistChecks {
+    fn of(places: &[PlaceOutcome], abandoned: usize) -> WaitlistChecks {
+        let mut positions: Vec<u64> = places.iter().map(|p| p.join_position).collect();
+        positions.sort_unstable();
+        let expected = abandoned.min(places.len());
+        let n = expected as u64;
+        let mut misplaced: Vec<u64> = places
+            .iter()
+            .filter(|p| p.offered != (p.join_position <= n))
+            .map(|p| p.join_position)
+            .collect();
+        misplaced.sort_unstable();
+        let mut not_waiting = BTreeMap::new();
+        let mut still_waiting = 0;
+        for p in places.iter().filter(|p| !p.offered) {
+            if p.status == "waiting" && p.position == p.join_position.saturating_sub(n) {
+                still_waiting += 1;
+            } else {
+                let k = if p.status == "waiting" {
+                    "waiting at another position".to_owned()
+                } else {
+                    p.status.clone()
+                };
+                *not_waiting.entry(k).or_insert(0) += 1;
+            }
+        }
+        WaitlistChecks {
+            places: places.len(),
+            expected,
+            offers: places.iter().filter(|p| p.offered).count(),
+            positions_once: positions.iter().copied().eq(1..=places.len() as u64),
+            misplaced,
+            unbooked: places
+                .iter()
+                .filter(|p| p.offered && !(p.booked && p.status == "booked"))
+                .count(),
+            still_waiting,
+            not_waiting,
+        }
+    }
+
+    /// One line per failed check.
+    fn failures(&self) -> Vec<String> {
+        let mut f = Vec::new();
+        let (p, n) = (self.places, self.expected);
+        if !self.positions_once {
+            f.push(format!(
+                "the {p} joins did not answer positions 1 to {p} each once"
+            ));
+        }
+        if self.offers != n {
+            f.push(format!("{} offers, expected {n}", self.offers));
+        }
+        if !self.misplaced.is_empty() {
+            f.push(format!(
+                "offers not in join order: the places at join positions {:?}{} were offered \
+                 though not among the first {n}, or not offered though among them",
+                &self.misplaced[..self.misplaced.len().min(10)],
+                if self.misplaced.len() > 10 { "…" } else { "" }
+            ));
+        }
+        if self.unbooked != 0 {
+            f.push(format!(
+                "{} offers not booked with their token",
+                self.unbooked
+            ));
+        }
+        if !self.not_waiting.is_empty() {
+            f.push(format!(
+                "places not offered that are not waiting at their join position minus {n}: {}",
+                mix_text(&self.not_waiting)
+            ));
+        }
+        f
+    }
 }
 
 /// Wave 2: each client books (no token) until it is refused `slot_full`.
@@ -316,43 +603,78 @@ async fn wave_two(
     (all, start.elapsed())
 }
 
-/// `GET /holds/{token}` for each token, 32 at a time: token → (status, booking_id).
-async fn hold_states(
-    client: &Client,
-    base: &str,
-    tokens: &[String],
-) -> HashMap<String, (String, Option<String>)> {
-    let queue = Arc::new(std::sync::Mutex::new(tokens.to_vec()));
+/// `GET {base}{path}` for each path, 32 at a time: path → answer.
+async fn get_each(client: &Client, base: &str, paths: Vec<String>) -> HashMap<String, Answer> {
+    let queue = Arc::new(std::sync::Mutex::new(paths));
     let mut tasks = Vec::new();
     for _ in 0..32 {
         let (client, queue, base) = (client.clone(), queue.clone(), base.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
-                let Some(t) = queue
+                let Some(path) = queue
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .pop()
                 else {
                     break;
                 };
-                let a = send(client.get(format!("{base}/holds/{t}")), Instant::now()).await;
-                let status = if a.status == 200 {
-                    a.body["status"].as_str().unwrap_or("?").to_owned()
-                } else {
-                    label(&a)
-                };
-                let booking = a.body["booking_id"].as_str().map(str::to_owned);
-                out.push((t, (status, booking)));
+                let a = send(client.get(format!("{base}{path}")), Instant::now()).await;
+                out.push((path, a));
             }
             out
         }));
     }
     let mut all = HashMap::new();
     for t in tasks {
-        all.extend(t.await.expect("a hold reader"));
+        all.extend(t.await.expect("a reader"));
     }
     all
+}
+
+/// The `status` of a 200, or the answer's label.
+fn status_of(a: &Answer) -> String {
+    if a.status == 200 {
+        a.body["status"].as_str().unwrap_or("?").to_owned()
+    } else {
+        label(a)
+    }
+}
+
+/// `GET /holds/{token}` for each token, 32 at a time: token → (status, booking_id).
+async fn hold_states(
+    client: &Client,
+    base: &str,
+    tokens: &[String],
+) -> HashMap<String, (String, Option<String>)> {
+    let paths = tokens.iter().map(|t| format!("/holds/{t}")).collect();
+    get_each(client, base, paths)
+        .await
+        .into_iter()
+        .map(|(path, a)| {
+            let token = path.trim_start_matches("/holds/").to_owned();
+            let booking = a.body["booking_id"].as_str().map(str::to_owned);
+            (token, (status_of(&a), booking))
+        })
+        .collect()
+}
+
+/// `GET /waitlist/{code}` for each place, 32 at a time: code → (status, position).
+async fn place_states(
+    client: &Client,
+    base: &str,
+    codes: &[String],
+) -> HashMap<String, (String, u64)> {
+    let paths = codes.iter().map(|c| format!("/waitlist/{c}")).collect();
+    get_each(client, base, paths)
+        .await
+        .into_iter()
+        .map(|(path, a)| {
+            let code = path.trim_start_matches("/waitlist/").to_owned();
+            let position = a.body["position"].as_u64().unwrap_or(0);
+            (code, (status_of(&a), position))
+        })
+        .collect()
 }
 
 /// The owner's listing of the party, every page: (booking code, id, status, seats).
@@ -414,6 +736,8 @@ fn server_mix(log: &Path, from: usize) -> BTreeMap<String, usize> {
             .map(|s| {
                 if s.starts_with("AP-") {
                     "{app_code}"
+                } else if s.starts_with("WL-") {
+                    "{waitlist_code}"
                 } else {
                     s
                 }
@@ -456,7 +780,7 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
         cfg.attempts, cfg.clients, cfg.seats, cfg.seed
     ));
     let log_from = log_len(&server.log_path);
-    let (w1, w1_time) = wave_one(&client, &base, &party, &start_time, cfg).await;
+    let (w1, joins, w1_time) = wave_one(&client, &base, &party, &start_time, cfg).await;
     let held: Vec<&HoldAttempt> = w1.iter().filter(|a| a.hold.status == 201).collect();
     let abandoned: Vec<&HoldAttempt> = held.iter().copied().filter(|a| a.abandoned).collect();
     let bookers: Vec<&HoldAttempt> = held.iter().copied().filter(|a| !a.abandoned).collect();
@@ -512,6 +836,41 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
     if hold_mix.keys().any(|k| k != "201" && k != "409 slot_full") {
         failures.push(format!("POST /holds answered {}", mix_text(&hold_mix)));
     }
+    // The waiting list: a place per client that joined (201), in the order of its positions.
+    let join_mix = mix(joins.iter().map(|j| &j.answer));
+    let mut places: Vec<Place> = joins
+        .iter()
+        .filter(|j| j.answer.status == 201)
+        .map(|j| Place {
+            code: j.answer.body["waitlist_code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            email: j.email.clone(),
+            position: j.answer.body["position"].as_u64().unwrap_or(0),
+        })
+        .collect();
+    places.sort_by_key(|p| p.position);
+    let joined_clients: HashSet<usize> = joins
+        .iter()
+        .filter(|j| j.answer.status == 201)
+        .map(|j| j.client)
+        .collect();
+    if join_mix.keys().any(|k| k != "201") {
+        failures.push(format!("POST /waitlist answered {}", mix_text(&join_mix)));
+    }
+    if joined_clients.len() != places.len()
+        || joins.iter().filter(|j| j.answer.status == 201).any(|j| {
+            j.answer.body["status"] != "waiting" || !j.answer.body["waitlist_code"].is_string()
+        })
+    {
+        failures.push(
+            "a join's 201 was not one `waiting` place with a waitlist_code per client".into(),
+        );
+    }
+    let join_lat: Vec<Duration> = joins.iter().map(|j| j.answer.latency).collect();
+    let first_join = joins.iter().map(|j| j.answer.at).min().unwrap_or_default();
+    let last_join = joins.iter().map(|j| j.answer.at).max().unwrap_or_default();
 
     // Wait for the abandoned holds to expire (the server's clock is this machine's): just past
     // the last `expires_at` (sent to the microsecond, the instant a hold ends), every abandoned
@@ -550,6 +909,106 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
         ));
     }
 
+    // The drain: the waiting clients look at their places and book their offers.
+    let expected_offers = abandoned.len().min(places.len());
+    say(&format!(
+        "holds, waiting list: {} places, {expected_offers} offers expected",
+        places.len()
+    ));
+    let (drained, rounds) = drain(
+        &client,
+        &base,
+        &party,
+        &start_time,
+        places.clone(),
+        expected_offers,
+    )
+    .await;
+    let codes: Vec<String> = places.iter().map(|p| p.code.clone()).collect();
+    let finals = place_states(&client, &base, &codes).await;
+    let outcomes: Vec<PlaceOutcome> = drained
+        .iter()
+        .map(|d| {
+            let (status, position) = finals
+                .get(&d.place.code)
+                .cloned()
+                .unwrap_or_else(|| ("not read".to_owned(), 0));
+            PlaceOutcome {
+                join_position: d.place.position,
+                offered: d.offer.is_some(),
+                booked: d.book.as_ref().is_some_and(|b| b.status == 201),
+                status,
+                position,
+            }
+        })
+        .collect();
+    let wl = WaitlistChecks::of(&outcomes, abandoned.len());
+    failures.extend(wl.failures());
+    let offered: Vec<&Drained> = drained.iter().filter(|d| d.offer.is_some()).collect();
+    let offer_books: Vec<&Answer> = offered.iter().filter_map(|d| d.book.as_ref()).collect();
+    let offer_booked: Vec<&Answer> = offer_books
+        .iter()
+        .copied()
+        .filter(|b| b.status == 201)
+        .collect();
+    let polls: Vec<&Answer> = drained.iter().flat_map(|d| d.polls.iter()).collect();
+    let poll_mix: BTreeMap<String, usize> = {
+        let mut m = BTreeMap::new();
+        for a in &polls {
+            *m.entry(status_of(a)).or_insert(0) += 1;
+        }
+        m
+    };
+    let final_mix: BTreeMap<String, usize> = {
+        let mut m = BTreeMap::new();
+        for o in &outcomes {
+            *m.entry(o.status.clone()).or_insert(0) += 1;
+        }
+        m
+    };
+    let last_offer_seen = offered
+        .iter()
+        .filter_map(|d| d.offer.as_ref().map(|o| o.seen_at))
+        .max()
+        .unwrap_or_default();
+    let drain_time = offer_booked.iter().map(|b| b.at).max().unwrap_or_default();
+    // When the server made the offers: an offer's hold lasts `hold_minutes` from then.
+    let offer_made: Vec<DateTime<Utc>> = offered
+        .iter()
+        .filter_map(|d| d.offer.as_ref()?.expires_at)
+        .map(|t| t - chrono::TimeDelta::minutes(i64::from(cfg.hold_minutes)))
+        .collect();
+    let offer_instants = offer_made.iter().collect::<HashSet<_>>().len();
+    // Offers seen only at a later look: what the place's earlier looks answered.
+    let mut earlier_looks: BTreeMap<String, usize> = BTreeMap::new();
+    for d in &offered {
+        for a in &d.polls[..d.polls.len().saturating_sub(1)] {
+            let k = format!("{} at position {}", status_of(a), a.body["position"]);
+            *earlier_looks.entry(k).or_insert(0) += 1;
+        }
+    }
+    let offered_later = offered.iter().filter(|d| d.polls.len() > 1).count();
+    // A waiting place's position is its join position until the offers, then that minus the
+    // offers made (nobody leaves): any other position answered is one the place never had.
+    let n_offered = offered.len() as u64;
+    let mut waiting_looks = 0usize;
+    let mut wrong_positions: Vec<u64> = Vec::new();
+    for d in &drained {
+        for a in d.polls.iter().filter(|a| status_of(a) == "waiting") {
+            waiting_looks += 1;
+            let p = a.body["position"].as_u64().unwrap_or(0);
+            let join = d.place.position;
+            if p != join && (join <= n_offered || p != join - n_offered) {
+                wrong_positions.push(join);
+            }
+        }
+    }
+    wrong_positions.sort_unstable();
+    let offer_span_ms = match (offer_made.iter().min(), offer_made.iter().max()) {
+        (Some(a), Some(b)) => (*b - *a).num_microseconds().unwrap_or(0) as f64 / 1e3,
+        _ => 0.0,
+    };
+
     // Wave 2.
     say("holds, wave 2: plain bookings until the party is full");
     let (w2, w2_time) = wave_two(
@@ -564,9 +1023,9 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
     let w2_created: Vec<&Answer> = w2.iter().filter(|a| a.status == 201).collect();
     let w2_mix = mix(w2.iter());
     let w2_last = w2_created.iter().map(|a| a.at).max().unwrap_or_default();
-    if w2_created.len() != abandoned.len() {
+    if w2_created.len() != abandoned.len() - expected_offers {
         failures.push(format!(
-            "wave 2 booked {} seats, {} holds were abandoned",
+            "wave 2 booked {} seats, {} holds were abandoned and {expected_offers} offered",
             w2_created.len(),
             abandoned.len()
         ));
@@ -582,6 +1041,7 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
     let made: HashSet<String> = booked
         .iter()
         .filter_map(|a| a.book.as_ref())
+        .chain(offer_booked.iter().copied())
         .chain(w2_created.iter().copied())
         .filter_map(|b| b.body["booking_code"].as_str().map(str::to_owned))
         .collect();
@@ -624,6 +1084,36 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
             mix_text(&hold_state_mix)
         ));
     }
+    // The offers' holds: each booked, by the booking made with its token.
+    let offer_tokens: Vec<String> = offered
+        .iter()
+        .filter_map(|d| Some(d.offer.as_ref()?.token.clone()))
+        .collect();
+    let offer_booking_ids: HashMap<&str, &str> = offered
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.offer.as_ref()?.token.as_str(),
+                d.book.as_ref()?.body["id"].as_str()?,
+            ))
+        })
+        .collect();
+    let offer_holds = hold_states(&client, &base, &offer_tokens).await;
+    let mut offer_hold_mix: BTreeMap<String, usize> = BTreeMap::new();
+    let mut wrong_offers = 0usize;
+    for (t, (status, booking)) in &offer_holds {
+        *offer_hold_mix.entry(status.clone()).or_insert(0) += 1;
+        wrong_offers += usize::from(
+            !(status == "booked"
+                && booking.as_deref() == offer_booking_ids.get(t.as_str()).copied()),
+        );
+    }
+    if wrong_offers != 0 || offer_holds.len() != offered.len() {
+        failures.push(format!(
+            "{wrong_offers} offers' holds not booked by their booking at the end ({})",
+            mix_text(&offer_hold_mix)
+        ));
+    }
     let dbc = Db::open(url).await;
     let facts = dbc.facts().await;
     let fullest = dbc
@@ -645,11 +1135,13 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
 
     // The server's own count of the waves' answers (its log is written by another thread: wait
     // until it has them all, at most 10 s).
-    let posts = w1.len() + bookers.len() + w2.len();
+    let posts = w1.len() + joins.len() + bookers.len() + offer_books.len() + w2.len();
     let posted = |m: &BTreeMap<String, usize>| -> usize {
         m.iter()
             .filter(|(k, _)| {
-                k.starts_with("POST /holds ") || k.starts_with("POST /appointments/book ")
+                k.starts_with("POST /holds ")
+                    || k.starts_with("POST /waitlist ")
+                    || k.starts_with("POST /appointments/book ")
             })
             .map(|(_, n)| n)
             .sum()
@@ -691,7 +1183,37 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
         .filter_map(|a| a.book.as_ref().map(|b| b.latency))
         .collect();
     let w2_lat: Vec<Duration> = w2.iter().map(|a| a.latency).collect();
+    let poll_lat: Vec<Duration> = polls.iter().map(|a| a.latency).collect();
+    let offer_book_lat: Vec<Duration> = offer_books.iter().map(|a| a.latency).collect();
     let secs = |d: Duration| d.as_secs_f64();
+    let waitlist = json!({
+        "joins": joins.len(), "places": places.len(), "clients_joined": joined_clients.len(),
+        "join_mix": join_mix, "first_join_s": secs(first_join), "last_join_s": secs(last_join),
+        "join_p50_ms": quantile_ms(join_lat.clone(), 0.5), "join_p99_ms": quantile_ms(join_lat, 0.99),
+        "positions_once": wl.positions_once,
+        "expected_offers": wl.expected, "offers": wl.offers,
+        "misplaced": wl.misplaced, "offers_booked": offer_booked.len(),
+        "unbooked": wl.unbooked, "book_mix": mix(offer_books.iter().copied()),
+        "still_waiting": wl.still_waiting, "not_waiting": wl.not_waiting,
+        "final_mix": final_mix, "offer_holds": offer_hold_mix,
+        "rounds": rounds, "polls": polls.len(), "poll_mix": poll_mix,
+        "poll_p50_ms": quantile_ms(poll_lat.clone(), 0.5),
+        "poll_p99_ms": quantile_ms(poll_lat.clone(), 0.99),
+        "poll_max_ms": quantile_ms(poll_lat, 1.0),
+        "last_offer_seen_s": secs(last_offer_seen),
+        "offers_per_s": offered.len() as f64 / secs(last_offer_seen).max(1e-9),
+        "drain_s": secs(drain_time),
+        "book_p50_ms": quantile_ms(offer_book_lat.clone(), 0.5),
+        "book_p99_ms": quantile_ms(offer_book_lat, 0.99),
+        "offer_instants": offer_instants, "offer_span_ms": offer_span_ms,
+        "offered_at_a_later_look": offered_later, "earlier_looks_of_offered": earlier_looks,
+        "waiting_looks": waiting_looks, "wrong_positions": wrong_positions.len(),
+        "wrong_positions_joins": format!(
+            "{} to {}",
+            wrong_positions.first().unwrap_or(&0),
+            wrong_positions.last().unwrap_or(&0)
+        ),
+    });
     json!({
         "seats": cfg.seats, "attempts": cfg.attempts, "clients": cfg.clients,
         "hold_minutes": cfg.hold_minutes, "max_delay_ms": cfg.max_delay_ms,
@@ -714,6 +1236,7 @@ pub async fn run(server: &ServerProcess, url: &str, cfg: Config) -> Value {
             "seconds": secs(waited), "abandoned_expired_before_wave2": abandoned.len() - not_expired,
             "held_just_past_stated_expiry": held_past_stated,
         },
+        "waitlist": waitlist,
         "wave2": {
             "seconds": secs(w2_time), "attempts": w2.len(), "booked": w2_created.len(),
             "full_in_s": secs(w2_last),
@@ -756,8 +1279,13 @@ fn met(ok: bool) -> &'static str {
 /// `date` on `commit`.
 pub fn section(r: &Value, date: &str, commit: &str) -> String {
     let (w1, wait, w2, end) = (&r["wave1"], &r["wait"], &r["wave2"], &r["end"]);
+    let wl = &r["waitlist"];
     let seats = r["seats"].as_u64().unwrap_or(0);
     let abandoned = w1["abandoned"].as_u64().unwrap_or(0);
+    let places = wl["places"].as_u64().unwrap_or(0);
+    let n = wl["expected_offers"].as_u64().unwrap_or(0);
+    let offers = wl["offers"].as_u64().unwrap_or(0);
+    let misplaced = wl["misplaced"].as_array().map_or(0, Vec::len);
     let mut t = String::new();
     t.push_str(&format!("{BEGIN}\n## Party drop with holds\n\n"));
     t.push_str("```bash\n./scripts/bench-load.sh holds   # only this scenario; the rest of this file and the chart stay as they are\n```\n\n");
@@ -785,6 +1313,20 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
         met(w1["book_refused"].as_u64() == Some(0)),
     ));
     t.push_str(&format!(
+        "| Wave 1, waiting list: a client refused `slot_full` joins the party's list once (`POST /waitlist`, its own email) | {} places for {} clients ({} joins: {}), from {:.2} s to {:.2} s (p50 {:.1} ms, p99 {:.1} ms); positions answered: {} | one place per client, join order 1 to {}: {} |\n",
+        places, r["clients"], wl["joins"], mix_of(&wl["join_mix"]),
+        f(&wl["first_join_s"]), f(&wl["last_join_s"]), f(&wl["join_p50_ms"]), f(&wl["join_p99_ms"]),
+        if wl["positions_once"].as_bool() == Some(true) {
+            format!("1 to {places}, each once")
+        } else {
+            "**not** 1 to P each once".to_owned()
+        },
+        places,
+        met(wl["positions_once"].as_bool() == Some(true)
+            && wl["clients_joined"].as_u64() == Some(places)
+            && wl["join_mix"].as_object().is_some_and(|m| m.keys().all(|k| k == "201"))),
+    ));
+    t.push_str(&format!(
         "| Wait for the abandoned holds to expire | {:.1} s: until 50 ms past the last abandoned `expires_at`: {} of the {} abandoned holds still answered `held`; then `GET /holds/{{token}}`: {} of {} `expired` | {} |\n",
         f(&wait["seconds"]), wait["held_just_past_stated_expiry"], abandoned,
         wait["abandoned_expired_before_wave2"], abandoned,
@@ -792,23 +1334,96 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
             && wait["held_just_past_stated_expiry"].as_u64() == Some(0)),
     ));
     t.push_str(&format!(
-        "| Wave 2: plain bookings (no token) by the same {} clients until each is refused `slot_full` | {} booked in {:.2} s ({:.0} bookings/s; p50 {:.1} ms, p99 {:.1} ms), {} attempts | abandoned seats resold exactly once ({} = {}): {} |\n",
-        r["clients"], w2["booked"], f(&w2["full_in_s"]), f(&w2["bookings_per_s"]),
-        f(&w2["p50_ms"]), f(&w2["p99_ms"]), w2["attempts"], w2["booked"], abandoned,
-        met(w2["booked"].as_u64() == Some(abandoned)),
+        "| Drain: the waiting clients look at their places (`GET /waitlist/{{code}}`, 32 at a time in join order, {} ms between rounds) and book an offer at once with its `hold_token` | {} offers for {} seats abandoned and {} places, to join positions {}; all seen {:.2} s after the first look ({:.0} offers/s), {}; {} booked with their token, the last at {:.2} s (the drain time; booking p50 {:.1} ms, p99 {:.1} ms); {} rounds, {} looks (p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms){} | {} offers (fewer of seats abandoned and places): {}; to the first {} in join order: {}; every offer booked: {} |\n",
+        POLL_EVERY.as_millis(), offers, abandoned, places,
+        if misplaced == 0 {
+            format!("1 to {offers}")
+        } else {
+            format!("**other than** 1 to {n} ({misplaced} misplaced)")
+        },
+        f(&wl["last_offer_seen_s"]), f(&wl["offers_per_s"]),
+        match wl["offer_instants"].as_u64() {
+            Some(1) => "all made at the same instant of the server's clock (equal `offer_expires_at`)".to_owned(),
+            k => format!(
+                "made at {} instants of the server's clock over {:.1} ms (`offer_expires_at` minus `hold_minutes`)",
+                k.unwrap_or(0), f(&wl["offer_span_ms"])
+            ),
+        },
+        wl["offers_booked"], f(&wl["drain_s"]), f(&wl["book_p50_ms"]), f(&wl["book_p99_ms"]),
+        wl["rounds"], wl["polls"], f(&wl["poll_p50_ms"]), f(&wl["poll_p99_ms"]), f(&wl["poll_max_ms"]),
+        if wl["offered_at_a_later_look"].as_u64().unwrap_or(0) > 0 {
+            format!(
+                "; {} offers seen only at their place's second look or later, the earlier looks answering {}",
+                wl["offered_at_a_later_look"],
+                mix_of(&wl["earlier_looks_of_offered"])
+            )
+        } else {
+            String::new()
+        },
+        n, met(offers == n), n, met(misplaced == 0),
+        met(wl["unbooked"].as_u64() == Some(0) && wl["offers_booked"].as_u64() == Some(offers)),
+    ));
+    let wrong = wl["wrong_positions"].as_u64().unwrap_or(0);
+    t.push_str(&format!(
+        "| Positions answered by the drain's looks at waiting places | {} of {} `waiting` answers{} at a position the place never had (its join position before the offers, that minus {} after) | every position the place's own: {} |\n",
+        wrong, wl["waiting_looks"],
+        if wrong > 0 {
+            format!(", for places at join positions {},", wl["wrong_positions_joins"].as_str().unwrap_or(""))
+        } else {
+            String::new()
+        },
+        offers,
+        if wrong == 0 { "met" } else { "**missed** (see below; not counted among the failures of the run)" },
     ));
     t.push_str(&format!(
-        "| At the end | owner's listing (`GET /appointments/users/{{app_code}}`): {} active bookings, {} seats, {} the 201s of the run; holds: {}; the party's seat counter {} | exactly {} booked: {} |\n",
+        "| Places not offered, looked at after the drain | {}{} | the rest still waiting, in order: {} |\n",
+        if places > offers {
+            format!(
+                "{} of {}: `waiting`, each at its join position minus {n}",
+                wl["still_waiting"],
+                places - offers
+            )
+        } else {
+            "none: every place was offered".to_owned()
+        },
+        if wl["not_waiting"].as_object().is_some_and(|m| !m.is_empty()) {
+            format!("; **other**: {}", mix_of(&wl["not_waiting"]))
+        } else {
+            String::new()
+        },
+        met(wl["still_waiting"].as_u64() == Some(places.saturating_sub(n))
+            && wl["not_waiting"].as_object().is_some_and(serde_json::Map::is_empty)),
+    ));
+    t.push_str(&format!(
+        "| Wave 2: plain bookings (no token) by the same {} clients until each is refused `slot_full` | {}, {} attempts (p50 {:.1} ms, p99 {:.1} ms) | abandoned seats not offered resold exactly once ({} = {} − {}): {} |\n",
+        r["clients"],
+        if w2["booked"].as_u64().unwrap_or(0) > 0 {
+            format!(
+                "{} booked in {:.2} s ({:.0} bookings/s)",
+                w2["booked"], f(&w2["full_in_s"]), f(&w2["bookings_per_s"])
+            )
+        } else {
+            "none booked".to_owned()
+        },
+        w2["attempts"], f(&w2["p50_ms"]), f(&w2["p99_ms"]), w2["booked"], abandoned, n,
+        met(w2["booked"].as_u64() == Some(abandoned - n)),
+    ));
+    t.push_str(&format!(
+        "| At the end | owner's listing (`GET /appointments/users/{{app_code}}`): {} active bookings, {} seats, {} the 201s of the run; wave 1's holds: {}; the offers' holds: {}; the places: {}; the party's seat counter {} | exactly {} booked: {} |\n",
         end["listed_active"], end["listed_seats"],
         if end["listed_are_the_201s"].as_bool() == Some(true) { "exactly" } else { "**not**" },
-        mix_of(&end["hold_states"]), end["counter"], seats,
+        mix_of(&end["hold_states"]), mix_of(&wl["offer_holds"]), mix_of(&wl["final_mix"]),
+        end["counter"], seats,
         met(end["listed_active"].as_u64() == Some(seats) && end["listed_seats"].as_u64() == Some(seats)
             && end["listed_are_the_201s"].as_bool() == Some(true)),
     ));
     t.push_str(&format!(
-        "| Answers (client side) | `POST /holds`: {}; booking with a token: {}; wave 2: {} | |\n",
+        "| Answers (client side) | `POST /holds`: {}; booking with a token: {}; `POST /waitlist`: {}; looks at a place (by status): {}; booking an offer: {}; wave 2: {} | |\n",
         mix_of(&w1["hold_mix"]),
         mix_of(&w1["book_mix"]),
+        mix_of(&wl["join_mix"]),
+        mix_of(&wl["poll_mix"]),
+        mix_of(&wl["book_mix"]),
         mix_of(&w2["mix"]),
     ));
     t.push_str(&format!(
@@ -833,15 +1448,46 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
         "\nThe server runs as in the party drop above: the benchmark harness raises the login, \
          registration and owner-write limits (`LOGIN_RATE_PER_MINUTE`, \
          `REGISTRATION_RATE_PER_HOUR`, `OWNER_WRITE_RATE_PER_MINUTE`) out of the way; holds, \
-         guest bookings and hold reads have no rate limit, and {} connections are far below \
-         `MAX_CONNECTIONS` (4096), so no answer above is a 429 or a 503. A hold that expires is \
-         not swept: wave 2's claims find the party full and give the expired holds' seats back \
-         in their own transaction.\n\n\
-         Not built yet: the waiting list of the original scenario (guests refused in wave 1 \
-         queue, and an expired hold's seat is offered to the head of the queue); wave 2 stands \
-         in for it with plain bookings.\n",
+         guest bookings, waiting lists and hold reads have no rate limit, and {} connections \
+         are far below `MAX_CONNECTIONS` (4096), so no answer above is a 429 or a 503. A hold \
+         that expires is not swept: the first look at a waiting place gives the expired holds' \
+         seats back and offers them to the places in join order, in its own transaction. The \
+         drain's clock starts at that first look, once every abandoned hold had expired, so \
+         offers/s is how fast the clients saw offers already made, not how fast holds expire.\n",
         r["clients"]
     ));
+    if wrong > 0 {
+        t.push_str(&format!(
+            "\n**Wrong answers to looks at a place.** {wrong} looks that ran while another look's \
+             transaction was giving back the expired holds and offering their seats answered \
+             `waiting` at a position the place never had, for places that were by then offered \
+             (a later look showed the offer): a look re-reads its place only when its own \
+             reclaim gave seats back (`Scheduler::waitlist_place`), so when another look made \
+             the offers it answers the place as read before them, with a position counted after \
+             them. No seat is wrong; the answer is.\n"
+        ));
+    }
+    if places > abandoned {
+        t.push_str(&format!(
+            "\nThe list ({places} places) is longer than the seats abandoned ({abandoned}): the \
+             first {n} places got the seats and the others still wait; wave 2 finds the party \
+             full.\n"
+        ));
+    } else {
+        t.push_str(&format!(
+            "\nWith one place per client, the list holds at most {} places, here {places}, \
+             {} the {abandoned} seats abandoned: every place was offered, and wave 2 sold the \
+             other {} seats. A smaller party (`BENCH_PARTY_SEATS=1000`: 200 seats abandoned) \
+             leaves places waiting.\n",
+            r["clients"],
+            if places == abandoned {
+                "as many as"
+            } else {
+                "fewer than"
+            },
+            abandoned - n
+        ));
+    }
     t.push_str(&format!("{END}\n"));
     t
 }
@@ -897,6 +1543,92 @@ mod tests {
         );
         let again = Abandon::new(42, 5000, 5);
         assert!((0..6000).all(|r| a.of(r) == again.of(r)), "a seed replays");
+    }
+
+    /// Places 1 to `p` in join order, the first `offered` offered and booked, the others
+    /// waiting at their join position minus `offered`.
+    fn drained_well(p: u64, offered: u64) -> Vec<PlaceOutcome> {
+        (1..=p)
+            .map(|j| PlaceOutcome {
+                join_position: j,
+                offered: j <= offered,
+                booked: j <= offered,
+                status: if j <= offered { "booked" } else { "waiting" }.to_owned(),
+                position: j.saturating_sub(offered),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_list_drained_in_order_passes() {
+        let more_places = WaitlistChecks::of(&drained_well(5, 2), 2);
+        assert_eq!(more_places.failures(), Vec::<String>::new());
+        assert_eq!((more_places.expected, more_places.still_waiting), (2, 3));
+        let more_seats = WaitlistChecks::of(&drained_well(3, 3), 10);
+        assert_eq!(more_seats.failures(), Vec::<String>::new());
+        assert_eq!((more_seats.expected, more_seats.still_waiting), (3, 0));
+        assert!(WaitlistChecks::of(&[], 4).failures().is_empty());
+    }
+
+    #[test]
+    fn an_offer_out_of_order_fails() {
+        // Join position 3 offered instead of 2, which then waits first in line.
+        let mut places = drained_well(5, 2);
+        places[1] = PlaceOutcome {
+            join_position: 2,
+            offered: false,
+            booked: false,
+            status: "waiting".into(),
+            position: 1,
+        };
+        places[2] = PlaceOutcome {
+            join_position: 3,
+            offered: true,
+            booked: true,
+            status: "booked".into(),
+            position: 0,
+        };
+        let c = WaitlistChecks::of(&places, 2);
+        assert_eq!(c.misplaced, vec![2, 3]);
+        assert_eq!(c.offers, 2);
+        let f = c.failures();
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f[0].starts_with("offers not in join order"), "{f:?}");
+        assert!(f[1].ends_with("waiting at another position ×1"), "{f:?}");
+    }
+
+    #[test]
+    fn a_surplus_or_missing_offer_fails() {
+        let surplus = WaitlistChecks::of(&drained_well(5, 3), 2);
+        assert_eq!(surplus.offers, 3);
+        assert!(
+            surplus
+                .failures()
+                .iter()
+                .any(|f| f == "3 offers, expected 2")
+        );
+        let missing = WaitlistChecks::of(&drained_well(5, 1), 2);
+        assert!(
+            missing
+                .failures()
+                .iter()
+                .any(|f| f == "1 offers, expected 2")
+        );
+    }
+
+    #[test]
+    fn repeated_positions_an_unbooked_offer_and_a_lost_place_fail() {
+        let mut places = drained_well(4, 1);
+        places[3].join_position = 3;
+        places[0].booked = false;
+        places[1].status = "expired".into();
+        let c = WaitlistChecks::of(&places, 1);
+        assert!(!c.positions_once);
+        assert_eq!(c.unbooked, 1);
+        assert_eq!(c.not_waiting.get("expired"), Some(&1));
+        // The second place answered 3 waits at 3, where 3 - 1 = 2 would be right.
+        assert_eq!(c.not_waiting.get("waiting at another position"), Some(&1));
+        assert_eq!(c.failures().len(), 3, "{:?}", c.failures());
     }
 
     #[test]

@@ -11,10 +11,10 @@
 //! `am-bench report` rewrites the report from the last `results.json` (`scripts/bench-load.sh
 //! report` does that and redraws the chart).
 //!
-//! `am-bench holds` runs only the party drop with holds ([`holds`]) on a fresh database and
-//! writes only its own section of the report (between `<!-- holds:begin -->` and
-//! `<!-- holds:end -->`, after the chart), and `holds.json`; the full run and `report` keep that
-//! section as it is.
+//! `am-bench holds` runs only the party drop with holds and its waiting list ([`holds`]) on a
+//! fresh database and writes only its own section of the report (between
+//! `<!-- holds:begin -->` and `<!-- holds:end -->`, after the chart), and `holds.json`; the full
+//! run and `report` keep that section as it is.
 //! Configuration (environment): `TEST_POSTGRES_URL` (admin URL), `APPOINTMENT_SERVER_BIN`,
 //! `BENCH_SECONDS` (10), `BENCH_CONNECTIONS` (64), `BENCH_PG_CLIENTS` (16, the server's pool),
 //! `BENCH_PARTY_SEATS` (5000), `BENCH_PARTY_ATTEMPTS` (20000), `BENCH_PARTY_CLIENTS` (256),
