@@ -977,6 +977,36 @@ impl Booking {
 }
 
 impl Hold {
+    /// A new held hold of `seats` seats of the slot `[slot_start, slot_end)`, taken at `now` for
+    /// `hold_minutes` minutes, with a fresh token: what [`crate::Scheduler::hold`] asks a store
+    /// to insert, and what a store offers a waiting place. Its expiry is kept to the microsecond,
+    /// the precision every store keeps, so that every store ends it at the same instant.
+    pub fn new(
+        appointment_id: AppointmentId,
+        app_code: AppCode,
+        (slot_start, slot_end): (DateTime<Utc>, DateTime<Utc>),
+        seats: AttendeeCount,
+        hold_minutes: u32,
+        now: DateTime<Utc>,
+    ) -> Hold {
+        use chrono::SubsecRound;
+        Hold {
+            id: HoldId::new(),
+            token: HoldToken::generate(),
+            appointment_id,
+            app_code,
+            slot_start,
+            slot_end,
+            seats,
+            status: HoldStatus::Held,
+            expires_at: (now + chrono::TimeDelta::minutes(i64::from(hold_minutes)))
+                .trunc_subsecs(6),
+            booking_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Whether the hold still holds its seats at `now`: held, and `now` is before its expiry.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.status == HoldStatus::Held && now < self.expires_at

@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
-    Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceName, User, UserId,
+    Hold, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceName, User, UserId,
     WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
@@ -1458,22 +1458,14 @@ impl<S: Store + ?Sized> Scheduler<S> {
         }
         let slot = self.bookable_slot(app, req.slot_start, req.seats)?;
         let now = self.now();
-        let mut hold = Hold {
-            id: HoldId::new(),
-            token: HoldToken::generate(),
-            appointment_id: app.id,
-            app_code: app.code.clone(),
-            slot_start: slot.start,
-            slot_end: slot.end,
-            seats: req.seats,
-            status: HoldStatus::Held,
-            // At the precision the stores keep, so that every store ends it at the same instant.
-            expires_at: (now + TimeDelta::minutes(i64::from(app.schedule.hold_minutes())))
-                .trunc_subsecs(6),
-            booking_id: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut hold = Hold::new(
+            app.id,
+            app.code.clone(),
+            (slot.start, slot.end),
+            req.seats,
+            app.schedule.hold_minutes(),
+            now,
+        );
         let _seats = self.seats_will_change(app.id);
         let mut attempt = 1;
         let inserted = loop {

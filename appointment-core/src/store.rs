@@ -143,6 +143,20 @@ pub struct SlotSeats {
     pub seats_taken: u32,
 }
 
+/// The refusal [`Store::insert_waitlist`] answers while `free` seats of the slot are free: a
+/// place in line is for a slot that is full for the seats wanted.
+///
+/// ```
+/// let e = appointment_core::store::seats_free(2);
+/// assert!(matches!(e, appointment_core::Error::InvalidInput { .. }));
+/// ```
+pub fn seats_free(free: u32) -> crate::Error {
+    crate::Error::invalid(
+        "attendee_count",
+        format!("{free} seats of the slot are free: book them instead of joining its waiting list"),
+    )
+}
+
 /// Counts of an owner's bookings, for analytics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BookingStats {

@@ -213,31 +213,32 @@ impl Inner {
             if u64::from(self.taken(app, start)) + u64::from(n) > u64::from(capacity) {
                 continue;
             }
-            let hold = Hold {
-                id: HoldId::new(),
-                token: HoldToken::generate(),
-                appointment_id: app,
-                app_code: code.clone(),
-                slot_start: start,
-                slot_end: w.slot_end,
-                seats: w.seats,
-                status: HoldStatus::Held,
-                expires_at: now + chrono::TimeDelta::minutes(i64::from(minutes)),
-                booking_id: None,
-                created_at: now,
-                updated_at: now,
-            };
-            self.add_seats(app, start, i64::from(n));
-            self.hold_tokens.insert(hold.token.clone(), hold.id);
-            self.held.entry((app, start)).or_default().push(hold.id);
+            let hold = Hold::new(
+                app,
+                code.clone(),
+                (start, w.slot_end),
+                w.seats,
+                minutes,
+                now,
+            );
+            let hold_id = hold.id;
+            self.record_hold(hold);
             if let Some(w) = self.waitlist.get_mut(&id) {
                 w.status = WaitlistStatus::Offered;
-                w.hold_id = Some(hold.id);
+                w.hold_id = Some(hold_id);
                 w.updated_at = now;
             }
-            self.holds.insert(hold.id, hold);
             self.unlist_waiting(app, start, id);
         }
+    }
+
+    /// Stores a new held hold and takes its seats (that they fit was checked).
+    fn record_hold(&mut self, hold: Hold) {
+        let (app, start) = (hold.appointment_id, hold.slot_start);
+        self.add_seats(app, start, i64::from(hold.seats.get()));
+        self.hold_tokens.insert(hold.token.clone(), hold.id);
+        self.held.entry((app, start)).or_default().push(hold.id);
+        self.holds.insert(hold.id, hold);
     }
 
     fn unlist_waiting(&mut self, app: AppointmentId, start: DateTime<Utc>, id: WaitlistId) {
@@ -784,13 +785,10 @@ impl Store for MemoryStore {
         let (app, start) = (hold.appointment_id, hold.slot_start);
         let n = hold.seats.get();
         g.fits(app, start, n, capacity, hold.created_at)?;
-        g.add_seats(app, start, i64::from(n));
         let mut stored = hold.clone();
         stored.status = HoldStatus::Held;
         stored.booking_id = None;
-        g.hold_tokens.insert(hold.token.clone(), hold.id);
-        g.held.entry((app, start)).or_default().push(hold.id);
-        g.holds.insert(hold.id, stored);
+        g.record_hold(stored);
         Ok(())
     }
 
@@ -924,13 +922,7 @@ impl Store for MemoryStore {
         let taken = g.taken(app, start);
         let n = entry.seats.get();
         if u64::from(taken) + u64::from(n) <= u64::from(claim.capacity) {
-            return Err(Error::invalid(
-                "attendee_count",
-                format!(
-                    "{} seats of the slot are free: book them instead of joining its waiting list",
-                    claim.capacity - taken
-                ),
-            ));
+            return Err(appointment_core::store::seats_free(claim.capacity - taken));
         }
         let mut stored = entry.clone();
         stored.status = WaitlistStatus::Waiting;

@@ -15,9 +15,10 @@ use appointment_core::store::{
     BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, SeatClaim, SlotSeats,
 };
 use appointment_core::{
-    AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged, ResourceKey,
-    Result, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
+    AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
+    BookingStatus, Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page,
+    Paged, ResourceKey, Result, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId,
+    WaitlistStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -765,29 +766,26 @@ async fn offer_in<C: Conn>(
         return Ok(());
     };
     let capacity = to_u32("appointments.capacity", a.int("capacity")?)?;
-    let minutes = a.int("hold_minutes")?;
-    let app_code = a.text("code")?;
+    let minutes = to_u32("appointments.hold_minutes", a.int("hold_minutes")?)?;
+    let app_code = valid("appointments.code", AppCode::parse(&a.text("code")?))?;
     drop(a);
     for (place, seats, slot_end) in waiting {
         if !claim_in(c, app, start, seats, capacity).await? {
             continue;
         }
-        let hold = Uuid::new_v4();
-        let args = vec![
-            Arg::Id(hold),
-            text(appointment_core::HoldToken::generate().as_str()),
-            Arg::Id(app),
-            text(&app_code),
-            Arg::Instant(start),
-            Arg::Instant(slot_end),
-            Arg::Int(i64::from(seats)),
-            Arg::Instant(now + chrono::TimeDelta::minutes(minutes)),
-            Arg::Instant(now),
-        ];
-        c.execute(INSERT_HOLD, args).await.map_err(db_error)?;
+        let seats = valid("waitlist.seats", AttendeeCount::new(seats))?;
+        let hold = Hold::new(
+            AppointmentId(app),
+            app_code.clone(),
+            (start, slot_end),
+            seats,
+            minutes,
+            now,
+        );
+        insert_hold_row_in(c, &hold).await?;
         c.execute(
             OFFER_PLACE,
-            vec![Arg::Id(place), Arg::Id(hold), Arg::Instant(now)],
+            vec![Arg::Id(place), Arg::Id(hold.id.0), Arg::Instant(now)],
         )
         .await
         .map_err(db_error)?;
@@ -1424,11 +1422,8 @@ pub(crate) async fn insert_waitlist<B: SqlBackend + ?Sized>(
 
 /// The refusal of a place on a waiting list while the seats are free.
 fn seats_free(capacity: u32, taken: i64) -> Error {
-    let free = i64::from(capacity) - taken;
-    Error::invalid(
-        "attendee_count",
-        format!("{free} seats of the slot are free: book them instead of joining its waiting list"),
-    )
+    let free = u32::try_from(i64::from(capacity) - taken).unwrap_or(0);
+    appointment_core::store::seats_free(free)
 }
 
 /// A count (`n`) answered by `sql`.
@@ -1577,19 +1572,25 @@ pub(crate) async fn insert_hold<B: SqlBackend + ?Sized>(
         let taken = taken_in(&mut tx, app, h.slot_start).await?;
         return Err(slot_full(n, capacity, taken));
     }
+    insert_hold_row_in(&mut tx, h).await?;
+    backend.commit(tx).await
+}
+
+/// Inserts a held hold whose seats are already taken.
+async fn insert_hold_row_in<C: Conn>(c: &mut C, h: &Hold) -> Result<()> {
     let args = vec![
         Arg::Id(h.id.0),
         text(h.token.as_str()),
-        Arg::Id(app),
+        Arg::Id(h.appointment_id.0),
         text(h.app_code.as_str()),
         Arg::Instant(h.slot_start),
         Arg::Instant(h.slot_end),
-        Arg::Int(i64::from(n)),
+        Arg::Int(i64::from(h.seats.get())),
         Arg::Instant(h.expires_at),
         Arg::Instant(h.created_at),
     ];
-    tx.execute(INSERT_HOLD, args).await.map_err(db_error)?;
-    backend.commit(tx).await
+    c.execute(INSERT_HOLD, args).await.map_err(db_error)?;
+    Ok(())
 }
 
 /// Why a hold could not be booked: none, no longer held (or expired), or another slot.
