@@ -305,15 +305,18 @@ macro_rules! waitlist_cols {
     };
 }
 
-/// The waiting places of a slot in line order.
-macro_rules! waiting_sql {
+/// Whether anybody waits for the slot (`$1`, `$2`): what every release of seats asks first.
+const ANYONE_WAITING: &str = "SELECT 1 AS n FROM waitlist WHERE appointment_id = $1 \
+     AND slot_start = $2 AND status = 'waiting' LIMIT 1";
+/// The first waiting place of the slot (`$1`, `$2`) in line order whose seats fit in `$3`.
+macro_rules! next_fitting_sql {
     () => {
         "SELECT id, seats, slot_end FROM waitlist WHERE appointment_id = $1 AND slot_start = $2 \
-         AND status = 'waiting' ORDER BY seq, created_at"
+         AND status = 'waiting' AND seats <= $3 ORDER BY seq, created_at LIMIT 1"
     };
 }
-const WAITING: &str = waiting_sql!();
-const WAITING_LOCKED: &str = concat!(waiting_sql!(), " FOR UPDATE");
+const NEXT_FITTING: &str = next_fitting_sql!();
+const NEXT_FITTING_LOCKED: &str = concat!(next_fitting_sql!(), " FOR UPDATE");
 /// What an offer needs of its appointment.
 const OFFER_TERMS: &str = "SELECT code, capacity, hold_minutes FROM appointments WHERE id = $1";
 /// A waiting place offered the hold `$2` at `$3`.
@@ -739,23 +742,11 @@ async fn offer_in<C: Conn>(
     if start <= now {
         return Ok(());
     }
-    let select = if locks_rows { WAITING_LOCKED } else { WAITING };
-    let rows = c
-        .all(select, seat_args(app, start))
+    let anyone = c
+        .optional(ANYONE_WAITING, seat_args(app, start))
         .await
         .map_err(db_error)?;
-    let waiting = rows
-        .iter()
-        .map(|w| {
-            Ok((
-                w.uuid("id")?,
-                to_u32("waitlist.seats", w.int("seats")?)?,
-                w.instant("slot_end")?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    drop(rows);
-    if waiting.is_empty() {
+    if anyone.is_none() {
         return Ok(());
     }
     let Some(a) = c
@@ -769,10 +760,30 @@ async fn offer_in<C: Conn>(
     let minutes = to_u32("appointments.hold_minutes", a.int("hold_minutes")?)?;
     let app_code = valid("appointments.code", AppCode::parse(&a.text("code")?))?;
     drop(a);
-    for (place, seats, slot_end) in waiting {
+    let select = if locks_rows {
+        NEXT_FITTING_LOCKED
+    } else {
+        NEXT_FITTING
+    };
+    // One place at a time, each the first in line whose seats fit in what is still free: the
+    // work follows the offers made, not the length of the line.
+    let mut free = i64::from(capacity) - taken_in(c, app, start).await?;
+    while free > 0 {
+        let mut args = seat_args(app, start);
+        args.push(Arg::Int(free));
+        let Some(w) = c.optional(select, args).await.map_err(db_error)? else {
+            break;
+        };
+        let (place, seats, slot_end) = (
+            w.uuid("id")?,
+            to_u32("waitlist.seats", w.int("seats")?)?,
+            w.instant("slot_end")?,
+        );
+        drop(w);
         if !claim_in(c, app, start, seats, capacity).await? {
-            continue;
+            break;
         }
+        free -= i64::from(seats);
         let seats = valid("waitlist.seats", AttendeeCount::new(seats))?;
         let hold = Hold::new(
             AppointmentId(app),
@@ -783,12 +794,19 @@ async fn offer_in<C: Conn>(
             now,
         );
         insert_hold_row_in(c, &hold).await?;
-        c.execute(
-            OFFER_PLACE,
-            vec![Arg::Id(place), Arg::Id(hold.id.0), Arg::Instant(now)],
-        )
-        .await
-        .map_err(db_error)?;
+        let offered = c
+            .execute(
+                OFFER_PLACE,
+                vec![Arg::Id(place), Arg::Id(hold.id.0), Arg::Instant(now)],
+            )
+            .await
+            .map_err(db_error)?;
+        if offered != 1 {
+            return Err(corrupt(
+                "waitlist",
+                "a waiting place changed while it was offered",
+            ));
+        }
     }
     Ok(())
 }
