@@ -155,10 +155,37 @@ async fn abandoned_writes_change_nothing<S: Faulty>(store: S) {
     let full = f.guest(&code, at(7, 9), 1, "late@example.com").await;
     assert!(matches!(full, Err(Error::SlotFull { .. })), "{full:?}");
     f.sched.cancel(&third.code).await.expect("cancel");
-    f.guest(&code, at(7, 9), 3, "late@example.com")
+    let late = f
+        .guest(&code, at(7, 9), 3, "late@example.com")
         .await
         .expect("book the freed seats");
     f.assert_counters_equal_facts(&app).await;
+    // The outbox holds the changes that committed, and only those.
+    use appointment_core::EventKind::*;
+    assert_events(
+        &f.sched,
+        &[
+            (AppointmentCreated, app.id.0),
+            (BookingCreated, kept.id.0),
+            (BookingCreated, third.id.0),
+            (BookingCancelled, third.id.0),
+            (BookingCreated, late.id.0),
+        ],
+    )
+    .await;
+}
+
+/// Checks that the outbox holds exactly `expected` (kind and subject), in order.
+async fn assert_events<S: appointment_core::Store>(
+    sched: &Scheduler<S>,
+    expected: &[(appointment_core::EventKind, uuid::Uuid)],
+) {
+    let mut cursor = appointment_core::EventCursor::START;
+    let events =
+        appointment_core::testing::cases::read_events(sched, None, &mut cursor, expected.len())
+            .await;
+    let got: Vec<_> = events.iter().map(|e| (e.kind, e.subject_id())).collect();
+    assert_eq!(got, expected, "the events are the committed changes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -228,6 +255,17 @@ async fn process_crash_changes_nothing<S: Faulty>(url: &str) {
     assert_eq!(bookings.len(), 1, "the crashed booking must not exist");
     let counters = appointment_core::testing::assert_counters_equal_facts(&sched, &app).await;
     assert_eq!(counters.get(&at(7, 9)), Some(&4));
+    assert_events(
+        &sched,
+        &[
+            (appointment_core::EventKind::AppointmentCreated, app.id.0),
+            (
+                appointment_core::EventKind::BookingCreated,
+                bookings[0].id.0,
+            ),
+        ],
+    )
+    .await;
 }
 
 /// The child side of the process-crash tests: does nothing unless started by one of them.

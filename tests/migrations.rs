@@ -15,6 +15,7 @@ const ALL_TABLES: &[&str] = &[
     "bookings",
     "holds",
     "idempotency_keys",
+    "outbox",
     "revoked_tokens",
     "slot_seats",
     "users",
@@ -59,7 +60,7 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -270,7 +271,7 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)

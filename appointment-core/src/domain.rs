@@ -621,6 +621,11 @@ id_type!(
     /// The primary key of a place on a waiting list.
     WaitlistId
 );
+id_type!(
+    /// The id of an [event](crate::Event): stable, unique, the same wherever the event is
+    /// delivered (a webhook's `webhook-id`).
+    EventId
+);
 
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }, $field:literal) => {
@@ -650,6 +655,8 @@ macro_rules! str_enum {
         }
     };
 }
+
+pub(crate) use str_enum;
 
 str_enum!(
     /// How seats are shared.

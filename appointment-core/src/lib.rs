@@ -8,6 +8,8 @@
 //! * [`Schedule`] is the rule an appointment's slots come from; [`Schedule::slots`] generates them.
 //! * [`Scheduler`] holds the rules over any [`Store`].
 //! * [`Error`] is the one error type; every variant is something a caller can act on.
+//! * [`Event`]s are what happened, appended by the store in the same atomic step as each change
+//!   and read in order with [`Scheduler::events`] (the [`events`] module says how).
 //!
 //! Backends live in the `appointment-store` crate (memory, SQLite, Postgres). With the `testing`
 //! feature, [`store_conformance_suite!`] expands into the behaviour tests every backend must pass.
@@ -22,6 +24,7 @@ mod cache;
 mod clock;
 mod domain;
 mod error;
+pub mod events;
 mod schedule;
 mod scheduler;
 pub mod store;
@@ -33,10 +36,11 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Email,
-    Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceKey, ResourceName, User,
-    UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
+    EventId, Hold, HoldId, HoldStatus, HoldToken, Name, Page, Paged, Phone, ResourceKey,
+    ResourceName, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 pub use error::{Duplicate, Entity, Error, Result};
+pub use events::{EVENT_VERSION, Event, EventCursor, EventKind, EventSubject, MAX_EVENT_PAGE};
 pub use schedule::{
     Closure, DEFAULT_HOLD_MINUTES, MAX_CONFIRM_MINUTES, MAX_DATE, MAX_HOLD_MINUTES, MIN_DATE,
     Schedule, ScheduleBuilder, Slot, Slots, TimeWindow, TimeZoneName, Weekdays, WeeklyHours,

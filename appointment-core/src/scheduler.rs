@@ -13,6 +13,7 @@ use crate::domain::{
     WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 use crate::error::{Duplicate, Entity, Error, Result};
+use crate::events::{Event, EventCursor, MAX_EVENT_PAGE};
 use crate::schedule::{Closure, Schedule, Slot, TimeWindow, WeeklyHours};
 use crate::store::{
     BookingEnd, BookingMove, BookingStats, ResourceClaim, SeatClaim, SlotSeats, Store,
@@ -2035,6 +2036,27 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// The owner's ban list, oldest first.
     pub async fn bans(&self, owner: UserId) -> Result<Vec<Ban>> {
         self.store.bans(owner).await
+    }
+
+    // -------------------------------------------------------------- the outbox
+
+    /// The events after `after` (see [`crate::events`]), oldest first, at most `limit` of them
+    /// (1 to [`MAX_EVENT_PAGE`]); with `owner`, only those of that owner's appointments. Keep
+    /// the cursor of the last event handled and ask again from it: no event is ever missed or
+    /// answered twice from one cursor.
+    pub async fn events(
+        &self,
+        owner: Option<UserId>,
+        after: EventCursor,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        if limit == 0 || limit > MAX_EVENT_PAGE {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_EVENT_PAGE}"),
+            ));
+        }
+        self.store.events_after(owner, after, limit).await
     }
 
     // -------------------------------------------------------------- analytics

@@ -43,6 +43,12 @@
 //! (Postgres: an exclusion constraint; SQLite: a trigger inside the write transaction; memory:
 //! under its lock), and reports a clash as [`Error::SlotFull`] with no seats available.
 //!
+//! Events: every method that changes an appointment, a booking, a hold or a waiting place
+//! appends the [`Event`] of each change (see [`crate::EventKind`]'s `of_*` functions for which
+//! changes are events) in the same atomic step as the change, including the changes a step
+//! makes on its own (an expired hold reclaimed, an offer made). A step that fails appends
+//! nothing. [`Store::events_after`] reads them back in order.
+//!
 //! [`Error::SlotFull`]: crate::Error::SlotFull
 //! [`Error::Duplicate`]: crate::Error::Duplicate
 //! [`Error::InvalidTransition`]: crate::Error::InvalidTransition
@@ -61,6 +67,7 @@ use crate::domain::{
     WaitlistCode, WaitlistEntry, WaitlistId,
 };
 use crate::error::Result;
+use crate::events::{Event, EventCursor};
 
 /// What a new booking claims, besides the booking row itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,6 +415,19 @@ pub trait Store: Send + Sync + 'static {
         range: Range<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<BookingStats>;
+
+    // ---- the outbox ----
+
+    /// The events after `after`, in order, at most `limit` of them; with `owner`, only those of
+    /// that owner's appointments. Answers an event only once every change that could come before
+    /// it in this order has committed or rolled back, so that a reader who goes on from the
+    /// cursor of the last event it read never misses one.
+    async fn events_after(
+        &self,
+        owner: Option<UserId>,
+        after: EventCursor,
+        limit: u32,
+    ) -> Result<Vec<Event>>;
 
     // ---- ban lists ----
 

@@ -9,9 +9,9 @@ use appointment_core::store::{
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, Ban, Booking, BookingCode, BookingId, BookingStatus,
-    DeviceId, Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page, Paged,
-    Phone, ResourceKey, Result, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId,
-    WaitlistStatus,
+    DeviceId, Duplicate, Email, Entity, Error, Event, EventCursor, EventKind, Hold, HoldId,
+    HoldStatus, HoldToken, Page, Paged, Phone, ResourceKey, Result, User, UserId, WaitlistCode,
+    WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -73,6 +73,11 @@ struct Inner {
     waiting: HashMap<(AppointmentId, DateTime<Utc>), Vec<WaitlistId>>,
     revoked_tokens: HashMap<String, DateTime<Utc>>,
     idempotency: HashMap<String, IdempotencyRecord>,
+    /// The owner of every appointment ever inserted (deleted ones included: their bookings'
+    /// events still name it).
+    app_owners: HashMap<AppointmentId, UserId>,
+    /// The outbox, in order.
+    events: Vec<Event>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +106,56 @@ fn page_of<T: Clone>(all: Vec<&T>, page: Page) -> Paged<T> {
 }
 
 impl Inner {
+    /// Appends an event to the outbox, giving it the next cursor.
+    fn emit(&mut self, mut e: Event) {
+        let seq = self.events.last().map_or(0, |last| last.cursor.seq) + 1;
+        e.cursor = EventCursor { tx: 0, seq };
+        self.events.push(e);
+    }
+
+    fn owner_of(&self, app: AppointmentId) -> UserId {
+        self.app_owners
+            .get(&app)
+            .copied()
+            .unwrap_or(UserId(uuid::Uuid::nil()))
+    }
+
+    /// Appends the event of a booking's change from `before` (`None`: new) to its stored state.
+    fn emit_booking(&mut self, before: Option<&Booking>, id: BookingId) {
+        let Some(after) = self.bookings.get(&id) else {
+            return;
+        };
+        let moved = before.is_some_and(|b| {
+            b.slot_start != after.slot_start || b.attendee_count != after.attendee_count
+        });
+        if let Some(kind) = EventKind::of_booking(before.map(|b| b.status), after.status, moved) {
+            let e = Event::booking(kind, after, self.owner_of(after.appointment_id));
+            self.emit(e);
+        }
+    }
+
+    /// Appends the event of a hold's change from `before` (`None`: new) to its stored state.
+    fn emit_hold(&mut self, before: Option<HoldStatus>, id: HoldId) {
+        let Some(after) = self.holds.get(&id) else {
+            return;
+        };
+        if let Some(kind) = EventKind::of_hold(before, after.status) {
+            let e = Event::hold(kind, after, self.owner_of(after.appointment_id));
+            self.emit(e);
+        }
+    }
+
+    /// Appends the event of a waiting place's change from `before` (`None`: new).
+    fn emit_waitlist(&mut self, before: Option<WaitlistStatus>, id: WaitlistId) {
+        let Some(after) = self.waitlist.get(&id) else {
+            return;
+        };
+        if let Some(kind) = EventKind::of_waitlist(before, after.status) {
+            let e = Event::waitlist(kind, after, self.owner_of(after.appointment_id));
+            self.emit(e);
+        }
+    }
+
     fn taken(&self, app: AppointmentId, start: DateTime<Utc>) -> u32 {
         self.seats
             .get(&app)
@@ -228,6 +283,7 @@ impl Inner {
                 w.hold_id = Some(hold_id);
                 w.updated_at = now;
             }
+            self.emit_waitlist(Some(WaitlistStatus::Waiting), id);
             self.unlist_waiting(app, start, id);
         }
     }
@@ -238,7 +294,9 @@ impl Inner {
         self.add_seats(app, start, i64::from(hold.seats.get()));
         self.hold_tokens.insert(hold.token.clone(), hold.id);
         self.held.entry((app, start)).or_default().push(hold.id);
-        self.holds.insert(hold.id, hold);
+        let id = hold.id;
+        self.holds.insert(id, hold);
+        self.emit_hold(None, id);
     }
 
     fn unlist_waiting(&mut self, app: AppointmentId, start: DateTime<Utc>, id: WaitlistId) {
@@ -269,7 +327,9 @@ impl Inner {
         let stored = self.bookings.get_mut(&id)?;
         stored.status = status;
         stored.updated_at = now;
-        Some(stored.clone())
+        let ended = stored.clone();
+        self.emit_booking(Some(&b), id);
+        Some(ended)
     }
 
     /// Drops a booking from the pending index (where it is listed under its slot).
@@ -287,9 +347,11 @@ impl Inner {
     /// (a booking takes them over).
     fn end_hold(&mut self, id: HoldId, status: HoldStatus, now: DateTime<Utc>) -> Option<Hold> {
         let h = self.holds.get_mut(&id)?;
+        let before = h.status;
         h.status = status;
         h.updated_at = now;
         let h = h.clone();
+        self.emit_hold(Some(before), id);
         let key = (h.appointment_id, h.slot_start);
         if let Some(ids) = self.held.get_mut(&key) {
             ids.retain(|other| *other != id);
@@ -367,6 +429,7 @@ impl Inner {
         self.booking_codes.insert(b.code.clone(), b.id);
         self.booking_order.push(b.id);
         self.bookings.insert(b.id, stored);
+        self.emit_booking(None, b.id);
     }
 
     /// The claims on `key` that overlap `[start, until)`: (start, end, appointment, booking).
@@ -475,7 +538,13 @@ impl Store for MemoryStore {
         }
         g.app_codes.insert(appointment.code.clone(), appointment.id);
         g.app_order.push(appointment.id);
+        g.app_owners.insert(appointment.id, appointment.owner);
         g.appointments.insert(appointment.id, appointment.clone());
+        g.emit(Event::appointment(
+            EventKind::AppointmentCreated,
+            appointment,
+            appointment.created_at,
+        ));
         Ok(())
     }
 
@@ -488,6 +557,7 @@ impl Store for MemoryStore {
         if stored.revision.checked_add(1) != Some(appointment.revision) {
             return Ok(false);
         }
+        let before = (stored.status, stored.revision);
         stored.revision = appointment.revision;
         stored.title.clone_from(&appointment.title);
         stored.description.clone_from(&appointment.description);
@@ -495,10 +565,16 @@ impl Store for MemoryStore {
         stored.schedule = appointment.schedule.clone();
         stored.resource.clone_from(&appointment.resource);
         stored.updated_at = appointment.updated_at;
+        let after = stored.clone();
+        if let Some(kind) =
+            EventKind::of_appointment(Some(before), (after.status, after.revision), false)
+        {
+            g.emit(Event::appointment(kind, &after, after.updated_at));
+        }
         Ok(true)
     }
 
-    async fn delete_appointment(&self, id: AppointmentId, _at: DateTime<Utc>) -> Result<()> {
+    async fn delete_appointment(&self, id: AppointmentId, at: DateTime<Utc>) -> Result<()> {
         let mut g = self.inner.lock();
         let app = g
             .appointments
@@ -506,6 +582,7 @@ impl Store for MemoryStore {
             .ok_or(Error::NotFound(Entity::Appointment))?;
         g.app_codes.remove(&app.code);
         g.app_order.retain(|a| *a != id);
+        g.emit(Event::appointment(EventKind::AppointmentDeleted, &app, at));
         Ok(())
     }
 
@@ -705,7 +782,9 @@ impl Store for MemoryStore {
             stored.description.clone_from(d);
         }
         stored.updated_at = to.now;
-        Ok(Some(stored.clone()))
+        let moved = stored.clone();
+        g.emit_booking(Some(&b), id);
+        Ok(Some(moved))
     }
 
     async fn end_booking(&self, id: BookingId, end: BookingEnd) -> Result<Option<Booking>> {
@@ -756,7 +835,9 @@ impl Store for MemoryStore {
             .ok_or(Error::NotFound(Entity::Booking))?;
         stored.status = BookingStatus::Active;
         stored.updated_at = now;
-        Ok(stored.clone())
+        let confirmed = stored.clone();
+        g.emit_booking(Some(&b), id);
+        Ok(confirmed)
     }
 
     async fn reclaim_expired(&self, appointment: AppointmentId, now: DateTime<Utc>) -> Result<u64> {
@@ -828,14 +909,12 @@ impl Store for MemoryStore {
                 available: 0,
             });
         }
-        g.end_hold(hold, HoldStatus::Booked, now);
         g.record_booking(booking, claim);
-        let stored = g
-            .holds
-            .get_mut(&hold)
-            .ok_or(Error::NotFound(Entity::Hold))?;
-        stored.booking_id = Some(booking.id);
-        Ok(stored.clone())
+        if let Some(stored) = g.holds.get_mut(&hold) {
+            stored.booking_id = Some(booking.id);
+        }
+        g.end_hold(hold, HoldStatus::Booked, now)
+            .ok_or(Error::NotFound(Entity::Hold))
     }
 
     async fn release_hold(&self, hold: HoldId, now: DateTime<Utc>) -> Result<Hold> {
@@ -929,6 +1008,7 @@ impl Store for MemoryStore {
         stored.hold_id = None;
         g.waitlist_codes.insert(entry.code.clone(), entry.id);
         g.waitlist.insert(entry.id, stored);
+        g.emit_waitlist(None, entry.id);
         let line = g.waiting.entry((app, start)).or_default();
         line.push(entry.id);
         Ok(line.len() as u64)
@@ -955,9 +1035,12 @@ impl Store for MemoryStore {
             .waitlist
             .get_mut(&id)
             .ok_or(Error::NotFound(Entity::WaitlistEntry))?;
+        let before = stored.status;
         stored.status = WaitlistStatus::Left;
         stored.updated_at = now;
-        Ok(stored.clone())
+        let left = stored.clone();
+        g.emit_waitlist(Some(before), id);
+        Ok(left)
     }
 
     async fn waitlist_by_code(&self, code: &WaitlistCode) -> Result<Option<WaitlistEntry>> {
@@ -1043,6 +1126,22 @@ impl Store for MemoryStore {
             .map(|h| u64::from(h.seats.get()))
             .sum();
         Ok(stats)
+    }
+
+    async fn events_after(
+        &self,
+        owner: Option<UserId>,
+        after: EventCursor,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        let g = self.inner.lock();
+        let from = g.events.partition_point(|e| e.cursor <= after);
+        Ok(g.events[from..]
+            .iter()
+            .filter(|e| owner.is_none_or(|o| e.owner == o))
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
 
     async fn insert_ban(&self, ban: &Ban) -> Result<()> {

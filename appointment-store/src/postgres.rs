@@ -35,8 +35,9 @@ use crate::sql_common::{
     ReadRow, booking_write_error, commit_error, corrupt, db_error, idempotency_state, slot_full,
 };
 use crate::sql_store::{
-    Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_seats_sql, impl_conn, impl_store,
-    insert_appointment_sql, insert_booking_sql, migration_methods, reclaim_and_claim_in, taken_in,
+    Arg, Conn, SqlBackend, ban_of_sql, booking_args, claim_seats_sql, events_sql, impl_conn,
+    impl_store, insert_appointment_sql, insert_booking_sql, migration_methods,
+    reclaim_and_claim_in, taken_in,
 };
 #[cfg(doc)]
 use crate::sql_store::{CLAIM_SEATS, book_in_steps};
@@ -246,6 +247,21 @@ impl SqlBackend for PostgresStore {
     /// `seq` is a `bigserial`.
     const INSERT_APPOINTMENT: &'static str = insert_appointment_sql!("", "");
     const INSERT_BOOKING: &'static str = insert_booking_sql!("", "");
+    /// Events in (transaction, insertion) order, answered only once no transaction that could
+    /// still write an earlier one runs (older than the oldest running one: `pg_snapshot_xmin`).
+    const EVENTS_AFTER: &'static str = events_sql!(
+        "CAST(CAST(tx AS text) AS bigint)",
+        "(tx, seq) > (CAST(CAST($1 AS text) AS xid8), $2) \
+         AND tx < pg_snapshot_xmin(pg_current_snapshot())",
+        "tx, seq"
+    );
+    const OWNER_EVENTS_AFTER: &'static str = events_sql!(
+        "CAST(CAST(tx AS text) AS bigint)",
+        "(tx, seq) > (CAST(CAST($1 AS text) AS xid8), $2) \
+         AND tx < pg_snapshot_xmin(pg_current_snapshot())",
+        "tx, seq",
+        owner
+    );
 
     fn reads(&self) -> PgPool {
         self.pool.clone()

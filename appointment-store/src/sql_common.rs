@@ -6,9 +6,9 @@ use std::fmt;
 use appointment_core::{
     AntiScalping, AppCode, Appointment, AppointmentId, AppointmentKind, AppointmentStatus,
     AttendeeCount, Ban, BanId, Booking, BookingCode, BookingId, BookingStatus, DeviceId, Duplicate,
-    Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Name, Page, Phone, ResourceName,
-    Result, Schedule, TimeZoneName, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId,
-    WaitlistStatus, Weekdays,
+    Email, Entity, Error, Event, EventCursor, EventId, EventKind, EventSubject, Hold, HoldId,
+    HoldStatus, HoldToken, Name, Page, Phone, ResourceName, Result, Schedule, TimeZoneName, User,
+    UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus, Weekdays,
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::error::ErrorKind;
@@ -338,6 +338,85 @@ pub(crate) fn waitlist_from(row: &impl ReadRow) -> Result<WaitlistEntry> {
         hold_id: row.opt_uuid("hold_id")?.map(HoldId),
         created_at: row.instant("created_at")?,
         updated_at: row.instant("updated_at")?,
+    })
+}
+
+/// An event from a row of `outbox` (with its `tx` as a number).
+pub(crate) fn event_from(row: &impl ReadRow) -> Result<Event> {
+    let kind = valid("outbox.kind", row.text("kind")?.parse::<EventKind>())?;
+    let status = row.text("status")?;
+    let seats = || -> Result<AttendeeCount> {
+        let n = row.opt_int("seats")?.unwrap_or(0);
+        valid(
+            "outbox.seats",
+            AttendeeCount::new(to_u32("outbox.seats", n)?),
+        )
+    };
+    let required = |col: &str| -> Result<DateTime<Utc>> {
+        row.opt_instant(col)?
+            .ok_or_else(|| corrupt("outbox", format!("{col} is missing")))
+    };
+    let text = |col: &str| -> Result<String> {
+        row.opt_text(col)?
+            .ok_or_else(|| corrupt("outbox", format!("{col} is missing")))
+    };
+    let subject = match kind
+        .as_str()
+        .split_once('.')
+        .map_or("", |(entity, _)| entity)
+    {
+        "appointment" => EventSubject::Appointment {
+            status: valid("outbox.status", status.parse::<AppointmentStatus>())?,
+            revision: u64::try_from(row.opt_int("revision")?.unwrap_or(0))
+                .map_err(|_| corrupt("outbox.revision", "negative"))?,
+        },
+        "booking" => EventSubject::Booking {
+            id: BookingId(row.uuid("subject_id")?),
+            code: valid("outbox.code", BookingCode::parse(&text("code")?))?,
+            status: stored_status(&status)?,
+            slot_start: required("slot_start")?,
+            slot_end: required("slot_end")?,
+            seats: seats()?,
+            name: valid("outbox.name", Name::parse(&text("name")?))?,
+            email: valid("outbox.email", Email::from_stored(&text("email")?))?,
+            confirm_by: row.opt_instant("deadline")?,
+        },
+        "hold" => EventSubject::Hold {
+            id: HoldId(row.uuid("subject_id")?),
+            status: valid("outbox.status", status.parse::<HoldStatus>())?,
+            slot_start: required("slot_start")?,
+            slot_end: required("slot_end")?,
+            seats: seats()?,
+            expires_at: required("deadline")?,
+            booking_id: row.opt_uuid("ref_id")?.map(BookingId),
+        },
+        _ => EventSubject::Waitlist {
+            id: WaitlistId(row.uuid("subject_id")?),
+            code: valid("outbox.code", WaitlistCode::parse(&text("code")?))?,
+            status: valid("outbox.status", status.parse::<WaitlistStatus>())?,
+            slot_start: required("slot_start")?,
+            slot_end: required("slot_end")?,
+            seats: seats()?,
+            name: valid("outbox.name", Name::parse(&text("name")?))?,
+            email: valid("outbox.email", Email::from_stored(&text("email")?))?,
+            hold_id: row.opt_uuid("ref_id")?.map(HoldId),
+        },
+    };
+    let number = |col: &str| -> Result<u64> {
+        u64::try_from(row.int(col)?).map_err(|_| corrupt("outbox", format!("{col} is negative")))
+    };
+    Ok(Event {
+        id: EventId(row.uuid("id")?),
+        cursor: EventCursor {
+            tx: number("tx")?,
+            seq: number("seq")?,
+        },
+        kind,
+        at: row.instant("occurred_at")?,
+        owner: UserId(row.uuid("owner_id")?),
+        appointment_id: AppointmentId(row.uuid("appointment_id")?),
+        app_code: valid("outbox.app_code", AppCode::parse(&row.text("app_code")?))?,
+        subject,
     })
 }
 

@@ -16,9 +16,9 @@ use appointment_core::store::{
 };
 use appointment_core::{
     AppCode, Appointment, AppointmentId, AttendeeCount, Ban, Booking, BookingCode, BookingId,
-    BookingStatus, Duplicate, Email, Entity, Error, Hold, HoldId, HoldStatus, HoldToken, Page,
-    Paged, ResourceKey, Result, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId,
-    WaitlistStatus,
+    BookingStatus, Duplicate, Email, Entity, Error, Event, EventCursor, Hold, HoldId, HoldStatus,
+    HoldToken, Page, Paged, ResourceKey, Result, User, UserId, WaitlistCode, WaitlistEntry,
+    WaitlistId, WaitlistStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -26,8 +26,8 @@ use uuid::Uuid;
 
 use crate::sql_common::{
     ReadRow, appointment_from, ban_from, booking_from, booking_not_found, booking_write_error,
-    corrupt, db_error, db_error_fk, guard_values, guards, hold_from, hold_not_found, limit_offset,
-    slot_full, stored_status, to_count, to_u32, user_from, valid, waitlist_from,
+    corrupt, db_error, db_error_fk, event_from, guard_values, guards, hold_from, hold_not_found,
+    limit_offset, slot_full, stored_status, to_count, to_u32, user_from, valid, waitlist_from,
 };
 
 /// A value bound to a placeholder; each backend encodes it in its own column type.
@@ -107,6 +107,11 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     const INSERT_APPOINTMENT: &'static str;
     /// `INSERT INTO bookings …` (see [`insert_booking_sql!`]).
     const INSERT_BOOKING: &'static str;
+    /// The events after the cursor (`$1`, `$2`) that are final (no transaction that could
+    /// write one before them still runs), in order, at most `$3` (see [`events_sql!`]).
+    const EVENTS_AFTER: &'static str;
+    /// The same, of the owner `$4` only.
+    const OWNER_EVENTS_AFTER: &'static str;
 
     /// The pool that serves reads.
     fn reads(&self) -> Self::Pool;
@@ -172,6 +177,33 @@ macro_rules! insert_booking_sql {
     };
 }
 pub(crate) use insert_booking_sql;
+
+/// `SELECT … FROM outbox WHERE $after [AND owner_id = $4] ORDER BY $order LIMIT $3`: `$tx` is
+/// the expression of the transaction order as a number, `$after` the condition that the event
+/// is after the cursor `($1, $2)` and final.
+macro_rules! events_sql {
+    ($tx:literal, $after:literal, $order:literal) => {
+        $crate::sql_store::events_sql!(@ $tx, $after, "", $order)
+    };
+    ($tx:literal, $after:literal, $order:literal, owner) => {
+        $crate::sql_store::events_sql!(@ $tx, $after, " AND owner_id = $4", $order)
+    };
+    (@ $tx:literal, $after:literal, $owner:literal, $order:literal) => {
+        concat!(
+            "SELECT ",
+            $tx,
+            " AS tx, seq, id, kind, occurred_at, owner_id, appointment_id, app_code, \
+             subject_id, code, status, slot_start, slot_end, seats, name, email, deadline, \
+             ref_id, revision FROM outbox WHERE ",
+            $after,
+            $owner,
+            " ORDER BY ",
+            $order,
+            " LIMIT $3"
+        )
+    };
+}
+pub(crate) use events_sql;
 
 /// Columns of `bookings`, in the order [`booking_from`] reads them.
 macro_rules! booking_cols {
@@ -1865,6 +1897,28 @@ pub(crate) async fn bans<B: SqlBackend + ?Sized>(backend: &B, owner: UserId) -> 
     rows_to(&rows, ban_from)
 }
 
+pub(crate) async fn events_after<B: SqlBackend + ?Sized>(
+    backend: &B,
+    owner: Option<UserId>,
+    after: EventCursor,
+    limit: u32,
+) -> Result<Vec<Event>> {
+    let mut args = vec![
+        Arg::Int(i64::try_from(after.tx).unwrap_or(i64::MAX)),
+        Arg::Int(i64::try_from(after.seq).unwrap_or(i64::MAX)),
+        Arg::Int(i64::from(limit)),
+    ];
+    let sql = match owner {
+        Some(o) => {
+            args.push(Arg::Id(o.0));
+            B::OWNER_EVENTS_AFTER
+        }
+        None => B::EVENTS_AFTER,
+    };
+    let rows = backend.reads().all(sql, args).await.map_err(db_error)?;
+    rows_to(&rows, event_from)
+}
+
 /// Implements [`appointment_core::Store`] for a [`SqlBackend`] with the functions of this module.
 macro_rules! impl_store {
     ($store:ty) => {
@@ -2079,6 +2133,14 @@ macro_rules! impl_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> appointment_core::Result<appointment_core::BookingStats> {
                 $crate::sql_store::booking_stats(self, owner, range, now).await
+            }
+            async fn events_after(
+                &self,
+                owner: Option<appointment_core::UserId>,
+                after: appointment_core::EventCursor,
+                limit: u32,
+            ) -> appointment_core::Result<Vec<appointment_core::Event>> {
+                $crate::sql_store::events_after(self, owner, after, limit).await
             }
             async fn insert_ban(
                 &self,

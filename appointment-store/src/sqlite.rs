@@ -37,7 +37,7 @@ use uuid::Uuid;
 use crate::service::{IdempotencyClaim, ServiceStore};
 use crate::sql_common::{ReadRow, corrupt, db_error, idempotency_state};
 use crate::sql_store::{
-    Arg, SqlBackend, impl_conn, impl_store, insert_appointment_sql, insert_booking_sql,
+    Arg, SqlBackend, events_sql, impl_conn, impl_store, insert_appointment_sql, insert_booking_sql,
     migration_methods,
 };
 
@@ -252,6 +252,9 @@ impl SqlBackend for SqliteStore {
         "seq, ",
         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM bookings), "
     );
+    /// One writer commits at a time: insertion order is commit order, and `tx` is always 0.
+    const EVENTS_AFTER: &'static str = events_sql!("0", "$1 = 0 AND seq > $2", "seq");
+    const OWNER_EVENTS_AFTER: &'static str = events_sql!("0", "$1 = 0 AND seq > $2", "seq", owner);
 
     fn reads(&self) -> SqlitePool {
         self.reader.clone()

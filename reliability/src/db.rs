@@ -79,7 +79,7 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
     with_database(admin_url, &name)
 }
 
-/// Seat counters against bookings, over the whole database.
+/// Seat counters against bookings, and the outbox against bookings, over the whole database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts {
     /// Counters whose `seats_taken` differs from the seats of their slot's active bookings.
@@ -92,6 +92,12 @@ pub struct Facts {
     pub seats_taken: i64,
     /// Sum of `attendee_count` over active bookings.
     pub seats_booked: i64,
+    /// Bookings without their `booking.created` event in the outbox.
+    pub bookings_without_event: i64,
+    /// Booking events whose booking does not exist.
+    pub events_without_booking: i64,
+    /// `booking.created` events less bookings (an event written twice shows here).
+    pub extra_created_events: i64,
 }
 
 /// The query behind [`Facts`]; the same SQL on Postgres and SQLite.
@@ -105,7 +111,12 @@ pub const FACTS_SQL: &str = "SELECT \
          AND s.slot_start = b.slot_start)), \
     (SELECT COUNT(*) FROM bookings WHERE status = 'active'), \
     (SELECT CAST(COALESCE(SUM(seats_taken), 0) AS BIGINT) FROM slot_seats), \
-    (SELECT CAST(COALESCE(SUM(attendee_count), 0) AS BIGINT) FROM bookings WHERE status = 'active')";
+    (SELECT CAST(COALESCE(SUM(attendee_count), 0) AS BIGINT) FROM bookings WHERE status = 'active'), \
+    (SELECT COUNT(*) FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM outbox o \
+         WHERE o.subject_id = b.id AND o.kind = 'booking.created')), \
+    (SELECT COUNT(*) FROM outbox o WHERE o.kind LIKE 'booking.%' AND NOT EXISTS \
+        (SELECT 1 FROM bookings b WHERE b.id = o.subject_id)), \
+    (SELECT COUNT(*) FROM outbox WHERE kind = 'booking.created') - (SELECT COUNT(*) FROM bookings)";
 
 /// Per appointment: the largest counter and the capacity.
 pub const FULLEST_SQL: &str = "SELECT a.code, a.capacity, CAST(COALESCE(MAX(s.seats_taken), 0) AS BIGINT) \
@@ -114,13 +125,18 @@ pub const FULLEST_SQL: &str = "SELECT a.code, a.capacity, CAST(COALESCE(MAX(s.se
 /// The codes of active bookings.
 pub const ACTIVE_CODES_SQL: &str = "SELECT code FROM bookings WHERE status = 'active'";
 
-fn facts_of(row: (i64, i64, i64, i64, i64)) -> Facts {
+type FactsRow = (i64, i64, i64, i64, i64, i64, i64, i64);
+
+fn facts_of(row: FactsRow) -> Facts {
     Facts {
         mismatched_counters: row.0,
         uncounted_bookings: row.1,
         active_bookings: row.2,
         seats_taken: row.3,
         seats_booked: row.4,
+        bookings_without_event: row.5,
+        events_without_booking: row.6,
+        extra_created_events: row.7,
     }
 }
 

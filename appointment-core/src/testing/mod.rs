@@ -16,8 +16,8 @@
 //!
 //! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
 //! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
-//! capacity, bans, anti-scalping, lifecycle, holds, approval, waiting lists, analytics, races, read cache, shared resources) and are all
-//! reachable as [`cases`]`::<name>`.
+//! capacity, bans, anti-scalping, lifecycle, holds, approval, waiting lists, events, analytics,
+//! races, read cache, shared resources) and are all reachable as [`cases`]`::<name>`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -126,6 +126,11 @@ macro_rules! store_conformance_suite {
             waitlist_serves_the_first_request_that_fits_and_leaving,
             waitlist_joins_are_checked,
             race_cancellations_and_waitlist_joins,
+            every_change_appends_its_event,
+            lifecycle_and_waitlist_events,
+            failed_changes_append_nothing,
+            events_by_owner_and_page,
+            race_events_match_rows,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -413,6 +418,7 @@ mod bans;
 mod bookings;
 mod cache;
 mod capacity;
+mod events;
 mod holds;
 mod lifecycle;
 mod policy;
@@ -435,6 +441,7 @@ pub mod cases {
     pub use super::bookings::*;
     pub use super::cache::*;
     pub use super::capacity::*;
+    pub use super::events::*;
     pub use super::holds::*;
     pub use super::lifecycle::*;
     pub use super::policy::*;

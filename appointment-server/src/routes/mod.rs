@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod appointments;
 pub mod ban_list;
 pub mod bookings;
+pub mod events;
 pub mod health;
 pub mod holds;
 pub mod users;
@@ -51,6 +52,7 @@ use crate::state::AppState;
         holds::create_hold, holds::get_hold, holds::release_hold,
         waitlist::join_waitlist, waitlist::get_place, waitlist::leave_waitlist,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
+        events::list_events,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
     tags(
@@ -60,6 +62,7 @@ use crate::state::AppState;
         (name = "Bookings", description = "Slots and bookings"),
         (name = "Ban list", description = "Emails an owner refuses"),
         (name = "Analytics", description = "An owner's figures"),
+        (name = "Events", description = "What happened on an owner's appointments, in order"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]
@@ -349,6 +352,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             get(waitlist::get_place).delete(waitlist::leave_waitlist),
         )
         .route("/analytics", get(analytics::analytics))
+        .route("/events", get(events::list_events))
         .route(
             "/ban-list",
             get(ban_list::list_bans)

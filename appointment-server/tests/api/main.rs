@@ -16,6 +16,7 @@ mod concurrency;
 mod connections;
 mod deadline;
 mod errors;
+mod events;
 mod health;
 mod holds;
 mod idempotency;

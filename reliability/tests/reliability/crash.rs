@@ -1,4 +1,5 @@
-//! `kill -9` under booking load, then a restart: every 201 is there, counters equal facts.
+//! `kill -9` under booking load, then a restart: every 201 is there, counters equal facts, and
+//! the outbox holds one `booking.created` event per stored booking and none for any other.
 
 use std::time::Duration;
 
@@ -101,6 +102,10 @@ async fn kill_9_under_load(url: &str, dir: &std::path::Path) {
     assert_eq!(facts.mismatched_counters, 0, "{facts:?}");
     assert_eq!(facts.uncounted_bookings, 0, "{facts:?}");
     assert_eq!(facts.seats_taken, facts.seats_booked, "{facts:?}");
+    // The outbox: every stored booking has its event, and no event is without its booking.
+    assert_eq!(facts.bookings_without_event, 0, "{facts:?}");
+    assert_eq!(facts.events_without_booking, 0, "{facts:?}");
+    assert_eq!(facts.extra_created_events, 0, "{facts:?}");
     let codes = db.active_codes().await;
     let acknowledged = out.count(201);
     assert!(codes.len() >= acknowledged, "{facts:?}");

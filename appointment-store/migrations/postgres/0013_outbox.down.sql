@@ -1,0 +1,12 @@
+DROP TRIGGER appointments_outbox ON appointments;
+DROP TRIGGER waitlist_outbox_update ON waitlist;
+DROP TRIGGER waitlist_outbox_insert ON waitlist;
+DROP TRIGGER holds_outbox_update ON holds;
+DROP TRIGGER holds_outbox_insert ON holds;
+DROP TRIGGER bookings_outbox_update ON bookings;
+DROP TRIGGER bookings_outbox_insert ON bookings;
+DROP FUNCTION outbox_appointment();
+DROP FUNCTION outbox_waitlist();
+DROP FUNCTION outbox_hold();
+DROP FUNCTION outbox_booking();
+DROP TABLE outbox;

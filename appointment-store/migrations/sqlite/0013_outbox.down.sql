@@ -1,0 +1,9 @@
+DROP TRIGGER appointments_outbox_update;
+DROP TRIGGER appointments_outbox_insert;
+DROP TRIGGER waitlist_outbox_update;
+DROP TRIGGER waitlist_outbox_insert;
+DROP TRIGGER holds_outbox_update;
+DROP TRIGGER holds_outbox_insert;
+DROP TRIGGER bookings_outbox_update;
+DROP TRIGGER bookings_outbox_insert;
+DROP TABLE outbox;
