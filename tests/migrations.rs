@@ -20,6 +20,9 @@ const ALL_TABLES: &[&str] = &[
     "slot_seats",
     "users",
     "waitlist",
+    "webhook_cursor",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ];
 
 /// Tables present after migration 3.
@@ -60,7 +63,7 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -271,7 +274,7 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)
@@ -347,7 +350,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 12);
+        assert_eq!(store.applied_version().await.expect("version"), 14);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

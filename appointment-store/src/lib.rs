@@ -39,6 +39,9 @@ mod sql_common;
 mod sql_store;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod webhooks;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod webhooks_sql;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
@@ -46,6 +49,10 @@ pub use postgres::PostgresStore;
 pub use service::{IdempotencyClaim, ServiceStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use webhooks::{
+    DeliveryAttempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, WebhookEndpoint,
+    WebhookStore,
+};
 
 /// The kind of store a database URL names, by its scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

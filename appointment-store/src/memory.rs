@@ -18,6 +18,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use parking_lot::Mutex;
 
 use crate::service::{IdempotencyClaim, ServiceStore};
+use crate::webhooks::{
+    DeliveryAttempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, WebhookEndpoint,
+    WebhookStore,
+};
 
 /// A [`Store`] in process memory. Every operation runs under one lock, so each is atomic and the
 /// store is linearizable; nothing is kept after it is dropped.
@@ -78,6 +82,21 @@ struct Inner {
     app_owners: HashMap<AppointmentId, UserId>,
     /// The outbox, in order.
     events: Vec<Event>,
+    webhooks: Vec<WebhookEndpoint>,
+    /// Webhook deliveries, in the order they were made.
+    deliveries: Vec<MemoryDelivery>,
+    webhook_cursor: EventCursor,
+}
+
+/// A webhook delivery and where it stands.
+#[derive(Debug, Clone)]
+struct MemoryDelivery {
+    new: NewDelivery,
+    status: DeliveryStatus,
+    attempts: u32,
+    next_attempt_at: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+    last: Option<DeliveryAttempt>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +125,25 @@ fn page_of<T: Clone>(all: Vec<&T>, page: Page) -> Paged<T> {
 }
 
 impl Inner {
+    /// Adds a pending webhook delivery, unless its endpoint already has one for the event.
+    fn add_delivery(&mut self, d: &NewDelivery) {
+        if self
+            .deliveries
+            .iter()
+            .any(|x| x.new.endpoint_id == d.endpoint_id && x.new.event_id == d.event_id)
+        {
+            return;
+        }
+        self.deliveries.push(MemoryDelivery {
+            new: d.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: d.created_at,
+            locked_until: None,
+            last: None,
+        });
+    }
+
     /// Appends an event to the outbox, giving it the next cursor.
     fn emit(&mut self, mut e: Event) {
         let seq = self.events.last().map_or(0, |last| last.cursor.seq) + 1;
@@ -1242,5 +1280,204 @@ impl ServiceStore for MemoryStore {
             g.idempotency.remove(key);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl WebhookStore for MemoryStore {
+    async fn insert_webhook(&self, endpoint: &WebhookEndpoint) -> Result<()> {
+        self.inner.lock().webhooks.push(endpoint.clone());
+        Ok(())
+    }
+
+    async fn webhooks(&self, owner: UserId) -> Result<Vec<WebhookEndpoint>> {
+        let g = self.inner.lock();
+        Ok(g.webhooks
+            .iter()
+            .filter(|e| e.owner == owner)
+            .cloned()
+            .collect())
+    }
+
+    async fn webhook(&self, owner: UserId, id: uuid::Uuid) -> Result<Option<WebhookEndpoint>> {
+        let g = self.inner.lock();
+        Ok(g.webhooks
+            .iter()
+            .find(|e| e.owner == owner && e.id == id)
+            .cloned())
+    }
+
+    async fn update_webhook(&self, endpoint: &WebhookEndpoint) -> Result<bool> {
+        let mut g = self.inner.lock();
+        let Some(stored) = g
+            .webhooks
+            .iter_mut()
+            .find(|e| e.owner == endpoint.owner && e.id == endpoint.id)
+        else {
+            return Ok(false);
+        };
+        let created_at = stored.created_at;
+        *stored = endpoint.clone();
+        stored.created_at = created_at;
+        Ok(true)
+    }
+
+    async fn delete_webhook(&self, owner: UserId, id: uuid::Uuid) -> Result<bool> {
+        let mut g = self.inner.lock();
+        let before = g.webhooks.len();
+        g.webhooks.retain(|e| !(e.owner == owner && e.id == id));
+        if g.webhooks.len() == before {
+            return Ok(false);
+        }
+        g.deliveries.retain(|d| d.new.endpoint_id != id);
+        Ok(true)
+    }
+
+    async fn webhook_cursor(&self) -> Result<EventCursor> {
+        Ok(self.inner.lock().webhook_cursor)
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        from: EventCursor,
+        to: EventCursor,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool> {
+        let mut g = self.inner.lock();
+        if g.webhook_cursor != from {
+            return Ok(false);
+        }
+        g.webhook_cursor = to;
+        for d in deliveries {
+            g.add_delivery(d);
+        }
+        Ok(true)
+    }
+
+    async fn insert_delivery(&self, delivery: &NewDelivery) -> Result<()> {
+        self.inner.lock().add_delivery(delivery);
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>> {
+        let mut g = self.inner.lock();
+        let Inner {
+            deliveries,
+            webhooks,
+            ..
+        } = &mut *g;
+        let mut out = Vec::new();
+        // (endpoint, subject) pairs with an earlier pending delivery: later ones wait.
+        let mut waiting: std::collections::HashSet<(uuid::Uuid, uuid::Uuid)> =
+            std::collections::HashSet::new();
+        for d in deliveries.iter_mut() {
+            if out.len() >= limit as usize {
+                break;
+            }
+            if d.status != DeliveryStatus::Pending {
+                continue;
+            }
+            let key = (d.new.endpoint_id, d.new.subject_id);
+            if !waiting.insert(key) {
+                continue;
+            }
+            let due = d.next_attempt_at <= now && d.locked_until.is_none_or(|l| l <= now);
+            let Some(e) = webhooks
+                .iter()
+                .find(|e| e.id == d.new.endpoint_id && e.enabled)
+            else {
+                continue;
+            };
+            if !due {
+                continue;
+            }
+            d.attempts += 1;
+            d.locked_until = Some(lease_until);
+            out.push(DueDelivery {
+                id: d.new.id,
+                endpoint_id: e.id,
+                url: e.url.clone(),
+                secret: e.secret.clone(),
+                event_id: d.new.event_id,
+                event_type: d.new.event_type.clone(),
+                payload: d.new.payload.clone(),
+                attempt: d.attempts,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: uuid::Uuid,
+        attempt: u32,
+        outcome: &DeliveryAttempt,
+    ) -> Result<()> {
+        let mut g = self.inner.lock();
+        let Some(d) = g.deliveries.iter_mut().find(|d| {
+            d.new.id == id && d.attempts == attempt && d.status == DeliveryStatus::Pending
+        }) else {
+            return Ok(());
+        };
+        d.status = outcome.status;
+        if let Some(next) = outcome.next_attempt_at {
+            d.next_attempt_at = next;
+        }
+        d.locked_until = None;
+        d.last = Some(outcome.clone());
+        let endpoint = d.new.endpoint_id;
+        if let Some(e) = g.webhooks.iter_mut().find(|e| e.id == endpoint) {
+            match outcome.status {
+                DeliveryStatus::Failed => {
+                    e.failing_since = e.failing_since.or(Some(outcome.at));
+                    e.last_error.clone_from(&outcome.error);
+                }
+                DeliveryStatus::Delivered => e.failing_since = None,
+                DeliveryStatus::Pending => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliveries(&self, endpoint: uuid::Uuid, page: Page) -> Result<Paged<DeliveryRecord>> {
+        let g = self.inner.lock();
+        let records: Vec<DeliveryRecord> = g
+            .deliveries
+            .iter()
+            .rev()
+            .filter(|d| d.new.endpoint_id == endpoint)
+            .map(|d| DeliveryRecord {
+                id: d.new.id,
+                event_id: d.new.event_id,
+                event_type: d.new.event_type.clone(),
+                status: d.status,
+                attempts: d.attempts,
+                next_attempt_at: Some(d.next_attempt_at)
+                    .filter(|_| d.status == DeliveryStatus::Pending),
+                last_status_code: d.last.as_ref().and_then(|a| a.status_code),
+                last_error: d.last.as_ref().and_then(|a| a.error.clone()),
+                last_latency_ms: d.last.as_ref().map(|a| a.latency_ms),
+                last_attempt_at: d.last.as_ref().map(|a| a.at),
+                created_at: d.new.created_at,
+            })
+            .collect();
+        Ok(page_of(records.iter().collect(), page))
+    }
+
+    async fn delivery_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>)> {
+        let g = self.inner.lock();
+        let pending = g
+            .deliveries
+            .iter()
+            .filter(|d| d.status == DeliveryStatus::Pending);
+        Ok((
+            pending.clone().count() as u64,
+            pending.map(|d| d.new.created_at).min(),
+        ))
     }
 }

@@ -262,6 +262,8 @@ impl SqlBackend for PostgresStore {
         "tx, seq",
         owner
     );
+    const CLAIM_DELIVERIES: &'static str =
+        crate::webhooks_sql::claim_deliveries_sql!("FOR UPDATE SKIP LOCKED");
 
     fn reads(&self) -> PgPool {
         self.pool.clone()
@@ -318,6 +320,7 @@ impl SqlBackend for PostgresStore {
 }
 
 impl_store!(PostgresStore);
+crate::webhooks_sql::impl_webhooks!(PostgresStore);
 
 #[async_trait]
 impl ServiceStore for PostgresStore {

@@ -1,8 +1,11 @@
-//! What a service built on the engine stores besides bookings: revoked tokens and idempotency
-//! records. The engine's rules do not use these; the REST server does.
+//! What a service built on the engine stores besides bookings: revoked tokens, idempotency
+//! records, webhook endpoints and deliveries. The engine's rules do not use these; the REST
+//! server does.
 
 use appointment_core::Result;
 use appointment_core::store::Store;
+
+use crate::webhooks::WebhookStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -28,9 +31,10 @@ pub enum IdempotencyClaim {
     },
 }
 
-/// A [`Store`] that also keeps what the REST service needs. Each method is atomic.
+/// A [`Store`] that also keeps what the REST service needs (webhooks: [`WebhookStore`]). Each
+/// method is atomic.
 #[async_trait]
-pub trait ServiceStore: Store {
+pub trait ServiceStore: Store + WebhookStore {
     /// Checks that the backend answers (for health checks).
     async fn ping(&self) -> Result<()>;
 

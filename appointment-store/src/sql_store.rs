@@ -112,6 +112,8 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     const EVENTS_AFTER: &'static str;
     /// The same, of the owner `$4` only.
     const OWNER_EVENTS_AFTER: &'static str;
+    /// Claims due webhook deliveries (see `webhooks_sql::claim_deliveries_sql!`).
+    const CLAIM_DELIVERIES: &'static str;
 
     /// The pool that serves reads.
     fn reads(&self) -> Self::Pool;
@@ -916,7 +918,7 @@ pub(crate) async fn book_in_steps<B: SqlBackend + ?Sized>(
     backend.commit(tx).await
 }
 
-fn rows_to<R, T>(rows: &[R], f: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
+pub(crate) fn rows_to<R, T>(rows: &[R], f: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
@@ -928,7 +930,7 @@ async fn count<C: Conn>(c: &mut C, sql: &'static str, key: Uuid) -> Result<u64> 
     Ok(to_count(row.map_or(Ok(0), |r| r.int("n"))?))
 }
 
-async fn paged<B: SqlBackend + ?Sized, T>(
+pub(crate) async fn paged<B: SqlBackend + ?Sized, T>(
     backend: &B,
     count_sql: &'static str,
     list_sql: &'static str,

@@ -255,6 +255,7 @@ impl SqlBackend for SqliteStore {
     /// One writer commits at a time: insertion order is commit order, and `tx` is always 0.
     const EVENTS_AFTER: &'static str = events_sql!("0", "$1 = 0 AND seq > $2", "seq");
     const OWNER_EVENTS_AFTER: &'static str = events_sql!("0", "$1 = 0 AND seq > $2", "seq", owner);
+    const CLAIM_DELIVERIES: &'static str = crate::webhooks_sql::claim_deliveries_sql!("");
 
     fn reads(&self) -> SqlitePool {
         self.reader.clone()
@@ -276,6 +277,7 @@ impl SqlBackend for SqliteStore {
 }
 
 impl_store!(SqliteStore);
+crate::webhooks_sql::impl_webhooks!(SqliteStore);
 
 #[async_trait]
 impl ServiceStore for SqliteStore {
