@@ -43,7 +43,7 @@ mod sqlite;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
-pub use service::{IdempotencyClaim, ServiceStore};
+pub use service::{IdempotencyClaim, PoolStatus, ServiceStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
