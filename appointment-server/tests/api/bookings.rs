@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, TestUser, expect_error, expect_json, setup, spawn_app, tomorrow};
+use crate::helpers::{TestUser, expect_error, expect_json, setup, spawn_app, tomorrow};
 
 #[tokio::test]
 async fn guest_booking_is_201_and_can_be_read_back() {

@@ -3,11 +3,9 @@
 //! passwords are limited by what bcrypt reads.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{
-    TestApp, TestUser, expect_error, expect_json, setup, spawn_app, spawn_app_with,
-};
+use crate::helpers::{TestUser, expect_error, expect_json, setup, spawn_app, spawn_app_with};
 
 /// Spellings that no real mailbox uses: refused as invalid input naming `email`.
 const REFUSED_SPELLINGS: &[&str] = &[
