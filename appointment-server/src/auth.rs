@@ -200,8 +200,8 @@ impl VerifiedDevice {
 
 /// The bearer token of a request, if it has an `Authorization: Bearer …` header.
 /// `Err` if the header is there but is not a bearer token.
-fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
@@ -244,8 +244,8 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token =
-            bearer(parts)?.ok_or_else(|| ApiError::unauthorized("authentication required"))?;
+        let token = bearer(&parts.headers)?
+            .ok_or_else(|| ApiError::unauthorized("authentication required"))?;
         let (id, claims) = authenticate(state, token).await?;
         Ok(AuthUser { id, claims })
     }
@@ -260,7 +260,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match bearer(parts)? {
+        match bearer(&parts.headers)? {
             None => Ok(MaybeAuthUser(None)),
             Some(token) => {
                 let (id, claims) = authenticate(state, token).await?;

@@ -6,7 +6,7 @@
 //! With no database configured the service uses the SQLite file `appointments.db` in the working
 //! directory.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -123,6 +123,16 @@ pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
         "the most keys each rate limiter keeps",
     ),
     ("LOG_FORMAT", "json", "json or pretty"),
+    (
+        "METRICS_TOKEN",
+        "",
+        "serve GET /metrics (Prometheus text) to requests with `Authorization: Bearer` this token",
+    ),
+    (
+        "METRICS_ADDR",
+        "",
+        "an address (e.g. 127.0.0.1:9464) that serves only GET /metrics; with it the main port does not (with neither, /metrics is off)",
+    ),
 ];
 
 /// [`ENVIRONMENT`] as `--help` shows it.
@@ -222,6 +232,11 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Rate limits and bounds on work.
     pub limits: Limits,
+    /// The bearer token `GET /metrics` requires (`METRICS_TOKEN`), if any.
+    pub metrics_token: Option<Secret>,
+    /// The separate address that serves only `GET /metrics` (`METRICS_ADDR`), if any. With
+    /// neither this nor [`Config::metrics_token`], metrics are off.
+    pub metrics_addr: Option<SocketAddr>,
     /// The engine's clock: the system's. An embedding application (a demo, a simulation, a
     /// test of deadlines) may pin it; tokens and rate limits keep the system's time.
     pub clock: std::sync::Arc<dyn appointment_core::Clock>,
@@ -297,6 +312,8 @@ impl Default for Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             connections: ConnectionLimits::default(),
             limits: Limits::default(),
+            metrics_token: None,
+            metrics_addr: None,
             clock: std::sync::Arc::new(appointment_core::SystemClock),
         }
     }
@@ -458,6 +475,14 @@ impl Config {
             c.limits.owner_write_rate_per_minute =
                 u32::try_from(number(&n, "OWNER_WRITE_RATE_PER_MINUTE", 1, 1_000_000)?)
                     .unwrap_or(u32::MAX);
+        }
+        c.metrics_token = get("METRICS_TOKEN").map(|t| Secret::new(t.trim()));
+        if let Some(a) = get("METRICS_ADDR") {
+            c.metrics_addr = Some(a.trim().parse().map_err(|_| {
+                ConfigError(format!(
+                    "METRICS_ADDR must be an IP address and port (e.g. 127.0.0.1:9464), not {a:?}"
+                ))
+            })?);
         }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
@@ -694,7 +719,31 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let c = cfg(&[("JWT_SECRET_KEY", "super-secret-value")]).unwrap();
+        let c = cfg(&[
+            ("JWT_SECRET_KEY", "super-secret-value"),
+            ("METRICS_TOKEN", "scrape-secret-value"),
+        ])
+        .unwrap();
         assert!(!format!("{c:?}").contains("super-secret-value"));
+        assert!(!format!("{c:?}").contains("scrape-secret-value"));
+        assert_eq!(
+            c.metrics_token.as_ref().map(Secret::expose),
+            Some("scrape-secret-value")
+        );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_configured_and_a_bad_address_is_refused() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.metrics_token.is_none() && c.metrics_addr.is_none());
+        let c = cfg(&[("METRICS_ADDR", "127.0.0.1:9464")]).unwrap();
+        assert_eq!(
+            c.metrics_addr,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
+        for bad in ["9464", "localhost:9464", "127.0.0.1"] {
+            let err = cfg(&[("METRICS_ADDR", bad)]).unwrap_err().to_string();
+            assert!(err.contains("METRICS_ADDR"), "{err}");
+        }
     }
 }

@@ -32,7 +32,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    code: &'static str,
+    // Boxed: errors travel in every handler's `Result`, which stays small this way.
+    body: Box<ErrorBody>,
     retry_after: Option<u32>,
 }
 
@@ -41,16 +43,17 @@ pub const RETRY_AFTER_SECS: u32 = 2;
 
 impl ApiError {
     /// An error with the given status, code and message.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
         ApiError {
             status,
-            body: ErrorBody {
+            code,
+            body: Box::new(ErrorBody {
                 code: code.to_owned(),
                 error: message.clone(),
                 message,
                 details: None,
-            },
+            }),
             retry_after: None,
         }
     }
@@ -155,6 +158,12 @@ impl ApiError {
         self.status
     }
 
+    /// The machine-readable code (the body's `code`), one of a fixed set: what metrics count
+    /// outcomes by.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// The body.
     pub fn body(&self) -> &ErrorBody {
         &self.body
@@ -222,7 +231,7 @@ impl std::fmt::Display for DisplayChain<'_> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status, Json(*self.body)).into_response();
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()

@@ -14,6 +14,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod metrics;
 pub mod present;
 pub mod routes;
 pub mod startup;

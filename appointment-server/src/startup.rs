@@ -25,6 +25,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     limits: ConnectionLimits,
+    /// The listener of `METRICS_ADDR` and its router, if configured.
+    metrics: Option<(TcpListener, Router)>,
 }
 
 impl Application {
@@ -61,6 +63,7 @@ impl Application {
                 config.device_tokens_per_hour,
                 config.device_tokens_per_hour_per_ip,
             )),
+            metrics: metrics_of(&config),
             ..state
         }
         .with_limits(config.login_rate_per_minute, config.limits);
@@ -68,12 +71,27 @@ impl Application {
         let router = app(state.clone(), &config.cors_origins);
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let port = listener.local_addr()?.port();
+        let metrics = match config.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| format!("cannot listen on METRICS_ADDR {addr}: {e}"))?;
+                tracing::info!(
+                    address = %listener.local_addr()?,
+                    token = config.metrics_token.is_some(),
+                    "metrics: GET /metrics is served on its own listener"
+                );
+                Some((listener, crate::metrics::router(state.clone())))
+            }
+            None => None,
+        };
         Ok(Application {
             port,
             listener,
             router,
             state,
             limits: config.connections,
+            metrics,
         })
     }
 
@@ -85,6 +103,12 @@ impl Application {
     /// The shared state (the engine and its store).
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The bound port of the `METRICS_ADDR` listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        let (listener, _) = self.metrics.as_ref()?;
+        listener.local_addr().ok().map(|a| a.port())
     }
 
     /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
@@ -102,7 +126,21 @@ impl Application {
     ) -> std::io::Result<()> {
         warn_if_few_file_descriptors(self.limits.max_connections);
         tracing::info!(port = self.port, "listening");
-        connections::serve(self.listener, self.router, self.limits, signal).await
+        let Some((listener, router)) = self.metrics else {
+            return connections::serve(self.listener, self.router, self.limits, signal).await;
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let limits = ConnectionLimits {
+            max_connections: METRICS_MAX_CONNECTIONS,
+            ..self.limits
+        };
+        let metrics = tokio::spawn(connections::serve(listener, router, limits, async {
+            let _ = stopped.await;
+        }));
+        let served = connections::serve(self.listener, self.router, self.limits, signal).await;
+        let _ = stop.send(());
+        let metrics_served = metrics.await.map_err(std::io::Error::other)?;
+        served.and(metrics_served)
     }
 }
 
@@ -127,6 +165,26 @@ fn warn_if_few_file_descriptors(max_connections: usize) {
             "the open-file limit is below MAX_CONNECTIONS plus 128; raise `ulimit -n` or lower MAX_CONNECTIONS"
         );
     }
+}
+
+/// Connections the `METRICS_ADDR` listener serves at once (scrapers are few).
+pub const METRICS_MAX_CONNECTIONS: usize = 16;
+
+/// The metrics `config` asks for, said once in the log (never the token).
+fn metrics_of(config: &Config) -> crate::metrics::Metrics {
+    if config.metrics_token.is_none() && config.metrics_addr.is_none() {
+        tracing::info!("metrics: off (set METRICS_TOKEN or METRICS_ADDR to serve GET /metrics)");
+        return crate::metrics::Metrics::off();
+    }
+    if config.metrics_addr.is_none() {
+        tracing::info!(
+            "metrics: GET /metrics is served on the service's port to requests with the METRICS_TOKEN bearer token"
+        );
+    }
+    let metrics =
+        crate::metrics::Metrics::on(config.metrics_token.as_ref(), config.metrics_addr.is_some());
+    metrics.spawn_upkeep();
+    metrics
 }
 
 /// How often the rate limiters forget the keys whose limits have recovered.

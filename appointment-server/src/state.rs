@@ -42,6 +42,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Device tokens minted per user and per client address.
     pub device_token_limits: Arc<crate::auth::DeviceTokenLimits>,
+    /// The service's metrics (off unless configured).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -86,6 +88,7 @@ impl AppState {
             dummy_hash: dummy_hash.into(),
             request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
             device_token_limits: Arc::default(),
+            metrics: crate::metrics::Metrics::off(),
         })
     }
 

@@ -46,7 +46,7 @@ mod webhooks_sql;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
-pub use service::{IdempotencyClaim, ServiceStore};
+pub use service::{IdempotencyClaim, PoolStatus, ServiceStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use webhooks::{

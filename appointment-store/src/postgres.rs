@@ -30,7 +30,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
-use crate::service::{IdempotencyClaim, ServiceStore};
+use crate::service::{IdempotencyClaim, PoolStatus, ServiceStore};
 use crate::sql_common::{
     ReadRow, booking_write_error, commit_error, corrupt, db_error, idempotency_state, slot_full,
 };
@@ -197,6 +197,12 @@ impl PostgresStore {
         &self.pool
     }
 
+    /// The pool's connections now (pool `"main"`): in use, idle and the most it opens. Reads
+    /// counters only; never waits.
+    pub fn pool_status(&self) -> PoolStatus {
+        PoolStatus::of("main", &self.pool)
+    }
+
     migration_methods!(
         pool,
         MIGRATOR,
@@ -324,6 +330,10 @@ crate::webhooks_sql::impl_webhooks!(PostgresStore);
 
 #[async_trait]
 impl ServiceStore for PostgresStore {
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        vec![PostgresStore::pool_status(self)]
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

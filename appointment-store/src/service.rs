@@ -31,6 +31,34 @@ pub enum IdempotencyClaim {
     },
 }
 
+/// The connections of one of a store's pools at one moment, as metrics report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Which pool: `"main"` (Postgres), `"writer"` or `"reader"` (SQLite).
+    pub pool: &'static str,
+    /// Open connections an operation is using.
+    pub in_use: u32,
+    /// Open connections waiting for an operation.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl PoolStatus {
+    /// The status of `pool` now, named `name`.
+    pub(crate) fn of<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> Self {
+        let size = pool.size();
+        let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX).min(size);
+        PoolStatus {
+            pool: name,
+            in_use: size - idle,
+            idle,
+            max: pool.options().get_max_connections(),
+        }
+    }
+}
+
 /// A [`Store`] that also keeps what the REST service needs (webhooks: [`WebhookStore`]). Each
 /// method is atomic.
 #[async_trait]
@@ -60,4 +88,10 @@ pub trait ServiceStore: Store + WebhookStore {
     async fn complete_idempotency_key(&self, key: &str, status: u16, body: &str) -> Result<()>;
     /// Gives a claimed key up without an answer (the request failed in a way worth retrying).
     async fn release_idempotency_key(&self, key: &str) -> Result<()>;
+
+    /// Its connection pools as they are now (read without touching the database); empty for a
+    /// store without pools (the default).
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        Vec::new()
+    }
 }

@@ -34,7 +34,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::service::{IdempotencyClaim, ServiceStore};
+use crate::service::{IdempotencyClaim, PoolStatus, ServiceStore};
 use crate::sql_common::{ReadRow, corrupt, db_error, idempotency_state};
 use crate::sql_store::{
     Arg, SqlBackend, events_sql, impl_conn, impl_store, insert_appointment_sql, insert_booking_sql,
@@ -64,6 +64,8 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Whether `reader` is `writer` (an in-memory database has one connection).
+    one_pool: bool,
     #[cfg(feature = "test-hooks")]
     hooks: std::sync::Arc<crate::hooks::Hooks>,
 }
@@ -184,6 +186,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             reader,
+            one_pool: in_memory,
             #[cfg(feature = "test-hooks")]
             hooks: Default::default(),
         })
@@ -194,6 +197,16 @@ impl SqliteStore {
         MIGRATOR,
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
     );
+
+    /// The pools' connections now: `"writer"` (one connection) and `"reader"` (absent for an
+    /// in-memory database, whose one connection serves both). Reads counters only; never waits.
+    pub fn pool_status(&self) -> Vec<PoolStatus> {
+        let mut pools = vec![PoolStatus::of("writer", &self.writer)];
+        if !self.one_pool {
+            pools.push(PoolStatus::of("reader", &self.reader));
+        }
+        pools
+    }
 
     /// Closes every connection (waiting for running operations to finish).
     pub async fn close(&self) {
@@ -281,6 +294,10 @@ crate::webhooks_sql::impl_webhooks!(SqliteStore);
 
 #[async_trait]
 impl ServiceStore for SqliteStore {
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        SqliteStore::pool_status(self)
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)
@@ -388,5 +405,46 @@ impl ServiceStore for SqliteStore {
             .await
             .map_err(db_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pool_status_counts_the_connections_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("pools.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let maxima = store.pool_status();
+        assert_eq!(
+            maxima.iter().map(|p| (p.pool, p.max)).collect::<Vec<_>>(),
+            [("writer", 1), ("reader", READERS)]
+        );
+        // The writer's one connection, held: it is in use and none is idle. (A released
+        // connection goes back to its pool in a task of its own, so only held ones are exact.)
+        let tx = store.writer.begin().await.unwrap();
+        let read = store.reader.acquire().await.unwrap();
+        let [writer, reader] = store.pool_status()[..] else {
+            panic!("two pools")
+        };
+        assert_eq!((writer.in_use, writer.idle), (1, 0));
+        assert!(
+            reader.in_use >= 1 && reader.in_use + reader.idle <= READERS,
+            "{reader:?}"
+        );
+        drop(read);
+        drop(tx);
+
+        let memory = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        let pools = memory.pool_status();
+        assert_eq!(
+            pools.len(),
+            1,
+            "one connection serves reads and writes: {pools:?}"
+        );
+        assert_eq!(pools[0].pool, "writer");
     }
 }

@@ -1,8 +1,8 @@
 //! Booking, viewing, rescheduling, cancelling, rejecting, and marking completed or no-show.
 
 use appointment_core::{
-    AppCode, AttendeeCount, Booker, BookingCode, BookingStatus, BookingUpdate, DeviceId, Email,
-    Error as CoreError, HoldToken, Name, NewBooking, Phone,
+    AppCode, Appointment, AttendeeCount, Booker, Booking, BookingCode, BookingStatus,
+    BookingUpdate, DeviceId, Email, Error as CoreError, HoldToken, Name, NewBooking, Phone,
 };
 use axum::Json;
 use axum::extract::State;
@@ -75,12 +75,38 @@ fn device(
     verified.map(|v| v.for_booker(user)).transpose()
 }
 
+/// Books for `booker` (an error if the booker could not be read from the request), and counts
+/// the outcome.
 async fn book(
+    state: &AppState,
+    req: BookingRequest,
+    booker: ApiResult<Booker>,
+    header_device: Option<VerifiedDevice>,
+) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    let result = match booker {
+        Ok(booker) => make_booking(state, req, booker, header_device).await,
+        Err(e) => Err(e),
+    };
+    state
+        .metrics
+        .count_booking(result.as_ref().map(|(booking, _)| booking.status));
+    let (booking, app) = result?;
+    Ok((
+        StatusCode::CREATED,
+        Json(present::booking_of(
+            &booking,
+            &app.schedule,
+            state.scheduler.now(),
+        )),
+    ))
+}
+
+async fn make_booking(
     state: &AppState,
     req: BookingRequest,
     booker: Booker,
     header_device: Option<VerifiedDevice>,
-) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+) -> ApiResult<(Booking, Appointment)> {
     let app_code = AppCode::parse(&req.app_code)?;
     let slot_start = parse_instant("start_time", &req.start_time)?;
     let device_id = device(state, req.device_token.as_deref(), header_device, &booker)?;
@@ -111,14 +137,7 @@ async fn book(
         }
         None => state.scheduler.book(new).await?,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(present::booking_of(
-            &booking,
-            &app.schedule,
-            state.scheduler.now(),
-        )),
-    ))
+    Ok((booking, app))
 }
 
 /// Books a slot as a guest (name and email required). Send an `Idempotency-Key` header to make
@@ -144,6 +163,12 @@ pub async fn book_guest(
     HeaderDevice(header_device): HeaderDevice,
     ApiJson(req): ApiJson<BookingRequest>,
 ) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    let booker = guest(&req);
+    book(&state, req, booker, header_device).await
+}
+
+/// The guest a booking request names.
+fn guest(req: &BookingRequest) -> ApiResult<Booker> {
     let name = Name::parse(
         req.name
             .as_deref()
@@ -160,8 +185,7 @@ pub async fn book_guest(
         .filter(|p| !p.trim().is_empty())
         .map(Phone::parse)
         .transpose()?;
-    let booker = Booker::Guest { name, email, phone };
-    book(&state, req, booker, header_device).await
+    Ok(Booker::Guest { name, email, phone })
 }
 
 /// Books a slot as the caller; name, email and phone come from the profile.
@@ -188,7 +212,7 @@ pub async fn book_registered(
     HeaderDevice(header_device): HeaderDevice,
     ApiJson(req): ApiJson<BookingRequest>,
 ) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
-    book(&state, req, Booker::User(user.id), header_device).await
+    book(&state, req, Ok(Booker::User(user.id)), header_device).await
 }
 
 /// A booking by its code.

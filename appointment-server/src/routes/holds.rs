@@ -30,15 +30,19 @@ pub async fn create_hold(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<HoldRequest>,
 ) -> ApiResult<(StatusCode, Json<HoldResponse>)> {
-    let hold = state
-        .scheduler
-        .hold(NewHold {
-            app_code: AppCode::parse(&req.app_code)?,
-            slot_start: parse_instant("start_time", &req.start_time)?,
-            seats: AttendeeCount::new(req.attendee_count.unwrap_or(1))?,
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(HoldResponse::from(&hold))))
+    let hold = async {
+        Ok(state
+            .scheduler
+            .hold(NewHold {
+                app_code: AppCode::parse(&req.app_code)?,
+                slot_start: parse_instant("start_time", &req.start_time)?,
+                seats: AttendeeCount::new(req.attendee_count.unwrap_or(1))?,
+            })
+            .await?)
+    }
+    .await;
+    state.metrics.count_hold(&hold);
+    Ok((StatusCode::CREATED, Json(HoldResponse::from(&hold?))))
 }
 
 /// A hold by its token, with its status now (`expired` from `expires_at` on).

@@ -265,7 +265,8 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// The whole service: routes, Swagger UI at `/swagger-ui`, the spec at `/openapi.json`, and the
-/// middleware (request ids, logs, CORS, body limit, panics as JSON 500s).
+/// middleware (request ids, logs, CORS, body limit, panics as JSON 500s). With metrics on, every
+/// request is counted, and `/metrics` is served here unless it has a listener of its own.
 pub fn app(state: AppState, cors_origins: &[String]) -> Router {
     // The handlers' deadline sits inside the idempotency middleware, so that a 504 is the answer
     // it records; the outer one also bounds that bookkeeping.
@@ -283,7 +284,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route_layer(handler_deadline.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency));
 
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/", get(health::root))
         .route("/health", get(health::health))
         .route("/users", post(users::create_user))
@@ -358,7 +359,12 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             get(ban_list::list_bans)
                 .post(ban_list::add_ban)
                 .delete(ban_list::remove_ban),
-        )
+        );
+    let metrics = state.metrics.clone();
+    if metrics.on_main_port() {
+        api = api.route("/metrics", get(crate::metrics::scrape));
+    }
+    let api = api
         .route_layer(handler_deadline)
         .merge(booking_posts)
         .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
@@ -398,7 +404,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         )
         .on_failure(());
 
-    api.layer(
+    let api = api.layer(
         ServiceBuilder::new()
             .layer(middleware::map_request(sanitize_request_id))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -409,7 +415,17 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             .layer(outer_deadline)
             .layer(middleware::from_fn(limit_declared_length))
             .layer(DefaultBodyLimit::max(BODY_LIMIT)),
-    )
+    );
+    // Outermost, so that every answer is counted (413s, 504s, panics); a layer of the router
+    // runs once a route is chosen, so the route's template is known.
+    if metrics.is_on() {
+        api.layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
+    } else {
+        api
+    }
 }
 
 #[cfg(test)]

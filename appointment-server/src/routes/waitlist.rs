@@ -34,17 +34,21 @@ pub async fn join_waitlist(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<WaitlistRequest>,
 ) -> ApiResult<(StatusCode, Json<WaitlistResponse>)> {
-    let place = state
-        .scheduler
-        .join_waitlist(NewWaitlistEntry {
-            app_code: AppCode::parse(&req.app_code)?,
-            slot_start: parse_instant("start_time", &req.start_time)?,
-            seats: AttendeeCount::new(req.attendee_count.unwrap_or(1))?,
-            name: Name::parse(&req.name)?,
-            email: Email::parse(&req.email)?,
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(WaitlistResponse::from(&place))))
+    let place = async {
+        Ok(state
+            .scheduler
+            .join_waitlist(NewWaitlistEntry {
+                app_code: AppCode::parse(&req.app_code)?,
+                slot_start: parse_instant("start_time", &req.start_time)?,
+                seats: AttendeeCount::new(req.attendee_count.unwrap_or(1))?,
+                name: Name::parse(&req.name)?,
+                email: Email::parse(&req.email)?,
+            })
+            .await?)
+    }
+    .await;
+    state.metrics.count_waitlist_join(&place);
+    Ok((StatusCode::CREATED, Json(WaitlistResponse::from(&place?))))
 }
 
 /// A place on a waiting list as of now: `waiting` with its `position` (1 is next), `offered`

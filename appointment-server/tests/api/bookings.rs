@@ -1,22 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, TestUser, expect_error, expect_json, spawn_app, tomorrow};
-
-/// An owner, an appointment made with `extra`, and its slots' start times.
-async fn setup(app: &TestApp, extra: Value) -> (TestUser, String, Vec<String>) {
-    let owner = app.user("owner").await;
-    let a = app.appointment(&owner, 1, extra).await;
-    let code = a["app_code"].as_str().unwrap().to_owned();
-    let slots = app.slots(&code, "").await;
-    let starts = slots["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start_time"].as_str().unwrap().to_owned())
-        .collect();
-    (owner, code, starts)
-}
+use crate::helpers::{TestUser, expect_error, expect_json, setup, spawn_app, tomorrow};
 
 #[tokio::test]
 async fn guest_booking_is_201_and_can_be_read_back() {

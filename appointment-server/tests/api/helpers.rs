@@ -33,6 +33,8 @@ pub struct TestApp {
     pub client: Client,
     /// The server's state (its engine and store), for tests that set up what no endpoint can.
     pub state: appointment_server::state::AppState,
+    /// `http://127.0.0.1:PORT` of the `METRICS_ADDR` listener, when the test configured one.
+    pub metrics_address: Option<String>,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -190,6 +192,7 @@ pub async fn spawn_stoppable_app(f: impl FnOnce(&mut Config) + Send + 'static) -
             address: format!("http://127.0.0.1:{port}"),
             client: Client::new(),
             state,
+            metrics_address: None,
             _dir: dir,
             _stop: unused,
         },
@@ -217,6 +220,9 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Config)) -> Option<TestApp> {
     f(&mut config);
     let app = Application::build(config).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
@@ -226,6 +232,7 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Config)) -> Option<TestApp> {
         address,
         client: Client::new(),
         state,
+        metrics_address,
         _dir: dir,
         _stop: stop,
     })
@@ -352,6 +359,22 @@ impl TestApp {
         .await
         .expect("request")
     }
+}
+
+/// An owner, a one-day appointment of theirs made with `extra` (see [`TestApp::appointment`]),
+/// and its slots' start times.
+pub async fn setup(app: &TestApp, extra: Value) -> (TestUser, String, Vec<String>) {
+    let owner = app.user("owner").await;
+    let a = app.appointment(&owner, 1, extra).await;
+    let code = a["app_code"].as_str().expect("app_code").to_owned();
+    let slots = app.slots(&code, "").await;
+    let starts = slots["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|s| s["start_time"].as_str().expect("start_time").to_owned())
+        .collect();
+    (owner, code, starts)
 }
 
 /// Reads a JSON body, asserting the status first.

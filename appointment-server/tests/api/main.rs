@@ -23,6 +23,7 @@ mod idempotency;
 mod identities;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod openapi;
 mod request_id;
 mod reschedule;

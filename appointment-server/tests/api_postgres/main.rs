@@ -27,6 +27,8 @@ mod idempotency;
 mod identities;
 #[path = "../api/lifecycle.rs"]
 mod lifecycle;
+#[path = "../api/metrics.rs"]
+mod metrics;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/reschedule.rs"]
