@@ -133,6 +133,31 @@ pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
         "",
         "an address (e.g. 127.0.0.1:9464) that serves only GET /metrics; with it the main port does not (with neither, /metrics is off)",
     ),
+    (
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+        "false",
+        "let webhook endpoints be on loopback, private or link-local addresses",
+    ),
+    (
+        "WEBHOOK_CONCURRENCY",
+        "16",
+        "the most webhook deliveries in flight at once (per replica)",
+    ),
+    (
+        "WEBHOOK_TIMEOUT_MS",
+        "10000",
+        "how long one webhook request may take",
+    ),
+    (
+        "WEBHOOK_RETRY_SCHEDULE",
+        "5,300,1800,7200,18000,36000,36000",
+        "seconds to wait after each failed webhook attempt (±20 % jitter); after the last, the delivery fails",
+    ),
+    (
+        "WEBHOOK_POLL_MS",
+        "200",
+        "how often the outbox and due webhook deliveries are looked at",
+    ),
 ];
 
 /// [`ENVIRONMENT`] as `--help` shows it.
@@ -237,6 +262,8 @@ pub struct Config {
     /// The separate address that serves only `GET /metrics` (`METRICS_ADDR`), if any. With
     /// neither this nor [`Config::metrics_token`], metrics are off.
     pub metrics_addr: Option<SocketAddr>,
+    /// How webhooks are delivered (`WEBHOOK_*`).
+    pub webhooks: crate::webhooks::WebhookConfig,
     /// The engine's clock: the system's. An embedding application (a demo, a simulation, a
     /// test of deadlines) may pin it; tokens and rate limits keep the system's time.
     pub clock: std::sync::Arc<dyn appointment_core::Clock>,
@@ -314,6 +341,7 @@ impl Default for Config {
             limits: Limits::default(),
             metrics_token: None,
             metrics_addr: None,
+            webhooks: crate::webhooks::WebhookConfig::default(),
             clock: std::sync::Arc::new(appointment_core::SystemClock),
         }
     }
@@ -484,6 +512,7 @@ impl Config {
                 ))
             })?);
         }
+        c.webhooks = crate::webhooks::WebhookConfig::from_lookup(&get).map_err(ConfigError)?;
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
                 "pretty" | "text" => LogFormat::Pretty,

@@ -2,7 +2,7 @@
 //! from and to the engine's types. Instants are RFC 3339 in UTC.
 
 use appointment_core::{
-    Appointment, AvailableSlot, Ban, Booking, Closure, Page, Paged, TimeWindow, TimeZoneName, User,
+    Appointment, AvailableSlot, Ban, Booking, Closure, Page, TimeWindow, TimeZoneName, User,
     Weekdays, WeeklyHours,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
@@ -1179,7 +1179,7 @@ macro_rules! paged {
         }
         impl $name {
             /// Wraps a page of the engine's.
-            pub fn from_paged<T>(p: Paged<T>, f: impl FnMut(T) -> $item) -> Self {
+            pub fn from_paged<T>(p: appointment_core::Paged<T>, f: impl FnMut(T) -> $item) -> Self {
                 let p = p.map(f);
                 $name {
                     items: p.items,
@@ -1192,6 +1192,8 @@ macro_rules! paged {
         }
     };
 }
+
+pub(crate) use paged;
 
 paged!(
     /// A page of slots.

@@ -22,6 +22,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod throttle;
+pub mod webhooks;
 
 pub use config::Config;
 pub use routes::{ApiDoc, app, openapi_json};

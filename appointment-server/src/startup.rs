@@ -27,6 +27,8 @@ pub struct Application {
     limits: ConnectionLimits,
     /// The listener of `METRICS_ADDR` and its router, if configured.
     metrics: Option<(TcpListener, Router)>,
+    /// The webhook dispatcher's task, stopped with the server.
+    webhooks: tokio::task::AbortHandle,
 }
 
 impl Application {
@@ -67,7 +69,17 @@ impl Application {
             ..state
         }
         .with_limits(config.login_rate_per_minute, config.limits);
+        let scheduler = state.scheduler.clone();
+        let state = AppState {
+            webhooks: crate::webhooks::Dispatcher::new(
+                scheduler,
+                state.store.clone(),
+                config.webhooks.clone(),
+            ),
+            ..state
+        };
         spawn_pruner(&state);
+        let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
         let router = app(state.clone(), &config.cors_origins);
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let port = listener.local_addr()?.port();
@@ -92,6 +104,7 @@ impl Application {
             state,
             limits: config.connections,
             metrics,
+            webhooks,
         })
     }
 
@@ -126,6 +139,9 @@ impl Application {
     ) -> std::io::Result<()> {
         warn_if_few_file_descriptors(self.limits.max_connections);
         tracing::info!(port = self.port, "listening");
+        // Deliveries in flight are leased: another replica (or this one, restarted) sends what
+        // this one leaves unfinished.
+        let _stop_webhooks = AbortOnDrop(self.webhooks);
         let Some((listener, router)) = self.metrics else {
             return connections::serve(self.listener, self.router, self.limits, signal).await;
         };
@@ -141,6 +157,15 @@ impl Application {
         let _ = stop.send(());
         let metrics_served = metrics.await.map_err(std::io::Error::other)?;
         served.and(metrics_served)
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

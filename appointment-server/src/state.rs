@@ -44,6 +44,8 @@ pub struct AppState {
     pub device_token_limits: Arc<crate::auth::DeviceTokenLimits>,
     /// The service's metrics (off unless configured).
     pub metrics: crate::metrics::Metrics,
+    /// Webhook delivery (its loop runs beside the server).
+    pub webhooks: crate::webhooks::Dispatcher,
 }
 
 impl std::fmt::Debug for AppState {
@@ -64,8 +66,14 @@ impl AppState {
     ) -> Result<Self, crate::error::ApiError> {
         let dummy_password = uuid::Uuid::new_v4().to_string();
         let dummy_hash = crate::auth::hash_password(dummy_password, bcrypt_cost).await?;
+        let scheduler = Scheduler::from_arc(Arc::clone(&store));
         Ok(AppState {
-            scheduler: Scheduler::from_arc(Arc::clone(&store)),
+            webhooks: crate::webhooks::Dispatcher::new(
+                scheduler.clone(),
+                Arc::clone(&store),
+                crate::webhooks::WebhookConfig::default(),
+            ),
+            scheduler,
             store,
             keys: Arc::new(keys),
             bcrypt_cost,

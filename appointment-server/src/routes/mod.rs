@@ -9,6 +9,7 @@ pub mod health;
 pub mod holds;
 pub mod users;
 pub mod waitlist;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -53,6 +54,9 @@ use crate::state::AppState;
         waitlist::join_waitlist, waitlist::get_place, waitlist::leave_waitlist,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
         events::list_events,
+        webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook,
+        webhooks::update_webhook, webhooks::delete_webhook, webhooks::rotate_secret,
+        webhooks::test_webhook, webhooks::list_deliveries,
     ),
     modifiers(&BearerAuth, &DatabaseUnavailable),
     tags(
@@ -63,6 +67,7 @@ use crate::state::AppState;
         (name = "Ban list", description = "Emails an owner refuses"),
         (name = "Analytics", description = "An owner's figures"),
         (name = "Events", description = "What happened on an owner's appointments, in order"),
+        (name = "Webhooks", description = "Events sent to an owner's endpoints, signed"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]
@@ -354,6 +359,25 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         )
         .route("/analytics", get(analytics::analytics))
         .route("/events", get(events::list_events))
+        .route(
+            "/webhooks",
+            get(webhooks::list_webhooks).post(webhooks::create_webhook),
+        )
+        .route(
+            "/webhooks/{webhook_id}",
+            get(webhooks::get_webhook)
+                .patch(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
+        )
+        .route(
+            "/webhooks/{webhook_id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/webhooks/{webhook_id}/test", post(webhooks::test_webhook))
+        .route(
+            "/webhooks/{webhook_id}/deliveries",
+            get(webhooks::list_deliveries),
+        )
         .route(
             "/ban-list",
             get(ban_list::list_bans)

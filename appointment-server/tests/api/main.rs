@@ -30,3 +30,4 @@ mod reschedule;
 mod shutdown;
 mod users;
 mod waitlist;
+mod webhooks;

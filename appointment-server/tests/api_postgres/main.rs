@@ -35,3 +35,5 @@ mod openapi;
 mod reschedule;
 #[path = "../api/users.rs"]
 mod users;
+#[path = "../api/webhooks.rs"]
+mod webhooks;
