@@ -43,7 +43,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p appointment-core --all-features --no-dep
 
 # Language bindings and other suites add themselves as scripts/test-*.sh.
 for extra in scripts/test-packages.sh scripts/test-python.sh scripts/test-wheels.sh \
-  scripts/test-kotlin.sh scripts/test-fuzz.sh; do
+  scripts/test-kotlin.sh scripts/test-integration.sh scripts/test-fuzz.sh; do
   if [ -f "$extra" ]; then
     step "$extra"
     bash "$extra"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the integration suite: the real server binary, driven from Python, checked with
+# independent implementations (the Standard Webhooks reference verifier for webhook
+# signatures). Creates its virtualenv (pytest and the checkers from PyPI) when missing.
+#
+#   ./scripts/test-integration.sh [pytest args…]
+#
+# Each test runs against memory, a SQLite temp file, and Postgres when TEST_POSTGRES_URL is set
+# (REQUIRE_POSTGRES=1 turns a missing Postgres into a failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+CACHE="${APPOINTMENT_MASTER_CACHE:-$HOME/.cache/appointment-master}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+VENV="${APPOINTMENT_MASTER_INTEGRATION_VENV:-$CACHE/venv-integration}"
+# shellcheck source=scripts/lib/venv.sh
+source "$ROOT/scripts/lib/venv.sh"
+
+step() { printf '\n--> %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  step "creating the virtualenv $VENV"
+  make_venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import pytest, standardwebhooks' >/dev/null 2>&1; then
+  step "installing pytest and standardwebhooks into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" \
+    "standardwebhooks>=1,<2"
+fi
+
+step "building the server (cargo build -p appointment-server)"
+cargo build --quiet -p appointment-server --bin appointment-server
+export AM_SERVER_BIN="$CARGO_TARGET_DIR/debug/appointment-server"
+
+step "pytest tests/integration"
+cd "$ROOT/tests/integration"
+"$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider . "$@"
