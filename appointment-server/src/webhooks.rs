@@ -13,8 +13,8 @@
 //!    outcome. A failed attempt is retried on [`WebhookConfig::retry_schedule`] (about a day by
 //!    default, with ±20 % jitter); after the last one the delivery fails and its endpoint is
 //!    marked failing. A replica killed mid-delivery loses nothing: the lease runs out and a
-//!    replica sends it again (at least once). One subject's deliveries to one endpoint go in
-//!    order.
+//!    replica sends it again (at least once). A lease lasts twice the request timeout. One
+//!    subject's deliveries to one endpoint go in order.
 //!
 //! Targets: deliveries go only to public addresses unless the operator allows private ones
 //! ([`WebhookConfig::allow_private_targets`]): loopback, private, link-local, shared, unique-local
@@ -303,8 +303,6 @@ impl std::fmt::Debug for Dispatcher {
 
 /// Events read from the outbox per fan-out round.
 const FAN_OUT_BATCH: u32 = 200;
-/// How long a claimed delivery is leased to the replica sending it, beyond its timeout.
-const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
 impl Dispatcher {
     /// A dispatcher over the scheduler's store.
@@ -428,7 +426,7 @@ impl Dispatcher {
         }
         let now = Utc::now();
         let lease = now
-            + chrono::TimeDelta::from_std(self.config.timeout + LEASE_MARGIN)
+            + chrono::TimeDelta::from_std(self.config.timeout * 2)
                 .unwrap_or(chrono::TimeDelta::minutes(1));
         let due = self
             .store

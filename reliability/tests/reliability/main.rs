@@ -11,6 +11,7 @@ mod crash;
 mod hostile;
 mod outage;
 mod replicas;
+mod webhooks;
 
 /// The tests load the machine; they run one at a time.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
