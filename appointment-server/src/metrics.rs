@@ -64,6 +64,18 @@ pub const WAITLIST_JOINS: &str = "appointment_waitlist_joins_total";
 pub const POOL_CONNECTIONS: &str = "appointment_store_pool_connections";
 /// The most connections a store pool opens.
 pub const POOL_MAX: &str = "appointment_store_pool_max_connections";
+/// Webhook delivery attempts, by result.
+pub const WEBHOOK_DELIVERIES: &str = "appointment_webhook_deliveries_total";
+/// Webhook deliveries not yet delivered or failed.
+pub const WEBHOOK_PENDING: &str = "appointment_webhook_deliveries_pending";
+/// How long the oldest pending webhook delivery has waited.
+pub const WEBHOOK_OLDEST: &str = "appointment_webhook_oldest_pending_age_seconds";
+/// Outbox events not yet fanned out into deliveries (counted up to [`OUTBOX_COUNT_LIMIT`]).
+pub const OUTBOX_BACKLOG: &str = "appointment_outbox_backlog_events";
+/// How long the oldest event not yet fanned out has waited.
+pub const OUTBOX_OLDEST: &str = "appointment_outbox_oldest_event_age_seconds";
+/// The most outbox events a scrape counts.
+pub const OUTBOX_COUNT_LIMIT: u32 = 1000;
 /// When the service started.
 pub const START_TIME: &str = "process_start_time_seconds";
 /// The service's version, as a label of a gauge that is always 1.
@@ -153,6 +165,26 @@ impl Metrics {
                 "Open connections of a store pool at scrape time, by state (in_use, idle)"
             );
             describe_gauge!(POOL_MAX, "The most connections a store pool opens");
+            describe_counter!(
+                WEBHOOK_DELIVERIES,
+                "Webhook delivery attempts by this replica, by result: delivered, retry (failed, tried again later) or failed (no attempt left)"
+            );
+            describe_gauge!(
+                WEBHOOK_PENDING,
+                "Webhook deliveries not yet delivered or failed, at scrape time"
+            );
+            describe_gauge!(
+                WEBHOOK_OLDEST,
+                "Seconds the oldest pending webhook delivery has waited (0 when none waits)"
+            );
+            describe_gauge!(
+                OUTBOX_BACKLOG,
+                "Outbox events not yet fanned out into webhook deliveries (counted up to 1000)"
+            );
+            describe_gauge!(
+                OUTBOX_OLDEST,
+                "Seconds the oldest event not yet fanned out has waited (0 when none waits)"
+            );
             describe_gauge!(
                 START_TIME,
                 "Start time of the service since the Unix epoch, in seconds"
@@ -171,6 +203,9 @@ impl Metrics {
                 (WAITLIST_JOINS, JOINED),
             ] {
                 counter!(name, "outcome" => outcome).increment(0);
+            }
+            for result in [DELIVERED, RETRY, FAILED] {
+                counter!(WEBHOOK_DELIVERIES, "result" => result).increment(0);
             }
         });
         let handle = recorder.handle();
@@ -246,6 +281,11 @@ impl Metrics {
         self.count(WAITLIST_JOINS, outcome(result, JOINED));
     }
 
+    /// Counts a webhook delivery attempt by its result ([`DELIVERED`], [`RETRY`], [`FAILED`]).
+    pub fn count_delivery(&self, result: &'static str) {
+        self.record(|| counter!(WEBHOOK_DELIVERIES, "result" => result).increment(1));
+    }
+
     fn count(&self, name: &'static str, outcome: &'static str) {
         self.record(|| counter!(name, "outcome" => outcome).increment(1));
     }
@@ -268,11 +308,35 @@ impl Metrics {
         }
     }
 
-    /// The metrics in the Prometheus text format, with the store's pools sampled now.
-    pub fn render(&self, store: &dyn ServiceStore) -> String {
+    /// The metrics in the Prometheus text format, with the store's pools, the webhook backlog
+    /// and the outbox backlog sampled now.
+    pub async fn render(&self, store: &dyn ServiceStore) -> String {
         let Some(inner) = &self.inner else {
             return String::new();
         };
+        let now = chrono::Utc::now();
+        let age = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map_or(0.0, |t| (now - t).as_seconds_f64().max(0.0))
+        };
+        let deliveries = store.delivery_backlog().await.ok();
+        let outbox = match store.webhook_cursor().await {
+            Ok(cursor) => store
+                .events_after(None, cursor, OUTBOX_COUNT_LIMIT)
+                .await
+                .ok()
+                .map(|events| (events.len(), events.first().map(|e| e.at))),
+            Err(_) => None,
+        };
+        self.record(|| {
+            if let Some((pending, oldest)) = deliveries {
+                gauge!(WEBHOOK_PENDING).set(pending as f64);
+                gauge!(WEBHOOK_OLDEST).set(age(oldest));
+            }
+            if let Some((backlog, oldest)) = outbox {
+                gauge!(OUTBOX_BACKLOG).set(backlog as f64);
+                gauge!(OUTBOX_OLDEST).set(age(oldest));
+            }
+        });
         let pools = store.pool_status();
         self.record(|| {
             for p in pools {
@@ -307,6 +371,13 @@ impl Metrics {
         });
     }
 }
+
+/// A webhook attempt's results, as labels.
+pub const DELIVERED: &str = "delivered";
+/// Failed, and tried again later.
+pub const RETRY: &str = "retry";
+/// Failed with no attempt left.
+pub const FAILED: &str = "failed";
 
 const BOOKED: &str = "booked";
 const PENDING: &str = "pending";
@@ -373,7 +444,7 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return res;
     }
-    let body = state.metrics.render(state.store.as_ref());
+    let body = state.metrics.render(state.store.as_ref()).await;
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
 }
 

@@ -75,7 +75,8 @@ impl Application {
                 scheduler,
                 state.store.clone(),
                 config.webhooks.clone(),
-            ),
+            )
+            .with_metrics(state.metrics.clone()),
             ..state
         };
         spawn_pruner(&state);

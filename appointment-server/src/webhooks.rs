@@ -291,6 +291,7 @@ pub struct Dispatcher {
     config: WebhookConfig,
     permits: Arc<Semaphore>,
     wake: Arc<Notify>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -330,7 +331,14 @@ impl Dispatcher {
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             config,
             wake: Arc::new(Notify::new()),
+            metrics: crate::metrics::Metrics::off(),
         }
+    }
+
+    /// The dispatcher, counting its attempts into `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Whether private targets are allowed.
@@ -440,6 +448,11 @@ impl Dispatcher {
             let this = self.clone();
             tokio::spawn(async move {
                 let outcome = this.send(&d).await;
+                this.metrics.count_delivery(match outcome.status {
+                    DeliveryStatus::Delivered => crate::metrics::DELIVERED,
+                    DeliveryStatus::Pending => crate::metrics::RETRY,
+                    DeliveryStatus::Failed => crate::metrics::FAILED,
+                });
                 if let Err(e) = this.store.finish_delivery(d.id, d.attempt, &outcome).await {
                     tracing::warn!(error = %e, "recording a webhook delivery failed; it will be sent again");
                 }

@@ -459,3 +459,57 @@ async fn endpoints_are_checked_and_private() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn metrics_count_attempts_and_show_the_backlog() {
+    let Some(app) = spawn_app_with(|c| {
+        c.webhooks.allow_private_targets = true;
+        c.webhooks.poll = Duration::from_millis(20);
+        c.webhooks.retry_schedule = vec![Duration::from_millis(50)];
+        c.metrics_token = Some(appointment_server::config::Secret::new("hook-metrics"));
+    })
+    .await
+    else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let (url, mut rx) = receiver(vec![500]).await;
+    let created = register(&app, &owner, &url, &[]).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.client
+        .post(app.url(&format!("/webhooks/{id}/test")))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    next(&mut rx).await;
+    next(&mut rx).await;
+    wait_for_log(&app, &owner, &id, |d| d["status"] == "delivered").await;
+    let text = app
+        .get("/metrics")
+        .bearer_auth("hook-metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{series} in:\n{text}"))
+    };
+    assert_eq!(
+        value("appointment_webhook_deliveries_total{result=\"retry\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("appointment_webhook_deliveries_total{result=\"delivered\"}"),
+        1.0
+    );
+    assert_eq!(value("appointment_webhook_deliveries_pending"), 0.0);
+    assert_eq!(value("appointment_webhook_oldest_pending_age_seconds"), 0.0);
+    assert_eq!(value("appointment_outbox_backlog_events"), 0.0);
+}
