@@ -1497,8 +1497,13 @@ pub fn section(r: &Value, date: &str, commit: &str) -> String {
 
 /// The section of `md` between the markers (both included), if any.
 pub fn section_in(md: &str) -> Option<&str> {
-    let b = md.find(BEGIN)?;
-    let e = md[b..].find(END)? + b + END.len();
+    section_between(md, BEGIN, END)
+}
+
+/// The part of `md` from `begin` to `end` (and the newline after it), if there is one.
+pub fn section_between<'a>(md: &'a str, begin: &str, end: &str) -> Option<&'a str> {
+    let b = md.find(begin)?;
+    let e = md[b..].find(end)? + b + end.len();
     let e = if md[e..].starts_with('\n') { e + 1 } else { e };
     Some(&md[b..e])
 }
@@ -1507,7 +1512,12 @@ pub fn section_in(md: &str) -> Option<&str> {
 /// that follows the main table (before "## How it is measured" if there is no chart; at the end
 /// if neither is there).
 pub fn put_section(md: &str, section: &str) -> String {
-    if let Some(old) = section_in(md) {
+    put_between(md, section, BEGIN, END)
+}
+
+/// As [`put_section`], for the section between `begin` and `end`.
+pub fn put_between(md: &str, section: &str, begin: &str, end: &str) -> String {
+    if let Some(old) = section_between(md, begin, end) {
         return md.replacen(old, section, 1);
     }
     let chart = "![Throughput and ratios](benchmarks.png)\n";

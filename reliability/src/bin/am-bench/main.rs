@@ -11,6 +11,9 @@
 //! `am-bench report` rewrites the report from the last `results.json` (`scripts/bench-load.sh
 //! report` does that and redraws the chart).
 //!
+//! `am-bench outbox` measures the outbox and webhooks ([`outbox`]) and writes only its own
+//! section (between `<!-- outbox:begin -->` and `<!-- outbox:end -->`), which the full run keeps.
+//!
 //! `am-bench holds` runs only the party drop with holds and its waiting list ([`holds`]) on a
 //! fresh database and writes only its own section of the report (between
 //! `<!-- holds:begin -->` and `<!-- holds:end -->`, after the chart), and `holds.json`; the full
@@ -23,6 +26,7 @@
 //! `BENCH_HOLDS_SEED` (the holds scenario's seed; default from the clock).
 
 mod holds;
+mod outbox;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -359,6 +363,37 @@ async fn main() {
     let Some(admin) = db::postgres_admin_url("the load benchmark") else {
         std::process::exit(2);
     };
+    if std::env::args().nth(1).as_deref() == Some("outbox") {
+        let results = outbox::run(
+            &admin,
+            &pgbench_script,
+            &out_dir,
+            seconds,
+            connections,
+            pg_clients,
+        )
+        .await;
+        std::fs::write(
+            out_dir.join("outbox.json"),
+            serde_json::to_string_pretty(&results).unwrap_or_default(),
+        )
+        .expect("write outbox.json");
+        let commit = cmd_line("git", &["rev-parse", "--short", "HEAD"]);
+        let date = cmd_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+        let section = outbox::section(&results, &date, &commit);
+        let md = std::fs::read_to_string(&md_path).unwrap_or_default();
+        std::fs::write(
+            &md_path,
+            holds::put_between(&md, &section, outbox::BEGIN, outbox::END),
+        )
+        .expect("write the report");
+        print!("{section}");
+        if results["ok"].as_bool() != Some(true) {
+            eprintln!("[am-bench] not every event was delivered");
+            std::process::exit(1);
+        }
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("holds") {
         let cfg = holds::Config {
             seats: party_seats,
@@ -670,16 +705,17 @@ fn table(r: &Value) -> String {
     t
 }
 
-/// The whole report; the holds section of the report at `previous` (if any) is kept, in its
-/// place after the chart.
+/// The whole report; the holds and outbox sections of the report at `previous` (if any) are
+/// kept, after the chart.
 fn report(r: &Value, notes: &str, previous: &std::path::Path) -> String {
     let md = whole_report(r, notes);
-    match std::fs::read_to_string(previous)
-        .ok()
-        .as_deref()
-        .and_then(holds::section_in)
-    {
+    let previous = std::fs::read_to_string(previous).unwrap_or_default();
+    let md = match holds::section_in(&previous) {
         Some(section) => holds::put_section(&md, section),
+        None => md,
+    };
+    match holds::section_between(&previous, outbox::BEGIN, outbox::END) {
+        Some(section) => holds::put_between(&md, section, outbox::BEGIN, outbox::END),
         None => md,
     }
 }
