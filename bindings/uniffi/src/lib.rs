@@ -24,9 +24,9 @@ use appointment_core::chrono::{
 };
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
-    BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment, NewBooking,
-    NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName, Schedule, SlotQuery, TimeWindow,
-    TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
+    BookingCode, BookingUpdate, DeviceId, Email, EventCursor, EventSubject, HoldToken, Name,
+    NewAppointment, NewBooking, NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName,
+    Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -1180,6 +1180,9 @@ impl Booking {
 /// Seats of one slot kept for a short time for whoever holds the token (see `Scheduler.hold`).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Hold {
+    /// Primary key (a UUID string): how events name the hold (`Event.holdId`), which never carry
+    /// its token.
+    pub id: String,
     /// The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
     /// it can, so keep it like a booking code.
     pub token: String,
@@ -1206,6 +1209,7 @@ pub struct Hold {
 impl From<core::Hold> for Hold {
     fn from(h: core::Hold) -> Self {
         Hold {
+            id: h.id.to_string(),
             token: h.token.to_string(),
             app_code: h.app_code.to_string(),
             slot_start: h.slot_start.into(),
@@ -1270,6 +1274,181 @@ impl From<core::WaitlistPlace> for WaitlistPlace {
             offer: p.offer.map(Hold::from),
             created_at: e.created_at.into(),
             updated_at: e.updated_at.into(),
+        }
+    }
+}
+
+/// One entry of the outbox (see `Scheduler.events`): what happened to an appointment, a booking,
+/// a hold or a place on a waiting list, with that thing as the change left it. The fields of
+/// other kinds of thing are `null`; a hold's token never appears.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Event {
+    /// The event's id (a UUID string): unique and stable, the same wherever it is delivered.
+    pub id: String,
+    /// What happened, `entity.verb`: `appointment.created`, `booking.confirmed`,
+    /// `hold.released`, `waitlist.offered`, … (the REST API's and webhooks' `type`).
+    #[uniffi(name = "type")]
+    pub kind: String,
+    /// The version of the event's shape (new fields do not raise it).
+    pub version: u32,
+    /// When it happened, on the engine's clock.
+    pub at: SystemTime,
+    /// Its place in the outbox, `TX.SEQ`: `events(after = cursor)` goes on after it.
+    pub cursor: String,
+    /// The owner of the appointment it happened on.
+    pub owner_id: String,
+    /// The appointment's id.
+    pub appointment_id: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// The thing's status after the change (an appointment's, a booking's, a hold's or a
+    /// place's).
+    pub status: String,
+    /// Appointment events: its revision after the change.
+    pub revision: Option<u64>,
+    /// Booking events: the booking's id; hold events: the booking the hold became, once booked.
+    pub booking_id: Option<String>,
+    /// Booking events: the booking's code.
+    pub booking_code: Option<String>,
+    /// Hold events: the hold's id (`Hold.id`); waiting-list events: the hold of the offer.
+    pub hold_id: Option<String>,
+    /// Waiting-list events: the place's code.
+    pub waitlist_code: Option<String>,
+    /// Booking, hold and waiting-list events: the start of the slot.
+    pub slot_start: Option<SystemTime>,
+    /// Booking, hold and waiting-list events: the end of the slot.
+    pub slot_end: Option<SystemTime>,
+    /// Booking, hold and waiting-list events: the seats booked, held or wanted.
+    pub seats: Option<u32>,
+    /// Booking and waiting-list events: the booker's (or the waiting person's) name.
+    pub name: Option<String>,
+    /// Booking and waiting-list events: their email.
+    pub email: Option<String>,
+    /// Booking events of an appointment with approval: the booking's deadline for the owner's
+    /// confirmation (kept once decided, as the engine keeps it).
+    pub confirm_by: Option<SystemTime>,
+    /// Hold events: when the hold runs out.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Event {
+    /// The slot and seats of a booking, hold or waiting-list event.
+    fn on_slot(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, seats: AttendeeCount) {
+        self.slot_start = Some(start.into());
+        self.slot_end = Some(end.into());
+        self.seats = Some(seats.get());
+    }
+
+    /// The person of a booking or waiting-list event.
+    fn by(&mut self, name: Name, email: Email) {
+        self.name = Some(name.to_string());
+        self.email = Some(email.to_string());
+    }
+}
+
+impl From<core::Event> for Event {
+    fn from(e: core::Event) -> Self {
+        let mut out = Event {
+            id: e.id.to_string(),
+            kind: e.kind.as_str().to_owned(),
+            version: core::EVENT_VERSION,
+            at: e.at.into(),
+            cursor: e.cursor.to_string(),
+            owner_id: e.owner.to_string(),
+            appointment_id: e.appointment_id.to_string(),
+            app_code: e.app_code.to_string(),
+            status: String::new(),
+            revision: None,
+            booking_id: None,
+            booking_code: None,
+            hold_id: None,
+            waitlist_code: None,
+            slot_start: None,
+            slot_end: None,
+            seats: None,
+            name: None,
+            email: None,
+            confirm_by: None,
+            expires_at: None,
+        };
+        match e.subject {
+            EventSubject::Appointment { status, revision } => {
+                out.status = status.as_str().to_owned();
+                out.revision = Some(revision);
+            }
+            EventSubject::Booking {
+                id,
+                code,
+                status,
+                slot_start,
+                slot_end,
+                seats,
+                name,
+                email,
+                confirm_by,
+            } => {
+                out.status = status.as_str().to_owned();
+                out.booking_id = Some(id.to_string());
+                out.booking_code = Some(code.to_string());
+                out.confirm_by = confirm_by.map(SystemTime::from);
+                out.on_slot(slot_start, slot_end, seats);
+                out.by(name, email);
+            }
+            EventSubject::Hold {
+                id,
+                status,
+                slot_start,
+                slot_end,
+                seats,
+                expires_at,
+                booking_id,
+            } => {
+                out.status = status.as_str().to_owned();
+                out.hold_id = Some(id.to_string());
+                out.booking_id = booking_id.map(|b| b.to_string());
+                out.expires_at = Some(expires_at.into());
+                out.on_slot(slot_start, slot_end, seats);
+            }
+            EventSubject::Waitlist {
+                code,
+                status,
+                slot_start,
+                slot_end,
+                seats,
+                name,
+                email,
+                hold_id,
+                ..
+            } => {
+                out.status = status.as_str().to_owned();
+                out.waitlist_code = Some(code.to_string());
+                out.hold_id = hold_id.map(|h| h.to_string());
+                out.on_slot(slot_start, slot_end, seats);
+                out.by(name, email);
+            }
+        }
+        out
+    }
+}
+
+/// One read of the outbox: the events after a cursor, oldest first, and the cursor to read on
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// The cursor to read on from: the last event's, or the one asked from when there was none.
+    /// Keep it and give it back as `events(after = …)`.
+    pub next: String,
+}
+
+impl EventPage {
+    /// The page of `events` read after `after`.
+    fn new(events: Vec<core::Event>, after: EventCursor) -> Self {
+        let next = events.last().map_or(after, |e| e.cursor).to_string();
+        EventPage {
+            events: events.into_iter().map(Event::from).collect(),
+            next,
         }
     }
 }
@@ -2160,6 +2339,25 @@ scheduler_methods! {
         call(&self.inner, |s| async move {
             let bans = s.bans(owner).await?;
             Ok(bans.into_iter().map(Ban::from).collect())
+        })
+    }
+
+    /// The outbox: what happened after the cursor `after` (`EventPage.next` of the previous
+    /// read; `null`: from the start), oldest first, at most `limit` events (1 to 1000; 100, the
+    /// REST API's default, unless given); with `ownerId`, only those of that owner's
+    /// appointments. Every change of an appointment, a booking, a hold or a waiting place wrote
+    /// its event together with the change. Keep `next` and read on from it: each event comes
+    /// once, in order, and none is skipped.
+    #[uniffi::method(default(after = None, limit = 100, owner_id = None))]
+    pub fn events(&self, after: Option<String>, limit: u32, owner_id: Option<String>) -> EventPage {
+        let owner = owner_id.as_deref().map(|o| user_id("ownerId", o)).transpose()?;
+        let after = match after {
+            Some(cursor) => cursor.parse::<EventCursor>()?,
+            None => EventCursor::START,
+        };
+        call(&self.inner, |s| async move {
+            let events = s.events(owner, after, limit).await?;
+            Ok(EventPage::new(events, after))
         })
     }
 
