@@ -613,24 +613,10 @@ pub struct Event {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-impl Event {
-    /// The slot and seats of a booking, hold or waiting-list event.
-    fn on_slot(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, seats: core::AttendeeCount) {
-        self.slot_start = Some(start);
-        self.slot_end = Some(end);
-        self.seats = Some(seats.get());
-    }
-
-    /// The person of a booking or waiting-list event.
-    fn by(&mut self, name: core::Name, email: core::Email) {
-        self.name = Some(name.to_string());
-        self.email = Some(email.to_string());
-    }
-}
-
 impl From<core::Event> for Event {
     fn from(e: core::Event) -> Self {
-        let mut out = Event {
+        let f = e.subject.fields();
+        Event {
             id: e.id.to_string(),
             kind: e.kind.as_str().to_owned(),
             version: core::EVENT_VERSION,
@@ -639,77 +625,20 @@ impl From<core::Event> for Event {
             owner_id: e.owner.to_string(),
             appointment_id: e.appointment_id.to_string(),
             app_code: e.app_code.to_string(),
-            status: String::new(),
-            revision: None,
-            booking_id: None,
-            booking_code: None,
-            hold_id: None,
-            waitlist_code: None,
-            slot_start: None,
-            slot_end: None,
-            seats: None,
-            name: None,
-            email: None,
-            confirm_by: None,
-            expires_at: None,
-        };
-        match e.subject {
-            core::EventSubject::Appointment { status, revision } => {
-                out.status = status.as_str().to_owned();
-                out.revision = Some(revision);
-            }
-            core::EventSubject::Booking {
-                id,
-                code,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                name,
-                email,
-                confirm_by,
-            } => {
-                out.status = status.as_str().to_owned();
-                out.booking_id = Some(id.to_string());
-                out.booking_code = Some(code.to_string());
-                out.confirm_by = confirm_by;
-                out.on_slot(slot_start, slot_end, seats);
-                out.by(name, email);
-            }
-            core::EventSubject::Hold {
-                id,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                expires_at,
-                booking_id,
-            } => {
-                out.status = status.as_str().to_owned();
-                out.hold_id = Some(id.to_string());
-                out.booking_id = booking_id.map(|b| b.to_string());
-                out.expires_at = Some(expires_at);
-                out.on_slot(slot_start, slot_end, seats);
-            }
-            core::EventSubject::Waitlist {
-                code,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                name,
-                email,
-                hold_id,
-                ..
-            } => {
-                out.status = status.as_str().to_owned();
-                out.waitlist_code = Some(code.to_string());
-                out.hold_id = hold_id.map(|h| h.to_string());
-                out.on_slot(slot_start, slot_end, seats);
-                out.by(name, email);
-            }
+            status: f.status.to_owned(),
+            revision: f.revision,
+            booking_id: f.booking_id.map(|b| b.to_string()),
+            booking_code: f.booking_code.map(|c| c.to_string()),
+            hold_id: f.hold_id.map(|h| h.to_string()),
+            waitlist_code: f.waitlist_code.map(|c| c.to_string()),
+            slot_start: f.slot_start,
+            slot_end: f.slot_end,
+            seats: f.seats.map(|n| n.get()),
+            name: f.name.map(|n| n.to_string()),
+            email: f.email.map(|m| m.to_string()),
+            confirm_by: f.confirm_by,
+            expires_at: f.expires_at,
         }
-        out
     }
 }
 

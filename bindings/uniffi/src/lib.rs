@@ -24,9 +24,9 @@ use appointment_core::chrono::{
 };
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
-    BookingCode, BookingUpdate, DeviceId, Email, EventCursor, EventSubject, HoldToken, Name,
-    NewAppointment, NewBooking, NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName,
-    Schedule, SlotQuery, TimeWindow, TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
+    BookingCode, BookingUpdate, DeviceId, Email, EventCursor, HoldToken, Name, NewAppointment,
+    NewBooking, NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName, Schedule, SlotQuery,
+    TimeWindow, TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -1331,24 +1331,11 @@ pub struct Event {
     pub expires_at: Option<SystemTime>,
 }
 
-impl Event {
-    /// The slot and seats of a booking, hold or waiting-list event.
-    fn on_slot(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, seats: AttendeeCount) {
-        self.slot_start = Some(start.into());
-        self.slot_end = Some(end.into());
-        self.seats = Some(seats.get());
-    }
-
-    /// The person of a booking or waiting-list event.
-    fn by(&mut self, name: Name, email: Email) {
-        self.name = Some(name.to_string());
-        self.email = Some(email.to_string());
-    }
-}
-
 impl From<core::Event> for Event {
     fn from(e: core::Event) -> Self {
-        let mut out = Event {
+        let f = e.subject.fields();
+        let instant = |t: Option<DateTime<Utc>>| t.map(SystemTime::from);
+        Event {
             id: e.id.to_string(),
             kind: e.kind.as_str().to_owned(),
             version: core::EVENT_VERSION,
@@ -1357,77 +1344,20 @@ impl From<core::Event> for Event {
             owner_id: e.owner.to_string(),
             appointment_id: e.appointment_id.to_string(),
             app_code: e.app_code.to_string(),
-            status: String::new(),
-            revision: None,
-            booking_id: None,
-            booking_code: None,
-            hold_id: None,
-            waitlist_code: None,
-            slot_start: None,
-            slot_end: None,
-            seats: None,
-            name: None,
-            email: None,
-            confirm_by: None,
-            expires_at: None,
-        };
-        match e.subject {
-            EventSubject::Appointment { status, revision } => {
-                out.status = status.as_str().to_owned();
-                out.revision = Some(revision);
-            }
-            EventSubject::Booking {
-                id,
-                code,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                name,
-                email,
-                confirm_by,
-            } => {
-                out.status = status.as_str().to_owned();
-                out.booking_id = Some(id.to_string());
-                out.booking_code = Some(code.to_string());
-                out.confirm_by = confirm_by.map(SystemTime::from);
-                out.on_slot(slot_start, slot_end, seats);
-                out.by(name, email);
-            }
-            EventSubject::Hold {
-                id,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                expires_at,
-                booking_id,
-            } => {
-                out.status = status.as_str().to_owned();
-                out.hold_id = Some(id.to_string());
-                out.booking_id = booking_id.map(|b| b.to_string());
-                out.expires_at = Some(expires_at.into());
-                out.on_slot(slot_start, slot_end, seats);
-            }
-            EventSubject::Waitlist {
-                code,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                name,
-                email,
-                hold_id,
-                ..
-            } => {
-                out.status = status.as_str().to_owned();
-                out.waitlist_code = Some(code.to_string());
-                out.hold_id = hold_id.map(|h| h.to_string());
-                out.on_slot(slot_start, slot_end, seats);
-                out.by(name, email);
-            }
+            status: f.status.to_owned(),
+            revision: f.revision,
+            booking_id: f.booking_id.map(|b| b.to_string()),
+            booking_code: f.booking_code.map(|c| c.to_string()),
+            hold_id: f.hold_id.map(|h| h.to_string()),
+            waitlist_code: f.waitlist_code.map(|c| c.to_string()),
+            slot_start: instant(f.slot_start),
+            slot_end: instant(f.slot_end),
+            seats: f.seats.map(|n| n.get()),
+            name: f.name.map(|n| n.to_string()),
+            email: f.email.map(|m| m.to_string()),
+            confirm_by: instant(f.confirm_by),
+            expires_at: instant(f.expires_at),
         }
-        out
     }
 }
 
