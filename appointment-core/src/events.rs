@@ -277,6 +277,120 @@ pub enum EventSubject {
     },
 }
 
+/// An [`EventSubject`]'s fields side by side, each `None` where the subject's kind has none: the
+/// one shape in which every kind of event can be shown (a record of the language bindings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubjectFields {
+    /// The subject's status after the change (`active`, `cancelled`, `held`, `offered`, …).
+    pub status: &'static str,
+    /// An appointment's revision.
+    pub revision: Option<u64>,
+    /// A booking's id, or the booking a hold became.
+    pub booking_id: Option<BookingId>,
+    /// A booking's code.
+    pub booking_code: Option<BookingCode>,
+    /// A hold's id, or the hold of a waiting place's offer.
+    pub hold_id: Option<HoldId>,
+    /// A waiting place's id.
+    pub waitlist_id: Option<WaitlistId>,
+    /// A waiting place's code.
+    pub waitlist_code: Option<WaitlistCode>,
+    /// The slot's start (bookings, holds, waiting places).
+    pub slot_start: Option<DateTime<Utc>>,
+    /// The slot's end (bookings, holds, waiting places).
+    pub slot_end: Option<DateTime<Utc>>,
+    /// The seats booked, held or wanted.
+    pub seats: Option<AttendeeCount>,
+    /// The booker's or the waiting person's name.
+    pub name: Option<Name>,
+    /// Their email.
+    pub email: Option<Email>,
+    /// A pending booking's deadline for the owner's confirmation.
+    pub confirm_by: Option<DateTime<Utc>>,
+    /// When a hold runs out.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl EventSubject {
+    /// The subject's fields side by side (see [`SubjectFields`]).
+    ///
+    /// ```
+    /// use appointment_core::{AppointmentStatus, EventSubject};
+    /// let s = EventSubject::Appointment { status: AppointmentStatus::Closed, revision: 3 };
+    /// let f = s.fields();
+    /// assert_eq!((f.status, f.revision, f.slot_start), ("closed", Some(3), None));
+    /// ```
+    pub fn fields(&self) -> SubjectFields {
+        use EventSubject as S;
+        let mut f = SubjectFields::default();
+        match self {
+            S::Appointment { status, revision } => {
+                f.status = status.as_str();
+                f.revision = Some(*revision);
+            }
+            S::Booking {
+                id,
+                code,
+                status,
+                confirm_by,
+                ..
+            } => {
+                f.status = status.as_str();
+                (f.booking_id, f.booking_code) = (Some(*id), Some(code.clone()));
+                f.confirm_by = *confirm_by;
+            }
+            S::Hold {
+                id,
+                status,
+                expires_at,
+                booking_id,
+                ..
+            } => {
+                f.status = status.as_str();
+                (f.hold_id, f.booking_id) = (Some(*id), *booking_id);
+                f.expires_at = Some(*expires_at);
+            }
+            S::Waitlist {
+                id,
+                code,
+                status,
+                hold_id,
+                ..
+            } => {
+                f.status = status.as_str();
+                (f.waitlist_id, f.waitlist_code) = (Some(*id), Some(code.clone()));
+                f.hold_id = *hold_id;
+            }
+        }
+        if let S::Booking {
+            slot_start,
+            slot_end,
+            seats,
+            ..
+        }
+        | S::Hold {
+            slot_start,
+            slot_end,
+            seats,
+            ..
+        }
+        | S::Waitlist {
+            slot_start,
+            slot_end,
+            seats,
+            ..
+        } = self
+        {
+            (f.slot_start, f.slot_end, f.seats) =
+                (Some(*slot_start), Some(*slot_end), Some(*seats));
+        }
+        if let S::Booking { name, email, .. } | S::Waitlist { name, email, .. } = self {
+            (f.name, f.email) = (Some(name.clone()), Some(email.clone()));
+        }
+        f
+    }
+}
+
 /// One entry of the outbox. See the [module documentation](self).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

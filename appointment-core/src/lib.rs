@@ -40,7 +40,9 @@ pub use domain::{
     ResourceName, User, UserId, WaitlistCode, WaitlistEntry, WaitlistId, WaitlistStatus,
 };
 pub use error::{Duplicate, Entity, Error, Result};
-pub use events::{EVENT_VERSION, Event, EventCursor, EventKind, EventSubject, MAX_EVENT_PAGE};
+pub use events::{
+    EVENT_VERSION, Event, EventCursor, EventKind, EventSubject, MAX_EVENT_PAGE, SubjectFields,
+};
 pub use schedule::{
     Closure, DEFAULT_HOLD_MINUTES, MAX_CONFIRM_MINUTES, MAX_DATE, MAX_HOLD_MINUTES, MIN_DATE,
     Schedule, ScheduleBuilder, Slot, Slots, TimeWindow, TimeZoneName, Weekdays, WeeklyHours,

@@ -16,9 +16,10 @@ use std::sync::Arc;
 use appointment_core::chrono::{NaiveDate, NaiveTime};
 use appointment_core::{
     AntiScalping, AppCode, AppointmentChanges, AppointmentKind, AppointmentStatus, AttendeeCount,
-    Booker, BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment,
-    NewBooking, NewHold, NewUser, NewWaitlistEntry, Page as CorePage, Phone, ResourceName,
-    Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId, WaitlistCode, Weekdays,
+    Booker, BookingCode, BookingUpdate, DeviceId, Email, EventCursor, HoldToken, Name,
+    NewAppointment, NewBooking, NewHold, NewUser, NewWaitlistEntry, Page as CorePage, Phone,
+    ResourceName, Schedule, Scheduler as CoreScheduler, SlotQuery, TimeZoneName, UserId,
+    WaitlistCode, Weekdays,
 };
 use appointment_store::ServiceStore;
 use pyo3::prelude::*;
@@ -33,8 +34,8 @@ use clock::ManualClock;
 use errors::{OrRaise, in_method, invalid_argument};
 use run::{Engine, PageOf, Run, awaitable, block_on, runtime};
 use types::{
-    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Hold, Instant, Page, Slot,
-    User, WaitlistPlace,
+    Analytics, Appointment, AppointmentEdit, Ban, Booking, Closure, Event, EventPage, Hold,
+    Instant, Page, Slot, User, WaitlistPlace,
 };
 
 /// Opens the store a URL names, applying pending migrations: `memory:`, `sqlite:…` (e.g.
@@ -1103,6 +1104,31 @@ macro_rules! scheduler_methods {
                 })
             }
 
+            /// The outbox: what happened after the cursor `after` (`EventPage.next` of the
+            /// previous read; `None`: from the start), oldest first, at most `limit` events (1 to
+            /// 1000); with `owner_id`, only those of that owner's appointments. Every change of an
+            /// appointment, a booking, a hold or a waiting place wrote its event together with the
+            /// change. Keep `next` and read on from it: each event comes once, in order, and none
+            /// is skipped. The default `limit` is the REST API's.
+            #[pyo3(signature = (after = None, *, limit = 100, owner_id = None))]
+            fn events<'py>(
+                &self,
+                py: Python<'py>,
+                after: Option<&str>,
+                limit: u32,
+                owner_id: Option<&str>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let owner = owner_id.map(|o| user_id("owner_id", o)).transpose()?;
+                let after = match after {
+                    Some(cursor) => cursor.parse::<EventCursor>().or_raise()?,
+                    None => EventCursor::START,
+                };
+                self.call(py, |s| async move {
+                    let events = s.events(owner, after, limit).await?;
+                    Ok(EventPage::new(events, after))
+                })
+            }
+
             /// An owner's figures over the UTC dates `[start_date, end_date]`.
             fn analytics<'py>(
                 &self,
@@ -1183,6 +1209,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Booking>()?;
     m.add_class::<Hold>()?;
     m.add_class::<WaitlistPlace>()?;
+    m.add_class::<Event>()?;
+    m.add_class::<EventPage>()?;
     m.add_class::<Ban>()?;
     m.add_class::<Analytics>()?;
     m.add_class::<Page>()?;

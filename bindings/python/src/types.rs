@@ -437,6 +437,9 @@ impl Booking {
 #[pyclass(frozen, get_all, module = "appointment_master")]
 #[derive(Debug, Clone)]
 pub struct Hold {
+    /// Primary key (a UUID string): how events name the hold (`Event.hold_id`), which never
+    /// carry its token.
+    pub id: String,
     /// The token, `HD-…`, that books (`hold_token=` of a booking) or releases the hold;
     /// whoever has it can, so keep it like a booking code.
     pub token: String,
@@ -463,6 +466,7 @@ pub struct Hold {
 impl From<core::Hold> for Hold {
     fn from(h: core::Hold) -> Self {
         Hold {
+            id: h.id.to_string(),
             token: h.token.to_string(),
             app_code: h.app_code.to_string(),
             slot_start: h.slot_start,
@@ -551,6 +555,142 @@ impl WaitlistPlace {
         format!(
             "WaitlistPlace(code={:?}, status={:?}, position={}, seats={})",
             self.code, self.status, self.position, self.seats
+        )
+    }
+}
+
+/// One entry of the outbox (see `Scheduler.events`): what happened to an appointment, a booking,
+/// a hold or a place on a waiting list, with that thing as the change left it. The fields of
+/// other kinds of thing are `None`; a hold's token never appears.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The event's id (a UUID string): unique and stable, the same wherever it is delivered.
+    pub id: String,
+    /// What happened, `entity.verb`: `"appointment.created"`, `"booking.confirmed"`,
+    /// `"hold.released"`, `"waitlist.offered"`, … (the REST API's and webhooks' `type`).
+    #[pyo3(name = "type")]
+    pub kind: String,
+    /// The version of the event's shape (new fields do not raise it).
+    pub version: u32,
+    /// When it happened, on the engine's clock (UTC).
+    pub at: DateTime<Utc>,
+    /// Its place in the outbox, `"TX.SEQ"`: `events(after=cursor)` goes on after it.
+    pub cursor: String,
+    /// The owner of the appointment it happened on.
+    pub owner_id: String,
+    /// The appointment's id.
+    pub appointment_id: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// The thing's status after the change (an appointment's, a booking's, a hold's or a
+    /// place's).
+    pub status: String,
+    /// Appointment events: its revision after the change.
+    pub revision: Option<u64>,
+    /// Booking events: the booking's id; hold events: the booking the hold became, once booked.
+    pub booking_id: Option<String>,
+    /// Booking events: the booking's code.
+    pub booking_code: Option<String>,
+    /// Hold events: the hold's id (`Hold.id`); waiting-list events: the hold of the offer.
+    pub hold_id: Option<String>,
+    /// Waiting-list events: the place's code.
+    pub waitlist_code: Option<String>,
+    /// Booking, hold and waiting-list events: the start of the slot (UTC).
+    pub slot_start: Option<DateTime<Utc>>,
+    /// Booking, hold and waiting-list events: the end of the slot (UTC).
+    pub slot_end: Option<DateTime<Utc>>,
+    /// Booking, hold and waiting-list events: the seats booked, held or wanted.
+    pub seats: Option<u32>,
+    /// Booking and waiting-list events: the booker's (or the waiting person's) name.
+    pub name: Option<String>,
+    /// Booking and waiting-list events: their email.
+    pub email: Option<String>,
+    /// Booking events of an appointment with approval: the booking's deadline for the owner's
+    /// confirmation (kept once decided, as the engine keeps it).
+    pub confirm_by: Option<DateTime<Utc>>,
+    /// Hold events: when the hold runs out.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<core::Event> for Event {
+    fn from(e: core::Event) -> Self {
+        let f = e.subject.fields();
+        Event {
+            id: e.id.to_string(),
+            kind: e.kind.as_str().to_owned(),
+            version: core::EVENT_VERSION,
+            at: e.at,
+            cursor: e.cursor.to_string(),
+            owner_id: e.owner.to_string(),
+            appointment_id: e.appointment_id.to_string(),
+            app_code: e.app_code.to_string(),
+            status: f.status.to_owned(),
+            revision: f.revision,
+            booking_id: f.booking_id.map(|b| b.to_string()),
+            booking_code: f.booking_code.map(|c| c.to_string()),
+            hold_id: f.hold_id.map(|h| h.to_string()),
+            waitlist_code: f.waitlist_code.map(|c| c.to_string()),
+            slot_start: f.slot_start,
+            slot_end: f.slot_end,
+            seats: f.seats.map(|n| n.get()),
+            name: f.name.map(|n| n.to_string()),
+            email: f.email.map(|m| m.to_string()),
+            confirm_by: f.confirm_by,
+            expires_at: f.expires_at,
+        }
+    }
+}
+
+#[pymethods]
+impl Event {
+    fn __repr__(&self) -> String {
+        format!(
+            "Event(type={:?}, cursor={:?}, app_code={:?}, status={:?})",
+            self.kind, self.cursor, self.app_code, self.status
+        )
+    }
+}
+
+/// One read of the outbox: the events after a cursor, oldest first, and the cursor to read on
+/// from.
+#[pyclass(frozen, get_all, module = "appointment_master")]
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    /// The events, oldest first (a new list each time).
+    pub events: Vec<Event>,
+    /// The cursor to read on from: the last event's, or the one asked from when there was none.
+    /// Keep it and give it back as `events(after=...)`.
+    pub next: String,
+}
+
+impl EventPage {
+    /// The page of `events` read after `after`.
+    pub(crate) fn new(events: Vec<core::Event>, after: core::EventCursor) -> Self {
+        let next = events.last().map_or(after, |e| e.cursor).to_string();
+        EventPage {
+            events: events.into_iter().map(Event::from).collect(),
+            next,
+        }
+    }
+}
+
+#[pymethods]
+impl EventPage {
+    fn __len__(&self) -> usize {
+        self.events.len()
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let events = PyList::new(py, self.events.iter().cloned())?;
+        Ok(events.try_iter()?.into_any().unbind())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EventPage(events={}, next={:?})",
+            self.events.len(),
+            self.next
         )
     }
 }

@@ -2,16 +2,28 @@
 
 import os
 import uuid
-from datetime import date, time
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, List
 
 import pytest
 
-from appointment_master import Appointment, Scheduler, User
+from appointment_master import Appointment, ManualClock, Scheduler, User
 
 # A Monday far enough ahead that every slot of it is in the future.
 DAY = date(2031, 3, 3)
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    """An instant of DAY, in UTC (the appointments of `make_appointment` are 09:00-12:00 UTC)."""
+    return datetime(DAY.year, DAY.month, DAY.day, hour, minute, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Two days before DAY: every slot of DAY is still to come (a test file that pins the
+    engine's time overrides `scheduler` to read it)."""
+    return ManualClock(at(0) - timedelta(days=2))
 
 
 def _store_urls() -> List[str]:

@@ -24,9 +24,9 @@ use appointment_core::chrono::{
 };
 use appointment_core::{
     self as core, AntiScalping, AppCode, AppointmentKind, AppointmentStatus, AttendeeCount, Booker,
-    BookingCode, BookingUpdate, DeviceId, Email, HoldToken, Name, NewAppointment, NewBooking,
-    NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName, Schedule, SlotQuery, TimeWindow,
-    TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
+    BookingCode, BookingUpdate, DeviceId, Email, EventCursor, HoldToken, Name, NewAppointment,
+    NewBooking, NewHold, NewUser, NewWaitlistEntry, Page, Phone, ResourceName, Schedule, SlotQuery,
+    TimeWindow, TimeZoneName, UserId, WaitlistCode, Weekdays, WeeklyHours,
 };
 use appointment_store::ServiceStore;
 use tokio::runtime::Runtime;
@@ -1180,6 +1180,9 @@ impl Booking {
 /// Seats of one slot kept for a short time for whoever holds the token (see `Scheduler.hold`).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Hold {
+    /// Primary key (a UUID string): how events name the hold (`Event.holdId`), which never carry
+    /// its token.
+    pub id: String,
     /// The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
     /// it can, so keep it like a booking code.
     pub token: String,
@@ -1206,6 +1209,7 @@ pub struct Hold {
 impl From<core::Hold> for Hold {
     fn from(h: core::Hold) -> Self {
         Hold {
+            id: h.id.to_string(),
             token: h.token.to_string(),
             app_code: h.app_code.to_string(),
             slot_start: h.slot_start.into(),
@@ -1270,6 +1274,111 @@ impl From<core::WaitlistPlace> for WaitlistPlace {
             offer: p.offer.map(Hold::from),
             created_at: e.created_at.into(),
             updated_at: e.updated_at.into(),
+        }
+    }
+}
+
+/// One entry of the outbox (see `Scheduler.events`): what happened to an appointment, a booking,
+/// a hold or a place on a waiting list, with that thing as the change left it. The fields of
+/// other kinds of thing are `null`; a hold's token never appears.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Event {
+    /// The event's id (a UUID string): unique and stable, the same wherever it is delivered.
+    pub id: String,
+    /// What happened, `entity.verb`: `appointment.created`, `booking.confirmed`,
+    /// `hold.released`, `waitlist.offered`, … (the REST API's and webhooks' `type`).
+    #[uniffi(name = "type")]
+    pub kind: String,
+    /// The version of the event's shape (new fields do not raise it).
+    pub version: u32,
+    /// When it happened, on the engine's clock.
+    pub at: SystemTime,
+    /// Its place in the outbox, `TX.SEQ`: `events(after = cursor)` goes on after it.
+    pub cursor: String,
+    /// The owner of the appointment it happened on.
+    pub owner_id: String,
+    /// The appointment's id.
+    pub appointment_id: String,
+    /// The appointment's code.
+    pub app_code: String,
+    /// The thing's status after the change (an appointment's, a booking's, a hold's or a
+    /// place's).
+    pub status: String,
+    /// Appointment events: its revision after the change.
+    pub revision: Option<u64>,
+    /// Booking events: the booking's id; hold events: the booking the hold became, once booked.
+    pub booking_id: Option<String>,
+    /// Booking events: the booking's code.
+    pub booking_code: Option<String>,
+    /// Hold events: the hold's id (`Hold.id`); waiting-list events: the hold of the offer.
+    pub hold_id: Option<String>,
+    /// Waiting-list events: the place's code.
+    pub waitlist_code: Option<String>,
+    /// Booking, hold and waiting-list events: the start of the slot.
+    pub slot_start: Option<SystemTime>,
+    /// Booking, hold and waiting-list events: the end of the slot.
+    pub slot_end: Option<SystemTime>,
+    /// Booking, hold and waiting-list events: the seats booked, held or wanted.
+    pub seats: Option<u32>,
+    /// Booking and waiting-list events: the booker's (or the waiting person's) name.
+    pub name: Option<String>,
+    /// Booking and waiting-list events: their email.
+    pub email: Option<String>,
+    /// Booking events of an appointment with approval: the booking's deadline for the owner's
+    /// confirmation (kept once decided, as the engine keeps it).
+    pub confirm_by: Option<SystemTime>,
+    /// Hold events: when the hold runs out.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl From<core::Event> for Event {
+    fn from(e: core::Event) -> Self {
+        let f = e.subject.fields();
+        let instant = |t: Option<DateTime<Utc>>| t.map(SystemTime::from);
+        Event {
+            id: e.id.to_string(),
+            kind: e.kind.as_str().to_owned(),
+            version: core::EVENT_VERSION,
+            at: e.at.into(),
+            cursor: e.cursor.to_string(),
+            owner_id: e.owner.to_string(),
+            appointment_id: e.appointment_id.to_string(),
+            app_code: e.app_code.to_string(),
+            status: f.status.to_owned(),
+            revision: f.revision,
+            booking_id: f.booking_id.map(|b| b.to_string()),
+            booking_code: f.booking_code.map(|c| c.to_string()),
+            hold_id: f.hold_id.map(|h| h.to_string()),
+            waitlist_code: f.waitlist_code.map(|c| c.to_string()),
+            slot_start: instant(f.slot_start),
+            slot_end: instant(f.slot_end),
+            seats: f.seats.map(|n| n.get()),
+            name: f.name.map(|n| n.to_string()),
+            email: f.email.map(|m| m.to_string()),
+            confirm_by: instant(f.confirm_by),
+            expires_at: instant(f.expires_at),
+        }
+    }
+}
+
+/// One read of the outbox: the events after a cursor, oldest first, and the cursor to read on
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// The cursor to read on from: the last event's, or the one asked from when there was none.
+    /// Keep it and give it back as `events(after = …)`.
+    pub next: String,
+}
+
+impl EventPage {
+    /// The page of `events` read after `after`.
+    fn new(events: Vec<core::Event>, after: EventCursor) -> Self {
+        let next = events.last().map_or(after, |e| e.cursor).to_string();
+        EventPage {
+            events: events.into_iter().map(Event::from).collect(),
+            next,
         }
     }
 }
@@ -2160,6 +2269,25 @@ scheduler_methods! {
         call(&self.inner, |s| async move {
             let bans = s.bans(owner).await?;
             Ok(bans.into_iter().map(Ban::from).collect())
+        })
+    }
+
+    /// The outbox: what happened after the cursor `after` (`EventPage.next` of the previous
+    /// read; `null`: from the start), oldest first, at most `limit` events (1 to 1000; 100, the
+    /// REST API's default, unless given); with `ownerId`, only those of that owner's
+    /// appointments. Every change of an appointment, a booking, a hold or a waiting place wrote
+    /// its event together with the change. Keep `next` and read on from it: each event comes
+    /// once, in order, and none is skipped.
+    #[uniffi::method(default(after = None, limit = 100, owner_id = None))]
+    pub fn events(&self, after: Option<String>, limit: u32, owner_id: Option<String>) -> EventPage {
+        let owner = owner_id.as_deref().map(|o| user_id("ownerId", o)).transpose()?;
+        let after = match after {
+            Some(cursor) => cursor.parse::<EventCursor>()?,
+            None => EventCursor::START,
+        };
+        call(&self.inner, |s| async move {
+            let events = s.events(owner, after, limit).await?;
+            Ok(EventPage::new(events, after))
         })
     }
 

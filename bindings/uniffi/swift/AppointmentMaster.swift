@@ -768,6 +768,16 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func deleteAppointment(ownerId: String, code: String) async throws 
     
     /**
+     * The outbox: what happened after the cursor `after` (`EventPage.next` of the previous
+     * read; `null`: from the start), oldest first, at most `limit` events (1 to 1000; 100, the
+     * REST API's default, unless given); with `ownerId`, only those of that owner's
+     * appointments. Every change of an appointment, a booking, a hold or a waiting place wrote
+     * its event together with the change. Keep `next` and read on from it: each event comes
+     * once, in order, and none is skipped.
+     */
+    func events(after: String?, limit: UInt32, ownerId: String?) async throws  -> EventPage
+    
+    /**
      * Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
      * for whoever gets the hold's `token` (while a form is filled in or a payment made). The
      * seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
@@ -1346,6 +1356,30 @@ open func deleteAppointment(ownerId: String, code: String)async throws   {
             completeFunc: ffi_appointment_uniffi_rust_future_complete_void,
             freeFunc: ffi_appointment_uniffi_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
+     * The outbox: what happened after the cursor `after` (`EventPage.next` of the previous
+     * read; `null`: from the start), oldest first, at most `limit` events (1 to 1000; 100, the
+     * REST API's default, unless given); with `ownerId`, only those of that owner's
+     * appointments. Every change of an appointment, a booking, a hold or a waiting place wrote
+     * its event together with the change. Keep `next` and read on from it: each event comes
+     * once, in order, and none is skipped.
+     */
+open func events(after: String? = nil, limit: UInt32 = UInt32(100), ownerId: String? = nil)async throws  -> EventPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_events(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(after),FfiConverterUInt32.lower(limit),FfiConverterOptionString.lower(ownerId)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEventPage_lift,
             errorHandler: FfiConverterTypeAppointmentError_lift
         )
 }
@@ -2157,6 +2191,16 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func deleteAppointment(ownerId: String, code: String) throws 
     
     /**
+     * The outbox: what happened after the cursor `after` (`EventPage.next` of the previous
+     * read; `null`: from the start), oldest first, at most `limit` events (1 to 1000; 100, the
+     * REST API's default, unless given); with `ownerId`, only those of that owner's
+     * appointments. Every change of an appointment, a booking, a hold or a waiting place wrote
+     * its event together with the change. Keep `next` and read on from it: each event comes
+     * once, in order, and none is skipped.
+     */
+    func events(after: String?, limit: UInt32, ownerId: String?) throws  -> EventPage
+    
+    /**
      * Holds `seats` seats of the slot starting at `start` for the appointment's `holdMinutes`,
      * for whoever gets the hold's `token` (while a form is filled in or a payment made). The
      * seats are taken exactly as a booking takes them (`SlotFull` if they do not fit) and are
@@ -2640,6 +2684,26 @@ open func deleteAppointment(ownerId: String, code: String)throws   {try rustCall
         FfiConverterString.lower(code),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The outbox: what happened after the cursor `after` (`EventPage.next` of the previous
+     * read; `null`: from the start), oldest first, at most `limit` events (1 to 1000; 100, the
+     * REST API's default, unless given); with `ownerId`, only those of that owner's
+     * appointments. Every change of an appointment, a booking, a hold or a waiting place wrote
+     * its event together with the change. Keep `next` and read on from it: each event comes
+     * once, in order, and none is skipped.
+     */
+open func events(after: String? = nil, limit: UInt32 = UInt32(100), ownerId: String? = nil)throws  -> EventPage  {
+    return try  FfiConverterTypeEventPage_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_events(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(after),
+        FfiConverterUInt32.lower(limit),
+        FfiConverterOptionString.lower(ownerId),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -4882,9 +4946,353 @@ public func FfiConverterTypeDateOverride_lower(_ value: DateOverride) -> RustBuf
 
 
 /**
+ * One entry of the outbox (see `Scheduler.events`): what happened to an appointment, a booking,
+ * a hold or a place on a waiting list, with that thing as the change left it. The fields of
+ * other kinds of thing are `null`; a hold's token never appears.
+ */
+public struct Event: Equatable, Hashable {
+    /**
+     * The event's id (a UUID string): unique and stable, the same wherever it is delivered.
+     */
+    public var id: String
+    /**
+     * What happened, `entity.verb`: `appointment.created`, `booking.confirmed`,
+     * `hold.released`, `waitlist.offered`, … (the REST API's and webhooks' `type`).
+     */
+    public var type: String
+    /**
+     * The version of the event's shape (new fields do not raise it).
+     */
+    public var version: UInt32
+    /**
+     * When it happened, on the engine's clock.
+     */
+    public var at: Date
+    /**
+     * Its place in the outbox, `TX.SEQ`: `events(after = cursor)` goes on after it.
+     */
+    public var cursor: String
+    /**
+     * The owner of the appointment it happened on.
+     */
+    public var ownerId: String
+    /**
+     * The appointment's id.
+     */
+    public var appointmentId: String
+    /**
+     * The appointment's code.
+     */
+    public var appCode: String
+    /**
+     * The thing's status after the change (an appointment's, a booking's, a hold's or a
+     * place's).
+     */
+    public var status: String
+    /**
+     * Appointment events: its revision after the change.
+     */
+    public var revision: UInt64?
+    /**
+     * Booking events: the booking's id; hold events: the booking the hold became, once booked.
+     */
+    public var bookingId: String?
+    /**
+     * Booking events: the booking's code.
+     */
+    public var bookingCode: String?
+    /**
+     * Hold events: the hold's id (`Hold.id`); waiting-list events: the hold of the offer.
+     */
+    public var holdId: String?
+    /**
+     * Waiting-list events: the place's code.
+     */
+    public var waitlistCode: String?
+    /**
+     * Booking, hold and waiting-list events: the start of the slot.
+     */
+    public var slotStart: Date?
+    /**
+     * Booking, hold and waiting-list events: the end of the slot.
+     */
+    public var slotEnd: Date?
+    /**
+     * Booking, hold and waiting-list events: the seats booked, held or wanted.
+     */
+    public var seats: UInt32?
+    /**
+     * Booking and waiting-list events: the booker's (or the waiting person's) name.
+     */
+    public var name: String?
+    /**
+     * Booking and waiting-list events: their email.
+     */
+    public var email: String?
+    /**
+     * Booking events of an appointment with approval: the booking's deadline for the owner's
+     * confirmation (kept once decided, as the engine keeps it).
+     */
+    public var confirmBy: Date?
+    /**
+     * Hold events: when the hold runs out.
+     */
+    public var expiresAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The event's id (a UUID string): unique and stable, the same wherever it is delivered.
+         */id: String, 
+        /**
+         * What happened, `entity.verb`: `appointment.created`, `booking.confirmed`,
+         * `hold.released`, `waitlist.offered`, … (the REST API's and webhooks' `type`).
+         */type: String, 
+        /**
+         * The version of the event's shape (new fields do not raise it).
+         */version: UInt32, 
+        /**
+         * When it happened, on the engine's clock.
+         */at: Date, 
+        /**
+         * Its place in the outbox, `TX.SEQ`: `events(after = cursor)` goes on after it.
+         */cursor: String, 
+        /**
+         * The owner of the appointment it happened on.
+         */ownerId: String, 
+        /**
+         * The appointment's id.
+         */appointmentId: String, 
+        /**
+         * The appointment's code.
+         */appCode: String, 
+        /**
+         * The thing's status after the change (an appointment's, a booking's, a hold's or a
+         * place's).
+         */status: String, 
+        /**
+         * Appointment events: its revision after the change.
+         */revision: UInt64?, 
+        /**
+         * Booking events: the booking's id; hold events: the booking the hold became, once booked.
+         */bookingId: String?, 
+        /**
+         * Booking events: the booking's code.
+         */bookingCode: String?, 
+        /**
+         * Hold events: the hold's id (`Hold.id`); waiting-list events: the hold of the offer.
+         */holdId: String?, 
+        /**
+         * Waiting-list events: the place's code.
+         */waitlistCode: String?, 
+        /**
+         * Booking, hold and waiting-list events: the start of the slot.
+         */slotStart: Date?, 
+        /**
+         * Booking, hold and waiting-list events: the end of the slot.
+         */slotEnd: Date?, 
+        /**
+         * Booking, hold and waiting-list events: the seats booked, held or wanted.
+         */seats: UInt32?, 
+        /**
+         * Booking and waiting-list events: the booker's (or the waiting person's) name.
+         */name: String?, 
+        /**
+         * Booking and waiting-list events: their email.
+         */email: String?, 
+        /**
+         * Booking events of an appointment with approval: the booking's deadline for the owner's
+         * confirmation (kept once decided, as the engine keeps it).
+         */confirmBy: Date?, 
+        /**
+         * Hold events: when the hold runs out.
+         */expiresAt: Date?) {
+        self.id = id
+        self.type = type
+        self.version = version
+        self.at = at
+        self.cursor = cursor
+        self.ownerId = ownerId
+        self.appointmentId = appointmentId
+        self.appCode = appCode
+        self.status = status
+        self.revision = revision
+        self.bookingId = bookingId
+        self.bookingCode = bookingCode
+        self.holdId = holdId
+        self.waitlistCode = waitlistCode
+        self.slotStart = slotStart
+        self.slotEnd = slotEnd
+        self.seats = seats
+        self.name = name
+        self.email = email
+        self.confirmBy = confirmBy
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Event: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
+        return
+            try Event(
+                id: FfiConverterString.read(from: &buf), 
+                type: FfiConverterString.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                at: FfiConverterTimestamp.read(from: &buf), 
+                cursor: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterString.read(from: &buf), 
+                appointmentId: FfiConverterString.read(from: &buf), 
+                appCode: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                revision: FfiConverterOptionUInt64.read(from: &buf), 
+                bookingId: FfiConverterOptionString.read(from: &buf), 
+                bookingCode: FfiConverterOptionString.read(from: &buf), 
+                holdId: FfiConverterOptionString.read(from: &buf), 
+                waitlistCode: FfiConverterOptionString.read(from: &buf), 
+                slotStart: FfiConverterOptionTimestamp.read(from: &buf), 
+                slotEnd: FfiConverterOptionTimestamp.read(from: &buf), 
+                seats: FfiConverterOptionUInt32.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                confirmBy: FfiConverterOptionTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Event, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.type, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterTimestamp.write(value.at, into: &buf)
+        FfiConverterString.write(value.cursor, into: &buf)
+        FfiConverterString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.appointmentId, into: &buf)
+        FfiConverterString.write(value.appCode, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionUInt64.write(value.revision, into: &buf)
+        FfiConverterOptionString.write(value.bookingId, into: &buf)
+        FfiConverterOptionString.write(value.bookingCode, into: &buf)
+        FfiConverterOptionString.write(value.holdId, into: &buf)
+        FfiConverterOptionString.write(value.waitlistCode, into: &buf)
+        FfiConverterOptionTimestamp.write(value.slotStart, into: &buf)
+        FfiConverterOptionTimestamp.write(value.slotEnd, into: &buf)
+        FfiConverterOptionUInt32.write(value.seats, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionTimestamp.write(value.confirmBy, into: &buf)
+        FfiConverterOptionTimestamp.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
+    return try FfiConverterTypeEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
+    return FfiConverterTypeEvent.lower(value)
+}
+
+
+/**
+ * One read of the outbox: the events after a cursor, oldest first, and the cursor to read on
+ * from.
+ */
+public struct EventPage: Equatable, Hashable {
+    /**
+     * The events, oldest first.
+     */
+    public var events: [Event]
+    /**
+     * The cursor to read on from: the last event's, or the one asked from when there was none.
+     * Keep it and give it back as `events(after = …)`.
+     */
+    public var next: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The events, oldest first.
+         */events: [Event], 
+        /**
+         * The cursor to read on from: the last event's, or the one asked from when there was none.
+         * Keep it and give it back as `events(after = …)`.
+         */next: String) {
+        self.events = events
+        self.next = next
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EventPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventPage {
+        return
+            try EventPage(
+                events: FfiConverterSequenceTypeEvent.read(from: &buf), 
+                next: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EventPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeEvent.write(value.events, into: &buf)
+        FfiConverterString.write(value.next, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventPage_lift(_ buf: RustBuffer) throws -> EventPage {
+    return try FfiConverterTypeEventPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventPage_lower(_ value: EventPage) -> RustBuffer {
+    return FfiConverterTypeEventPage.lower(value)
+}
+
+
+/**
  * Seats of one slot kept for a short time for whoever holds the token (see `Scheduler.hold`).
  */
 public struct Hold: Equatable, Hashable {
+    /**
+     * Primary key (a UUID string): how events name the hold (`Event.holdId`), which never carry
+     * its token.
+     */
+    public var id: String
     /**
      * The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
      * it can, so keep it like a booking code.
@@ -4931,6 +5339,10 @@ public struct Hold: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
+         * Primary key (a UUID string): how events name the hold (`Event.holdId`), which never carry
+         * its token.
+         */id: String, 
+        /**
          * The token, `HD-…`, that books (`holdToken` of `book`) or releases the hold; whoever has
          * it can, so keep it like a booking code.
          */token: String, 
@@ -4961,6 +5373,7 @@ public struct Hold: Equatable, Hashable {
         /**
          * When its status last changed (as stored: an expiry nobody wrote yet does not move it).
          */updatedAt: Date) {
+        self.id = id
         self.token = token
         self.appCode = appCode
         self.slotStart = slotStart
@@ -4989,6 +5402,7 @@ public struct FfiConverterTypeHold: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Hold {
         return
             try Hold(
+                id: FfiConverterString.read(from: &buf), 
                 token: FfiConverterString.read(from: &buf), 
                 appCode: FfiConverterString.read(from: &buf), 
                 slotStart: FfiConverterTimestamp.read(from: &buf), 
@@ -5003,6 +5417,7 @@ public struct FfiConverterTypeHold: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Hold, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterString.write(value.token, into: &buf)
         FfiConverterString.write(value.appCode, into: &buf)
         FfiConverterTimestamp.write(value.slotStart, into: &buf)
@@ -6374,6 +6789,31 @@ fileprivate struct FfiConverterSequenceTypeDateOverride: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [Event]
+
+    public static func write(_ value: [Event], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Event]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSlot: FfiConverterRustBuffer {
     typealias SwiftType = [Slot]
 
@@ -6536,6 +6976,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_delete_appointment() != 43652) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_events() != 15244) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_hold() != 24612) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6663,6 +7106,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment() != 14652) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_events() != 36629) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_hold() != 51580) {

@@ -348,6 +348,11 @@ uint64_t uniffi_appointment_uniffi_fn_method_asyncscheduler_decline(uint64_t ptr
 uint64_t uniffi_appointment_uniffi_fn_method_asyncscheduler_delete_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_ASYNCSCHEDULER_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_ASYNCSCHEDULER_EVENTS
+uint64_t uniffi_appointment_uniffi_fn_method_asyncscheduler_events(uint64_t ptr, RustBuffer after, uint32_t limit, RustBuffer owner_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_ASYNCSCHEDULER_HOLD
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_ASYNCSCHEDULER_HOLD
 uint64_t uniffi_appointment_uniffi_fn_method_asyncscheduler_hold(uint64_t ptr, RustBuffer code, RustBuffer start, uint32_t seats
@@ -596,6 +601,11 @@ RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_decline(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_DELETE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_DELETE_APPOINTMENT
 void uniffi_appointment_uniffi_fn_method_scheduler_delete_appointment(uint64_t ptr, RustBuffer owner_id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_EVENTS
+RustBuffer uniffi_appointment_uniffi_fn_method_scheduler_events(uint64_t ptr, RustBuffer after, uint32_t limit, RustBuffer owner_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_FN_METHOD_SCHEDULER_HOLD
@@ -1075,6 +1085,12 @@ uint16_t uniffi_appointment_uniffi_checksum_method_asyncscheduler_delete_appoint
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_ASYNCSCHEDULER_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_ASYNCSCHEDULER_EVENTS
+uint16_t uniffi_appointment_uniffi_checksum_method_asyncscheduler_events(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_ASYNCSCHEDULER_HOLD
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_ASYNCSCHEDULER_HOLD
 uint16_t uniffi_appointment_uniffi_checksum_method_asyncscheduler_hold(void
@@ -1330,6 +1346,12 @@ uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_decline(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_DELETE_APPOINTMENT
 #define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_DELETE_APPOINTMENT
 uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_delete_appointment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_APPOINTMENT_UNIFFI_CHECKSUM_METHOD_SCHEDULER_EVENTS
+uint16_t uniffi_appointment_uniffi_checksum_method_scheduler_events(void
     
 );
 #endif

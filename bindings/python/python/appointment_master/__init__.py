@@ -36,6 +36,10 @@ Every appointment has a ``revision`` that each edit, close and reopen moves on b
 ``reopen_appointment`` with it) applies only to the appointment as it was read, and raises
 :class:`ChangedError` without changing anything if someone edited it since.
 
+Every change of an appointment, a booking, a hold or a waiting place writes an :class:`Event`
+to the outbox together with the change; ``events(after=cursor)`` reads them in order from a
+cursor the caller keeps (``EventPage.next``), each once.
+
 For asyncio, :class:`AsyncScheduler` has every method of :class:`Scheduler`, each returning an
 awaitable that the engine's own threads complete, so the event loop is never blocked::
 
@@ -62,6 +66,8 @@ from appointment_master._native import (
     ChangedError,
     Closure,
     DuplicateError,
+    Event,
+    EventPage,
     ForbiddenError,
     Hold,
     HoldEndedError,
@@ -94,6 +100,8 @@ __all__ = [
     "ChangedError",
     "Closure",
     "DuplicateError",
+    "Event",
+    "EventPage",
     "ForbiddenError",
     "Hold",
     "HoldEndedError",

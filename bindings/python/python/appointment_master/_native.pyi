@@ -244,6 +244,9 @@ class Hold:
     """Seats of one slot kept for a short time for whoever holds ``token``."""
 
     @property
+    def id(self) -> str:
+        """How events name the hold (``Event.hold_id``); they never carry its token."""
+    @property
     def token(self) -> str: ...
     @property
     def app_code(self) -> str: ...
@@ -297,6 +300,77 @@ class WaitlistPlace:
     def created_at(self) -> datetime: ...
     @property
     def updated_at(self) -> datetime: ...
+
+@final
+class Event:
+    """One entry of the outbox: what happened to an appointment, a booking, a hold or a place on
+    a waiting list, with that thing as the change left it. Fields of other kinds of thing are
+    ``None``; a hold's token never appears."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str:
+        """``entity.verb``: ``"appointment.created"``, ``"booking.confirmed"``,
+        ``"hold.released"``, ``"waitlist.offered"``, …"""
+    @property
+    def version(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def cursor(self) -> str:
+        """``"TX.SEQ"``: ``events(after=cursor)`` goes on after this event."""
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def appointment_id(self) -> str: ...
+    @property
+    def app_code(self) -> str: ...
+    @property
+    def status(self) -> str:
+        """The appointment's, booking's, hold's or place's status after the change."""
+    @property
+    def revision(self) -> Optional[int]:
+        """Appointment events: the revision after the change."""
+    @property
+    def booking_id(self) -> Optional[str]:
+        """Booking events: the booking's id; hold events: the booking it became, once booked."""
+    @property
+    def booking_code(self) -> Optional[str]: ...
+    @property
+    def hold_id(self) -> Optional[str]:
+        """Hold events: the hold's id (``Hold.id``); waiting-list events: the offer's hold."""
+    @property
+    def waitlist_code(self) -> Optional[str]: ...
+    @property
+    def slot_start(self) -> Optional[datetime]: ...
+    @property
+    def slot_end(self) -> Optional[datetime]: ...
+    @property
+    def seats(self) -> Optional[int]:
+        """Booking, hold and waiting-list events: the seats booked, held or wanted."""
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def email(self) -> Optional[str]: ...
+    @property
+    def confirm_by(self) -> Optional[datetime]:
+        """Booking events under approval: the deadline for the owner's confirmation."""
+    @property
+    def expires_at(self) -> Optional[datetime]: ...
+
+@final
+class EventPage:
+    """One read of the outbox: the events after a cursor, oldest first, and the cursor to read
+    on from."""
+
+    @property
+    def events(self) -> List[Event]: ...
+    @property
+    def next(self) -> str:
+        """The last event's cursor, or the one asked from when there was none."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Event]: ...
 
 @final
 class Ban:
@@ -528,6 +602,12 @@ class Scheduler:
     def ban(self, owner_id: str, email: str) -> Ban: ...
     def unban(self, owner_id: str, email: str) -> None: ...
     def bans(self, owner_id: str) -> List[Ban]: ...
+    def events(
+        self, after: Optional[str] = None, *, limit: int = 100, owner_id: Optional[str] = None
+    ) -> EventPage:
+        """The events after the cursor ``after`` (``None``: from the start), oldest first, at
+        most ``limit`` (1 to 1000); with ``owner_id``, only that owner's. Read on from
+        ``EventPage.next``."""
     def analytics(self, owner_id: str, start_date: date, end_date: date) -> Analytics: ...
 
 @final
@@ -685,4 +765,7 @@ class AsyncScheduler:
     def ban(self, owner_id: str, email: str) -> Awaitable[Ban]: ...
     def unban(self, owner_id: str, email: str) -> Awaitable[None]: ...
     def bans(self, owner_id: str) -> Awaitable[List[Ban]]: ...
+    def events(
+        self, after: Optional[str] = None, *, limit: int = 100, owner_id: Optional[str] = None
+    ) -> Awaitable[EventPage]: ...
     def analytics(self, owner_id: str, start_date: date, end_date: date) -> Awaitable[Analytics]: ...

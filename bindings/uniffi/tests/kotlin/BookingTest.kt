@@ -7,6 +7,7 @@ import com.appointmentmaster.AppointmentInput
 import com.appointmentmaster.BookerInput
 import com.appointmentmaster.Closure
 import com.appointmentmaster.DateOverride
+import com.appointmentmaster.Event
 import com.appointmentmaster.Hold
 import com.appointmentmaster.ManualClock
 import com.appointmentmaster.Scheduler
@@ -815,6 +816,139 @@ fun waitlistChecks(store: String, url: String) {
     s.close()
 }
 
+// The outbox on a clock the checks pin, against the store `url` names: a booking, a cancel, a
+// hold and its release, a pending booking confirmed and a seat offered to a waiting list are
+// events with the thing as the change left it (never a hold's token); reading on from `next` in
+// pages of any size gives each event once, in order; bad cursors and limits throw InvalidInput
+// naming the Kotlin parameter; the suspend API reads the same.
+fun eventChecks(store: String, url: String) {
+    val epoch = Instant.parse("2031-03-01T00:00:00Z")
+    val clock = ManualClock(epoch)
+    val s = Scheduler.openWithClock(url, clock)
+    val owner = s.registerUser("Eve", unique("owner"))
+    fun group(seats: UInt, confirmWithin: UInt? = null) = s.createAppointment(
+        owner.id,
+        AppointmentInput(
+            title = "Evented", startDate = "2031-03-03", endDate = "2031-03-03",
+            startTime = "09:00", endTime = "12:00", slotMinutes = 60u,
+            kind = "group", capacity = seats, holdMinutes = 15u, confirmWithinMinutes = confirmWithin,
+        ),
+    )
+    // The owner's events after `after`, read in pages of `limit` until at least `atLeast` have
+    // come, then whatever else is already there. A store may answer an event a moment after its
+    // change committed (Postgres answers it once every older writing transaction has ended, which
+    // other databases of the cluster can delay), as the engine's conformance suite says: the
+    // reader asks again until the events it expects are there, for at most 30 seconds.
+    fun readAll(after: String? = null, limit: UInt = 100u, atLeast: Int = 0): List<Event> {
+        val deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos()
+        val out = mutableListOf<Event>()
+        var cursor = after
+        while (true) {
+            val page = s.events(cursor, limit, owner.id)
+            expect(page.events.size.toUInt() <= limit, "at most $limit: ${page.events.size}")
+            expect(page.next == (page.events.lastOrNull()?.cursor ?: cursor ?: "0.0"), "next: ${page.next}")
+            out += page.events
+            cursor = page.next
+            if (page.events.size.toUInt() == limit) continue
+            if (out.size >= atLeast) return out
+            expect(System.nanoTime() < deadline, "${out.size} of $atLeast events came: $out")
+            Thread.sleep(2)
+        }
+    }
+
+    check("$store: a booking, a cancel, a hold and an approval are events, in order") {
+        clock.set(epoch)
+        val app = group(3u)
+        val booking = s.book(app.code, at("09:00"), BookerInput.Guest("Bo", unique("bo")), 2u)
+        clock.advance(Duration.ofMinutes(1))
+        s.cancel(booking.code)
+        val hold = s.hold(app.code, at("10:00"), 3u)
+        s.releaseHold(hold.token)
+        val approved = group(2u, confirmWithin = 60u)
+        val pending = s.book(approved.code, at("11:00"), guest(unique("cy")))
+        clock.advance(Duration.ofMinutes(1))
+        s.confirm(owner.id, pending.code)
+
+        val events = readAll(atLeast = 8)
+        expect(
+            events.map { it.type } == listOf(
+                "appointment.created", "booking.created", "booking.cancelled", "hold.created",
+                "hold.released", "appointment.created", "booking.created", "booking.confirmed",
+            ),
+            "types: ${events.map { it.type }}",
+        )
+        expect(events.all { it.ownerId == owner.id && it.version == 1u }, "owner and version")
+        val (created, made, cancelled, taken, released) = events
+        val (asked, confirmed) = events.drop(6)
+        expect(created.appCode == app.code && created.appointmentId == app.id, "$created")
+        expect(created.status == "active" && created.revision == 0uL && created.bookingCode == null, "$created")
+        expect(made.at == epoch && cancelled.at == epoch.plus(Duration.ofMinutes(1)), "at: ${made.at}, ${cancelled.at}")
+        expect(made.bookingId == booking.id && made.bookingCode == booking.code && made.status == "active", "$made")
+        expect(made.slotStart == at("09:00") && made.slotEnd == at("10:00") && made.seats == 2u, "$made")
+        expect(made.name == "Bo" && made.email == booking.email && made.holdId == null && made.revision == null, "$made")
+        expect(cancelled.status == "cancelled" && cancelled.bookingCode == booking.code, "$cancelled")
+        expect(taken.holdId == hold.id && taken.status == "held" && taken.seats == 3u, "$taken")
+        expect(taken.expiresAt == hold.expiresAt && taken.bookingId == null && taken.name == null, "$taken")
+        expect(released.holdId == hold.id && released.status == "released", "$released")
+        expect(asked.status == "pending" && asked.confirmBy == pending.confirmBy && asked.confirmBy != null, "$asked")
+        expect(confirmed.status == "active" && confirmed.bookingCode == pending.code, "$confirmed")
+        expect(events.none { it.toString().contains(hold.token) }, "no event carries the hold's token")
+        val keys = events.map { it.cursor.split(".").let { (tx, seq) -> tx.toULong() to seq.toULong() } }
+        expect(keys.zipWithNext().all { (a, b) -> a.first < b.first || (a.first == b.first && a.second < b.second) }, "cursors ascend: $keys")
+        for (limit in listOf(1u, 3u, 5u)) {
+            expect(readAll(null, limit, 8) == events, "pages of $limit give the same events")
+        }
+        expect(readAll(events[4].cursor, atLeast = 3) == events.drop(5), "after an event: exactly the ones after it")
+    }
+
+    check("$store: a freed seat offered to the waiting list is one change, three events") {
+        clock.set(epoch)
+        val start = readAll(atLeast = 8).last().cursor
+        val app = group(1u)
+        val taken = s.book(app.code, at("09:00"), guest(unique("bo")))
+        val place = s.joinWaitlist(app.code, at("09:00"), "Ada", unique("ada"))
+        val joined = readAll(start, atLeast = 3).last()
+        expect(joined.type == "waitlist.joined" && joined.waitlistCode == place.code && joined.status == "waiting", "$joined")
+        s.cancel(taken.code)
+        val offer = s.waitlistPlace(place.code).offer ?: throw AssertionError("no offer")
+        val after = readAll(joined.cursor, atLeast = 3)
+        expect(after.map { it.type }.sorted() == listOf("booking.cancelled", "hold.created", "waitlist.offered"), "${after.map { it.type }}")
+        val offered = after.single { it.type == "waitlist.offered" }
+        expect(offered.holdId == offer.id && offered.waitlistCode == place.code && offered.status == "offered", "$offered")
+        expect(after.single { it.type == "hold.created" }.holdId == offer.id, "the offer's hold")
+    }
+
+    check("$store: a bad cursor, limit or owner throws InvalidInput naming the parameter") {
+        for ((field, call) in listOf<Pair<String, () -> Any>>(
+            "after" to { s.events("nonsense") },
+            "after" to { s.events("-1.2") },
+            "limit" to { s.events(limit = 0u) },
+            "limit" to { s.events(limit = 1001u) },
+            "ownerId" to { s.events(ownerId = "not-a-uuid") },
+        )) {
+            try {
+                call()
+                throw AssertionError("$field must be refused")
+            } catch (e: AppointmentException.InvalidInput) {
+                expect(e.field == field && e.detail == "invalid $field: ${e.reason}", "$e")
+            }
+        }
+    }
+
+    checkSuspending("$store: suspend events read what the blocking ones read") {
+        val a = s.asAsync()
+        val all = a.events(ownerId = owner.id, limit = 1000u)
+        expect(all == s.events(null, 1000u, owner.id) && all.events.isNotEmpty(), "the same page")
+        try {
+            a.events(limit = 0u)
+            throw AssertionError("limit 0")
+        } catch (e: AppointmentException.InvalidInput) {
+            expect(e.field == "limit", "$e")
+        }
+    }
+    s.close()
+}
+
 // The suspend API (AsyncScheduler) against the store `url` names: the booking flow, a race of
 // coroutines for the last seats of a party, and coroutines cancelled mid-call.
 fun asyncChecks(store: String, url: String) {
@@ -1323,6 +1457,9 @@ fun main() {
     waitlistChecks("memory", "memory:")
     waitlistChecks("sqlite", "sqlite://" + dir.resolve("waitlist.db"))
     System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { waitlistChecks("postgres", it) }
+    eventChecks("memory", "memory:")
+    eventChecks("sqlite", "sqlite://" + dir.resolve("events.db"))
+    System.getenv("TEST_POSTGRES_URL")?.takeIf { it.isNotEmpty() }?.let { eventChecks("postgres", it) }
 
     s.close()
     println("kotlin: $passed passed, $failed failed")
