@@ -244,6 +244,10 @@ async fn contract<S: ServiceStore>(store: S) {
             .expect("claim")
             .is_empty()
     );
+    // Finished deliveries are pruned by age; a pending one never is.
+    assert_eq!(store.prune_before(t(11)).await.expect("prune"), (0, 1));
+    assert_eq!(store.prune_before(t(1000)).await.expect("prune"), (0, 1));
+    assert_eq!(store.delivery_backlog().await.expect("backlog").0, 1);
     assert!(store.delete_webhook(bob, other.id).await.expect("delete"));
     assert!(!store.delete_webhook(bob, other.id).await.expect("delete"));
     assert_eq!(store.delivery_backlog().await.expect("backlog"), (0, None));
@@ -337,10 +341,54 @@ async fn racing_claims<S: ServiceStore>(store: S) {
     }
 }
 
+/// Old events go once they were fanned out, and the outbox's order goes on after them.
+async fn pruning_events<S: ServiceStore>(store: S) {
+    let store = Arc::new(store);
+    let sched = Scheduler::from_arc(store.clone());
+    let ann = owner(&store, "ann@example.com").await;
+    let schedule = appointment_core::testing::fixture_schedule()
+        .build()
+        .expect("a schedule");
+    sched
+        .create_appointment(
+            ann,
+            appointment_core::NewAppointment::single("One", schedule.clone()),
+        )
+        .await
+        .expect("create");
+    let mut cursor = EventCursor::START;
+    let first = appointment_core::testing::cases::read_events(&sched, None, &mut cursor, 1).await;
+    let later = sched.now() + TimeDelta::hours(1);
+    assert_eq!(
+        store.prune_before(later).await.expect("prune"),
+        (0, 0),
+        "not fanned out yet: kept"
+    );
+    assert!(
+        store
+            .enqueue_deliveries(EventCursor::START, cursor, &[])
+            .await
+            .expect("fan out")
+    );
+    assert_eq!(store.prune_before(later).await.expect("prune"), (1, 0));
+    sched
+        .create_appointment(
+            ann,
+            appointment_core::NewAppointment::single("Two", schedule),
+        )
+        .await
+        .expect("create");
+    let mut again = EventCursor::START;
+    let rest = appointment_core::testing::cases::read_events(&sched, None, &mut again, 1).await;
+    assert_eq!(rest.len(), 1, "the pruned event is gone");
+    assert!(rest[0].cursor > first[0].cursor, "the order goes on");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_webhook_store() {
     contract(MemoryStore::new()).await;
     racing_claims(MemoryStore::new()).await;
+    pruning_events(MemoryStore::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -352,21 +400,22 @@ async fn sqlite_webhook_store() {
     };
     contract(open().await).await;
     racing_claims(open().await).await;
+    pruning_events(open().await).await;
 }
 
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_webhook_store() {
     use appointment_master::store::PostgresStore;
-    for case in 0..2 {
+    for case in 0..3 {
         let Some(url) = sql_support::fresh_postgres_url().await else {
             return;
         };
         let store = PostgresStore::connect(&url).await.expect("open");
-        if case == 0 {
-            contract(store).await;
-        } else {
-            racing_claims(store).await;
+        match case {
+            0 => contract(store).await,
+            1 => racing_claims(store).await,
+            _ => pruning_events(store).await,
         }
     }
 }

@@ -154,6 +154,11 @@ pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
         "seconds to wait after each failed webhook attempt (±20 % jitter); after the last, the delivery fails",
     ),
     (
+        "EVENT_RETENTION_DAYS",
+        "30",
+        "how long events and finished webhook deliveries are kept (0: forever); events are kept until fanned out",
+    ),
+    (
         "WEBHOOK_POLL_MS",
         "200",
         "how often the outbox and due webhook deliveries are looked at",

@@ -76,6 +76,9 @@ pub struct WebhookConfig {
     pub retry_schedule: Vec<Duration>,
     /// How often the outbox and the due deliveries are looked at (`WEBHOOK_POLL_MS`).
     pub poll: Duration,
+    /// How long events and finished deliveries are kept (`EVENT_RETENTION_DAYS`; `None`:
+    /// forever). Events are kept at least until they were fanned out into deliveries.
+    pub retention: Option<Duration>,
 }
 
 impl Default for WebhookConfig {
@@ -86,6 +89,7 @@ impl Default for WebhookConfig {
             timeout: Duration::from_secs(10),
             retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
             poll: Duration::from_millis(200),
+            retention: Some(Duration::from_secs(30 * 86_400)),
         }
     }
 }
@@ -121,6 +125,15 @@ impl WebhookConfig {
         }
         if let Some(v) = get("WEBHOOK_POLL_MS") {
             c.poll = millis("WEBHOOK_POLL_MS", &v, 60_000)?;
+        }
+        if let Some(v) = get("EVENT_RETENTION_DAYS") {
+            let days: u64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n <= 36_500)
+                .ok_or_else(|| format!("EVENT_RETENTION_DAYS must be 0 to 36500, not {v:?}"))?;
+            c.retention = (days > 0).then(|| Duration::from_secs(days * 86_400));
         }
         if let Some(v) = get("WEBHOOK_RETRY_SCHEDULE") {
             c.retry_schedule = v
@@ -302,6 +315,9 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+/// How often old events and deliveries are pruned.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Events read from the outbox per fan-out round.
 const FAN_OUT_BATCH: u32 = 200;
 
@@ -352,9 +368,17 @@ impl Dispatcher {
         self.wake.notify_one();
     }
 
-    /// Runs until the task is dropped: fan-out and delivery every poll (or when woken).
+    /// Runs until the task is dropped: fan-out and delivery every poll (or when woken), and
+    /// every [`PRUNE_EVERY`] the pruning of what is older than the retention.
     pub async fn run(self) {
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                pruned_at = Some(std::time::Instant::now());
+                if let Err(e) = self.prune().await {
+                    tracing::warn!(error = %e, "pruning old events and deliveries failed");
+                }
+            }
             if let Err(e) = self.fan_out().await {
                 tracing::warn!(error = %e, "webhook fan-out failed; retrying at the next poll");
             }
@@ -366,6 +390,27 @@ impl Dispatcher {
                 () = self.wake.notified() => {}
             }
         }
+    }
+
+    /// Removes events and finished deliveries older than the retention (events only once they
+    /// were fanned out); answers how many of each.
+    pub async fn prune(&self) -> appointment_core::Result<(u64, u64)> {
+        let Some(keep) = self
+            .config
+            .retention
+            .and_then(|r| chrono::TimeDelta::from_std(r).ok())
+        else {
+            return Ok((0, 0));
+        };
+        let (events, deliveries) = self.store.prune_before(self.scheduler.now() - keep).await?;
+        if events + deliveries > 0 {
+            tracing::info!(
+                events,
+                deliveries,
+                "pruned old events and webhook deliveries"
+            );
+        }
+        Ok((events, deliveries))
     }
 
     /// One fan-out round; answers how many events it fanned out.

@@ -82,6 +82,8 @@ struct Inner {
     app_owners: HashMap<AppointmentId, UserId>,
     /// The outbox, in order.
     events: Vec<Event>,
+    /// The last event's insertion number (kept when old events are pruned).
+    event_seq: u64,
     webhooks: Vec<WebhookEndpoint>,
     /// Webhook deliveries, in the order they were made.
     deliveries: Vec<MemoryDelivery>,
@@ -146,8 +148,11 @@ impl Inner {
 
     /// Appends an event to the outbox, giving it the next cursor.
     fn emit(&mut self, mut e: Event) {
-        let seq = self.events.last().map_or(0, |last| last.cursor.seq) + 1;
-        e.cursor = EventCursor { tx: 0, seq };
+        self.event_seq += 1;
+        e.cursor = EventCursor {
+            tx: 0,
+            seq: self.event_seq,
+        };
         self.events.push(e);
     }
 
@@ -1467,6 +1472,20 @@ impl WebhookStore for MemoryStore {
             })
             .collect();
         Ok(page_of(records.iter().collect(), page))
+    }
+
+    async fn prune_before(&self, before: DateTime<Utc>) -> Result<(u64, u64)> {
+        let mut g = self.inner.lock();
+        let cursor = g.webhook_cursor;
+        let events = g.events.len();
+        g.events.retain(|e| !(e.at < before && e.cursor <= cursor));
+        let deliveries = g.deliveries.len();
+        g.deliveries
+            .retain(|d| d.status == DeliveryStatus::Pending || d.new.created_at >= before);
+        Ok((
+            (events - g.events.len()) as u64,
+            (deliveries - g.deliveries.len()) as u64,
+        ))
     }
 
     async fn delivery_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>)> {

@@ -270,6 +270,9 @@ impl SqlBackend for PostgresStore {
     );
     const CLAIM_DELIVERIES: &'static str =
         crate::webhooks_sql::claim_deliveries_sql!("FOR UPDATE SKIP LOCKED");
+    const PRUNE_EVENTS: &'static str = crate::webhooks_sql::prune_events_sql!(
+        "(outbox.tx, outbox.seq) <= (CAST(CAST(c.tx AS text) AS xid8), c.seq)"
+    );
 
     fn reads(&self) -> PgPool {
         self.pool.clone()

@@ -269,6 +269,8 @@ impl SqlBackend for SqliteStore {
     const EVENTS_AFTER: &'static str = events_sql!("0", "$1 = 0 AND seq > $2", "seq");
     const OWNER_EVENTS_AFTER: &'static str = events_sql!("0", "$1 = 0 AND seq > $2", "seq", owner);
     const CLAIM_DELIVERIES: &'static str = crate::webhooks_sql::claim_deliveries_sql!("");
+    const PRUNE_EVENTS: &'static str =
+        crate::webhooks_sql::prune_events_sql!("outbox.seq <= c.seq");
 
     fn reads(&self) -> SqlitePool {
         self.reader.clone()

@@ -80,6 +80,23 @@ const COUNT_DELIVERIES: &str =
 const DELIVERIES: &str = "SELECT id, event_id, event_type, status, attempts, next_attempt_at, \
      last_status_code, last_error, last_latency_ms, last_attempt_at, created_at \
      FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3";
+const PRUNE_DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE status <> 'pending' \
+     AND created_at < $1";
+
+/// Removes outbox events from before `$1` that are behind the fan-out cursor; `$behind` is the
+/// backend's condition that an event `o` is at or before the cursor `c`.
+macro_rules! prune_events_sql {
+    ($behind:literal) => {
+        concat!(
+            "DELETE FROM outbox WHERE occurred_at < $1 AND EXISTS (SELECT 1 FROM webhook_cursor c \
+             WHERE c.id = 1 AND ",
+            $behind,
+            ")"
+        )
+    };
+}
+pub(crate) use prune_events_sql;
+
 const BACKLOG: &str = "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries \
      WHERE status = 'pending'";
 
@@ -390,6 +407,22 @@ pub(crate) async fn delivery_backlog<B: SqlBackend + ?Sized>(
     Ok((to_count(row.int("n")?), row.opt_instant("oldest")?))
 }
 
+pub(crate) async fn prune_before<B: SqlBackend + ?Sized>(
+    backend: &B,
+    before: DateTime<Utc>,
+) -> Result<(u64, u64)> {
+    let mut w = backend.writes();
+    let events = w
+        .execute(B::PRUNE_EVENTS, vec![Arg::Instant(before)])
+        .await
+        .map_err(db_error)?;
+    let deliveries = w
+        .execute(PRUNE_DELIVERIES, vec![Arg::Instant(before)])
+        .await
+        .map_err(db_error)?;
+    Ok((events, deliveries))
+}
+
 /// Implements [`WebhookStore`](crate::WebhookStore) for a [`SqlBackend`] with the functions
 /// of this module.
 macro_rules! impl_webhooks {
@@ -474,6 +507,12 @@ macro_rules! impl_webhooks {
                 &self,
             ) -> appointment_core::Result<(u64, Option<chrono::DateTime<chrono::Utc>>)> {
                 $crate::webhooks_sql::delivery_backlog(self).await
+            }
+            async fn prune_before(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<(u64, u64)> {
+                $crate::webhooks_sql::prune_before(self, before).await
             }
         }
     };

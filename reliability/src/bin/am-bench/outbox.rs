@@ -135,7 +135,10 @@ pub async fn run(
             } else {
                 "ALTER TABLE bookings DISABLE TRIGGER bookings_outbox_insert"
             };
-            sqlx::query(sql).execute(&pg).await.expect("toggle the trigger");
+            sqlx::query(sql)
+                .execute(&pg)
+                .await
+                .expect("toggle the trigger");
         }
     };
     toggle(false).await;
@@ -161,9 +164,9 @@ pub async fn run(
     let (all, drained_s, lags) = {
         let r = got.lock().expect("lock");
         let all = r.lags_ms.len();
-        let drained_s = r
-            .last
-            .map_or(f64::NAN, |l| l.saturating_duration_since(load_end).as_secs_f64());
+        let drained_s = r.last.map_or(f64::NAN, |l| {
+            l.saturating_duration_since(load_end).as_secs_f64()
+        });
         (all, drained_s, r.lags_ms[before.min(all)..].to_vec())
     };
     let lags = &lags;
