@@ -30,8 +30,8 @@ if ! "$VENV/bin/python" -c 'import pytest, standardwebhooks' >/dev/null 2>&1; th
     "standardwebhooks>=1,<2"
 fi
 
-step "building the server (cargo build -p appointment-server)"
-cargo build --quiet -p appointment-server --bin appointment-server
+step "building the server (cargo build -p appointment-server --all-features, as the workspace tests build it)"
+cargo build --quiet -p appointment-server --all-features --bin appointment-server
 export AM_SERVER_BIN="$CARGO_TARGET_DIR/debug/appointment-server"
 
 step "pytest tests/integration"

@@ -6,7 +6,7 @@
 //! the same transaction as the change. A consumer keeps the `next` cursor of each answer and asks
 //! again from it: it sees every event once, in order.
 
-use appointment_core::{Event, EventCursor, EventSubject};
+use appointment_core::{Event, EventCursor};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -101,87 +101,36 @@ pub struct EventData {
     /// When a hold runs out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    /// The booking a hold became.
+    /// A booking's id, or the booking a hold became.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<String>,
 }
 
 impl From<&Event> for EventBody {
     fn from(e: &Event) -> Self {
-        let mut data = EventData {
-            app_code: e.app_code.to_string(),
-            ..EventData::default()
-        };
-        match &e.subject {
-            EventSubject::Appointment { status, revision } => {
-                data.status = status.to_string();
-                data.revision = Some(*revision);
-            }
-            EventSubject::Booking {
-                code,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                name,
-                email,
-                confirm_by,
-                ..
-            } => {
-                data.status = status.to_string();
-                data.booking_code = Some(code.to_string());
-                data.start_time = Some(timestamp(*slot_start));
-                data.end_time = Some(timestamp(*slot_end));
-                data.attendee_count = Some(seats.get());
-                data.name = Some(name.to_string());
-                data.email = Some(email.to_string());
-                data.confirm_by = confirm_by.map(timestamp);
-            }
-            EventSubject::Hold {
-                id,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                expires_at,
-                booking_id,
-            } => {
-                data.status = status.to_string();
-                data.hold_id = Some(id.to_string());
-                data.start_time = Some(timestamp(*slot_start));
-                data.end_time = Some(timestamp(*slot_end));
-                data.attendee_count = Some(seats.get());
-                data.expires_at = Some(timestamp(*expires_at));
-                data.booking_id = booking_id.map(|b| b.to_string());
-            }
-            EventSubject::Waitlist {
-                code,
-                status,
-                slot_start,
-                slot_end,
-                seats,
-                name,
-                email,
-                hold_id,
-                ..
-            } => {
-                data.status = status.to_string();
-                data.waitlist_code = Some(code.to_string());
-                data.start_time = Some(timestamp(*slot_start));
-                data.end_time = Some(timestamp(*slot_end));
-                data.attendee_count = Some(seats.get());
-                data.name = Some(name.to_string());
-                data.email = Some(email.to_string());
-                data.hold_id = hold_id.map(|h| h.to_string());
-            }
-        }
+        let f = e.subject.fields();
         EventBody {
             id: e.id.to_string(),
             kind: e.kind.to_string(),
             version: appointment_core::EVENT_VERSION,
             timestamp: timestamp(e.at),
             cursor: e.cursor.to_string(),
-            data,
+            data: EventData {
+                app_code: e.app_code.to_string(),
+                status: f.status.to_owned(),
+                revision: f.revision,
+                booking_code: f.booking_code.map(|c| c.to_string()),
+                waitlist_code: f.waitlist_code.map(|c| c.to_string()),
+                hold_id: f.hold_id.map(|h| h.to_string()),
+                start_time: f.slot_start.map(timestamp),
+                end_time: f.slot_end.map(timestamp),
+                attendee_count: f.seats.map(|n| n.get()),
+                name: f.name.map(|n| n.to_string()),
+                email: f.email.map(|m| m.to_string()),
+                confirm_by: f.confirm_by.map(timestamp),
+                expires_at: f.expires_at.map(timestamp),
+                booking_id: f.booking_id.map(|b| b.to_string()),
+            },
         }
     }
 }
