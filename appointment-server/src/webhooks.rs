@@ -392,8 +392,8 @@ impl Dispatcher {
         }
     }
 
-    /// Removes events and finished deliveries older than the retention (events only once they
-    /// were fanned out); answers how many of each.
+    /// Removes events and finished deliveries older than the retention on the wall clock
+    /// (events only once they were fanned out); answers how many of each.
     pub async fn prune(&self) -> appointment_core::Result<(u64, u64)> {
         let Some(keep) = self
             .config
@@ -402,7 +402,7 @@ impl Dispatcher {
         else {
             return Ok((0, 0));
         };
-        let (events, deliveries) = self.store.prune_before(self.scheduler.now() - keep).await?;
+        let (events, deliveries) = self.store.prune_before(Utc::now() - keep).await?;
         if events + deliveries > 0 {
             tracing::info!(
                 events,
@@ -441,6 +441,8 @@ impl Dispatcher {
     async fn deliveries_for(&self, events: &[Event]) -> appointment_core::Result<Vec<NewDelivery>> {
         let mut endpoints: HashMap<UserId, Vec<WebhookEndpoint>> = HashMap::new();
         let mut out = Vec::new();
+        // Deliveries are timed on the wall clock (due now), whatever clock the engine keeps.
+        let queued = Utc::now();
         for e in events {
             if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry(e.owner) {
                 slot.insert(self.store.webhooks(e.owner).await?);
@@ -464,7 +466,7 @@ impl Dispatcher {
                     event_type: e.kind.as_str().to_owned(),
                     subject_id: e.subject_id(),
                     payload: body,
-                    created_at: e.at,
+                    created_at: queued,
                 });
             }
         }
