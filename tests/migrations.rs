@@ -13,6 +13,7 @@ const ALL_TABLES: &[&str] = &[
     "appointments",
     "bans",
     "bookings",
+    "calendar_feeds",
     "holds",
     "idempotency_keys",
     "outbox",
@@ -63,7 +64,10 @@ fn names(v: &[&str]) -> Vec<String> {
 async fn sqlite_up_down_up() {
     let url = sql_support::fresh_sqlite_url();
     let known = SqliteStore::known_migrations();
-    assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!(
+        known,
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    );
     let latest = *known.last().expect("migrations");
 
     let store = SqliteStore::connect_without_migrating(&url)
@@ -274,7 +278,10 @@ mod postgres {
             return;
         };
         let known = PostgresStore::known_migrations();
-        assert_eq!(known, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(
+            known,
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        );
         let latest = *known.last().expect("migrations");
 
         let store = PostgresStore::connect_without_migrating(&url)
@@ -350,7 +357,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 14);
+        assert_eq!(store.applied_version().await.expect("version"), 15);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

@@ -8,6 +8,7 @@
 //! the router alone with [`routes::app`].
 
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod connections;
 pub mod dto;

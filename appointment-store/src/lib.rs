@@ -24,6 +24,8 @@ use std::sync::Arc;
 #[doc = include_str!("../README.md")]
 mod readme {}
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod calendar_sql;
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod hooks;
@@ -46,7 +48,7 @@ mod webhooks_sql;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
-pub use service::{IdempotencyClaim, PoolStatus, ServiceStore};
+pub use service::{CalendarFeedStore, FeedBooking, IdempotencyClaim, PoolStatus, ServiceStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use webhooks::{

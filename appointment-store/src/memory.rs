@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use parking_lot::Mutex;
 
-use crate::service::{IdempotencyClaim, ServiceStore};
+use crate::service::{CalendarFeedStore, FeedBooking, IdempotencyClaim, ServiceStore};
 use crate::webhooks::{
     DeliveryAttempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, WebhookEndpoint,
     WebhookStore,
@@ -88,6 +88,8 @@ struct Inner {
     /// Webhook deliveries, in the order they were made.
     deliveries: Vec<MemoryDelivery>,
     webhook_cursor: EventCursor,
+    /// Calendar feeds: each owner's token hash.
+    calendar_feeds: HashMap<UserId, String>,
 }
 
 /// A webhook delivery and where it stands.
@@ -1285,6 +1287,65 @@ impl ServiceStore for MemoryStore {
             g.idempotency.remove(key);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl CalendarFeedStore for MemoryStore {
+    async fn set_calendar_feed(
+        &self,
+        owner: UserId,
+        token_hash: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.inner
+            .lock()
+            .calendar_feeds
+            .insert(owner, token_hash.to_owned());
+        Ok(())
+    }
+
+    async fn delete_calendar_feed(&self, owner: UserId) -> Result<bool> {
+        Ok(self.inner.lock().calendar_feeds.remove(&owner).is_some())
+    }
+
+    async fn calendar_feed_owner(&self, token_hash: &str) -> Result<Option<UserId>> {
+        let g = self.inner.lock();
+        Ok(g.calendar_feeds
+            .iter()
+            .find(|(_, hash)| hash.as_str() == token_hash)
+            .map(|(owner, _)| *owner))
+    }
+
+    async fn calendar_feed_bookings(
+        &self,
+        owner: UserId,
+        ends_from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FeedBooking>> {
+        let g = self.inner.lock();
+        let mut out: Vec<FeedBooking> = g
+            .bookings
+            .values()
+            .filter(|b| {
+                b.slot_end >= ends_from
+                    && matches!(
+                        b.status_at(now),
+                        BookingStatus::Active | BookingStatus::Pending
+                    )
+            })
+            .filter_map(|b| {
+                let app = g.appointments.get(&b.appointment_id)?;
+                (app.owner == owner).then(|| FeedBooking {
+                    booking: b.clone(),
+                    title: app.title.clone(),
+                })
+            })
+            .collect();
+        out.sort_by_key(|f| (f.booking.slot_start, f.booking.id.0));
+        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(out)
     }
 }
 

@@ -330,6 +330,7 @@ impl SqlBackend for PostgresStore {
 
 impl_store!(PostgresStore);
 crate::webhooks_sql::impl_webhooks!(PostgresStore);
+crate::calendar_sql::impl_calendar_feeds!(PostgresStore);
 
 #[async_trait]
 impl ServiceStore for PostgresStore {

@@ -2,8 +2,8 @@
 //! records, webhook endpoints and deliveries. The engine's rules do not use these; the REST
 //! server does.
 
-use appointment_core::Result;
 use appointment_core::store::Store;
+use appointment_core::{Booking, Result, UserId};
 
 use crate::webhooks::WebhookStore;
 use async_trait::async_trait;
@@ -59,10 +59,48 @@ impl PoolStatus {
     }
 }
 
-/// A [`Store`] that also keeps what the REST service needs (webhooks: [`WebhookStore`]). Each
+/// A booking as an owner's calendar feed shows it: with its appointment's title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedBooking {
+    /// The booking.
+    pub booking: Booking,
+    /// The title of its appointment.
+    pub title: String,
+}
+
+/// Owners' calendar feeds: a secret token per owner (only its hash is kept) and the bookings a
+/// feed shows. Each method is atomic.
+#[async_trait]
+pub trait CalendarFeedStore: Send + Sync {
+    /// Sets the calendar feed of `owner` to the token whose SHA-256 hash (hex) is `token_hash`,
+    /// replacing the one it had (whose URL stops working at once).
+    async fn set_calendar_feed(
+        &self,
+        owner: UserId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Revokes the calendar feed of `owner`; whether there was one.
+    async fn delete_calendar_feed(&self, owner: UserId) -> Result<bool>;
+    /// The owner of the calendar feed whose token hashes to `token_hash`, if any.
+    async fn calendar_feed_owner(&self, token_hash: &str) -> Result<Option<UserId>>;
+    /// The bookings an owner's calendar feed shows: those of the owner's appointments (not
+    /// deleted) that are active, or pending and not expired at `now`, whose slot ends at or
+    /// after `ends_from`; by slot start, at most `limit`.
+    async fn calendar_feed_bookings(
+        &self,
+        owner: UserId,
+        ends_from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FeedBooking>>;
+}
+
+/// A [`Store`] that also keeps what the REST service needs (webhooks: [`WebhookStore`];
+/// calendar feeds: [`CalendarFeedStore`]). Each
 /// method is atomic.
 #[async_trait]
-pub trait ServiceStore: Store + WebhookStore {
+pub trait ServiceStore: Store + WebhookStore + CalendarFeedStore {
     /// Checks that the backend answers (for health checks).
     async fn ping(&self) -> Result<()>;
 

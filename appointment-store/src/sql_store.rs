@@ -216,6 +216,7 @@ macro_rules! booking_cols {
          attendee_count, status, description, device_id, created_at, updated_at, confirm_by"
     };
 }
+pub(crate) use booking_cols;
 
 /// Columns of `appointments`, in the order [`appointment_from`] reads them.
 macro_rules! appointment_cols {

@@ -293,6 +293,7 @@ impl SqlBackend for SqliteStore {
 
 impl_store!(SqliteStore);
 crate::webhooks_sql::impl_webhooks!(SqliteStore);
+crate::calendar_sql::impl_calendar_feeds!(SqliteStore);
 
 #[async_trait]
 impl ServiceStore for SqliteStore {

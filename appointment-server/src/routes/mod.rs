@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod appointments;
 pub mod ban_list;
 pub mod bookings;
+pub mod calendars;
 pub mod events;
 pub mod health;
 pub mod holds;
@@ -50,6 +51,7 @@ use crate::state::AppState;
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
         bookings::complete_booking, bookings::no_show_booking, bookings::confirm_booking,
         bookings::decline_booking,
+        calendars::booking_ics, calendars::create_feed, calendars::delete_feed, calendars::feed,
         holds::create_hold, holds::get_hold, holds::release_hold,
         waitlist::join_waitlist, waitlist::get_place, waitlist::leave_waitlist,
         ban_list::add_ban, ban_list::remove_ban, ban_list::list_bans, analytics::analytics,
@@ -64,6 +66,7 @@ use crate::state::AppState;
         (name = "Users", description = "Accounts"),
         (name = "Appointments", description = "Appointments and their owners' views"),
         (name = "Bookings", description = "Slots and bookings"),
+        (name = "Calendars", description = "Bookings as iCalendar (RFC 5545): one booking, or an owner's subscription feed"),
         (name = "Ban list", description = "Emails an owner refuses"),
         (name = "Analytics", description = "An owner's figures"),
         (name = "Events", description = "What happened on an owner's appointments, in order"),
@@ -220,15 +223,22 @@ async fn sanitize_request_id(mut req: Request) -> Request {
     req
 }
 
-/// The path for logs, with booking codes and hold tokens hidden: each lets its holder change
-/// what it names, so it is a credential and stays out of the logs.
+/// The path for logs, with booking codes, hold tokens and calendar-feed tokens hidden: each
+/// lets its holder read or change what it names, so it is a credential and stays out of the
+/// logs.
 pub fn redact_path(path: &str) -> String {
+    let mut previous = "";
     path.split('/')
-        .map(|seg| match seg.get(..3) {
-            Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("bk-") => "BK-***",
-            Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("hd-") => "HD-***",
-            Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("wl-") => "WL-***",
-            _ => seg,
+        .map(|seg| {
+            let shown = match seg.get(..3) {
+                _ if !seg.is_empty() && previous.eq_ignore_ascii_case("calendar-feed") => "***",
+                Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("bk-") => "BK-***",
+                Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("hd-") => "HD-***",
+                Some(p) if seg.len() > 3 && p.eq_ignore_ascii_case("wl-") => "WL-***",
+                _ => seg,
+            };
+            previous = seg;
+            shown
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -329,6 +339,13 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
                 .put(bookings::update_booking)
                 .delete(bookings::cancel_booking),
         )
+        .route("/bookings/{booking_code}/ics", get(calendars::booking_ics))
+        .route(
+            "/calendar-feed",
+            post(calendars::create_feed).delete(calendars::delete_feed),
+        )
+        // `{token}.ics`: the router has no suffixes, the handler strips it.
+        .route("/calendar-feed/{token}", get(calendars::feed))
         .route(
             "/bookings/{booking_code}/reject",
             post(bookings::reject_booking),
@@ -473,7 +490,7 @@ mod tests {
     }
 
     #[test]
-    fn booking_codes_and_hold_tokens_are_redacted_from_logged_paths() {
+    fn booking_codes_hold_tokens_and_feed_tokens_are_redacted_from_logged_paths() {
         assert_eq!(
             redact_path("/bookings/BK-ABCDEFGHIJKL/reject"),
             "/bookings/BK-***/reject"
@@ -484,6 +501,19 @@ mod tests {
             redact_path("/appointments/slots/AP-ABCDEFGHIJKL"),
             "/appointments/slots/AP-ABCDEFGHIJKL"
         );
+        assert_eq!(
+            redact_path("/bookings/BK-ABCDEFGHIJKL/ics"),
+            "/bookings/BK-***/ics"
+        );
+        assert_eq!(
+            redact_path("/calendar-feed/s3cr3t-t0ken_x.ics"),
+            "/calendar-feed/***"
+        );
+        assert_eq!(
+            redact_path("/Calendar-Feed/s3cr3t/x"),
+            "/Calendar-Feed/***/x"
+        );
+        assert_eq!(redact_path("/calendar-feed"), "/calendar-feed");
     }
 
     #[cfg(feature = "sqlite")]

@@ -11,6 +11,7 @@ mod appointments;
 mod approval;
 mod auth;
 mod bookings;
+mod calendars;
 mod cli;
 mod concurrency;
 mod connections;

@@ -11,6 +11,8 @@ mod appointments;
 mod auth;
 #[path = "../api/bookings.rs"]
 mod bookings;
+#[path = "../api/calendars.rs"]
+mod calendars;
 #[path = "../api/concurrency.rs"]
 mod concurrency;
 #[path = "../api/errors.rs"]

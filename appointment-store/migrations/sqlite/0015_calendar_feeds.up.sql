@@ -1,0 +1,7 @@
+-- Calendar feeds: one secret subscription URL per owner. Only a SHA-256 hash of its token is
+-- kept (hex); the token itself is shown once, when it is made.
+CREATE TABLE calendar_feeds (
+    owner_id   TEXT    PRIMARY KEY NOT NULL REFERENCES users (id),
+    token_hash TEXT    NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+) STRICT;
