@@ -44,22 +44,26 @@ const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (id, endpoint_id, 
      VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) \
      ON CONFLICT (endpoint_id, event_id) DO NOTHING";
 
-/// Claims due deliveries (`$1` now, `$2` the lease's end, `$3` how many); `$lock` is
-/// `FOR UPDATE SKIP LOCKED` where rows lock (replicas claim different rows at once), empty
-/// where one writer runs at a time.
+/// Claims due deliveries (`$1` now, `$2` the lease's end, `$3` how many): of each (endpoint,
+/// subject), only the first pending delivery may go (`heads`: one pass over the pending rows,
+/// whatever their number); of those, the due ones whose endpoint is enabled, in order. `$lock`
+/// is `FOR UPDATE SKIP LOCKED` where rows lock (replicas claim different rows at once, and a row
+/// another replica leased meanwhile fails the re-checked conditions), empty where one writer
+/// runs at a time.
 macro_rules! claim_deliveries_sql {
     ($lock:literal) => {
         concat!(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, locked_until = $2 \
-             WHERE seq IN (SELECT x.seq FROM webhook_deliveries x WHERE x.status = 'pending' \
-             AND x.next_attempt_at <= $1 AND (x.locked_until IS NULL OR x.locked_until <= $1) \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries y \
-             WHERE y.endpoint_id = x.endpoint_id AND y.subject_id = x.subject_id \
-             AND y.status = 'pending' AND y.seq < x.seq) \
-             AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = x.endpoint_id \
-             AND e.enabled) ORDER BY x.seq LIMIT $3 ",
+            "WITH heads AS (SELECT MIN(seq) AS seq FROM webhook_deliveries \
+             WHERE status = 'pending' GROUP BY endpoint_id, subject_id), \
+             picked AS (SELECT d.seq FROM webhook_deliveries d \
+             WHERE d.seq IN (SELECT seq FROM heads) AND d.status = 'pending' \
+             AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until <= $1) \
+             AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id \
+             AND e.enabled) ORDER BY d.seq LIMIT $3 ",
             $lock,
-            ") RETURNING id, endpoint_id, event_id, event_type, payload, attempts, \
+            ") UPDATE webhook_deliveries SET attempts = attempts + 1, locked_until = $2 \
+             WHERE seq IN (SELECT seq FROM picked) \
+             RETURNING id, endpoint_id, event_id, event_type, payload, attempts, \
              (SELECT url FROM webhook_endpoints e WHERE e.id = endpoint_id) AS url, \
              (SELECT secret FROM webhook_endpoints e WHERE e.id = endpoint_id) AS secret"
         )
