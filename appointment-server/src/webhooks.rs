@@ -304,6 +304,7 @@ pub struct Dispatcher {
     config: WebhookConfig,
     permits: Arc<Semaphore>,
     wake: Arc<Notify>,
+    deliver_wake: Arc<Notify>,
     metrics: crate::metrics::Metrics,
 }
 
@@ -347,6 +348,7 @@ impl Dispatcher {
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             config,
             wake: Arc::new(Notify::new()),
+            deliver_wake: Arc::new(Notify::new()),
             metrics: crate::metrics::Metrics::off(),
         }
     }
@@ -366,11 +368,19 @@ impl Dispatcher {
     /// poll.
     pub fn wake(&self) {
         self.wake.notify_one();
+        self.deliver_wake.notify_one();
     }
 
-    /// Runs until the task is dropped: fan-out and delivery every poll (or when woken), and
-    /// every [`PRUNE_EVERY`] the pruning of what is older than the retention.
+    /// Runs until the task is dropped: two loops side by side, so that neither waits for the
+    /// other under load. The fan-out loop turns the outbox into deliveries batch after batch
+    /// while it is behind (then every poll, or when woken), and every [`PRUNE_EVERY`] prunes
+    /// what is older than the retention; the delivery loop claims as many due deliveries as it
+    /// has free places for, and claims again as soon as a place frees up.
     pub async fn run(self) {
+        tokio::join!(self.fan_out_loop(), self.delivery_loop());
+    }
+
+    async fn fan_out_loop(&self) {
         let mut pruned_at: Option<std::time::Instant> = None;
         loop {
             if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
@@ -379,15 +389,45 @@ impl Dispatcher {
                     tracing::warn!(error = %e, "pruning old events and deliveries failed");
                 }
             }
-            if let Err(e) = self.fan_out().await {
-                tracing::warn!(error = %e, "webhook fan-out failed; retrying at the next poll");
-            }
-            if let Err(e) = self.deliver_due().await {
-                tracing::warn!(error = %e, "claiming webhook deliveries failed");
+            match self.fan_out_once().await {
+                Ok(n) => {
+                    if n > 0 {
+                        self.deliver_wake.notify_one();
+                    }
+                    if n == FAN_OUT_BATCH as usize {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook fan-out failed; retrying at the next poll");
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(self.config.poll) => {}
                 () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    async fn delivery_loop(&self) {
+        loop {
+            // A free place first, then as many more as are free: the claim never takes more
+            // than can be sent at once.
+            let Ok(first) = self.permits.clone().acquire_owned().await else {
+                return;
+            };
+            let mut places = vec![first];
+            while let Ok(p) = self.permits.clone().try_acquire_owned() {
+                places.push(p);
+            }
+            match self.deliver_with(places).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.config.poll) => {}
+                () = self.deliver_wake.notified() => {}
             }
         }
     }
@@ -413,29 +453,36 @@ impl Dispatcher {
         Ok((events, deliveries))
     }
 
-    /// One fan-out round; answers how many events it fanned out.
+    /// Fans out everything the outbox holds after the cursor, batch after batch; answers how
+    /// many events it fanned out.
     pub async fn fan_out(&self) -> appointment_core::Result<usize> {
         let mut fanned = 0;
         loop {
-            let from = self.store.webhook_cursor().await?;
-            let events = self.scheduler.events(None, from, FAN_OUT_BATCH).await?;
-            let Some(last) = events.last().map(|e| e.cursor) else {
-                return Ok(fanned);
-            };
-            let deliveries = self.deliveries_for(&events).await?;
-            if !self
-                .store
-                .enqueue_deliveries(from, last, &deliveries)
-                .await?
-            {
-                // Another replica fanned these out first.
-                return Ok(fanned);
-            }
-            fanned += events.len();
-            if events.len() < FAN_OUT_BATCH as usize {
+            let n = self.fan_out_once().await?;
+            fanned += n;
+            if n < FAN_OUT_BATCH as usize {
                 return Ok(fanned);
             }
         }
+    }
+
+    /// Fans out one batch of events (at most [`FAN_OUT_BATCH`]); answers how many (0 also when
+    /// another replica fanned them out first).
+    pub async fn fan_out_once(&self) -> appointment_core::Result<usize> {
+        let from = self.store.webhook_cursor().await?;
+        let events = self.scheduler.events(None, from, FAN_OUT_BATCH).await?;
+        let Some(last) = events.last().map(|e| e.cursor) else {
+            return Ok(0);
+        };
+        let deliveries = self.deliveries_for(&events).await?;
+        if !self
+            .store
+            .enqueue_deliveries(from, last, &deliveries)
+            .await?
+        {
+            return Ok(0);
+        }
+        Ok(events.len())
     }
 
     async fn deliveries_for(&self, events: &[Event]) -> appointment_core::Result<Vec<NewDelivery>> {
@@ -473,10 +520,23 @@ impl Dispatcher {
         Ok(out)
     }
 
-    /// Claims what is due (as many as there are free permits) and sends each on its own task.
+    /// Claims what is due (as many as there are free places) and sends each on its own task;
+    /// answers how many it claimed.
     pub async fn deliver_due(&self) -> appointment_core::Result<usize> {
-        let free = self.permits.available_permits();
-        if free == 0 {
+        let mut places = Vec::new();
+        while let Ok(p) = self.permits.clone().try_acquire_owned() {
+            places.push(p);
+        }
+        self.deliver_with(places).await
+    }
+
+    /// Claims up to one due delivery per place and sends each on its own task, which frees its
+    /// place when done (unused places are freed at once).
+    async fn deliver_with(
+        &self,
+        mut places: Vec<tokio::sync::OwnedSemaphorePermit>,
+    ) -> appointment_core::Result<usize> {
+        if places.is_empty() {
             return Ok(0);
         }
         let now = Utc::now();
@@ -485,11 +545,11 @@ impl Dispatcher {
                 .unwrap_or(chrono::TimeDelta::minutes(1));
         let due = self
             .store
-            .claim_deliveries(now, lease, u32::try_from(free).unwrap_or(u32::MAX))
+            .claim_deliveries(now, lease, u32::try_from(places.len()).unwrap_or(u32::MAX))
             .await?;
         let n = due.len();
         for d in due {
-            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            let Some(place) = places.pop() else {
                 break;
             };
             let this = self.clone();
@@ -503,9 +563,9 @@ impl Dispatcher {
                 if let Err(e) = this.store.finish_delivery(d.id, d.attempt, &outcome).await {
                     tracing::warn!(error = %e, "recording a webhook delivery failed; it will be sent again");
                 }
-                drop(permit);
-                // A subject's next delivery may be due now.
-                this.wake();
+                drop(place);
+                // The subject's next delivery may be due now.
+                this.deliver_wake.notify_one();
             });
         }
         Ok(n)
