@@ -71,11 +71,13 @@ impl WebhookEndpoint {
     }
 
     /// The event types as stored (comma-separated).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn types_text(&self) -> String {
         self.event_types.join(",")
     }
 
     /// Event types from their stored form.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn types_of(text: &str) -> Vec<String> {
         text.split(',')
             .filter(|t| !t.is_empty())
@@ -156,6 +158,7 @@ impl DeliveryStatus {
         }
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "pending" => Some(DeliveryStatus::Pending),
