@@ -188,32 +188,16 @@ async fn bookings_reach_the_endpoint_signed_and_in_order() {
     );
 
     // The log shows each delivered once (recorded just after the endpoint answered).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let log = expect_json(
-            app.get(&format!("/webhooks/{id}/deliveries"))
-                .bearer_auth(&owner.token)
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        assert_eq!(log["total"], 3);
+    let log = wait_for_log(&app, &owner, &id, |log| {
         let items = log["items"].as_array().unwrap();
-        if items.iter().all(|d| d["status"] == "delivered") {
-            for d in items {
-                assert_eq!(d["attempts"], 1, "{d}");
-                assert_eq!(d["response_status"], 204);
-                assert!(d["latency_ms"].is_u64());
-            }
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never all delivered: {log}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        items.len() == 3 && items.iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(log["total"], 3);
+    for d in log["items"].as_array().unwrap() {
+        assert_eq!(d["attempts"], 1, "{d}");
+        assert_eq!(d["response_status"], 204);
+        assert!(d["latency_ms"].is_u64());
     }
 }
 
@@ -247,7 +231,7 @@ async fn failures_are_retried_then_the_endpoint_is_failing() {
         "every attempt carries the same webhook-id"
     );
     assert_eq!(attempts[0].json()["type"], "webhook.test");
-    let delivered = wait_for_log(&app, &owner, &id, |d| d["status"] == "delivered").await;
+    let delivered = newest(wait_for_log(&app, &owner, &id, |l| newest_is(l, "delivered")).await);
     assert_eq!(delivered["attempts"], 3);
 
     // Always failing: two retries, then failed, and the endpoint says why.
@@ -265,7 +249,7 @@ async fn failures_are_retried_then_the_endpoint_is_failing() {
     for _ in 0..3 {
         next(&mut rx).await;
     }
-    let failed = wait_for_log(&app, &owner, &id, |d| d["status"] == "failed").await;
+    let failed = newest(wait_for_log(&app, &owner, &id, |l| newest_is(l, "failed")).await);
     assert_eq!(failed["attempts"], 3);
     assert_eq!(failed["response_status"], 500);
     let endpoint = expect_json(
@@ -281,7 +265,18 @@ async fn failures_are_retried_then_the_endpoint_is_failing() {
     assert_eq!(endpoint["last_error"], "the endpoint answered HTTP 500");
 }
 
-/// The first delivery of the endpoint's log once `done` holds for it.
+/// Whether the newest delivery of a log has `status`.
+fn newest_is(log: &Value, status: &str) -> bool {
+    log["items"][0]["status"] == status
+}
+
+/// The newest delivery of a log.
+fn newest(log: Value) -> Value {
+    log["items"][0].clone()
+}
+
+/// The endpoint's delivery log once `done` holds for it (deliveries are recorded just after
+/// the endpoint answers).
 async fn wait_for_log(
     app: &TestApp,
     owner: &TestUser,
@@ -299,10 +294,8 @@ async fn wait_for_log(
             StatusCode::OK,
         )
         .await;
-        if let Some(d) = log["items"].as_array().unwrap().first()
-            && done(d)
-        {
-            return d.clone();
+        if done(&log) {
+            return log;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -484,7 +477,7 @@ async fn metrics_count_attempts_and_show_the_backlog() {
         .unwrap();
     next(&mut rx).await;
     next(&mut rx).await;
-    wait_for_log(&app, &owner, &id, |d| d["status"] == "delivered").await;
+    wait_for_log(&app, &owner, &id, |l| newest_is(l, "delivered")).await;
     let text = app
         .get("/metrics")
         .bearer_auth("hook-metrics")
