@@ -31,6 +31,7 @@ mod calendar_sql;
 pub mod hooks;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod hours_codec;
+mod mail;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -45,6 +46,7 @@ mod webhooks;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod webhooks_sql;
 
+pub use mail::{DueMail, MailAttempt, MailRecord, MailStatus, MailStore, NewMail};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
