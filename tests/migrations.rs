@@ -16,6 +16,8 @@ const ALL_TABLES: &[&str] = &[
     "calendar_feeds",
     "holds",
     "idempotency_keys",
+    "mail_cursor",
+    "mail_messages",
     "outbox",
     "revoked_tokens",
     "slot_seats",
@@ -66,7 +68,7 @@ async fn sqlite_up_down_up() {
     let known = SqliteStore::known_migrations();
     assert_eq!(
         known,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
     );
     let latest = *known.last().expect("migrations");
 
@@ -280,7 +282,7 @@ mod postgres {
         let known = PostgresStore::known_migrations();
         assert_eq!(
             known,
-            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
         );
         let latest = *known.last().expect("migrations");
 
@@ -357,7 +359,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 15);
+        assert_eq!(store.applied_version().await.expect("version"), 16);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

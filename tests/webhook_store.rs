@@ -341,7 +341,8 @@ async fn racing_claims<S: ServiceStore>(store: S) {
     }
 }
 
-/// Old events go once they were fanned out, and the outbox's order goes on after them.
+/// Old events go once they were fanned out and made into mail (not before: both cursors must
+/// pass them), and the outbox's order goes on after them.
 async fn pruning_events<S: ServiceStore>(store: S) {
     let store = Arc::new(store);
     let sched = Scheduler::from_arc(store.clone());
@@ -369,6 +370,17 @@ async fn pruning_events<S: ServiceStore>(store: S) {
             .enqueue_deliveries(EventCursor::START, cursor, &[])
             .await
             .expect("fan out")
+    );
+    assert_eq!(
+        store.prune_before(later).await.expect("prune"),
+        (0, 0),
+        "fanned out but not made into mail yet: kept"
+    );
+    assert!(
+        store
+            .enqueue_mail(EventCursor::START, cursor, &[])
+            .await
+            .expect("make mail")
     );
     assert_eq!(store.prune_before(later).await.expect("prune"), (1, 0));
     sched

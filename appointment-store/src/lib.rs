@@ -32,6 +32,8 @@ pub mod hooks;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod hours_codec;
 mod mail;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod mail_sql;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -156,7 +156,9 @@ pub struct MailRecord {
 /// method is atomic.
 #[async_trait]
 pub trait MailStore: Send + Sync {
-    /// The outbox cursor up to which events were turned into messages.
+    /// The outbox cursor up to which events were turned into messages ([`EventCursor::START`]
+    /// at first). Outbox events are pruned only once they are behind it (and behind the webhook
+    /// cursor): a service that sends no email still moves it on.
     async fn mail_cursor(&self) -> Result<EventCursor>;
     /// Atomically: moves the mail cursor from `from` to `to` and adds `mails` (a message whose
     /// key and role are already there is left as it is). Answers `false`, writing nothing, if
@@ -171,9 +173,14 @@ pub trait MailStore: Send + Sync {
     /// are already there.
     async fn insert_mail(&self, mail: &NewMail) -> Result<bool>;
     /// Atomically claims up to `limit` messages due at `now` (pending, next attempt due, no
-    /// live lease), leasing them until `lease_until` and counting the attempt; a message whose
-    /// (recipient, subject) has an earlier pending message waits for it. Concurrent callers
-    /// (replicas) never claim one message twice within a lease.
+    /// live lease), oldest first, leasing them until `lease_until` and counting the attempt.
+    ///
+    /// The messages of one (recipient, subject) go one at a time, in the order they were made:
+    /// a message waits while an earlier pending one of its (recipient, subject) is in the
+    /// queue (being sent, or waiting for a retry), and while any of them is leased. A message
+    /// enters the queue when it is first due: one made for later (a reminder) holds back no
+    /// message made after it until then. Concurrent callers (replicas) never claim one message
+    /// twice within a lease.
     async fn claim_mail(
         &self,
         now: DateTime<Utc>,

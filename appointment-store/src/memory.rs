@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use parking_lot::Mutex;
 
+use crate::mail::{DueMail, MailAttempt, MailRecord, MailStatus, MailStore, NewMail};
 use crate::service::{CalendarFeedStore, FeedBooking, IdempotencyClaim, ServiceStore};
 use crate::webhooks::{
     DeliveryAttempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, WebhookEndpoint,
@@ -88,6 +89,9 @@ struct Inner {
     /// Webhook deliveries, in the order they were made.
     deliveries: Vec<MemoryDelivery>,
     webhook_cursor: EventCursor,
+    /// Email messages, in the order they were made.
+    mail: Vec<MemoryMail>,
+    mail_cursor: EventCursor,
     /// Calendar feeds: each owner's token hash.
     calendar_feeds: HashMap<UserId, String>,
 }
@@ -101,6 +105,17 @@ struct MemoryDelivery {
     next_attempt_at: DateTime<Utc>,
     locked_until: Option<DateTime<Utc>>,
     last: Option<DeliveryAttempt>,
+}
+
+/// An email message and where it stands.
+#[derive(Debug, Clone)]
+struct MemoryMail {
+    new: NewMail,
+    status: MailStatus,
+    attempts: u32,
+    next_attempt_at: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+    last_error: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +161,27 @@ impl Inner {
             locked_until: None,
             last: None,
         });
+    }
+
+    /// Adds a pending email message, unless one with its key and role is there; whether it
+    /// was added.
+    fn add_mail(&mut self, m: &NewMail) -> bool {
+        if self
+            .mail
+            .iter()
+            .any(|x| x.new.key == m.key && x.new.role == m.role)
+        {
+            return false;
+        }
+        self.mail.push(MemoryMail {
+            new: m.clone(),
+            status: MailStatus::Pending,
+            attempts: 0,
+            next_attempt_at: m.due_at,
+            locked_until: None,
+            last_error: None,
+        });
+        true
     }
 
     /// Appends an event to the outbox, giving it the next cursor.
@@ -1537,7 +1573,8 @@ impl WebhookStore for MemoryStore {
 
     async fn prune_before(&self, before: DateTime<Utc>) -> Result<(u64, u64)> {
         let mut g = self.inner.lock();
-        let cursor = g.webhook_cursor;
+        // Both readers of the outbox must be done with an event.
+        let cursor = g.webhook_cursor.min(g.mail_cursor);
         let events = g.events.len();
         g.events.retain(|e| !(e.at < before && e.cursor <= cursor));
         let deliveries = g.deliveries.len();
@@ -1559,5 +1596,136 @@ impl WebhookStore for MemoryStore {
             pending.clone().count() as u64,
             pending.map(|d| d.new.created_at).min(),
         ))
+    }
+}
+
+#[async_trait]
+impl MailStore for MemoryStore {
+    async fn mail_cursor(&self) -> Result<EventCursor> {
+        Ok(self.inner.lock().mail_cursor)
+    }
+
+    async fn enqueue_mail(
+        &self,
+        from: EventCursor,
+        to: EventCursor,
+        mails: &[NewMail],
+    ) -> Result<bool> {
+        let mut g = self.inner.lock();
+        if g.mail_cursor != from {
+            return Ok(false);
+        }
+        g.mail_cursor = to;
+        for m in mails {
+            g.add_mail(m);
+        }
+        Ok(true)
+    }
+
+    async fn insert_mail(&self, mail: &NewMail) -> Result<bool> {
+        Ok(self.inner.lock().add_mail(mail))
+    }
+
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueMail>> {
+        let mut g = self.inner.lock();
+        // (recipient, subject) pairs that wait: one of their messages is leased, or an earlier
+        // one is in the queue (it was due once).
+        let mut waiting: std::collections::HashSet<(String, uuid::Uuid)> = g
+            .mail
+            .iter()
+            .filter(|m| m.status == MailStatus::Pending && m.locked_until.is_some_and(|l| l > now))
+            .map(|m| (m.new.recipient.clone(), m.new.subject_id))
+            .collect();
+        let mut out = Vec::new();
+        for m in g.mail.iter_mut() {
+            if out.len() >= limit as usize {
+                break;
+            }
+            let queued = m.attempts > 0 || m.next_attempt_at <= now;
+            if m.status != MailStatus::Pending || !queued {
+                continue;
+            }
+            if !waiting.insert((m.new.recipient.clone(), m.new.subject_id)) {
+                continue;
+            }
+            if m.next_attempt_at > now {
+                continue;
+            }
+            m.attempts += 1;
+            m.locked_until = Some(lease_until);
+            out.push(DueMail {
+                id: m.new.id,
+                key: m.new.key,
+                role: m.new.role.clone(),
+                kind: m.new.kind.clone(),
+                recipient: m.new.recipient.clone(),
+                message: m.new.message.clone(),
+                attempt: m.attempts,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn finish_mail(&self, id: uuid::Uuid, attempt: u32, outcome: &MailAttempt) -> Result<()> {
+        let mut g = self.inner.lock();
+        if let Some(m) = g
+            .mail
+            .iter_mut()
+            .find(|m| m.new.id == id && m.attempts == attempt && m.status == MailStatus::Pending)
+        {
+            m.status = outcome.status;
+            if let Some(next) = outcome.next_attempt_at {
+                m.next_attempt_at = next;
+            }
+            m.locked_until = None;
+            m.last_error.clone_from(&outcome.error);
+        }
+        Ok(())
+    }
+
+    async fn mail_for(&self, key: uuid::Uuid) -> Result<Vec<MailRecord>> {
+        let g = self.inner.lock();
+        Ok(g.mail
+            .iter()
+            .filter(|m| m.new.key == key)
+            .map(|m| MailRecord {
+                id: m.new.id,
+                key: m.new.key,
+                role: m.new.role.clone(),
+                kind: m.new.kind.clone(),
+                recipient: m.new.recipient.clone(),
+                status: m.status,
+                attempts: m.attempts,
+                next_attempt_at: Some(m.next_attempt_at)
+                    .filter(|_| m.status == MailStatus::Pending),
+                last_error: m.last_error.clone(),
+                created_at: m.new.created_at,
+            })
+            .collect())
+    }
+
+    async fn mail_backlog(&self, now: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>)> {
+        let g = self.inner.lock();
+        let due = g
+            .mail
+            .iter()
+            .filter(|m| m.status == MailStatus::Pending && m.next_attempt_at <= now);
+        Ok((
+            due.clone().count() as u64,
+            due.map(|m| m.next_attempt_at).min(),
+        ))
+    }
+
+    async fn prune_mail_before(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut g = self.inner.lock();
+        let n = g.mail.len();
+        g.mail
+            .retain(|m| m.status == MailStatus::Pending || m.new.created_at >= before);
+        Ok((n - g.mail.len()) as u64)
     }
 }

@@ -273,6 +273,7 @@ impl SqlBackend for PostgresStore {
     const PRUNE_EVENTS: &'static str = crate::webhooks_sql::prune_events_sql!(
         "(outbox.tx, outbox.seq) <= (CAST(CAST(c.tx AS text) AS xid8), c.seq)"
     );
+    const CLAIM_MAIL: &'static str = crate::mail_sql::claim_mail_sql!("FOR UPDATE SKIP LOCKED");
 
     fn reads(&self) -> PgPool {
         self.pool.clone()
@@ -330,6 +331,7 @@ impl SqlBackend for PostgresStore {
 
 impl_store!(PostgresStore);
 crate::webhooks_sql::impl_webhooks!(PostgresStore);
+crate::mail_sql::impl_mail!(PostgresStore);
 crate::calendar_sql::impl_calendar_feeds!(PostgresStore);
 
 #[async_trait]

@@ -1,10 +1,11 @@
 //! What a service built on the engine stores besides bookings: revoked tokens, idempotency
-//! records, webhook endpoints and deliveries. The engine's rules do not use these; the REST
-//! server does.
+//! records, webhook endpoints and deliveries, outgoing email, calendar feeds. The engine's rules
+//! do not use these; the REST server does.
 
 use appointment_core::store::Store;
 use appointment_core::{Booking, Result, UserId};
 
+use crate::mail::MailStore;
 use crate::webhooks::WebhookStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -97,10 +98,9 @@ pub trait CalendarFeedStore: Send + Sync {
 }
 
 /// A [`Store`] that also keeps what the REST service needs (webhooks: [`WebhookStore`];
-/// calendar feeds: [`CalendarFeedStore`]). Each
-/// method is atomic.
+/// outgoing email: [`MailStore`]; calendar feeds: [`CalendarFeedStore`]). Each method is atomic.
 #[async_trait]
-pub trait ServiceStore: Store + WebhookStore + CalendarFeedStore {
+pub trait ServiceStore: Store + WebhookStore + MailStore + CalendarFeedStore {
     /// Checks that the backend answers (for health checks).
     async fn ping(&self) -> Result<()>;
 

@@ -114,8 +114,11 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     const OWNER_EVENTS_AFTER: &'static str;
     /// Claims due webhook deliveries (see `webhooks_sql::claim_deliveries_sql!`).
     const CLAIM_DELIVERIES: &'static str;
-    /// Removes old events behind the fan-out cursor (see `webhooks_sql::prune_events_sql!`).
+    /// Removes old events behind the webhook and mail cursors (see
+    /// `webhooks_sql::prune_events_sql!`).
     const PRUNE_EVENTS: &'static str;
+    /// Claims due email messages (see `mail_sql::claim_mail_sql!`).
+    const CLAIM_MAIL: &'static str;
 
     /// The pool that serves reads.
     fn reads(&self) -> Self::Pool;

@@ -271,6 +271,7 @@ impl SqlBackend for SqliteStore {
     const CLAIM_DELIVERIES: &'static str = crate::webhooks_sql::claim_deliveries_sql!("");
     const PRUNE_EVENTS: &'static str =
         crate::webhooks_sql::prune_events_sql!("outbox.seq <= c.seq");
+    const CLAIM_MAIL: &'static str = crate::mail_sql::claim_mail_sql!("");
 
     fn reads(&self) -> SqlitePool {
         self.reader.clone()
@@ -293,6 +294,7 @@ impl SqlBackend for SqliteStore {
 
 impl_store!(SqliteStore);
 crate::webhooks_sql::impl_webhooks!(SqliteStore);
+crate::mail_sql::impl_mail!(SqliteStore);
 crate::calendar_sql::impl_calendar_feeds!(SqliteStore);
 
 #[async_trait]

@@ -265,7 +265,9 @@ pub trait WebhookStore: Send + Sync {
     async fn deliveries(&self, endpoint: Uuid, page: Page) -> Result<Paged<DeliveryRecord>>;
     /// Deliveries not yet delivered or failed, and the creation time of the oldest of them.
     async fn delivery_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>)>;
-    /// Forgets what happened before `before`: outbox events already fanned out into deliveries,
-    /// and deliveries delivered or failed. Answers how many of each it removed.
+    /// Forgets what happened before `before`: outbox events already fanned out into deliveries
+    /// and made into messages (behind both the webhook cursor and the
+    /// [mail cursor](crate::MailStore::mail_cursor)), and deliveries delivered or failed.
+    /// Answers how many of each it removed.
     async fn prune_before(&self, before: DateTime<Utc>) -> Result<(u64, u64)>;
 }

@@ -87,13 +87,16 @@ const DELIVERIES: &str = "SELECT id, event_id, event_type, status, attempts, nex
 const PRUNE_DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE status <> 'pending' \
      AND created_at < $1";
 
-/// Removes outbox events from before `$1` that are behind the fan-out cursor; `$behind` is the
-/// backend's condition that an event `o` is at or before the cursor `c`.
+/// Removes outbox events from before `$1` that are behind both the webhook fan-out cursor and
+/// the mail cursor (every reader of the outbox is done with them); `$behind` is the backend's
+/// condition that an event `outbox` is at or before a cursor `c`.
 macro_rules! prune_events_sql {
     ($behind:literal) => {
         concat!(
             "DELETE FROM outbox WHERE occurred_at < $1 AND EXISTS (SELECT 1 FROM webhook_cursor c \
              WHERE c.id = 1 AND ",
+            $behind,
+            ") AND EXISTS (SELECT 1 FROM mail_cursor c WHERE c.id = 1 AND ",
             $behind,
             ")"
         )
@@ -173,7 +176,8 @@ fn delivery_args(d: &NewDelivery) -> Vec<Arg> {
     ]
 }
 
-fn cursor_arg(n: u64) -> Arg {
+/// A cursor's part as an argument (saturating: a cursor is never that far).
+pub(crate) fn cursor_arg(n: u64) -> Arg {
     Arg::Int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 

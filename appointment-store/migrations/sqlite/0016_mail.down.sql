@@ -1,0 +1,2 @@
+DROP TABLE mail_cursor;
+DROP TABLE mail_messages;
