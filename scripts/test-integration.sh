@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the integration suite: the real server binary, driven from Python, checked with
 # independent implementations (the Standard Webhooks reference verifier for webhook
-# signatures, the `icalendar` package for calendars). Creates its virtualenv (pytest and the
-# checkers from PyPI) when missing.
+# signatures, the `icalendar` package for calendars, a real SMTP server, aiosmtpd, for email).
+# Creates its virtualenv (pytest, the checkers and the SMTP server, from PyPI) when missing.
 #
 #   ./scripts/test-integration.sh [pytest args…]
 #
@@ -25,10 +25,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   step "creating the virtualenv $VENV"
   make_venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import pytest, standardwebhooks, icalendar' >/dev/null 2>&1; then
-  step "installing pytest, standardwebhooks and icalendar into $VENV"
+if ! "$VENV/bin/python" -c 'import pytest, standardwebhooks, icalendar, aiosmtpd' >/dev/null 2>&1; then
+  step "installing pytest, standardwebhooks, icalendar and aiosmtpd into $VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" \
-    "standardwebhooks>=1,<2" "icalendar>=6,<8"
+    "standardwebhooks>=1,<2" "icalendar>=6,<8" "aiosmtpd>=1.4,<2"
 fi
 
 step "building the server (cargo build -p appointment-server --all-features, as the workspace tests build it)"

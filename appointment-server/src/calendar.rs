@@ -17,14 +17,18 @@ pub const FEED_NAME: &str = "Appointment Master bookings";
 pub enum Method {
     /// A calendar published for reading: a live booking, or a feed.
     Publish,
+    /// An invitation sent by mail: the booking takes place (or now takes place at a new time).
+    Request,
     /// The booking no longer takes place (cancelled, rejected, declined or expired).
     Cancel,
 }
 
 impl Method {
-    fn as_str(self) -> &'static str {
+    /// The name written as `METHOD`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Method::Publish => "PUBLISH",
+            Method::Request => "REQUEST",
             Method::Cancel => "CANCEL",
         }
     }
@@ -148,6 +152,51 @@ pub fn booking_calendar(booking: &Booking, title: &str, now: DateTime<Utc>) -> S
     cal.to_string()
 }
 
+/// Someone's name as a parameter value: no quotes or control characters (the writer quotes
+/// values with separators).
+fn parameter_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != '"')
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The invitation mailed to a booking's booker as of `now` (the instant of the change it tells
+/// of): `METHOD:REQUEST` while the booking takes place, `METHOD:CANCEL` once it does not, with
+/// the appointment's owner as `ORGANIZER` and the booker as `ATTENDEE`, and the same `UID` and
+/// `SEQUENCE` as the booking's `.ics`, so a calendar updates or removes the event it holds.
+pub fn invite(
+    booking: &Booking,
+    title: &str,
+    organizer: (&str, &str),
+    now: DateTime<Utc>,
+) -> (Method, String) {
+    let method = match Method::of(booking, now) {
+        Method::Cancel => Method::Cancel,
+        Method::Publish | Method::Request => Method::Request,
+    };
+    let mut event = event(booking, title, Audience::Booker, now);
+    let (name, email) = organizer;
+    let mut organizer = Property::new("ORGANIZER", format!("mailto:{email}"));
+    organizer.add_parameter("CN", &parameter_text(name));
+    let mut attendee = Property::new("ATTENDEE", format!("mailto:{}", booking.email.as_str()));
+    attendee
+        .add_parameter("CN", &parameter_text(booking.name.as_str()))
+        .add_parameter("ROLE", "REQ-PARTICIPANT")
+        .add_parameter(
+            "PARTSTAT",
+            if method == Method::Cancel {
+                "DECLINED"
+            } else {
+                "ACCEPTED"
+            },
+        );
+    event.append_property(organizer).append_property(attendee);
+    let mut cal = calendar(method);
+    cal.push(event);
+    (method, cal.to_string())
+}
+
 /// An owner's feed: one event per booking, `METHOD:PUBLISH`, named [`FEED_NAME`].
 pub fn feed_calendar<'a>(
     bookings: impl IntoIterator<Item = (&'a Booking, &'a str)>,
@@ -237,6 +286,36 @@ mod tests {
             ics.contains("UID:00000000-0000-0000-0000-000000000000@appointment-master\r\n"),
             "{ics}"
         );
+    }
+
+    #[test]
+    fn invites_name_organizer_and_attendee_and_cancel_with_the_same_uid() {
+        let mut b = booking(BookingStatus::Active);
+        // Long lines are folded (RFC 5545 3.1); the checks read them unfolded.
+        let unfold = |ics: String| ics.replace("\r\n ", "");
+        let (method, ics) = invite(
+            &b,
+            "Cut",
+            ("Bob \"the\" Barber; Ltd", "bob@example.com"),
+            b.created_at,
+        );
+        let ics = unfold(ics);
+        assert_eq!(method, Method::Request);
+        assert!(ics.contains("METHOD:REQUEST\r\n"), "{ics}");
+        assert!(
+            ics.contains("ORGANIZER;CN=\"Bob the Barber; Ltd\":mailto:bob@example.com\r\n"),
+            "{ics}"
+        );
+        assert!(ics.contains("mailto:ada@example.com"), "{ics}");
+        assert!(ics.contains("PARTSTAT=ACCEPTED"), "{ics}");
+        b.status = BookingStatus::Cancelled;
+        b.updated_at = b.created_at + chrono::TimeDelta::seconds(90);
+        let (method, cancel) = invite(&b, "Cut", ("Bob", "bob@example.com"), b.updated_at);
+        let cancel = unfold(cancel);
+        assert_eq!(method, Method::Cancel);
+        assert!(cancel.contains("METHOD:CANCEL\r\n"), "{cancel}");
+        assert!(cancel.contains("SEQUENCE:90\r\n"), "{cancel}");
+        assert!(cancel.contains(&format!("UID:{}\r\n", uid(&b))), "{cancel}");
     }
 
     #[test]

@@ -163,6 +163,51 @@ pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
         "200",
         "how often the outbox and due webhook deliveries are looked at",
     ),
+    (
+        "SMTP_URL",
+        "",
+        "the SMTP server email goes through, e.g. smtps://user:password@mail.example.com, smtp://host:587?tls=required, smtp://127.0.0.1:2525 (unset: email is off)",
+    ),
+    (
+        "MAIL_FROM",
+        crate::mail::DEFAULT_FROM,
+        "the sender of every message",
+    ),
+    (
+        "PUBLIC_URL",
+        "",
+        "where clients reach the service (e.g. https://book.example.com), for links in messages",
+    ),
+    (
+        "MAIL_TEMPLATES_DIR",
+        "",
+        "a directory of templates that replace the built-in ones of the same name",
+    ),
+    (
+        "MAIL_REMINDERS",
+        "24h",
+        "how long before a booked slot reminders are sent, comma-separated (e.g. 24h,1h), or off",
+    ),
+    (
+        "MAIL_CONCURRENCY",
+        "4",
+        "the most messages being sent at once (per replica)",
+    ),
+    (
+        "MAIL_TIMEOUT_MS",
+        "30000",
+        "how long one SMTP exchange may take",
+    ),
+    (
+        "MAIL_RETRY_SCHEDULE",
+        "5,300,1800,7200,18000,36000,36000",
+        "seconds to wait after each failed attempt to send a message (±20 % jitter); after the last, it fails",
+    ),
+    (
+        "MAIL_POLL_MS",
+        "500",
+        "how often the outbox and due messages are looked at",
+    ),
 ];
 
 /// [`ENVIRONMENT`] as `--help` shows it.
@@ -269,6 +314,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// How webhooks are delivered (`WEBHOOK_*`).
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// How email is sent (`SMTP_URL`, `MAIL_*`, `PUBLIC_URL`).
+    pub mail: crate::mail::MailConfig,
     /// The engine's clock: the system's. An embedding application (a demo, a simulation, a
     /// test of deadlines) may pin it; tokens and rate limits keep the system's time.
     pub clock: std::sync::Arc<dyn appointment_core::Clock>,
@@ -347,6 +394,7 @@ impl Default for Config {
             metrics_token: None,
             metrics_addr: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            mail: crate::mail::MailConfig::default(),
             clock: std::sync::Arc::new(appointment_core::SystemClock),
         }
     }
@@ -518,6 +566,7 @@ impl Config {
             })?);
         }
         c.webhooks = crate::webhooks::WebhookConfig::from_lookup(&get).map_err(ConfigError)?;
+        c.mail = crate::mail::MailConfig::from_lookup(&get).map_err(ConfigError)?;
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
                 "pretty" | "text" => LogFormat::Pretty,

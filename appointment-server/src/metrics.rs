@@ -70,6 +70,12 @@ pub const WEBHOOK_DELIVERIES: &str = "appointment_webhook_deliveries_total";
 pub const WEBHOOK_PENDING: &str = "appointment_webhook_deliveries_pending";
 /// How long the oldest pending webhook delivery has waited.
 pub const WEBHOOK_OLDEST: &str = "appointment_webhook_oldest_pending_age_seconds";
+/// Email messages sent (or tried), by result.
+pub const MAIL_MESSAGES: &str = "appointment_mail_messages_total";
+/// Email messages due and not yet sent.
+pub const MAIL_PENDING: &str = "appointment_mail_messages_pending";
+/// How long the oldest due email message has waited.
+pub const MAIL_OLDEST: &str = "appointment_mail_oldest_pending_age_seconds";
 /// Outbox events not yet fanned out into deliveries (counted up to [`OUTBOX_COUNT_LIMIT`]).
 pub const OUTBOX_BACKLOG: &str = "appointment_outbox_backlog_events";
 /// How long the oldest event not yet fanned out has waited.
@@ -177,6 +183,18 @@ impl Metrics {
                 WEBHOOK_OLDEST,
                 "Seconds the oldest pending webhook delivery has waited (0 when none waits)"
             );
+            describe_counter!(
+                MAIL_MESSAGES,
+                "Email attempts by this replica, by result: sent, retry (failed, tried again later), failed (refused, or no attempt left) or skipped (a reminder of a booking cancelled or moved)"
+            );
+            describe_gauge!(
+                MAIL_PENDING,
+                "Email messages due and not yet sent, at scrape time (reminders for later are not counted)"
+            );
+            describe_gauge!(
+                MAIL_OLDEST,
+                "Seconds the oldest due email message has waited (0 when none waits)"
+            );
             describe_gauge!(
                 OUTBOX_BACKLOG,
                 "Outbox events not yet fanned out into webhook deliveries (counted up to 1000)"
@@ -206,6 +224,9 @@ impl Metrics {
             }
             for result in [DELIVERED, RETRY, FAILED] {
                 counter!(WEBHOOK_DELIVERIES, "result" => result).increment(0);
+            }
+            for result in [SENT, RETRY, FAILED, SKIPPED] {
+                counter!(MAIL_MESSAGES, "result" => result).increment(0);
             }
         });
         let handle = recorder.handle();
@@ -286,6 +307,11 @@ impl Metrics {
         self.record(|| counter!(WEBHOOK_DELIVERIES, "result" => result).increment(1));
     }
 
+    /// Counts an email attempt by its result ([`SENT`], [`RETRY`], [`FAILED`], [`SKIPPED`]).
+    pub fn count_mail(&self, result: &'static str) {
+        self.record(|| counter!(MAIL_MESSAGES, "result" => result).increment(1));
+    }
+
     fn count(&self, name: &'static str, outcome: &'static str) {
         self.record(|| counter!(name, "outcome" => outcome).increment(1));
     }
@@ -319,6 +345,7 @@ impl Metrics {
             t.map_or(0.0, |t| (now - t).as_seconds_f64().max(0.0))
         };
         let deliveries = store.delivery_backlog().await.ok();
+        let mail = store.mail_backlog(now).await.ok();
         let outbox = match store.webhook_cursor().await {
             Ok(cursor) => store
                 .events_after(None, cursor, OUTBOX_COUNT_LIMIT)
@@ -331,6 +358,10 @@ impl Metrics {
             if let Some((pending, oldest)) = deliveries {
                 gauge!(WEBHOOK_PENDING).set(pending as f64);
                 gauge!(WEBHOOK_OLDEST).set(age(oldest));
+            }
+            if let Some((pending, oldest)) = mail {
+                gauge!(MAIL_PENDING).set(pending as f64);
+                gauge!(MAIL_OLDEST).set(age(oldest));
             }
             if let Some((backlog, oldest)) = outbox {
                 gauge!(OUTBOX_BACKLOG).set(backlog as f64);
@@ -378,6 +409,10 @@ pub const DELIVERED: &str = "delivered";
 pub const RETRY: &str = "retry";
 /// Failed with no attempt left.
 pub const FAILED: &str = "failed";
+/// An email the SMTP server accepted.
+pub const SENT: &str = "sent";
+/// An email that no longer applied when it came due.
+pub const SKIPPED: &str = "skipped";
 
 const BOOKED: &str = "booked";
 const PENDING: &str = "pending";

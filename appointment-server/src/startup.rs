@@ -29,6 +29,8 @@ pub struct Application {
     metrics: Option<(TcpListener, Router)>,
     /// The webhook dispatcher's task, stopped with the server.
     webhooks: tokio::task::AbortHandle,
+    /// The mailer's task, stopped with the server.
+    mail: tokio::task::AbortHandle,
 }
 
 impl Application {
@@ -77,10 +79,24 @@ impl Application {
                 config.webhooks.clone(),
             )
             .with_metrics(state.metrics.clone()),
+            mail: crate::mail::Mailer::new(
+                state.scheduler.clone(),
+                state.store.clone(),
+                config.mail.clone(),
+            )?
+            .with_metrics(state.metrics.clone()),
             ..state
         };
+        if state.mail.enabled() {
+            tracing::info!(from = %config.mail.from, "email: on");
+        } else {
+            tracing::info!(
+                "email: off (set SMTP_URL to send confirmations, invites and reminders)"
+            );
+        }
         spawn_pruner(&state);
         let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
+        let mail = tokio::spawn(state.mail.clone().run()).abort_handle();
         let router = app(state.clone(), &config.cors_origins);
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let port = listener.local_addr()?.port();
@@ -106,6 +122,7 @@ impl Application {
             limits: config.connections,
             metrics,
             webhooks,
+            mail,
         })
     }
 
@@ -143,6 +160,7 @@ impl Application {
         // Deliveries in flight are leased: another replica (or this one, restarted) sends what
         // this one leaves unfinished.
         let _stop_webhooks = AbortOnDrop(self.webhooks);
+        let _stop_mail = AbortOnDrop(self.mail);
         let Some((listener, router)) = self.metrics else {
             return connections::serve(self.listener, self.router, self.limits, signal).await;
         };

@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// Webhook delivery (its loop runs beside the server).
     pub webhooks: crate::webhooks::Dispatcher,
+    /// Email (its loop runs beside the server; off unless configured).
+    pub mail: crate::mail::Mailer,
 }
 
 impl std::fmt::Debug for AppState {
@@ -68,6 +70,7 @@ impl AppState {
         let dummy_hash = crate::auth::hash_password(dummy_password, bcrypt_cost).await?;
         let scheduler = Scheduler::from_arc(Arc::clone(&store));
         Ok(AppState {
+            mail: crate::mail::Mailer::off(scheduler.clone(), Arc::clone(&store)),
             webhooks: crate::webhooks::Dispatcher::new(
                 scheduler.clone(),
                 Arc::clone(&store),

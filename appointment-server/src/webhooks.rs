@@ -39,9 +39,10 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::courier::{Channel, Courier, next_attempt, repeat};
 use crate::routes::events::EventBody;
 
 /// The prefix of a signing secret.
@@ -136,26 +137,30 @@ impl WebhookConfig {
             c.retention = (days > 0).then(|| Duration::from_secs(days * 86_400));
         }
         if let Some(v) = get("WEBHOOK_RETRY_SCHEDULE") {
-            c.retry_schedule = v
-                .split(',')
-                .map(|s| {
-                    s.trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 7.0 * 86_400.0)
-                        .map(Duration::from_secs_f64)
-                })
-                .collect::<Option<Vec<_>>>()
-                .filter(|v| v.len() <= 20)
-                .ok_or_else(|| {
-                    format!(
-                        "WEBHOOK_RETRY_SCHEDULE must be up to 20 comma-separated waits in \
-                         seconds (0 to 604800), not {v:?}"
-                    )
-                })?;
+            c.retry_schedule = parse_retry_schedule("WEBHOOK_RETRY_SCHEDULE", &v)?;
         }
         Ok(c)
     }
+}
+
+/// A retry schedule as configured in `var`: up to 20 comma-separated waits in seconds (0 to a
+/// week each).
+pub fn parse_retry_schedule(var: &str, v: &str) -> Result<Vec<Duration>, String> {
+    v.split(',')
+        .map(|s| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 7.0 * 86_400.0)
+                .map(Duration::from_secs_f64)
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| v.len() <= 20)
+        .ok_or_else(|| {
+            format!(
+                "{var} must be up to 20 comma-separated waits in seconds (0 to 604800), not {v:?}"
+            )
+        })
 }
 
 /// A fresh signing secret: `whsec_` and 32 random bytes in base64.
@@ -295,17 +300,122 @@ pub fn test_delivery(endpoint: &WebhookEndpoint, now: DateTime<Utc>) -> NewDeliv
     }
 }
 
+/// Sends webhook deliveries: the [`Channel`] a [`Courier`] runs for the [`Dispatcher`].
+#[derive(Clone)]
+pub struct WebhookChannel {
+    store: Arc<dyn ServiceStore>,
+    client: reqwest::Client,
+    retry_schedule: Arc<[Duration]>,
+    metrics: crate::metrics::Metrics,
+}
+
+impl std::fmt::Debug for WebhookChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookChannel").finish_non_exhaustive()
+    }
+}
+
+impl Channel for WebhookChannel {
+    type Due = DueDelivery;
+    type Outcome = DeliveryAttempt;
+    const NAME: &'static str = "webhooks";
+
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> appointment_core::Result<Vec<DueDelivery>> {
+        self.store.claim_deliveries(now, lease_until, limit).await
+    }
+
+    async fn attempt(&self, due: &DueDelivery) -> DeliveryAttempt {
+        self.send(due).await
+    }
+
+    async fn finish(
+        &self,
+        due: &DueDelivery,
+        outcome: &DeliveryAttempt,
+    ) -> appointment_core::Result<()> {
+        self.store
+            .finish_delivery(due.id, due.attempt, outcome)
+            .await
+    }
+
+    fn count(&self, outcome: &DeliveryAttempt) {
+        self.metrics.count_delivery(match outcome.status {
+            DeliveryStatus::Delivered => crate::metrics::DELIVERED,
+            DeliveryStatus::Pending => crate::metrics::RETRY,
+            DeliveryStatus::Failed => crate::metrics::FAILED,
+        });
+    }
+}
+
+impl WebhookChannel {
+    /// Sends one delivery and says what came of it.
+    async fn send(&self, d: &DueDelivery) -> DeliveryAttempt {
+        let started = std::time::Instant::now();
+        let timestamp = Utc::now().timestamp();
+        let id = d.event_id.to_string();
+        let result = self
+            .client
+            .post(&d.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                sign(&d.secret, &id, timestamp, &d.payload),
+            )
+            .body(d.payload.clone())
+            .send()
+            .await;
+        let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        let at = Utc::now();
+        let (status_code, error) = match result {
+            Ok(res) if res.status().is_success() => {
+                return DeliveryAttempt {
+                    status: DeliveryStatus::Delivered,
+                    next_attempt_at: None,
+                    status_code: Some(res.status().as_u16()),
+                    error: None,
+                    latency_ms,
+                    at,
+                };
+            }
+            Ok(res) => (
+                Some(res.status().as_u16()),
+                format!("the endpoint answered HTTP {}", res.status().as_u16()),
+            ),
+            Err(e) if e.is_timeout() => (None, "the request timed out".to_owned()),
+            Err(e) if e.is_connect() => (None, "could not connect to the endpoint".to_owned()),
+            Err(_) => (None, "the request failed".to_owned()),
+        };
+        let next_attempt_at = next_attempt(&self.retry_schedule, d.attempt, at);
+        DeliveryAttempt {
+            status: if next_attempt_at.is_some() {
+                DeliveryStatus::Pending
+            } else {
+                DeliveryStatus::Failed
+            },
+            next_attempt_at,
+            status_code,
+            error: Some(error),
+            latency_ms,
+            at,
+        }
+    }
+}
+
 /// Fans the outbox out and delivers; see the [module documentation](self).
 #[derive(Clone)]
 pub struct Dispatcher {
     store: Arc<dyn ServiceStore>,
     scheduler: Scheduler<dyn ServiceStore>,
-    client: reqwest::Client,
     config: WebhookConfig,
-    permits: Arc<Semaphore>,
     wake: Arc<Notify>,
-    deliver_wake: Arc<Notify>,
-    metrics: crate::metrics::Metrics,
+    courier: Courier<WebhookChannel>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -341,21 +451,33 @@ impl Dispatcher {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }
         let client = builder.build().unwrap_or_default();
+        let channel = WebhookChannel {
+            store: store.clone(),
+            client,
+            retry_schedule: config.retry_schedule.clone().into(),
+            metrics: crate::metrics::Metrics::off(),
+        };
         Dispatcher {
             store,
             scheduler,
-            client,
-            permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            courier: Courier::new(channel, config.concurrency, config.poll, config.timeout * 2),
             config,
             wake: Arc::new(Notify::new()),
-            deliver_wake: Arc::new(Notify::new()),
-            metrics: crate::metrics::Metrics::off(),
         }
     }
 
     /// The dispatcher, counting its attempts into `metrics`.
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
-        self.metrics = metrics;
+        let channel = WebhookChannel {
+            metrics,
+            ..self.courier.channel().clone()
+        };
+        self.courier = Courier::new(
+            channel,
+            self.config.concurrency,
+            self.config.poll,
+            self.config.timeout * 2,
+        );
         self
     }
 
@@ -368,89 +490,59 @@ impl Dispatcher {
     /// poll.
     pub fn wake(&self) {
         self.wake.notify_one();
-        self.deliver_wake.notify_one();
+        self.courier.wake();
     }
 
     /// Runs until the task is dropped: two loops side by side, so that neither waits for the
     /// other under load. The fan-out loop turns the outbox into deliveries batch after batch
     /// while it is behind (then every poll, or when woken), and every [`PRUNE_EVERY`] prunes
-    /// what is older than the retention; the delivery loop claims as many due deliveries as it
-    /// has free places for, and claims again as soon as a place frees up.
+    /// what is older than the retention; the delivery loop ([`Courier::run`]) claims as many
+    /// due deliveries as it has free places for, and claims again as soon as a place frees up.
     pub async fn run(self) {
-        tokio::join!(self.fan_out_loop(), self.delivery_loop());
-    }
-
-    async fn fan_out_loop(&self) {
+        let this = &self;
         let mut pruned_at: Option<std::time::Instant> = None;
-        loop {
-            if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+        let fan_out = repeat(self.config.poll, &self.wake, "webhook fan-out", || {
+            let prune = pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY);
+            if prune {
                 pruned_at = Some(std::time::Instant::now());
-                if let Err(e) = self.prune().await {
+            }
+            async move {
+                if prune && let Err(e) = this.prune().await {
                     tracing::warn!(error = %e, "pruning old events and deliveries failed");
                 }
-            }
-            match self.fan_out_once().await {
-                Ok(n) => {
-                    if n > 0 {
-                        self.deliver_wake.notify_one();
-                    }
-                    if n == FAN_OUT_BATCH as usize {
-                        continue;
-                    }
+                let n = this.fan_out_once().await?;
+                if n > 0 {
+                    this.courier.wake();
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "webhook fan-out failed; retrying at the next poll");
-                }
+                Ok(n == FAN_OUT_BATCH as usize)
             }
-            tokio::select! {
-                () = tokio::time::sleep(self.config.poll) => {}
-                () = self.wake.notified() => {}
-            }
-        }
+        });
+        tokio::join!(fan_out, self.courier.run());
     }
 
-    async fn delivery_loop(&self) {
-        loop {
-            // A free place first, then as many more as are free: the claim never takes more
-            // than can be sent at once.
-            let Ok(first) = self.permits.clone().acquire_owned().await else {
-                return;
-            };
-            let mut places = vec![first];
-            while let Ok(p) = self.permits.clone().try_acquire_owned() {
-                places.push(p);
-            }
-            match self.deliver_with(places).await {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
-            }
-            tokio::select! {
-                () = tokio::time::sleep(self.config.poll) => {}
-                () = self.deliver_wake.notified() => {}
-            }
-        }
-    }
-
-    /// Removes events and finished deliveries older than the retention on the wall clock
-    /// (events only once they were fanned out); answers how many of each.
-    pub async fn prune(&self) -> appointment_core::Result<(u64, u64)> {
+    /// Removes events, finished deliveries and finished email messages older than the retention
+    /// on the wall clock (events only once they were fanned out into deliveries and made into
+    /// messages); answers how many of each.
+    pub async fn prune(&self) -> appointment_core::Result<(u64, u64, u64)> {
         let Some(keep) = self
             .config
             .retention
             .and_then(|r| chrono::TimeDelta::from_std(r).ok())
         else {
-            return Ok((0, 0));
+            return Ok((0, 0, 0));
         };
-        let (events, deliveries) = self.store.prune_before(Utc::now() - keep).await?;
-        if events + deliveries > 0 {
+        let before = Utc::now() - keep;
+        let (events, deliveries) = self.store.prune_before(before).await?;
+        let messages = self.store.prune_mail_before(before).await?;
+        if events + deliveries + messages > 0 {
             tracing::info!(
                 events,
                 deliveries,
-                "pruned old events and webhook deliveries"
+                messages,
+                "pruned old events, webhook deliveries and email messages"
             );
         }
-        Ok((events, deliveries))
+        Ok((events, deliveries, messages))
     }
 
     /// Fans out everything the outbox holds after the cursor, batch after batch; answers how
@@ -523,116 +615,7 @@ impl Dispatcher {
     /// Claims what is due (as many as there are free places) and sends each on its own task;
     /// answers how many it claimed.
     pub async fn deliver_due(&self) -> appointment_core::Result<usize> {
-        let mut places = Vec::new();
-        while let Ok(p) = self.permits.clone().try_acquire_owned() {
-            places.push(p);
-        }
-        self.deliver_with(places).await
-    }
-
-    /// Claims up to one due delivery per place and sends each on its own task, which frees its
-    /// place when done (unused places are freed at once).
-    async fn deliver_with(
-        &self,
-        mut places: Vec<tokio::sync::OwnedSemaphorePermit>,
-    ) -> appointment_core::Result<usize> {
-        if places.is_empty() {
-            return Ok(0);
-        }
-        let now = Utc::now();
-        let lease = now
-            + chrono::TimeDelta::from_std(self.config.timeout * 2)
-                .unwrap_or(chrono::TimeDelta::minutes(1));
-        let due = self
-            .store
-            .claim_deliveries(now, lease, u32::try_from(places.len()).unwrap_or(u32::MAX))
-            .await?;
-        let n = due.len();
-        for d in due {
-            let Some(place) = places.pop() else {
-                break;
-            };
-            let this = self.clone();
-            tokio::spawn(async move {
-                let outcome = this.send(&d).await;
-                this.metrics.count_delivery(match outcome.status {
-                    DeliveryStatus::Delivered => crate::metrics::DELIVERED,
-                    DeliveryStatus::Pending => crate::metrics::RETRY,
-                    DeliveryStatus::Failed => crate::metrics::FAILED,
-                });
-                if let Err(e) = this.store.finish_delivery(d.id, d.attempt, &outcome).await {
-                    tracing::warn!(error = %e, "recording a webhook delivery failed; it will be sent again");
-                }
-                drop(place);
-                // The subject's next delivery may be due now.
-                this.deliver_wake.notify_one();
-            });
-        }
-        Ok(n)
-    }
-
-    /// Sends one delivery and says what came of it.
-    async fn send(&self, d: &DueDelivery) -> DeliveryAttempt {
-        let started = std::time::Instant::now();
-        let timestamp = Utc::now().timestamp();
-        let id = d.event_id.to_string();
-        let result = self
-            .client
-            .post(&d.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                sign(&d.secret, &id, timestamp, &d.payload),
-            )
-            .body(d.payload.clone())
-            .send()
-            .await;
-        let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        let at = Utc::now();
-        let (status_code, error) = match result {
-            Ok(res) if res.status().is_success() => {
-                return DeliveryAttempt {
-                    status: DeliveryStatus::Delivered,
-                    next_attempt_at: None,
-                    status_code: Some(res.status().as_u16()),
-                    error: None,
-                    latency_ms,
-                    at,
-                };
-            }
-            Ok(res) => (
-                Some(res.status().as_u16()),
-                format!("the endpoint answered HTTP {}", res.status().as_u16()),
-            ),
-            Err(e) if e.is_timeout() => (None, "the request timed out".to_owned()),
-            Err(e) if e.is_connect() => (None, "could not connect to the endpoint".to_owned()),
-            Err(_) => (None, "the request failed".to_owned()),
-        };
-        let wait = self
-            .config
-            .retry_schedule
-            .get(
-                usize::try_from(d.attempt)
-                    .unwrap_or(usize::MAX)
-                    .saturating_sub(1),
-            )
-            .map(|w| w.mul_f64(rand::rng().random_range(0.8..1.2)));
-        DeliveryAttempt {
-            status: if wait.is_some() {
-                DeliveryStatus::Pending
-            } else {
-                DeliveryStatus::Failed
-            },
-            next_attempt_at: wait
-                .and_then(|w| chrono::TimeDelta::from_std(w).ok())
-                .map(|w| at + w),
-            status_code,
-            error: Some(error),
-            latency_ms,
-            at,
-        }
+        self.courier.deliver_due().await
     }
 }
 

@@ -35,6 +35,7 @@ class Server:
     base: str
     process: subprocess.Popen[bytes]
     log: list[str] = field(default_factory=list)
+    metrics_token: str | None = None
 
     def call(
         self, method: str, path: str, body: Any = None, token: str | None = None
@@ -58,6 +59,24 @@ class Server:
         got, answer = self.call(method, path, body, token)
         assert got == status, f"{method} {path}: {got} {answer}"
         return answer
+
+    def metric(self, series: str) -> float:
+        """A series' value in `GET /metrics` (0 when it is not there)."""
+        req = urllib.request.Request(self.base + "/metrics")
+        req.add_header("authorization", f"Bearer {self.metrics_token}")
+        with urllib.request.urlopen(req, timeout=30) as res:
+            for line in res.read().decode().splitlines():
+                name, _, value = line.rpartition(" ")
+                if name == series:
+                    return float(value)
+        return 0.0
+
+    def wait_for_metric(self, series: str, at_least: float, timeout: float = 30) -> None:
+        """Waits until a series reaches `at_least` (the server's loops run on their own)."""
+        deadline = time.monotonic() + timeout
+        while (value := self.metric(series)) < at_least:
+            assert time.monotonic() < deadline, f"{series} is {value}, not {at_least}"
+            time.sleep(0.05)
 
     def owner(self, name: str = "owner") -> tuple[str, str]:
         """Registers a user and logs in: (email, token)."""
@@ -122,7 +141,7 @@ def start_server(database_url: str, tmp: str, **env: str) -> Server:
     }
     process = subprocess.Popen([SERVER_BIN], env=full, cwd=tmp,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    server = Server(base="", process=process)
+    server = Server(base="", process=process, metrics_token=env.get("METRICS_TOKEN"))
     ready: "queue.Queue[int]" = queue.Queue()
 
     def read() -> None:

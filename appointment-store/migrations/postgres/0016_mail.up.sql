@@ -40,4 +40,5 @@ CREATE TABLE mail_cursor (
     tx  bigint  NOT NULL,
     seq bigint  NOT NULL
 );
-INSERT INTO mail_cursor (id, tx, seq) VALUES (1, 0, 0);
+-- It starts where webhooks are: a database that already has events does not mail its past.
+INSERT INTO mail_cursor (id, tx, seq) SELECT 1, tx, seq FROM webhook_cursor WHERE id = 1;

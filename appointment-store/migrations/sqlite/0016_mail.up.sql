@@ -39,4 +39,5 @@ CREATE TABLE mail_cursor (
     tx  INTEGER NOT NULL,
     seq INTEGER NOT NULL
 ) STRICT;
-INSERT INTO mail_cursor (id, tx, seq) VALUES (1, 0, 0);
+-- It starts where webhooks are: a database that already has events does not mail its past.
+INSERT INTO mail_cursor (id, tx, seq) SELECT 1, tx, seq FROM webhook_cursor WHERE id = 1;
