@@ -68,7 +68,7 @@ async fn sqlite_up_down_up() {
     let known = SqliteStore::known_migrations();
     assert_eq!(
         known,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
     );
     let latest = *known.last().expect("migrations");
 
@@ -282,7 +282,7 @@ mod postgres {
         let known = PostgresStore::known_migrations();
         assert_eq!(
             known,
-            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
         );
         let latest = *known.last().expect("migrations");
 
@@ -359,7 +359,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 16);
+        assert_eq!(store.applied_version().await.expect("version"), 17);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

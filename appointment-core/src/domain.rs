@@ -837,6 +837,9 @@ pub struct User {
     pub password_hash: String,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// When the user proved they receive mail at [`User::email`] (see
+    /// [`crate::Scheduler::verify_email`]); `None` until then.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for User {
@@ -848,6 +851,7 @@ impl fmt::Debug for User {
             .field("phone", &self.phone)
             .field("password_hash", &"<redacted>")
             .field("created_at", &self.created_at)
+            .field("email_verified_at", &self.email_verified_at)
             .finish()
     }
 }

@@ -39,6 +39,15 @@ pub enum Error {
     #[error("this appointment takes bookings of registered users only; log in to book")]
     RegistrationRequired,
 
+    /// The appointment takes bookings of users whose email address is verified (strict
+    /// anti-scalping, where the scheduler requires verified addresses: see
+    /// [`Scheduler::with_verified_email_required`](crate::Scheduler::with_verified_email_required)):
+    /// the user has to verify their address first.
+    #[error(
+        "this appointment takes bookings of users with a verified email address; verify yours first"
+    )]
+    EmailNotVerified,
+
     /// The caller may not do this (e.g. rejecting a booking of someone else's appointment).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -149,6 +158,7 @@ impl Error {
             Error::Duplicate(_) => "duplicate",
             Error::Banned => "banned",
             Error::RegistrationRequired => "registration_required",
+            Error::EmailNotVerified => "email_not_verified",
             Error::Forbidden(_) => "forbidden",
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidTransition { .. } => "invalid_transition",

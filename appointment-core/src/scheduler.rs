@@ -439,6 +439,7 @@ pub struct Scheduler<S: ?Sized> {
     store: Arc<S>,
     clock: Arc<dyn Clock>,
     cache: Option<Arc<ReadCache>>,
+    verified_email_required: bool,
 }
 
 impl<S: ?Sized> Clone for Scheduler<S> {
@@ -447,6 +448,7 @@ impl<S: ?Sized> Clone for Scheduler<S> {
             store: Arc::clone(&self.store),
             clock: Arc::clone(&self.clock),
             cache: self.cache.clone(),
+            verified_email_required: self.verified_email_required,
         }
     }
 }
@@ -524,7 +526,28 @@ impl<S: Store + ?Sized> Scheduler<S> {
             store,
             clock: Arc::new(SystemClock),
             cache: None,
+            verified_email_required: false,
         }
+    }
+
+    /// The same scheduler requiring, under strict anti-scalping, that the booking user's email
+    /// address is verified ([`Error::EmailNotVerified`] otherwise). Off by default: an
+    /// application that has no way to verify addresses (no email) leaves it off.
+    ///
+    /// ```
+    /// # fn demo(store: impl appointment_core::Store) {
+    /// let scheduler = appointment_core::Scheduler::new(store).with_verified_email_required(true);
+    /// assert!(scheduler.verified_email_required());
+    /// # }
+    /// ```
+    pub fn with_verified_email_required(mut self, required: bool) -> Self {
+        self.verified_email_required = required;
+        self
+    }
+
+    /// Whether strict anti-scalping requires verified addresses.
+    pub fn verified_email_required(&self) -> bool {
+        self.verified_email_required
     }
 
     /// The same scheduler reading time from `clock`.
@@ -624,9 +647,30 @@ impl<S: Store + ?Sized> Scheduler<S> {
             phone: new.phone,
             password_hash: new.password_hash,
             created_at: self.now(),
+            email_verified_at: None,
         };
         self.store.insert_user(&user).await?;
         Ok(user)
+    }
+
+    /// Records that `user` proved they receive mail at `email` (the caller checked the proof,
+    /// e.g. a signed link mailed to the address), and answers the user as it now is. Verifying
+    /// again keeps the first time. `InvalidInput("email")` if the user's address is no longer
+    /// `email` (the proof was for an old address), `NotFound(User)` if there is no such user.
+    pub async fn verify_email(&self, user: UserId, email: &Email) -> Result<User> {
+        if !self
+            .store
+            .mark_email_verified(user, email, self.now())
+            .await?
+        {
+            // Tell "no such user" from "another address".
+            self.user(user).await?;
+            return Err(Error::invalid(
+                "email",
+                "is no longer the account's address",
+            ));
+        }
+        self.user(user).await
     }
 
     /// A user by id; `NotFound(User)` if there is none.
@@ -1348,15 +1392,19 @@ impl<S: Store + ?Sized> Scheduler<S> {
         slot: &Slot,
         req: NewBooking,
     ) -> Result<Booking> {
-        let (user_id, name, email, phone) = match req.booker {
-            Booker::Guest { name, email, phone } => (None, name, email, phone),
+        let (user_id, name, email, phone, verified) = match req.booker {
+            Booker::Guest { name, email, phone } => (None, name, email, phone, false),
             Booker::User(id) => {
                 let u = self.user(id).await?;
-                (Some(u.id), u.name, u.email, u.phone)
+                let verified = u.email_verified_at.is_some();
+                (Some(u.id), u.name, u.email, u.phone, verified)
             }
         };
         if app.anti_scalping == AntiScalping::Strict && user_id.is_none() {
             return Err(Error::RegistrationRequired);
+        }
+        if app.anti_scalping == AntiScalping::Strict && self.verified_email_required && !verified {
+            return Err(Error::EmailNotVerified);
         }
         if app.anti_scalping == AntiScalping::Strict && req.device_id.is_none() {
             return Err(Error::invalid(

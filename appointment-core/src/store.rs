@@ -231,6 +231,16 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
     /// A user by (normalised) email.
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
+    /// Marks `user`'s email address verified at `at`, if it is still `email` (compared in its
+    /// canonical form); answers whether the user now has that address verified (`true` also
+    /// when it already was: the first time is kept). `false`, writing nothing, for a user with
+    /// another address or no such user.
+    async fn mark_email_verified(
+        &self,
+        user: UserId,
+        email: &Email,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
 
     // ---- appointments ----
 

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use appointment_core::{DeviceId, UserId};
+use appointment_core::{DeviceId, Email, UserId};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -29,6 +29,10 @@ pub const ISSUER: &str = "appointment-master";
 pub const USER_AUDIENCE: &str = "appointment-master:user";
 /// The audience of device tokens.
 pub const DEVICE_AUDIENCE: &str = "appointment-master:device";
+/// The audience of email-verification tokens.
+pub const EMAIL_AUDIENCE: &str = "appointment-master:email";
+/// How long an email-verification link works.
+pub const EMAIL_TOKEN_TTL: TimeDelta = TimeDelta::hours(48);
 /// How long a user token is valid.
 pub const USER_TOKEN_TTL: TimeDelta = TimeDelta::hours(24);
 /// How long a device token is valid.
@@ -131,6 +135,28 @@ impl TokenKeys {
             DEVICE_TOKEN_TTL,
             Some(user),
         )
+    }
+
+    /// A 48-hour token proving that whoever holds it receives mail at `email`, the address of
+    /// `user` (sent in a link to that address).
+    pub fn issue_email_token(
+        &self,
+        user: UserId,
+        email: &Email,
+    ) -> Result<(String, Claims), ApiError> {
+        self.issue(
+            email.as_str().to_owned(),
+            EMAIL_AUDIENCE,
+            EMAIL_TOKEN_TTL,
+            Some(user),
+        )
+    }
+
+    /// The user and address of a valid email-verification token.
+    pub fn verify_email_token(&self, token: &str) -> Option<(UserId, Email)> {
+        let claims = self.verify(token, EMAIL_AUDIENCE)?;
+        let user = Uuid::parse_str(claims.uid.as_deref()?).ok()?;
+        Some((UserId(user), Email::from_stored(&claims.sub).ok()?))
     }
 
     /// Verifies signature (HS256 only), issuer, audience, expiry, not-before (when the token has

@@ -208,6 +208,11 @@ pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
         "500",
         "how often the outbox and due messages are looked at",
     ),
+    (
+        "STRICT_REQUIRES_VERIFIED_EMAIL",
+        "true with SMTP_URL",
+        "strict anti-scalping takes bookings only from users whose email address is verified (the link mailed at registration)",
+    ),
 ];
 
 /// [`ENVIRONMENT`] as `--help` shows it.
@@ -316,6 +321,9 @@ pub struct Config {
     pub webhooks: crate::webhooks::WebhookConfig,
     /// How email is sent (`SMTP_URL`, `MAIL_*`, `PUBLIC_URL`).
     pub mail: crate::mail::MailConfig,
+    /// Whether strict anti-scalping takes bookings only from users with a verified address
+    /// (`STRICT_REQUIRES_VERIFIED_EMAIL`; `None`: when email is on).
+    pub strict_requires_verified_email: Option<bool>,
     /// The engine's clock: the system's. An embedding application (a demo, a simulation, a
     /// test of deadlines) may pin it; tokens and rate limits keep the system's time.
     pub clock: std::sync::Arc<dyn appointment_core::Clock>,
@@ -395,6 +403,7 @@ impl Default for Config {
             metrics_addr: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
             mail: crate::mail::MailConfig::default(),
+            strict_requires_verified_email: None,
             clock: std::sync::Arc::new(appointment_core::SystemClock),
         }
     }
@@ -567,6 +576,18 @@ impl Config {
         }
         c.webhooks = crate::webhooks::WebhookConfig::from_lookup(&get).map_err(ConfigError)?;
         c.mail = crate::mail::MailConfig::from_lookup(&get).map_err(ConfigError)?;
+        if let Some(v) = get("STRICT_REQUIRES_VERIFIED_EMAIL") {
+            c.strict_requires_verified_email = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Some(true),
+                "0" | "false" | "no" | "off" => Some(false),
+                "" => None,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "STRICT_REQUIRES_VERIFIED_EMAIL must be true or false, not {v:?}"
+                    )));
+                }
+            };
+        }
         if let Some(f) = get("LOG_FORMAT") {
             c.log_format = match f.trim().to_ascii_lowercase().as_str() {
                 "pretty" | "text" => LogFormat::Pretty,

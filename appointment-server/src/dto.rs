@@ -137,6 +137,9 @@ pub struct UserResponse {
     pub created_at: String,
     /// Last update.
     pub updated_at: String,
+    /// Whether the user proved they receive mail at `email` (the link mailed at registration,
+    /// or `POST /users/me/verify-email` for a new one).
+    pub email_verified: bool,
 }
 
 impl From<&User> for UserResponse {
@@ -151,7 +154,8 @@ impl From<&User> for UserResponse {
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             created_at: timestamp(u.created_at),
-            updated_at: timestamp(u.created_at),
+            updated_at: timestamp(u.email_verified_at.unwrap_or(u.created_at)),
+            email_verified: u.email_verified_at.is_some(),
         }
     }
 }

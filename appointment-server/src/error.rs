@@ -197,9 +197,10 @@ impl From<CoreError> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, message).with_details(details)
             }
-            CoreError::Banned | CoreError::Forbidden(_) | CoreError::RegistrationRequired => {
-                ApiError::new(StatusCode::FORBIDDEN, code, message)
-            }
+            CoreError::Banned
+            | CoreError::Forbidden(_)
+            | CoreError::RegistrationRequired
+            | CoreError::EmailNotVerified => ApiError::new(StatusCode::FORBIDDEN, code, message),
             CoreError::InvalidInput { field, .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, code, message).with_details(field)
             }
@@ -265,6 +266,7 @@ mod tests {
             (Error::Banned, StatusCode::FORBIDDEN),
             (Error::Forbidden("no"), StatusCode::FORBIDDEN),
             (Error::RegistrationRequired, StatusCode::FORBIDDEN),
+            (Error::EmailNotVerified, StatusCode::FORBIDDEN),
             (Error::invalid("start_time", "no"), StatusCode::BAD_REQUEST),
             (
                 Error::storage(std::io::Error::other("disk on fire")),

@@ -208,7 +208,7 @@ impl MailConfig {
 
 /// The messages there are templates for: each has `NAME.txt` (blocks `subject` and `body`) and
 /// `NAME.html` (the HTML body).
-pub const MESSAGES: [&str; 10] = [
+pub const MESSAGES: [&str; 11] = [
     "booking-created",
     "booking-created-owner",
     "booking-rescheduled",
@@ -219,6 +219,7 @@ pub const MESSAGES: [&str; 10] = [
     "booking-rejected",
     "booking-reminder",
     "waitlist-offered",
+    "verify-email",
 ];
 
 macro_rules! builtin {
@@ -228,7 +229,7 @@ macro_rules! builtin {
 }
 
 /// The built-in templates, by file name.
-const BUILTIN: [(&str, &str); 21] = builtin!(
+const BUILTIN: [(&str, &str); 23] = builtin!(
     "layout.html",
     "booking-created.txt",
     "booking-created.html",
@@ -250,6 +251,8 @@ const BUILTIN: [(&str, &str); 21] = builtin!(
     "booking-reminder.html",
     "waitlist-offered.txt",
     "waitlist-offered.html",
+    "verify-email.txt",
+    "verify-email.html",
 );
 
 /// The templates messages are rendered with: the built-in ones, each replaced by a file of the
@@ -309,8 +312,9 @@ impl Templates {
         Ok(Templates { env })
     }
 
-    /// Renders message `name` (one of [`MESSAGES`]) with `context`.
-    pub fn render(&self, name: &str, context: &MailContext) -> Result<Rendered, String> {
+    /// Renders message `name` (one of [`MESSAGES`]) with `context` (a [`MailContext`], or an
+    /// [`AccountContext`] for `verify-email`).
+    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<Rendered, String> {
         let ctx = minijinja::Value::from(minijinja::value::Serde(context));
         let fail = |e: minijinja::Error| format!("mail template {name}: {e:#}");
         let text = self
@@ -354,6 +358,19 @@ pub struct MailContext {
     pub reminder: Option<String>,
     /// Links, where `PUBLIC_URL` is set.
     pub links: LinksView,
+}
+
+/// What the templates of messages about an account (`verify-email`) see.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountContext {
+    /// The account's holder.
+    pub user: PersonView,
+    /// The link that verifies the address (`None` without `PUBLIC_URL`).
+    pub link: Option<String>,
+    /// The token the link carries (for `GET /users/verify-email?token=…` by hand).
+    pub token: String,
+    /// Until when the link works.
+    pub expires: String,
 }
 
 /// An appointment as templates see it.
@@ -805,6 +822,69 @@ impl Mailer {
         }
     }
 
+    /// Queues the message that lets `user` verify their address with `token` (valid until
+    /// `expires`): at most one per address and hour. Answers whether one was queued (`false`:
+    /// email is off, or one went out within the hour).
+    pub async fn queue_verification(
+        &self,
+        user: &User,
+        token: &str,
+        expires: DateTime<Utc>,
+    ) -> appointment_core::Result<bool> {
+        if !self.enabled() {
+            return Ok(false);
+        }
+        let ctx = AccountContext {
+            user: PersonView {
+                name: user.name.as_str().to_owned(),
+                email: user.email.as_str().to_owned(),
+            },
+            link: self
+                .config
+                .public_url
+                .as_ref()
+                .map(|u| format!("{u}/users/verify-email?token={token}")),
+            token: token.to_owned(),
+            expires: expires.format("%A %-d %B %Y, %H:%M UTC").to_string(),
+        };
+        let r = self
+            .templates
+            .render("verify-email", &ctx)
+            .map_err(|why| appointment_core::Error::storage(std::io::Error::other(why)))?;
+        let now = Utc::now();
+        let hour = now.timestamp() / 3600;
+        let message = StoredMessage {
+            to_name: user.name.as_str().to_owned(),
+            subject: r.subject,
+            text: r.text,
+            html: r.html,
+            reply_to: None,
+            ics: None,
+            check: None,
+        };
+        let queued = self
+            .store
+            .insert_mail(&NewMail {
+                id: Uuid::new_v4(),
+                key: Uuid::new_v5(
+                    &user.id.0,
+                    format!("verify {} {hour}", user.email.as_str()).as_bytes(),
+                ),
+                role: "account".into(),
+                kind: "verify-email".into(),
+                recipient: user.email.as_str().to_owned(),
+                subject_id: user.id.0,
+                message: serde_json::to_string(&message).unwrap_or_default(),
+                due_at: now,
+                created_at: now,
+            })
+            .await?;
+        if queued && let Some(c) = &self.courier {
+            c.wake();
+        }
+        Ok(queued)
+    }
+
     /// Sends what is due now (as many as there are free places); answers how many it claimed.
     pub async fn deliver_due(&self) -> appointment_core::Result<usize> {
         match &self.courier {
@@ -1124,10 +1204,38 @@ mod tests {
     }
 
     #[test]
+    fn the_verification_message_carries_its_link() {
+        let t = Templates::load(None).expect("the built-in templates load");
+        let ctx = AccountContext {
+            user: PersonView {
+                name: "Ada <b>".into(),
+                email: "ada@example.com".into(),
+            },
+            link: Some("https://book.example.com/users/verify-email?token=abc.def".into()),
+            token: "abc.def".into(),
+            expires: "Friday 4 December 2026, 10:00 UTC".into(),
+        };
+        let r = t.render("verify-email", &ctx).expect("render");
+        assert!(r.subject.contains("Verify"), "{r:?}");
+        assert!(
+            r.text
+                .contains("https://book.example.com/users/verify-email?token=abc.def"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("Ada &lt;b&gt;"), "{}", r.html);
+        let r = t
+            .render("verify-email", &AccountContext { link: None, ..ctx })
+            .expect("render");
+        assert!(r.text.contains("token=abc.def"), "{}", r.text);
+    }
+
+    #[test]
     fn every_message_renders_and_html_escapes_what_it_shows() {
         let t = Templates::load(None).expect("the built-in templates load");
-        for name in MESSAGES {
+        for name in MESSAGES.iter().filter(|n| **n != "verify-email") {
             let r = t.render(name, &context()).expect(name);
+            let name = *name;
             assert!(
                 !r.subject.is_empty() && !r.subject.contains('\n'),
                 "{name}: {r:?}"

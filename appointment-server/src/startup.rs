@@ -48,6 +48,16 @@ impl Application {
         store: std::sync::Arc<dyn appointment_store::ServiceStore>,
     ) -> Result<Self, StartupError> {
         let secret = resolve_jwt_secret(&config)?;
+        let verified_email_required = config
+            .strict_requires_verified_email
+            .unwrap_or(config.mail.smtp_url.is_some());
+        if verified_email_required && config.mail.smtp_url.is_none() {
+            return Err(
+                "STRICT_REQUIRES_VERIFIED_EMAIL needs SMTP_URL: without email nobody \
+                        can verify an address"
+                    .into(),
+            );
+        }
         let state = AppState::new(
             store,
             TokenKeys::new(secret.expose().as_bytes()),
@@ -61,6 +71,7 @@ impl Application {
             scheduler: state
                 .scheduler
                 .with_clock(config.clock.clone())
+                .with_verified_email_required(verified_email_required)
                 .with_read_cache(config.read_cache),
             request_timeout: config.request_timeout,
             device_token_limits: std::sync::Arc::new(crate::auth::DeviceTokenLimits::new(

@@ -225,6 +225,7 @@ mod tests {
             phone: None,
             password_hash: "opaque".into(),
             created_at: chrono::DateTime::from_timestamp(1_900_000_000, 0).expect("instant"),
+            email_verified_at: None,
         }
     }
 

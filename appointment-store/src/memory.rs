@@ -604,6 +604,22 @@ impl Store for MemoryStore {
         Ok(self.inner.lock().users.get(&id).cloned())
     }
 
+    async fn mark_email_verified(
+        &self,
+        user: UserId,
+        email: &Email,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut g = self.inner.lock();
+        match g.users.get_mut(&user) {
+            Some(u) if u.email == *email => {
+                u.email_verified_at.get_or_insert(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         let g = self.inner.lock();
         Ok(g.user_emails

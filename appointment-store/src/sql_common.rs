@@ -225,6 +225,7 @@ pub(crate) fn user_from(row: &impl ReadRow) -> Result<User> {
         phone: row.opt_text("phone")?,
         password_hash: row.text("password_hash")?,
         created_at: row.instant("created_at")?,
+        email_verified_at: row.opt_instant("email_verified_at")?,
     }
     .into_domain()
 }
@@ -440,6 +441,7 @@ pub(crate) struct UserRow {
     pub phone: Option<String>,
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -455,6 +457,7 @@ impl UserRow {
                 .transpose()?,
             password_hash: self.password_hash,
             created_at: self.created_at,
+            email_verified_at: self.email_verified_at,
         })
     }
 }

@@ -235,7 +235,7 @@ macro_rules! appointment_cols {
 /// Columns of `users`, in the order [`user_from`] reads them.
 macro_rules! user_cols {
     () => {
-        "id, name, email, phone, password_hash, created_at"
+        "id, name, email, phone, password_hash, created_at, email_verified_at"
     };
 }
 
@@ -250,6 +250,8 @@ macro_rules! booking_to_move {
 
 const INSERT_USER: &str = "INSERT INTO users (id, name, email, phone, password_hash, created_at, \
      updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)";
+const MARK_EMAIL_VERIFIED: &str = "UPDATE users SET email_verified_at = \
+     COALESCE(email_verified_at, $3) WHERE id = $1 AND email = $2 AND deleted_at IS NULL";
 const USER_BY_ID: &str = concat!(
     "SELECT ",
     user_cols!(),
@@ -1002,6 +1004,23 @@ pub(crate) async fn user_by_email<B: SqlBackend + ?Sized>(
     email: &Email,
 ) -> Result<Option<User>> {
     one(backend, USER_BY_EMAIL, text(email.as_str()), user_from).await
+}
+
+pub(crate) async fn mark_email_verified<B: SqlBackend + ?Sized>(
+    backend: &B,
+    user: UserId,
+    email: &Email,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let n = backend
+        .writes()
+        .execute(
+            MARK_EMAIL_VERIFIED,
+            vec![Arg::Id(user.0), text(email.as_str()), Arg::Instant(at)],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(n == 1)
 }
 
 pub(crate) async fn insert_appointment<B: SqlBackend + ?Sized>(
@@ -1943,6 +1962,14 @@ macro_rules! impl_store {
                 id: appointment_core::UserId,
             ) -> appointment_core::Result<Option<appointment_core::User>> {
                 $crate::sql_store::user_by_id(self, id).await
+            }
+            async fn mark_email_verified(
+                &self,
+                user: appointment_core::UserId,
+                email: &appointment_core::Email,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> appointment_core::Result<bool> {
+                $crate::sql_store::mark_email_verified(self, user, email, at).await
             }
             async fn user_by_email(
                 &self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import queue
+import re
 import socket
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,9 @@ class Inbox:
 
     def __init__(self) -> None:
         self.got: "queue.Queue[tuple[list[str], EmailMessage]]" = queue.Queue()
+        # Registration mails a link that verifies the address: kept apart, so that the other
+        # tests count only the messages they are about.
+        self.verifications: "queue.Queue[tuple[list[str], EmailMessage]]" = queue.Queue()
         self.refuse: dict[str, list[str]] = {}
         inbox = self
 
@@ -42,7 +46,9 @@ class Inbox:
                         return answers.pop(0)
                 msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 assert isinstance(msg, EmailMessage)
-                inbox.got.put((list(envelope.rcpt_tos), msg))
+                to = (inbox.verifications if msg["Subject"] == "Verify your email address"
+                      else inbox.got)
+                to.put((list(envelope.rcpt_tos), msg))
                 return "250 OK"
 
         self.port = free_port()
@@ -219,6 +225,49 @@ def test_a_deferred_message_is_sent_again_and_a_refused_one_is_not(
         server.process.kill()
 
 
+def test_an_account_verifies_its_address_by_the_mailed_link_before_booking_strict_appointments(
+        database_url: str, tmp_path: Any, inbox: Inbox) -> None:
+    server = mail_server(database_url, tmp_path, inbox)
+    try:
+        owner_email, owner_token = server.owner("bob")
+        app = server.appointment(owner_token, anti_scalping_level="strict")
+        start = server.first_slot(app["app_code"])
+        ann_email, ann_token = server.owner("ann")
+        links = {}
+        for _ in range(2):
+            rcpts, msg = inbox.verifications.get(timeout=30)
+            text, html, invite = parts(msg)
+            found = re.search(r"https://book\.barber\.example/users/verify-email\?token=(\S+)", text)
+            assert found and found.group(0) in html.replace("&#x2f;", "/"), text
+            assert invite is None
+            links[rcpts[0]] = found.group(1)
+        assert sorted(links) == sorted([owner_email, ann_email])
+
+        device = server.ok("POST", "/auth/device-token", {"device_id": "ann-phone"},
+                           ann_token)["device_token"]
+        booking = {"app_code": app["app_code"], "start_time": start, "attendee_count": 1,
+                   "device_token": device}
+        status, answer = server.call("POST", "/appointments/book/registered", booking, ann_token)
+        assert (status, answer["code"]) == (403, "email_not_verified"), answer
+
+        status, answer = server.call("GET", "/users/verify-email?token=" + links[ann_email][:-2])
+        assert (status, answer["code"]) == (400, "invalid_input"), answer
+        # Ann's own link verifies her address.
+        user = server.ok("GET", "/users/verify-email?token=" + links[ann_email])
+        assert (user["email"], user["email_verified"]) == (ann_email, True)
+        assert server.ok("POST", "/login", {"email": ann_email, "password": "securepass123"}
+                         )["user"]["email_verified"] is True
+        server.ok("POST", "/appointments/book/registered", booking, ann_token, status=201)
+
+        # Asking again: nothing for a verified address, nothing twice within the hour.
+        assert "already" in server.ok("POST", "/users/me/verify-email", token=ann_token)["message"]
+        assert "within the hour" in server.ok("POST", "/users/me/verify-email",
+                                              token=owner_token)["message"]
+        assert inbox.verifications.empty()
+    finally:
+        server.process.kill()
+
+
 def test_without_smtp_email_is_off_and_says_so(database_url: str, tmp_path: Any) -> None:
     server = start_server(database_url, str(tmp_path))
     try:
@@ -226,5 +275,15 @@ def test_without_smtp_email_is_off_and_says_so(database_url: str, tmp_path: Any)
         _, token = server.owner("bob")
         app = server.appointment(token)
         server.book(app["app_code"], server.first_slot(app["app_code"]), "x@example.com")
+        status, answer = server.call("POST", "/users/me/verify-email", token=token)
+        assert (status, answer["code"]) == (409, "email_off"), answer
+        # Without email nobody could verify: strict appointments take unverified users.
+        user_email, user_token = server.owner("ann")
+        strict = server.appointment(token, anti_scalping_level="strict")
+        device = server.ok("POST", "/auth/device-token", {"device_id": "ann-phone"},
+                           user_token)["device_token"]
+        server.ok("POST", "/appointments/book/registered", {
+            "app_code": strict["app_code"], "start_time": server.first_slot(strict["app_code"]),
+            "attendee_count": 1, "device_token": device}, user_token, status=201)
     finally:
         server.process.kill()

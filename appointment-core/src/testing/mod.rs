@@ -57,6 +57,7 @@ macro_rules! store_conformance_suite {
     ($new_store:path) => {
         $crate::store_conformance_suite!(@cases $new_store;
             users_are_unique_by_email_and_phone,
+            email_verification_is_kept_and_required_for_strict,
             appointment_is_one_row_with_computed_slots,
             opening_hours_round_trip,
             owner_edits_closes_and_deletes,

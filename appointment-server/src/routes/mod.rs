@@ -41,7 +41,8 @@ use crate::state::AppState;
     info(title = "Appointment Master API"),
     paths(
         health::root, health::health,
-        users::create_user, users::login, users::logout, users::device_token,
+        users::create_user, users::verify_email, users::resend_verification, users::login,
+        users::logout, users::device_token,
         appointments::create_appointment, appointments::my_appointments,
         appointments::update_appointment, appointments::close_appointment,
         appointments::reopen_appointment, appointments::delete_appointment,
@@ -303,6 +304,8 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route("/", get(health::root))
         .route("/health", get(health::health))
         .route("/users", post(users::create_user))
+        .route("/users/verify-email", get(users::verify_email))
+        .route("/users/me/verify-email", post(users::resend_verification))
         .route("/login", post(users::login))
         .route("/logout", post(users::logout))
         .route("/auth/device-token", post(users::device_token))

@@ -1,9 +1,12 @@
-//! Accounts and tokens: `POST /users`, `POST /login`, `POST /logout`, `POST /auth/device-token`.
+//! Accounts and tokens: `POST /users`, `GET /users/verify-email`, `POST /users/me/verify-email`,
+//! `POST /login`, `POST /logout`, `POST /auth/device-token`.
 
-use appointment_core::{DeviceId, Email, Name, NewUser, Phone};
+use appointment_core::{DeviceId, Email, Name, NewUser, Phone, User};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::{self, AuthUser, MaybeAuthUser};
 use crate::dto::{
@@ -11,7 +14,7 @@ use crate::dto::{
     UserRequest, UserResponse, rfc3339,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, ApiQuery, ClientIp};
 use crate::state::AppState;
 
 /// Shortest password accepted, in characters.
@@ -78,7 +81,106 @@ pub async fn create_user(
             password_hash,
         })
         .await?;
+    if state.mail.enabled() {
+        // Registration does not fail for want of a message: `POST /users/me/verify-email` sends
+        // another.
+        if let Err(e) = queue_verification(&state, &user).await {
+            tracing::warn!(error = %e, "queuing the verification message failed");
+        }
+    }
     Ok((StatusCode::CREATED, Json(UserResponse::from(&user))))
+}
+
+/// Queues the message with a link that verifies `user`'s address; `false` if one went out
+/// within the hour.
+async fn queue_verification(state: &AppState, user: &User) -> ApiResult<bool> {
+    let (token, claims) = state.keys.issue_email_token(user.id, &user.email)?;
+    Ok(state
+        .mail
+        .queue_verification(user, &token, claims.expires_at())
+        .await?)
+}
+
+/// The token of an email-verification link.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyEmailQuery {
+    /// The token the link carries.
+    pub token: String,
+}
+
+/// Verifies the address of an account: the link mailed to it at registration (or by `POST
+/// /users/me/verify-email`) comes here. Verifying again is harmless.
+#[utoipa::path(get, path = "/users/verify-email", tag = "Users", params(VerifyEmailQuery),
+    responses(
+        (status = 200, description = "The address is verified", body = UserResponse),
+        (status = 400, description = "The link is not valid, has expired, or is for an address the account no longer has", body = ErrorBody),
+    ))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<VerifyEmailQuery>,
+) -> ApiResult<Json<UserResponse>> {
+    let invalid = || {
+        ApiError::invalid(
+            "token",
+            "is not a valid verification link, or it has expired: ask for a new one",
+        )
+    };
+    let (user, email) = state
+        .keys
+        .verify_email_token(&q.token)
+        .ok_or_else(invalid)?;
+    match state.scheduler.verify_email(user, &email).await {
+        Ok(user) => Ok(Json(UserResponse::from(&user))),
+        Err(
+            appointment_core::Error::NotFound(_) | appointment_core::Error::InvalidInput { .. },
+        ) => Err(invalid()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Mails the logged-in user a new link that verifies their address (at most one an hour).
+#[utoipa::path(post, path = "/users/me/verify-email", tag = "Users",
+    responses(
+        (status = 202, description = "A message with a new link is on its way", body = MessageResponse),
+        (status = 200, description = "Nothing sent: the address is verified already, or a link went out within the hour", body = MessageResponse),
+        (status = 401, description = "Authentication required", body = ErrorBody),
+        (status = 409, description = "Email is off on this server (no SMTP_URL)", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
+    if !state.mail.enabled() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "email_off",
+            "this server sends no email, so addresses cannot be verified",
+        ));
+    }
+    let user = state.scheduler.user(user.id).await?;
+    if user.email_verified_at.is_some() {
+        return Ok((
+            StatusCode::OK,
+            Json(MessageResponse::new("the address is verified already")),
+        ));
+    }
+    if queue_verification(&state, &user).await? {
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(MessageResponse::new(
+                "a message with a new link is on its way",
+            )),
+        ))
+    } else {
+        Ok((
+            StatusCode::OK,
+            Json(MessageResponse::new(
+                "a link went out within the hour: look for it (and in the spam folder)",
+            )),
+        ))
+    }
 }
 
 /// Logs in: a 24-hour bearer token. The same 401 for an unknown email and a wrong password.

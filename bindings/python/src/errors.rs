@@ -44,6 +44,12 @@ create_exception!(
 );
 create_exception!(
     appointment_master,
+    EmailNotVerifiedError,
+    AppointmentError,
+    "The appointment takes bookings of users with a verified email address (strict anti-scalping)."
+);
+create_exception!(
+    appointment_master,
     ForbiddenError,
     AppointmentError,
     "The caller may not do this (e.g. reject a booking of someone else's appointment)."
@@ -307,6 +313,7 @@ fn exception(err: Error) -> PyErr {
             Error::RegistrationRequired => {
                 (RegistrationRequiredError::new_err(message), Vec::new())
             }
+            Error::EmailNotVerified => (EmailNotVerifiedError::new_err(message), Vec::new()),
             Error::Forbidden(_) => (ForbiddenError::new_err(message), Vec::new()),
             Error::InvalidInput { field, reason } => (
                 InvalidInputError::new_err(message),
@@ -385,6 +392,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "RegistrationRequiredError",
         py.get_type::<RegistrationRequiredError>(),
+    )?;
+    m.add(
+        "EmailNotVerifiedError",
+        py.get_type::<EmailNotVerifiedError>(),
     )?;
     m.add("ForbiddenError", py.get_type::<ForbiddenError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;

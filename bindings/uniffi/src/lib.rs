@@ -77,6 +77,13 @@ pub enum AppointmentError {
         /// The engine's message.
         detail: String,
     },
+    /// The appointment takes bookings of users with a verified email address (strict
+    /// anti-scalping where the engine requires verified addresses).
+    #[error("{detail}")]
+    EmailNotVerified {
+        /// The engine's message.
+        detail: String,
+    },
     /// The caller may not do this.
     #[error("{detail}")]
     Forbidden {
@@ -189,6 +196,7 @@ impl AppointmentError {
             },
             core::Error::Banned => AppointmentError::Banned { detail },
             core::Error::RegistrationRequired => AppointmentError::RegistrationRequired { detail },
+            core::Error::EmailNotVerified => AppointmentError::EmailNotVerified { detail },
             core::Error::Forbidden(_) => AppointmentError::Forbidden { detail },
             core::Error::InvalidInput { field, reason } => AppointmentError::InvalidInput {
                 field: field.to_owned(),
