@@ -35,6 +35,9 @@ const RULE_INDEXES: &[&str] = &[
     "bookings_guard_device_key",
     "bookings_pending_slot_idx",
     "users_phone_key",
+    // What the expiry sweeper reads (migration 17).
+    "holds_held_expiry_idx",
+    "bookings_pending_deadline_idx",
 ];
 
 async fn sqlite_tables(url: &str) -> Vec<String> {
@@ -66,7 +69,7 @@ async fn sqlite_up_down_up() {
     let known = SqliteStore::known_migrations();
     assert_eq!(
         known,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17]
     );
     let latest = *known.last().expect("migrations");
 
@@ -280,7 +283,7 @@ mod postgres {
         let known = PostgresStore::known_migrations();
         assert_eq!(
             known,
-            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17]
         );
         let latest = *known.last().expect("migrations");
 
@@ -357,7 +360,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 15);
+        assert_eq!(store.applied_version().await.expect("version"), 17);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }
