@@ -29,6 +29,8 @@ pub struct Application {
     metrics: Option<(TcpListener, Router)>,
     /// The webhook dispatcher's task, stopped with the server.
     webhooks: tokio::task::AbortHandle,
+    /// The expiry sweeper's task (none when `EXPIRY_SWEEP_MS` is 0), stopped with the server.
+    sweeper: Option<tokio::task::AbortHandle>,
 }
 
 impl Application {
@@ -98,6 +100,8 @@ impl Application {
             }
             None => None,
         };
+        // Started once nothing else can fail, so that a failed start leaves no sweeper behind.
+        let sweeper = crate::sweeper::spawn(&state, config.expiry_sweep);
         Ok(Application {
             port,
             listener,
@@ -106,6 +110,7 @@ impl Application {
             limits: config.connections,
             metrics,
             webhooks,
+            sweeper,
         })
     }
 
@@ -143,6 +148,7 @@ impl Application {
         // Deliveries in flight are leased: another replica (or this one, restarted) sends what
         // this one leaves unfinished.
         let _stop_webhooks = AbortOnDrop(self.webhooks);
+        let _stop_sweeper = self.sweeper.map(AbortOnDrop);
         let Some((listener, router)) = self.metrics else {
             return connections::serve(self.listener, self.router, self.limits, signal).await;
         };
