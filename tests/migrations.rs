@@ -37,6 +37,9 @@ const RULE_INDEXES: &[&str] = &[
     "bookings_guard_device_key",
     "bookings_pending_slot_idx",
     "users_phone_key",
+    // What the expiry sweeper reads (migration 18).
+    "holds_held_expiry_idx",
+    "bookings_pending_deadline_idx",
 ];
 
 async fn sqlite_tables(url: &str) -> Vec<String> {
@@ -68,7 +71,9 @@ async fn sqlite_up_down_up() {
     let known = SqliteStore::known_migrations();
     assert_eq!(
         known,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        vec![
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+        ]
     );
     let latest = *known.last().expect("migrations");
 
@@ -282,7 +287,9 @@ mod postgres {
         let known = PostgresStore::known_migrations();
         assert_eq!(
             known,
-            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+            vec![
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+            ]
         );
         let latest = *known.last().expect("migrations");
 
@@ -359,7 +366,7 @@ mod postgres {
         let store = PostgresStore::connect_without_migrating(&url)
             .await
             .expect("open");
-        assert_eq!(store.applied_version().await.expect("version"), 17);
+        assert_eq!(store.applied_version().await.expect("version"), 18);
         assert_eq!(tables(&url).await, names(ALL_TABLES));
     }
 }

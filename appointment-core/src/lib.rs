@@ -49,8 +49,8 @@ pub use schedule::{
 };
 pub use scheduler::{
     Analytics, AnalyticsInputs, AppointmentChanges, AppointmentEdit, AvailableSlot, Booker,
-    BookingUpdate, MAX_CAPACITY, NewAppointment, NewBooking, NewHold, NewUser, NewWaitlistEntry,
-    Reschedule, Scheduler, SlotQuery, Stopped, WaitlistPlace,
+    BookingUpdate, ExpirySweep, MAX_CAPACITY, MAX_EXPIRY_SWEEP, NewAppointment, NewBooking,
+    NewHold, NewUser, NewWaitlistEntry, Reschedule, Scheduler, SlotQuery, Stopped, WaitlistPlace,
 };
 pub use store::{
     BookingEnd, BookingMove, BookingStats, MAX_RESOURCE_CLAIM, ResourceClaim, SeatClaim, SlotSeats,

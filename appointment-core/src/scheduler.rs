@@ -208,6 +208,24 @@ pub struct WaitlistPlace {
     pub offer: Option<Hold>,
 }
 
+/// The most appointments one round of [`Scheduler::reclaim_all_expired`] takes on.
+pub const MAX_EXPIRY_SWEEP: u32 = 1000;
+
+/// What one round of [`Scheduler::reclaim_all_expired`] did.
+#[derive(Debug, Default)]
+pub struct ExpirySweep {
+    /// The appointments found with something expired and not yet reclaimed (at most the
+    /// round's limit).
+    pub appointments: usize,
+    /// The seats given back over all of them. Each seat is given back by one sweeper only, so
+    /// a round that raced another sweeper over the same appointments may count none.
+    pub seats: u64,
+    /// The appointments whose reclaim failed, with the error (the others were reclaimed all
+    /// the same). What they hold is free for every claim meanwhile; a later round finds them
+    /// again.
+    pub failures: Vec<(AppointmentId, Error)>,
+}
+
 /// An owner's changes to an appointment; `None` leaves a field as it is. Kind, capacity and
 /// anti-scalping policy are fixed once bookings can exist, and the date range and slot length
 /// with them (a new range or length is a new appointment).
@@ -1953,8 +1971,69 @@ impl<S: Store + ?Sized> Scheduler<S> {
     /// A sweeper may call it to keep the stored statuses tidy.
     pub async fn reclaim_expired(&self, code: &AppCode) -> Result<u64> {
         let app = self.appointment(code).await?;
-        let _seats = self.seats_will_change(app.id);
-        self.store.reclaim_expired(app.id, self.now()).await
+        self.reclaim_expired_of(app.id).await
+    }
+
+    /// [`Scheduler::reclaim_expired`] of an appointment by id (a deleted one too).
+    async fn reclaim_expired_of(&self, app: AppointmentId) -> Result<u64> {
+        let _seats = self.seats_will_change(app);
+        self.store.reclaim_expired(app, self.now()).await
+    }
+
+    /// One round of a sweeper: finds up to `limit` appointments (1 to [`MAX_EXPIRY_SWEEP`])
+    /// that have holds or pending bookings expired and not yet reclaimed, those with the oldest
+    /// deadline first (see [`Store::appointments_with_expired`]), and reclaims each as
+    /// [`Scheduler::reclaim_expired`] does: the expiries are stored with their events
+    /// (`hold.expired`, `booking.expired`), and the seats freed are offered to the slots'
+    /// waiting lists (an offer that ran out passes to the next in line, `waitlist.offered`).
+    ///
+    /// A failure to reclaim one appointment does not stop the others: it is reported in
+    /// [`ExpirySweep::failures`]. Only a failure to find them is an error.
+    ///
+    /// Nothing depends on it for correctness (expired holds and pending bookings are free for
+    /// every listing and claim from their deadline on): it is what gets their expiry told
+    /// (webhooks, email) when nobody else touches the appointment. Any number of sweepers may
+    /// run at once, in this process or in other replicas on the same database: each slot is
+    /// reclaimed in one atomic step, so each expiry is written, and its event appended, once.
+    ///
+    /// ```
+    /// # async fn demo(store: impl appointment_core::Store) -> appointment_core::Result<()> {
+    /// let scheduler = appointment_core::Scheduler::new(store);
+    /// // Rounds of up to 100 appointments, while they give seats back.
+    /// for _ in 0..10 {
+    ///     let round = scheduler.reclaim_all_expired(100).await?;
+    ///     for (appointment, error) in &round.failures {
+    ///         eprintln!("could not reclaim what expired on {appointment}: {error}");
+    ///     }
+    ///     if round.seats == 0 {
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn reclaim_all_expired(&self, limit: u32) -> Result<ExpirySweep> {
+        if limit == 0 || limit > MAX_EXPIRY_SWEEP {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_EXPIRY_SWEEP}"),
+            ));
+        }
+        let found = self
+            .store
+            .appointments_with_expired(self.now(), limit)
+            .await?;
+        let mut sweep = ExpirySweep {
+            appointments: found.len(),
+            ..ExpirySweep::default()
+        };
+        for app in found {
+            match self.reclaim_expired_of(app).await {
+                Ok(seats) => sweep.seats += seats,
+                Err(e) => sweep.failures.push((app, e)),
+            }
+        }
+        Ok(sweep)
     }
 
     /// The owner of the booking's appointment rejects it, freeing its seats. `Forbidden` for

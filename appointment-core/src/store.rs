@@ -34,7 +34,7 @@
 //! expired hold: [`Store::seats_taken`] leaves it out, a claim that finds the slot full marks
 //! it expired and gives its seats back first, and its anti-scalping claim stops counting once
 //! [`Store::reclaim_expired`] has run (which the engine does when a booking finds one in its
-//! way). Confirming ([`Store::confirm_booking`]) and ending a pending booking are conditional on
+//! way, and a sweeper does for what [`Store::appointments_with_expired`] finds). Confirming ([`Store::confirm_booking`]) and ending a pending booking are conditional on
 //! its deadline, so a confirmation and an expiry can never both win.
 //!
 //! Shared resources: a booking whose claim names a [`ResourceClaim`] occupies that resource over
@@ -339,6 +339,26 @@ pub trait Store: Send + Sync + 'static {
     /// (claims and listings treat expired ones as free), but it frees what a claim would not
     /// reach: the anti-scalping claim of an expired pending booking, and the rows a sweeper tidies.
     async fn reclaim_expired(&self, appointment: AppointmentId, now: DateTime<Utc>) -> Result<u64>;
+
+    /// The appointments that have something expired at `now` and not yet reclaimed: a hold
+    /// whose stored status is still held and whose `expires_at` is not after `now` (a waiting
+    /// place's offer is such a hold), or a booking whose stored status is still pending and
+    /// whose `confirm_by` is not after `now`; exactly what [`Store::reclaim_expired`] at `now`
+    /// gives back. Each appointment once, those with the oldest such deadline first, at most
+    /// `limit` of them (none for 0); deleted appointments too (their holds and bookings
+    /// expire as any others).
+    ///
+    /// It reads only held holds and pending bookings past their deadline, oldest first, and of
+    /// those a bounded number (a small multiple of `limit`): when many of them belong to a few
+    /// appointments it may answer fewer than `limit` while more remain, but it never answers
+    /// none while one remains. A sweeper reclaims the appointments it answers and asks again
+    /// (see [`crate::Scheduler::reclaim_all_expired`]); once they are reclaimed (by anyone)
+    /// they are no longer answered.
+    async fn appointments_with_expired(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AppointmentId>>;
 
     // ---- holds ----
 

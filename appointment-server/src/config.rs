@@ -103,6 +103,11 @@ pub const ENVIRONMENT: &[(&str, &str, &str)] = &[
         "a request's deadline; past it 504 timeout",
     ),
     (
+        "EXPIRY_SWEEP_MS",
+        "15000",
+        "how often holds, pending bookings and waiting-list offers that ran out are written as expired (and their events sent) when nothing else touched them (0: off)",
+    ),
+    (
         "HEADER_READ_TIMEOUT_MS",
         "10000",
         "the longest a request's header may take to arrive",
@@ -308,6 +313,9 @@ pub struct Config {
     pub read_cache: std::time::Duration,
     /// The longest a request may run; past it the client gets a 504 (the work is abandoned).
     pub request_timeout: std::time::Duration,
+    /// How often the expiry sweeper writes down the holds, pending bookings and waiting-list
+    /// offers that ran out (see [`crate::sweeper`]); zero turns it off.
+    pub expiry_sweep: std::time::Duration,
     /// Header-read and idle timeouts, and the cap on concurrent connections.
     pub connections: ConnectionLimits,
     /// Rate limits and bounds on work.
@@ -360,6 +368,9 @@ impl Default for Limits {
 /// The default of [`Config::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The default of [`Config::expiry_sweep`].
+pub const DEFAULT_EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The default of [`Config::read_cache`].
 pub const DEFAULT_READ_CACHE: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -397,6 +408,7 @@ impl Default for Config {
             log_format: LogFormat::Json,
             read_cache: DEFAULT_READ_CACHE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            expiry_sweep: DEFAULT_EXPIRY_SWEEP,
             connections: ConnectionLimits::default(),
             limits: Limits::default(),
             metrics_token: None,
@@ -530,6 +542,9 @@ impl Config {
                         "REQUEST_TIMEOUT_MS must be 1 to 3600000 milliseconds, not {ms:?}"
                     ))
                 })?;
+        }
+        if let Some(ms) = get("EXPIRY_SWEEP_MS") {
+            c.expiry_sweep = Duration::from_millis(number(&ms, "EXPIRY_SWEEP_MS", 0, 86_400_000)?);
         }
         if let Some(ms) = get("HEADER_READ_TIMEOUT_MS") {
             c.connections.header_read_timeout =
@@ -731,6 +746,25 @@ mod tests {
                 .unwrap()
                 .trust_forwarded_for
         );
+    }
+
+    #[test]
+    fn expiry_sweep_is_read_and_zero_turns_it_off() {
+        assert_eq!(cfg(&[]).unwrap().expiry_sweep, Duration::from_secs(15));
+        assert_eq!(
+            cfg(&[("EXPIRY_SWEEP_MS", "250")]).unwrap().expiry_sweep,
+            Duration::from_millis(250)
+        );
+        assert!(
+            cfg(&[("EXPIRY_SWEEP_MS", "0")])
+                .unwrap()
+                .expiry_sweep
+                .is_zero()
+        );
+        for bad in ["soon", "-1", "86400001"] {
+            let err = cfg(&[("EXPIRY_SWEEP_MS", bad)]).unwrap_err().to_string();
+            assert!(err.contains("EXPIRY_SWEEP_MS"), "{err}");
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod sweeper;
 pub mod telemetry;
 pub mod throttle;
 pub mod webhooks;

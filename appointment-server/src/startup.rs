@@ -31,6 +31,8 @@ pub struct Application {
     webhooks: tokio::task::AbortHandle,
     /// The mailer's task, stopped with the server.
     mail: tokio::task::AbortHandle,
+    /// The expiry sweeper's task (none when `EXPIRY_SWEEP_MS` is 0), stopped with the server.
+    sweeper: Option<tokio::task::AbortHandle>,
 }
 
 impl Application {
@@ -125,6 +127,8 @@ impl Application {
             }
             None => None,
         };
+        // Started once nothing else can fail, so that a failed start leaves no sweeper behind.
+        let sweeper = crate::sweeper::spawn(&state, config.expiry_sweep);
         Ok(Application {
             port,
             listener,
@@ -134,6 +138,7 @@ impl Application {
             metrics,
             webhooks,
             mail,
+            sweeper,
         })
     }
 
@@ -172,6 +177,7 @@ impl Application {
         // this one leaves unfinished.
         let _stop_webhooks = AbortOnDrop(self.webhooks);
         let _stop_mail = AbortOnDrop(self.mail);
+        let _stop_sweeper = self.sweeper.map(AbortOnDrop);
         let Some((listener, router)) = self.metrics else {
             return connections::serve(self.listener, self.router, self.limits, signal).await;
         };

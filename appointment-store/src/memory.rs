@@ -954,6 +954,44 @@ impl Store for MemoryStore {
             .sum())
     }
 
+    async fn appointments_with_expired(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AppointmentId>> {
+        let g = self.inner.lock();
+        // The held and pending indexes hold only what may still expire: no finished row is read.
+        let holds = g
+            .held
+            .values()
+            .flatten()
+            .filter_map(|id| g.holds.get(id))
+            .filter(|h| !h.is_live(now))
+            .map(|h| (h.appointment_id, h.expires_at));
+        let pending = g
+            .pending
+            .values()
+            .flatten()
+            .filter_map(|id| g.bookings.get(id))
+            .filter(|b| b.status_at(now) == BookingStatus::Expired)
+            .filter_map(|b| b.confirm_by.map(|by| (b.appointment_id, by)));
+        let mut oldest: HashMap<AppointmentId, DateTime<Utc>> = HashMap::new();
+        for (app, due) in holds.chain(pending) {
+            oldest
+                .entry(app)
+                .and_modify(|d| *d = (*d).min(due))
+                .or_insert(due);
+        }
+        let mut found: Vec<(DateTime<Utc>, AppointmentId)> =
+            oldest.into_iter().map(|(app, due)| (due, app)).collect();
+        found.sort();
+        Ok(found
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(_, app)| app)
+            .collect())
+    }
+
     async fn insert_hold(&self, hold: &Hold, capacity: u32, revision: u64) -> Result<()> {
         let mut g = self.inner.lock();
         g.current(hold.appointment_id, revision)?;

@@ -332,6 +332,19 @@ const EXPIRED_SLOTS: &str = "SELECT slot_start FROM holds WHERE appointment_id =
      AND status = 'held' AND expires_at <= $2 UNION SELECT slot_start FROM bookings \
      WHERE appointment_id = $1 AND status = 'pending' AND confirm_by <= $2 ORDER BY slot_start";
 
+/// The appointments with held holds or pending bookings expired at `$1`, each once, the oldest
+/// deadline first, at most `$2`; of each kind only the `$3` oldest expired rows are read (through
+/// the deadline indexes `holds_held_expiry_idx` and `bookings_pending_deadline_idx`).
+const EXPIRED_APPOINTMENTS: &str = "SELECT e.appointment_id FROM (\
+     SELECT h.appointment_id, h.due FROM (SELECT appointment_id, expires_at AS due FROM holds \
+     WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $3) h \
+     UNION ALL SELECT b.appointment_id, b.due FROM (SELECT appointment_id, confirm_by AS due \
+     FROM bookings WHERE status = 'pending' AND confirm_by <= $1 ORDER BY confirm_by LIMIT $3) b\
+     ) e GROUP BY e.appointment_id ORDER BY MIN(e.due), e.appointment_id LIMIT $2";
+
+/// How many expired rows of each kind [`EXPIRED_APPOINTMENTS`] reads per appointment asked for.
+const EXPIRED_ROWS_PER_APPOINTMENT: i64 = 8;
+
 /// Confirms a pending booking in time at `$2`; no row otherwise.
 const CONFIRM_BOOKING: &str = concat!(
     "UPDATE bookings SET status = 'active', updated_at = $2 \
@@ -1439,6 +1452,31 @@ pub(crate) async fn reclaim_expired<B: SqlBackend + ?Sized>(
     Ok(freed)
 }
 
+/// See `Store::appointments_with_expired`: one read, of the oldest expired rows only.
+pub(crate) async fn appointments_with_expired<B: SqlBackend + ?Sized>(
+    backend: &B,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<AppointmentId>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = i64::from(limit).saturating_mul(EXPIRED_ROWS_PER_APPOINTMENT);
+    let found = backend
+        .reads()
+        .all(
+            EXPIRED_APPOINTMENTS,
+            vec![
+                Arg::Instant(now),
+                Arg::Int(i64::from(limit)),
+                Arg::Int(rows),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    rows_to(&found, |r| Ok(AppointmentId(r.uuid("appointment_id")?)))
+}
+
 /// See `Store::insert_waitlist`: the appointment's revision, the ban, anti-scalping, then, with
 /// the slot's counter locked and its expired holds and pending bookings reclaimed (offering
 /// their seats to the places already waiting), the check that the seats do not fit, then the
@@ -2073,6 +2111,13 @@ macro_rules! impl_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> appointment_core::Result<u64> {
                 $crate::sql_store::reclaim_expired(self, appointment, now).await
+            }
+            async fn appointments_with_expired(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> appointment_core::Result<Vec<appointment_core::AppointmentId>> {
+                $crate::sql_store::appointments_with_expired(self, now, limit).await
             }
             async fn insert_hold(
                 &self,

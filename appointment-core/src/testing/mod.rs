@@ -17,7 +17,8 @@
 //! This module holds the harness (the macro and [`run_case`]), the [`Fixture`] and the shared
 //! helpers; the cases live in one file per topic (users, appointments, slots, bookings,
 //! capacity, bans, anti-scalping, lifecycle, holds, approval, waiting lists, events, analytics,
-//! races, read cache, shared resources) and are all reachable as [`cases`]`::<name>`.
+//! races, read cache, shared resources, the expiry sweeper) and are all reachable as
+//! [`cases`]`::<name>`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -132,6 +133,10 @@ macro_rules! store_conformance_suite {
             failed_changes_append_nothing,
             events_by_owner_and_page,
             race_events_match_rows,
+            expired_holds_and_pending_bookings_are_listed_until_swept,
+            expiry_sweep_respects_its_limit,
+            expiry_sweep_passes_a_lapsed_offer_to_the_next_in_line,
+            race_sweepers_expire_each_once,
         );
     };
     (@cases $new_store:path; $($case:ident),* $(,)?) => {
@@ -428,6 +433,7 @@ mod reschedule;
 mod resources;
 mod revisions;
 mod slots;
+mod sweeps;
 mod users;
 mod waitlist;
 
@@ -451,6 +457,7 @@ pub mod cases {
     pub use super::resources::*;
     pub use super::revisions::*;
     pub use super::slots::*;
+    pub use super::sweeps::*;
     pub use super::users::*;
     pub use super::waitlist::*;
 }

@@ -123,6 +123,8 @@ fn test_config(database_url: String) -> Config {
         jwt_secret: Some(Secret::new(SECRET)),
         bcrypt_cost: 4,
         login_rate_per_minute: 1000,
+        // No background writes besides the test's own; `tests/api/sweeper.rs` turns it on.
+        expiry_sweep: std::time::Duration::ZERO,
         limits: appointment_server::config::Limits {
             registration_rate_per_hour: 1_000_000,
             owner_write_rate_per_minute: 1_000_000,

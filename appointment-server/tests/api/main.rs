@@ -29,6 +29,7 @@ mod openapi;
 mod request_id;
 mod reschedule;
 mod shutdown;
+mod sweeper;
 mod users;
 mod waitlist;
 mod webhooks;

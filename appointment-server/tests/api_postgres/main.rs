@@ -35,6 +35,8 @@ mod metrics;
 mod openapi;
 #[path = "../api/reschedule.rs"]
 mod reschedule;
+#[path = "../api/sweeper.rs"]
+mod sweeper;
 #[path = "../api/users.rs"]
 mod users;
 #[path = "../api/webhooks.rs"]
