@@ -168,6 +168,34 @@ def test_a_booking_mails_the_booker_a_confirmation_with_an_invite_and_the_owner_
         server.process.kill()
 
 
+def test_a_waiting_place_is_mailed_the_offer_of_freed_seats(
+        database_url: str, tmp_path: Any, inbox: Inbox) -> None:
+    server = mail_server(database_url, tmp_path, inbox)
+    try:
+        _, token = server.owner("bob")
+        app = server.appointment(token, type="single", max_attendees=1)
+        start = server.first_slot(app["app_code"])
+        first = f"first-{uuid.uuid4().hex[:8]}@example.com"
+        code = server.book(app["app_code"], start, first)["booking_code"]
+        waiting = f"waiting-{uuid.uuid4().hex[:8]}@example.com"
+        place = server.ok("POST", "/waitlist", {
+            "app_code": app["app_code"], "start_time": start, "attendee_count": 1,
+            "name": "Wendy Wait", "email": waiting}, status=201)["waitlist_code"]
+        inbox.take(2)  # the first booking's confirmation and notice
+        server.ok("DELETE", f"/bookings/{code}")
+        got = inbox.take(2)  # the cancellation, and the offer
+        [offer] = got[waiting]
+        assert offer["Subject"].startswith("A place is free: Consultation, ")
+        text, html, invite = parts(offer)
+        assert place in text and place in html and invite is None
+        assert f"https://book.barber.example/waitlist/{place}" in text
+        state = server.ok("GET", f"/waitlist/{place}")
+        assert state["status"] == "offered"
+        assert "Wendy Wait" in text
+    finally:
+        server.process.kill()
+
+
 def test_a_reminder_comes_before_the_slot_and_none_for_a_booking_cancelled_meanwhile(
         database_url: str, tmp_path: Any, inbox: Inbox) -> None:
     # The appointment's first slot is tomorrow at 09:00 UTC: a lead time that makes its
