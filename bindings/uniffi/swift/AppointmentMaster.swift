@@ -5995,6 +5995,15 @@ enum AppointmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          */detail: String
     )
     /**
+     * The appointment takes bookings of users with a verified email address (strict
+     * anti-scalping where the engine requires verified addresses).
+     */
+    case EmailNotVerified(
+        /**
+         * The engine's message.
+         */detail: String
+    )
+    /**
      * The caller may not do this.
      */
     case Forbidden(
@@ -6150,41 +6159,44 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
         case 5: return .RegistrationRequired(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Forbidden(
+        case 6: return .EmailNotVerified(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .InvalidInput(
+        case 7: return .Forbidden(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .InvalidInput(
             field: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .InvalidTransition(
+        case 9: return .InvalidTransition(
             status: try FfiConverterString.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .TooLate(
+        case 10: return .TooLate(
             action: try FfiConverterString.read(from: &buf), 
             deadline: try FfiConverterTimestamp.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .TooEarly(
+        case 11: return .TooEarly(
             action: try FfiConverterString.read(from: &buf), 
             from: try FfiConverterTimestamp.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .HoldEnded(
+        case 12: return .HoldEnded(
             status: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Changed(
+        case 13: return .Changed(
             entity: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Storage(
+        case 14: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Unavailable(
+        case 15: return .Unavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -6228,58 +6240,63 @@ public struct FfiConverterTypeAppointmentError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Forbidden(detail):
+        case let .EmailNotVerified(detail):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidInput(field,reason,detail):
+        case let .Forbidden(detail):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidInput(field,reason,detail):
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(field, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .InvalidTransition(status,action,detail):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(status, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .TooLate(action,deadline,detail):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(action, into: &buf)
             FfiConverterTimestamp.write(deadline, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .TooEarly(action,from,detail):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(action, into: &buf)
             FfiConverterTimestamp.write(from, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .HoldEnded(status,detail):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(status, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Changed(entity,detail):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(entity, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Storage(detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Unavailable(detail):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
         }
