@@ -189,6 +189,30 @@ fn invalid_schedules_are_refused() {
 }
 
 #[test]
+fn a_window_that_starts_within_a_second_counts_only_the_slots_after_it() {
+    // Saturdays 00:00-00:15 and 09:30-17:00, 8-minute slots: the last two start 16:42 and
+    // 16:50. From a quarter-second past 16:42, only 16:50 is still to come; the count by days
+    // must agree with the walk on every day it reaches.
+    let hours: WeeklyHours = "sat 00:00-00:15,09:30-17:00".parse().unwrap();
+    let s = Schedule::weekly(d(2020, 12, 20), d(2021, 1, 7), hours, 8)
+        .build()
+        .unwrap();
+    let from = d(2021, 1, 2).and_time(t(16, 42)).and_utc() + TimeDelta::milliseconds(250);
+    for to in [from + TimeDelta::days(17), from + TimeDelta::minutes(8)] {
+        let starts: Vec<_> = s.slots(from, to).map(|x| x.start).collect();
+        assert_eq!(starts, [d(2021, 1, 2).and_time(t(16, 50)).and_utc()]);
+        assert_eq!(s.count_slots(from, to), 1);
+        assert_eq!(s.slots(from, to).count_days(&|| false), Some(1));
+    }
+    // A window ending a quarter-second past a start takes that slot, as the walk does.
+    let to = d(2021, 1, 2).and_time(t(16, 50)).and_utc() + TimeDelta::milliseconds(250);
+    assert_eq!(
+        s.count_slots(from - TimeDelta::hours(1), to),
+        s.slots(from - TimeDelta::hours(1), to).count() as u64
+    );
+}
+
+#[test]
 fn lunch_break_is_never_booked_and_slots_align_to_each_window() {
     // Mon 2026-03-02, Paris: 09:00-12:00 and 13:30-17:00, 45-minute slots.
     let hours: WeeklyHours = "mon 09:00-12:00,13:30-17:00".parse().unwrap();

@@ -245,9 +245,11 @@ pub(super) fn count_day(
         return 0;
     }
     if !schedule.single_event {
+        // Slots start on whole seconds: one starts at or after `from` (before `to`) exactly when
+        // it does so for the whole second at or after it.
         let mut run = Runs {
-            from: from.timestamp(),
-            to: to.timestamp(),
+            from: ceil_seconds(from),
+            to: ceil_seconds(to),
             prev_end: None,
             total: 0,
         };
@@ -289,6 +291,12 @@ pub(super) fn count_day(
     Slots::new(schedule, from, to, date, date)
         .map(|_| 1u64)
         .sum()
+}
+
+/// The first whole second at or after `t`, in Unix seconds.
+fn ceil_seconds(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+        .saturating_add(i64::from(t.timestamp_subsec_nanos() > 0))
 }
 
 /// Counts runs of evenly spaced slots of one day in order, as the walk emits them.
