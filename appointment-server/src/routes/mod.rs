@@ -61,7 +61,7 @@ use crate::state::AppState;
         webhooks::update_webhook, webhooks::delete_webhook, webhooks::rotate_secret,
         webhooks::test_webhook, webhooks::list_deliveries,
     ),
-    modifiers(&BearerAuth, &DatabaseUnavailable),
+    modifiers(&BearerAuth, &DatabaseUnavailable, &EventWebhooks),
     tags(
         (name = "Authentication", description = "Tokens for users and devices"),
         (name = "Users", description = "Accounts"),
@@ -78,6 +78,88 @@ use crate::state::AppState;
 pub struct ApiDoc;
 
 struct BearerAuth;
+
+/// Documents what webhook endpoints receive (the OpenAPI 3.1 `webhooks` map): one request per
+/// event type and the test message, each a signed `POST` of the event as `GET /events` shows
+/// it.
+struct EventWebhooks;
+
+impl Modify for EventWebhooks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+        use utoipa::openapi::request_body::RequestBodyBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{
+            ContentBuilder, HttpMethod, PathItem, PathsBuilder, Ref, Required, ResponseBuilder,
+        };
+        let header = |name: &str, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        let kinds = appointment_core::EventKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain([crate::webhooks::TEST_EVENT]);
+        let mut paths = PathsBuilder::new();
+        for kind in kinds {
+            let what = if kind == crate::webhooks::TEST_EVENT {
+                "The test message `POST /webhooks/{webhook_id}/test` sends (`data` holds the \
+                 endpoint's id)."
+                    .to_owned()
+            } else {
+                format!(
+                    "Sent for every `{kind}` event on the owner's appointments to each endpoint \
+                     that wants it (all types when `event_types` is empty)."
+                )
+            };
+            let operation = OperationBuilder::new()
+                .tag("Webhooks")
+                .summary(Some(format!("`{kind}`")))
+                .description(Some(format!(
+                    "{what} Signed as Standard Webhooks: verify `webhook-signature` over \
+                     `webhook-id.webhook-timestamp.body` with the endpoint's secret. At least \
+                     once; one subject's events in order."
+                )))
+                .parameter(header(
+                    "webhook-id",
+                    "The event's id: the same on every attempt (deduplicate on it)",
+                ))
+                .parameter(header(
+                    "webhook-timestamp",
+                    "Seconds since the Unix epoch when this attempt was signed",
+                ))
+                .parameter(header(
+                    "webhook-signature",
+                    "`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, keyed with the \
+                     secret's bytes after `whsec_`",
+                ))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("EventBody")))
+                                .build(),
+                        )
+                        .build(),
+                ))
+                .response(
+                    "2XX",
+                    ResponseBuilder::new()
+                        .description("Delivered. Any other answer, or none within the timeout, is retried later")
+                        .build(),
+                );
+            paths = paths.path(kind, PathItem::new(HttpMethod::Post, operation));
+        }
+        openapi.webhooks = Some(paths.build());
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -150,8 +150,13 @@ impl Run for AsyncScheduler {
 }
 
 /// The engine on a store, on the system's clock or on a `ManualClock`.
-fn engine(store: Arc<dyn ServiceStore>, clock: Option<Arc<dyn appointment_core::Clock>>) -> Engine {
-    let inner = CoreScheduler::from_arc(store);
+fn engine(
+    store: Arc<dyn ServiceStore>,
+    clock: Option<Arc<dyn appointment_core::Clock>>,
+    verified_email_required: bool,
+) -> Engine {
+    let inner =
+        CoreScheduler::from_arc(store).with_verified_email_required(verified_email_required);
     match clock {
         Some(clock) => inner.with_clock(clock),
         None => inner,
@@ -269,6 +274,23 @@ macro_rules! scheduler_methods {
             fn user<'py>(&self, py: Python<'py>, user_id: &str) -> PyResult<Bound<'py, PyAny>> {
                 let id = self::user_id("user_id", user_id)?;
                 self.call(py, |s| async move { s.user(id).await.map(User::from) })
+            }
+
+            /// Records that the user proved they receive mail at `email` (the application checked
+            /// the proof, e.g. a link it mailed) and answers the user, with `email_verified_at`
+            /// (the first time is kept). `InvalidInputError` (`email`) if the account has another
+            /// address.
+            fn verify_email<'py>(
+                &self,
+                py: Python<'py>,
+                user_id: &str,
+                email: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let id = self::user_id("user_id", user_id)?;
+                let email = Email::parse(email).or_raise()?;
+                self.call(py, |s| async move {
+                    s.verify_email(id, &email).await.map(User::from)
+                })
             }
 
             /// The user registered with `email` (case does not matter), or `None`: a script run
@@ -1032,6 +1054,28 @@ macro_rules! scheduler_methods {
                 self.call(py, |s| async move { s.reclaim_expired(&code).await })
             }
 
+            /// Reclaims, on every appointment, the holds, pending bookings and waiting-list offers
+            /// that ran out (at most `limit` appointments, 1 to 1000, per call), so that their
+            /// `expired` events are written without waiting for another request; answers the
+            /// seats given back (0: nothing left, or another sweeper got there first). Safe from
+            /// any number of processes at once. Call it every few seconds from a background task;
+            /// if some appointment could not be reclaimed, the others were, and its error is
+            /// raised.
+            #[pyo3(signature = (*, limit = 100))]
+            fn reclaim_all_expired<'py>(
+                &self,
+                py: Python<'py>,
+                limit: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                self.call(py, |s| async move {
+                    let mut round = s.reclaim_all_expired(limit).await?;
+                    match round.failures.pop() {
+                        Some((_, e)) => Err(e),
+                        None => Ok(round.seats),
+                    }
+                })
+            }
+
             /// The bookings of an appointment, for its owner.
             #[pyo3(signature = (owner_id, code, *, page = 1, per_page = 20))]
             fn appointment_bookings<'py>(
@@ -1150,16 +1194,27 @@ macro_rules! scheduler_methods {
 
 scheduler_methods!(Scheduler {
     /// Opens a scheduler on the store `url` names. It reads the time from the system's clock,
-    /// or, for tests and simulations only, from `clock`, a `ManualClock` the caller moves.
+    /// or, for tests and simulations only, from `clock`, a `ManualClock` the caller moves. With
+    /// `verified_email_required`, strict anti-scalping takes bookings only from users whose
+    /// address is verified (`verify_email`; `EmailNotVerifiedError` otherwise).
     #[new]
-    #[pyo3(signature = (url = "memory:", *, clock = None))]
-    fn new(py: Python<'_>, url: &str, clock: Option<&ManualClock>) -> PyResult<Self> {
+    #[pyo3(signature = (url = "memory:", *, clock = None, verified_email_required = false))]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        clock: Option<&ManualClock>,
+        verified_email_required: bool,
+    ) -> PyResult<Self> {
         let owned = url.to_owned();
         let store = py
             .detach(move || runtime().block_on(open_store(&owned)))
             .or_raise()?;
         Ok(Scheduler {
-            inner: engine(store, clock.map(ManualClock::engine_clock)),
+            inner: engine(
+                store,
+                clock.map(ManualClock::engine_clock),
+                verified_email_required,
+            ),
             url: url.to_owned(),
         })
     }
@@ -1173,18 +1228,19 @@ scheduler_methods!(AsyncScheduler {
     /// Opens a scheduler on the store `url` names (as `Scheduler(url, clock=...)` does), as an
     /// awaitable: `await AsyncScheduler.open("sqlite://bookings.db")`.
     #[staticmethod]
-    #[pyo3(signature = (url = "memory:", *, clock = None))]
+    #[pyo3(signature = (url = "memory:", *, clock = None, verified_email_required = false))]
     fn open<'py>(
         py: Python<'py>,
         url: &str,
         clock: Option<&ManualClock>,
+        verified_email_required: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let url = url.to_owned();
         let clock = clock.map(ManualClock::engine_clock);
         awaitable(py, async move {
             let store = open_store(&url).await?;
             Ok(AsyncScheduler {
-                inner: engine(store, clock),
+                inner: engine(store, clock, verified_email_required),
                 url,
             })
         })

@@ -53,6 +53,8 @@ pub struct User {
     pub phone: Option<String>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// When the user proved they receive mail at `email` (`verify_email`), or `None`.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl From<core::User> for User {
@@ -63,6 +65,7 @@ impl From<core::User> for User {
             email: u.email.to_string(),
             phone: u.phone.map(|p| p.to_string()),
             created_at: u.created_at,
+            email_verified_at: u.email_verified_at,
         }
     }
 }

@@ -189,6 +189,32 @@ def test_a_pending_booking_expires_at_confirm_by_exactly(
     assert seats_taken(scheduler, app, at(9)) == 2
 
 
+def test_one_sweep_reclaims_what_ran_out_on_every_appointment(
+    scheduler: Scheduler, clock: ManualClock, make_appointment: MakeApp
+) -> None:
+    apps = [
+        make_appointment(kind="group", capacity=2, confirm_within_minutes=30) for _ in range(3)
+    ]
+    pending = [book_guest(scheduler, app, at(9), seats=2) for app in apps]
+    with pytest.raises(InvalidInputError) as bad:
+        scheduler.reclaim_all_expired(limit=0)
+    assert bad.value.field == "limit"
+    # Before the deadline there is nothing of these to reclaim.
+    clock.set(deadline_of(pending[0]) - MICROSECOND)
+    scheduler.reclaim_all_expired()
+    assert scheduler.reclaim_expired(apps[0].code) == 0
+    assert scheduler.booking(pending[0].code).status == "pending"
+    # From it on, sweeps give every appointment's seats back (a shared database may hold other
+    # tests' expired bookings too), each once.
+    clock.set(deadline_of(pending[0]))
+    given = 0
+    while (seats := scheduler.reclaim_all_expired(limit=1)) > 0:
+        given += seats
+    assert given >= 6
+    assert [scheduler.reclaim_expired(app.code) for app in apps] == [0, 0, 0]
+    assert [scheduler.booking(p.code).status for p in pending] == ["expired"] * 3
+
+
 def test_an_expired_booking_is_claimed_again_without_a_sweep(
     scheduler: Scheduler, clock: ManualClock, make_appointment: MakeApp
 ) -> None:

@@ -12,6 +12,7 @@ from appointment_master import (
     AppointmentError,
     BannedError,
     DuplicateError,
+    EmailNotVerifiedError,
     ForbiddenError,
     InvalidInputError,
     InvalidTransitionError,
@@ -394,3 +395,28 @@ def test_readme_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code = code.replace("sqlite:///tmp/appointments.db", f"sqlite://{tmp_path / 'readme.db'}")
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out.strip() == "slot_full 1 0"
+
+
+def test_strict_anti_scalping_can_require_a_verified_address(store_url: str) -> None:
+    strict = Scheduler(store_url, verified_email_required=True)
+    owner = strict.register_user("Owner", unique_email("owner"))
+    app = strict.create_appointment(
+        owner.id, title="Drop", start_date=DAY, end_date=DAY, start_time=time(9),
+        end_time=time(12), slot_minutes=60, kind="group", capacity=10, anti_scalping="strict",
+    )
+    start = strict.slots(app.code).items[0].start
+    address = unique_email("member")
+    member = strict.register_user("Member", address)
+    assert member.email_verified_at is None
+    with pytest.raises(EmailNotVerifiedError) as unverified:
+        strict.book_as_user(app.code, start, member.id, device_id="d-1")
+    assert unverified.value.code == "email_not_verified"
+    with pytest.raises(InvalidInputError) as other:
+        strict.verify_email(member.id, unique_email("someone-else"))
+    assert other.value.field == "email"
+    verified = strict.verify_email(member.id, address)
+    assert verified.email_verified_at is not None
+    assert strict.verify_email(member.id, address).email_verified_at == verified.email_verified_at
+    assert strict.user(member.id).email_verified_at == verified.email_verified_at
+    booking = strict.book_as_user(app.code, start, member.id, device_id="d-1")
+    assert booking.status == "active"

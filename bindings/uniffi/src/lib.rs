@@ -563,6 +563,8 @@ pub struct User {
     pub phone: Option<String>,
     /// When the account was created.
     pub created_at: SystemTime,
+    /// When the user proved they receive mail at `email` (`verifyEmail`), or `null`.
+    pub email_verified_at: Option<SystemTime>,
 }
 
 impl From<core::User> for User {
@@ -573,6 +575,7 @@ impl From<core::User> for User {
             email: u.email.to_string(),
             phone: u.phone.map(|p| p.to_string()),
             created_at: u.created_at.into(),
+            email_verified_at: u.email_verified_at.map(Into::into),
         }
     }
 }
@@ -1715,6 +1718,15 @@ impl Scheduler {
         Ok(Arc::new(Scheduler { inner }))
     }
 
+    /// The same engine and store, requiring under strict anti-scalping that the booking
+    /// user's address is verified (`verifyEmail`; `AppointmentException.EmailNotVerified`
+    /// otherwise) when `required`.
+    pub fn with_verified_email_required(&self, required: bool) -> Arc<Scheduler> {
+        Arc::new(Scheduler {
+            inner: self.inner.clone().with_verified_email_required(required),
+        })
+    }
+
     /// The same engine and store with `suspend` (Kotlin) / `async` (Swift) calls.
     pub fn as_async(&self) -> Arc<AsyncScheduler> {
         Arc::new(AsyncScheduler {
@@ -1739,6 +1751,14 @@ impl AsyncScheduler {
     pub async fn open_with_clock(url: String, clock: Arc<ManualClock>) -> Result<Arc<Self>> {
         let inner = spawn(open_engine(url, Some(clock.clock.clone()))).await?;
         Ok(Arc::new(AsyncScheduler { inner }))
+    }
+
+    /// The same engine and store, requiring verified addresses under strict anti-scalping
+    /// when `required` (as `Scheduler.withVerifiedEmailRequired`).
+    pub fn with_verified_email_required(&self, required: bool) -> Arc<AsyncScheduler> {
+        Arc::new(AsyncScheduler {
+            inner: self.inner.clone().with_verified_email_required(required),
+        })
     }
 
     /// The same engine and store with blocking calls.
@@ -1818,6 +1838,15 @@ scheduler_methods! {
         call(&self.inner, |s| async move {
             Ok(s.user_by_email(&email).await?.map(User::from))
         })
+    }
+
+    /// Records that the user proved they receive mail at `email` (the app checked the proof,
+    /// e.g. a link it mailed) and answers the user with `emailVerifiedAt` (the first time is
+    /// kept). `InvalidInput` (`email`) if the account has another address.
+    pub fn verify_email(&self, user_id: String, email: String) -> User {
+        let id = self::user_id("userId", &user_id)?;
+        let email = Email::parse(&email)?;
+        call(&self.inner, |s| async move { s.verify_email(id, &email).await.map(User::from) })
     }
 
     /// A user by id.
@@ -2226,6 +2255,23 @@ scheduler_methods! {
     pub fn reclaim_expired(&self, code: String) -> u64 {
         let code = AppCode::parse(&code)?;
         call(&self.inner, |s| async move { s.reclaim_expired(&code).await })
+    }
+
+    /// Reclaims, on every appointment, the holds, pending bookings and waiting-list offers that
+    /// ran out (at most `limit` appointments, 1 to 1000, per call), so that their `expired`
+    /// events are written without waiting for another request; answers the seats given back
+    /// (0: nothing left, or another sweeper got there first). Safe from any number of processes
+    /// at once: call it every few seconds from a background task. If some appointment could not
+    /// be reclaimed, the others were, and its error is thrown.
+    #[uniffi::method(default(limit = 100))]
+    pub fn reclaim_all_expired(&self, limit: u32) -> u64 {
+        call(&self.inner, |s| async move {
+            let mut round = s.reclaim_all_expired(limit).await?;
+            match round.failures.pop() {
+                Some((_, e)) => Err(e),
+                None => Ok(round.seats),
+            }
+        })
     }
 
     /// The bookings of an appointment, for its owner.

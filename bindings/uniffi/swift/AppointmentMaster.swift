@@ -837,6 +837,16 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String?) async throws  -> Booking
     
     /**
+     * Reclaims, on every appointment, the holds, pending bookings and waiting-list offers that
+     * ran out (at most `limit` appointments, 1 to 1000, per call), so that their `expired`
+     * events are written without waiting for another request; answers the seats given back
+     * (0: nothing left, or another sweeper got there first). Safe from any number of processes
+     * at once: call it every few seconds from a background task. If some appointment could not
+     * be reclaimed, the others were, and its error is thrown.
+     */
+    func reclaimAllExpired(limit: UInt32) async throws  -> UInt64
+    
+    /**
      * Marks the appointment's expired holds and pending bookings as expired now, and answers
      * how many seats that gave back. Nothing depends on it (their seats are free from their
      * deadline on); a sweeper may call it to keep the stored statuses tidy.
@@ -919,12 +929,25 @@ public protocol AsyncSchedulerProtocol: AnyObject, Sendable {
     func userByEmail(email: String) async throws  -> User?
     
     /**
+     * Records that the user proved they receive mail at `email` (the app checked the proof,
+     * e.g. a link it mailed) and answers the user with `emailVerifiedAt` (the first time is
+     * kept). `InvalidInput` (`email`) if the account has another address.
+     */
+    func verifyEmail(userId: String, email: String) async throws  -> User
+    
+    /**
      * A place on a waiting list by its code, as of now: its status, its position while it
      * waits, and the offer once seats were offered to it. While it waits, looking at it first
      * hands on the seats of offers that ran out, so an expired offer reaches the next in line
      * without anything else having to run.
      */
     func waitlistPlace(code: String) async throws  -> WaitlistPlace
+    
+    /**
+     * The same engine and store, requiring verified addresses under strict anti-scalping
+     * when `required` (as `Scheduler.withVerifiedEmailRequired`).
+     */
+    func withVerifiedEmailRequired(required: Bool)  -> AsyncScheduler
     
 }
 /**
@@ -1556,6 +1579,30 @@ open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCo
 }
     
     /**
+     * Reclaims, on every appointment, the holds, pending bookings and waiting-list offers that
+     * ran out (at most `limit` appointments, 1 to 1000, per call), so that their `expired`
+     * events are written without waiting for another request; answers the seats given back
+     * (0: nothing left, or another sweeper got there first). Safe from any number of processes
+     * at once: call it every few seconds from a background task. If some appointment could not
+     * be reclaimed, the others were, and its error is thrown.
+     */
+open func reclaimAllExpired(limit: UInt32 = UInt32(100))async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_reclaim_all_expired(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
      * Marks the appointment's expired holds and pending bookings as expired now, and answers
      * how many seats that gave back. Nothing depends on it (their seats are free from their
      * deadline on); a sweeper may call it to keep the stored statuses tidy.
@@ -1834,6 +1881,27 @@ open func userByEmail(email: String)async throws  -> User?  {
 }
     
     /**
+     * Records that the user proved they receive mail at `email` (the app checked the proof,
+     * e.g. a link it mailed) and answers the user with `emailVerifiedAt` (the first time is
+     * kept). `InvalidInput` (`email`) if the account has another address.
+     */
+open func verifyEmail(userId: String, email: String)async throws  -> User  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_appointment_uniffi_fn_method_asyncscheduler_verify_email(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(email)
+                )
+            },
+            pollFunc: ffi_appointment_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_appointment_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_appointment_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUser_lift,
+            errorHandler: FfiConverterTypeAppointmentError_lift
+        )
+}
+    
+    /**
      * A place on a waiting list by its code, as of now: its status, its position while it
      * waits, and the offer once seats were offered to it. While it waits, looking at it first
      * hands on the seats of offers that ran out, so an expired offer reaches the next in line
@@ -1853,6 +1921,20 @@ open func waitlistPlace(code: String)async throws  -> WaitlistPlace  {
             liftFunc: FfiConverterTypeWaitlistPlace_lift,
             errorHandler: FfiConverterTypeAppointmentError_lift
         )
+}
+    
+    /**
+     * The same engine and store, requiring verified addresses under strict anti-scalping
+     * when `required` (as `Scheduler.withVerifiedEmailRequired`).
+     */
+open func withVerifiedEmailRequired(required: Bool) -> AsyncScheduler  {
+    return try!  FfiConverterTypeAsyncScheduler_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_asyncscheduler_with_verified_email_required(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(required),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2260,6 +2342,16 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCount: UInt32?, description: String?) throws  -> Booking
     
     /**
+     * Reclaims, on every appointment, the holds, pending bookings and waiting-list offers that
+     * ran out (at most `limit` appointments, 1 to 1000, per call), so that their `expired`
+     * events are written without waiting for another request; answers the seats given back
+     * (0: nothing left, or another sweeper got there first). Safe from any number of processes
+     * at once: call it every few seconds from a background task. If some appointment could not
+     * be reclaimed, the others were, and its error is thrown.
+     */
+    func reclaimAllExpired(limit: UInt32) throws  -> UInt64
+    
+    /**
      * Marks the appointment's expired holds and pending bookings as expired now, and answers
      * how many seats that gave back. Nothing depends on it (their seats are free from their
      * deadline on); a sweeper may call it to keep the stored statuses tidy.
@@ -2342,12 +2434,26 @@ public protocol SchedulerProtocol: AnyObject, Sendable {
     func userByEmail(email: String) throws  -> User?
     
     /**
+     * Records that the user proved they receive mail at `email` (the app checked the proof,
+     * e.g. a link it mailed) and answers the user with `emailVerifiedAt` (the first time is
+     * kept). `InvalidInput` (`email`) if the account has another address.
+     */
+    func verifyEmail(userId: String, email: String) throws  -> User
+    
+    /**
      * A place on a waiting list by its code, as of now: its status, its position while it
      * waits, and the offer once seats were offered to it. While it waits, looking at it first
      * hands on the seats of offers that ran out, so an expired offer reaches the next in line
      * without anything else having to run.
      */
     func waitlistPlace(code: String) throws  -> WaitlistPlace
+    
+    /**
+     * The same engine and store, requiring under strict anti-scalping that the booking
+     * user's address is verified (`verifyEmail`; `AppointmentException.EmailNotVerified`
+     * otherwise) when `required`.
+     */
+    func withVerifiedEmailRequired(required: Bool)  -> Scheduler
     
 }
 /**
@@ -2844,6 +2950,24 @@ open func ownerReschedule(ownerId: String, code: String, start: Date, attendeeCo
 }
     
     /**
+     * Reclaims, on every appointment, the holds, pending bookings and waiting-list offers that
+     * ran out (at most `limit` appointments, 1 to 1000, per call), so that their `expired`
+     * events are written without waiting for another request; answers the seats given back
+     * (0: nothing left, or another sweeper got there first). Safe from any number of processes
+     * at once: call it every few seconds from a background task. If some appointment could not
+     * be reclaimed, the others were, and its error is thrown.
+     */
+open func reclaimAllExpired(limit: UInt32 = UInt32(100))throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_reclaim_all_expired(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Marks the appointment's expired holds and pending bookings as expired now, and answers
      * how many seats that gave back. Nothing depends on it (their seats are free from their
      * deadline on); a sweeper may call it to keep the stored statuses tidy.
@@ -3059,6 +3183,22 @@ open func userByEmail(email: String)throws  -> User?  {
 }
     
     /**
+     * Records that the user proved they receive mail at `email` (the app checked the proof,
+     * e.g. a link it mailed) and answers the user with `emailVerifiedAt` (the first time is
+     * kept). `InvalidInput` (`email`) if the account has another address.
+     */
+open func verifyEmail(userId: String, email: String)throws  -> User  {
+    return try  FfiConverterTypeUser_lift(try rustCallWithError(FfiConverterTypeAppointmentError_lift) {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_verify_email(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),
+        FfiConverterString.lower(email),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * A place on a waiting list by its code, as of now: its status, its position while it
      * waits, and the offer once seats were offered to it. While it waits, looking at it first
      * hands on the seats of offers that ran out, so an expired offer reaches the next in line
@@ -3070,6 +3210,21 @@ open func waitlistPlace(code: String)throws  -> WaitlistPlace  {
     uniffi_appointment_uniffi_fn_method_scheduler_waitlist_place(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The same engine and store, requiring under strict anti-scalping that the booking
+     * user's address is verified (`verifyEmail`; `AppointmentException.EmailNotVerified`
+     * otherwise) when `required`.
+     */
+open func withVerifiedEmailRequired(required: Bool) -> Scheduler  {
+    return try!  FfiConverterTypeScheduler_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_appointment_uniffi_fn_method_scheduler_with_verified_email_required(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(required),uniffiCallStatus
     )
 })
 }
@@ -5679,6 +5834,10 @@ public struct User: Equatable, Hashable {
      * When the account was created.
      */
     public var createdAt: Date
+    /**
+     * When the user proved they receive mail at `email` (`verifyEmail`), or `null`.
+     */
+    public var emailVerifiedAt: Date?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5697,12 +5856,16 @@ public struct User: Equatable, Hashable {
          */phone: String?, 
         /**
          * When the account was created.
-         */createdAt: Date) {
+         */createdAt: Date, 
+        /**
+         * When the user proved they receive mail at `email` (`verifyEmail`), or `null`.
+         */emailVerifiedAt: Date?) {
         self.id = id
         self.name = name
         self.email = email
         self.phone = phone
         self.createdAt = createdAt
+        self.emailVerifiedAt = emailVerifiedAt
     }
 
     
@@ -5725,7 +5888,8 @@ public struct FfiConverterTypeUser: FfiConverterRustBuffer {
                 name: FfiConverterString.read(from: &buf), 
                 email: FfiConverterString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
-                createdAt: FfiConverterTimestamp.read(from: &buf)
+                createdAt: FfiConverterTimestamp.read(from: &buf), 
+                emailVerifiedAt: FfiConverterOptionTimestamp.read(from: &buf)
         )
     }
 
@@ -5735,6 +5899,7 @@ public struct FfiConverterTypeUser: FfiConverterRustBuffer {
         FfiConverterString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterTimestamp.write(value.createdAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.emailVerifiedAt, into: &buf)
     }
 }
 
@@ -7020,6 +7185,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_owner_reschedule() != 11243) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reclaim_all_expired() != 61399) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_reclaim_expired() != 56584) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7062,7 +7230,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_user_by_email() != 8322) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_verify_email() != 58969) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_waitlist_place() != 14731) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_asyncscheduler_with_verified_email_required() != 20223) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_method_manualclock_advance() != 33628) {
@@ -7152,6 +7326,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_owner_reschedule() != 7604) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_reclaim_all_expired() != 25559) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_reclaim_expired() != 17013) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7194,7 +7371,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_appointment_uniffi_checksum_method_scheduler_user_by_email() != 16984) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_verify_email() != 51792) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_appointment_uniffi_checksum_method_scheduler_waitlist_place() != 59168) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_appointment_uniffi_checksum_method_scheduler_with_verified_email_required() != 28836) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_appointment_uniffi_checksum_constructor_asyncscheduler_open() != 46499) {

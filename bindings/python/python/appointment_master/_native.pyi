@@ -97,6 +97,9 @@ class User:
     def phone(self) -> Optional[str]: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def email_verified_at(self) -> Optional[datetime]:
+        """When the user proved they receive mail at ``email``, or ``None``."""
 
 @final
 class Closure:
@@ -459,13 +462,21 @@ class Scheduler:
     (tests and simulations only) pins the engine's time to a :class:`ManualClock`.
     """
 
-    def __new__(cls, url: str = "memory:", *, clock: Optional[ManualClock] = None) -> "Scheduler": ...
+    def __new__(
+        cls,
+        url: str = "memory:",
+        *,
+        clock: Optional[ManualClock] = None,
+        verified_email_required: bool = False,
+    ) -> "Scheduler": ...
     def register_user(
         self, name: str, email: str, *, phone: Optional[str] = None, password_hash: str = ""
     ) -> User: ...
     def user(self, user_id: str) -> User: ...
     def user_by_email(self, email: str) -> Optional[User]:
         """The user registered with ``email`` (case does not matter), or ``None``."""
+    def verify_email(self, user_id: str, email: str) -> User:
+        """Records that the user proved they receive mail at ``email``; the first time is kept."""
     def create_appointment(
         self,
         owner_id: str,
@@ -594,6 +605,9 @@ class Scheduler:
     def confirm(self, owner_id: str, code: str) -> Booking: ...
     def decline(self, owner_id: str, code: str) -> Booking: ...
     def reclaim_expired(self, code: str) -> int: ...
+    def reclaim_all_expired(self, *, limit: int = 100) -> int:
+        """Reclaims what ran out on every appointment (at most ``limit`` of them); answers the
+        seats given back."""
     def appointment_bookings(
         self, owner_id: str, code: str, *, page: int = 1, per_page: int = 20
     ) -> Page[Booking]: ...
@@ -623,12 +637,18 @@ class AsyncScheduler:
     """
 
     @staticmethod
-    def open(url: str = "memory:", *, clock: Optional[ManualClock] = None) -> Awaitable["AsyncScheduler"]: ...
+    def open(
+        url: str = "memory:",
+        *,
+        clock: Optional[ManualClock] = None,
+        verified_email_required: bool = False,
+    ) -> Awaitable["AsyncScheduler"]: ...
     def register_user(
         self, name: str, email: str, *, phone: Optional[str] = None, password_hash: str = ""
     ) -> Awaitable[User]: ...
     def user(self, user_id: str) -> Awaitable[User]: ...
     def user_by_email(self, email: str) -> Awaitable[Optional[User]]: ...
+    def verify_email(self, user_id: str, email: str) -> Awaitable[User]: ...
     def create_appointment(
         self,
         owner_id: str,
@@ -757,6 +777,7 @@ class AsyncScheduler:
     def confirm(self, owner_id: str, code: str) -> Awaitable[Booking]: ...
     def decline(self, owner_id: str, code: str) -> Awaitable[Booking]: ...
     def reclaim_expired(self, code: str) -> Awaitable[int]: ...
+    def reclaim_all_expired(self, *, limit: int = 100) -> Awaitable[int]: ...
     def appointment_bookings(
         self, owner_id: str, code: str, *, page: int = 1, per_page: int = 20
     ) -> Awaitable[Page[Booking]]: ...
