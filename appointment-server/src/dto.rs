@@ -763,6 +763,58 @@ impl From<&Appointment> for AppointmentResponse {
     }
 }
 
+/// `GET /appointments/{app_code}/public`: what anyone holding the code may read about an
+/// appointment to book it (what a booking page shows), without its owner's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicAppointment {
+    /// Public code (`AP-…`).
+    pub app_code: String,
+    /// Title.
+    pub title: String,
+    /// Free text.
+    pub description: String,
+    /// `single`, `group` or `party`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Seats per slot (party: of the event).
+    pub max_attendees: u32,
+    /// Slot length in minutes.
+    pub booking_duration: u32,
+    /// IANA zone of the appointment's hours.
+    pub timezone: String,
+    /// `none`, `standard` or `strict`.
+    pub anti_scalping_level: String,
+    /// Guests cannot cancel or reschedule less than this many minutes before a slot.
+    pub cancel_cutoff_minutes: u32,
+    /// Slots starting sooner than this many minutes from now cannot be booked.
+    pub min_notice_minutes: u32,
+    /// If bookings wait for the owner's confirmation: how many minutes the owner has to confirm
+    /// one (`null`: bookings are active at once).
+    pub confirm_within_minutes: Option<u32>,
+    /// `active` or `closed` (a closed appointment takes no bookings).
+    pub status: String,
+}
+
+impl From<&Appointment> for PublicAppointment {
+    fn from(a: &Appointment) -> Self {
+        let s = &a.schedule;
+        PublicAppointment {
+            app_code: a.code.to_string(),
+            title: a.title.clone(),
+            description: a.description.clone(),
+            kind: a.kind.to_string(),
+            max_attendees: a.capacity,
+            booking_duration: s.slot_minutes(),
+            timezone: s.time_zone().name().to_owned(),
+            anti_scalping_level: a.anti_scalping.to_string(),
+            cancel_cutoff_minutes: s.cancel_cutoff_minutes(),
+            min_notice_minutes: s.min_notice_minutes(),
+            confirm_within_minutes: s.confirm_within_minutes(),
+            status: a.status.to_string(),
+        }
+    }
+}
+
 /// The original's one daily window as instants on the first date; with richer hours, the week's
 /// earliest opening and latest closing.
 fn opening_span(s: &appointment_core::Schedule) -> (DateTime<Utc>, DateTime<Utc>) {

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use crate::auth::AuthUser;
 use crate::dto::{
     AppointmentEditResponse, AppointmentPage, AppointmentPatch, AppointmentRequest,
-    AppointmentResponse, BookingPage, DayQuery, PageQuery, SlotPage, SlotResponse, SlotsQuery,
-    parse_date,
+    AppointmentResponse, BookingPage, DayQuery, PageQuery, PublicAppointment, SlotPage,
+    SlotResponse, SlotsQuery, parse_date,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -285,6 +285,25 @@ pub async fn appointment_bookings(
         .appointment_bookings(user.id, &code, q.page()?)
         .await?;
     Ok(Json(present::booking_page(&state, page).await?))
+}
+
+/// What a client may read about an appointment to book it: title, description, duration, time
+/// zone, seats and the rules a booking meets (cancellation cut-off, the owner's confirmation).
+/// Public, like its slots: whoever has the code may book it.
+#[utoipa::path(get, path = "/appointments/{app_code}/public", tag = "Bookings",
+    params(("app_code" = String, Path, description = "Appointment code")),
+    responses(
+        (status = 200, description = "OK", body = PublicAppointment),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 404, description = "Unknown appointment", body = ErrorBody),
+    ))]
+pub async fn public_appointment(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<PublicAppointment>> {
+    let code = AppCode::parse(&code)?;
+    let appointment = state.scheduler.appointment(&code).await?;
+    Ok(Json(PublicAppointment::from(&appointment)))
 }
 
 /// The bookable slots of an appointment (future, with seats left), in time order.

@@ -47,7 +47,7 @@ use crate::state::AppState;
         appointments::update_appointment, appointments::close_appointment,
         appointments::reopen_appointment, appointments::delete_appointment,
         appointments::registered_bookings, appointments::appointment_bookings,
-        appointments::slots, appointments::slots_by_day,
+        appointments::public_appointment, appointments::slots, appointments::slots_by_day,
         bookings::book_guest, bookings::book_registered, bookings::get_booking,
         bookings::update_booking, bookings::cancel_booking, bookings::reject_booking,
         bookings::complete_booking, bookings::no_show_booking, bookings::confirm_booking,
@@ -412,6 +412,10 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
         .route(
             "/appointments/users/{app_code}",
             get(appointments::appointment_bookings),
+        )
+        .route(
+            "/appointments/{app_code}/public",
+            get(appointments::public_appointment),
         )
         .route("/appointments/slots/{app_code}", get(appointments::slots))
         .route(

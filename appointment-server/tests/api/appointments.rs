@@ -3,7 +3,7 @@ use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{expect_error, expect_json, spawn_app, tomorrow};
+use crate::helpers::{expect_error, expect_json, setup, spawn_app, tomorrow};
 
 #[tokio::test]
 async fn create_appointment_returns_201_with_the_originals_fields() {
@@ -1022,4 +1022,56 @@ async fn if_match_applies_an_edit_only_to_the_revision_it_names() {
     // Without If-Match an edit applies to whatever is current.
     let last = expect_json(patch("Last", None).await.unwrap(), StatusCode::OK).await;
     assert_eq!(last["appointment"]["revision"], 3);
+}
+
+#[tokio::test]
+async fn the_public_view_of_an_appointment_has_what_a_booking_page_shows() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (_owner, code, _starts) = setup(
+        &app,
+        json!({"type": "group", "max_attendees": 4, "timezone": "Europe/Paris",
+               "cancel_cutoff_minutes": 120}),
+    )
+    .await;
+    let view = expect_json(
+        app.get(&format!("/appointments/{code}/public"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(view["app_code"], code.as_str());
+    assert_eq!(view["title"], "Consultation Session");
+    assert_eq!(view["description"], "Professional consultation");
+    assert_eq!(view["type"], "group");
+    assert_eq!(view["max_attendees"], 4);
+    assert_eq!(view["booking_duration"], 60);
+    assert_eq!(view["timezone"], "Europe/Paris");
+    assert_eq!(view["cancel_cutoff_minutes"], 120);
+    assert_eq!(view["confirm_within_minutes"], Value::Null);
+    assert_eq!(view["status"], "active");
+    // The owner's settings and identity are not public.
+    for private in [
+        "owner_id",
+        "id",
+        "weekly_hours",
+        "revision",
+        "attendees_booked",
+    ] {
+        assert!(view.get(private).is_none(), "{private} is public");
+    }
+    let res = app
+        .get("/appointments/AP-ZZZZZZZZZZZZ/public")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_error(res, StatusCode::NOT_FOUND).await["code"],
+        "not_found"
+    );
+    let res = app.get("/appointments/nope/public").send().await.unwrap();
+    expect_error(res, StatusCode::BAD_REQUEST).await;
 }
