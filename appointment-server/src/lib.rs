@@ -18,6 +18,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod mail;
 pub mod metrics;
+pub mod pages;
 pub mod present;
 pub mod routes;
 pub mod startup;

@@ -497,6 +497,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
     let api = api
         .route_layer(handler_deadline)
         .merge(booking_posts)
+        .merge(crate::pages::router())
         .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
         .fallback(|| async { ApiError::route_not_found() })
         .method_not_allowed_fallback(|| async {

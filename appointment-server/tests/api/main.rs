@@ -26,6 +26,7 @@ mod lifecycle;
 mod limits;
 mod metrics;
 mod openapi;
+mod pages;
 mod request_id;
 mod reschedule;
 mod shutdown;
