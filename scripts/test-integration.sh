@@ -8,6 +8,10 @@
 #
 # Each test runs against memory, a SQLite temp file, and Postgres when TEST_POSTGRES_URL is set
 # (REQUIRE_POSTGRES=1 turns a missing Postgres into a failure).
+#
+# The browser tests (test_pages.py) drive Debian's headless `chromium` through Debian's
+# `chromium-driver` with Python's `selenium`; both are installed here (apt) when missing. Without
+# them those tests say they are skipped, a failure when CI=true or REQUIRE_BROWSER=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -29,6 +33,21 @@ if ! "$VENV/bin/python" -c 'import pytest, standardwebhooks, icalendar, aiosmtpd
   step "installing pytest, standardwebhooks, icalendar and aiosmtpd into $VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" \
     "standardwebhooks>=1,<2" "icalendar>=6,<8" "aiosmtpd>=1.4,<2"
+fi
+
+if ! "$VENV/bin/python" -c 'import selenium' >/dev/null 2>&1; then
+  step "installing selenium into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "selenium>=4.11,<5"
+fi
+
+# shellcheck source=scripts/lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
+if ! ensure_apt_command chromium chromium || ! ensure_apt_command chromedriver chromium-driver; then
+  if [ "${CI:-}" = "true" ] || [ "${REQUIRE_BROWSER:-0}" = "1" ]; then
+    echo "chromium and chromium-driver are required (CI=true or REQUIRE_BROWSER=1)" >&2
+    exit 1
+  fi
+  echo "chromium or chromium-driver could not be installed: the browser tests will be skipped" >&2
 fi
 
 step "building the server (cargo build -p appointment-server --all-features, as the workspace tests build it)"
