@@ -11,7 +11,8 @@
 #
 # The browser tests (test_pages.py) drive Debian's headless `chromium` through Debian's
 # `chromium-driver` with Python's `selenium`; both are installed here (apt) when missing. Without
-# them those tests say they are skipped, a failure when CI=true or REQUIRE_BROWSER=1.
+# them those tests say they are skipped, a failure when CI=true or REQUIRE_BROWSER=1. Their
+# accessibility check injects axe-core, installed with npm into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -48,6 +49,19 @@ if ! ensure_apt_command chromium chromium || ! ensure_apt_command chromedriver c
     exit 1
   fi
   echo "chromium or chromium-driver could not be installed: the browser tests will be skipped" >&2
+fi
+
+# axe-core (npm) for the accessibility check of the pages, in the cache, never at run time.
+AXE_DIR="$CACHE/axe-core"
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  if command -v npm >/dev/null 2>&1 || ensure_apt_command npm npm; then
+    step "installing axe-core into $AXE_DIR"
+    npm install --prefix "$AXE_DIR" --no-audit --no-fund --silent "axe-core@^4.10" \
+      || echo "axe-core could not be installed: the accessibility check will be skipped" >&2
+  fi
+fi
+if [ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  export AXE_JS="$AXE_DIR/node_modules/axe-core/axe.min.js"
 fi
 
 step "building the server (cargo build -p appointment-server --all-features, as the workspace tests build it)"

@@ -19,6 +19,8 @@ import pytest
 from conftest import Server, start_server
 
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+# axe-core's axe.min.js (scripts/test-integration.sh installs the npm package and sets it).
+AXE_JS = os.environ.get("AXE_JS", "")
 REQUIRE_BROWSER = os.environ.get("CI") == "true" or os.environ.get("REQUIRE_BROWSER") == "1"
 VISITOR_ZONE = "Asia/Tokyo"
 WAIT = 20
@@ -27,7 +29,9 @@ try:
     from selenium import webdriver
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
     from selenium.webdriver.support.ui import WebDriverWait
@@ -159,6 +163,34 @@ def fill_form(driver: "WebDriver", name: str, email: str, phone: str = "",
 
 def slot_button(driver: "WebDriver", start: str) -> "WebElement":
     return visible(driver, f".slot[data-start='{start}']")
+
+
+def press(driver: "WebDriver", *keys: str) -> None:
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def tab_to(driver: "WebDriver", css: str, limit: int = 80) -> "WebElement":
+    """Presses Tab until the focused element matches `css` (at most `limit` times)."""
+    for _ in range(limit):
+        press(driver, Keys.TAB)
+        if driver.execute_script(
+                "return document.activeElement.matches(arguments[0])", css):
+            return driver.switch_to.active_element
+    raise AssertionError(f"Tab never reached {css}")
+
+
+def axe_violations(driver: "WebDriver") -> list[str]:
+    """The serious and critical violations axe-core finds on the page as it is."""
+    with open(AXE_JS, encoding="utf-8") as f:
+        driver.execute_script(f.read())
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations), e => done([{id: 'axe failed', impact: 'critical',"
+        " help: String(e), nodes: []}]));")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(n.get("target")) for n in v["nodes"])
+            for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def email() -> str:
@@ -387,3 +419,79 @@ def test_pages_fit_a_390_pixel_wide_phone(
     visible(driver, ".slot")
     no_horizontal_scroll(driver)
     assert console_errors(driver) == []
+
+
+def test_a_client_books_with_the_keyboard_alone(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    _, token = site.owner()
+    code = site.appointment(token)["app_code"]
+    driver = browser()
+    open_booking_page(driver, site, code)
+    day = tab_to(driver, ".days button.has-slots").get_attribute("data-date")
+    press(driver, Keys.ENTER)
+    # Choosing a day moves the focus to its first free time.
+    wait(driver).until(lambda d: d.execute_script(
+        "return document.activeElement.classList.contains('slot')"), "focus is not on a time")
+    slot = driver.switch_to.active_element
+    start = slot.get_attribute("data-start")
+    assert day in [s["date"][:10] for s in site.ok("GET", f"/appointments/slots/{code}")["items"]
+                   if s["start_time"] == start], (day, start)
+    press(driver, Keys.ENTER)
+    assert slot.get_attribute("aria-pressed") == "true"
+    tab_to(driver, "#name")
+    press(driver, "Kay Board")
+    tab_to(driver, "#email")
+    address = email()
+    press(driver, address)
+    tab_to(driver, "#submit")
+    press(driver, Keys.ENTER)
+    visible(driver, "[data-view='done']")
+    # The confirmation's heading takes the focus, so a screen reader announces it.
+    assert driver.switch_to.active_element.get_attribute("id") == "done-title"
+    booking_code = driver.find_element(By.ID, "done-code").text
+    booked = site.ok("GET", f"/bookings/{booking_code}")
+    assert booked["email"] == address
+    assert booked["start_time"] == start
+    assert console_errors(driver) == []
+
+
+@pytest.fixture
+def axe() -> str:
+    if not (AXE_JS and os.path.isfile(AXE_JS)):
+        message = "the accessibility check needs axe-core (AXE_JS names axe.min.js; " \
+                  "scripts/test-integration.sh installs it with npm)"
+        if REQUIRE_BROWSER:
+            pytest.fail(f"{message} (required: CI=true or REQUIRE_BROWSER=1)")
+        pytest.skip(f"SKIPPED: {message}")
+    return AXE_JS
+
+
+def test_axe_finds_no_serious_accessibility_violations(
+        site: Server, browser: Callable[..., "WebDriver"], axe: str) -> None:
+    _, token = site.owner()
+    code = site.appointment(token)["app_code"]
+    driver = browser()
+    open_booking_page(driver, site, code)
+    visible(driver, ".slot").click()
+    assert axe_violations(driver) == [], "booking page"
+    driver.find_element(By.ID, "submit").click()
+    text_of(driver, "#form-error", "Please enter your name.")
+    assert axe_violations(driver) == [], "booking page with an error"
+    fill_form(driver, "Client", email())
+    driver.find_element(By.ID, "submit").click()
+    visible(driver, "[data-view='done']")
+    assert axe_violations(driver) == [], "confirmation"
+    driver.find_element(By.ID, "manage-link").click()
+    visible(driver, "#change .slot")
+    assert axe_violations(driver) == [], "manage page"
+    driver.get(f"{site.base}/manage")
+    visible(driver, "#code")
+    assert axe_violations(driver) == [], "manage page asking for a code"
+    driver.get(f"{site.base}/book/AP-ZZZZZZZZZZZZ")
+    visible(driver, "[data-view='missing']")
+    assert axe_violations(driver) == [], "unknown appointment"
+    assert console_errors(driver, allowed=("status of 404",)) == []
+    # The check itself sees a violation: an input without a label.
+    driver.execute_script(
+        "document.querySelector('main').append(document.createElement('input'))")
+    assert any(v.startswith("label ") for v in axe_violations(driver))
