@@ -101,3 +101,44 @@ async fn an_unknown_asset_is_404() {
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     }
 }
+
+/// The `"/assets/…"` and `"./….js"` references in a page or script.
+fn references(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (marker, prefix) in [("\"/assets/", "/assets/"), ("\"./", "/assets/")] {
+        let mut rest = text;
+        while let Some(i) = rest.find(marker) {
+            rest = &rest[i + marker.len()..];
+            let end = rest.find('"').unwrap();
+            out.push(format!("{prefix}{}", &rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_asset_a_page_or_script_names_is_served() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue = vec!["/book/AP-ZZZZZZZZZZZZ".to_owned(), "/manage".to_owned()];
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let res = app.get(&path).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        queue.extend(references(&res.text().await.unwrap()));
+    }
+    for asset in [
+        "/assets/app.css",
+        "/assets/book.js",
+        "/assets/manage.js",
+        "/assets/common.js",
+        "/assets/picker.js",
+    ] {
+        assert!(seen.contains(asset), "{asset} is never referenced");
+    }
+}
