@@ -75,6 +75,12 @@ async function submit(event) {
     setError(problem);
     return;
   }
+  if (seats() > chosen.seats_left) {
+    markInvalid("seats", true);
+    setError(`Only ${chosen.seats_left} seat${chosen.seats_left === 1 ? " is" : "s are"} left at this time. `
+      + "Please choose fewer seats or another time.");
+    return;
+  }
   const slot = chosen;
   const body = {
     app_code: appointment.app_code,
@@ -93,8 +99,13 @@ async function submit(event) {
     confirmed(answer.data);
     return;
   }
-  setError(explain(answer, { notFound: "This appointment no longer exists." }));
   const code = answer.data && answer.data.code;
+  if (code === "slot_full" && body.attendee_count > 1) {
+    setError("There are no longer enough seats left at this time: someone else just booked. "
+      + "Please pick another time or fewer seats.");
+  } else {
+    setError(explain(answer, { notFound: "This appointment no longer exists." }));
+  }
   if (code === "slot_full") {
     fullSlot = slot;
     $("waitlist").hidden = false;

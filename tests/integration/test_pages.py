@@ -365,6 +365,16 @@ def test_refusals_are_explained_in_words(
     driver.find_element(By.ID, "email").send_keys(repeat)
     driver.find_element(By.ID, "submit").click()
     text_of(driver, "#form-error", "already has a booking for this appointment")
+
+    # More seats than the time has left (one of five is booked): said before anything is sent.
+    driver.find_element(By.ID, "email").clear()
+    driver.find_element(By.ID, "email").send_keys(email())
+    driver.find_element(By.ID, "seats").clear()
+    driver.find_element(By.ID, "seats").send_keys("5")
+    driver.find_element(By.ID, "submit").click()
+    text_of(driver, "#form-error", "Only 4 seats are left at this time.")
+    assert driver.find_element(By.ID, "seats").get_attribute("aria-invalid") == "true"
+    assert len(site.ok("GET", f"/appointments/users/{code}", token=token)["items"]) == 1
     assert console_errors(driver, allowed=(
         "status of 403", "status of 409")) == []
 
