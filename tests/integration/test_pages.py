@@ -336,7 +336,31 @@ def test_an_appointment_the_owner_confirms_takes_requests(
     text_of(driver, "#done-text", "awaits the owner's confirmation")
     booking_code = driver.find_element(By.ID, "done-code").text
     assert site.ok("GET", f"/bookings/{booking_code}")["status"] == "pending"
+    driver.find_element(By.ID, "manage-link").click()
+    visible(driver, "[data-view='booking']")
+    text_of(driver, "#b-status", "Awaiting the owner's confirmation (until ")
     assert console_errors(driver) == []
+
+
+def test_a_time_taken_while_rescheduling_is_explained_and_the_times_read_again(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    _, token = site.owner()
+    code = site.appointment(token, type="single", max_attendees=1)["app_code"]
+    starts = [s["start_time"] for s in site.ok("GET", f"/appointments/slots/{code}")["items"]]
+    booking = site.book(code, starts[0], email())
+    driver = browser()
+    driver.get(f"{site.base}/manage#{booking['booking_code']}")
+    visible(driver, "[data-view='booking']")
+    slot_button(driver, starts[1]).click()
+    text_of(driver, "#chosen", "New time:")
+    site.book(code, starts[1], email())  # someone else, meanwhile
+    driver.find_element(By.ID, "move").click()
+    text_of(driver, "#error", "this time was just taken by someone else")
+    wait(driver).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, f".slot[data-start='{starts[1]}']"),
+        "the taken time is still listed")
+    assert site.ok("GET", f"/bookings/{booking['booking_code']}")["start_time"] == starts[0]
+    assert console_errors(driver, allowed=("status of 409",)) == []
 
 
 def test_refusals_are_explained_in_words(
