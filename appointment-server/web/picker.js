@@ -74,6 +74,7 @@ export class Picker {
     this.year = y;
     this.month = m;
     if (first) this.selectedDay = key;
+    this.noneAtAll = answer.status === 200 && !first;
     await this.load();
   }
 
@@ -165,9 +166,15 @@ export class Picker {
       }, String(d)));
     }
     fill(this.days, ...cells);
-    fill(this.status, inMonth.length
-      ? `${inMonth.length} day${inMonth.length === 1 ? "" : "s"} with free times in ${monthTitle(this.year, this.month)}.`
-      : `No free times in ${monthTitle(this.year, this.month)}. Try the next month.`);
+    let status;
+    if (inMonth.length) {
+      status = `${inMonth.length} day${inMonth.length === 1 ? "" : "s"} with free times in ${monthTitle(this.year, this.month)}.`;
+    } else if (this.noneAtAll) {
+      status = "There are no free times at the moment.";
+    } else {
+      status = `No free times in ${monthTitle(this.year, this.month)}. Try another month.`;
+    }
+    fill(this.status, status);
     this.renderSlots();
   }
 

@@ -434,6 +434,19 @@ def test_unknown_codes_show_a_not_found_state(
     assert console_errors(driver, allowed=("status of 404",)) == []
 
 
+def test_a_closed_appointment_says_so_and_offers_no_form(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    _, token = site.owner()
+    code = site.appointment(token)["app_code"]
+    site.ok("POST", f"/appointments/{code}/close", token=token)
+    driver = browser()
+    driver.get(f"{site.base}/book/{code}")
+    text_of(driver, "#closed", "not taking bookings")
+    text_of(driver, ".picker-status", "There are no free times at the moment.")
+    assert not driver.find_element(By.ID, "book-form").is_displayed()
+    assert console_errors(driver) == []
+
+
 def test_pages_fit_a_390_pixel_wide_phone(
         site: Server, browser: Callable[..., "WebDriver"]) -> None:
     _, token = site.owner()
