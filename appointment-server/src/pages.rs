@@ -1,6 +1,6 @@
 //! The pages a client books through: `GET /book/{app_code}` (an appointment's booking page) and
-//! `GET /manage` (a booking, by the code in the URL's fragment: `/manage#BK-…`), with their
-//! script and style under `/assets/`.
+//! `GET /manage` (a booking, by the code in the URL's fragment: `/manage#BK-…`); the owner's
+//! page, `GET /owner`; with their script and style under `/assets/`.
 //!
 //! # Why a small client over the JSON API
 //!
@@ -17,6 +17,23 @@
 //! The booking code is a credential (whoever holds it can cancel), so the manage page takes it
 //! from the fragment, which browsers never send: it stays out of the server's logs, and
 //! `Referrer-Policy: no-referrer` keeps the page's address from other sites.
+//!
+//! # The owner's page: one page, the token in `sessionStorage`
+//!
+//! `/owner` is one page whose views (log in, sign up, dashboard, new appointment, an
+//! appointment's bookings) the script switches between: they share one session and one set of
+//! calls, and every view is only a few API requests (`POST /users`, `POST /login`,
+//! `POST /logout`, `GET /appointments/my`, `GET /appointments/users/{app_code}`,
+//! `POST /appointments`, `POST /bookings/{booking_code}/{reject,confirm,decline,complete,no-show}`),
+//! so separate pages would have repeated the session handling for nothing. The dashboard reads
+//! the bookings of at most the owner's ten newest appointments (one request each, and says so
+//! when there are more); an appointment's own view reads all of its bookings.
+//!
+//! The API's bearer token is kept in `sessionStorage` (gone when the tab closes, never shared
+//! with other tabs) and sent as an `Authorization` header: no cookie, so no request the browser
+//! would authenticate on its own and no CSRF surface; the token never appears in an address. Log
+//! out revokes it (`POST /logout`) and forgets it, and a `401` forgets it too. What could read it
+//! is script running on the page, which the CSP below keeps to the server's own files.
 //!
 //! Every answer carries a strict Content-Security-Policy (no inline script or style, nothing
 //! from elsewhere), `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`. The
@@ -42,6 +59,7 @@ pub const ASSET_CACHE_CONTROL: &str = "public, max-age=300";
 
 const BOOK_HTML: &str = include_str!("../web/book.html");
 const MANAGE_HTML: &str = include_str!("../web/manage.html");
+const OWNER_HTML: &str = include_str!("../web/owner.html");
 
 /// The embedded assets: name under `/assets/`, content type, body.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -70,6 +88,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../web/manage.js"),
     ),
+    (
+        "owner.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/owner.js"),
+    ),
 ];
 
 /// The routes of the pages and their assets.
@@ -77,6 +100,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/book/{app_code}", get(book_page))
         .route("/manage", get(manage_page))
+        .route("/owner", get(owner_page))
         .route("/assets/{name}", get(asset))
 }
 
@@ -118,6 +142,11 @@ async fn book_page(Path(_app_code): Path<String>) -> Response {
 /// The page that shows, reschedules and cancels a booking named in the fragment.
 async fn manage_page() -> Response {
     html(MANAGE_HTML)
+}
+
+/// The owner's page: sign up, log in, the dashboard, new appointments, bookings.
+async fn owner_page() -> Response {
+    html(OWNER_HTML)
 }
 
 /// One embedded asset, or 404.

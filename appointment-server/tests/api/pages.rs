@@ -1,4 +1,4 @@
-//! The client pages (`/book/{app_code}`, `/manage`, `/assets/…`).
+//! The client and owner pages (`/book/{app_code}`, `/manage`, `/owner`, `/assets/…`).
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -21,7 +21,7 @@ async fn pages_are_html_with_a_strict_content_security_policy() {
     let Some(app) = spawn_app().await else {
         return;
     };
-    for path in ["/book/AP-ZZZZZZZZZZZZ", "/manage"] {
+    for path in ["/book/AP-ZZZZZZZZZZZZ", "/manage", "/owner"] {
         let res = app.get(path).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_secured(res.headers(), "text/html; charset=utf-8");
@@ -51,6 +51,7 @@ async fn assets_have_their_content_types_and_a_cache_header() {
         ("picker.js", "text/javascript; charset=utf-8"),
         ("book.js", "text/javascript; charset=utf-8"),
         ("manage.js", "text/javascript; charset=utf-8"),
+        ("owner.js", "text/javascript; charset=utf-8"),
     ] {
         let res = app.get(&format!("/assets/{name}")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{name}");
@@ -65,7 +66,7 @@ async fn scripts_never_write_markup() {
     let Some(app) = spawn_app().await else {
         return;
     };
-    for name in ["common.js", "picker.js", "book.js", "manage.js"] {
+    for name in ["common.js", "picker.js", "book.js", "manage.js", "owner.js"] {
         let js = app
             .get(&format!("/assets/{name}"))
             .send()
@@ -123,7 +124,11 @@ async fn every_asset_a_page_or_script_names_is_served() {
         return;
     };
     let mut seen = std::collections::BTreeSet::new();
-    let mut queue = vec!["/book/AP-ZZZZZZZZZZZZ".to_owned(), "/manage".to_owned()];
+    let mut queue = vec![
+        "/book/AP-ZZZZZZZZZZZZ".to_owned(),
+        "/manage".to_owned(),
+        "/owner".to_owned(),
+    ];
     while let Some(path) = queue.pop() {
         if !seen.insert(path.clone()) {
             continue;
@@ -136,9 +141,34 @@ async fn every_asset_a_page_or_script_names_is_served() {
         "/assets/app.css",
         "/assets/book.js",
         "/assets/manage.js",
+        "/assets/owner.js",
         "/assets/common.js",
         "/assets/picker.js",
     ] {
         assert!(seen.contains(asset), "{asset} is never referenced");
     }
+}
+
+#[tokio::test]
+async fn the_owner_page_keeps_its_token_in_session_storage_not_in_cookies() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let res = app.get("/owner").send().await.unwrap();
+    assert!(!res.headers().contains_key("set-cookie"));
+    let html = res.text().await.unwrap();
+    for id in ["login-form", "signup-form", "create-form", "logout"] {
+        assert!(html.contains(&format!(r#"id="{id}""#)), "{id}");
+    }
+    let js = app
+        .get("/assets/owner.js")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(js.contains("sessionStorage"));
+    assert!(!js.contains("document.cookie"));
+    assert!(!js.contains("localStorage"));
 }

@@ -1,0 +1,450 @@
+// The owner's page: /owner. Sign up, log in, log out; the dashboard (today's and upcoming
+// bookings, the appointments with their share links); a new appointment; an appointment's
+// bookings with the owner's actions. The bearer token lives in sessionStorage only: it is sent
+// as an Authorization header, never in an address, and is gone when the tab closes.
+
+import { api, dayKey, el, explain, fill, momentText, showView, visitorZone } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "appointment-master.owner-token";
+const NAME_KEY = "appointment-master.owner-name";
+/** At most this many appointments are read for the dashboard's bookings (one request each). */
+const DASHBOARD_APPOINTMENTS = 10;
+const DAYS = [
+  ["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
+  ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"],
+];
+const STATUS_WORDS = {
+  active: "Confirmed",
+  pending: "Awaiting your confirmation",
+  declined: "Declined",
+  expired: "Expired unconfirmed",
+  cancelled: "Cancelled",
+  rejected: "Rejected",
+  completed: "Attended",
+  no_show: "Did not come",
+};
+const TYPE_WORDS = { single: "one client at a time", group: "group", party: "event" };
+
+let current = null; // the appointment whose bookings are shown
+
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+const auth = () => ({ authorization: `Bearer ${token()}` });
+
+function message(node, text) {
+  fill($(node), text ? el("p", {}, text) : null);
+}
+
+function clearMessages() {
+  for (const id of ["login-error", "signup-error", "dashboard-error", "dashboard-notice",
+    "create-error", "bookings-error", "bookings-notice", "login-notice"]) message(id, "");
+}
+
+/** The owner's view of a refusal. */
+function ownerExplain(answer) {
+  const data = answer.data || {};
+  if (answer.status === 401) return "Your session has ended. Please log in again.";
+  if (data.code === "invalid_input") return data.message || "Please check the details you entered.";
+  if (data.code === "invalid_transition") return "This booking has changed meanwhile; the list is read again.";
+  if (data.code === "limit_reached") return "You have as many appointments as this service allows.";
+  return explain(answer);
+}
+
+/** An authenticated call; a 401 ends the session and shows the login. */
+async function call(method, path, body) {
+  const answer = await api(method, path, body, auth());
+  if (answer.status === 401) {
+    forget();
+    showLogin("Your session has ended. Please log in again.");
+  }
+  return answer;
+}
+
+function forget() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(NAME_KEY);
+  $("owner-nav").hidden = true;
+}
+
+function showLogin(notice = "") {
+  $("owner-nav").hidden = true;
+  showView("login");
+  message("login-notice", notice);
+}
+
+function bookLink(code) {
+  return `${window.location.origin}/book/${encodeURIComponent(code)}`;
+}
+
+// ------------------------------------------------------------------------ sign up, log in, out
+
+async function logIn(email, password, errorNode) {
+  const answer = await api("POST", "/login", { email, password });
+  if (answer.status !== 200) {
+    message(errorNode, answer.status === 401 ? "The email or the password is wrong." : ownerExplain(answer));
+    return false;
+  }
+  sessionStorage.setItem(TOKEN_KEY, answer.data.token);
+  sessionStorage.setItem(NAME_KEY, answer.data.user.name || answer.data.user.email || "");
+  $("login-form").reset();
+  $("signup-form").reset();
+  await showDashboard();
+  return true;
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  clearMessages();
+  const email = $("login-email").value.trim();
+  const password = $("login-password").value;
+  if (!email || !password) {
+    message("login-error", "Please enter your email and your password.");
+    return;
+  }
+  $("login-submit").disabled = true;
+  await logIn(email, password, "login-error");
+  $("login-submit").disabled = false;
+}
+
+async function onSignup(event) {
+  event.preventDefault();
+  clearMessages();
+  const name = $("signup-name").value.trim();
+  const email = $("signup-email").value.trim();
+  const password = $("signup-password").value;
+  if (name.length < 2) return message("signup-error", "Please enter a name of at least 2 characters.");
+  if (!email.includes("@")) return message("signup-error", "Please enter a valid email address.");
+  if (password.length < 8) return message("signup-error", "Please choose a password of at least 8 characters.");
+  $("signup-submit").disabled = true;
+  const answer = await api("POST", "/users", { name, email, password });
+  if (answer.status === 201) {
+    await logIn(email, password, "signup-error");
+  } else if (answer.status === 409) {
+    message("signup-error", "An account with this email already exists. Please log in instead.");
+  } else {
+    message("signup-error", ownerExplain(answer));
+  }
+  $("signup-submit").disabled = false;
+}
+
+async function onLogout() {
+  await api("POST", "/logout", undefined, auth());
+  forget();
+  clearMessages();
+  showLogin("You are logged out.");
+}
+
+// ---------------------------------------------------------------------------------- dashboard
+
+function copyButton(link, statusNode) {
+  return el("button", {
+    type: "button",
+    class: "copy",
+    "data-link": link,
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(link);
+        message(statusNode, `Link copied: ${link}`);
+      } catch {
+        message(statusNode, "The link could not be copied here: select it and copy it by hand.");
+      }
+    },
+  }, "Copy link");
+}
+
+function appCard(app) {
+  const link = bookLink(app.app_code);
+  const seats = app.type === "single" ? "" : `, ${app.max_attendees} seats`;
+  return el("li", { class: "card app", "data-code": app.app_code },
+    el("h3", {}, app.title),
+    el("p", { class: "hint" },
+      `${TYPE_WORDS[app.type] || app.type}${seats}, ${app.booking_duration} minutes, ${app.timezone}`,
+      app.status === "closed" ? " — closed" : "",
+      app.confirm_within_minutes ? " — you confirm each booking" : ""),
+    el("p", { class: "share" }, "Booking page: ",
+      el("a", { class: "book-link", href: link }, link)),
+    el("p", { class: "buttons" },
+      copyButton(link, "dashboard-notice"),
+      el("button", {
+        type: "button", class: "show-bookings", onclick: () => showBookings(app),
+      }, "Bookings", el("span", { class: "sr-only" }, ` of ${app.title}`))));
+}
+
+function bookingItem(booking, app, actions) {
+  const zone = app ? app.timezone : visitorZone;
+  return el("li", { class: `card booking status-${booking.status}`, "data-code": booking.booking_code },
+    el("h3", {}, momentText(booking.start_time, visitorZone)),
+    el("dl", { class: "facts" },
+      app ? el("div", {}, el("dt", {}, "Appointment"), el("dd", {}, app.title)) : null,
+      el("div", {}, el("dt", {}, "Status"), el("dd", { class: "status" }, STATUS_WORDS[booking.status] || booking.status)),
+      el("div", {}, el("dt", {}, "Name"), el("dd", {}, booking.name)),
+      el("div", {}, el("dt", {}, "Email"), el("dd", {}, booking.email)),
+      booking.phone ? el("div", {}, el("dt", {}, "Phone"), el("dd", {}, booking.phone)) : null,
+      el("div", {}, el("dt", {}, "Seats"), el("dd", {}, String(booking.attendee_count))),
+      el("div", {}, el("dt", {}, "Code"), el("dd", {}, el("code", {}, booking.booking_code))),
+      zone !== visitorZone
+        ? el("div", {}, el("dt", {}, "In the appointment's zone"), el("dd", {}, momentText(booking.start_time, zone)))
+        : null,
+      booking.status === "pending" && booking.confirm_by
+        ? el("div", {}, el("dt", {}, "Confirm by"), el("dd", {}, momentText(booking.confirm_by, visitorZone)))
+        : null),
+    actions);
+}
+
+/** All bookings of an appointment (pages of 100, at most 10 pages). */
+async function bookingsOf(code) {
+  const items = [];
+  for (let page = 1; page <= 10; page += 1) {
+    const answer = await call("GET", `/appointments/users/${encodeURIComponent(code)}?per_page=100&page=${page}`);
+    if (answer.status !== 200) return { answer, items };
+    items.push(...answer.data.items);
+    if (page >= answer.data.total_pages) break;
+  }
+  return { answer: { status: 200 }, items };
+}
+
+/** Reads and shows the dashboard; its section is aria-busy until every list is drawn. */
+async function showDashboard() {
+  clearMessages();
+  $("who").textContent = sessionStorage.getItem(NAME_KEY) || "";
+  const view = document.querySelector("[data-view='dashboard']");
+  view.setAttribute("aria-busy", "true");
+  try {
+    const answer = await call("GET", "/appointments/my?per_page=100");
+    if (answer.status === 401) return;
+    $("owner-nav").hidden = false;
+    showView("dashboard");
+    await renderDashboard(answer);
+  } finally {
+    view.removeAttribute("aria-busy");
+  }
+}
+
+async function renderDashboard(answer) {
+  fill($("apps"));
+  fill($("today"));
+  fill($("upcoming"));
+  if (answer.status !== 200) {
+    message("dashboard-error", ownerExplain(answer));
+    return;
+  }
+  const apps = answer.data.items;
+  if (apps.length === 0) {
+    fill($("apps"), el("li", { class: "hint" }, "No appointment yet. Create one, then send its link to your clients."));
+  } else {
+    fill($("apps"), ...apps.map(appCard));
+  }
+  const read = apps.slice(0, DASHBOARD_APPOINTMENTS);
+  fill($("bookings-scope"), apps.length > read.length
+    ? `Bookings of your ${read.length} newest appointments; open an appointment for its own.`
+    : "");
+  const lists = await Promise.all(read.map((app) => bookingsOf(app.app_code)));
+  const failed = lists.find((l) => l.answer.status !== 200);
+  if (failed) {
+    if (failed.answer.status !== 401) message("dashboard-error", ownerExplain(failed.answer));
+    return;
+  }
+  const now = Date.now();
+  const today = dayKey(new Date(now).toISOString(), visitorZone);
+  const rows = [];
+  lists.forEach((list, i) => {
+    for (const b of list.items) {
+      if (Date.parse(b.end_time) < now - 12 * 3600 * 1000) continue;
+      rows.push({ booking: b, app: read[i] });
+    }
+  });
+  rows.sort((a, b) => Date.parse(a.booking.start_time) - Date.parse(b.booking.start_time));
+  const todays = rows.filter((r) => dayKey(r.booking.start_time, visitorZone) === today);
+  const later = rows.filter((r) => dayKey(r.booking.start_time, visitorZone) > today
+    && (r.booking.status === "active" || r.booking.status === "pending"));
+  const item = (r) => bookingItem(r.booking, r.app, el("p", { class: "buttons" },
+    el("button", { type: "button", onclick: () => showBookings(r.app) },
+      "Open", el("span", { class: "sr-only" }, ` the bookings of ${r.app.title}`))));
+  fill($("today"), ...(todays.length ? todays.map(item) : [el("li", { class: "hint" }, "No bookings today.")]));
+  fill($("upcoming"), ...(later.length ? later.map(item) : [el("li", { class: "hint" }, "No upcoming bookings.")]));
+}
+
+// -------------------------------------------------------------------------- new appointment
+
+function isoDate(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+function buildCreateForm() {
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  if (!zones.includes("UTC")) zones.unshift("UTC");
+  if (!zones.includes(visitorZone)) zones.unshift(visitorZone);
+  fill($("c-zone"), ...zones.map((z) => el("option", { value: z, selected: z === visitorZone }, z)));
+  fill($("c-hours"), ...DAYS.map(([key, name], i) => el("div", { class: "hours-row" },
+    el("label", { class: "day" },
+      el("input", { type: "checkbox", id: `h-${key}-on`, checked: i < 5 }), ` ${name}`),
+    el("label", { for: `h-${key}-from` }, "from"),
+    el("input", { type: "time", id: `h-${key}-from`, value: "09:00" }),
+    el("label", { for: `h-${key}-to` }, "to"),
+    el("input", { type: "time", id: `h-${key}-to`, value: "17:00" }))));
+  $("c-type").addEventListener("change", () => {
+    $("c-capacity-field").hidden = $("c-type").value === "single";
+  });
+  $("c-approval").addEventListener("change", () => {
+    $("c-confirm-hours").disabled = !$("c-approval").checked;
+  });
+}
+
+function showCreate() {
+  clearMessages();
+  $("create-form").reset();
+  buildCreateForm();
+  const start = new Date();
+  const end = new Date();
+  end.setDate(end.getDate() + 30);
+  $("c-start").value = isoDate(start);
+  $("c-end").value = isoDate(end);
+  $("c-capacity-field").hidden = false;
+  $("c-confirm-hours").disabled = true;
+  showView("create");
+}
+
+function invalid(id, text) {
+  $(id).setAttribute("aria-invalid", "true");
+  message("create-error", text);
+  $(id).focus();
+}
+
+async function onCreate(event) {
+  event.preventDefault();
+  clearMessages();
+  for (const node of $("create-form").querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  const title = $("c-title").value.trim();
+  if (!title) return invalid("c-title", "Please give the appointment a title.");
+  const type = $("c-type").value;
+  const capacity = Number($("c-capacity").value);
+  if (type !== "single" && !(Number.isInteger(capacity) && capacity >= 1)) {
+    return invalid("c-capacity", "Please enter a number of seats of at least 1.");
+  }
+  const duration = Number($("c-duration").value);
+  if (!(Number.isInteger(duration) && duration >= 1)) {
+    return invalid("c-duration", "Please enter the length of a time in whole minutes.");
+  }
+  const startDate = $("c-start").value;
+  const endDate = $("c-end").value;
+  if (!startDate) return invalid("c-start", "Please choose the first day.");
+  if (!endDate || endDate < startDate) return invalid("c-end", "Please choose a last day on or after the first.");
+  const weekly = {};
+  for (const [key, name] of DAYS) {
+    if (!$(`h-${key}-on`).checked) continue;
+    const from = $(`h-${key}-from`).value;
+    const to = $(`h-${key}-to`).value;
+    if (!from || !to || to <= from) return invalid(`h-${key}-to`, `${name}: the hours must end after they start.`);
+    weekly[key] = [`${from}-${to}`];
+  }
+  if (Object.keys(weekly).length === 0) return invalid("h-mon-on", "Please tick at least one day.");
+  const body = {
+    title,
+    description: $("c-description").value,
+    type,
+    booking_duration: duration,
+    start_date: startDate,
+    end_date: endDate,
+    timezone: $("c-zone").value,
+    weekly_hours: weekly,
+  };
+  if (type !== "single") body.max_attendees = capacity;
+  if ($("c-approval").checked) {
+    const hours = Number($("c-confirm-hours").value);
+    if (!(Number.isInteger(hours) && hours >= 1 && hours <= 720)) {
+      return invalid("c-confirm-hours", "Please enter a whole number of hours from 1 to 720.");
+    }
+    body.confirm_within_minutes = hours * 60;
+  }
+  $("create-submit").disabled = true;
+  const answer = await call("POST", "/appointments", body);
+  $("create-submit").disabled = false;
+  if (answer.status === 201) {
+    await showDashboard();
+    message("dashboard-notice", `“${answer.data.title}” is created. Send its link to your clients: ${bookLink(answer.data.app_code)}`);
+  } else if (answer.status !== 401) {
+    message("create-error", ownerExplain(answer));
+  }
+}
+
+// ------------------------------------------------------------------ an appointment's bookings
+
+function actionsFor(booking) {
+  const started = Date.parse(booking.start_time) <= Date.now();
+  const act = (verb, label, cls = "") => el("button", {
+    type: "button",
+    class: `act-${verb} ${cls}`,
+    onclick: () => act_(booking, verb),
+  }, label, el("span", { class: "sr-only" }, ` (${booking.name}, ${booking.booking_code})`));
+  const buttons = [];
+  if (booking.status === "pending") {
+    buttons.push(act("confirm", "Confirm", "primary"), act("decline", "Decline", "danger"));
+  } else if (booking.status === "active") {
+    if (started) buttons.push(act("complete", "Attended"), act("no-show", "Did not come"));
+    buttons.push(act("reject", "Reject", "danger"));
+  }
+  return buttons.length ? el("p", { class: "buttons" }, ...buttons) : null;
+}
+
+const DONE_WORDS = {
+  confirm: "confirmed", decline: "declined", reject: "rejected",
+  complete: "marked as attended", "no-show": "marked as not attended",
+};
+
+async function act_(booking, verb) {
+  clearMessages();
+  const answer = await call("POST", `/bookings/${encodeURIComponent(booking.booking_code)}/${verb}`);
+  if (answer.status === 401) return;
+  await loadBookings();
+  if (answer.status === 200) {
+    message("bookings-notice", `The booking of ${booking.name} (${booking.booking_code}) is ${DONE_WORDS[verb]}.`);
+  } else {
+    message("bookings-error", ownerExplain(answer));
+  }
+}
+
+async function loadBookings() {
+  const { answer, items } = await bookingsOf(current.app_code);
+  if (answer.status === 401) return;
+  if (answer.status !== 200) {
+    message("bookings-error", ownerExplain(answer));
+    return;
+  }
+  items.sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time));
+  fill($("bookings"), ...(items.length
+    ? items.map((b) => bookingItem(b, null, actionsFor(b)))
+    : [el("li", { class: "hint" }, "No bookings yet.")]));
+}
+
+async function showBookings(app) {
+  clearMessages();
+  current = app;
+  fill($("bookings-title"), `Bookings of ${app.title}`);
+  const link = bookLink(app.app_code);
+  fill($("bookings-link"), "Booking page: ", el("a", { class: "book-link", href: link }, link), " ",
+    copyButton(link, "bookings-notice"));
+  fill($("bookings"));
+  showView("bookings");
+  await loadBookings();
+}
+
+// ------------------------------------------------------------------------------------- start
+
+function start() {
+  $("login-form").addEventListener("submit", onLogin);
+  $("signup-form").addEventListener("submit", onSignup);
+  $("to-signup").addEventListener("click", () => { clearMessages(); showView("signup"); });
+  $("to-login").addEventListener("click", () => showLogin());
+  $("logout").addEventListener("click", onLogout);
+  $("nav-dashboard").addEventListener("click", showDashboard);
+  $("nav-create").addEventListener("click", showCreate);
+  $("create-start").addEventListener("click", showCreate);
+  $("create-cancel").addEventListener("click", showDashboard);
+  $("create-form").addEventListener("submit", onCreate);
+  $("bookings-back").addEventListener("click", showDashboard);
+  if (token()) showDashboard();
+  else showLogin();
+}
+
+start();

@@ -1,0 +1,237 @@
+"""The owner's page (/owner) in a real browser, with the fixtures and helpers of test_pages.py:
+an owner signs up, logs in and out, creates an appointment and shares its link; a client books
+through it in a second browser; the owner sees the booking and acts on it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from conftest import Server
+from test_pages import (  # noqa: F401 (site, browser and axe are fixtures)
+    axe,
+    axe_violations,
+    browser,
+    console_errors,
+    email,
+    fill_form,
+    no_horizontal_scroll,
+    open_booking_page,
+    site,
+    text_of,
+    visible,
+    wait,
+)
+
+try:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+except ImportError:  # pragma: no cover - the browser fixture reports it
+    pass
+
+TOKEN_KEY = "appointment-master.owner-token"
+PASSWORD = "securepass123"
+
+
+def stored_token(driver: "WebDriver") -> str | None:
+    return driver.execute_script("return sessionStorage.getItem(arguments[0])", TOKEN_KEY)
+
+
+def log_in(driver: "WebDriver", address: str, password: str = PASSWORD) -> None:
+    visible(driver, "#login-email").send_keys(address)
+    driver.find_element(By.ID, "login-password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def booking_card(driver: "WebDriver", scope: str, code: str) -> "WebElement":  # noqa: F821
+    return visible(driver, f"{scope} li[data-code='{code}']")
+
+
+def test_an_owner_signs_up_shares_a_link_and_acts_on_the_booking_a_client_makes(
+        site: Server, browser: Callable[..., "WebDriver"], axe: str) -> None:
+    owner = browser()
+    driver = owner
+    driver.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": site.base,
+        "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+    })
+    driver.get(f"{site.base}/owner")
+    visible(driver, "[data-view='login']")
+    assert axe_violations(driver) == [], "login"
+
+    # Sign up: the account is made and the owner is logged in.
+    driver.find_element(By.ID, "to-signup").click()
+    visible(driver, "#signup-name")
+    assert axe_violations(driver) == [], "sign up"
+    address = f"owner-{uuid.uuid4().hex}@example.com"
+    driver.find_element(By.ID, "signup-name").send_keys("Barber Bob")
+    driver.find_element(By.ID, "signup-email").send_keys(address)
+    driver.find_element(By.ID, "signup-password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "signup-submit").click()
+    visible(driver, "[data-view='dashboard']")
+    text_of(driver, "#apps", "No appointment yet")
+    text_of(driver, "#who", "Barber Bob")
+    assert axe_violations(driver) == [], "empty dashboard"
+
+    # The token is in sessionStorage only: no cookie, not in the address.
+    token = stored_token(driver)
+    assert token
+    assert driver.execute_script("return document.cookie") == ""
+    assert token not in driver.current_url
+    assert site.ok("GET", "/appointments/my", token=token)["total"] == 0
+
+    # Log out: the token is revoked and forgotten, a reload shows the login.
+    driver.find_element(By.ID, "logout").click()
+    text_of(driver, "#login-notice", "You are logged out.")
+    assert stored_token(driver) is None
+    assert site.call("GET", "/appointments/my", token=token)[0] == 401
+    driver.refresh()
+    visible(driver, "[data-view='login']")
+    assert not driver.find_element(By.ID, "owner-nav").is_displayed()
+
+    # Log in again.
+    log_in(driver, address)
+    visible(driver, "[data-view='dashboard']")
+    token = stored_token(driver)
+    assert token
+
+    # A new appointment, every day from today, 09:00-17:00 in the owner's zone; the owner
+    # confirms each booking.
+    driver.find_element(By.ID, "create-start").click()
+    visible(driver, "#c-title")
+    assert axe_violations(driver) == [], "new appointment"
+    assert driver.find_element(By.ID, "c-zone").get_attribute("value") == "Asia/Tokyo"
+    driver.find_element(By.ID, "c-title").send_keys("Beard trim")
+    driver.find_element(By.ID, "c-description").send_keys("Trim & shape <i>not italic</i>")
+    for day in ("sat", "sun"):
+        driver.find_element(By.ID, f"h-{day}-on").click()
+    driver.find_element(By.ID, "c-approval").click()
+    driver.find_element(By.ID, "create-submit").click()
+    visible(driver, "[data-view='dashboard']")
+    text_of(driver, "#dashboard-notice", "“Beard trim” is created.")
+
+    apps = site.ok("GET", "/appointments/my", token=token)["items"]
+    assert len(apps) == 1
+    app = apps[0]
+    code = app["app_code"]
+    assert app["title"] == "Beard trim"
+    assert app["description"] == "Trim & shape <i>not italic</i>"
+    assert app["type"] == "group" and app["max_attendees"] == 5
+    assert app["booking_duration"] == 60
+    assert app["timezone"] == "Asia/Tokyo"
+    assert app["confirm_within_minutes"] == 24 * 60
+    assert app["weekly_hours"]["mon"] == ["09:00-17:00"]
+    assert app["weekly_hours"]["sun"] == ["09:00-17:00"]
+
+    # The share link, as text and copied with the Clipboard API.
+    link = f"{site.base}/book/{code}"
+    card = visible(driver, f"#apps li[data-code='{code}']")
+    assert card.find_element(By.CSS_SELECTOR, ".book-link").text == link
+    assert card.find_element(By.CSS_SELECTOR, ".book-link").get_attribute("href") == link
+    card.find_element(By.CSS_SELECTOR, "button.copy").click()
+    text_of(driver, "#dashboard-notice", f"Link copied: {link}")
+    copied = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.clipboard.readText().then(done, e => done('failed: ' + e));")
+    assert copied == link
+    assert axe_violations(driver) == [], "dashboard with an appointment"
+
+    # A client, in a browser of their own, opens the link and asks for a booking.
+    client = browser()
+    open_booking_page(client, site, code)
+    assert client.find_element(By.ID, "title").text == "Beard trim"
+    start = visible(client, ".slot").get_attribute("data-start")
+    client.find_element(By.CSS_SELECTOR, f".slot[data-start='{start}']").click()
+    fill_form(client, "Carla Client", email())
+    client.find_element(By.ID, "submit").click()
+    visible(client, "[data-view='done']")
+    booking_code = client.find_element(By.ID, "done-code").text
+    booked = site.ok("GET", f"/bookings/{booking_code}")
+    assert booked["status"] == "pending"
+    assert booked["start_time"] == start
+    assert console_errors(client) == []
+
+    # The owner's dashboard shows it, awaiting confirmation.
+    driver.find_element(By.ID, "nav-dashboard").click()
+    visible(driver, "[data-view='dashboard']:not([aria-busy])")
+    row = booking_card(driver, "#today, #upcoming", booking_code)
+    assert "Awaiting your confirmation" in row.text
+    assert "Carla Client" in row.text
+    assert "Beard trim" in row.text
+
+    # The appointment's bookings: confirm, then reject.
+    visible(driver, f"#apps li[data-code='{code}'] .show-bookings").click()
+    text_of(driver, "#bookings-title", "Bookings of Beard trim")
+    row = booking_card(driver, "#bookings", booking_code)
+    assert "Awaiting your confirmation" in row.text
+    assert axe_violations(driver) == [], "bookings with a pending one"
+    row.find_element(By.CSS_SELECTOR, ".act-confirm").click()
+    text_of(driver, "#bookings-notice", f"The booking of Carla Client ({booking_code}) is confirmed.")
+    wait(driver).until(lambda d: booking_card(d, "#bookings", booking_code)
+                       .find_element(By.CSS_SELECTOR, ".status").text == "Confirmed")
+    assert site.ok("GET", f"/bookings/{booking_code}")["status"] == "active"
+
+    booking_card(driver, "#bookings", booking_code).find_element(
+        By.CSS_SELECTOR, ".act-reject").click()
+    text_of(driver, "#bookings-notice", "is rejected.")
+    wait(driver).until(lambda d: booking_card(d, "#bookings", booking_code)
+                       .find_element(By.CSS_SELECTOR, ".status").text == "Rejected")
+    assert site.ok("GET", f"/bookings/{booking_code}")["status"] == "rejected"
+    assert not booking_card(driver, "#bookings", booking_code).find_elements(
+        By.CSS_SELECTOR, "button")
+    assert axe_violations(driver) == [], "bookings after the actions"
+
+    # A rejected booking leaves the upcoming list (today's list shows every status).
+    driver.find_element(By.ID, "nav-dashboard").click()
+    visible(driver, "[data-view='dashboard']:not([aria-busy])")
+    assert not driver.find_elements(By.CSS_SELECTOR, f"#upcoming li[data-code='{booking_code}']")
+    for row in driver.find_elements(By.CSS_SELECTOR, f"#today li[data-code='{booking_code}']"):
+        assert row.find_element(By.CSS_SELECTOR, ".status").text == "Rejected"
+    assert console_errors(driver) == []
+
+    # Logging out forgets the token: a reload shows the login.
+    driver.find_element(By.ID, "logout").click()
+    visible(driver, "[data-view='login']")
+    driver.refresh()
+    visible(driver, "[data-view='login']")
+    assert stored_token(driver) is None
+    assert console_errors(driver) == []
+
+
+def test_a_wrong_password_is_explained_and_signs_nobody_in(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    address, _ = site.owner()
+    driver = browser()
+    driver.get(f"{site.base}/owner")
+    log_in(driver, address, "not-the-password")
+    text_of(driver, "#login-error", "The email or the password is wrong.")
+    assert stored_token(driver) is None
+    assert not driver.find_element(By.ID, "owner-nav").is_displayed()
+    # Signing up again with a known address says so.
+    driver.find_element(By.ID, "to-signup").click()
+    visible(driver, "#signup-name").send_keys("Someone")
+    driver.find_element(By.ID, "signup-email").send_keys(address)
+    driver.find_element(By.ID, "signup-password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "signup-submit").click()
+    text_of(driver, "#signup-error", "An account with this email already exists.")
+    assert console_errors(driver, allowed=("status of 401", "status of 409")) == []
+
+
+def test_the_owner_page_fits_a_390_pixel_wide_phone(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    address, token = site.owner()
+    code = site.appointment(token, title="A rather long title " * 5)["app_code"]
+    booking = site.book(code, site.first_slot(code), email())
+    driver = browser(width=390, height=844, mobile=True)
+    driver.get(f"{site.base}/owner")
+    log_in(driver, address)
+    booking_card(driver, "#upcoming, #today", booking["booking_code"])
+    assert driver.execute_script("return window.innerWidth") == 390
+    no_horizontal_scroll(driver)
+    visible(driver, f"#apps li[data-code='{code}'] .show-bookings").click()
+    booking_card(driver, "#bookings", booking["booking_code"])
+    no_horizontal_scroll(driver)
+    driver.find_element(By.ID, "nav-create").click()
+    visible(driver, "#c-title")
+    no_horizontal_scroll(driver)
+    assert console_errors(driver) == []
