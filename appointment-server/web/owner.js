@@ -1,6 +1,6 @@
 // The owner's page: /owner. Sign up, log in, log out; the dashboard (today's and upcoming
 // bookings, the appointments with their share links); a new appointment; an appointment's
-// bookings with the owner's actions. The bearer token lives in sessionStorage only: it is sent
+// bookings with the owner's actions; the ban list; analytics with two bar charts. The bearer token lives in sessionStorage only: it is sent
 // as an Authorization header, never in an address, and is gone when the tab closes.
 
 import { api, dayKey, el, explain, fill, momentText, showView, visitorZone } from "./common.js";
@@ -37,7 +37,8 @@ function message(node, text) {
 
 function clearMessages() {
   for (const id of ["login-error", "signup-error", "dashboard-error", "dashboard-notice",
-    "create-error", "bookings-error", "bookings-notice", "login-notice"]) message(id, "");
+    "create-error", "bookings-error", "bookings-notice", "login-notice", "bans-notice", "bans-error",
+    "analytics-error"]) message(id, "");
 }
 
 /** The owner's view of a refusal. */
@@ -429,6 +430,159 @@ async function showBookings(app) {
   await loadBookings();
 }
 
+// ----------------------------------------------------------------------------------- ban list
+
+async function loadBans() {
+  const answer = await call("GET", "/ban-list");
+  if (answer.status === 401) return;
+  if (answer.status !== 200) {
+    message("bans-error", ownerExplain(answer));
+    return;
+  }
+  fill($("bans"), ...(answer.data.length
+    ? answer.data.map((ban) => el("li", { class: "card ban", "data-email": ban.banned_email },
+      el("span", { class: "banned" }, ban.banned_email), " ",
+      el("button", { type: "button", class: "lift", onclick: () => liftBan(ban.banned_email) },
+        "Lift the ban", el("span", { class: "sr-only" }, ` of ${ban.banned_email}`))))
+    : [el("li", { class: "hint" }, "Nobody is banned.")]));
+}
+
+async function showBans() {
+  clearMessages();
+  $("ban-form").reset();
+  fill($("bans"));
+  showView("bans");
+  await loadBans();
+}
+
+async function onBan(event) {
+  event.preventDefault();
+  clearMessages();
+  const address = $("ban-email").value.trim();
+  if (!address.includes("@")) {
+    $("ban-email").setAttribute("aria-invalid", "true");
+    message("bans-error", "Please enter a valid email address.");
+    return;
+  }
+  $("ban-email").removeAttribute("aria-invalid");
+  const answer = await call("POST", "/ban-list", { email: address });
+  if (answer.status === 401) return;
+  if (answer.status === 201) {
+    $("ban-form").reset();
+    message("bans-notice", `${answer.data.banned_email} is banned.`);
+  } else if (answer.status === 409) {
+    message("bans-error", "This address is already banned.");
+  } else {
+    message("bans-error", ownerExplain(answer));
+  }
+  await loadBans();
+}
+
+async function liftBan(address) {
+  clearMessages();
+  const answer = await call("DELETE", "/ban-list", { email: address });
+  if (answer.status === 401) return;
+  if (answer.status === 200 || answer.status === 404) {
+    message("bans-notice", `The ban of ${address} is lifted.`);
+  } else {
+    message("bans-error", ownerExplain(answer));
+  }
+  await loadBans();
+}
+
+// ---------------------------------------------------------------------------------- analytics
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+/** A horizontal bar chart (SVG built node by node) with its figures as a list beside it. */
+function barChart(id, title, rows) {
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  const barHeight = 22;
+  const gap = 8;
+  const labelWidth = 150;
+  const width = 360;
+  const height = rows.length * (barHeight + gap);
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-labelledby": `${id}-title`,
+  });
+  chart.append(svg("title", { id: `${id}-svg-title` }, title));
+  rows.forEach((row, i) => {
+    const y = i * (barHeight + gap);
+    const length = Math.round(((width - labelWidth - 50) * row.value) / max);
+    chart.append(
+      svg("text", { x: 0, y: y + barHeight * 0.72, class: "chart-label" }, row.label),
+      svg("rect", { x: labelWidth, y, width: Math.max(length, 1), height: barHeight, class: `bar bar-${row.key}` }),
+      svg("text", { x: labelWidth + length + 6, y: y + barHeight * 0.72, class: "chart-value" }, String(row.value)),
+    );
+  });
+  return el("figure", { class: "figure", id },
+    el("figcaption", { id: `${id}-title` }, title),
+    chart,
+    el("ul", { class: "figures" }, ...rows.map((r) => el("li", { "data-key": r.key }, `${r.label}: ${r.value}`))));
+}
+
+function isoUtcDate(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+function showAnalytics() {
+  clearMessages();
+  const now = Date.now();
+  $("a-start").value = isoUtcDate(new Date(now - 30 * 86400000));
+  $("a-end").value = isoUtcDate(new Date(now + 60 * 86400000));
+  fill($("analytics-result"));
+  showView("analytics");
+  return loadAnalytics();
+}
+
+async function loadAnalytics() {
+  const start = $("a-start").value;
+  const end = $("a-end").value;
+  if (!start || !end || end < start) {
+    message("analytics-error", "Please choose a first date and a last date on or after it.");
+    return;
+  }
+  const view = document.querySelector("[data-view='analytics']");
+  view.setAttribute("aria-busy", "true");
+  try {
+    const answer = await call("GET", `/analytics?start_date=${encodeURIComponent(start)}&end_date=${encodeURIComponent(end)}`);
+    if (answer.status === 401) return;
+    if (answer.status !== 200) {
+      message("analytics-error", ownerExplain(answer));
+      return;
+    }
+    const a = answer.data;
+    const statuses = [
+      ["active", "Confirmed", a.active_bookings], ["pending", "Awaiting you", a.pending_bookings],
+      ["completed", "Attended", a.completed_bookings], ["no_show", "Did not come", a.no_show_bookings],
+      ["cancelled", "Cancelled", a.cancelled_bookings], ["rejected", "Rejected", a.rejected_bookings],
+      ["declined", "Declined", a.declined_bookings], ["expired", "Expired", a.expired_bookings],
+    ].map(([key, label, value]) => ({ key, label, value }));
+    fill($("analytics-result"),
+      el("p", { id: "analytics-summary" },
+        `${a.total_bookings} booking${a.total_bookings === 1 ? "" : "s"} from ${a.start_date} to ${a.end_date}; `
+        + `${a.total_appointments} appointment${a.total_appointments === 1 ? "" : "s"} created.`),
+      barChart("chart-status", "Bookings by status", statuses),
+      barChart("chart-seats", "Seats booked and offered", [
+        { key: "booked", label: "Booked", value: a.seats_booked },
+        { key: "pending", label: "Awaiting you", value: a.seats_pending },
+        { key: "offered", label: "Offered", value: a.seats_offered },
+      ]),
+      a.no_show_rate === null || a.no_show_rate === undefined
+        ? null
+        : el("p", {}, `No-show rate: ${Math.round(a.no_show_rate * 100)}%`));
+  } finally {
+    view.removeAttribute("aria-busy");
+  }
+}
+
 // ------------------------------------------------------------------------------------- start
 
 function start() {
@@ -443,6 +597,14 @@ function start() {
   $("create-cancel").addEventListener("click", showDashboard);
   $("create-form").addEventListener("submit", onCreate);
   $("bookings-back").addEventListener("click", showDashboard);
+  $("nav-bans").addEventListener("click", showBans);
+  $("ban-form").addEventListener("submit", onBan);
+  $("nav-analytics").addEventListener("click", showAnalytics);
+  $("analytics-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearMessages();
+    loadAnalytics();
+  });
   if (token()) showDashboard();
   else showLogin();
 }

@@ -1,6 +1,7 @@
 """The owner's page (/owner) in a real browser, with the fixtures and helpers of test_pages.py:
 an owner signs up, logs in and out, creates an appointment and shares its link; a client books
-through it in a second browser; the owner sees the booking and acts on it."""
+through it in a second browser; the owner sees the booking and acts on it; the ban list; the
+analytics charts; the page on a phone."""
 
 from __future__ import annotations
 
@@ -234,4 +235,84 @@ def test_the_owner_page_fits_a_390_pixel_wide_phone(
     driver.find_element(By.ID, "nav-create").click()
     visible(driver, "#c-title")
     no_horizontal_scroll(driver)
+    driver.find_element(By.ID, "nav-bans").click()
+    text_of(driver, "#bans", "Nobody is banned.")
+    no_horizontal_scroll(driver)
+    driver.find_element(By.ID, "nav-analytics").click()
+    visible(driver, "#chart-seats")
+    no_horizontal_scroll(driver)
+    assert console_errors(driver) == []
+
+
+def test_the_owner_bans_and_lifts_an_address(
+        site: Server, browser: Callable[..., "WebDriver"], axe: str) -> None:
+    address, token = site.owner()
+    code = site.appointment(token)["app_code"]
+    start = site.first_slot(code)
+    driver = browser()
+    driver.get(f"{site.base}/owner")
+    log_in(driver, address)
+    visible(driver, "[data-view='dashboard']")
+    driver.find_element(By.ID, "nav-bans").click()
+    text_of(driver, "#bans", "Nobody is banned.")
+    assert axe_violations(driver) == [], "empty ban list"
+
+    driver.find_element(By.ID, "ban-email").send_keys("Spammer+promo@example.com")
+    driver.find_element(By.ID, "ban-submit").click()
+    text_of(driver, "#bans-notice", "spammer@example.com is banned.")
+    visible(driver, "#bans li[data-email='spammer@example.com']")
+    assert [b["banned_email"] for b in site.ok("GET", "/ban-list", token=token)] \
+        == ["spammer@example.com"]
+    # The API refuses the banned mailbox's bookings, whatever its alias.
+    status, answer = site.call("POST", "/appointments/book", {
+        "app_code": code, "start_time": start, "name": "Spam", "email": "spammer+x@example.com",
+        "attendee_count": 1})
+    assert (status, answer["code"]) == (403, "banned")
+    assert axe_violations(driver) == [], "ban list with an entry"
+
+    driver.find_element(
+        By.CSS_SELECTOR, "#bans li[data-email='spammer@example.com'] button.lift").click()
+    text_of(driver, "#bans-notice", "The ban of spammer@example.com is lifted.")
+    text_of(driver, "#bans", "Nobody is banned.")
+    assert site.ok("GET", "/ban-list", token=token) == []
+    site.book(code, start, "spammer+x@example.com")
+    assert console_errors(driver) == []
+
+
+def test_analytics_chart_the_bookings_by_status_and_the_seats(
+        site: Server, browser: Callable[..., "WebDriver"], axe: str) -> None:
+    address, token = site.owner()
+    code = site.appointment(token)["app_code"]
+    start = site.first_slot(code)
+    site.book(code, start, email())
+    rejected = site.book(code, start, email())
+    site.ok("POST", f"/bookings/{rejected['booking_code']}/reject", token=token)
+    driver = browser()
+    driver.get(f"{site.base}/owner")
+    log_in(driver, address)
+    visible(driver, "[data-view='dashboard']")
+    driver.find_element(By.ID, "nav-analytics").click()
+    visible(driver, "#chart-status")
+    visible(driver, "[data-view='analytics']:not([aria-busy])")
+    first = driver.find_element(By.ID, "a-start").get_attribute("value")
+    last = driver.find_element(By.ID, "a-end").get_attribute("value")
+    figures = site.ok("GET", f"/analytics?start_date={first}&end_date={last}", token=token)
+    assert figures["active_bookings"] == 1 and figures["rejected_bookings"] == 1
+    assert figures["seats_offered"] > figures["seats_booked"] == 1
+
+    def figure(chart: str, key: str) -> str:
+        return driver.find_element(By.CSS_SELECTOR, f"#{chart} li[data-key='{key}']").text
+
+    assert figure("chart-status", "active") == "Confirmed: 1"
+    assert figure("chart-status", "rejected") == "Rejected: 1"
+    assert figure("chart-status", "pending") == "Awaiting you: 0"
+    assert figure("chart-seats", "booked") == "Booked: 1"
+    assert figure("chart-seats", "offered") == f"Offered: {figures['seats_offered']}"
+    text_of(driver, "#analytics-summary", "2 bookings from ")
+    # The bars are drawn in proportion: offered seats the longest.
+    bars = driver.find_elements(By.CSS_SELECTOR, "#chart-seats svg rect")
+    widths = [float(b.get_attribute("width")) for b in bars]
+    assert len(widths) == 3 and widths[2] == max(widths) > widths[0] >= 1
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-status svg rect")) == 8
+    assert axe_violations(driver) == [], "analytics"
     assert console_errors(driver) == []
