@@ -376,7 +376,7 @@ function actionsFor(booking) {
   const act = (verb, label, cls = "") => el("button", {
     type: "button",
     class: `act-${verb} ${cls}`,
-    onclick: () => act_(booking, verb),
+    onclick: () => runAction(booking, verb),
   }, label, el("span", { class: "sr-only" }, ` (${booking.name}, ${booking.booking_code})`));
   const buttons = [];
   if (booking.status === "pending") {
@@ -393,11 +393,17 @@ const DONE_WORDS = {
   complete: "marked as attended", "no-show": "marked as not attended",
 };
 
-async function act_(booking, verb) {
+/** Runs an owner's action on a booking, reads the list again and keeps the keyboard's place. */
+async function runAction(booking, verb) {
   clearMessages();
   const answer = await call("POST", `/bookings/${encodeURIComponent(booking.booking_code)}/${verb}`);
   if (answer.status === 401) return;
   await loadBookings();
+  const heading = document.querySelector(`#bookings li[data-code="${CSS.escape(booking.booking_code)}"] h3`);
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
   if (answer.status === 200) {
     message("bookings-notice", `The booking of ${booking.name} (${booking.booking_code}) is ${DONE_WORDS[verb]}.`);
   } else {
@@ -484,6 +490,7 @@ async function liftBan(address) {
   if (answer.status === 401) return;
   if (answer.status === 200 || answer.status === 404) {
     message("bans-notice", `The ban of ${address} is lifted.`);
+    $("ban-email").focus();
   } else {
     message("bans-error", ownerExplain(answer));
   }

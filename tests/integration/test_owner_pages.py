@@ -18,7 +18,9 @@ from test_pages import (  # noqa: F401 (site, browser and axe are fixtures)
     fill_form,
     no_horizontal_scroll,
     open_booking_page,
+    press,
     site,
+    tab_to,
     text_of,
     visible,
     wait,
@@ -26,6 +28,7 @@ from test_pages import (  # noqa: F401 (site, browser and axe are fixtures)
 
 try:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.remote.webdriver import WebDriver
 except ImportError:  # pragma: no cover - the browser fixture reports it
     pass
@@ -315,4 +318,38 @@ def test_analytics_chart_the_bookings_by_status_and_the_seats(
     assert len(widths) == 3 and widths[2] == max(widths) > widths[0] >= 1
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-status svg rect")) == 8
     assert axe_violations(driver) == [], "analytics"
+    assert console_errors(driver) == []
+
+
+def test_an_owner_works_with_the_keyboard_alone(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    address, token = site.owner()
+    code = site.appointment(token, title="Keyed")["app_code"]
+    booking = site.book(code, site.first_slot(code), email())["booking_code"]
+    driver = browser()
+    driver.get(f"{site.base}/owner")
+    visible(driver, "[data-view='login']")
+    tab_to(driver, "#login-email")
+    press(driver, address)
+    tab_to(driver, "#login-password")
+    press(driver, PASSWORD, Keys.ENTER)
+    visible(driver, "[data-view='dashboard']:not([aria-busy])")
+    # The view's heading takes the focus.
+    assert driver.switch_to.active_element.get_attribute("id") == "dashboard-title"
+    tab_to(driver, f"#apps li[data-code='{code}'] .show-bookings")
+    press(driver, Keys.ENTER)
+    booking_card(driver, "#bookings", booking)
+    tab_to(driver, f"#bookings li[data-code='{booking}'] .act-reject")
+    press(driver, Keys.ENTER)
+    text_of(driver, "#bookings-notice", "is rejected.")
+    # The focus stays with the booking just changed.
+    wait(driver).until(lambda d: d.execute_script(
+        "return document.activeElement.closest('li') !== null"
+        " && document.activeElement.closest('li').dataset.code === arguments[0]", booking),
+        "the focus left the booking")
+    assert site.ok("GET", f"/bookings/{booking}")["status"] == "rejected"
+    tab_to(driver, "#logout")
+    press(driver, Keys.ENTER)
+    visible(driver, "[data-view='login']")
+    assert stored_token(driver) is None
     assert console_errors(driver) == []
