@@ -20,11 +20,13 @@
 //!
 //! # The owner's page: one page, the token in `sessionStorage`
 //!
-//! `/owner` is one page whose views (log in, sign up, dashboard, new appointment, an
+//! `/owner` is one page whose views (log in, sign up, dashboard, new or edited appointment, an
 //! appointment's bookings, the ban list, analytics) the script switches between: they share
 //! one session and one set of calls, and every view is only a few API requests (`POST /users`,
 //! `POST /login`, `POST /logout`, `GET /appointments/my`, `GET /appointments/users/{app_code}`,
-//! `POST /appointments`, `POST /bookings/{booking_code}/{reject,confirm,decline,complete,no-show}`,
+//! `POST /appointments`, `PATCH /appointments/{app_code}` with `If-Match`,
+//! `POST /appointments/{app_code}/{close,reopen}`,
+//! `POST /bookings/{booking_code}/{reject,confirm,decline,complete,no-show}`,
 //! `GET`/`POST`/`DELETE /ban-list`, `GET /analytics`), so separate pages would have repeated the
 //! session handling for nothing. The charts are SVG built node by node, without a library. The dashboard reads
 //! the bookings of at most the owner's ten newest appointments (one request each, and says so

@@ -52,8 +52,8 @@ function ownerExplain(answer) {
 }
 
 /** An authenticated call; a 401 ends the session and shows the login. */
-async function call(method, path, body) {
-  const answer = await api(method, path, body, auth());
+async function call(method, path, body, headers = {}) {
+  const answer = await api(method, path, body, { ...auth(), ...headers });
   if (answer.status === 401) {
     forget();
     showLogin("Your session has ended. Please log in again.");
@@ -272,6 +272,11 @@ function isoDate(date) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
+/** The fields an edit cannot change (PATCH /appointments/{app_code} does not take them). */
+const FIXED_ON_EDIT = ["c-type", "c-capacity", "c-duration", "c-start", "c-end", "c-zone"];
+
+let editing = null; // the appointment being edited, or null for a new one
+
 function buildCreateForm() {
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   if (!zones.includes("UTC")) zones.unshift("UTC");
@@ -284,18 +289,23 @@ function buildCreateForm() {
     el("input", { type: "time", id: `h-${key}-from`, value: "09:00" }),
     el("label", { for: `h-${key}-to` }, "to"),
     el("input", { type: "time", id: `h-${key}-to`, value: "17:00" }))));
-  $("c-type").addEventListener("change", () => {
-    $("c-capacity-field").hidden = $("c-type").value === "single";
-  });
-  $("c-approval").addEventListener("change", () => {
-    $("c-confirm-hours").disabled = !$("c-approval").checked;
-  });
 }
 
-function showCreate() {
+function resetCreateForm(heading, submit) {
   clearMessages();
   $("create-form").reset();
   buildCreateForm();
+  for (const node of $("create-form").querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  for (const id of FIXED_ON_EDIT) $(id).disabled = editing !== null;
+  $("c-hours-note").hidden = true;
+  $("c-hours-set").disabled = false;
+  fill($("create-title"), heading);
+  fill($("create-submit"), submit);
+}
+
+function showCreate() {
+  editing = null;
+  resetCreateForm("New appointment", "Create the appointment");
   const start = new Date();
   const end = new Date();
   end.setDate(end.getDate() + 30);
@@ -306,16 +316,88 @@ function showCreate() {
   showView("create");
 }
 
+/** The edit form, filled from the appointment; hours of more than one window a day are kept. */
+function showEdit(app) {
+  editing = app;
+  resetCreateForm(`Edit ${app.title}`, "Save the changes");
+  $("c-title").value = app.title;
+  $("c-description").value = app.description || "";
+  $("c-type").value = app.type;
+  $("c-capacity").value = String(app.max_attendees);
+  $("c-capacity-field").hidden = app.type === "single";
+  $("c-duration").value = String(app.booking_duration);
+  $("c-start").value = String(app.start_date).slice(0, 10);
+  $("c-end").value = String(app.end_date).slice(0, 10);
+  if (![...$("c-zone").options].some((o) => o.value === app.timezone)) {
+    $("c-zone").append(el("option", { value: app.timezone }, app.timezone));
+  }
+  $("c-zone").value = app.timezone;
+  const hours = app.weekly_hours || {};
+  const simple = DAYS.some(([key]) => (hours[key] || []).length > 0)
+    && DAYS.every(([key]) => (hours[key] || []).length <= 1
+      && !(hours[key] || []).some((w) => w.endsWith("24:00")));
+  for (const [key] of DAYS) {
+    const window = (hours[key] || [])[0];
+    $(`h-${key}-on`).checked = Boolean(window);
+    if (window) {
+      const [from, to] = window.split("-");
+      $(`h-${key}-from`).value = from;
+      $(`h-${key}-to`).value = to;
+    }
+  }
+  if (!simple) {
+    $("c-hours-set").disabled = true;
+    $("c-hours-note").hidden = false;
+  }
+  const approval = app.confirm_within_minutes !== null && app.confirm_within_minutes !== undefined;
+  $("c-approval").checked = approval;
+  $("c-confirm-hours").disabled = !approval;
+  if (approval) $("c-confirm-hours").value = String(Math.max(1, Math.round(app.confirm_within_minutes / 60)));
+  showView("create");
+}
+
 function invalid(id, text) {
   $(id).setAttribute("aria-invalid", "true");
   message("create-error", text);
   $(id).focus();
 }
 
+/** The weekly hours the form shows, or an error already reported (null). */
+function weeklyHours() {
+  const weekly = {};
+  for (const [key, name] of DAYS) {
+    if (!$(`h-${key}-on`).checked) continue;
+    const from = $(`h-${key}-from`).value;
+    const to = $(`h-${key}-to`).value;
+    if (!from || !to || to <= from) {
+      invalid(`h-${key}-to`, `${name}: the hours must end after they start.`);
+      return null;
+    }
+    weekly[key] = [`${from}-${to}`];
+  }
+  if (Object.keys(weekly).length === 0) {
+    invalid("h-mon-on", "Please tick at least one day.");
+    return null;
+  }
+  return weekly;
+}
+
+/** Minutes the owner has to confirm, null for none, or undefined after reporting an error. */
+function confirmWithin() {
+  if (!$("c-approval").checked) return null;
+  const hours = Number($("c-confirm-hours").value);
+  if (!(Number.isInteger(hours) && hours >= 1 && hours <= 720)) {
+    invalid("c-confirm-hours", "Please enter a whole number of hours from 1 to 720.");
+    return undefined;
+  }
+  return hours * 60;
+}
+
 async function onCreate(event) {
   event.preventDefault();
   clearMessages();
   for (const node of $("create-form").querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  if (editing) return onEdit();
   const title = $("c-title").value.trim();
   if (!title) return invalid("c-title", "Please give the appointment a title.");
   const type = $("c-type").value;
@@ -331,15 +413,8 @@ async function onCreate(event) {
   const endDate = $("c-end").value;
   if (!startDate) return invalid("c-start", "Please choose the first day.");
   if (!endDate || endDate < startDate) return invalid("c-end", "Please choose a last day on or after the first.");
-  const weekly = {};
-  for (const [key, name] of DAYS) {
-    if (!$(`h-${key}-on`).checked) continue;
-    const from = $(`h-${key}-from`).value;
-    const to = $(`h-${key}-to`).value;
-    if (!from || !to || to <= from) return invalid(`h-${key}-to`, `${name}: the hours must end after they start.`);
-    weekly[key] = [`${from}-${to}`];
-  }
-  if (Object.keys(weekly).length === 0) return invalid("h-mon-on", "Please tick at least one day.");
+  const weekly = weeklyHours();
+  if (!weekly) return undefined;
   const body = {
     title,
     description: $("c-description").value,
@@ -351,13 +426,9 @@ async function onCreate(event) {
     weekly_hours: weekly,
   };
   if (type !== "single") body.max_attendees = capacity;
-  if ($("c-approval").checked) {
-    const hours = Number($("c-confirm-hours").value);
-    if (!(Number.isInteger(hours) && hours >= 1 && hours <= 720)) {
-      return invalid("c-confirm-hours", "Please enter a whole number of hours from 1 to 720.");
-    }
-    body.confirm_within_minutes = hours * 60;
-  }
+  const within = confirmWithin();
+  if (within === undefined) return undefined;
+  if (within !== null) body.confirm_within_minutes = within;
   $("create-submit").disabled = true;
   const answer = await call("POST", "/appointments", body);
   $("create-submit").disabled = false;
@@ -367,6 +438,38 @@ async function onCreate(event) {
   } else if (answer.status !== 401) {
     message("create-error", ownerExplain(answer));
   }
+  return undefined;
+}
+
+/** Saves an edit, on the revision the form was filled from (If-Match). */
+async function onEdit() {
+  const title = $("c-title").value.trim();
+  if (!title) return invalid("c-title", "Please give the appointment a title.");
+  const body = { title, description: $("c-description").value };
+  if (!$("c-hours-set").disabled) {
+    const weekly = weeklyHours();
+    if (!weekly) return undefined;
+    body.weekly_hours = weekly;
+  }
+  const within = confirmWithin();
+  if (within === undefined) return undefined;
+  body.confirm_within_minutes = within;
+  $("create-submit").disabled = true;
+  const answer = await call("PATCH", `/appointments/${encodeURIComponent(editing.app_code)}`, body,
+    { "if-match": `"${editing.revision}"` });
+  $("create-submit").disabled = false;
+  if (answer.status === 200) {
+    const outside = answer.data.bookings_outside_hours;
+    await showBookings(answer.data.appointment);
+    message("bookings-notice", `The changes are saved.${outside
+      ? ` ${outside} booking${outside === 1 ? " is" : "s are"} now outside the hours and kept as they are.`
+      : ""}`);
+  } else if (answer.status === 412) {
+    message("create-error", "This appointment was changed meanwhile (elsewhere?). Open it again to see the changes before you edit it.");
+  } else if (answer.status !== 401) {
+    message("create-error", ownerExplain(answer));
+  }
+  return undefined;
 }
 
 // ------------------------------------------------------------------ an appointment's bookings
@@ -424,9 +527,32 @@ async function loadBookings() {
     : [el("li", { class: "hint" }, "No bookings yet.")]));
 }
 
+function showAppState() {
+  const closed = current.status === "closed";
+  fill($("app-state"), closed
+    ? "Closed: the booking page takes no bookings; bookings made stay valid."
+    : "Open: clients can book through the link.");
+  fill($("close-toggle"), closed ? "Reopen" : "Close to new bookings");
+}
+
+async function toggleClosed() {
+  clearMessages();
+  const verb = current.status === "closed" ? "reopen" : "close";
+  const answer = await call("POST", `/appointments/${encodeURIComponent(current.app_code)}/${verb}`);
+  if (answer.status === 401) return;
+  if (answer.status === 200) {
+    current = answer.data.appointment;
+    showAppState();
+    message("bookings-notice", verb === "close" ? "The appointment is closed to new bookings." : "The appointment is open again.");
+  } else {
+    message("bookings-error", ownerExplain(answer));
+  }
+}
+
 async function showBookings(app) {
   clearMessages();
   current = app;
+  showAppState();
   fill($("bookings-title"), `Bookings of ${app.title}`);
   const link = bookLink(app.app_code);
   fill($("bookings-link"), "Booking page: ", el("a", { class: "book-link", href: link }, link), " ",
@@ -601,7 +727,15 @@ function start() {
   $("nav-dashboard").addEventListener("click", showDashboard);
   $("nav-create").addEventListener("click", showCreate);
   $("create-start").addEventListener("click", showCreate);
-  $("create-cancel").addEventListener("click", showDashboard);
+  $("create-cancel").addEventListener("click", () => (editing ? showBookings(editing) : showDashboard()));
+  $("c-type").addEventListener("change", () => {
+    $("c-capacity-field").hidden = $("c-type").value === "single";
+  });
+  $("c-approval").addEventListener("change", () => {
+    $("c-confirm-hours").disabled = !$("c-approval").checked;
+  });
+  $("edit-start").addEventListener("click", () => showEdit(current));
+  $("close-toggle").addEventListener("click", toggleClosed);
   $("create-form").addEventListener("submit", onCreate);
   $("bookings-back").addEventListener("click", showDashboard);
   $("nav-bans").addEventListener("click", showBans);

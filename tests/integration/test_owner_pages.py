@@ -353,3 +353,58 @@ def test_an_owner_works_with_the_keyboard_alone(
     visible(driver, "[data-view='login']")
     assert stored_token(driver) is None
     assert console_errors(driver) == []
+
+
+def test_the_owner_edits_closes_and_reopens_an_appointment(
+        site: Server, browser: Callable[..., "WebDriver"], axe: str) -> None:
+    address, token = site.owner()
+    every_day = {day: ["09:00-12:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    code = site.appointment(token, title="Before", start_time=None, end_time=None,
+                            weekly_hours=every_day)["app_code"]
+    driver = browser()
+    driver.get(f"{site.base}/owner")
+    log_in(driver, address)
+    visible(driver, f"#apps li[data-code='{code}'] .show-bookings").click()
+    text_of(driver, "#app-state", "Open: clients can book")
+    driver.find_element(By.ID, "edit-start").click()
+    text_of(driver, "#create-title", "Edit Before")
+    assert driver.find_element(By.ID, "c-title").get_attribute("value") == "Before"
+    assert driver.find_element(By.ID, "h-sun-on").is_selected()
+    assert not driver.find_element(By.ID, "c-type").is_enabled()
+    assert not driver.find_element(By.ID, "c-start").is_enabled()
+    assert axe_violations(driver) == [], "edit"
+
+    title = driver.find_element(By.ID, "c-title")
+    title.clear()
+    title.send_keys("After")
+    driver.find_element(By.ID, "h-sun-on").click()  # closed on Sundays from now on
+    driver.find_element(By.ID, "c-approval").click()
+    driver.find_element(By.ID, "create-submit").click()
+    text_of(driver, "#bookings-notice", "The changes are saved.")
+    text_of(driver, "#bookings-title", "Bookings of After")
+    app = site.ok("GET", f"/appointments/{code}/public")
+    assert app["title"] == "After"
+    mine = [a for a in site.ok("GET", "/appointments/my", token=token)["items"]
+            if a["app_code"] == code][0]
+    assert "sun" not in mine["weekly_hours"] or mine["weekly_hours"]["sun"] == []
+    assert mine["weekly_hours"]["mon"] == ["09:00-12:00"]
+    assert mine["confirm_within_minutes"] == 24 * 60
+
+    # An edit made elsewhere meanwhile is not overwritten.
+    driver.find_element(By.ID, "edit-start").click()
+    visible(driver, "#c-title")
+    site.ok("PATCH", f"/appointments/{code}", {"description": "changed elsewhere"}, token)
+    driver.find_element(By.ID, "c-title").send_keys(" again")
+    driver.find_element(By.ID, "create-submit").click()
+    text_of(driver, "#create-error", "This appointment was changed meanwhile")
+    assert site.ok("GET", f"/appointments/{code}/public")["title"] == "After"
+    driver.find_element(By.ID, "create-cancel").click()
+
+    visible(driver, "#close-toggle").click()
+    text_of(driver, "#bookings-notice", "closed to new bookings")
+    text_of(driver, "#app-state", "Closed")
+    assert site.ok("GET", f"/appointments/slots/{code}")["items"] == []
+    driver.find_element(By.ID, "close-toggle").click()
+    text_of(driver, "#bookings-notice", "open again")
+    assert site.ok("GET", f"/appointments/slots/{code}")["items"] != []
+    assert console_errors(driver, allowed=("status of 412",)) == []
