@@ -408,3 +408,19 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
     text_of(driver, "#bookings-notice", "open again")
     assert site.ok("GET", f"/appointments/slots/{code}")["items"] != []
     assert console_errors(driver, allowed=("status of 412",)) == []
+
+
+def test_a_session_ended_elsewhere_shows_the_login_again(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    address, _ = site.owner()
+    driver = browser()
+    driver.get(f"{site.base}/owner")
+    log_in(driver, address)
+    visible(driver, "[data-view='dashboard']:not([aria-busy])")
+    token = stored_token(driver)
+    site.ok("POST", "/logout", token=token)
+    driver.find_element(By.ID, "nav-dashboard").click()
+    text_of(driver, "#login-notice", "Your session has ended. Please log in again.")
+    assert stored_token(driver) is None
+    assert not driver.find_element(By.ID, "owner-nav").is_displayed()
+    assert console_errors(driver, allowed=("status of 401",)) == []
