@@ -28,7 +28,9 @@
 //! `POST /appointments/{app_code}/{close,reopen}`,
 //! `POST /bookings/{booking_code}/{reject,confirm,decline,complete,no-show}`,
 //! `GET`/`POST`/`DELETE /ban-list`, `GET /analytics`), so separate pages would have repeated the
-//! session handling for nothing. The charts are SVG built node by node, without a library. The dashboard reads
+//! session handling for nothing. The charts (bookings by status, seats booked and offered, and
+//! bookings by status per week: one `GET /analytics` per period, at most twelve, one after the
+//! other) are SVG built node by node, without a library, each with its figures as text. The dashboard reads
 //! the bookings of at most the owner's ten newest appointments (one request each, and says so
 //! when there are more); an appointment's own view reads all of its bookings.
 //!

@@ -665,11 +665,101 @@ function isoUtcDate(date) {
   return date.toISOString().slice(0, 10);
 }
 
+/** At most this many periods (one analytics request each) in the chart over time. */
+const MAX_PERIODS = 12;
+const DAY_MS = 86400000;
+const SERIES = [
+  {
+    key: "confirmed", short: "Confirmed", label: "Confirmed or attended",
+    of: (a) => a.active_bookings + a.completed_bookings,
+  },
+  { key: "pending", short: "Awaiting", label: "Awaiting you", of: (a) => a.pending_bookings },
+  { key: "no_show", short: "No-show", label: "Did not come", of: (a) => a.no_show_bookings },
+  {
+    key: "called_off",
+    short: "Called off",
+    label: "Cancelled, rejected, declined or expired",
+    of: (a) => a.cancelled_bookings + a.rejected_bookings + a.declined_bookings + a.expired_bookings,
+  },
+];
+
+/** The range cut into weeks, or into at most MAX_PERIODS equal parts when it is longer. */
+function periods(start, end) {
+  const first = Date.parse(`${start}T00:00:00Z`);
+  const days = Math.round((Date.parse(`${end}T00:00:00Z`) - first) / DAY_MS) + 1;
+  const length = Math.max(7, Math.ceil(days / MAX_PERIODS));
+  const out = [];
+  for (let offset = 0; offset < days; offset += length) {
+    const from = new Date(first + offset * DAY_MS);
+    const to = new Date(first + Math.min(offset + length, days) * DAY_MS - DAY_MS);
+    out.push({ from: isoUtcDate(from), to: isoUtcDate(to) });
+  }
+  return out;
+}
+
+function shortDate(iso) {
+  return new Intl.DateTimeFormat(undefined, { timeZone: "UTC", day: "numeric", month: "short" })
+    .format(new Date(`${iso}T00:00:00Z`));
+}
+
+/** Stacked columns of bookings by status, one per period (SVG built node by node), and a table. */
+function overTimeChart(rows) {
+  const width = 360;
+  const height = 180;
+  const bottom = 20;
+  const max = Math.max(1, ...rows.map((r) => SERIES.reduce((n, s) => n + s.of(r.figures), 0)));
+  const step = width / rows.length;
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-labelledby": "chart-time-title",
+  });
+  rows.forEach((row, i) => {
+    let y = height - bottom;
+    for (const series of SERIES) {
+      const value = series.of(row.figures);
+      if (!value) continue;
+      const h = ((height - bottom - 10) * value) / max;
+      y -= h;
+      chart.append(svg("rect", {
+        x: i * step + step * 0.15, y, width: step * 0.7, height: h, class: `bar bar-${series.key}`,
+      }));
+    }
+    if (i % Math.ceil(rows.length / 6) === 0) {
+      chart.append(svg("text", { x: i * step + 2, y: height - 5, class: "chart-label" }, shortDate(row.from)));
+    }
+  });
+  const table = el("table", { class: "over-time" },
+    el("caption", { class: "sr-only" }, "Bookings by status, per period"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "From"),
+      ...SERIES.map((s) => el("th", { scope: "col", title: s.label }, s.short)))),
+    el("tbody", {}, ...rows.map((row) => el("tr", { "data-from": row.from, "data-to": row.to },
+      el("th", { scope: "row" }, `${shortDate(row.from)}–${shortDate(row.to)}`),
+      ...SERIES.map((s) => el("td", { "data-key": s.key }, String(s.of(row.figures))))))));
+  return el("figure", { class: "figure", id: "chart-time" },
+    el("figcaption", { id: "chart-time-title" }, "Bookings by status over time"),
+    chart,
+    el("ul", { class: "legend" }, ...SERIES.map((s) => el("li", {},
+      el("span", { class: `swatch bar-${s.key}`, "aria-hidden": "true" }), s.label))),
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Bookings by status, per period" },
+      table));
+}
+
+/** The figures of each period, one request after the other (analytics is work for the server). */
+async function overTime(start, end) {
+  const rows = [];
+  for (const period of periods(start, end)) {
+    const answer = await call("GET", `/analytics?start_date=${period.from}&end_date=${period.to}`);
+    if (answer.status !== 200) return null;
+    rows.push({ ...period, figures: answer.data });
+  }
+  return rows;
+}
+
 function showAnalytics() {
   clearMessages();
   const now = Date.now();
-  $("a-start").value = isoUtcDate(new Date(now - 30 * 86400000));
-  $("a-end").value = isoUtcDate(new Date(now + 60 * 86400000));
+  // Twelve weeks: four back, eight ahead.
+  $("a-start").value = isoUtcDate(new Date(now - 27 * DAY_MS));
+  $("a-end").value = isoUtcDate(new Date(now + 56 * DAY_MS));
   fill($("analytics-result"));
   showView("analytics");
   return loadAnalytics();
@@ -711,6 +801,8 @@ async function loadAnalytics() {
       a.no_show_rate === null || a.no_show_rate === undefined
         ? null
         : el("p", {}, `No-show rate: ${Math.round(a.no_show_rate * 100)}%`));
+    const rows = await overTime(start, end);
+    if (rows) $("analytics-result").append(overTimeChart(rows));
   } finally {
     view.removeAttribute("aria-busy");
   }

@@ -317,6 +317,24 @@ def test_analytics_chart_the_bookings_by_status_and_the_seats(
     widths = [float(b.get_attribute("width")) for b in bars]
     assert len(widths) == 3 and widths[2] == max(widths) > widths[0] >= 1
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-status svg rect")) == 8
+
+    # Over time: the twelve weeks of the range, whose figures add up to its totals.
+    visible(driver, "#chart-time")
+    visible(driver, "[data-view='analytics']:not([aria-busy])")
+    periods = driver.find_elements(By.CSS_SELECTOR, "#chart-time tbody tr")
+    assert len(periods) == 12
+    assert periods[0].get_attribute("data-from") == first
+    assert periods[-1].get_attribute("data-to") == last
+
+    def column(key: str) -> int:
+        return sum(int(c.text) for c in driver.find_elements(
+            By.CSS_SELECTOR, f"#chart-time td[data-key='{key}']"))
+
+    assert column("confirmed") == figures["active_bookings"] + figures["completed_bookings"] == 1
+    assert column("called_off") == 1
+    assert column("pending") == 0
+    # Two bookings in one period: one column of two stacked bars.
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-time svg rect")) == 2
     assert axe_violations(driver) == [], "analytics"
     assert console_errors(driver) == []
 
