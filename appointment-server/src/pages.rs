@@ -30,15 +30,16 @@
 //! `GET`/`POST`/`DELETE /ban-list`, `GET /analytics`), so separate pages would have repeated the
 //! session handling for nothing. The charts (bookings by status, seats booked and offered, and
 //! bookings by status per week: one `GET /analytics` per period, at most twelve, one after the
-//! other) are SVG built node by node, without a library, each with its figures as text. The dashboard reads
-//! the bookings of at most the owner's ten newest appointments (one request each, and says so
-//! when there are more); an appointment's own view reads all of its bookings.
+//! other) are SVG built node by node, without a library, each with its figures as text. The
+//! dashboard lists the owner's 100 newest appointments and reads the bookings of the ten newest
+//! (pages of 100, up to 1,000 bookings each, and says so when there are more appointments); an
+//! appointment's own view reads its bookings the same way.
 //!
-//! The API's bearer token is kept in `sessionStorage` (gone when the tab closes, never shared
-//! with other tabs) and sent as an `Authorization` header: no cookie, so no request the browser
-//! would authenticate on its own and no CSRF surface; the token never appears in an address. Log
-//! out revokes it (`POST /logout`) and forgets it, and a `401` forgets it too. What could read it
-//! is script running on the page, which the CSP below keeps to the server's own files.
+//! The API's bearer token is kept in `sessionStorage` (per tab, gone when the tab closes) and
+//! sent as an `Authorization` header: no cookie, so no request the browser would authenticate on
+//! its own and no CSRF surface; the token never appears in an address. Log out revokes it
+//! (`POST /logout`) and forgets it, and a `401` forgets it too. What could read it is script
+//! running on the page, which the CSP below keeps to the server's own files.
 //!
 //! Every answer carries a strict Content-Security-Policy (no inline script or style, nothing
 //! from elsewhere), `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`. The
