@@ -1,7 +1,8 @@
 // The owner's page: /owner. Sign up, log in, log out; the dashboard (today's and upcoming
-// bookings, the appointments with their share links); a new appointment; an appointment's
-// bookings with the owner's actions; the ban list; analytics with two bar charts. The bearer token lives in sessionStorage only: it is sent
-// as an Authorization header, never in an address, and is gone when the tab closes.
+// bookings, the appointments with their share links); a new or edited appointment; an
+// appointment's bookings with the owner's actions; the ban list; analytics with charts. The
+// bearer token lives in sessionStorage only: it is sent as an Authorization header, never in an
+// address, and is gone when the tab closes.
 
 import { api, dayKey, el, explain, fill, momentText, showView, visitorZone } from "./common.js";
 
@@ -291,6 +292,53 @@ function buildCreateForm() {
     el("input", { type: "time", id: `h-${key}-to`, value: "17:00" }))));
 }
 
+let closureRows = 0;
+
+/** A row of closed dates (first, last, what it is) with its remove button. */
+function closureRow(closure) {
+  closureRows += 1;
+  const n = closureRows;
+  const row = el("div", { class: "closure-row", "data-closure": String(n) },
+    el("label", { for: `cl-${n}-from` }, "From"),
+    el("input", { type: "date", id: `cl-${n}-from`, class: "cl-from", value: closure.from }),
+    el("label", { for: `cl-${n}-to` }, "to"),
+    el("input", { type: "date", id: `cl-${n}-to`, class: "cl-to", value: closure.to }),
+    el("label", { for: `cl-${n}-label` }, "What it is ", el("span", { class: "optional" }, "(optional)")),
+    el("input", { id: `cl-${n}-label`, class: "cl-label", value: closure.label || "", maxlength: "200" }),
+    el("button", {
+      type: "button",
+      class: "cl-remove",
+      onclick: () => {
+        row.remove();
+        $("closure-add").focus();
+      },
+    }, "Remove", el("span", { class: "sr-only" }, " these closed dates")));
+  return row;
+}
+
+function addClosure() {
+  const first = $("c-start").value || isoDate(new Date());
+  const row = closureRow({ from: first, to: first });
+  $("c-closures").append(row);
+  row.querySelector(".cl-from").focus();
+}
+
+/** The closures the form shows, or null after reporting an error. */
+function closures() {
+  const out = [];
+  for (const row of $("c-closures").querySelectorAll(".closure-row")) {
+    const from = row.querySelector(".cl-from");
+    const to = row.querySelector(".cl-to");
+    if (!from.value || !to.value || to.value < from.value) {
+      invalid(to.id, "Closed dates: each needs a first date and a last date on or after it.");
+      return null;
+    }
+    const label = row.querySelector(".cl-label").value.trim();
+    out.push(label ? { from: from.value, to: to.value, label } : { from: from.value, to: to.value });
+  }
+  return out;
+}
+
 function resetCreateForm(heading, submit) {
   clearMessages();
   $("create-form").reset();
@@ -299,6 +347,7 @@ function resetCreateForm(heading, submit) {
   for (const id of FIXED_ON_EDIT) $(id).disabled = editing !== null;
   $("c-hours-note").hidden = true;
   $("c-hours-set").disabled = false;
+  fill($("c-closures"));
   fill($("create-title"), heading);
   fill($("create-submit"), submit);
 }
@@ -349,6 +398,7 @@ function showEdit(app) {
     $("c-hours-set").disabled = true;
     $("c-hours-note").hidden = false;
   }
+  for (const closure of app.closures || []) $("c-closures").append(closureRow(closure));
   const approval = app.confirm_within_minutes !== null && app.confirm_within_minutes !== undefined;
   $("c-approval").checked = approval;
   $("c-confirm-hours").disabled = !approval;
@@ -426,6 +476,9 @@ async function onCreate(event) {
     weekly_hours: weekly,
   };
   if (type !== "single") body.max_attendees = capacity;
+  const closed = closures();
+  if (!closed) return undefined;
+  if (closed.length) body.closures = closed;
   const within = confirmWithin();
   if (within === undefined) return undefined;
   if (within !== null) body.confirm_within_minutes = within;
@@ -451,6 +504,9 @@ async function onEdit() {
     if (!weekly) return undefined;
     body.weekly_hours = weekly;
   }
+  const closed = closures();
+  if (!closed) return undefined;
+  body.closures = closed;
   const within = confirmWithin();
   if (within === undefined) return undefined;
   body.confirm_within_minutes = within;
@@ -827,6 +883,7 @@ function start() {
     $("c-confirm-hours").disabled = !$("c-approval").checked;
   });
   $("edit-start").addEventListener("click", () => showEdit(current));
+  $("closure-add").addEventListener("click", addClosure);
   $("close-toggle").addEventListener("click", toggleClosed);
   $("create-form").addEventListener("submit", onCreate);
   $("bookings-back").addEventListener("click", showDashboard);

@@ -6,6 +6,7 @@ analytics charts; the page on a phone."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Callable
 
 from conftest import Server
@@ -47,8 +48,10 @@ def log_in(driver: "WebDriver", address: str, password: str = PASSWORD) -> None:
     driver.find_element(By.ID, "login-submit").click()
 
 
-def booking_card(driver: "WebDriver", scope: str, code: str) -> "WebElement":  # noqa: F821
-    return visible(driver, f"{scope} li[data-code='{code}']")
+def booking_card(driver: "WebDriver", scopes: str, code: str) -> "WebElement":  # noqa: F821
+    """Waits for the card of a booking in one of the lists `scopes` names ("#a, #b")."""
+    return visible(driver, ", ".join(f"{scope.strip()} li[data-code='{code}']"
+                                     for scope in scopes.split(",")))
 
 
 def test_an_owner_signs_up_shares_a_link_and_acts_on_the_booking_a_client_makes(
@@ -110,6 +113,10 @@ def test_an_owner_signs_up_shares_a_link_and_acts_on_the_booking_a_client_makes(
     for day in ("sat", "sun"):
         driver.find_element(By.ID, f"h-{day}-on").click()
     driver.find_element(By.ID, "c-approval").click()
+    # The first day is closed (a holiday): the client books on a later one.
+    first_day = driver.find_element(By.ID, "c-start").get_attribute("value")
+    driver.find_element(By.ID, "closure-add").click()
+    visible(driver, "#c-closures .cl-label").send_keys("Opening party")
     driver.find_element(By.ID, "create-submit").click()
     visible(driver, "[data-view='dashboard']")
     text_of(driver, "#dashboard-notice", "“Beard trim” is created.")
@@ -126,6 +133,8 @@ def test_an_owner_signs_up_shares_a_link_and_acts_on_the_booking_a_client_makes(
     assert app["confirm_within_minutes"] == 24 * 60
     assert app["weekly_hours"]["mon"] == ["09:00-17:00"]
     assert app["weekly_hours"]["sun"] == ["09:00-17:00"]
+    assert [(c["from"][:10], c["to"][:10], c.get("label")) for c in app["closures"]] \
+        == [(first_day, first_day, "Opening party")]
 
     # The share link, as text and copied with the Clipboard API.
     link = f"{site.base}/book/{code}"
@@ -153,12 +162,14 @@ def test_an_owner_signs_up_shares_a_link_and_acts_on_the_booking_a_client_makes(
     booked = site.ok("GET", f"/bookings/{booking_code}")
     assert booked["status"] == "pending"
     assert booked["start_time"] == start
+    assert booked["date"][:10] > first_day
     assert console_errors(client) == []
 
     # The owner's dashboard shows it, awaiting confirmation.
     driver.find_element(By.ID, "nav-dashboard").click()
     visible(driver, "[data-view='dashboard']:not([aria-busy])")
-    row = booking_card(driver, "#today, #upcoming", booking_code)
+    # Today is closed, so it is among the upcoming bookings.
+    row = booking_card(driver, "#upcoming", booking_code)
     assert "Awaiting your confirmation" in row.text
     assert "Carla Client" in row.text
     assert "Beard trim" in row.text
@@ -377,8 +388,11 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
         site: Server, browser: Callable[..., "WebDriver"], axe: str) -> None:
     address, token = site.owner()
     every_day = {day: ["09:00-12:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    # A week and a day: closing one date and Sundays leaves times on others, whatever today is.
     code = site.appointment(token, title="Before", start_time=None, end_time=None,
-                            weekly_hours=every_day)["app_code"]
+                            weekly_hours=every_day,
+                            end_date=f"{date.today() + timedelta(days=8)}T00:00:00Z")["app_code"]
     driver = browser()
     driver.get(f"{site.base}/owner")
     log_in(driver, address)
@@ -397,6 +411,12 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
     title.send_keys("After")
     driver.find_element(By.ID, "h-sun-on").click()  # closed on Sundays from now on
     driver.find_element(By.ID, "c-approval").click()
+    # Closed dates: a new row starts on the appointment's first date (tomorrow).
+    driver.find_element(By.ID, "closure-add").click()
+    row = visible(driver, "#c-closures .closure-row")
+    assert row.find_element(By.CSS_SELECTOR, ".cl-from").get_attribute("value") == tomorrow
+    row.find_element(By.CSS_SELECTOR, ".cl-label").send_keys("Holiday")
+    assert axe_violations(driver) == [], "edit with closed dates"
     driver.find_element(By.ID, "create-submit").click()
     text_of(driver, "#bookings-notice", "The changes are saved.")
     text_of(driver, "#bookings-title", "Bookings of After")
@@ -407,10 +427,16 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
     assert "sun" not in mine["weekly_hours"] or mine["weekly_hours"]["sun"] == []
     assert mine["weekly_hours"]["mon"] == ["09:00-12:00"]
     assert mine["confirm_within_minutes"] == 24 * 60
+    assert [(c["from"][:10], c["to"][:10], c.get("label")) for c in mine["closures"]] \
+        == [(tomorrow, tomorrow, "Holiday")]
+    slots = site.ok("GET", f"/appointments/slots/{code}?per_page=100")["items"]
+    assert slots and not [s for s in slots if s["start_time"].startswith(tomorrow)]
 
     # An edit made elsewhere meanwhile is not overwritten.
     driver.find_element(By.ID, "edit-start").click()
     visible(driver, "#c-title")
+    # The form shows the closed dates kept.
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#c-closures .closure-row")) == 1
     site.ok("PATCH", f"/appointments/{code}", {"description": "changed elsewhere"}, token)
     driver.find_element(By.ID, "c-title").send_keys(" again")
     driver.find_element(By.ID, "create-submit").click()
