@@ -339,6 +339,65 @@ function closures() {
   return out;
 }
 
+let overrideRows = 0;
+let keptOverrides = []; // overrides the form cannot show as one window: sent back unchanged
+
+/** A row of a date with hours of its own (one window) and its remove button. */
+function overrideRow(override) {
+  overrideRows += 1;
+  const n = overrideRows;
+  const [from, to] = (override.hours[0] || "09:00-17:00").split("-");
+  const row = el("div", { class: "closure-row override-row" },
+    el("label", { for: `ov-${n}-date` }, "Date"),
+    el("input", { type: "date", id: `ov-${n}-date`, class: "ov-date", value: override.date }),
+    el("label", { for: `ov-${n}-from` }, "from"),
+    el("input", { type: "time", id: `ov-${n}-from`, class: "ov-from", value: from }),
+    el("label", { for: `ov-${n}-to` }, "to"),
+    el("input", { type: "time", id: `ov-${n}-to`, class: "ov-to", value: to }),
+    el("button", {
+      type: "button",
+      class: "cl-remove",
+      onclick: () => {
+        row.remove();
+        $("override-add").focus();
+      },
+    }, "Remove", el("span", { class: "sr-only" }, " these hours")));
+  return row;
+}
+
+function addOverride() {
+  const row = overrideRow({ date: $("c-start").value || isoDate(new Date()), hours: [] });
+  $("c-overrides").append(row);
+  row.querySelector(".ov-date").focus();
+}
+
+function showOverrides(list) {
+  keptOverrides = list.filter((o) => o.hours.length !== 1 || o.hours[0].endsWith("24:00"));
+  fill($("c-overrides"), ...list.filter((o) => !keptOverrides.includes(o)).map(overrideRow));
+  fill($("c-overrides-kept"), ...keptOverrides.map((o) => el("li", {},
+    `${o.date}: ${o.hours.length ? o.hours.join(", ") : "closed"} (kept as it is)`)));
+}
+
+/** The dates with hours of their own, or null after reporting an error. */
+function overrides() {
+  const out = [...keptOverrides];
+  for (const row of $("c-overrides").querySelectorAll(".override-row")) {
+    const day = row.querySelector(".ov-date");
+    const from = row.querySelector(".ov-from").value;
+    const to = row.querySelector(".ov-to");
+    if (!day.value) {
+      invalid(day.id, "Special hours: please choose a date.");
+      return null;
+    }
+    if (!from || !to.value || to.value <= from) {
+      invalid(to.id, "Special hours: the hours must end after they start.");
+      return null;
+    }
+    out.push({ date: day.value, hours: [`${from}-${to.value}`] });
+  }
+  return out;
+}
+
 function resetCreateForm(heading, submit) {
   clearMessages();
   $("create-form").reset();
@@ -348,6 +407,7 @@ function resetCreateForm(heading, submit) {
   $("c-hours-note").hidden = true;
   $("c-hours-set").disabled = false;
   fill($("c-closures"));
+  showOverrides([]);
   fill($("create-title"), heading);
   fill($("create-submit"), submit);
 }
@@ -399,6 +459,7 @@ function showEdit(app) {
     $("c-hours-note").hidden = false;
   }
   for (const closure of app.closures || []) $("c-closures").append(closureRow(closure));
+  showOverrides(app.overrides || []);
   const approval = app.confirm_within_minutes !== null && app.confirm_within_minutes !== undefined;
   $("c-approval").checked = approval;
   $("c-confirm-hours").disabled = !approval;
@@ -479,6 +540,9 @@ async function onCreate(event) {
   const closed = closures();
   if (!closed) return undefined;
   if (closed.length) body.closures = closed;
+  const special = overrides();
+  if (!special) return undefined;
+  if (special.length) body.overrides = special;
   const within = confirmWithin();
   if (within === undefined) return undefined;
   if (within !== null) body.confirm_within_minutes = within;
@@ -507,6 +571,9 @@ async function onEdit() {
   const closed = closures();
   if (!closed) return undefined;
   body.closures = closed;
+  const special = overrides();
+  if (!special) return undefined;
+  body.overrides = special;
   const within = confirmWithin();
   if (within === undefined) return undefined;
   body.confirm_within_minutes = within;
@@ -884,6 +951,7 @@ function start() {
   });
   $("edit-start").addEventListener("click", () => showEdit(current));
   $("closure-add").addEventListener("click", addClosure);
+  $("override-add").addEventListener("click", addOverride);
   $("close-toggle").addEventListener("click", toggleClosed);
   $("create-form").addEventListener("submit", onCreate);
   $("bookings-back").addEventListener("click", showDashboard);

@@ -416,7 +416,14 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
     row = visible(driver, "#c-closures .closure-row")
     assert row.find_element(By.CSS_SELECTOR, ".cl-from").get_attribute("value") == tomorrow
     row.find_element(By.CSS_SELECTOR, ".cl-label").send_keys("Holiday")
-    assert axe_violations(driver) == [], "edit with closed dates"
+    # Special hours: the day after tomorrow runs 09:00-17:00 instead of 09:00-12:00.
+    later = (date.today() + timedelta(days=2)).isoformat()
+    driver.find_element(By.ID, "override-add").click()
+    special = visible(driver, "#c-overrides .override-row")
+    # The date widget's typing order depends on the browser's locale: the value is set directly.
+    driver.execute_script("arguments[0].value = arguments[1]",
+                          special.find_element(By.CSS_SELECTOR, ".ov-date"), later)
+    assert axe_violations(driver) == [], "edit with closed dates and special hours"
     driver.find_element(By.ID, "create-submit").click()
     text_of(driver, "#bookings-notice", "The changes are saved.")
     text_of(driver, "#bookings-title", "Bookings of After")
@@ -429,14 +436,19 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
     assert mine["confirm_within_minutes"] == 24 * 60
     assert [(c["from"][:10], c["to"][:10], c.get("label")) for c in mine["closures"]] \
         == [(tomorrow, tomorrow, "Holiday")]
+    assert [(o["date"][:10], o["hours"]) for o in mine["overrides"]] \
+        == [(later, ["09:00-17:00"])]
     slots = site.ok("GET", f"/appointments/slots/{code}?per_page=100")["items"]
     assert slots and not [s for s in slots if s["start_time"].startswith(tomorrow)]
+    assert [s for s in slots if s["start_time"].startswith(f"{later}T16:00")]
 
     # An edit made elsewhere meanwhile is not overwritten.
     driver.find_element(By.ID, "edit-start").click()
     visible(driver, "#c-title")
-    # The form shows the closed dates kept.
+    # The form shows the closed dates and special hours kept.
     assert len(driver.find_elements(By.CSS_SELECTOR, "#c-closures .closure-row")) == 1
+    assert driver.find_element(By.CSS_SELECTOR, "#c-overrides .ov-date").get_attribute(
+        "value") == later
     site.ok("PATCH", f"/appointments/{code}", {"description": "changed elsewhere"}, token)
     driver.find_element(By.ID, "c-title").send_keys(" again")
     driver.find_element(By.ID, "create-submit").click()
