@@ -410,6 +410,8 @@ function resetCreateForm(heading, submit) {
   showOverrides([]);
   fill($("create-title"), heading);
   fill($("create-submit"), submit);
+  $("c-fixed-note").hidden = editing === null;
+  fill($("create-cancel"), editing ? "Back to the bookings" : "Back to the dashboard");
 }
 
 function showCreate() {

@@ -404,6 +404,7 @@ def test_the_owner_edits_closes_and_reopens_an_appointment(
     assert driver.find_element(By.ID, "h-sun-on").is_selected()
     assert not driver.find_element(By.ID, "c-type").is_enabled()
     assert not driver.find_element(By.ID, "c-start").is_enabled()
+    text_of(driver, "#c-fixed-note", "stay as they were made")
     assert axe_violations(driver) == [], "edit"
 
     title = driver.find_element(By.ID, "c-title")
