@@ -9,10 +9,10 @@
 # Each test runs against memory, a SQLite temp file, and Postgres when TEST_POSTGRES_URL is set
 # (REQUIRE_POSTGRES=1 turns a missing Postgres into a failure).
 #
-# The browser tests (test_pages.py) drive Debian's headless `chromium` through Debian's
-# `chromium-driver` with Python's `selenium`; both are installed here (apt) when missing. Without
-# them those tests say they are skipped, a failure when CI=true or REQUIRE_BROWSER=1. Their
-# accessibility check injects axe-core, installed with npm into the cache.
+# The browser tests (test_pages.py, test_owner_pages.py) drive Debian's headless `chromium`
+# through Debian's `chromium-driver` with Python's `selenium`; both are installed here (apt) when
+# missing. Without them those tests say they are skipped, a failure when CI=true or
+# REQUIRE_BROWSER=1. Their accessibility check injects axe-core, installed with npm into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
