@@ -12,6 +12,11 @@ let zoneChoice = "visitor";
 let chosen = null;
 let fullSlot = null;
 let picker = null;
+// Seats held for this visitor while the form is open: { token, start, seats, expires }.
+let hold = null;
+let countdown = null;
+// Bumped on every pick, so that an answer to an older pick's hold is let go.
+let holdGeneration = 0;
 
 const zone = () => (zoneChoice === "appointment" ? appointment.timezone : visitorZone);
 const needsApproval = () => appointment.confirm_within_minutes !== null
@@ -30,6 +35,82 @@ function showChosen() {
   fill($("chosen"), chosen
     ? el("span", {}, "Chosen time: ", el("strong", {}, slotText(chosen.start_time, chosen.end_time, zone())))
     : "No time chosen yet.");
+}
+
+function showHold() {
+  const box = $("hold");
+  if (!hold) {
+    box.hidden = true;
+    return;
+  }
+  const left = Math.max(0, Math.round((hold.expires - Date.now()) / 1000));
+  const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  fill($("hold-text"), `This time is held for you until ${momentText(new Date(hold.expires).toISOString(), zone())}: `,
+    el("strong", {}, `${clock} left`), " to send the form.");
+  box.hidden = false;
+  if (left === 0) {
+    stopCountdown();
+    hold = null;
+    box.hidden = true;
+    fill($("hold-ended"), "The time is no longer held for you. You can still book it while it is free.");
+    $("hold-ended").hidden = false;
+  }
+}
+
+function stopCountdown() {
+  if (countdown) clearInterval(countdown);
+  countdown = null;
+}
+
+/** Gives the held seats back; the promise settles once the service has them back. */
+function releaseHold() {
+  stopCountdown();
+  const token = hold && hold.token;
+  hold = null;
+  showHold();
+  return token ? api("DELETE", `/holds/${encodeURIComponent(token)}`) : Promise.resolve();
+}
+
+/**
+ * Holds the chosen time's seats while the form is filled in. A time taken meanwhile is said at
+ * once; an appointment that takes no holds is booked without one.
+ */
+async function takeHold(slot) {
+  const generation = ++holdGeneration;
+  await releaseHold();
+  $("hold-ended").hidden = true;
+  if (generation !== holdGeneration) return;
+  const n = seats();
+  if (!(n >= 1 && n <= slot.seats_left)) return;
+  const answer = await api("POST", "/holds", {
+    app_code: appointment.app_code,
+    start_time: slot.start_time,
+    attendee_count: n,
+  }, { "idempotency-key": idempotencyKey() });
+  if (generation !== holdGeneration) {
+    if (answer.status === 201) {
+      api("DELETE", `/holds/${encodeURIComponent(answer.data.hold_token)}`);
+    }
+    return;
+  }
+  if (answer.status === 201) {
+    hold = {
+      token: answer.data.hold_token,
+      start: slot.start_time,
+      seats: n,
+      expires: Date.parse(answer.data.expires_at),
+    };
+    showHold();
+    countdown = setInterval(showHold, 1000);
+    return;
+  }
+  if (answer.data && answer.data.code === "slot_full") {
+    setError(explain(answer));
+    fullSlot = slot;
+    $("waitlist").hidden = false;
+    await picker.refresh();
+  }
+  // Any other refusal (an appointment that takes no holds): the booking decides.
 }
 
 function setError(message) {
@@ -91,15 +172,25 @@ async function submit(event) {
   };
   const phone = $("phone").value.trim();
   if (phone) body.phone = phone;
+  if (hold && hold.start === slot.start_time && hold.seats === body.attendee_count) {
+    body.hold_token = hold.token;
+  }
   const button = $("submit");
   button.disabled = true;
   const answer = await api("POST", "/appointments/book", body, { "idempotency-key": idempotencyKey() });
   button.disabled = false;
   if (answer.status === 201) {
+    stopCountdown();
+    hold = null;
+    showHold();
     confirmed(answer.data);
     return;
   }
   const code = answer.data && answer.data.code;
+  if (code === "hold_ended") {
+    hold = null;
+    showHold();
+  }
   if (code === "slot_full" && body.attendee_count > 1) {
     setError("There are no longer enough seats left at this time: someone else just booked. "
       + "Please pick another time or fewer seats.");
@@ -204,9 +295,13 @@ async function main() {
       zoneChoice = radio.value;
       picker.redraw();
       showChosen();
+      showHold();
     });
   }
   $("book-form").addEventListener("submit", submit);
+  $("seats").addEventListener("change", () => {
+    if (chosen && (!hold || hold.seats !== seats())) takeHold(chosen);
+  });
   $("join-waitlist").addEventListener("click", joinWaitlist);
   picker = new Picker($("picker"), {
     appCode: appointment.app_code,
@@ -217,6 +312,10 @@ async function main() {
       if (slot) {
         $("waitlist").hidden = true;
         setError("");
+        takeHold(slot);
+      } else {
+        holdGeneration += 1;
+        releaseHold();
       }
       showChosen();
     },

@@ -166,6 +166,8 @@ export function explain(answer, context = {}) {
       return "It is too late to change or cancel this booking online. Please contact the business.";
     case "too_early":
       return "This time cannot be booked yet. Please pick another time.";
+    case "hold_ended":
+      return "This time was held for you, but the hold ran out. Please send the form again to book it if it is still free.";
     case "invalid_transition":
       return "This booking is no longer active, so it cannot be changed.";
     case "not_found":

@@ -286,15 +286,12 @@ def test_two_clients_racing_for_the_last_seat_get_one_booking_and_one_clear_mess
     start = site.first_slot(code)
     first, second = browser(), browser()
 
-    for driver, address in ((first, email()), (second, email())):
+    for driver in (first, second):
         open_booking_page(driver, site, code)
-        slot_button(driver, start).click()
-        fill_form(driver, "Client", address)
-    assert first.find_element(By.ID, "seats-field").is_displayed() is False
-
-    first.find_element(By.ID, "submit").click()
-    visible(first, "[data-view='done']")
-    second.find_element(By.ID, "submit").click()
+    # The first to pick the time holds it while filling the form in; the second is told at once.
+    slot_button(first, start).click()
+    text_of(first, "#hold", "This time is held for you")
+    slot_button(second, start).click()
     text_of(second, "#form-error", "this time was just taken by someone else")
     # The slots are read again: the taken time is gone, and its waiting list is offered.
     wait(second).until(
@@ -302,6 +299,11 @@ def test_two_clients_racing_for_the_last_seat_get_one_booking_and_one_clear_mess
         "the taken time is still listed")
     assert visible(second, "#waitlist").is_displayed()
     text_of(second, "#chosen", "No time chosen yet.")
+    assert first.find_element(By.ID, "seats-field").is_displayed() is False
+    fill_form(first, "Client", email())
+    fill_form(second, "Client", email())
+    first.find_element(By.ID, "submit").click()
+    visible(first, "[data-view='done']")
 
     bookings = site.ok("GET", f"/appointments/users/{code}", token=token)["items"]
     assert len(bookings) == 1
@@ -314,9 +316,44 @@ def test_two_clients_racing_for_the_last_seat_get_one_booking_and_one_clear_mess
     assert site.ok("GET", f"/waitlist/{place}")["position"] == 1
 
     assert console_errors(first) == []
-    # The refused booking is the one failed request the browser reports.
-    assert console_errors(second, allowed=("/appointments/book - Failed to load resource: "
+    # The refused hold is the one failed request the browser reports.
+    assert console_errors(second, allowed=("/holds - Failed to load resource: "
                                            "the server responded with a status of 409",)) == []
+
+
+def test_a_picked_time_is_held_while_the_form_is_filled_in_and_the_booking_takes_it_over(
+        site: Server, browser: Callable[..., "WebDriver"]) -> None:
+    _, token = site.owner()
+    code = site.appointment(token, type="single", max_attendees=1)["app_code"]
+    starts = [s["start_time"] for s in site.ok("GET", f"/appointments/slots/{code}")["items"][:2]]
+    listed = lambda: [s["start_time"] for s in  # noqa: E731
+                      site.ok("GET", f"/appointments/slots/{code}")["items"][:2]]
+    driver = browser()
+    open_booking_page(driver, site, code)
+
+    slot_button(driver, starts[0]).click()
+    held = text_of(driver, "#hold", "This time is held for you until")
+    assert " left to send the form." in held
+    # Held: nobody else is offered it, or can book it.
+    wait(driver).until(lambda d: starts[0] not in listed(), "the held time is still offered")
+    status, answer = site.call("POST", "/appointments/book", {
+        "app_code": code, "start_time": starts[0], "name": "Other", "email": email(),
+        "attendee_count": 1})
+    assert (status, answer["code"]) == (409, "slot_full"), answer
+
+    # Another pick gives the first time back and holds the new one.
+    slot_button(driver, starts[1]).click()
+    wait(driver).until(lambda d: listed()[:1] == [starts[0]] and starts[1] not in listed(),
+                       "the first time was not given back")
+    text_of(driver, "#hold", "This time is held for you until")
+
+    fill_form(driver, "Client", email())
+    driver.find_element(By.ID, "submit").click()
+    visible(driver, "[data-view='done']")
+    booking = site.ok("GET", "/bookings/" + driver.find_element(By.ID, "done-code").text)
+    assert (booking["start_time"], booking["status"]) == (starts[1], "active")
+    assert starts[1] not in listed()
+    assert console_errors(driver) == []
 
 
 def test_an_appointment_the_owner_confirms_takes_requests(
