@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::mail::{DueMail, MailAttempt, MailRecord, MailStatus, NewMail};
 use crate::sql_common::{ReadRow, corrupt, db_error, to_count, to_u32};
 use crate::sql_store::{Arg, Conn, SqlBackend, rows_to};
-use crate::webhooks_sql::cursor_arg;
+use crate::webhooks_sql::{advance_cursor, read_cursor};
 
 const CURSOR: &str = "SELECT tx, seq FROM mail_cursor WHERE id = 1";
 const MOVE_CURSOR: &str =
@@ -89,19 +89,7 @@ fn record_from(r: &impl ReadRow) -> Result<MailRecord> {
 }
 
 pub(crate) async fn mail_cursor<B: SqlBackend + ?Sized>(backend: &B) -> Result<EventCursor> {
-    let row = backend
-        .reads()
-        .optional(CURSOR, vec![])
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| corrupt("mail_cursor", "the row is missing"))?;
-    let number = |col: &str| -> Result<u64> {
-        u64::try_from(row.int(col)?).map_err(|_| corrupt("mail_cursor", "negative"))
-    };
-    Ok(EventCursor {
-        tx: number("tx")?,
-        seq: number("seq")?,
-    })
+    read_cursor(backend, CURSOR, "mail_cursor").await
 }
 
 pub(crate) async fn enqueue_mail<B: SqlBackend + ?Sized>(
@@ -110,29 +98,15 @@ pub(crate) async fn enqueue_mail<B: SqlBackend + ?Sized>(
     to: EventCursor,
     mails: &[NewMail],
 ) -> Result<bool> {
-    let mut tx = backend.begin().await?;
-    let moved = tx
-        .execute(
-            MOVE_CURSOR,
-            vec![
-                cursor_arg(from.tx),
-                cursor_arg(from.seq),
-                cursor_arg(to.tx),
-                cursor_arg(to.seq),
-            ],
-        )
-        .await
-        .map_err(db_error)?;
-    if moved != 1 {
-        return Ok(false);
-    }
-    for m in mails {
-        tx.execute(INSERT_MAIL, mail_args(m))
-            .await
-            .map_err(db_error)?;
-    }
-    backend.commit(tx).await?;
-    Ok(true)
+    advance_cursor(
+        backend,
+        MOVE_CURSOR,
+        from,
+        to,
+        INSERT_MAIL,
+        mails.iter().map(mail_args),
+    )
+    .await
 }
 
 pub(crate) async fn insert_mail<B: SqlBackend + ?Sized>(backend: &B, m: &NewMail) -> Result<bool> {

@@ -246,15 +246,20 @@ pub(crate) async fn delete_webhook<B: SqlBackend + ?Sized>(
     Ok(n == 1)
 }
 
-pub(crate) async fn webhook_cursor<B: SqlBackend + ?Sized>(backend: &B) -> Result<EventCursor> {
+/// An outbox cursor kept in a one-row table (`sql` reads its `tx` and `seq`).
+pub(crate) async fn read_cursor<B: SqlBackend + ?Sized>(
+    backend: &B,
+    sql: &'static str,
+    table: &'static str,
+) -> Result<EventCursor> {
     let row = backend
         .reads()
-        .optional(CURSOR, vec![])
+        .optional(sql, vec![])
         .await
         .map_err(db_error)?
-        .ok_or_else(|| corrupt("webhook_cursor", "the row is missing"))?;
+        .ok_or_else(|| corrupt(table, "the row is missing"))?;
     let number = |col: &str| -> Result<u64> {
-        u64::try_from(row.int(col)?).map_err(|_| corrupt("webhook_cursor", "negative"))
+        u64::try_from(row.int(col)?).map_err(|_| corrupt(table, "negative"))
     };
     Ok(EventCursor {
         tx: number("tx")?,
@@ -262,16 +267,21 @@ pub(crate) async fn webhook_cursor<B: SqlBackend + ?Sized>(backend: &B) -> Resul
     })
 }
 
-pub(crate) async fn enqueue_deliveries<B: SqlBackend + ?Sized>(
+/// Atomically moves an outbox cursor from `from` to `to` (`move_sql`, conditional on it being
+/// at `from`) and runs `insert_sql` once per row of `rows`; `false`, writing nothing, if the
+/// cursor had moved.
+pub(crate) async fn advance_cursor<B: SqlBackend + ?Sized>(
     backend: &B,
+    move_sql: &'static str,
     from: EventCursor,
     to: EventCursor,
-    deliveries: &[NewDelivery],
+    insert_sql: &'static str,
+    rows: impl Iterator<Item = Vec<Arg>>,
 ) -> Result<bool> {
     let mut tx = backend.begin().await?;
     let moved = tx
         .execute(
-            MOVE_CURSOR,
+            move_sql,
             vec![
                 cursor_arg(from.tx),
                 cursor_arg(from.seq),
@@ -284,13 +294,32 @@ pub(crate) async fn enqueue_deliveries<B: SqlBackend + ?Sized>(
     if moved != 1 {
         return Ok(false);
     }
-    for d in deliveries {
-        tx.execute(INSERT_DELIVERY, delivery_args(d))
-            .await
-            .map_err(db_error)?;
+    for args in rows {
+        tx.execute(insert_sql, args).await.map_err(db_error)?;
     }
     backend.commit(tx).await?;
     Ok(true)
+}
+
+pub(crate) async fn webhook_cursor<B: SqlBackend + ?Sized>(backend: &B) -> Result<EventCursor> {
+    read_cursor(backend, CURSOR, "webhook_cursor").await
+}
+
+pub(crate) async fn enqueue_deliveries<B: SqlBackend + ?Sized>(
+    backend: &B,
+    from: EventCursor,
+    to: EventCursor,
+    deliveries: &[NewDelivery],
+) -> Result<bool> {
+    advance_cursor(
+        backend,
+        MOVE_CURSOR,
+        from,
+        to,
+        INSERT_DELIVERY,
+        deliveries.iter().map(delivery_args),
+    )
+    .await
 }
 
 pub(crate) async fn insert_delivery<B: SqlBackend + ?Sized>(
