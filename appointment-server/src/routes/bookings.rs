@@ -200,7 +200,7 @@ fn guest(req: &BookingRequest) -> ApiResult<Booker> {
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "Authentication required, or an invalid device token", body = ErrorBody),
-        (status = 403, description = "Banned by the owner, or the device token was issued to another user", body = ErrorBody),
+        (status = 403, description = "Banned by the owner (`banned`), the device token was issued to another user (`forbidden`), or the appointment (strict anti-scalping, with email on) takes users with a verified address only (`email_not_verified`)", body = ErrorBody),
         (status = 404, description = "Unknown appointment or hold", body = ErrorBody),
         (status = 409, description = "Slot full, duplicate booking, the hold ended (`hold_ended`), or idempotency key in use", body = ErrorBody),
         (status = 422, description = "Idempotency key reused for another request", body = ErrorBody),
